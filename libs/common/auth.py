@@ -1,0 +1,258 @@
+"""Tokens: the only module that imports the JWT library.
+
+The gateway signs access tokens with an EC P-256 key (ES256, ``kid`` = RFC 7638 thumbprint) and
+publishes the public keys as a JWKS. Every service verifies every token itself against that JWKS:
+the algorithm is pinned to ES256 (no ``none``, no HS/RS confusion), ``kid`` must name a published key,
+and ``exp``, ``iat``, ``sub``, ``iss`` and ``aud`` are required.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from libs.common.divisions import PROVINCE_CODE, RegionScope
+from libs.common.errors import ServiceUnavailable, Unauthorized
+
+ALGORITHM = "ES256"
+
+
+class Role(StrEnum):
+    province_admin = "province_admin"
+    city_admin = "city_admin"
+    county_admin = "county_admin"
+    institution_admin = "institution_admin"
+    institution_staff = "institution_staff"
+    city_platform = "city_platform"
+    service = "service"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.province_admin: "省级管理员",
+    Role.city_admin: "设区市管理员",
+    Role.county_admin: "县（市、区）管理员",
+    Role.institution_admin: "机构管理员",
+    Role.institution_staff: "机构医护人员",
+    Role.city_platform: "城市平台接口",
+    Role.service: "内部服务",
+}
+INSTITUTION_ROLES = frozenset({Role.institution_admin, Role.institution_staff})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, as the verified token says."""
+
+    sub: str
+    role: Role
+    region_code: str
+    institution_id: uuid.UUID | None = None
+    practitioner_id: uuid.UUID | None = None
+    jti: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def scope(self) -> RegionScope:
+        if self.role is Role.service:
+            return RegionScope(PROVINCE_CODE[:2])
+        return RegionScope.for_region(self.region_code)
+
+    @property
+    def is_institution_user(self) -> bool:
+        return self.role in INSTITUTION_ROLES
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
+    numbers = public_key.public_numbers()
+    jwk = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64url(numbers.x.to_bytes(32, "big")),
+        "y": _b64url(numbers.y.to_bytes(32, "big")),
+    }
+    canonical = json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()
+    return {**jwk, "kid": _b64url(hashlib.sha256(canonical).digest()), "use": "sig", "alg": ALGORITHM}
+
+
+def generate_private_key_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+
+
+def ensure_dev_key_file(path: Path) -> str:
+    """Development only: the signing key kept under ``var/``, made on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(generate_private_key_pem(), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii")
+
+
+class TokenIssuer:
+    """Signs tokens (gateway only)."""
+
+    def __init__(
+        self, private_key_pem: str, *, issuer: str, audience: str, extra_public_jwks: list[dict[str, Any]] = ()
+    ) -> None:
+        key = serialization.load_pem_private_key(private_key_pem.encode("ascii"), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+            raise ValueError("the signing key must be an EC P-256 private key")
+        self._pem = private_key_pem
+        self.public_jwk = public_jwk(key.public_key())
+        self.kid = self.public_jwk["kid"]
+        self.issuer = issuer
+        self.audience = audience
+        self._extra = list(extra_public_jwks)
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        return {"keys": [self.public_jwk, *self._extra]}
+
+    def issue(self, claims: Mapping[str, Any], ttl: timedelta) -> tuple[str, datetime]:
+        now = datetime.now(UTC)
+        expires = now + ttl
+        payload = {
+            **{k: v for k, v in claims.items() if v is not None},
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": claims.get("jti") or uuid.uuid4().hex,
+        }
+        token = jwt.encode(payload, self._pem, algorithm=ALGORITHM, headers={"kid": self.kid})
+        return token, expires
+
+
+def principal_claims(principal: Principal) -> dict[str, Any]:
+    return {
+        "sub": principal.sub,
+        "role": principal.role.value,
+        "region_code": principal.region_code,
+        "institution_id": str(principal.institution_id) if principal.institution_id else None,
+        "practitioner_id": str(principal.practitioner_id) if principal.practitioner_id else None,
+    }
+
+
+def _principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    try:
+        return Principal(
+            sub=str(claims["sub"]),
+            role=Role(claims["role"]),
+            region_code=str(claims["region_code"]),
+            institution_id=uuid.UUID(claims["institution_id"]) if claims.get("institution_id") else None,
+            practitioner_id=uuid.UUID(claims["practitioner_id"]) if claims.get("practitioner_id") else None,
+            jti=claims.get("jti"),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise Unauthorized("令牌内容不完整", code="invalid_token") from exc
+
+
+@dataclass
+class _KeyCache:
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fetched_at: float = 0.0
+
+
+class TokenVerifier:
+    """Verifies access tokens against a JWKS, fetched over HTTP and cached, or given directly."""
+
+    #: unknown ``kid``: fetch again at most this often (so forged kids cannot hammer the gateway)
+    REFETCH_MIN_SECONDS = 10.0
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        static_jwks: Mapping[str, Any] | None = None,
+        cache_seconds: float = 300.0,
+    ) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.jwks_url = jwks_url
+        self.http_client = http_client
+        self.cache_seconds = cache_seconds
+        self._cache = _KeyCache()
+        self._lock = asyncio.Lock()
+        if static_jwks is not None:
+            self._cache.keys = {k["kid"]: k for k in static_jwks["keys"]}
+            self._cache.fetched_at = float("inf")
+
+    async def _fetch(self) -> None:
+        if self.jwks_url is None or self.http_client is None:
+            return
+        try:
+            response = await self.http_client.get(self.jwks_url, timeout=5.0)
+            response.raise_for_status()
+            keys = response.json()["keys"]
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise ServiceUnavailable("暂时无法获取令牌公钥，请稍后重试", code="jwks_unavailable") from exc
+        self._cache = _KeyCache({k["kid"]: k for k in keys if k.get("kty") == "EC"}, time.monotonic())
+
+    async def _key(self, kid: str) -> dict[str, Any] | None:
+        age = time.monotonic() - self._cache.fetched_at
+        key = self._cache.keys.get(kid)
+        if key is not None and age < self.cache_seconds:
+            return key
+        if key is None and age < self.REFETCH_MIN_SECONDS:
+            return None
+        async with self._lock:
+            if time.monotonic() - self._cache.fetched_at >= min(self.cache_seconds, self.REFETCH_MIN_SECONDS):
+                await self._fetch()
+        return self._cache.keys.get(kid)
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except JOSEError as exc:
+            raise Unauthorized("令牌格式无效", code="invalid_token") from exc
+        if header.get("alg") != ALGORITHM:
+            raise Unauthorized("令牌签名算法不被接受", code="invalid_token")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthorized("令牌缺少密钥标识 kid", code="invalid_token")
+        key = await self._key(kid)
+        if key is None:
+            raise Unauthorized("令牌的签名密钥未知", code="invalid_token")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require_exp": True, "require_iat": True, "require_sub": True, "leeway": 30},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("令牌已过期", code="token_expired") from exc
+        except JOSEError as exc:
+            raise Unauthorized("令牌签名或声明无效", code="invalid_token") from exc
+        return _principal_from_claims(claims)

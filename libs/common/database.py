@@ -1,0 +1,116 @@
+"""Async engine and sessions that behave the same on SQLite (embedded default) and PostgreSQL.
+
+- SQLite: WAL, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` for sessions that write, so
+  that concurrent writers queue instead of failing half-way (read-only requests use plain transactions).
+- PostgreSQL: one schema per service, selected through ``search_path``.
+
+The request session commits after the handler returns and rolls back on error; services only flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from libs.common.changes import write_pending_changes
+from libs.common.settings import ServiceSettings
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The engines and session factories of one service process."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.is_sqlite = settings.is_sqlite
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(settings.database_url, immediate=True)
+            self.read_engine = _sqlite_engine(settings.database_url, immediate=False)
+        else:
+            self.engine = create_async_engine(
+                settings.database_url,
+                pool_size=settings.database_pool_size,
+                pool_pre_ping=True,
+                connect_args={"server_settings": {"search_path": settings.database_schema}},
+            )
+            self.read_engine = self.engine
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    def session(self, *, write: bool = True) -> AsyncSession:
+        return (self.sessionmaker if write else self.read_sessionmaker)()
+
+    async def ping(self) -> None:
+        async with self.read_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
+
+
+@asynccontextmanager
+async def session_scope(database: Database, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+    """A unit of work outside a request (jobs, seeding): commit on success, roll back on error."""
+    async with database.session(write=write) as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commits (with its change records) after the handler, else rolls back."""
+    database: Database = request.app.state.database
+    write = request.method not in READ_METHODS
+    async with database.session(write=write) as session:
+        request.state.db_session = session
+        try:
+            yield session
+            if write:
+                await session.flush()
+                await write_pending_changes(session)
+                await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": commit before the response is sent, so a client never sees success for a write
+# that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,114 @@
+"""Opaque cursor (keyset) pagination with a stable sort.
+
+A list endpoint orders by a few columns ending in a unique one (usually ``id``) and hands the values of
+the last row back as an opaque cursor; the next page continues strictly after them. No OFFSET scans.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Date, DateTime, Select, Uuid, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from libs.common.errors import Unprocessable
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(description="下一页游标；为空表示没有更多")
+    limit: int
+
+
+class PageParams(BaseModel):
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="每页条数 (≤200)")] = 50,
+    cursor: Annotated[str | None, Query(max_length=500, description="上一页返回的 next_cursor")] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_plain(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise ValueError("cursor shape")
+        typed: list[Any] = []
+        for column, value in zip(columns, values, strict=True):
+            column_type = column.property.columns[0].type
+            if value is None:
+                typed.append(None)
+            elif isinstance(column_type, Uuid):
+                typed.append(uuid.UUID(value))
+            elif isinstance(column_type, DateTime) or column_type.__class__.__name__ == "UTCDateTime":
+                typed.append(datetime.fromisoformat(value))
+            elif isinstance(column_type, Date):
+                typed.append(date.fromisoformat(value))
+            else:
+                typed.append(value)
+        return typed
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise Unprocessable("分页游标无效", code="invalid_cursor") from exc
+
+
+def _after(columns: Sequence[InstrumentedAttribute[Any]], values: Sequence[Any], descending: bool) -> Any:
+    # (a, b, c) > (x, y, z) spelled out, so it works on every backend and uses the index.
+    clauses = []
+    for i, column in enumerate(columns):
+        equal = [columns[j] == values[j] for j in range(i)]
+        step = column < values[i] if descending else column > values[i]
+        clauses.append(and_(*equal, step))
+    return or_(*clauses)
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    *,
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    params: PageParams,
+    descending: bool = False,
+) -> tuple[list[Any], str | None]:
+    """Rows of one page of ``stmt`` (a select of one entity) and the cursor of the next page."""
+    if params.cursor:
+        stmt = stmt.where(_after(order_by, decode_cursor(params.cursor, order_by), descending))
+    ordering = [c.desc() if descending else c.asc() for c in order_by]
+    rows = list((await session.scalars(stmt.order_by(*ordering).limit(params.limit + 1))).all())
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([getattr(last, c.key) for c in order_by])
+    return rows, next_cursor

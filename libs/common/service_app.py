@@ -1,0 +1,80 @@
+"""``create_service_app``: the one way a service's FastAPI app is built.
+
+It wires what every service shares — settings, logging, database, migrations on start, token
+verification, error rendering, request ids, access logs, CORS, health — and mounts the service's routers.
+Nothing connects at import time: the lifespan opens connections, and tests build apps explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from libs.common.auth import TokenVerifier
+from libs.common.database import Database
+from libs.common.errors import install_error_handlers
+from libs.common.health import router as health_router
+from libs.common.http_client import make_http_client
+from libs.common.logs import AccessLogMiddleware, configure_logging
+from libs.common.migrations import upgrade_head_async
+from libs.common.request_context import RequestIdMiddleware
+from libs.common.settings import ServiceSettings
+
+Extension = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    verifier: TokenVerifier | None = None,
+    extensions: Sequence[Extension] = (),
+) -> FastAPI:
+    """Build a service app. ``extensions`` are async context managers run inside the lifespan, after
+    the database and before serving (e.g. outbound clients of other services)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.log_json:
+            configure_logging(settings.service_name, settings.log_level)
+        if settings.migrate_on_start:
+            await upgrade_head_async(settings)
+        async with AsyncExitStack() as stack:
+            database = Database(settings)
+            stack.push_async_callback(database.dispose)
+            app.state.database = database
+            gateway_http = make_http_client(settings.gateway_url, settings.upstream_timeout_seconds)
+            stack.push_async_callback(gateway_http.aclose)
+            app.state.gateway_http = gateway_http
+            app.state.verifier = verifier or TokenVerifier(
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                jwks_url=settings.jwks_url,
+                http_client=gateway_http,
+                cache_seconds=settings.jwks_cache_seconds,
+            )
+            for extension in extensions:
+                await stack.enter_async_context(extension(app))
+            yield
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
+    )
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,54 @@
+"""Settings shared by every service; each service subclasses with its own env prefix (``REGISTRY_`` …)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = REPO_ROOT / "var"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = ""
+    # PostgreSQL only: the schema that holds this service's tables and its alembic version table.
+    database_schema: str = ""
+    database_pool_size: int = 10
+    migrate_on_start: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    gateway_url: str = "http://127.0.0.1:8000"
+    jwks_url: str = ""
+    jwks_cache_seconds: int = 300
+    jwt_issuer: str = "yiyang-gateway"
+    jwt_audience: str = "yiyang-platform"
+
+    # Credentials this service uses to get a short-lived service token from the gateway.
+    service_client_secret: str = Field(default="", repr=False)
+
+    cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
+    upstream_timeout_seconds: float = 10.0
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{VAR_DIR / (self.service_name + '.db')}"
+        if not self.database_schema:
+            self.database_schema = self.service_name
+        if not self.jwks_url:
+            self.jwks_url = self.gateway_url.rstrip("/") + "/.well-known/jwks.json"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"

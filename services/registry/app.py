@@ -1,0 +1,25 @@
+"""The registry service: institutions, 备案 filings, practitioners, beds (``uvicorn services.registry.app:app``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from libs.common.auth import TokenVerifier
+from libs.common.change_feed import change_feed_router
+from libs.common.service_app import create_service_app
+from services.registry.institutions.router import router as institutions_router
+from services.registry.permissions import ChangesRead
+from services.registry.settings import RegistrySettings
+
+
+def create_app(settings: RegistrySettings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
+    return create_service_app(
+        settings or RegistrySettings(),
+        title="医养结合平台 · 机构注册服务 (registry)",
+        description="医疗机构、养老机构、医养结合机构，内设医疗机构备案，执业人员，床位。",
+        routers=[institutions_router, change_feed_router("registry", ChangesRead)],
+        verifier=verifier,
+    )
+
+
+app = create_app()
