@@ -14,7 +14,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -25,7 +25,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwt
-from jose.exceptions import JOSEError
+from jose.exceptions import ExpiredSignatureError, JOSEError
 
 from libs.common.divisions import PROVINCE_CODE, RegionScope
 from libs.common.errors import ServiceUnavailable, Unauthorized
@@ -118,7 +118,12 @@ class TokenIssuer:
     """Signs tokens (gateway only)."""
 
     def __init__(
-        self, private_key_pem: str, *, issuer: str, audience: str, extra_public_jwks: list[dict[str, Any]] = ()
+        self,
+        private_key_pem: str,
+        *,
+        issuer: str,
+        audience: str,
+        extra_public_jwks: Sequence[dict[str, Any]] = (),
     ) -> None:
         key = serialization.load_pem_private_key(private_key_pem.encode("ascii"), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
@@ -251,7 +256,7 @@ class TokenVerifier:
                 issuer=self.issuer,
                 options={"require_exp": True, "require_iat": True, "require_sub": True, "leeway": 30},
             )
-        except jwt.ExpiredSignatureError as exc:
+        except ExpiredSignatureError as exc:
             raise Unauthorized("令牌已过期", code="token_expired") from exc
         except JOSEError as exc:
             raise Unauthorized("令牌签名或声明无效", code="invalid_token") from exc

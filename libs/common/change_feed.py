@@ -59,9 +59,7 @@ def _decode(cursor: str | None) -> int:
         raise Unprocessable("变更游标无效", code="invalid_cursor") from exc
 
 
-def change_feed_router(
-    service: str, reader: Callable[..., Awaitable[Principal]]
-) -> ServiceRouter:
+def change_feed_router(service: str, reader: Callable[..., Awaitable[Principal]]) -> ServiceRouter:
     router = ServiceRouter(prefix=f"/api/v1/{service}", tags=[f"{service}-changes"])
 
     @router.get(
@@ -99,7 +97,7 @@ def change_feed_router(
                 seq=row.seq,
                 entity_type=row.entity_type,
                 entity_id=row.entity_id,
-                op=row.op,  # type: ignore[arg-type]
+                op=row.op,
                 version=row.entity_version,
                 region_code=row.region_code,
                 changed_at=row.changed_at,

@@ -88,7 +88,7 @@ async def write_pending_changes(session: AsyncSession) -> int:
     pending: dict[Any, dict[str, Any]] = session.sync_session.info.pop(_PENDING, {})
     if not pending:
         return 0
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
     now = utcnow()
     await session.execute(insert(ChangeRecord), [{**row, "changed_at": now} for row in pending.values()])

@@ -55,15 +55,15 @@ async def _caller(request: Request) -> str | None:
 async def _find(database: Database, sub: str, key: str) -> IdempotencyRecord | None:
     async with database.session(write=False) as session:
         return await session.scalar(
-            select(IdempotencyRecord).where(IdempotencyRecord.principal_sub == sub, IdempotencyRecord.key == key)
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.principal_sub == sub, IdempotencyRecord.key == key
+            )
         )
 
 
 def _replay(record: IdempotencyRecord, request_hash: str, path: str) -> Response:
     if record.request_hash != request_hash:
-        raise Unprocessable(
-            "同一 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused"
-        )
+        raise Unprocessable("同一 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused")
     headers = {**record.response_headers, REPLAY_HEADER: "true"}
     return Response(content=record.response_body, status_code=record.status_code, headers=headers)
 
@@ -73,7 +73,7 @@ class IdempotentRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
-        if "POST" not in self.methods:
+        if "POST" not in (self.methods or set()):
             return original
 
         async def handler(request: Request) -> Response:

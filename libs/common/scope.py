@@ -11,14 +11,16 @@ import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import and_, false, not_, or_
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from libs.common.auth import Principal, Role
 from libs.common.errors import Forbidden, NotFound
 
 
-def region_condition(scope_prefix: str, excluded: Iterable[str], column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
+def region_condition(
+    scope_prefix: str, excluded: Iterable[str], column: InstrumentedAttribute[str]
+) -> ColumnElement[bool]:
     upper = scope_prefix[:-1] + chr(ord(scope_prefix[-1]) + 1)
     condition = and_(column >= scope_prefix, column < upper)
     for code in excluded:
@@ -47,7 +49,9 @@ def visible_condition(
     return region_condition(scope.prefix, scope.excluded, region_column)
 
 
-def can_see(principal: Principal, *, region_code: str | None, institution_ids: Iterable[uuid.UUID | None] = ()) -> bool:
+def can_see(
+    principal: Principal, *, region_code: str | None, institution_ids: Iterable[uuid.UUID | None] = ()
+) -> bool:
     if principal.role is Role.service:
         return True
     if principal.is_institution_user:

@@ -26,7 +26,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 
-from libs.common.auth import Principal, Role, TokenIssuer, TokenVerifier, generate_private_key_pem, principal_claims
+from libs.common.auth import (
+    Principal,
+    Role,
+    TokenIssuer,
+    TokenVerifier,
+    generate_private_key_pem,
+    principal_claims,
+)
 from libs.common.database import Database
 from libs.common.settings import ServiceSettings
 
@@ -73,7 +80,9 @@ async def test_databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
     name = f"yyt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     await _admin(f'CREATE DATABASE "{name}"', server)
     try:
-        yield TestDatabases(tmp_path_factory.mktemp("db"), make_url(server).set(database=name).render_as_string(False))
+        yield TestDatabases(
+            tmp_path_factory.mktemp("db"), make_url(server).set(database=name).render_as_string(False)
+        )
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server)
 
@@ -171,7 +180,9 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
 
 
 @asynccontextmanager
-async def rolled_back_client(app: FastAPI, base_url: str = "http://testserver") -> AsyncIterator[httpx.AsyncClient]:
+async def rolled_back_client(
+    app: FastAPI, base_url: str = "http://testserver"
+) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client to ``app`` whose every write is rolled back when the block ends."""
     database: Database = app.state.database
     async with database.engine.connect() as connection:

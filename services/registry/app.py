@@ -1,4 +1,7 @@
-"""The registry service: institutions, 备案 filings, practitioners, beds (``uvicorn services.registry.app:app``)."""
+"""The registry service: institutions, 备案 filings, practitioners, beds.
+
+Run with ``uvicorn services.registry.app:app``.
+"""
 
 from __future__ import annotations
 

@@ -13,7 +13,9 @@ from services.registry.settings import RegistrySettings
 
 
 @pytest.fixture(scope="session")
-async def registry_app(test_databases: TestDatabases, token_verifier: TokenVerifier) -> AsyncIterator[FastAPI]:
+async def registry_app(
+    test_databases: TestDatabases, token_verifier: TokenVerifier
+) -> AsyncIterator[FastAPI]:
     app = create_app(make_settings(RegistrySettings, test_databases), verifier=token_verifier)
     async with running(app):
         yield app

@@ -32,7 +32,9 @@ async def list_institutions(
     kind: Annotated[InstitutionKind | None, Query(description="机构类别")] = None,
 ) -> Page[InstitutionRead]:
     rows, next_cursor = await service.list_(session, principal, params=page, kind=kind)
-    return Page(items=[InstitutionRead.model_validate(r) for r in rows], next_cursor=next_cursor, limit=page.limit)
+    return Page(
+        items=[InstitutionRead.model_validate(r) for r in rows], next_cursor=next_cursor, limit=page.limit
+    )
 
 
 @router.get(

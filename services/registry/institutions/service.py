@@ -28,12 +28,10 @@ async def get(session: AsyncSession, principal: Principal, institution_id: uuid.
 async def list_(
     session: AsyncSession, principal: Principal, *, params: PageParams, kind: InstitutionKind | None = None
 ) -> tuple[list[Institution], str | None]:
-    stmt = select(Institution).where(
-        visible_condition(principal, Institution.region_code, Institution.id)  # type: ignore[arg-type]
-    )
+    stmt = select(Institution).where(visible_condition(principal, Institution.region_code, Institution.id))
     if kind is not None:
         stmt = stmt.where(Institution.kind == kind)
-    return await paginate(session, stmt, order_by=[Institution.id], params=params)  # type: ignore[list-item]
+    return await paginate(session, stmt, order_by=[Institution.id], params=params)
 
 
 async def create(session: AsyncSession, principal: Principal, data: InstitutionCreate) -> Institution:

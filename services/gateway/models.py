@@ -1,0 +1,1 @@
+"""Imports every model module so that ``Base.metadata`` holds all the gateway service's tables."""
