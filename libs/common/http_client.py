@@ -57,12 +57,22 @@ class ServiceTokenSource:
             return self._token
 
 
+class StaticTokenSource:
+    """A fixed token (tests, or a caller that already holds one)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def token(self) -> str:
+        return self._token
+
+
 class ServiceClient:
     """Calls another service through the gateway as this service."""
 
     upstream_name = "上游服务"
 
-    def __init__(self, http: httpx.AsyncClient, tokens: ServiceTokenSource) -> None:
+    def __init__(self, http: httpx.AsyncClient, tokens: ServiceTokenSource | StaticTokenSource) -> None:
         self._http = http
         self._tokens = tokens
 

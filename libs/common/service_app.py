@@ -18,6 +18,7 @@ from libs.common.database import Database
 from libs.common.errors import install_error_handlers
 from libs.common.health import router as health_router
 from libs.common.http_client import make_http_client
+from libs.common.keys import personal_data_cipher
 from libs.common.logs import AccessLogMiddleware, configure_logging
 from libs.common.migrations import upgrade_head_async
 from libs.common.request_context import RequestIdMiddleware
@@ -48,6 +49,7 @@ def create_service_app(
             database = Database(settings)
             stack.push_async_callback(database.dispose)
             app.state.database = database
+            app.state.cipher = personal_data_cipher(settings)
             gateway_http = make_http_client(settings.gateway_url, settings.upstream_timeout_seconds)
             stack.push_async_callback(gateway_http.aclose)
             app.state.gateway_http = gateway_http

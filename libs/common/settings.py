@@ -34,6 +34,13 @@ class ServiceSettings(BaseSettings):
     # Credentials this service uses to get a short-lived service token from the gateway.
     service_client_secret: str = Field(default="", repr=False)
 
+    # Personal-data encryption (AES-256-GCM) keys: key id → urlsafe-base64 32-byte key; the primary one
+    # encrypts, all decrypt (rotation). The lookup key makes the blind indexes. Required in production;
+    # development makes its own under var/, tests make fresh ones.
+    personal_data_keys: dict[str, str] = Field(default_factory=dict, repr=False)
+    personal_data_primary_key_id: str = ""
+    personal_data_lookup_key: str = Field(default="", repr=False)
+
     cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
     upstream_timeout_seconds: float = 10.0
 
