@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 
 from libs.common.errors import PreconditionFailed, PreconditionRequired
 
@@ -30,7 +30,7 @@ def _if_match(
     return if_match
 
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="当前版本的 ETag（来自 GET 响应）")]
+IfMatch = Annotated[str | None, Depends(_if_match)]
 
 
 def check_if_match(if_match: str | None, current_version: int) -> None:

@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`. Both bootstrap .venv from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres check format
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python deploy/local/run.py
+
+# SQLite always; PostgreSQL too when CI=true or TEST_POSTGRES=1 (server from TEST_POSTGRES_URL,
+# default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres).
+test: $(STAMP)
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ "$(CI)" = "true" ] || [ "$(TEST_POSTGRES)" = "1" ]; then $(MAKE) --no-print-directory test-postgres; fi
+
+test-sqlite: $(STAMP)
+	TEST_DATABASE=sqlite $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+check: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
