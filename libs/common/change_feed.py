@@ -5,7 +5,8 @@ tombstone) ends with the server's state for its scope; ``next_cursor`` is always
 resume where it stopped.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the route below closes over `reader`, and FastAPI must
+# evaluate its annotation at definition time.
 
 import base64
 import uuid

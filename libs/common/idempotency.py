@@ -61,6 +61,16 @@ async def _find(database: Database, sub: str, key: str) -> IdempotencyRecord | N
         )
 
 
+async def _winner_after_failure(
+    request: Request, database: Database, sub: str, key: str
+) -> IdempotencyRecord | None:
+    winner = await _find(database, sub, key)
+    session: AsyncSession | None = getattr(request.state, "db_session", None)
+    if winner is not None and session is not None:
+        await session.rollback()
+    return winner
+
+
 def _replay(record: IdempotencyRecord, request_hash: str, path: str) -> Response:
     if record.request_hash != request_hash:
         raise Unprocessable("同一 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused")
@@ -97,10 +107,21 @@ class IdempotentRoute(APIRoute):
             if existing is not None:
                 return _replay(existing, request_hash, request.url.path)
 
-            response = await original(request)
+            try:
+                response = await original(request)
+            except Exception:
+                # A twin with the same key may have won a race on a domain constraint: answer with its
+                # response rather than with our conflict.
+                winner = await _winner_after_failure(request, database, sub, key)
+                if winner is None:
+                    raise
+                return _replay(winner, request_hash, request.url.path)
             session: AsyncSession | None = getattr(request.state, "db_session", None)
             body = getattr(response, "body", None)
-            if session is None or not 200 <= response.status_code < 300 or not isinstance(body, bytes):
+            if not 200 <= response.status_code < 300:
+                winner = await _winner_after_failure(request, database, sub, key)
+                return response if winner is None else _replay(winner, request_hash, request.url.path)
+            if session is None or not isinstance(body, bytes):
                 return response
             session.add(
                 IdempotencyRecord(

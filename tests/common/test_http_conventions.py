@@ -138,7 +138,8 @@ async def test_update_needs_if_match_and_rejects_stale_versions(
     ok = await client.patch(
         url, json={"title": "v2"}, headers={**_county(tokens), "If-Match": created.headers["etag"]}
     )
-    assert ok.status_code == 200 and ok.headers["etag"] == '"2"'
+    assert ok.status_code == 200
+    assert ok.headers["etag"] == '"2"'
     stale = await client.patch(
         url, json={"title": "v3"}, headers={**_county(tokens), "If-Match": created.headers["etag"]}
     )
