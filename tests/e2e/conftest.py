@@ -1,0 +1,104 @@
+"""End-to-end: the four real processes on loopback, started by the same script as ``make run``."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from libs.common.testing import TestDatabases
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@dataclass(frozen=True)
+class Platform:
+    gateway: str
+    registry: str
+    contracts: str
+    homecare: str
+    process: subprocess.Popen[str]
+    log_dir: Path
+
+
+@pytest.fixture(scope="session")
+def platform(test_databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    data_dir = tmp_path_factory.mktemp("e2e")
+    ports = _free_ports(4)
+    command = [
+        sys.executable,
+        str(REPO / "deploy/local/run.py"),
+        "--ports",
+        ",".join(map(str, ports)),
+        "--data-dir",
+        str(data_dir),
+        "--log-dir",
+        str(data_dir),
+    ]
+    if test_databases.postgres_url:
+        # the session's test database; each service in its own schema (e2e_<service>, set below)
+        command += ["--database-url", test_databases.postgres_url]
+    env = {**os.environ, "E2E": "1"}
+    for name in ("GATEWAY", "REGISTRY", "CONTRACTS", "HOMECARE"):
+        env[f"{name}_DATABASE_SCHEMA"] = f"e2e_{name.lower()}"
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    output: list[str] = []
+    deadline = time.monotonic() + 180
+    while True:
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            logs = "".join(p.read_text(errors="replace")[-3000:] for p in data_dir.glob("*.log"))
+            pytest.fail("platform did not start:\n" + "".join(output) + logs)
+        if selector.select(timeout=1):
+            line = process.stdout.readline()
+            output.append(line)
+            if line.strip() == "READY":
+                break
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    yield Platform(*urls, process=process, log_dir=data_dir)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@pytest.fixture
+async def gateway(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
+        yield client
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = "Demo@2026") -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
