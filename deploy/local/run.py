@@ -134,8 +134,12 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    signal.signal(signal.SIGINT, lambda *_: (stop(), sys.exit(0)))
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    def stop_and_exit(*_: object) -> None:
+        stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop_and_exit)
+    signal.signal(signal.SIGTERM, stop_and_exit)
     try:
         for name in SERVICES:
             log = open(args.log_dir / f"{name}.log", "ab") if args.log_dir else None  # noqa: SIM115

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -17,8 +18,8 @@ CHANGES = "/api/v1/sample/changes"
 
 async def _all_changes(
     client: httpx.AsyncClient, headers: dict[str, str], after: str | None = None
-) -> tuple[list[dict], str]:
-    entries: list[dict] = []
+) -> tuple[list[dict[str, Any]], str]:
+    entries: list[dict[str, Any]] = []
     while True:
         params: dict[str, str | int] = {"limit": 5}
         if after:
@@ -74,7 +75,7 @@ async def test_a_follower_under_concurrent_writes_ends_with_the_servers_state(
     run = uuid.uuid4().hex[:8]
     async with live_client(sample_app) as client:
         _, cursor = await _all_changes(client, headers)
-        mirror: dict[str, dict] = {}
+        mirror: dict[str, dict[str, Any]] = {}
 
         async def writer(n: int) -> None:
             for i in range(6):

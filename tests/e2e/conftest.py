@@ -80,8 +80,8 @@ def platform(test_databases: TestDatabases, tmp_path_factory: pytest.TempPathFac
             output.append(line)
             if line.strip() == "READY":
                 break
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    yield Platform(*urls, process=process, log_dir=data_dir)
+    gateway, registry, contracts, homecare = (f"http://127.0.0.1:{p}" for p in ports)
+    yield Platform(gateway, registry, contracts, homecare, process=process, log_dir=data_dir)
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
