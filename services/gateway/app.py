@@ -1,0 +1,69 @@
+"""The gateway: users, API clients and tokens; routing of ``/api/v1/{service}/...``; the merged OpenAPI.
+
+Run with ``uvicorn services.gateway.app:app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from libs.common.auth import TokenIssuer
+from libs.common.service_app import create_service_app
+from services.gateway.settings import GatewaySettings
+from services.gateway.signing import own_verifier, token_issuer
+from services.gateway.tokens.errors import install_oauth_error_handler
+from services.gateway.tokens.router import jwks_router
+from services.gateway.tokens.router import router as tokens_router
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    issuer: TokenIssuer | None = None,
+    upstream_mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> FastAPI:
+    """Build the gateway. ``issuer`` replaces the configured signing key (tests); ``upstream_mounts``
+    routes upstream URLs to given transports (tests: ``{"http://registry.test": ASGITransport(...)}``)."""
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def signing(app: FastAPI) -> AsyncIterator[None]:
+        # The key is loaded at startup, not at import: production refuses to start without one.
+        app.state.issuer = issuer or token_issuer(settings)
+        app.state.verifier = own_verifier(app.state.issuer)
+        yield
+
+    @asynccontextmanager
+    async def upstream_client(app: FastAPI) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(
+            settings.upstream_timeout_seconds, connect=settings.proxy_connect_timeout_seconds
+        )
+        limits = httpx.Limits(
+            max_connections=settings.proxy_max_connections,
+            max_keepalive_connections=settings.proxy_max_connections // 2,
+        )
+        mounts = {f"all://{httpx.URL(url).netloc.decode()}": t for url, t in (upstream_mounts or {}).items()}
+        async with httpx.AsyncClient(timeout=timeout, limits=limits, mounts=mounts) as client:
+            app.state.upstream_http = client
+            yield
+
+    app = create_service_app(
+        settings,
+        title="医养结合平台 · 网关 (gateway)",
+        description=(
+            "用户、接口客户端与令牌；`/api/v1/{registry|contracts|homecare}/...` 的路由；"
+            "合并的 OpenAPI 文档。"
+        ),
+        routers=[tokens_router, jwks_router],
+        verifier=own_verifier(issuer) if issuer else None,
+        extensions=[signing, upstream_client],
+    )
+    install_oauth_error_handler(app)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,254 @@
+"""Issuing tokens: the password, refresh-token and client-credentials grants, and logout.
+
+Each grant runs its own short transactions instead of the request session: a failed attempt must be
+recorded (and a reused refresh token's family revoked) even though the request answers an error, and no
+write lock may be held while argon2 verifies a password in a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common.auth import Principal, Role, TokenIssuer, principal_claims
+from libs.common.database import Database, session_scope
+from libs.common.divisions import PROVINCE_CODE
+from services.gateway import passwords
+from services.gateway.accounts.models import User
+from services.gateway.api_clients.models import ApiClient
+from services.gateway.settings import GatewaySettings
+from services.gateway.tokens import login_limits
+from services.gateway.tokens.errors import (
+    AccountDisabled,
+    InvalidClient,
+    InvalidGrant,
+    RefreshTokenReused,
+)
+from services.gateway.tokens.models import RefreshToken
+from services.gateway.tokens.schemas import TokenResponse
+
+
+@dataclass(frozen=True, slots=True)
+class GrantContext:
+    database: Database
+    issuer: TokenIssuer
+    settings: GatewaySettings
+    client_address: str
+
+
+def user_principal(user: User) -> Principal:
+    return Principal(
+        sub=f"user:{user.id}",
+        role=Role(user.role),
+        region_code=user.region_code,
+        institution_id=user.institution_id,
+        practitioner_id=user.practitioner_id,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _hash_refresh_token(token: str) -> str:
+    # Refresh tokens are 256-bit random strings: a plain SHA-256 is enough to store them safely.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _access_token(ctx: GrantContext, user: User) -> tuple[str, int]:
+    ttl = ctx.settings.access_token_ttl_seconds
+    claims = {**principal_claims(user_principal(user)), "preferred_username": user.username}
+    token, _ = ctx.issuer.issue(claims, timedelta(seconds=ttl))
+    return token, ttl
+
+
+def _new_refresh_token(
+    session: AsyncSession, ctx: GrantContext, *, user_id: uuid.UUID, family_id: uuid.UUID
+) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            family_id=family_id,
+            user_id=user_id,
+            token_hash=_hash_refresh_token(token),
+            expires_at=_now() + timedelta(seconds=ctx.settings.refresh_token_ttl_seconds),
+        )
+    )
+    return token
+
+
+def _user_tokens(ctx: GrantContext, session: AsyncSession, user: User, family_id: uuid.UUID) -> TokenResponse:
+    access, ttl = _access_token(ctx, user)
+    refresh = _new_refresh_token(session, ctx, user_id=user.id, family_id=family_id)
+    return TokenResponse(
+        access_token=access,
+        expires_in=ttl,
+        refresh_token=refresh,
+        refresh_expires_in=ctx.settings.refresh_token_ttl_seconds,
+    )
+
+
+async def password_grant(ctx: GrantContext, *, username: str, password: str) -> TokenResponse:
+    account = username.strip().lower()
+    async with session_scope(ctx.database, write=False) as session:
+        await login_limits.ensure_allowed(
+            session, account=account, address=ctx.client_address, settings=ctx.settings, now=_now()
+        )
+        user = await session.scalar(select(User).where(User.username == account))
+    matches = await passwords.verify(user.password_hash if user else None, password)
+    failure: InvalidGrant | None = None
+    if user is None or not matches:
+        failure = InvalidGrant("用户名或密码错误")
+    elif not user.active:
+        failure = AccountDisabled()
+    async with session_scope(ctx.database) as session:
+        login_limits.record(
+            session,
+            account=account,
+            address=ctx.client_address,
+            grant_type="password",
+            succeeded=failure is None,
+            reason=failure.code if failure else None,
+            now=_now(),
+        )
+        if failure is not None or user is None:
+            response = None
+        else:
+            if passwords.needs_rehash(user.password_hash):
+                user = await session.merge(user)
+                user.password_hash = await passwords.hash_(password)
+            response = _user_tokens(ctx, session, user, family_id=uuid.uuid4())
+    if response is None:
+        raise failure or InvalidGrant("用户名或密码错误")
+    return response
+
+
+async def _revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Revoke every refresh token of a user (deactivation, password reset)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+async def refresh_grant(ctx: GrantContext, *, refresh_token: str) -> TokenResponse:
+    failure: InvalidGrant | None = None
+    response: TokenResponse | None = None
+    async with session_scope(ctx.database) as session:
+        row = await session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == _hash_refresh_token(refresh_token))
+        )
+        now = _now()
+        if row is None:
+            failure = InvalidGrant("刷新令牌无效")
+        elif row.revoked_at is not None:
+            failure = InvalidGrant("刷新令牌已撤销，请重新登录", code="refresh_token_revoked")
+        elif row.rotated_at is not None:
+            await _revoke_family(session, row.family_id)
+            failure = RefreshTokenReused()
+        elif row.expires_at <= now:
+            failure = InvalidGrant("刷新令牌已过期，请重新登录", code="refresh_token_expired")
+        else:
+            # Conditional update: of two concurrent refreshes with one token only one rotates it.
+            rotated = await session.execute(
+                update(RefreshToken)
+                .where(
+                    RefreshToken.id == row.id,
+                    RefreshToken.rotated_at.is_(None),
+                    RefreshToken.revoked_at.is_(None),
+                )
+                .values(rotated_at=now)
+            )
+            user = await session.get(User, row.user_id)
+            if rotated.rowcount != 1:  # type: ignore[attr-defined]
+                await _revoke_family(session, row.family_id)
+                failure = RefreshTokenReused()
+            elif user is None or not user.active:
+                await _revoke_family(session, row.family_id)
+                failure = AccountDisabled()
+            else:
+                response = _user_tokens(ctx, session, user, family_id=row.family_id)
+    if response is None:
+        raise failure or InvalidGrant("刷新令牌无效")
+    return response
+
+
+async def logout(database: Database, *, refresh_token: str) -> None:
+    """Revoke the family of ``refresh_token``; unknown tokens are ignored (RFC 7009 §2.2)."""
+    async with session_scope(database) as session:
+        family_id = await session.scalar(
+            select(RefreshToken.family_id).where(
+                RefreshToken.token_hash == _hash_refresh_token(refresh_token)
+            )
+        )
+        if family_id is not None:
+            await _revoke_family(session, family_id)
+
+
+def _service_token(ctx: GrantContext, client_id: str) -> TokenResponse:
+    ttl = ctx.settings.service_token_ttl_seconds
+    principal = Principal(sub=f"service:{client_id}", role=Role.service, region_code=PROVINCE_CODE)
+    token, _ = ctx.issuer.issue(
+        {**principal_claims(principal), "client_id": client_id}, timedelta(seconds=ttl)
+    )
+    return TokenResponse(access_token=token, expires_in=ttl)
+
+
+def _client_token(ctx: GrantContext, client: ApiClient) -> TokenResponse:
+    ttl = ctx.settings.client_token_ttl_seconds
+    principal = Principal(
+        sub=f"client:{client.client_id}", role=Role(client.role), region_code=client.region_code
+    )
+    claims = {**principal_claims(principal), "client_id": client.client_id}
+    token, _ = ctx.issuer.issue(claims, timedelta(seconds=ttl))
+    return TokenResponse(access_token=token, expires_in=ttl)
+
+
+async def client_credentials_grant(ctx: GrantContext, *, client_id: str, client_secret: str) -> TokenResponse:
+    account = f"client:{client_id}"
+    async with session_scope(ctx.database, write=False) as session:
+        await login_limits.ensure_allowed(
+            session, account=account, address=ctx.client_address, settings=ctx.settings, now=_now()
+        )
+        client = None
+        if client_id not in ctx.settings.service_clients:
+            client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+
+    expected = ctx.settings.service_clients.get(client_id)
+    if expected is not None:
+        succeeded = bool(expected) and hmac.compare_digest(expected.encode(), client_secret.encode())
+        response = _service_token(ctx, client_id) if succeeded else None
+    else:
+        matches = await passwords.verify(client.secret_hash if client else None, client_secret)
+        succeeded = client is not None and matches and client.active
+        response = _client_token(ctx, client) if succeeded and client is not None else None
+
+    async with session_scope(ctx.database) as session:
+        login_limits.record(
+            session,
+            account=account,
+            address=ctx.client_address,
+            grant_type="client_credentials",
+            succeeded=succeeded,
+            reason=None if succeeded else "invalid_client",
+            now=_now(),
+        )
+    if response is None:
+        raise InvalidClient()
+    return response
