@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.service_app import create_service_app
+from services.registry.filings.router import router as filings_router
 from services.registry.institutions.router import router as institutions_router
 from services.registry.permissions import ChangesRead
+from services.registry.practitioners.router import router as practitioners_router
 from services.registry.settings import RegistrySettings
 
 
@@ -20,7 +22,13 @@ def create_app(settings: RegistrySettings | None = None, *, verifier: TokenVerif
         settings or RegistrySettings(),
         title="医养结合平台 · 机构注册服务 (registry)",
         description="医疗机构、养老机构、医养结合机构，内设医疗机构备案，执业人员，床位。",
-        routers=[institutions_router, change_feed_router("registry", ChangesRead)],
+        routers=[
+            # Routers with fixed paths under /institutions come before the one with /{institution_id}.
+            institutions_router,
+            filings_router,
+            practitioners_router,
+            change_feed_router("registry", ChangesRead),
+        ],
         verifier=verifier,
     )
 

@@ -1,4 +1,8 @@
-"""Who may do what in the registry: the role → permission table (walked cell by cell by a test)."""
+"""Who may do what in the registry: the role → permission table (walked cell by cell by a test).
+
+Object-level scope (region, own institution) is checked in the services: county admins manage their
+county, city and province admins read their area, an institution's users their own institution.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,100 @@ from fastapi import Depends
 from libs.common.access import Policy
 from libs.common.auth import Principal, Role
 
+_ADMIN_READ = {
+    "institutions:read",
+    "institutions:history",
+    "institutions:export",
+    "year_stats:read",
+    "filings:read",
+    "practitioners:read",
+    "stats:read",
+    "changes:read",
+}
+
 POLICY = Policy(
     {
-        Role.province_admin: {"institutions:read", "changes:read"},
-        Role.city_admin: {"institutions:read", "changes:read"},
-        Role.county_admin: {"institutions:read", "institutions:write", "changes:read"},
-        Role.institution_admin: {"institutions:read"},
-        Role.institution_staff: {"institutions:read"},
-        Role.city_platform: {"institutions:read", "changes:read"},
-        Role.service: {"institutions:read", "changes:read"},
+        Role.province_admin: _ADMIN_READ | {"institutions:import", "institutions:bulk_upsert"},
+        Role.city_admin: set(_ADMIN_READ),
+        Role.county_admin: _ADMIN_READ
+        | {
+            "institutions:create",
+            "institutions:update",
+            "institutions:deactivate",
+            "institutions:import",
+            "year_stats:write",
+            "filings:submit",
+            "filings:review",
+            "practitioners:write",
+        },
+        Role.institution_admin: {
+            "institutions:read",
+            "institutions:update",
+            "institutions:history",
+            "year_stats:read",
+            "year_stats:write",
+            "filings:read",
+            "filings:submit",
+            "practitioners:read",
+            "practitioners:write",
+        },
+        Role.institution_staff: {"institutions:read", "practitioners:read"},
+        Role.city_platform: {"institutions:read", "institutions:bulk_upsert", "changes:read"},
+        Role.service: {
+            "institutions:read",
+            "year_stats:read",
+            "filings:read",
+            "practitioners:read",
+            "stats:read",
+            "changes:read",
+        },
     }
 )
 
+# 示范创建 (issue 8): its cells of the table, added to the registry's (aliases in demonstration/deps.py).
+DEMONSTRATION_GRANTS: dict[Role, set[str]] = {
+    Role.province_admin: {
+        "demonstration:read",
+        "demonstration:batches",
+        "demonstration:review",
+        "demonstration:province-review",
+        "demonstration:summaries",
+    },
+    Role.city_admin: {
+        "demonstration:read",
+        "demonstration:review",
+        "demonstration:city-review",
+        "demonstration:summaries",
+    },
+    Role.county_admin: {
+        "demonstration:read",
+        "demonstration:apply",
+        "demonstration:review",
+        "demonstration:county-review",
+    },
+    Role.institution_admin: {"demonstration:read", "demonstration:apply"},
+    Role.institution_staff: {"demonstration:read"},
+    Role.city_platform: {"demonstration:read"},
+    Role.service: {"demonstration:read"},
+}
+POLICY = Policy(
+    {role: POLICY.grants.get(role, frozenset()) | DEMONSTRATION_GRANTS.get(role, set()) for role in Role}
+)
+
 InstitutionsRead = Annotated[Principal, Depends(POLICY.require("institutions:read"))]
-InstitutionsWrite = Annotated[Principal, Depends(POLICY.require("institutions:write"))]
+InstitutionsCreate = Annotated[Principal, Depends(POLICY.require("institutions:create"))]
+InstitutionsUpdate = Annotated[Principal, Depends(POLICY.require("institutions:update"))]
+InstitutionsDeactivate = Annotated[Principal, Depends(POLICY.require("institutions:deactivate"))]
+InstitutionsHistory = Annotated[Principal, Depends(POLICY.require("institutions:history"))]
+InstitutionsImport = Annotated[Principal, Depends(POLICY.require("institutions:import"))]
+InstitutionsExport = Annotated[Principal, Depends(POLICY.require("institutions:export"))]
+InstitutionsBulkUpsert = Annotated[Principal, Depends(POLICY.require("institutions:bulk_upsert"))]
+YearStatsRead = Annotated[Principal, Depends(POLICY.require("year_stats:read"))]
+YearStatsWrite = Annotated[Principal, Depends(POLICY.require("year_stats:write"))]
+FilingsRead = Annotated[Principal, Depends(POLICY.require("filings:read"))]
+FilingsSubmit = Annotated[Principal, Depends(POLICY.require("filings:submit"))]
+FilingsReview = Annotated[Principal, Depends(POLICY.require("filings:review"))]
+PractitionersRead = Annotated[Principal, Depends(POLICY.require("practitioners:read"))]
+PractitionersWrite = Annotated[Principal, Depends(POLICY.require("practitioners:write"))]
+StatsRead = Annotated[Principal, Depends(POLICY.require("stats:read"))]
 ChangesRead = POLICY.require("changes:read")

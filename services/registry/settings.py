@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.settings import ServiceSettings
@@ -9,3 +11,28 @@ class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
     service_name: str = "registry"
+
+    # config_defaults.csv: homecare.nurse_min_years (confirmed)
+    homecare_nurse_min_years: int = 5
+    # config_defaults.csv: homecare.nurse_min_title (confirmed) — a title label; this title or above
+    homecare_nurse_min_title: str = "护师"
+
+    # Limits of the bulk paths (not in config_defaults.csv: platform limits, issue 7 sets the 1,000).
+    bulk_upsert_max_records: int = 1000
+    import_max_rows: int = 20000
+    import_max_bytes: int = 20 * 1024 * 1024
+    nearby_max_radius_km: float = 200.0
+
+    # 示范创建 (issue 8): the rules a new demonstration batch copies when the province opens it.
+    # config_defaults.csv: demo.operating_cutoff (confirmed)
+    demo_operating_cutoff: date = date(2026, 3, 31)
+    # config_defaults.csv: demo.operating_years_min (confirmed)
+    demo_operating_years_min: int = 5
+    # config_defaults.csv: demo.occupancy_min_pct (confirmed)
+    demo_occupancy_min_pct: int = 65
+    # config_defaults.csv: demo.disabled_share_min_pct (confirmed)
+    demo_disabled_share_min_pct: int = 65
+    # config_defaults.csv: demo.satisfaction_min_pct (likely)
+    demo_satisfaction_min_pct: int = 95
+    # Not in config_defaults.csv: platform limit for one 示范 attachment (PDF/JPEG/PNG).
+    demo_attachment_max_bytes: int = 10 * 1024 * 1024

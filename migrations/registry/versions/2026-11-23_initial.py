@@ -2,7 +2,7 @@
 
 Revision ID: registry_0001
 Revises:
-Create Date: 2026-11-23 18:10:32.661194
+Create Date: 2026-11-23 18:21:29.945188
 """
 
 from collections.abc import Sequence
@@ -23,18 +23,317 @@ def upgrade() -> None:
     op.create_table(
         "institution",
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "medical", "elderly_care", "integrated", name="institutionkind", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "category",
+            sa.Enum(
+                "hospital",
+                "community_health_center",
+                "community_health_station",
+                "township_health_center",
+                "village_clinic",
+                "nursing_station",
+                "clinic",
+                "infirmary",
+                "elderly_care_home",
+                "rural_happiness_home",
+                "day_care_center",
+                "integrated_institution",
+                name="category",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "hospital_grade",
+            sa.Enum(
+                "grade_1",
+                "grade_2",
+                "grade_3",
+                "ungraded",
+                name="hospitalgrade",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "hospital_type",
+            sa.Enum(
+                "general",
+                "tcm",
+                "rehabilitation",
+                "nursing_home",
+                "specialist",
+                name="hospitaltype",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "elderly_care_ownership",
+            sa.Enum(
+                "public",
+                "private",
+                "public_built_private_run",
+                name="elderlycareownership",
+                native_enum=False,
+                length=30,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "integrated_model",
+            sa.Enum(
+                "medical_runs_elderly_care",
+                "elderly_care_runs_medical",
+                name="integratedmodel",
+                native_enum=False,
+                length=40,
+            ),
+            nullable=True,
+        ),
+        sa.Column(
+            "ownership",
+            sa.Enum("public", "private", name="ownership", native_enum=False, length=10),
+            nullable=True,
+        ),
+        sa.Column("uscc", sa.String(length=18), nullable=True),
+        sa.Column("ws218_kind_code", sa.String(length=4), nullable=True),
+        sa.Column(
+            "licence_type",
+            sa.Enum("practice_licence", "filing", name="licencetype", native_enum=False, length=20),
+            nullable=True,
+        ),
+        sa.Column("licence_no", sa.String(length=60), nullable=True),
         sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("address", sa.String(length=300), nullable=True),
+        sa.Column("lat", sa.Float(), nullable=True),
+        sa.Column("lng", sa.Float(), nullable=True),
+        sa.Column("operating_since", sa.Date(), nullable=True),
+        sa.Column("medical_operating_since", sa.Date(), nullable=True),
+        sa.Column("elderly_care_operating_since", sa.Date(), nullable=True),
+        sa.Column("legal_person", sa.String(length=50), nullable=True),
+        sa.Column("contact_name", sa.String(length=50), nullable=True),
+        sa.Column("contact_phone_encrypted", sa.LargeBinary(), nullable=True),
+        sa.Column("beds_elderly_care", sa.Integer(), nullable=False),
+        sa.Column("beds_medical", sa.Integer(), nullable=False),
+        sa.Column("beds_integrated", sa.Integer(), nullable=False),
+        sa.Column("beds_rehabilitation", sa.Integer(), nullable=False),
+        sa.Column("beds_nursing", sa.Integer(), nullable=False),
+        sa.Column("beds_hospice", sa.Integer(), nullable=False),
+        sa.Column("residents", sa.Integer(), nullable=False),
+        sa.Column("disabled_level_1", sa.Integer(), nullable=False),
+        sa.Column("disabled_level_2", sa.Integer(), nullable=False),
+        sa.Column("disabled_level_3", sa.Integer(), nullable=False),
+        sa.Column("disabled_level_4", sa.Integer(), nullable=False),
+        sa.Column("dementia_residents", sa.Integer(), nullable=False),
+        sa.Column("medical_insurance_designated", sa.Boolean(), nullable=False),
+        sa.Column("elderly_green_channel", sa.Boolean(), nullable=False),
+        sa.Column("hospice_care", sa.Boolean(), nullable=False),
+        sa.Column("home_bed_service", sa.Boolean(), nullable=False),
+        sa.Column("internet_nursing_provider", sa.Boolean(), nullable=False),
+        sa.Column("elderly_friendly", sa.Boolean(), nullable=False),
+        sa.Column("tcm_hall", sa.Boolean(), nullable=False),
+        sa.Column("has_medical_unit", sa.Boolean(), nullable=False),
+        sa.Column("national_demonstration_year", sa.Integer(), nullable=True),
+        sa.Column("provincial_demonstration_year", sa.Integer(), nullable=True),
+        sa.Column("source_system", sa.String(length=60), nullable=True),
+        sa.Column("external_id", sa.String(length=100), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_institution")),
+        sa.UniqueConstraint("uscc", name=op.f("uq_institution_uscc")),
     )
     with op.batch_alter_table("institution", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_institution_active"), ["active"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_institution_beds_elderly_care"), ["beds_elderly_care"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_institution_beds_integrated"), ["beds_integrated"], unique=False)
+        batch_op.create_index(batch_op.f("ix_institution_beds_medical"), ["beds_medical"], unique=False)
+        batch_op.create_index(batch_op.f("ix_institution_category"), ["category"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_institution_elderly_friendly"), ["elderly_friendly"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_institution_elderly_green_channel"), ["elderly_green_channel"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_institution_has_medical_unit"), ["has_medical_unit"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_institution_home_bed_service"), ["home_bed_service"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_institution_hospice_care"), ["hospice_care"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_institution_internet_nursing_provider"),
+            ["internet_nursing_provider"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_institution_kind"), ["kind"], unique=False)
+        batch_op.create_index("ix_institution_lat_lng", ["lat", "lng"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_institution_medical_insurance_designated"),
+            ["medical_insurance_designated"],
+            unique=False,
+        )
+        batch_op.create_index(batch_op.f("ix_institution_name"), ["name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_institution_operating_since"), ["operating_since"], unique=False)
         batch_op.create_index(batch_op.f("ix_institution_region_code"), ["region_code"], unique=False)
+        batch_op.create_index("ix_institution_region_name", ["region_code", "name", "id"], unique=False)
+        batch_op.create_index("ix_institution_source_key", ["source_system", "external_id"], unique=True)
+        batch_op.create_index(batch_op.f("ix_institution_tcm_hall"), ["tcm_hall"], unique=False)
+
+    op.create_table(
+        "filing",
+        sa.Column("institution_id", sa.Uuid(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column(
+            "unit_kind",
+            sa.Enum("infirmary", "nursing_station", "clinic", name="unitkind", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("unit_name", sa.String(length=200), nullable=False),
+        sa.Column("ws218_kind_code", sa.String(length=4), nullable=False),
+        sa.Column("person_in_charge", sa.String(length=50), nullable=True),
+        sa.Column("doctors", sa.Integer(), nullable=False),
+        sa.Column("nurses", sa.Integer(), nullable=False),
+        sa.Column("service_scope", sa.Text(), nullable=True),
+        sa.Column("documents", sa.JSON(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "draft", "accepted", "rejected", "revoked", name="filingstate", native_enum=False, length=20
+            ),
+            nullable=False,
+        ),
+        sa.Column("filing_no", sa.String(length=40), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("accepted_at", libs.common.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("state_reason", sa.String(length=500), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["institution_id"], ["institution.id"], name=op.f("fk_filing_institution_id_institution")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_filing")),
+        sa.UniqueConstraint("filing_no", name=op.f("uq_filing_filing_no")),
+    )
+    with op.batch_alter_table("filing", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_filing_institution_id"), ["institution_id"], unique=False)
+        batch_op.create_index("ix_filing_region_state", ["region_code", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_filing_state"), ["state"], unique=False)
+
+    op.create_table(
+        "institution_year_stat",
+        sa.Column("institution_id", sa.Uuid(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("operating_beds", sa.Integer(), nullable=False),
+        sa.Column("occupied_bed_days", sa.Integer(), nullable=False),
+        sa.Column("residents", sa.Integer(), nullable=False),
+        sa.Column("disabled_residents", sa.Integer(), nullable=False),
+        sa.Column("dementia_residents", sa.Integer(), nullable=False),
+        sa.Column("disabled_or_dementia_residents", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["institution_id"],
+            ["institution.id"],
+            name=op.f("fk_institution_year_stat_institution_id_institution"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_institution_year_stat")),
+        sa.UniqueConstraint(
+            "institution_id", "year", name=op.f("uq_institution_year_stat_institution_id_year")
+        ),
+    )
+    op.create_table(
+        "practitioner",
+        sa.Column("institution_id", sa.Uuid(), nullable=False),
+        sa.Column("region_code", sa.String(length=6), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("doctor", "nurse", "carer", name="practitionerkind", native_enum=False, length=10),
+            nullable=False,
+        ),
+        sa.Column(
+            "title",
+            sa.Enum(
+                "nurse",
+                "senior_nurse",
+                "supervising_nurse",
+                "associate_chief_nurse",
+                "chief_nurse",
+                "physician",
+                "attending_physician",
+                "associate_chief_physician",
+                "chief_physician",
+                name="title",
+                native_enum=False,
+                length=30,
+            ),
+            nullable=True,
+        ),
+        sa.Column("practice_certificate_no", sa.String(length=40), nullable=True),
+        sa.Column("clinical_years", sa.Integer(), nullable=False),
+        sa.Column("id_card_encrypted", sa.LargeBinary(), nullable=True),
+        sa.Column("id_card_hash", sa.String(length=64), nullable=True),
+        sa.Column("phone_encrypted", sa.LargeBinary(), nullable=True),
+        sa.Column("trainings", sa.JSON(), nullable=False),
+        sa.Column("misconduct_recorded", sa.Boolean(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["institution_id"], ["institution.id"], name=op.f("fk_practitioner_institution_id_institution")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_practitioner")),
+    )
+    with op.batch_alter_table("practitioner", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_practitioner_active"), ["active"], unique=False)
+        batch_op.create_index(batch_op.f("ix_practitioner_id_card_hash"), ["id_card_hash"], unique=False)
+        batch_op.create_index(
+            "ix_practitioner_institution_kind", ["institution_id", "kind", "id"], unique=False
+        )
+        batch_op.create_index("ix_practitioner_region", ["region_code", "id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_practitioner_title"), ["title"], unique=False)
+
+    op.create_table(
+        "filing_event",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("filing_id", sa.Uuid(), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=False),
+        sa.Column("from_state", sa.String(length=20), nullable=True),
+        sa.Column("to_state", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=True),
+        sa.Column("changes", sa.JSON(), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("actor_sub", sa.String(length=120), nullable=False),
+        sa.Column("actor_role", sa.String(length=40), nullable=False),
+        sa.Column("occurred_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["filing_id"], ["filing.id"], name=op.f("fk_filing_event_filing_id_filing")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_filing_event")),
+    )
+    with op.batch_alter_table("filing_event", schema=None) as batch_op:
+        batch_op.create_index("ix_filing_event_filing", ["filing_id", "occurred_at"], unique=False)
 
     op.create_table(
         "audit_record",
@@ -117,9 +416,46 @@ def downgrade() -> None:
         batch_op.drop_index("ix_audit_record_entity")
 
     op.drop_table("audit_record")
+    with op.batch_alter_table("filing_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_filing_event_filing")
+
+    op.drop_table("filing_event")
+    with op.batch_alter_table("practitioner", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_practitioner_title"))
+        batch_op.drop_index("ix_practitioner_region")
+        batch_op.drop_index("ix_practitioner_institution_kind")
+        batch_op.drop_index(batch_op.f("ix_practitioner_id_card_hash"))
+        batch_op.drop_index(batch_op.f("ix_practitioner_active"))
+
+    op.drop_table("practitioner")
+    op.drop_table("institution_year_stat")
+    with op.batch_alter_table("filing", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_filing_state"))
+        batch_op.drop_index("ix_filing_region_state")
+        batch_op.drop_index(batch_op.f("ix_filing_institution_id"))
+
+    op.drop_table("filing")
     with op.batch_alter_table("institution", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_institution_tcm_hall"))
+        batch_op.drop_index("ix_institution_source_key")
+        batch_op.drop_index("ix_institution_region_name")
         batch_op.drop_index(batch_op.f("ix_institution_region_code"))
+        batch_op.drop_index(batch_op.f("ix_institution_operating_since"))
+        batch_op.drop_index(batch_op.f("ix_institution_name"))
+        batch_op.drop_index(batch_op.f("ix_institution_medical_insurance_designated"))
+        batch_op.drop_index("ix_institution_lat_lng")
         batch_op.drop_index(batch_op.f("ix_institution_kind"))
+        batch_op.drop_index(batch_op.f("ix_institution_internet_nursing_provider"))
+        batch_op.drop_index(batch_op.f("ix_institution_hospice_care"))
+        batch_op.drop_index(batch_op.f("ix_institution_home_bed_service"))
+        batch_op.drop_index(batch_op.f("ix_institution_has_medical_unit"))
+        batch_op.drop_index(batch_op.f("ix_institution_elderly_green_channel"))
+        batch_op.drop_index(batch_op.f("ix_institution_elderly_friendly"))
+        batch_op.drop_index(batch_op.f("ix_institution_category"))
+        batch_op.drop_index(batch_op.f("ix_institution_beds_medical"))
+        batch_op.drop_index(batch_op.f("ix_institution_beds_integrated"))
+        batch_op.drop_index(batch_op.f("ix_institution_beds_elderly_care"))
+        batch_op.drop_index(batch_op.f("ix_institution_active"))
 
     op.drop_table("institution")
     # ### end Alembic commands ###

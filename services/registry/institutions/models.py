@@ -1,35 +1,131 @@
+"""Institutions and their yearly occupancy figures."""
+
 from __future__ import annotations
 
-from enum import StrEnum
+import uuid
+from datetime import date
+from typing import ClassVar
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from libs.common.models import ChangeTracked, EntityMixin
-from services.registry.base import Base
+from services.registry.base import Base, enum_column
+from services.registry.institutions.kinds import KIND_LABELS as KIND_LABELS
+from services.registry.institutions.kinds import (
+    Category,
+    ElderlyCareOwnership,
+    HospitalGrade,
+    HospitalType,
+    InstitutionKind,
+    IntegratedModel,
+    LicenceType,
+    Ownership,
+)
 
-
-class InstitutionKind(StrEnum):
-    medical = "medical"
-    elderly_care = "elderly_care"
-    integrated = "integrated"
-
-
-KIND_LABELS = {
-    InstitutionKind.medical: "医疗机构",
-    InstitutionKind.elderly_care: "养老机构",
-    InstitutionKind.integrated: "医养结合机构",
-}
+__all__ = ["KIND_LABELS", "Institution", "InstitutionKind", "InstitutionYearStat"]
 
 
 class Institution(EntityMixin, ChangeTracked, Base):
+    """A medical, elderly-care or integrated institution: the province's master record.
+
+    Every filter of the list endpoint has an index (see ``__table_args__``). ``has_medical_unit`` is
+    derived: true for medical and integrated institutions, and for an elderly-care one while it has an
+    accepted 内设医疗机构 filing.
+    """
+
     __tablename__ = "institution"
     __change_entity__ = "institution"
+    __change_exclude__: ClassVar[frozenset[str]] = frozenset({"contact_phone_encrypted"})
+    __table_args__ = (
+        Index("ix_institution_region_name", "region_code", "name", "id"),
+        Index("ix_institution_lat_lng", "lat", "lng"),
+        Index("ix_institution_source_key", "source_system", "external_id", unique=True),
+        UniqueConstraint("uscc"),
+    )
 
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[InstitutionKind] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[InstitutionKind] = mapped_column(enum_column(InstitutionKind, 20), index=True)
+    category: Mapped[Category] = mapped_column(enum_column(Category, 40), index=True)
+    hospital_grade: Mapped[HospitalGrade | None] = mapped_column(enum_column(HospitalGrade, 20))
+    hospital_type: Mapped[HospitalType | None] = mapped_column(enum_column(HospitalType, 20))
+    elderly_care_ownership: Mapped[ElderlyCareOwnership | None] = mapped_column(
+        enum_column(ElderlyCareOwnership, 30)
+    )
+    integrated_model: Mapped[IntegratedModel | None] = mapped_column(enum_column(IntegratedModel, 40))
+    ownership: Mapped[Ownership | None] = mapped_column(enum_column(Ownership, 10))
+
+    uscc: Mapped[str | None] = mapped_column(String(18))
+    ws218_kind_code: Mapped[str | None] = mapped_column(String(4))
+    licence_type: Mapped[LicenceType | None] = mapped_column(enum_column(LicenceType, 20))
+    licence_no: Mapped[str | None] = mapped_column(String(60))
+
     region_code: Mapped[str] = mapped_column(String(6), index=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
 
-    def change_scope(self) -> tuple[str | None, None, None]:
-        return (self.region_code, None, None)
+    operating_since: Mapped[date | None] = mapped_column(Date, index=True)
+    medical_operating_since: Mapped[date | None] = mapped_column(Date)
+    elderly_care_operating_since: Mapped[date | None] = mapped_column(Date)
+
+    legal_person: Mapped[str | None] = mapped_column(String(50))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    beds_elderly_care: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    beds_medical: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    beds_integrated: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    beds_rehabilitation: Mapped[int] = mapped_column(Integer, default=0)
+    beds_nursing: Mapped[int] = mapped_column(Integer, default=0)
+    beds_hospice: Mapped[int] = mapped_column(Integer, default=0)
+
+    residents: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_level_1: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_level_2: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_level_3: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_level_4: Mapped[int] = mapped_column(Integer, default=0)
+    dementia_residents: Mapped[int] = mapped_column(Integer, default=0)
+
+    medical_insurance_designated: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    elderly_green_channel: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    hospice_care: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    home_bed_service: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    internet_nursing_provider: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    elderly_friendly: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    tcm_hall: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    has_medical_unit: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    national_demonstration_year: Mapped[int | None] = mapped_column(Integer)
+    provincial_demonstration_year: Mapped[int | None] = mapped_column(Integer)
+
+    # City-platform records are keyed by (source_system, external_id); both null for others.
+    source_system: Mapped[str | None] = mapped_column(String(60))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+    def change_scope(self) -> tuple[str | None, uuid.UUID | None, None]:
+        return (self.region_code, self.id, None)
+
+
+class InstitutionYearStat(EntityMixin, Base):
+    """An institution's occupancy and residents for one calendar year.
+
+    Occupancy is kept as ``occupied_bed_days`` (实际占用总床日数, the health-statistics measure) over
+    ``operating_beds`` (实际开放床位, the year's average): occupancy = occupied_bed_days ÷
+    (operating_beds × days in the year). Residents are the year-end count; ``disabled_residents`` are
+    失能 level ≥ 1 (GB/T 42195), ``disabled_or_dementia_residents`` counts a person who is both once.
+    """
+
+    __tablename__ = "institution_year_stat"
+    __table_args__ = (UniqueConstraint("institution_id", "year"),)
+
+    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institution.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    operating_beds: Mapped[int] = mapped_column(Integer)
+    occupied_bed_days: Mapped[int] = mapped_column(Integer)
+    residents: Mapped[int] = mapped_column(Integer)
+    disabled_residents: Mapped[int] = mapped_column(Integer)
+    dementia_residents: Mapped[int] = mapped_column(Integer)
+    disabled_or_dementia_residents: Mapped[int] = mapped_column(Integer)

@@ -2,21 +2,80 @@
 
 from __future__ import annotations
 
+import math
 import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from libs.common import audit
+from libs.common import audit, divisions
 from libs.common.auth import Principal
+from libs.common.concurrency import check_if_match
+from libs.common.errors import Forbidden, validation_field_errors
+from libs.common.identifiers import licence_warnings, uscc_warnings
+from libs.common.models import AuditRecord
 from libs.common.pagination import PageParams, paginate
-from libs.common.scope import can_see, ensure_in_scope_for_write, visible_condition
-from services.registry.institutions.errors import InstitutionNotFound
-from services.registry.institutions.models import Institution, InstitutionKind
-from services.registry.institutions.schemas import InstitutionCreate
+from libs.common.personal_data import PersonalDataCipher, mask_phone
+from libs.common.scope import can_see, ensure_in_scope_for_write, region_condition, visible_condition
+from services.registry.institutions.errors import (
+    FieldNotEditable,
+    InstitutionAlreadyInState,
+    InstitutionNotFound,
+    InvalidInstitution,
+    UnknownRegion,
+    UsccTaken,
+)
+from services.registry.institutions.kinds import (
+    WS218_KIND_CODES,
+    Category,
+    InstitutionKind,
+    LicenceType,
+)
+from services.registry.institutions.models import Institution, InstitutionYearStat
+from services.registry.institutions.schemas import (
+    INSTITUTION_LOCKED_FIELDS,
+    InstitutionCreate,
+    InstitutionRead,
+    InstitutionUpdate,
+    YearStatWrite,
+)
+
+ENTITY = "institution"
+PERSONAL_FIELDS = ("contact_phone",)
+EARTH_RADIUS_KM = 6371.0088
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+
+def to_read(
+    institution: Institution,
+    cipher: PersonalDataCipher,
+    *,
+    disclose: bool,
+    warnings: Sequence[str] = (),
+) -> InstitutionRead:
+    """The wire form; the contact phone is whole only when ``disclose`` (the caller's own institution)."""
+    read = InstitutionRead.model_validate(institution)
+    phone = cipher.decrypt(institution.contact_phone_encrypted)
+    read.contact_phone = phone if disclose else mask_phone(phone)
+    read.warnings = list(warnings)
+    return read
+
+
+def discloses_to(principal: Principal, institution: Institution) -> bool:
+    """Whole personal data goes only to the institution's own users."""
+    return principal.is_institution_user and principal.institution_id == institution.id
 
 
 async def get(session: AsyncSession, principal: Principal, institution_id: uuid.UUID) -> Institution:
+    """The institution if the principal may see it; otherwise 404 (existence is not revealed)."""
     institution = await session.get(Institution, institution_id)
     if institution is None or not can_see(
         principal, region_code=institution.region_code, institution_ids=[institution.id]
@@ -25,26 +84,403 @@ async def get(session: AsyncSession, principal: Principal, institution_id: uuid.
     return institution
 
 
+@dataclass(frozen=True, slots=True)
+class InstitutionFilter:
+    kinds: Sequence[InstitutionKind] = ()
+    categories: Sequence[Category] = ()
+    region_code: str | None = None
+    q: str | None = None
+    active: bool | None = None
+    operating_since_from: date | None = None
+    operating_since_to: date | None = None
+    flags: dict[str, bool] | None = None
+    bed_ranges: dict[str, tuple[int | None, int | None]] | None = None
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def region_filter(
+    region_code: str, column: InstrumentedAttribute[str] = Institution.region_code
+) -> ColumnElement[bool]:
+    """Rows in a province/city/county (平潭 is its own city-level unit); 422 for an unknown code."""
+    try:
+        scope = divisions.RegionScope.for_region(region_code)
+    except ValueError:
+        raise UnknownRegion() from None
+    return region_condition(scope.prefix, scope.excluded, column)
+
+
+def filter_conditions(principal: Principal, filters: InstitutionFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        visible_condition(principal, Institution.region_code, Institution.id)
+    ]
+    if filters.kinds:
+        conditions.append(Institution.kind.in_(list(filters.kinds)))
+    if filters.categories:
+        conditions.append(Institution.category.in_(list(filters.categories)))
+    if filters.region_code:
+        conditions.append(region_filter(filters.region_code))
+    if filters.q:
+        conditions.append(Institution.name.like(_like_pattern(filters.q), escape="\\"))
+    if filters.active is not None:
+        conditions.append(Institution.active.is_(filters.active))
+    if filters.operating_since_from is not None:
+        conditions.append(Institution.operating_since >= filters.operating_since_from)
+    if filters.operating_since_to is not None:
+        conditions.append(Institution.operating_since <= filters.operating_since_to)
+    for name, value in (filters.flags or {}).items():
+        conditions.append(getattr(Institution, name).is_(value))
+    for name, (low, high) in (filters.bed_ranges or {}).items():
+        column = getattr(Institution, name)
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column <= high)
+    return conditions
+
+
+LIST_ORDER = (Institution.region_code, Institution.name, Institution.id)
+
+
 async def list_(
-    session: AsyncSession, principal: Principal, *, params: PageParams, kind: InstitutionKind | None = None
+    session: AsyncSession, principal: Principal, *, params: PageParams, filters: InstitutionFilter
 ) -> tuple[list[Institution], str | None]:
-    stmt = select(Institution).where(visible_condition(principal, Institution.region_code, Institution.id))
-    if kind is not None:
-        stmt = stmt.where(Institution.kind == kind)
-    return await paginate(session, stmt, order_by=[Institution.id], params=params)
+    stmt = select(Institution).where(*filter_conditions(principal, filters))
+    return await paginate(session, stmt, order_by=list(LIST_ORDER), params=params)
 
 
-async def create(session: AsyncSession, principal: Principal, data: InstitutionCreate) -> Institution:
+async def nearby(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    lat: float,
+    lng: float,
+    radius_km: float,
+    kinds: Sequence[InstitutionKind] = (),
+    categories: Sequence[Category] = (),
+    limit: int = 20,
+) -> list[tuple[Institution, float]]:
+    """Active institutions within ``radius_km``, nearest first.
+
+    A bounding box (served by the (lat, lng) index) selects candidates in SQL; the exact great-circle
+    (haversine) distance is computed on the survivors only. Works on SQLite and PostgreSQL alike.
+    """
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
+    dlng = math.degrees(radius_km / (EARTH_RADIUS_KM * cos_lat))
+    stmt = select(Institution).where(
+        Institution.lat.between(lat - dlat, lat + dlat),
+        Institution.lng.between(lng - dlng, lng + dlng),
+        Institution.active.is_(True),
+        visible_condition(principal, Institution.region_code, Institution.id),
+    )
+    if kinds:
+        stmt = stmt.where(Institution.kind.in_(list(kinds)))
+    if categories:
+        stmt = stmt.where(Institution.category.in_(list(categories)))
+    candidates = (await session.scalars(stmt)).all()
+    scored = []
+    for institution in candidates:
+        distance = haversine_km(lat, lng, institution.lat or 0.0, institution.lng or 0.0)
+        if distance <= radius_km:
+            scored.append((institution, round(distance, 3)))
+    scored.sort(key=lambda pair: (pair[1], str(pair[0].id)))
+    return scored[:limit]
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = math.radians(lng2 - lng1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+async def history(
+    session: AsyncSession, principal: Principal, institution_id: uuid.UUID, *, params: PageParams
+) -> tuple[list[AuditRecord], str | None]:
+    """The institution's change history from the audit trail (who, when, which fields), oldest first."""
+    await get(session, principal, institution_id)
+    stmt = select(AuditRecord).where(
+        AuditRecord.entity_type == ENTITY, AuditRecord.entity_id == str(institution_id)
+    )
+    return await paginate(
+        session,
+        stmt,
+        order_by=[AuditRecord.occurred_at, AuditRecord.id],
+        params=params,
+    )
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+def warnings_for(data: InstitutionCreate) -> list[str]:
+    """Non-blocking findings: licence shape and kind-code mismatch, USCC department/region."""
+    warnings: list[str] = []
+    if data.uscc:
+        warnings.extend(uscc_warnings(data.uscc))
+    if data.ws218_kind_code and data.ws218_kind_code not in WS218_KIND_CODES:
+        warnings.append(
+            f"机构类别代码 {data.ws218_kind_code} 不在本平台常用的 WS 218 代码之列，请核实"
+            "（unusual kind code）"
+        )
+    if data.licence_type == LicenceType.practice_licence and data.licence_no:
+        warnings.extend(licence_warnings(data.licence_no, data.ws218_kind_code))
+    if data.kind != InstitutionKind.elderly_care and data.ws218_kind_code is None:
+        warnings.append("医疗机构、医养结合机构宜填写 WS 218 机构类别代码（kind code missing）")
+    return warnings
+
+
+def _column_values(data: InstitutionCreate, cipher: PersonalDataCipher) -> dict[str, Any]:
+    values = data.model_dump(exclude={"contact_phone"})
+    values["contact_phone_encrypted"] = cipher.encrypt(data.contact_phone)
+    return values
+
+
+def default_has_medical_unit(kind: InstitutionKind) -> bool:
+    return kind != InstitutionKind.elderly_care
+
+
+async def ensure_uscc_free(
+    session: AsyncSession, uscc: str | None, *, except_id: uuid.UUID | None = None
+) -> None:
+    if uscc is None:
+        return
+    stmt = select(Institution.id).where(Institution.uscc == uscc)
+    if except_id is not None:
+        stmt = stmt.where(Institution.id != except_id)
+    if await session.scalar(stmt) is not None:
+        raise UsccTaken()
+
+
+async def create(
+    session: AsyncSession, principal: Principal, data: InstitutionCreate, *, cipher: PersonalDataCipher
+) -> tuple[Institution, list[str]]:
     ensure_in_scope_for_write(principal, region_code=data.region_code, what="行政区划")
-    institution = Institution(**data.model_dump())
+    await ensure_uscc_free(session, data.uscc)
+    institution = Institution(
+        **_column_values(data, cipher), has_medical_unit=default_has_medical_unit(data.kind), active=True
+    )
     session.add(institution)
     await session.flush()
     audit.record(
         session,
         principal,
         action="institution.create",
-        entity_type="institution",
+        entity_type=ENTITY,
         entity_id=institution.id,
-        changes=data.model_dump(),
+        changes=data.model_dump(exclude_none=True),
+        personal_fields=PERSONAL_FIELDS,
+    )
+    return institution, warnings_for(data)
+
+
+def current_fields(institution: Institution, cipher: PersonalDataCipher) -> dict[str, Any]:
+    """The institution's writable fields as a dict shaped like :class:`InstitutionCreate`."""
+    values = {
+        name: getattr(institution, name) for name in InstitutionCreate.model_fields if name != "contact_phone"
+    }
+    values["contact_phone"] = cipher.decrypt(institution.contact_phone_encrypted)
+    return values
+
+
+def _ensure_may_edit(principal: Principal, institution: Institution, changed: Iterable[str]) -> None:
+    if principal.is_institution_user:
+        if principal.institution_id != institution.id:
+            raise Forbidden("只能修改本机构的信息", code="out_of_scope")
+        locked = sorted(set(changed) & INSTITUTION_LOCKED_FIELDS)
+        if locked:
+            raise FieldNotEditable(locked)
+    else:
+        ensure_in_scope_for_write(principal, region_code=institution.region_code, what="机构")
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    institution_id: uuid.UUID,
+    data: InstitutionUpdate,
+    *,
+    if_match: str | None,
+    cipher: PersonalDataCipher,
+) -> tuple[Institution, list[str]]:
+    institution = await get(session, principal, institution_id)
+    patch = data.model_dump(exclude_unset=True)
+    before = current_fields(institution, cipher)
+    changed = {key: value for key, value in patch.items() if before.get(key) != value}
+    _ensure_may_edit(principal, institution, changed)
+    check_if_match(if_match, institution.version)
+    try:
+        merged = InstitutionCreate.model_validate({**before, **patch})
+    except ValidationError as exc:
+        raise InvalidInstitution(
+            "修改后的机构信息不完整或不一致（invalid institution after update）",
+            errors=validation_field_errors(exc.errors()),
+        ) from None
+    if "region_code" in changed:
+        ensure_in_scope_for_write(principal, region_code=merged.region_code, what="行政区划")
+    if "uscc" in changed:
+        await ensure_uscc_free(session, merged.uscc, except_id=institution.id)
+    if not changed:
+        return institution, warnings_for(merged)
+    for key, value in _column_values(merged, cipher).items():
+        if key == "contact_phone_encrypted":
+            if "contact_phone" in changed:
+                institution.contact_phone_encrypted = value
+        elif key in changed:
+            setattr(institution, key, value)
+    if "kind" in changed:
+        institution.has_medical_unit = await medical_unit_present(session, institution)
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        action="institution.update",
+        entity_type=ENTITY,
+        entity_id=institution.id,
+        changes=audit.diff(before, {key: merged.model_dump()[key] for key in changed}),
+        personal_fields=PERSONAL_FIELDS,
+    )
+    return institution, warnings_for(merged)
+
+
+async def set_active(
+    session: AsyncSession,
+    principal: Principal,
+    institution_id: uuid.UUID,
+    *,
+    active: bool,
+    reason: str | None,
+    if_match: str | None,
+) -> Institution:
+    """Deactivate (never delete) or reactivate an institution."""
+    institution = await get(session, principal, institution_id)
+    ensure_in_scope_for_write(principal, region_code=institution.region_code, what="机构")
+    check_if_match(if_match, institution.version)
+    if institution.active is active:
+        raise InstitutionAlreadyInState("机构已处于启用状态" if active else "机构已停用")
+    institution.active = active
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        action="institution.reactivate" if active else "institution.deactivate",
+        entity_type=ENTITY,
+        entity_id=institution.id,
+        changes={"active": [not active, active], "reason": reason},
     )
     return institution
+
+
+async def medical_unit_present(session: AsyncSession, institution: Institution) -> bool:
+    """True for medical and integrated institutions, and for an elderly-care one with an accepted filing."""
+    if default_has_medical_unit(institution.kind):
+        return True
+    from services.registry.filings.models import Filing, FilingState
+
+    accepted = exists().where(Filing.institution_id == institution.id, Filing.state == FilingState.accepted)
+    return bool(await session.scalar(select(accepted)))
+
+
+async def refresh_has_medical_unit(
+    session: AsyncSession, principal: Principal, institution: Institution
+) -> None:
+    """Recompute ``has_medical_unit`` after a filing changed state; audited when it changes."""
+    value = await medical_unit_present(session, institution)
+    if institution.has_medical_unit is value:
+        return
+    institution.has_medical_unit = value
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        action="institution.medical_unit",
+        entity_type=ENTITY,
+        entity_id=institution.id,
+        changes={"has_medical_unit": [not value, value]},
+    )
+
+
+# -------------------------------------------------------------------------------------- year stats
+
+
+async def year_stats(
+    session: AsyncSession, institution_id: uuid.UUID, years: Iterable[int]
+) -> list[InstitutionYearStat]:
+    """The institution's yearly figures for ``years`` (those present), oldest first.
+
+    For other modules of the registry (the 示范 hard criteria): no scope check here, the caller has one.
+    """
+    wanted = sorted(set(years))
+    if not wanted:
+        return []
+    stmt = (
+        select(InstitutionYearStat)
+        .where(InstitutionYearStat.institution_id == institution_id, InstitutionYearStat.year.in_(wanted))
+        .order_by(InstitutionYearStat.year)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def list_year_stats(
+    session: AsyncSession,
+    principal: Principal,
+    institution_id: uuid.UUID,
+    *,
+    year_from: int | None,
+    year_to: int | None,
+) -> list[InstitutionYearStat]:
+    await get(session, principal, institution_id)
+    stmt = select(InstitutionYearStat).where(InstitutionYearStat.institution_id == institution_id)
+    if year_from is not None:
+        stmt = stmt.where(InstitutionYearStat.year >= year_from)
+    if year_to is not None:
+        stmt = stmt.where(InstitutionYearStat.year <= year_to)
+    return list((await session.scalars(stmt.order_by(InstitutionYearStat.year))).all())
+
+
+async def put_year_stat(
+    session: AsyncSession,
+    principal: Principal,
+    institution_id: uuid.UUID,
+    year: int,
+    data: YearStatWrite,
+    *,
+    if_match: str | None,
+) -> tuple[InstitutionYearStat, bool]:
+    """Create or replace one year's figures (replacing needs If-Match). Returns (row, created)."""
+    institution = await get(session, principal, institution_id)
+    _ensure_may_edit(principal, institution, ())
+    existing = await session.scalar(
+        select(InstitutionYearStat).where(
+            InstitutionYearStat.institution_id == institution_id, InstitutionYearStat.year == year
+        )
+    )
+    values = data.model_dump()
+    if existing is None:
+        row = InstitutionYearStat(institution_id=institution_id, year=year, **values)
+        session.add(row)
+        await session.flush()
+        before: dict[str, Any] = {}
+        created = True
+    else:
+        check_if_match(if_match, existing.version)
+        before = {key: getattr(existing, key) for key in values}
+        for key, value in values.items():
+            setattr(existing, key, value)
+        row = existing
+        await session.flush()
+        created = False
+    audit.record(
+        session,
+        principal,
+        action="institution.year_stat",
+        entity_type=ENTITY,
+        entity_id=institution_id,
+        changes={"year": year, **audit.diff(before, values)},
+    )
+    return row, created

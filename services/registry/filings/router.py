@@ -1,0 +1,215 @@
+"""``/api/v1/registry/filings``: 内设医疗机构备案 with explicit transition endpoints (each with If-Match)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Body, Query, Response, status
+
+from libs.common.concurrency import IfMatch, set_etag
+from libs.common.database import SessionDep
+from libs.common.errors import problem_responses
+from libs.common.pagination import Page, PageDep
+from libs.common.routing import ServiceRouter
+from services.registry.filings import service
+from services.registry.filings.models import Filing, FilingState
+from services.registry.filings.schemas import (
+    FilingContent,
+    FilingCorrection,
+    FilingCreate,
+    FilingDecision,
+    FilingEventRead,
+    FilingRead,
+)
+from services.registry.permissions import FilingsRead, FilingsReview, FilingsSubmit
+
+router = ServiceRouter(prefix="/api/v1/registry/filings", tags=["filings"])
+TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+
+
+def _read(filing: Filing, response: Response | None = None) -> FilingRead:
+    if response is not None:
+        set_etag(response, filing.version)
+    read = FilingRead.model_validate(filing)
+    read.allowed_actions = service.allowed_actions(filing)
+    return read
+
+
+@router.get(
+    "",
+    summary="备案列表",
+    operation_id="registry_list_filings",
+    response_model=Page[FilingRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_filings(
+    session: SessionDep,
+    principal: FilingsRead,
+    page: PageDep,
+    institution_id: Annotated[uuid.UUID | None, Query()] = None,
+    state: Annotated[FilingState | None, Query()] = None,
+) -> Page[FilingRead]:
+    rows, next_cursor = await service.list_(
+        session, principal, params=page, institution_id=institution_id, state=state
+    )
+    return Page(items=[_read(row) for row in rows], next_cursor=next_cursor, limit=page.limit)
+
+
+@router.post(
+    "",
+    summary="提交内设医疗机构备案（即办：材料齐全即备案）",
+    operation_id="registry_create_filing",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FilingRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_filing(
+    session: SessionDep, principal: FilingsSubmit, data: FilingCreate, response: Response
+) -> FilingRead:
+    filing = await service.create(session, principal, data)
+    response.headers["Location"] = f"{router.prefix}/{filing.id}"
+    return _read(filing, response)
+
+
+@router.get(
+    "/{filing_id}",
+    summary="备案详情",
+    operation_id="registry_get_filing",
+    response_model=FilingRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_filing(
+    session: SessionDep, principal: FilingsRead, filing_id: uuid.UUID, response: Response
+) -> FilingRead:
+    return _read(await service.get(session, principal, filing_id), response)
+
+
+@router.patch(
+    "/{filing_id}",
+    summary="修改草稿（需 If-Match）",
+    operation_id="registry_update_filing",
+    response_model=FilingRead,
+    responses=TRANSITION_ERRORS,
+)
+async def update_filing(
+    session: SessionDep,
+    principal: FilingsSubmit,
+    filing_id: uuid.UUID,
+    data: FilingContent,
+    response: Response,
+    if_match: IfMatch,
+) -> FilingRead:
+    filing = await service.update_draft(session, principal, filing_id, data, if_match=if_match)
+    return _read(filing, response)
+
+
+@router.get(
+    "/{filing_id}/history",
+    summary="备案历史（提交、更正、不予备案、撤销）",
+    operation_id="registry_filing_history",
+    response_model=list[FilingEventRead],
+    responses=problem_responses(401, 403, 404),
+)
+async def filing_history(
+    session: SessionDep, principal: FilingsRead, filing_id: uuid.UUID
+) -> list[FilingEventRead]:
+    return [FilingEventRead.model_validate(e) for e in await service.history(session, principal, filing_id)]
+
+
+@router.post(
+    "/{filing_id}/submit",
+    summary="提交草稿（材料齐全即备案）",
+    operation_id="registry_submit_filing",
+    response_model=FilingRead,
+    responses=TRANSITION_ERRORS,
+)
+async def submit_filing(
+    session: SessionDep, principal: FilingsSubmit, filing_id: uuid.UUID, response: Response, if_match: IfMatch
+) -> FilingRead:
+    filing = await service.transition(session, principal, filing_id, "submit", if_match=if_match)
+    return _read(filing, response)
+
+
+@router.post(
+    "/{filing_id}/correct",
+    summary="更正已备案内容（保留历史）",
+    operation_id="registry_correct_filing",
+    response_model=FilingRead,
+    responses=TRANSITION_ERRORS,
+)
+async def correct_filing(
+    session: SessionDep,
+    principal: FilingsSubmit,
+    filing_id: uuid.UUID,
+    data: FilingCorrection,
+    response: Response,
+    if_match: IfMatch,
+) -> FilingRead:
+    filing = await service.transition(
+        session, principal, filing_id, "correct", if_match=if_match, correction=data
+    )
+    return _read(filing, response)
+
+
+@router.post(
+    "/{filing_id}/resubmit",
+    summary="不予备案后更正并重新提交",
+    operation_id="registry_resubmit_filing",
+    response_model=FilingRead,
+    responses=TRANSITION_ERRORS,
+)
+async def resubmit_filing(
+    session: SessionDep,
+    principal: FilingsSubmit,
+    filing_id: uuid.UUID,
+    response: Response,
+    if_match: IfMatch,
+    data: Annotated[FilingCorrection | None, Body()] = None,
+) -> FilingRead:
+    filing = await service.transition(
+        session, principal, filing_id, "resubmit", if_match=if_match, correction=data or FilingCorrection()
+    )
+    return _read(filing, response)
+
+
+@router.post(
+    "/{filing_id}/reject",
+    summary="不予备案（县级，需说明理由）",
+    operation_id="registry_reject_filing",
+    response_model=FilingRead,
+    responses=TRANSITION_ERRORS,
+)
+async def reject_filing(
+    session: SessionDep,
+    principal: FilingsReview,
+    filing_id: uuid.UUID,
+    data: FilingDecision,
+    response: Response,
+    if_match: IfMatch,
+) -> FilingRead:
+    filing = await service.transition(
+        session, principal, filing_id, "reject", if_match=if_match, reason=data.reason
+    )
+    return _read(filing, response)
+
+
+@router.post(
+    "/{filing_id}/revoke",
+    summary="撤销备案（县级，需说明理由）",
+    operation_id="registry_revoke_filing",
+    response_model=FilingRead,
+    responses=TRANSITION_ERRORS,
+)
+async def revoke_filing(
+    session: SessionDep,
+    principal: FilingsReview,
+    filing_id: uuid.UUID,
+    data: FilingDecision,
+    response: Response,
+    if_match: IfMatch,
+) -> FilingRead:
+    filing = await service.transition(
+        session, principal, filing_id, "revoke", if_match=if_match, reason=data.reason
+    )
+    return _read(filing, response)

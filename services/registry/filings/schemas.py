@@ -1,0 +1,116 @@
+"""Wire shapes of 备案 filings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from services.registry.filings.models import FILING_STATE_LABELS, UNIT_KIND_LABELS, FilingState, UnitKind
+
+
+class FilingDocument(StrEnum):
+    application_form = "application_form"
+    premises_proof = "premises_proof"
+    staff_qualifications = "staff_qualifications"
+    rules = "rules"
+    layout_plan = "layout_plan"
+
+
+DOCUMENT_LABELS: Final = {
+    FilingDocument.application_form: "医疗机构备案表",
+    FilingDocument.premises_proof: "房屋产权证明或租赁合同",
+    FilingDocument.staff_qualifications: "医务人员资格证书、执业证书",
+    FilingDocument.rules: "医疗质量安全管理制度",
+    FilingDocument.layout_plan: "平面布局图",
+}
+REQUIRED_DOCUMENTS: Final = (
+    FilingDocument.application_form,
+    FilingDocument.premises_proof,
+    FilingDocument.staff_qualifications,
+    FilingDocument.rules,
+)
+
+
+class FilingContent(BaseModel):
+    """What a filing says about the unit (a correction sends a subset)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    unit_kind: UnitKind | None = Field(default=None, description="内设医务室/护理站/诊所")
+    unit_name: str | None = Field(default=None, min_length=2, max_length=200, examples=["兰馨颐养院医务室"])
+    person_in_charge: str | None = Field(default=None, max_length=50, description="负责人")
+    doctors: int | None = Field(default=None, ge=0, le=1000, description="医师人数")
+    nurses: int | None = Field(default=None, ge=0, le=1000, description="护士人数")
+    service_scope: str | None = Field(default=None, max_length=2000, description="服务范围")
+    documents: list[FilingDocument] | None = Field(default=None, description="已提交的材料")
+
+
+class FilingCreate(FilingContent):
+    institution_id: uuid.UUID
+    unit_kind: UnitKind = Field(description="内设医务室/护理站/诊所")
+    unit_name: str = Field(min_length=2, max_length=200, examples=["兰馨颐养院医务室"])
+    submit: bool = Field(default=True, description="即办：材料齐全时立即备案；false 则先存为草稿")
+
+
+class FilingCorrection(FilingContent):
+    reason: str | None = Field(default=None, max_length=500, description="更正说明")
+
+
+class FilingDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=500, description="不予备案或撤销的理由")
+
+
+class FilingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    region_code: str
+    unit_kind: UnitKind
+    unit_name: str
+    ws218_kind_code: str
+    person_in_charge: str | None
+    doctors: int
+    nurses: int
+    service_scope: str | None
+    documents: list[str]
+    state: FilingState
+    filing_no: str | None
+    revision: int
+    accepted_at: datetime | None
+    state_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    allowed_actions: list[str] = Field(default_factory=list, description="当前状态下允许的操作")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def state_label(self) -> str:
+        return FILING_STATE_LABELS[self.state]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def unit_kind_label(self) -> str:
+        return UNIT_KIND_LABELS[self.unit_kind]
+
+
+class FilingEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    action: str
+    from_state: str | None
+    to_state: str
+    reason: str | None
+    changes: dict[str, Any] | None
+    revision: int
+    actor_sub: str
+    actor_role: str
+    occurred_at: datetime

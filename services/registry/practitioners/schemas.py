@@ -1,0 +1,118 @@
+"""Wire shapes of practitioners. Other services read ``id, institution_id, kind, title,
+homecare_eligible, trainings[].item_codes, active`` — keep those names."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
+
+from libs.common.identifiers import IdCardNumber, MobilePhone
+from services.registry.practitioners.models import (
+    PRACTITIONER_KIND_LABELS,
+    TITLE_LABELS,
+    TITLE_LADDERS,
+    PractitionerKind,
+    Title,
+)
+
+ItemCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,4}[0-9]{1,4}$", max_length=8)]
+
+
+class Training(BaseModel):
+    """A training certificate, e.g. 医疗护理员培训合格证书, or specialist training for catalog items."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: str = Field(min_length=2, max_length=100, examples=["PICC 维护专科护士培训"])
+    certificate_no: str | None = Field(default=None, max_length=60)
+    issued_date: date | None = None
+    item_codes: list[ItemCode] = Field(
+        default_factory=list, description="该培训使该人员可提供的互联网+护理服务项目编码", examples=[["HC16"]]
+    )
+
+
+def _check_title(kind: PractitionerKind | None, title: Title | None) -> None:
+    if kind is None or title is None:
+        return
+    if title not in TITLE_LADDERS[kind]:
+        raise ValueError(
+            f"职称「{TITLE_LABELS[title]}」不适用于「{PRACTITIONER_KIND_LABELS[kind]}」"
+            "（title does not fit kind）"
+        )
+
+
+class PractitionerCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    institution_id: uuid.UUID
+    name: str = Field(min_length=2, max_length=50, examples=["林晓燕"])
+    kind: PractitionerKind
+    title: Title | None = Field(default=None, description="专业技术职称（护理员无）")
+    practice_certificate_no: str | None = Field(default=None, max_length=40, description="执业证书编号")
+    clinical_years: int = Field(default=0, ge=0, le=60, description="临床工作年限")
+    id_card: IdCardNumber | None = Field(default=None, description="居民身份证号（个人信息，加密保存）")
+    phone: MobilePhone | None = Field(default=None, description="手机号（个人信息，加密保存）")
+    trainings: list[Training] = Field(default_factory=list, max_length=50)
+    misconduct_recorded: bool = Field(default=False, description="有不良执业记录")
+
+    @model_validator(mode="after")
+    def _title_fits(self) -> Self:
+        _check_title(self.kind, self.title)
+        return self
+
+
+class PractitionerUpdate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    name: str | None = Field(default=None, min_length=2, max_length=50)
+    kind: PractitionerKind | None = None
+    title: Title | None = None
+    practice_certificate_no: str | None = Field(default=None, max_length=40)
+    clinical_years: int | None = Field(default=None, ge=0, le=60)
+    id_card: IdCardNumber | None = None
+    phone: MobilePhone | None = None
+    trainings: list[Training] | None = Field(default=None, max_length=50)
+    misconduct_recorded: bool | None = None
+
+
+class PractitionerLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_card: IdCardNumber
+
+
+class PractitionerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    region_code: str
+    name: str
+    kind: PractitionerKind
+    title: Title | None
+    practice_certificate_no: str | None
+    clinical_years: int
+    id_card: str | None = Field(default=None, description="身份证号：除本机构管理员和本人外脱敏显示")
+    phone: str | None = Field(default=None, description="手机号：除本机构管理员和本人外脱敏显示")
+    trainings: list[Training]
+    misconduct_recorded: bool
+    active: bool
+    homecare_eligible: bool = Field(
+        default=False, description="可提供互联网+护理服务：护士、临床护理≥5年、护师及以上、无不良执业记录"
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind_label(self) -> str:
+        return PRACTITIONER_KIND_LABELS[self.kind]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def title_label(self) -> str | None:
+        return TITLE_LABELS[self.title] if self.title else None
