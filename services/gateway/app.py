@@ -13,6 +13,11 @@ from fastapi import FastAPI
 
 from libs.common.auth import TokenIssuer
 from libs.common.service_app import create_service_app
+from services.gateway.accounts.router import enums_router
+from services.gateway.accounts.router import router as users_router
+from services.gateway.api_clients.router import router as api_clients_router
+from services.gateway.api_clients.router import secret_router as api_clients_secret_router
+from services.gateway.clients.registry import RegistryClient
 from services.gateway.settings import GatewaySettings
 from services.gateway.signing import own_verifier, token_issuer
 from services.gateway.tokens.errors import install_oauth_error_handler
@@ -49,6 +54,9 @@ def create_app(
         mounts = {f"all://{httpx.URL(url).netloc.decode()}": t for url, t in (upstream_mounts or {}).items()}
         async with httpx.AsyncClient(timeout=timeout, limits=limits, mounts=mounts) as client:
             app.state.upstream_http = client
+            app.state.registry = RegistryClient(
+                client, base_url=settings.registry_url, issuer=app.state.issuer
+            )
             yield
 
     app = create_service_app(
@@ -58,7 +66,14 @@ def create_app(
             "用户、接口客户端与令牌；`/api/v1/{registry|contracts|homecare}/...` 的路由；"
             "合并的 OpenAPI 文档。"
         ),
-        routers=[tokens_router, jwks_router],
+        routers=[
+            tokens_router,
+            jwks_router,
+            users_router,
+            enums_router,
+            api_clients_router,
+            api_clients_secret_router,
+        ],
         verifier=own_verifier(issuer) if issuer else None,
         extensions=[signing, upstream_client],
     )

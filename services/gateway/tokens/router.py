@@ -12,7 +12,6 @@ from libs.common.access import CurrentPrincipal
 from libs.common.auth import TokenIssuer
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
-from libs.common.routing import ServiceRouter
 from services.gateway.accounts.models import User
 from services.gateway.tokens import service
 from services.gateway.tokens.deps import BasicCredentials, GrantContextDep
@@ -24,7 +23,8 @@ from services.gateway.tokens.errors import (
 )
 from services.gateway.tokens.schemas import Jwks, LogoutRequest, Me, TokenResponse
 
-router = ServiceRouter(prefix="/api/v1/auth", tags=["auth"])
+# A plain router, not ServiceRouter: a replayed Idempotency-Key must never store or hand back tokens.
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 jwks_router = APIRouter(tags=["auth"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -1,0 +1,74 @@
+"""The gateway's client of the registry (institution lookups when an institution admin is created).
+
+It calls the registry directly (the gateway is the router; it does not call itself) with a short-lived
+service token that the gateway signs itself, over the gateway's one pooled upstream client.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from libs.common.auth import Principal, Role, TokenIssuer, principal_claims
+from libs.common.divisions import PROVINCE_CODE
+from libs.common.errors import UpstreamError
+from libs.common.http_client import ServiceClient, StaticTokenSource
+
+SERVICE_TOKEN_TTL = timedelta(minutes=2)
+
+
+class InstitutionSnapshot(BaseModel):
+    """The few fields of a registry institution the gateway reads (tolerant reader)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    name: str
+    region_code: str
+    active: bool = True
+
+
+class SelfIssuedTokenSource(StaticTokenSource):
+    """Service tokens the gateway signs for itself (no HTTP), re-minted shortly before they expire."""
+
+    def __init__(self, issuer: TokenIssuer) -> None:
+        super().__init__("")
+        self._issuer = issuer
+        self._valid_until = 0.0
+
+    async def token(self) -> str:
+        if time.monotonic() >= self._valid_until:
+            principal = Principal(sub="service:gateway", role=Role.service, region_code=PROVINCE_CODE)
+            claims = {**principal_claims(principal), "client_id": "gateway"}
+            self._token, _ = self._issuer.issue(claims, SERVICE_TOKEN_TTL)
+            self._valid_until = time.monotonic() + SERVICE_TOKEN_TTL.total_seconds() - 30
+        return self._token
+
+
+class RegistryClient(ServiceClient):
+    upstream_name = "机构注册服务"
+
+    def __init__(self, http: httpx.AsyncClient, *, base_url: str, issuer: TokenIssuer) -> None:
+        super().__init__(http, SelfIssuedTokenSource(issuer))
+        self._base_url = base_url.rstrip("/")
+
+    async def get_institution(self, institution_id: uuid.UUID) -> InstitutionSnapshot | None:
+        response = await self.request(
+            "GET", f"{self._base_url}/api/v1/registry/institutions/{institution_id}"
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise UpstreamError(
+                f"{self.upstream_name}拒绝了查询（HTTP {response.status_code}）", code="upstream_refused"
+            )
+        try:
+            return InstitutionSnapshot.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise UpstreamError(
+                f"{self.upstream_name}返回了无法识别的机构数据", code="upstream_error"
+            ) from exc
