@@ -485,3 +485,75 @@ class InstitutionEnums(BaseModel):
 
 def is_elderly_care_category(category: Category) -> bool:
     return category in ELDERLY_CARE_CATEGORIES
+
+
+# ----------------------------------------------------------------------- bulk upsert and import
+
+
+class BulkUpsertRequest(BaseModel):
+    """A city platform's batch: each record is an institution (fields as in ``InstitutionCreate``)
+    plus its ``external_id``; records are validated one by one, so one bad record rejects only itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_system: str = Field(
+        min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.:-]+$", examples=["xm-ijiankang"]
+    )
+    records: list[dict[str, Any]] = Field(
+        min_length=1,
+        description="机构记录（字段同 InstitutionCreate，另加 external_id），每批最多 1,000 条",
+        examples=[
+            [
+                {
+                    "external_id": "XM-0001",
+                    "name": "湖里区示例护理院",
+                    "kind": "elderly_care",
+                    "category": "elderly_care_home",
+                    "region_code": "350206",
+                }
+            ]
+        ],
+    )
+
+
+class RecordError(BaseModel):
+    field: str
+    message: str
+    code: str
+
+
+class BulkRecordResult(BaseModel):
+    index: int = Field(description="记录在本批中的序号（从 0 开始）")
+    external_id: str | None
+    status: str = Field(description="created / updated / unchanged / rejected")
+    id: uuid.UUID | None = None
+    errors: list[RecordError] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class BulkUpsertResult(BaseModel):
+    source_system: str
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    results: list[BulkRecordResult]
+
+
+class ImportRowResult(BaseModel):
+    line: int = Field(description="文件中的行号（表头为第 1 行）")
+    status: str = Field(description="created / updated / unchanged / rejected")
+    id: uuid.UUID | None = None
+    name: str | None = None
+    errors: list[RecordError] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ImportResult(BaseModel):
+    mode: str = Field(description="all：全部无误才写入；partial：写入无误的行，返回被拒绝的行")
+    total: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    rows: list[ImportRowResult] = Field(description="被拒绝的行，以及有提示的行")

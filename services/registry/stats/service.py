@@ -1,0 +1,112 @@
+"""Counts of institutions and beds by region: SQL aggregates only (GROUP BY), never a loop over rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common import divisions
+from libs.common.auth import Principal
+from libs.common.divisions import PINGTAN_CODE, PROVINCE_CODE
+from libs.common.scope import visible_condition
+from services.registry.institutions.kinds import CATEGORY_LABELS, KIND_LABELS
+from services.registry.institutions.models import Institution
+from services.registry.institutions.schemas import BED_FIELDS
+from services.registry.stats.schemas import BedCounts, Counts, GroupBy, RegionCounts, RegistryStats
+
+
+def _group_expression(group_by: GroupBy) -> ColumnElement[str]:
+    if group_by is GroupBy.county:
+        return Institution.region_code.expression
+    # 平潭 is its own city-level unit; every other county belongs to the city of its first 4 digits.
+    return case(
+        (Institution.region_code == PINGTAN_CODE, literal(PINGTAN_CODE)),
+        else_=func.substr(Institution.region_code, 1, 4).concat("00"),
+    )
+
+
+def _scope_divisions(principal: Principal, group_by: GroupBy) -> list[divisions.Division]:
+    scope = principal.scope
+    if group_by is GroupBy.city:
+        return [
+            d
+            for d in divisions.city_units()
+            if any(scope.contains(c.code) for c in divisions.counties_of(d.code))
+        ]
+    return [
+        d
+        for d in divisions.all_divisions()
+        if d.level is divisions.DivisionLevel.county and scope.contains(d.code)
+    ]
+
+
+def _empty() -> dict[str, Any]:
+    return {"institutions": 0, "by_kind": {}, "by_category": {}, "beds": {}, "beds_by_kind": {}}
+
+
+def _add(target: dict[str, Any], kind: str, category: str, count: int, beds: Sequence[int]) -> None:
+    target["institutions"] += count
+    target["by_kind"][kind] = target["by_kind"].get(kind, 0) + count
+    target["by_category"][category] = target["by_category"].get(category, 0) + count
+    kind_beds = target["beds_by_kind"].setdefault(kind, dict.fromkeys(BED_FIELDS, 0))
+    for name, value in zip(BED_FIELDS, beds, strict=True):
+        target["beds"][name] = target["beds"].get(name, 0) + int(value or 0)
+        kind_beds[name] += int(value or 0)
+
+
+def _counts(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "institutions": raw["institutions"],
+        "by_kind": {str(kind): raw["by_kind"].get(str(kind), 0) for kind in KIND_LABELS},
+        "by_category": {str(c): raw["by_category"].get(str(c), 0) for c in CATEGORY_LABELS},
+        "beds": BedCounts(**raw["beds"]),
+        "beds_by_kind": {
+            str(kind): BedCounts(**raw["beds_by_kind"].get(str(kind), {})) for kind in KIND_LABELS
+        },
+    }
+
+
+async def registry_stats(session: AsyncSession, principal: Principal, *, group_by: GroupBy) -> RegistryStats:
+    """Active institutions and their beds, by kind and category, per city or county of the caller's scope.
+
+    One GROUP BY (region group, kind, category) query; the per-region cells it returns (at most
+    84 counties × 12 categories) are arranged into groups and the scope total.
+    """
+    group = _group_expression(group_by).label("region_group")
+    bed_sums = [func.coalesce(func.sum(getattr(Institution, name)), 0) for name in BED_FIELDS]
+    stmt = (
+        select(group, Institution.kind, Institution.category, func.count(Institution.id), *bed_sums)
+        .where(
+            visible_condition(principal, Institution.region_code, Institution.id),
+            Institution.active.is_(True),
+        )
+        .group_by(group, Institution.kind, Institution.category)
+    )
+    rows = (await session.execute(stmt)).all()
+    per_region: dict[str, dict[str, Any]] = {d.code: _empty() for d in _scope_divisions(principal, group_by)}
+    total = _empty()
+    for region_code, kind, category, count, *beds in rows:
+        _add(per_region.setdefault(region_code, _empty()), str(kind), str(category), count, beds)
+        _add(total, str(kind), str(category), count, beds)
+    scope_code = PROVINCE_CODE if principal.scope.prefix == "35" else principal.region_code
+    scope_division = divisions.get(scope_code)
+    groups = [
+        RegionCounts(
+            region_code=code,
+            region_name=(division.name if (division := divisions.get(code)) else code),
+            **_counts(raw),
+        )
+        for code, raw in sorted(per_region.items())
+    ]
+    return RegistryStats(
+        group_by=group_by,
+        scope_region_code=scope_code,
+        scope_region_name=scope_division.name if scope_division else scope_code,
+        kind_labels={str(k): v for k, v in KIND_LABELS.items()},
+        category_labels={str(k): v for k, v in CATEGORY_LABELS.items()},
+        groups=groups,
+        totals=Counts(**_counts(total)),
+    )
