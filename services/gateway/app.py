@@ -18,6 +18,8 @@ from services.gateway.accounts.router import router as users_router
 from services.gateway.api_clients.router import router as api_clients_router
 from services.gateway.api_clients.router import secret_router as api_clients_secret_router
 from services.gateway.clients.registry import RegistryClient
+from services.gateway.openapi import router as openapi
+from services.gateway.proxy.router import router as proxy_router
 from services.gateway.settings import GatewaySettings
 from services.gateway.signing import own_verifier, token_issuer
 from services.gateway.tokens.errors import install_oauth_error_handler
@@ -73,11 +75,13 @@ def create_app(
             enums_router,
             api_clients_router,
             api_clients_secret_router,
+            proxy_router,  # last: /api/v1/{service}/...
         ],
         verifier=own_verifier(issuer) if issuer else None,
         extensions=[signing, upstream_client],
     )
     install_oauth_error_handler(app)
+    openapi.install(app)
     return app
 
 

@@ -4,6 +4,8 @@ which the gateway reaches at ``http://registry.test`` through an ASGI transport.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from functools import cache
@@ -130,3 +132,49 @@ async def login(
         data={"grant_type": "password", "username": username, "password": password},
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+class SlowServer:
+    """A tiny TCP server on loopback that accepts requests and never answers (until closed)."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+        self._release = asyncio.Event()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await reader.read(65536)
+            await self._release.wait()
+        finally:
+            writer.close()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        self._release.set()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+@pytest.fixture(scope="session")
+async def slow_server() -> AsyncIterator[SlowServer]:
+    server = SlowServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(scope="session")
+def closed_port_url() -> str:
+    """A loopback port with nothing listening: connecting is refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
