@@ -1,5 +1,12 @@
+"""Settings of the contracts service (env prefix ``CONTRACTS_``).
+
+Tunable numbers come from ``../shared/domain/config_defaults.csv`` (copied here as defaults; each field
+names its key and confidence).
+"""
+
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.settings import ServiceSettings
@@ -9,3 +16,21 @@ class ContractsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONTRACTS_", extra="ignore")
 
     service_name: str = "contracts"
+
+    # config_defaults.csv: agreement.min_rounds_per_month (unconfirmed)
+    agreement_min_rounds_per_month: int = Field(default=4, ge=0)
+    # config_defaults.csv: agreement.default_term_months (unconfirmed)
+    agreement_default_term_months: int = Field(default=12, ge=1)
+    # config_defaults.csv: agreement.expiry_warning_days (unconfirmed)
+    agreement_expiry_warning_days: int = Field(default=30, ge=1)
+    # config_defaults.csv: target.agreement_coverage_pct (confirmed)
+    target_agreement_coverage_pct: float = Field(default=100.0, ge=0, le=100)
+
+    # Largest signed agreement document accepted (bytes).
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # How often each replica moves agreements along the calendar (activation, expiry); 0 disables it.
+    calendar_interval_seconds: float = Field(default=300.0, ge=0)
+    # Most records accepted by one bulk upsert request (issue 7).
+    bulk_max_records: int = Field(default=1000, ge=1)
+    # Page size used when listing institutions from the registry (its maximum is 200).
+    registry_page_size: int = Field(default=200, ge=1, le=200)

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from libs.common.errors import Conflict, DomainError, FieldError, Forbidden, NotFound, Unprocessable
+
+
+class AgreementNotFound(NotFound):
+    default_code = "agreement_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("协议不存在")
+
+
+class PartyInvalid(Unprocessable):
+    """A party that the registry does not know, that is inactive, or of the wrong kind."""
+
+    default_code = "party_invalid"
+
+    def __init__(self, *, field: str, code: str, message: str) -> None:
+        super().__init__(message, code=code, errors=[FieldError(field=field, message=message, code=code)])
+
+
+class DuplicateAgreement(Conflict):
+    default_code = "duplicate_agreement"
+
+    def __init__(self) -> None:
+        super().__init__("该医疗机构与养老机构之间已有生效中或待签署的协议")
+
+
+class NotAParty(Forbidden):
+    default_code = "not_a_party"
+
+    def __init__(self) -> None:
+        super().__init__("只能以本机构身份操作本机构作为一方的协议")
+
+
+class CountersignBySameParty(Forbidden):
+    default_code = "countersign_by_other_party"
+
+    def __init__(self) -> None:
+        super().__init__("协议须由提交方以外的另一方会签")
+
+
+class TermInvalid(Unprocessable):
+    default_code = "term_invalid"
+
+
+class AlreadyFiled(Conflict):
+    default_code = "already_filed"
+
+    def __init__(self) -> None:
+        super().__init__("该协议已备案")
+
+
+class NotFileable(Conflict):
+    default_code = "not_fileable"
+
+    def __init__(self) -> None:
+        super().__init__("只有已会签（生效中、待生效或已到期）的协议可以备案")
+
+
+class DocumentTooLarge(DomainError):
+    status, title, default_code = 413, "Content Too Large", "document_too_large"
+
+
+class DocumentNotPdf(Unprocessable):
+    default_code = "document_not_pdf"
+
+    def __init__(self) -> None:
+        super().__init__("协议文本须为 PDF 文件")
+
+
+class DocumentNotFound(NotFound):
+    default_code = "document_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("该协议尚未上传签署文本")
+
+
+class AlreadyRenewed(Conflict):
+    default_code = "already_renewed"
+
+    def __init__(self) -> None:
+        super().__init__("该协议已有续签协议")

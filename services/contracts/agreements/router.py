@@ -1,0 +1,367 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import Query, Request, Response, UploadFile, status
+from fastapi.responses import HTMLResponse
+
+from libs.common.concurrency import IfMatch, check_if_match, set_etag
+from libs.common.database import SessionDep
+from libs.common.errors import problem_responses
+from libs.common.pagination import Page, PageDep
+from libs.common.routing import ServiceRouter
+from services.contracts.agreements import printing, service
+from services.contracts.agreements.models import Agreement, AgreementState
+from services.contracts.agreements.schemas import (
+    AgreementCreate,
+    AgreementRead,
+    AgreementUpdate,
+    File,
+    Renew,
+    ServiceKindRead,
+    Terminate,
+    service_kinds,
+)
+from services.contracts.clients.registry import RegistryDep
+from services.contracts.clock import ClockDep
+from services.contracts.deps import CipherDep, SettingsDep
+from services.contracts.disclosure import record_disclosure
+from services.contracts.permissions import AgreementsFile, AgreementsRead, AgreementsWrite
+
+router = ServiceRouter(prefix="/api/v1/contracts", tags=["agreements"])
+
+
+def _answer(response: Response, agreement: Agreement, read: AgreementRead) -> AgreementRead:
+    set_etag(response, agreement.version)
+    return read
+
+
+@router.get(
+    "/service-kinds",
+    summary="签约服务项目（代码与中文名称）",
+    operation_id="contracts_list_service_kinds",
+    response_model=list[ServiceKindRead],
+    responses=problem_responses(401, 403),
+)
+async def list_service_kinds(principal: AgreementsRead) -> list[ServiceKindRead]:
+    return service_kinds()
+
+
+@router.get(
+    "/agreements",
+    summary="签约协议列表",
+    operation_id="contracts_list_agreements",
+    response_model=Page[AgreementRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_agreements(
+    session: SessionDep,
+    principal: AgreementsRead,
+    page: PageDep,
+    clock: ClockDep,
+    cipher: CipherDep,
+    status_: Annotated[AgreementState | None, Query(alias="status", description="实际状态")] = None,
+    institution_id: Annotated[uuid.UUID | None, Query(description="任一方机构")] = None,
+    region_code: Annotated[str | None, Query(pattern=r"^35\d{4}$", description="行政区划（含下级）")] = None,
+    ending_before: Annotated[date | None, Query(description="终止日期不晚于")] = None,
+) -> Page[AgreementRead]:
+    today = clock.today()
+    rows, next_cursor = await service.list_(
+        session,
+        principal,
+        params=page,
+        today=today,
+        status=status_,
+        institution_id=institution_id,
+        region_code=region_code,
+        ending_before=ending_before,
+    )
+    return Page(
+        items=[service.present(r, today=today, cipher=cipher) for r in rows],
+        next_cursor=next_cursor,
+        limit=page.limit,
+    )
+
+
+@router.post(
+    "/agreements",
+    summary="起草签约协议（双方机构经注册库核验）",
+    operation_id="contracts_create_agreement",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AgreementRead,
+    responses=problem_responses(401, 403, 409, 422, 502, 504),
+)
+async def create_agreement(
+    session: SessionDep,
+    principal: AgreementsWrite,
+    data: AgreementCreate,
+    response: Response,
+    registry: RegistryDep,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> AgreementRead:
+    agreement = await service.create(session, principal, data, registry=registry, cipher=cipher, clock=clock)
+    response.headers["Location"] = f"{router.prefix}/agreements/{agreement.id}"
+    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
+
+
+@router.get(
+    "/agreements/{agreement_id}",
+    summary="签约协议详情",
+    operation_id="contracts_get_agreement",
+    response_model=AgreementRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_agreement(
+    session: SessionDep,
+    principal: AgreementsRead,
+    agreement_id: uuid.UUID,
+    response: Response,
+    request: Request,
+    clock: ClockDep,
+    cipher: CipherDep,
+) -> AgreementRead:
+    agreement = await service.get(session, principal, agreement_id)
+    disclose = service.is_party(principal, agreement) and (
+        agreement.medical_contact_phone is not None or agreement.elderly_contact_phone is not None
+    )
+    if disclose:
+        await record_disclosure(
+            request,
+            principal,
+            entity_type="agreement",
+            entity_id=agreement.id,
+            fields=service.PERSONAL_FIELDS,
+        )
+    return _answer(
+        response, agreement, service.present(agreement, today=clock.today(), cipher=cipher, disclose=disclose)
+    )
+
+
+@router.patch(
+    "/agreements/{agreement_id}",
+    summary="修改协议草稿",
+    operation_id="contracts_update_agreement",
+    response_model=AgreementRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def update_agreement(
+    session: SessionDep,
+    principal: AgreementsWrite,
+    agreement_id: uuid.UUID,
+    data: AgreementUpdate,
+    response: Response,
+    if_match: IfMatch,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> AgreementRead:
+    agreement = await service.get_as_party(session, principal, agreement_id)
+    check_if_match(if_match, agreement.version)
+    await service.update(session, principal, agreement, data, cipher=cipher, clock=clock)
+    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
+
+
+_TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+
+
+@router.post(
+    "/agreements/{agreement_id}/submit",
+    summary="提交协议（一方签署，待对方会签）",
+    operation_id="contracts_submit_agreement",
+    response_model=AgreementRead,
+    responses=_TRANSITION_ERRORS,
+)
+async def submit_agreement(
+    session: SessionDep,
+    principal: AgreementsWrite,
+    agreement_id: uuid.UUID,
+    response: Response,
+    if_match: IfMatch,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> AgreementRead:
+    agreement = await service.get_as_party(session, principal, agreement_id)
+    check_if_match(if_match, agreement.version)
+    await service.submit(session, principal, agreement, clock=clock)
+    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
+
+
+@router.post(
+    "/agreements/{agreement_id}/countersign",
+    summary="会签协议（另一方）；到起始日自动生效",
+    operation_id="contracts_countersign_agreement",
+    response_model=AgreementRead,
+    responses=_TRANSITION_ERRORS,
+)
+async def countersign_agreement(
+    session: SessionDep,
+    principal: AgreementsWrite,
+    agreement_id: uuid.UUID,
+    response: Response,
+    if_match: IfMatch,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> AgreementRead:
+    agreement = await service.get_as_party(session, principal, agreement_id)
+    check_if_match(if_match, agreement.version)
+    await service.countersign(session, principal, agreement, clock=clock)
+    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
+
+
+@router.post(
+    "/agreements/{agreement_id}/terminate",
+    summary="提前终止协议（须说明原因）",
+    operation_id="contracts_terminate_agreement",
+    response_model=AgreementRead,
+    responses=_TRANSITION_ERRORS,
+)
+async def terminate_agreement(
+    session: SessionDep,
+    principal: AgreementsWrite,
+    agreement_id: uuid.UUID,
+    data: Terminate,
+    response: Response,
+    if_match: IfMatch,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> AgreementRead:
+    agreement = await service.get_as_party(session, principal, agreement_id)
+    check_if_match(if_match, agreement.version)
+    await service.terminate(session, principal, agreement, data, clock=clock)
+    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
+
+
+@router.post(
+    "/agreements/{agreement_id}/renew",
+    summary="续签：以原协议内容起草新协议并关联原协议",
+    operation_id="contracts_renew_agreement",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AgreementRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428, 502, 504),
+)
+async def renew_agreement(
+    session: SessionDep,
+    principal: AgreementsWrite,
+    agreement_id: uuid.UUID,
+    data: Renew,
+    response: Response,
+    if_match: IfMatch,
+    registry: RegistryDep,
+    cipher: CipherDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> AgreementRead:
+    agreement = await service.get_as_party(session, principal, agreement_id)
+    check_if_match(if_match, agreement.version)
+    renewal = await service.renew(
+        session,
+        principal,
+        agreement,
+        data,
+        registry=registry,
+        cipher=cipher,
+        clock=clock,
+        term_months=settings.agreement_default_term_months,
+    )
+    response.headers["Location"] = f"{router.prefix}/agreements/{renewal.id}"
+    return _answer(response, renewal, service.present(renewal, today=clock.today(), cipher=cipher))
+
+
+@router.post(
+    "/agreements/{agreement_id}/file",
+    summary="县级卫健部门备案",
+    operation_id="contracts_file_agreement",
+    response_model=AgreementRead,
+    responses=_TRANSITION_ERRORS,
+)
+async def file_agreement(
+    session: SessionDep,
+    principal: AgreementsFile,
+    agreement_id: uuid.UUID,
+    data: File,
+    response: Response,
+    if_match: IfMatch,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> AgreementRead:
+    agreement = await service.get(session, principal, agreement_id)
+    check_if_match(if_match, agreement.version)
+    await service.file(session, principal, agreement, data, clock=clock)
+    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
+
+
+@router.post(
+    "/agreements/{agreement_id}/document",
+    summary="上传签署的协议文本（PDF）",
+    operation_id="contracts_upload_agreement_document",
+    response_model=AgreementRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 428),
+)
+async def upload_document(
+    session: SessionDep,
+    principal: AgreementsWrite,
+    agreement_id: uuid.UUID,
+    file: UploadFile,
+    response: Response,
+    if_match: IfMatch,
+    cipher: CipherDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> AgreementRead:
+    agreement = await service.get_as_party(session, principal, agreement_id)
+    check_if_match(if_match, agreement.version)
+    content = await file.read(settings.document_max_bytes + 1)
+    await service.attach_document(
+        session,
+        principal,
+        agreement,
+        filename=file.filename or "agreement.pdf",
+        content=content,
+        max_bytes=settings.document_max_bytes,
+        clock=clock,
+    )
+    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
+
+
+@router.get(
+    "/agreements/{agreement_id}/document",
+    summary="下载签署的协议文本（PDF）",
+    operation_id="contracts_download_agreement_document",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404)},
+)
+async def download_document(
+    session: SessionDep, principal: AgreementsRead, agreement_id: uuid.UUID
+) -> Response:
+    agreement = await service.get(session, principal, agreement_id)
+    document = await service.get_document(session, agreement)
+    return Response(
+        content=document.content,
+        media_type=document.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="agreement-{agreement.id}.pdf"',
+            "ETag": f'"{document.sha256}"',
+            "X-Content-SHA256": document.sha256,
+        },
+    )
+
+
+@router.get(
+    "/agreements/{agreement_id}/print",
+    summary="打印版协议（HTML，按协议范本章节）",
+    operation_id="contracts_print_agreement",
+    response_class=HTMLResponse,
+    responses=problem_responses(401, 403, 404),
+)
+async def print_agreement(
+    session: SessionDep,
+    principal: AgreementsRead,
+    agreement_id: uuid.UUID,
+    clock: ClockDep,
+    cipher: CipherDep,
+) -> HTMLResponse:
+    agreement = await service.get(session, principal, agreement_id)
+    read = service.present(agreement, today=clock.today(), cipher=cipher)
+    return HTMLResponse(printing.render_html(read))

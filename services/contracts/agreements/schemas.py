@@ -1,0 +1,202 @@
+"""Request and response bodies of the agreements API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Self
+
+from pydantic import BaseModel, Field, computed_field, model_validator
+
+from libs.common.identifiers import MobilePhone
+from services.contracts.agreements.models import (
+    AgreementState,
+    FeePayer,
+    ServiceKind,
+    VisitPeriod,
+)
+
+_TEXT = 4000
+
+
+class Contact(BaseModel):
+    name: str = Field(min_length=1, max_length=50, examples=["李主任"])
+    phone: MobilePhone = Field(description="手机号码（个人信息，加密保存）", examples=["13812345678"])
+
+
+class ContactRead(BaseModel):
+    name: str | None
+    phone: str | None = Field(description="默认脱敏；协议双方机构查看详情时显示完整号码（留痕）")
+
+
+class ServiceKindRead(BaseModel):
+    code: ServiceKind
+    label: str
+
+
+def service_kinds() -> list[ServiceKindRead]:
+    return [ServiceKindRead(code=kind, label=kind.label) for kind in ServiceKind]
+
+
+class AgreementTerms(BaseModel):
+    """The content both parties agree on (the sections of the national model text)."""
+
+    title: str | None = Field(default=None, max_length=300, description="默认：甲方与乙方医养签约合作协议")
+    services: list[ServiceKind] = Field(min_length=1, description="签约服务项目")
+    visit_count: int = Field(ge=0, le=100, description="巡诊次数（每周期）", examples=[1])
+    visit_period: VisitPeriod = Field(description="巡诊周期：week 每周 / month 每月")
+    visit_staff: str | None = Field(default=None, max_length=_TEXT, description="巡诊人员安排")
+    green_channel_terms: str | None = Field(default=None, max_length=_TEXT, description="绿色通道约定")
+    referral_terms: str | None = Field(default=None, max_length=_TEXT, description="双向转诊约定")
+    fee_payer: FeePayer = Field(description="费用承担方")
+    fee_amount_yuan: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    fee_terms: str | None = Field(default=None, max_length=_TEXT, description="收费标准与结算方式")
+    medical_duties: str | None = Field(default=None, max_length=_TEXT, description="甲方（医疗机构）责任")
+    elderly_duties: str | None = Field(default=None, max_length=_TEXT, description="乙方（养老机构）责任")
+    change_terms: str | None = Field(default=None, max_length=_TEXT, description="协议变更与解除")
+    dispute_terms: str | None = Field(default=None, max_length=_TEXT, description="争议解决")
+    start_date: date
+    end_date: date
+    medical_contact: Contact | None = None
+    elderly_contact: Contact | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.end_date < self.start_date:
+            raise ValueError("协议终止日期不得早于起始日期")
+        if len(set(self.services)) != len(self.services):
+            raise ValueError("服务项目不得重复")
+        return self
+
+
+class AgreementCreate(AgreementTerms):
+    medical_institution_id: uuid.UUID = Field(description="甲方：医疗机构")
+    elderly_institution_id: uuid.UUID = Field(description="乙方：养老机构或医养结合机构（养老部分）")
+
+    @model_validator(mode="after")
+    def _distinct_parties(self) -> Self:
+        if self.medical_institution_id == self.elderly_institution_id:
+            raise ValueError("协议双方不能是同一机构")
+        return self
+
+
+class AgreementUpdate(BaseModel):
+    """Changes to a draft (every field optional)."""
+
+    title: str | None = Field(default=None, max_length=300)
+    services: list[ServiceKind] | None = Field(default=None, min_length=1)
+    visit_count: int | None = Field(default=None, ge=0, le=100)
+    visit_period: VisitPeriod | None = None
+    visit_staff: str | None = Field(default=None, max_length=_TEXT)
+    green_channel_terms: str | None = Field(default=None, max_length=_TEXT)
+    referral_terms: str | None = Field(default=None, max_length=_TEXT)
+    fee_payer: FeePayer | None = None
+    fee_amount_yuan: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    fee_terms: str | None = Field(default=None, max_length=_TEXT)
+    medical_duties: str | None = Field(default=None, max_length=_TEXT)
+    elderly_duties: str | None = Field(default=None, max_length=_TEXT)
+    change_terms: str | None = Field(default=None, max_length=_TEXT)
+    dispute_terms: str | None = Field(default=None, max_length=_TEXT)
+    start_date: date | None = None
+    end_date: date | None = None
+    medical_contact: Contact | None = None
+    elderly_contact: Contact | None = None
+
+
+class Terminate(BaseModel):
+    reason: str = Field(min_length=2, max_length=1000, description="提前终止原因")
+    effective_date: date | None = Field(default=None, description="终止日期（默认今天）")
+
+
+class Renew(BaseModel):
+    """A renewal: a new draft for the same pair, linked to the old one; terms default to the old ones."""
+
+    start_date: date | None = Field(default=None, description="默认：原协议终止日次日")
+    end_date: date | None = Field(
+        default=None, description="默认：起始日起 agreement_default_term_months 个月"
+    )
+
+
+class File(BaseModel):
+    note: str | None = Field(default=None, max_length=1000, description="备案意见")
+
+
+class PartyRead(BaseModel):
+    institution_id: uuid.UUID
+    name: str
+    region_code: str
+
+
+class DocumentRead(BaseModel):
+    filename: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: datetime
+
+
+class AgreementRead(BaseModel):
+    id: uuid.UUID
+    title: str
+    medical_party: PartyRead
+    elderly_party: PartyRead
+    elderly_kind: str
+    region_code: str = Field(description="乙方（养老机构）所在县级区划")
+    state: AgreementState = Field(description="已保存的状态")
+    status: AgreementState = Field(description="按今天日期（Asia/Shanghai）确定的实际状态")
+    allowed_actions: list[str]
+    services: list[ServiceKind]
+    visit_count: int
+    visit_period: VisitPeriod
+    visit_staff: str | None
+    green_channel_terms: str | None
+    referral_terms: str | None
+    fee_payer: FeePayer
+    fee_amount_yuan: Decimal | None
+    fee_terms: str | None
+    medical_duties: str | None
+    elderly_duties: str | None
+    change_terms: str | None
+    dispute_terms: str | None
+    start_date: date
+    end_date: date
+    medical_contact: ContactRead | None
+    elderly_contact: ContactRead | None
+    submitted_by_institution_id: uuid.UUID | None
+    submitted_at: datetime | None
+    countersigned_at: datetime | None
+    activated_at: datetime | None
+    expired_at: datetime | None
+    terminated_at: datetime | None
+    terminated_on: date | None
+    termination_reason: str | None
+    renews_id: uuid.UUID | None
+    filed_at: datetime | None
+    filed_by: str | None
+    filing_note: str | None
+    document: DocumentRead | None
+    source_system: str | None
+    external_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def service_labels(self) -> list[str]:
+        return [s.label for s in self.services]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def visit_frequency_label(self) -> str:
+        return f"{self.visit_period.label} {self.visit_count} 次"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fee_payer_label(self) -> str:
+        return self.fee_payer.label

@@ -1,0 +1,138 @@
+"""The registry, as the contracts service sees it (through the gateway, with a service token).
+
+Tolerant reader: only the few fields used here are declared; unknown fields are ignored and fields the
+registry may not send yet get safe defaults. A 404 is "no such institution" (``None``); timeouts and
+5xx answers become 504/502 problems in :class:`ServiceClient`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Collection, Iterable
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from libs.common.divisions import RegionScope
+from libs.common.errors import UpstreamError
+from libs.common.http_client import ServiceClient, ServiceTokenSource, StaticTokenSource
+
+INSTITUTIONS_PATH = "/api/v1/registry/institutions"
+MEDICAL_KIND = "medical"
+ELDERLY_CARE_KINDS = frozenset({"elderly_care", "integrated"})
+
+
+class RegistryInstitution(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    region_code: str
+    active: bool = True
+    has_medical_unit: bool = False
+    category: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+
+class _InstitutionPage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    items: list[RegistryInstitution]
+    next_cursor: str | None = None
+
+
+class RegistryClient(ServiceClient):
+    upstream_name = "机构注册服务"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        tokens: ServiceTokenSource | StaticTokenSource,
+        *,
+        max_concurrency: int = 8,
+    ) -> None:
+        super().__init__(http, tokens)
+        #: parallel look-ups by id (1 in tests, whose registry serves every request on one connection)
+        self.max_concurrency = max_concurrency
+
+    async def get_institution(self, institution_id: uuid.UUID) -> RegistryInstitution | None:
+        response = await self.request("GET", f"{INSTITUTIONS_PATH}/{institution_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise UpstreamError(f"机构注册服务拒绝查询（{response.status_code}）", code="registry_refused")
+        try:
+            return RegistryInstitution.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise UpstreamError("机构注册服务返回的数据无法识别", code="registry_bad_response") from exc
+
+    async def get_institutions(
+        self, institution_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, RegistryInstitution]:
+        """Several institutions by id (concurrently, a few at a time); unknown ids are left out."""
+        limiter = asyncio.Semaphore(self.max_concurrency)
+
+        async def one(institution_id: uuid.UUID) -> RegistryInstitution | None:
+            async with limiter:
+                return await self.get_institution(institution_id)
+
+        found = await asyncio.gather(*(one(i) for i in set(institution_ids)))
+        return {item.id: item for item in found if item is not None}
+
+    async def list_institutions(
+        self,
+        *,
+        kinds: Collection[str],
+        region_code: str,
+        active_only: bool = True,
+        page_size: int = 200,
+    ) -> list[RegistryInstitution]:
+        """Every institution of the given kinds in a region (a province, city or county code).
+
+        One listing (the kinds repeated in the query) followed through its pages. The results are
+        filtered here too (kind, region, active), so a registry that ignores a filter still yields the
+        right set.
+        """
+        scope = RegionScope.for_region(region_code)
+        found: dict[uuid.UUID, RegistryInstitution] = {}
+        cursor: str | None = None
+        while True:
+            params: list[tuple[str, str | int]] = [("kind", kind) for kind in sorted(kinds)]
+            params += [("region_code", region_code), ("limit", page_size)]
+            if active_only:
+                params.append(("active", "true"))
+            if cursor:
+                params.append(("cursor", cursor))
+            response = await self.request("GET", INSTITUTIONS_PATH, params=params)
+            if response.status_code != 200:
+                raise UpstreamError(
+                    f"机构注册服务拒绝列表查询（{response.status_code}）", code="registry_refused"
+                )
+            try:
+                page = _InstitutionPage.model_validate_json(response.content)
+            except ValidationError as exc:
+                raise UpstreamError("机构注册服务返回的数据无法识别", code="registry_bad_response") from exc
+            for item in page.items:
+                if (
+                    item.kind in kinds
+                    and scope.contains(item.region_code)
+                    and (item.active or not active_only)
+                ):
+                    found[item.id] = item
+            if not page.next_cursor or not page.items:
+                break
+            cursor = page.next_cursor
+        return list(found.values())
+
+
+def get_registry(request: Request) -> RegistryClient:
+    client: RegistryClient = request.app.state.registry
+    return client
+
+
+RegistryDep = Annotated[RegistryClient, Depends(get_registry)]

@@ -1,0 +1,62 @@
+"""Who may do what in the contracts service: the role → permission table (walked cell by cell by a test).
+
+Object-level scope comes on top: institution users act only for their own institution (a party of the
+agreement or referral), administrators only within their region (the elderly-care party's county).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from libs.common.access import Policy
+from libs.common.auth import Principal, Role
+
+_ADMIN_READ = {
+    "agreements:read",
+    "visits:read",
+    "referrals:read",
+    "reports:read",
+    "coverage:read",
+    "changes:read",
+}
+
+POLICY = Policy(
+    {
+        Role.province_admin: _ADMIN_READ | {"agreements:bulk"},
+        Role.city_admin: set(_ADMIN_READ),
+        Role.county_admin: _ADMIN_READ | {"agreements:file"},
+        Role.institution_admin: {
+            "agreements:read",
+            "agreements:write",
+            "visits:read",
+            "visits:write",
+            "referrals:read",
+            "referrals:write",
+            "reports:read",
+            "changes:read",
+        },
+        Role.institution_staff: {
+            "agreements:read",
+            "visits:read",
+            "visits:write",
+            "referrals:read",
+            "referrals:write",
+        },
+        Role.city_platform: {"agreements:read", "agreements:bulk", "visits:read", "changes:read"},
+        Role.service: {"agreements:read", "visits:read", "reports:read", "coverage:read", "changes:read"},
+    }
+)
+
+AgreementsRead = Annotated[Principal, Depends(POLICY.require("agreements:read"))]
+AgreementsWrite = Annotated[Principal, Depends(POLICY.require("agreements:write"))]
+AgreementsFile = Annotated[Principal, Depends(POLICY.require("agreements:file"))]
+AgreementsBulk = Annotated[Principal, Depends(POLICY.require("agreements:bulk"))]
+VisitsRead = Annotated[Principal, Depends(POLICY.require("visits:read"))]
+VisitsWrite = Annotated[Principal, Depends(POLICY.require("visits:write"))]
+ReferralsRead = Annotated[Principal, Depends(POLICY.require("referrals:read"))]
+ReferralsWrite = Annotated[Principal, Depends(POLICY.require("referrals:write"))]
+ReportsRead = Annotated[Principal, Depends(POLICY.require("reports:read"))]
+CoverageRead = Annotated[Principal, Depends(POLICY.require("coverage:read"))]
+ChangesRead = POLICY.require("changes:read")
