@@ -2,7 +2,7 @@
 
 Revision ID: registry_0002
 Revises: registry_0001
-Create Date: 2026-11-23 18:24:31.477545
+Create Date: 2026-11-23 18:29:44.523169
 """
 
 from collections.abc import Sequence
@@ -113,6 +113,7 @@ def upgrade() -> None:
         sa.Column("next_reassessment_due_date", sa.Date(), nullable=True),
         sa.Column("returned_reason", sa.Text(), nullable=True),
         sa.Column("returned_date", sa.Date(), nullable=True),
+        sa.Column("returned_level", sa.String(length=20), nullable=True),
         sa.Column("reopened_until_date", sa.Date(), nullable=True),
         sa.Column("closed_reason", sa.Text(), nullable=True),
         sa.Column("closed_date", sa.Date(), nullable=True),

@@ -224,9 +224,10 @@ class DemonstrationApplication(EntityMixin, ChangeTracked, Base):
     named_document_no: Mapped[str | None] = mapped_column(String(100))
     next_reassessment_due_date: Mapped[date | None] = mapped_column(Date)
 
-    # returned one level down: why, when, and until when the lower level may act on it again
+    # returned one level down: by whom, why, when, and until when the lower level may act on it again
     returned_reason: Mapped[str | None] = mapped_column(Text)
     returned_date: Mapped[date | None] = mapped_column(Date)
+    returned_level: Mapped[str | None] = mapped_column(String(20))
     reopened_until_date: Mapped[date | None] = mapped_column(Date)
     # declined / not named / revoked: why and when
     closed_reason: Mapped[str | None] = mapped_column(Text)

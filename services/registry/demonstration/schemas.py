@@ -365,6 +365,7 @@ class ApplicationRead(ApplicationListItem):
     reassessments: list[ReassessmentRead]
     returned_reason: str | None
     returned_date: date | None
+    returned_level: Level | None = Field(description="退回的层级")
     closed_reason: str | None
     closed_date: date | None
     allowed_actions: list[str] = Field(description="调用者当前可执行的操作")

@@ -10,10 +10,10 @@ from datetime import date
 from typing import Any
 
 from fastapi import UploadFile
-from sqlalchemy import Select, select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload, undefer
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from libs.common import audit, divisions
 from libs.common.auth import Principal, Role
@@ -76,31 +76,31 @@ ENTITY = "demonstration_application"
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def _with_details(stmt: Select[DemonstrationApplication]) -> Select[DemonstrationApplication]:
-    return stmt.options(
-        selectinload(DemonstrationApplication.batch),
-        selectinload(DemonstrationApplication.items),
-        selectinload(DemonstrationApplication.attachments),
-        selectinload(DemonstrationApplication.expert_scores),
-        selectinload(DemonstrationApplication.reassessments),
-    )
+DETAILS = ("items", "attachments", "expert_scores", "reassessments")
 
 
 async def get(
-    session: AsyncSession, principal: Principal, application_id: uuid.UUID, *, refresh: bool = False
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, *, details: bool = True
 ) -> DemonstrationApplication:
-    """The application with its details, or 404 when it does not exist or lies outside the caller's scope."""
-    stmt = _with_details(
-        select(DemonstrationApplication).where(DemonstrationApplication.id == application_id)
-    )
-    if refresh:
-        stmt = stmt.execution_options(populate_existing=True)
+    """The application (with its batch, and its parts unless ``details=False``), or 404 when it does not
+    exist or lies outside the caller's scope."""
+    stmt = select(DemonstrationApplication).where(DemonstrationApplication.id == application_id)
+    stmt = stmt.options(joinedload(DemonstrationApplication.batch))
+    if details:
+        stmt = stmt.options(*(selectinload(getattr(DemonstrationApplication, name)) for name in DETAILS))
     application = await session.scalar(stmt)
     if application is None or not can_see(
         principal, region_code=application.region_code, institution_ids=[application.institution_id]
     ):
         raise ApplicationNotFound()
     return application
+
+
+async def ensure_loaded(session: AsyncSession, application: DemonstrationApplication, *names: str) -> None:
+    """Load the parts not loaded yet (each relationship is ``lazy="raise"``: loading is always explicit)."""
+    missing = [name for name in names or DETAILS if name in inspect(application).unloaded]
+    if missing:
+        await session.refresh(application, missing)
 
 
 async def list_(
@@ -228,6 +228,7 @@ def to_read(application: DemonstrationApplication, principal: Principal) -> Appl
         reassessments=[ReassessmentRead.model_validate(r) for r in application.reassessments],
         returned_reason=application.returned_reason,
         returned_date=application.returned_date,
+        returned_level=Level(application.returned_level) if application.returned_level else None,
         closed_reason=application.closed_reason,
         closed_date=application.closed_date,
         allowed_actions=actions_for(principal, application),
@@ -366,7 +367,8 @@ async def create(
     except IntegrityError as exc:  # a concurrent twin won the (batch, applicant) key
         raise AlreadyApplied(f"「{applicant_name}」已在批次「{batch.name}」中申报") from exc
     record_event(session, principal, application, action="create", from_state=None, today=today)
-    return await get(session, principal, application.id, refresh=True)
+    await ensure_loaded(session, application)
+    return application
 
 
 def ensure_applicant_holds(principal: Principal, application: DemonstrationApplication) -> None:
@@ -406,9 +408,10 @@ async def update(
     *,
     if_match: str | None,
 ) -> DemonstrationApplication:
-    application = await get(session, principal, application_id)
+    application = await get(session, principal, application_id, details=False)
     check_if_match(if_match, application.version)
     ensure_applicant_holds(principal, application)
+    await ensure_loaded(session, application, "items")
     sent = data.model_dump(exclude_unset=True)
     changes: dict[str, Any] = {}
     for key in ("declared_satisfaction_pct", "declared_no_major_incident", "contact_name"):
@@ -438,7 +441,8 @@ async def update(
         entity_id=application.id,
         changes=changes,
     )
-    return await get(session, principal, application.id, refresh=True)
+    await ensure_loaded(session, application)
+    return application
 
 
 # --------------------------------------------------------------------------------------------- criteria
@@ -448,6 +452,7 @@ async def evaluate(
     session: AsyncSession, application: DemonstrationApplication, *, today: date
 ) -> CriteriaReport:
     """The criteria now (live from the registry), or as frozen at submission."""
+    await ensure_loaded(session, application, "items", "attachments")
     batch = application.batch
     attachments_by_item: dict[AssessmentItem | None, int] = {}
     for attachment in application.attachments:
@@ -522,7 +527,7 @@ async def compute_criteria(
 async def criteria_report(
     session: AsyncSession, principal: Principal, application_id: uuid.UUID, *, today: date
 ) -> CriteriaReport:
-    application = await get(session, principal, application_id)
+    application = await get(session, principal, application_id, details=False)
     return await evaluate(session, application, today=today)
 
 
@@ -539,7 +544,7 @@ async def add_attachment(
     item: AssessmentItem | None,
     max_bytes: int,
 ) -> DemonstrationAttachment:
-    application = await get(session, principal, application_id)
+    application = await get(session, principal, application_id, details=False)
     ensure_applicant_holds(principal, application)
     if item is not None:
         _check_items(application.kind, {item: None})
@@ -582,7 +587,7 @@ async def get_attachment(
     *,
     with_content: bool = False,
 ) -> tuple[DemonstrationApplication, DemonstrationAttachment]:
-    application = await get(session, principal, application_id)
+    application = await get(session, principal, application_id, details=False)
     stmt = select(DemonstrationAttachment).where(
         DemonstrationAttachment.id == attachment_id, DemonstrationAttachment.application_id == application.id
     )
@@ -628,7 +633,7 @@ async def delete_attachment(
 async def trail(
     session: AsyncSession, principal: Principal, application_id: uuid.UUID
 ) -> list[DemonstrationReviewEvent]:
-    application = await get(session, principal, application_id)
+    application = await get(session, principal, application_id, details=False)
     stmt = (
         select(DemonstrationReviewEvent)
         .where(DemonstrationReviewEvent.application_id == application.id)

@@ -54,6 +54,7 @@ from services.registry.demonstration.schemas import (
 from services.registry.demonstration.service import (
     compute_criteria,
     ensure_held_by,
+    ensure_loaded,
     evaluate,
     get,
     holder_of,
@@ -140,6 +141,29 @@ def _check_window(
     )
 
 
+async def _reopened_until(
+    session: AsyncSession, application: DemonstrationApplication, action: Action
+) -> date | None:
+    """How long a return keeps the lower levels' stages open: for the returned application itself and,
+    when the province returned one of a city's applications, for that city's recommendation in the batch
+    (the city may then recommend that one again or another)."""
+    if action not in (Action.submit, Action.county_recommend, Action.city_recommend):
+        return None
+    candidates = [application.reopened_until_date]
+    if action is Action.city_recommend:
+        candidates.append(
+            await session.scalar(
+                select(func.max(DemonstrationApplication.reopened_until_date)).where(
+                    DemonstrationApplication.batch_id == application.batch_id,
+                    DemonstrationApplication.city_code == application.city_code,
+                    DemonstrationApplication.returned_level == Level.province.value,
+                )
+            )
+        )
+    dates = [d for d in candidates if d is not None]
+    return max(dates) if dates else None
+
+
 async def perform(
     session: AsyncSession,
     principal: Principal,
@@ -150,14 +174,10 @@ async def perform(
     if_match: str | None,
     today: date,
 ) -> DemonstrationApplication:
-    application = await get(session, principal, application_id)
+    application = await get(session, principal, application_id, details=False)
     check_if_match(if_match, application.version)
     move, level = resolve_move(principal, application, action)
-    extended = (
-        application.reopened_until_date
-        if action in (Action.submit, Action.county_recommend, Action.city_recommend)
-        else None
-    )
+    extended = await _reopened_until(session, application, action)
     if (
         action is Action.national_result
         and isinstance(body, NationalResultBody)
@@ -179,7 +199,8 @@ async def perform(
         reason=reason,
         details=details,
     )
-    return await get(session, principal, application.id, refresh=True)
+    await ensure_loaded(session, application)
+    return application
 
 
 async def _apply(
@@ -207,7 +228,7 @@ async def _apply(
         return body.opinion, None
     if action is Action.province_approve:
         assert isinstance(body, ProvinceApproveBody)
-        _ensure_review_complete(application)
+        await _ensure_review_complete(session, application)
         _move_up(application, S.province_approved)
         application.province_decision_reasons = body.reasons
         application.province_approved_date = today
@@ -229,6 +250,7 @@ async def _apply(
         return None, {"named_date": body.named_date.isoformat(), "document_no": body.document_no}
     if action is Action.reassess:
         assert isinstance(body, ReassessBody)
+        await ensure_loaded(session, application, "reassessments")
         return _reassess(principal, application, body)
     if action is Action.revoke:
         assert isinstance(body, ReasonBody)
@@ -251,6 +273,7 @@ def _move_up(application: DemonstrationApplication, state: ApplicationState) -> 
     application.state = state
     application.returned_reason = None
     application.returned_date = None
+    application.returned_level = None
 
 
 def _close(application: DemonstrationApplication, state: ApplicationState, reason: str, today: date) -> None:
@@ -357,7 +380,8 @@ def _average(application: DemonstrationApplication) -> float | None:
     return round(sum(scores) / len(scores), 2) if scores else None
 
 
-def _ensure_review_complete(application: DemonstrationApplication) -> None:
+async def _ensure_review_complete(session: AsyncSession, application: DemonstrationApplication) -> None:
+    await ensure_loaded(session, application, "expert_scores")
     missing = []
     if application.province_document_review_passed is not True:
         missing.append("书面审核未通过或未记录")
@@ -508,6 +532,7 @@ async def _return(
     application.state = target
     application.returned_reason = reason
     application.returned_date = today
+    application.returned_level = level.value
     application.reopened_until_date = batches.stage_window(application.batch, LEVEL_STAGE[level])[1]
 
 
@@ -521,7 +546,7 @@ async def write_province_review(
     today: date,
 ) -> DemonstrationApplication:
     """Record (or correct) the provincial review while the province holds the application undecided."""
-    application = await get(session, principal, application_id)
+    application = await get(session, principal, application_id, details=False)
     check_if_match(if_match, application.version)
     level = acting_level(principal.role, application.kind)
     if level is not None and is_above(holder(application.kind, application.state), level):
@@ -540,6 +565,7 @@ async def write_province_review(
     application.province_document_review_opinion = data.document_review_opinion
     application.province_site_visit_date = data.site_visit_date
     application.province_site_visit_findings = data.site_visit_findings
+    await ensure_loaded(session, application, "expert_scores")
     application.expert_scores.clear()
     await session.flush()
     application.expert_scores.extend(
@@ -559,4 +585,5 @@ async def write_province_review(
         reason=data.document_review_opinion,
         details=details,
     )
-    return await get(session, principal, application.id, refresh=True)
+    await ensure_loaded(session, application)
+    return application

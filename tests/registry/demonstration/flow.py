@@ -233,8 +233,17 @@ class Flow:
         return institution
 
     async def apply_institution(
-        self, batch_id: str, institution_id: uuid.UUID, *, region: str = "350206", **body: Any
+        self,
+        batch_id: str,
+        institution_id: uuid.UUID,
+        *,
+        region: str = "350206",
+        on: date | None = ON_APPLICATION,
+        **body: Any,
     ) -> dict[str, Any]:
+        """A draft with a complete self-assessment, created on ``on`` (a day of the application stage)."""
+        if on is not None:
+            self.clock.today = on
         payload = {
             "batch_id": batch_id,
             "kind": "institution",
@@ -249,7 +258,11 @@ class Flow:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    async def apply_county(self, batch_id: str, region: str = "350206", **body: Any) -> dict[str, Any]:
+    async def apply_county(
+        self, batch_id: str, region: str = "350206", *, on: date | None = ON_APPLICATION, **body: Any
+    ) -> dict[str, Any]:
+        if on is not None:
+            self.clock.today = on
         payload = {"batch_id": batch_id, "kind": "county", "self_assessment": COUNTY_TEXTS, **body}
         response = await self.client.post(APPLICATIONS, json=payload, headers=self.county(region))
         assert response.status_code == 201, response.text
@@ -288,8 +301,11 @@ class Flow:
             headers={**headers, "If-Match": if_match},
         )
 
-    async def province_review(self, application_id: str, **overrides: Any) -> httpx.Response:
-        current = await self.get(application_id)
+    async def province_review(
+        self, application_id: str, *, version: int | None = None, **overrides: Any
+    ) -> httpx.Response:
+        if version is None:
+            version = (await self.get(application_id))["version"]
         self.clock.today = ON_PROVINCE
         body: dict[str, Any] = {
             "document_review_passed": True,
@@ -305,20 +321,23 @@ class Flow:
         return await self.client.put(
             f"{APPLICATIONS}/{application_id}/province-review",
             json=body,
-            headers={**self.province(), "If-Match": f'"{current["version"]}"'},
+            headers={**self.province(), "If-Match": f'"{version}"'},
         )
 
     async def step(self, application: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
         """Take ``action`` as its legal actor, on a day inside its window; assert success."""
+        version = application["version"]
         if action == "province-approve" and application["province_review"]["document_review_passed"] is None:
-            reviewed = await self.province_review(application["id"])
+            reviewed = await self.province_review(application["id"], version=version)
             assert reviewed.status_code == 200, reviewed.text
+            version = reviewed.json()["version"]
         response = await self.act(
             application["id"],
             action,
             self.holder_headers(action, application),
             body_for(action, **body),
             on=MOVE_DAYS.get(action),
+            if_match=f'"{version}"',
         )
         assert response.status_code == 200, f"{action}: {response.text}"
         return dict(response.json())
