@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Self
+from enum import StrEnum
+from typing import Any, Self
 
 from pydantic import BaseModel, Field, computed_field, model_validator
 
+from libs.common.errors import FieldError
 from libs.common.identifiers import MobilePhone
 from services.contracts.agreements.models import (
     AgreementState,
@@ -200,3 +202,73 @@ class AgreementRead(BaseModel):
     @property
     def fee_payer_label(self) -> str:
         return self.fee_payer.label
+
+
+# ------------------------------------------------------------------------------ city-platform bulk
+
+
+class BulkRecordStatus(StrEnum):
+    signed = "signed"
+    terminated = "terminated"
+
+
+class AgreementRecord(AgreementTerms):
+    """One agreement as a city platform holds it, keyed by (source_system, external_id)."""
+
+    source_system: str = Field(
+        min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["xm-ijk"]
+    )
+    external_id: str = Field(min_length=1, max_length=120, examples=["XY-2026-0001"])
+    medical_institution_id: uuid.UUID
+    elderly_institution_id: uuid.UUID
+    status: BulkRecordStatus = Field(
+        default=BulkRecordStatus.signed, description="signed 已签署（按日期生效/到期）/ terminated 已提前终止"
+    )
+    termination_reason: str | None = Field(default=None, max_length=1000)
+    terminated_on: date | None = None
+
+    @model_validator(mode="after")
+    def _termination(self) -> Self:
+        if self.status is BulkRecordStatus.terminated and not (
+            self.termination_reason and self.terminated_on
+        ):
+            raise ValueError("已终止的协议须填写终止原因和终止日期")
+        if self.medical_institution_id == self.elderly_institution_id:
+            raise ValueError("协议双方不能是同一机构")
+        return self
+
+
+class AgreementBulk(BaseModel):
+    records: list[dict[str, Any]] = Field(
+        min_length=1, max_length=1000, description="最多 1000 条；逐条校验，坏记录不影响其他记录"
+    )
+
+
+class BulkOutcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+class BulkRecordResult(BaseModel):
+    index: int
+    source_system: str | None
+    external_id: str | None
+    outcome: BulkOutcome
+    agreement_id: uuid.UUID | None = None
+    code: str | None = Field(default=None, description="拒绝原因代码")
+    reason: str | None = Field(default=None, description="拒绝原因")
+    errors: list[FieldError] | None = None
+
+
+class BulkSummary(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+class AgreementBulkResult(BaseModel):
+    summary: BulkSummary
+    results: list[BulkRecordResult]

@@ -1,5 +1,55 @@
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from fastapi import Query
+
+from libs.common import divisions
+from libs.common.database import SessionDep
+from libs.common.errors import Forbidden, Unprocessable, problem_responses
 from libs.common.routing import ServiceRouter
+from services.contracts.clients.registry import RegistryDep
+from services.contracts.clock import ClockDep
+from services.contracts.coverage import service
+from services.contracts.coverage.schemas import Coverage
+from services.contracts.deps import SettingsDep
+from services.contracts.permissions import CoverageRead
 
 router = ServiceRouter(prefix="/api/v1/contracts", tags=["coverage"])
+
+
+@router.get(
+    "/coverage",
+    summary="签约覆盖率（按设区市或县区；含未签约机构、即将到期协议、签约对数）",
+    operation_id="contracts_coverage",
+    response_model=Coverage,
+    responses=problem_responses(401, 403, 422, 502, 504),
+)
+async def get_coverage(
+    session: SessionDep,
+    principal: CoverageRead,
+    registry: RegistryDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    group_by: Annotated[Literal["city", "county"], Query(description="按设区市或县区分组")] = "county",
+    region_code: Annotated[
+        str | None, Query(pattern=r"^35\d{4}$", description="统计范围（默认为调用者的管辖范围）")
+    ] = None,
+    uncovered_limit: Annotated[int, Query(ge=0, le=5000, description="返回的未签约机构条数上限")] = 200,
+) -> Coverage:
+    region = region_code or principal.region_code
+    if divisions.get(region) is None:
+        raise Unprocessable("未知的行政区划代码", code="unknown_region")
+    if region_code is not None and not principal.scope.contains(region_code):
+        raise Forbidden("统计范围超出您的管辖范围", code="out_of_scope")
+    return await service.coverage(
+        session,
+        principal,
+        registry=registry,
+        region_code=region,
+        group_by=group_by,
+        today=clock.today(),
+        target_pct=settings.target_agreement_coverage_pct,
+        page_size=settings.registry_page_size,
+        uncovered_limit=uncovered_limit,
+    )

@@ -1,5 +1,171 @@
 from __future__ import annotations
 
-from libs.common.routing import ServiceRouter
+import uuid
+from datetime import date
+from typing import Annotated, Literal
 
-router = ServiceRouter(prefix="/api/v1/contracts", tags=["referrals"])
+from fastapi import Query, Request, Response, status
+
+from libs.common.concurrency import IfMatch, check_if_match, set_etag
+from libs.common.database import SessionDep
+from libs.common.errors import problem_responses
+from libs.common.identifiers import IdCardNumber
+from libs.common.pagination import Page, PageDep
+from libs.common.routing import ServiceRouter
+from services.contracts.clock import ClockDep
+from services.contracts.deps import CipherDep
+from services.contracts.disclosure import record_disclosure
+from services.contracts.permissions import ReferralsRead, ReferralsWrite, ReportsRead
+from services.contracts.referrals import service
+from services.contracts.referrals.models import ReferralState
+from services.contracts.referrals.schemas import ReferralClose, ReferralCreate, ReferralRead, ReferralStats
+from services.contracts.visits.service import check_period
+
+router = ServiceRouter(prefix="/api/v1/contracts/referrals", tags=["referrals"])
+_TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+
+
+@router.post(
+    "",
+    summary="发起转诊（上转/下转，须有含双向转诊或绿色通道的生效协议）",
+    operation_id="contracts_create_referral",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReferralRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_referral(
+    session: SessionDep,
+    principal: ReferralsWrite,
+    data: ReferralCreate,
+    response: Response,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> ReferralRead:
+    referral = await service.create(session, principal, data, cipher=cipher, clock=clock)
+    set_etag(response, referral.version)
+    response.headers["Location"] = f"{router.prefix}/{referral.id}"
+    return service.present(referral, cipher=cipher)
+
+
+@router.get(
+    "",
+    summary="转诊列表（老人信息脱敏）",
+    operation_id="contracts_list_referrals",
+    response_model=Page[ReferralRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_referrals(
+    session: SessionDep,
+    principal: ReferralsRead,
+    page: PageDep,
+    cipher: CipherDep,
+    state: Annotated[ReferralState | None, Query(description="状态")] = None,
+    agreement_id: Annotated[uuid.UUID | None, Query(description="协议")] = None,
+    resident_id_number: Annotated[IdCardNumber | None, Query(description="按老人身份证号精确查找")] = None,
+) -> Page[ReferralRead]:
+    rows, next_cursor = await service.list_(
+        session,
+        principal,
+        params=page,
+        cipher=cipher,
+        state=state,
+        resident_id_number=resident_id_number,
+        agreement_id=agreement_id,
+    )
+    return Page(
+        items=[service.present(r, cipher=cipher) for r in rows], next_cursor=next_cursor, limit=page.limit
+    )
+
+
+@router.get(
+    "/stats",
+    summary="绿色通道响应时间（申请→接收、接收→入院，平均数与中位数）",
+    operation_id="contracts_referral_stats",
+    response_model=ReferralStats,
+    responses=problem_responses(401, 403, 422),
+)
+async def referral_stats(
+    session: SessionDep,
+    principal: ReportsRead,
+    period_start: Annotated[date, Query(description="申请日期起（含，Asia/Shanghai）")],
+    period_end: Annotated[date, Query(description="申请日期止（含）")],
+    group_by: Annotated[Literal["city", "county"], Query()] = "county",
+) -> ReferralStats:
+    check_period(period_start, period_end)
+    regions = await service.stats(session, principal, start=period_start, end=period_end, group_by=group_by)
+    return ReferralStats(group_by=group_by, regions=regions)
+
+
+@router.get(
+    "/{referral_id}",
+    summary="转诊详情（转诊双方机构可见完整个人信息，留痕）",
+    operation_id="contracts_get_referral",
+    response_model=ReferralRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_referral(
+    session: SessionDep,
+    principal: ReferralsRead,
+    referral_id: uuid.UUID,
+    response: Response,
+    request: Request,
+    cipher: CipherDep,
+) -> ReferralRead:
+    referral = await service.get(session, principal, referral_id)
+    disclose = service.is_party(principal, referral)
+    if disclose:
+        await record_disclosure(
+            request, principal, entity_type="referral", entity_id=referral.id, fields=service.PERSONAL_FIELDS
+        )
+    set_etag(response, referral.version)
+    return service.present(referral, cipher=cipher, disclose=disclose)
+
+
+def _transition(action: str, summary: str, *, with_reason: bool = False) -> None:
+    async def endpoint(
+        session: SessionDep,
+        principal: ReferralsWrite,
+        referral_id: uuid.UUID,
+        response: Response,
+        if_match: IfMatch,
+        cipher: CipherDep,
+        clock: ClockDep,
+    ) -> ReferralRead:
+        referral = await service.get(session, principal, referral_id)
+        check_if_match(if_match, referral.version)
+        await service.move(session, principal, referral, action, clock=clock)
+        set_etag(response, referral.version)
+        return service.present(referral, cipher=cipher)
+
+    async def endpoint_with_reason(
+        session: SessionDep,
+        principal: ReferralsWrite,
+        referral_id: uuid.UUID,
+        data: ReferralClose,
+        response: Response,
+        if_match: IfMatch,
+        cipher: CipherDep,
+        clock: ClockDep,
+    ) -> ReferralRead:
+        referral = await service.get(session, principal, referral_id)
+        check_if_match(if_match, referral.version)
+        await service.move(session, principal, referral, action, clock=clock, close=data)
+        set_etag(response, referral.version)
+        return service.present(referral, cipher=cipher)
+
+    router.add_api_route(
+        f"/{{referral_id}}/{action}",
+        endpoint_with_reason if with_reason else endpoint,
+        methods=["POST"],
+        summary=summary,
+        operation_id=f"contracts_{action}_referral",
+        response_model=ReferralRead,
+        responses=_TRANSITION_ERRORS,
+    )
+
+
+_transition("accept", "接收转诊（接收机构）")
+_transition("admit", "入院/入住（接收机构）")
+_transition("return", "转回（接收机构）")
+_transition("decline", "拒绝转诊（接收机构，须说明原因）", with_reason=True)
+_transition("cancel", "取消转诊（转出机构，须说明原因）", with_reason=True)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field, computed_field
+
+from libs.common.identifiers import IdCardNumber, MobilePhone
+from services.contracts.referrals.models import ReferralDirection, ReferralState, Urgency
+
+
+class Resident(BaseModel):
+    name: str = Field(min_length=1, max_length=50, description="姓名（个人信息，加密保存）")
+    id_number: IdCardNumber = Field(description="居民身份证号（个人信息，加密保存，盲索引查重）")
+    phone: MobilePhone | None = Field(default=None, description="联系电话（个人信息，加密保存）")
+
+
+class ReferralCreate(BaseModel):
+    agreement_id: uuid.UUID
+    direction: ReferralDirection = Field(description="up 上转（养老→医疗）/ down 下转（医疗→养老）")
+    urgency: Urgency = Urgency.routine
+    reason: str = Field(min_length=2, max_length=2000, description="转诊原因、病情摘要")
+    resident: Resident
+
+
+class ReferralClose(BaseModel):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class ResidentRead(BaseModel):
+    name: str
+    id_number: str
+    phone: str | None
+    masked: bool = Field(description="true 表示已脱敏；转诊双方机构查看详情时显示完整信息（留痕）")
+
+
+class ReferralRead(BaseModel):
+    id: uuid.UUID
+    agreement_id: uuid.UUID
+    direction: ReferralDirection
+    urgency: Urgency
+    from_institution_id: uuid.UUID
+    to_institution_id: uuid.UUID
+    region_code: str
+    state: ReferralState
+    allowed_actions: list[str]
+    reason: str
+    resident: ResidentRead
+    requested_at: datetime
+    accepted_at: datetime | None
+    admitted_at: datetime | None
+    returned_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+    version: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def state_label(self) -> str:
+        return self.state.label
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def direction_label(self) -> str:
+        return self.direction.label
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def urgency_label(self) -> str:
+        return self.urgency.label
+
+
+class ReferralRegionStats(BaseModel):
+    region_code: str
+    region_name: str
+    requested: int
+    accepted: int
+    admitted: int
+    returned: int
+    declined: int
+    avg_minutes_to_accept: float | None = Field(description="申请→接收 平均分钟")
+    median_minutes_to_accept: float | None
+    avg_minutes_to_admit: float | None = Field(description="接收→入院 平均分钟")
+    median_minutes_to_admit: float | None
+
+
+class ReferralStats(BaseModel):
+    group_by: str
+    regions: list[ReferralRegionStats]

@@ -1,0 +1,335 @@
+"""双向转诊 referrals: the service layer, and green-channel response times (SQL aggregates)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common import audit, divisions
+from libs.common.auth import Principal
+from libs.common.errors import IllegalTransition
+from libs.common.pagination import PageParams, paginate
+from libs.common.personal_data import PersonalDataCipher, mask_id_card, mask_name, mask_phone
+from libs.common.scope import can_see, visible_condition
+from services.contracts.agreements import lifecycle
+from services.contracts.agreements import service as agreements
+from services.contracts.agreements.models import REFERRAL_SERVICES, Agreement, AgreementState
+from services.contracts.clock import CHINA_TZ, Clock
+from services.contracts.referrals.errors import (
+    AgreementNotEligible,
+    OpenReferralExists,
+    ReferralNotFound,
+    WrongSide,
+)
+from services.contracts.referrals.models import (
+    OPEN_STATES,
+    Referral,
+    ReferralDirection,
+    ReferralState,
+)
+from services.contracts.referrals.schemas import (
+    ReferralClose,
+    ReferralCreate,
+    ReferralRead,
+    ReferralRegionStats,
+    ResidentRead,
+)
+from services.contracts.sql_dates import city_of, minutes_between
+
+R = ReferralState
+ENTITY = "referral"
+PERSONAL_FIELDS = ("resident_name", "resident_id_number", "resident_phone")
+
+#: action → (states it leaves, state it reaches, side that may take it)
+TRANSITIONS: dict[str, tuple[tuple[ReferralState, ...], ReferralState, str]] = {
+    "accept": ((R.requested,), R.accepted, "to"),
+    "decline": ((R.requested,), R.declined, "to"),
+    "admit": ((R.accepted,), R.admitted, "to"),
+    "return": ((R.admitted,), R.returned, "to"),
+    "cancel": ((R.requested, R.accepted), R.cancelled, "from"),
+}
+
+
+def allowed_actions(state: ReferralState) -> list[str]:
+    return [action for action, (sources, _, _) in TRANSITIONS.items() if state in sources]
+
+
+def visible(principal: Principal) -> Any:
+    return visible_condition(
+        principal, Referral.region_code, [Referral.from_institution_id, Referral.to_institution_id]
+    )
+
+
+def is_party(principal: Principal, referral: Referral) -> bool:
+    return principal.is_institution_user and principal.institution_id in (
+        referral.from_institution_id,
+        referral.to_institution_id,
+    )
+
+
+async def get(session: AsyncSession, principal: Principal, referral_id: uuid.UUID) -> Referral:
+    referral = await session.get(Referral, referral_id)
+    if referral is None or not can_see(
+        principal,
+        region_code=referral.region_code,
+        institution_ids=[referral.from_institution_id, referral.to_institution_id],
+    ):
+        raise ReferralNotFound()
+    return referral
+
+
+async def list_(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    params: PageParams,
+    cipher: PersonalDataCipher,
+    state: ReferralState | None = None,
+    resident_id_number: str | None = None,
+    agreement_id: uuid.UUID | None = None,
+) -> tuple[list[Referral], str | None]:
+    stmt = select(Referral).where(visible(principal))
+    if state is not None:
+        stmt = stmt.where(Referral.state == state)
+    if resident_id_number is not None:
+        stmt = stmt.where(Referral.resident_id_hash == cipher.lookup_hash(resident_id_number, "id_card"))
+    if agreement_id is not None:
+        stmt = stmt.where(Referral.agreement_id == agreement_id)
+    return await paginate(
+        session, stmt, order_by=[Referral.requested_at, Referral.id], params=params, descending=True
+    )
+
+
+def present(referral: Referral, *, cipher: PersonalDataCipher, disclose: bool = False) -> ReferralRead:
+    name = cipher.decrypt(referral.resident_name)
+    id_number = cipher.decrypt(referral.resident_id_number)
+    phone = cipher.decrypt(referral.resident_phone)
+    resident = (
+        ResidentRead(name=name, id_number=id_number, phone=phone, masked=False)
+        if disclose
+        else ResidentRead(
+            name=mask_name(name), id_number=mask_id_card(id_number), phone=mask_phone(phone), masked=True
+        )
+    )
+    return ReferralRead(
+        id=referral.id,
+        agreement_id=referral.agreement_id,
+        direction=referral.direction,
+        urgency=referral.urgency,
+        from_institution_id=referral.from_institution_id,
+        to_institution_id=referral.to_institution_id,
+        region_code=referral.region_code,
+        state=referral.state,
+        allowed_actions=allowed_actions(referral.state),
+        reason=referral.reason,
+        resident=resident,
+        requested_at=referral.requested_at,
+        accepted_at=referral.accepted_at,
+        admitted_at=referral.admitted_at,
+        returned_at=referral.returned_at,
+        closed_at=referral.closed_at,
+        close_reason=referral.close_reason,
+        version=referral.version,
+    )
+
+
+def _eligible(agreement: Agreement, today: date) -> bool:
+    status = lifecycle.effective_status(agreement.state, agreement.start_date, agreement.end_date, today)
+    return status is AgreementState.active and bool(REFERRAL_SERVICES & set(agreement.services))
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    data: ReferralCreate,
+    *,
+    cipher: PersonalDataCipher,
+    clock: Clock,
+) -> Referral:
+    agreement = await agreements.get_as_party(session, principal, data.agreement_id)
+    if data.direction is ReferralDirection.up:
+        source, target = agreement.elderly_institution_id, agreement.medical_institution_id
+    else:
+        source, target = agreement.medical_institution_id, agreement.elderly_institution_id
+    if principal.institution_id != source:
+        raise WrongSide("转诊申请须由转出机构提出（上转为养老机构，下转为医疗机构）")
+    if not _eligible(agreement, clock.today()):
+        raise AgreementNotEligible()
+    id_hash = cipher.lookup_hash(data.resident.id_number, "id_card")
+    open_one = await session.scalar(
+        select(Referral.id).where(Referral.resident_id_hash == id_hash, Referral.state.in_(OPEN_STATES))
+    )
+    if open_one is not None:
+        raise OpenReferralExists()
+    referral = Referral(
+        agreement_id=agreement.id,
+        direction=data.direction,
+        urgency=data.urgency,
+        from_institution_id=source,
+        to_institution_id=target,
+        medical_institution_id=agreement.medical_institution_id,
+        elderly_institution_id=agreement.elderly_institution_id,
+        region_code=agreement.region_code,
+        state=R.requested,
+        reason=data.reason,
+        resident_name=cipher.encrypt(data.resident.name),
+        resident_id_number=cipher.encrypt(data.resident.id_number),
+        resident_id_hash=id_hash,
+        resident_phone=cipher.encrypt(data.resident.phone),
+        requested_at=clock.now(),
+        requested_by=principal.sub,
+    )
+    session.add(referral)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request for the same resident won
+        raise OpenReferralExists() from exc
+    audit.record(
+        session,
+        principal,
+        action="referral.create",
+        entity_type=ENTITY,
+        entity_id=referral.id,
+        changes={**data.model_dump(mode="json", exclude={"resident"}), "resident": "***"},
+    )
+    return referral
+
+
+async def move(
+    session: AsyncSession,
+    principal: Principal,
+    referral: Referral,
+    action: str,
+    *,
+    clock: Clock,
+    close: ReferralClose | None = None,
+) -> Referral:
+    sources, target, side = TRANSITIONS[action]
+    if referral.state not in sources:
+        raise IllegalTransition(
+            entity="转诊", state=referral.state.value, action=action, allowed=allowed_actions(referral.state)
+        )
+    acting_for = referral.to_institution_id if side == "to" else referral.from_institution_id
+    if principal.institution_id != acting_for:
+        raise WrongSide("此操作须由接收机构执行" if side == "to" else "此操作须由转出机构执行")
+    before = referral.state
+    now = clock.now()
+    referral.state = target
+    if target is R.accepted:
+        referral.accepted_at = now
+    elif target is R.admitted:
+        referral.admitted_at = now
+    elif target is R.returned:
+        referral.returned_at = now
+    else:
+        referral.closed_at = now
+        referral.close_reason = close.reason if close else None
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        action=f"referral.{action}",
+        entity_type=ENTITY,
+        entity_id=referral.id,
+        changes={"state": [before.value, target.value]},
+    )
+    return referral
+
+
+# ------------------------------------------------------------------------------------------ stats
+
+
+def _period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, end+1 00:00) in Shanghai, as UTC instants."""
+    low = datetime.combine(start, time(0), CHINA_TZ)
+    high = datetime.combine(end + timedelta(days=1), time(0), CHINA_TZ)
+    return low, high
+
+
+async def stats(
+    session: AsyncSession, principal: Principal, *, start: date, end: date, group_by: str
+) -> list[ReferralRegionStats]:
+    """Counts and response times by region: averages with AVG, medians with window functions (the
+    same SQL on SQLite and PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    low, high = _period_bounds(start, end)
+    region = city_of(Referral.region_code) if group_by == "city" else Referral.region_code
+    base = (
+        select(
+            region.label("region"),
+            Referral.state.label("state"),
+            minutes_between(Referral.accepted_at, Referral.requested_at, dialect).label("to_accept"),
+            minutes_between(Referral.admitted_at, Referral.accepted_at, dialect).label("to_admit"),
+        )
+        .where(visible(principal), Referral.requested_at >= low, Referral.requested_at < high)
+        .subquery()
+    )
+    counts = (
+        select(
+            base.c.region,
+            func.count().label("requested"),
+            func.count(base.c.to_accept).label("accepted"),
+            func.count(base.c.to_admit).label("admitted"),
+            func.sum(_is(base.c.state, R.returned)).label("returned"),
+            func.sum(_is(base.c.state, R.declined)).label("declined"),
+            func.avg(base.c.to_accept).label("avg_accept"),
+            func.avg(base.c.to_admit).label("avg_admit"),
+        )
+        .group_by(base.c.region)
+        .order_by(base.c.region)
+    )
+    medians = {
+        "accept": await _medians(session, base, base.c.to_accept),
+        "admit": await _medians(session, base, base.c.to_admit),
+    }
+    result = []
+    for row in (await session.execute(counts)).all():
+        division = divisions.get(row.region)
+        result.append(
+            ReferralRegionStats(
+                region_code=row.region,
+                region_name=division.name if division else row.region,
+                requested=int(row.requested),
+                accepted=int(row.accepted),
+                admitted=int(row.admitted),
+                returned=int(row.returned or 0),
+                declined=int(row.declined or 0),
+                avg_minutes_to_accept=_round(row.avg_accept),
+                median_minutes_to_accept=medians["accept"].get(row.region),
+                avg_minutes_to_admit=_round(row.avg_admit),
+                median_minutes_to_admit=medians["admit"].get(row.region),
+            )
+        )
+    return result
+
+
+def _is(column: Any, state: ReferralState) -> Any:
+    return case((column == state.value, 1), else_=0)
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+async def _medians(session: AsyncSession, base: Any, column: Any) -> dict[str, float | None]:
+    ranked = (
+        select(
+            base.c.region.label("region"),
+            column.label("value"),
+            func.row_number().over(partition_by=base.c.region, order_by=column).label("rn"),
+            func.count().over(partition_by=base.c.region).label("n"),
+        )
+        .where(column.is_not(None))
+        .subquery()
+    )
+    middle = and_(
+        ranked.c.rn >= (ranked.c.n + 1) // 2,
+        ranked.c.rn <= (ranked.c.n + 2) // 2,
+    )
+    stmt = select(ranked.c.region, func.avg(ranked.c.value)).where(middle).group_by(ranked.c.region)
+    return {region: _round(value) for region, value in (await session.execute(stmt)).all()}
