@@ -108,6 +108,10 @@ async def password_grant(ctx: GrantContext, *, username: str, password: str) -> 
         failure = InvalidGrant("用户名或密码错误")
     elif not user.active:
         failure = AccountDisabled()
+    # Parameters changed since the hash was made: upgrade it (hashed here, outside any transaction).
+    upgraded_hash = None
+    if failure is None and user is not None and passwords.needs_rehash(user.password_hash):
+        upgraded_hash = await passwords.hash_(password)
     async with session_scope(ctx.database) as session:
         login_limits.record(
             session,
@@ -121,9 +125,13 @@ async def password_grant(ctx: GrantContext, *, username: str, password: str) -> 
         if failure is not None or user is None:
             response = None
         else:
-            if passwords.needs_rehash(user.password_hash):
-                user = await session.merge(user)
-                user.password_hash = await passwords.hash_(password)
+            if upgraded_hash is not None:
+                # Only the hash changes; a concurrent edit of the user (its version) is left alone.
+                await session.execute(
+                    update(User)
+                    .where(User.id == user.id, User.password_hash == user.password_hash)
+                    .values(password_hash=upgraded_hash)
+                )
             response = _user_tokens(ctx, session, user, family_id=uuid.uuid4())
     if response is None:
         raise failure or InvalidGrant("用户名或密码错误")

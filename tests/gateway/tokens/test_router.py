@@ -7,12 +7,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from jose import jwt
 from sqlalchemy import select, update
 
 from libs.common.auth import Role, TokenVerifier
 from libs.common.database import session_scope
+from services.gateway import passwords
 from services.gateway.accounts.models import User
 from services.gateway.tokens.models import RefreshToken
 from tests.gateway.conftest import CLIENT_SECRET, PASSWORD, SERVICE_SECRET, add_api_client, add_user, login
@@ -389,3 +391,19 @@ async def test_jwks_publishes_the_public_signing_key(client: httpx.AsyncClient, 
     token = (await login(client, "jwks_user", PASSWORD)).json()["access_token"]
     assert jwt.get_unverified_header(token)["kid"] == key["kid"]
     assert jwt.get_unverified_header(token)["alg"] == "ES256"
+
+
+async def test_a_hash_with_outdated_parameters_is_upgraded_at_login(
+    client: httpx.AsyncClient, gateway_app: FastAPI
+) -> None:
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    user = await add_user(gateway_app.state.database, "old_hash", Role.county_admin, "350206")
+    async with session_scope(gateway_app.state.database) as session:
+        await session.execute(update(User).where(User.id == user.id).values(password_hash=weak))
+    assert (await login(client, "old_hash")).status_code == 200
+    async with session_scope(gateway_app.state.database) as session:
+        stored = await session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert stored is not None
+    assert stored != weak
+    assert not passwords.needs_rehash(stored)
+    assert (await login(client, "old_hash")).status_code == 200
