@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.service_app import create_service_app
+from services.registry.demonstration.router import router as demonstration_router
 from services.registry.filings.router import router as filings_router
 from services.registry.institutions.router import router as institutions_router
 from services.registry.institutions.transfer_router import router as institutions_transfer_router
@@ -31,6 +32,7 @@ def create_app(settings: RegistrySettings | None = None, *, verifier: TokenVerif
             filings_router,
             practitioners_router,
             stats_router,
+            demonstration_router,
             change_feed_router("registry", ChangesRead),
         ],
         verifier=verifier,
