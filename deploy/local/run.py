@@ -11,6 +11,7 @@ own schema in that database). Ctrl-C (SIGINT) or SIGTERM stops them all.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -41,12 +42,19 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def _secrets(data_dir: Path) -> dict[str, str]:
-    """Development service-client secrets, made once and kept beside the databases."""
-    path = data_dir / "dev_service_secrets.json"
+def _key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _secrets(data_dir: Path) -> dict[str, dict[str, str]]:
+    """Development secrets (service-client secrets, personal-data keys), made once beside the databases."""
+    path = data_dir / "dev_secrets.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
-    values = {name: secrets.token_urlsafe(24) for name in SERVICES if name != "gateway"}
+    values = {
+        name: {"client_secret": secrets.token_urlsafe(24), "data_key": _key(), "lookup_key": _key()}
+        for name in SERVICES
+    }
     path.write_text(json.dumps(values))
     path.chmod(0o600)
     return values
@@ -54,11 +62,13 @@ def _secrets(data_dir: Path) -> dict[str, str]:
 
 def service_env(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, str]:
     data_dir: Path = args.data_dir
-    client_secrets = _secrets(data_dir)
+    dev_secrets = _secrets(data_dir)
     gateway_url = f"http://127.0.0.1:{ports['gateway']}"
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO)
-    env["GATEWAY_SERVICE_CLIENTS"] = json.dumps(client_secrets)
+    env["GATEWAY_SERVICE_CLIENTS"] = json.dumps(
+        {name: values["client_secret"] for name, values in dev_secrets.items() if name != "gateway"}
+    )
     for name in SERVICES:
         prefix = name.upper() + "_"
         env[prefix + "ENVIRONMENT"] = args.environment
@@ -67,8 +77,11 @@ def service_env(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, st
             env[prefix + "DATABASE_URL"] = args.database_url
         else:
             env[prefix + "DATABASE_URL"] = f"sqlite+aiosqlite:///{data_dir / (name + '.db')}"
+        env[prefix + "PERSONAL_DATA_KEYS"] = json.dumps({"dev1": dev_secrets[name]["data_key"]})
+        env[prefix + "PERSONAL_DATA_PRIMARY_KEY_ID"] = "dev1"
+        env[prefix + "PERSONAL_DATA_LOOKUP_KEY"] = dev_secrets[name]["lookup_key"]
         if name != "gateway":
-            env[prefix + "SERVICE_CLIENT_SECRET"] = client_secrets[name]
+            env[prefix + "SERVICE_CLIENT_SECRET"] = dev_secrets[name]["client_secret"]
             env[f"GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
     return env
 
