@@ -362,10 +362,11 @@ async def create(
         ],
     )
     session.add(application)
+    lost_race = AlreadyApplied(f"「{applicant_name}」已在批次「{batch.name}」中申报")
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent twin won the (batch, applicant) key
-        raise AlreadyApplied(f"「{applicant_name}」已在批次「{batch.name}」中申报") from exc
+        raise lost_race from exc
     record_event(session, principal, application, action="create", from_state=None, today=today)
     await ensure_loaded(session, application)
     return application

@@ -343,6 +343,8 @@ async def _city_recommend(
     )
     if taken is not None:
         raise _taken(application, taken)
+    # built now: once a flush fails, the session must not be touched again before its rollback
+    lost_race = _taken(application, None)
     session.add(
         DemonstrationCityRecommendation(
             batch_id=application.batch_id,
@@ -358,7 +360,7 @@ async def _city_recommend(
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent recommendation of the same city committed first
-        raise _taken(application, None) from exc
+        raise lost_race from exc
 
 
 def _taken(
