@@ -1,1 +1,10 @@
 """Imports every model module so that ``Base.metadata`` holds all the homecare service's tables."""
+
+from services.homecare.catalog import models as catalog  # noqa: F401
+from services.homecare.complaints import models as complaints  # noqa: F401
+from services.homecare.home_beds import models as home_beds  # noqa: F401
+from services.homecare.orders import models as orders  # noqa: F401
+from services.homecare.providers import models as providers  # noqa: F401
+from services.homecare.recipients import models as recipients  # noqa: F401
+from services.homecare.sos import models as sos  # noqa: F401
+from services.homecare.visits import models as visits  # noqa: F401

@@ -1,4 +1,8 @@
+"""Homecare settings (env prefix ``HOMECARE_``); thresholds come from config_defaults.csv."""
+
 from __future__ import annotations
+
+from decimal import Decimal
 
 from pydantic_settings import SettingsConfigDict
 
@@ -9,3 +13,28 @@ class HomecareSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HOMECARE_", extra="ignore")
 
     service_name: str = "homecare"
+
+    # config_defaults.csv: homecare.checkin_radius_m (unconfirmed)
+    checkin_radius_m: int = 300
+    # config_defaults.csv: homecare.max_speed_kmh (unconfirmed)
+    max_speed_kmh: float = 120.0
+    # config_defaults.csv: homecare.visit_fee_ceiling_yuan (unconfirmed; empty means no ceiling)
+    visit_fee_ceiling_yuan: Decimal | None = None
+    # config_defaults.csv: homecare.nurse_min_title (confirmed)
+    nurse_min_title: str = "护师"
+    # config_defaults.csv: home_bed.period_days (unconfirmed)
+    home_bed_period_days: int = 90
+    # config_defaults.csv: home_bed.round_interval_days (unconfirmed)
+    home_bed_round_interval_days: int = 7
+    # config_defaults.csv: home_bed.requires_family_doctor_contract (likely)
+    home_bed_requires_family_doctor_contract: bool = True
+    # config_defaults.csv: demo.satisfaction_min_pct (likely) — the province's satisfaction bar
+    satisfaction_min_pct: int = 95
+
+    # Not in config_defaults.csv (our own operational choices):
+    # how far a nurse app's clock may run ahead of the server before its timestamps are refused
+    client_clock_skew_seconds: int = 300
+    # records per city-platform bulk request (issue 7)
+    bulk_max_records: int = 1000
+    # the longest wanted time window of one order (bounds the nurse booking check)
+    order_max_window_hours: int = 12

@@ -1,0 +1,72 @@
+"""The homecare service: 互联网+护理服务 catalog, recipients, orders and visits, 家庭病床, ratings.
+
+Run with ``uvicorn services.homecare.app:app --port 8003``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from libs.common.auth import TokenVerifier
+from libs.common.change_feed import change_feed_router
+from libs.common.http_client import ServiceTokenSource, StaticTokenSource
+from libs.common.service_app import create_service_app
+from services.homecare.catalog.router import router as catalog_router
+from services.homecare.clients.registry import RegistryClient
+from services.homecare.complaints.router import router as complaints_router
+from services.homecare.orders.router import router as orders_router
+from services.homecare.permissions import ChangesRead
+from services.homecare.providers.router import router as providers_router
+from services.homecare.recipients.router import router as recipients_router
+from services.homecare.settings import HomecareSettings
+from services.homecare.sos.router import router as sos_router
+from services.homecare.visits.router import router as visits_router
+
+PORT = 8003
+SERVICE_CLIENT_ID = "homecare"
+
+
+def create_app(
+    settings: HomecareSettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    registry_http: httpx.AsyncClient | None = None,
+    registry_tokens: ServiceTokenSource | StaticTokenSource | None = None,
+) -> FastAPI:
+    """``registry_http``/``registry_tokens`` replace the gateway client and the service-token source
+    (tests point them at the real registry app in-process)."""
+    settings = settings or HomecareSettings()
+
+    @asynccontextmanager
+    async def registry_client(app: FastAPI) -> AsyncIterator[None]:
+        http: httpx.AsyncClient = registry_http or app.state.gateway_http
+        tokens = registry_tokens or ServiceTokenSource(
+            app.state.gateway_http, client_id=SERVICE_CLIENT_ID, client_secret=settings.service_client_secret
+        )
+        app.state.registry = RegistryClient(http, tokens)
+        yield
+
+    return create_service_app(
+        settings,
+        title="医养结合平台 · 居家护理服务 (homecare)",
+        description="互联网+护理服务项目目录、服务对象、订单与派单、上门服务记录、家庭病床、评价与投诉。",
+        routers=[
+            catalog_router,
+            providers_router,
+            recipients_router,
+            orders_router,
+            visits_router,
+            sos_router,
+            complaints_router,
+            change_feed_router("homecare", ChangesRead),
+        ],
+        verifier=verifier,
+        extensions=[registry_client],
+    )
+
+
+app = create_app()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from services.homecare.complaints.models import COMPLAINT_STATUS_LABELS, ComplaintStatus
+
+
+class ComplaintCreate(BaseModel):
+    content: str = Field(min_length=2, max_length=2000)
+
+
+class ComplaintResolve(BaseModel):
+    resolution: str = Field(min_length=2, max_length=2000)
+
+
+class ComplaintRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    institution_id: uuid.UUID
+    region_code: str
+    status: ComplaintStatus
+    content: str
+    filed_by_role: str
+    resolution: str | None
+    resolved_at: datetime | None
+    version: int
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        return COMPLAINT_STATUS_LABELS[self.status]

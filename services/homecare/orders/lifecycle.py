@@ -1,0 +1,579 @@
+"""Order transitions. Each one: replay check (the app's ``client_event_id``), who may act, If-Match,
+the state machine, then the change, an event row (全程留痕) and an audit record.
+
+Writes from the nurse app may arrive late, twice or out of order: a write whose ``client_event_id`` was
+already applied answers the current state without applying again; a write the state machine does not
+allow yet answers 409 with the allowed actions and the current state (the app keeps it and retries);
+a write older (by the app's clock) than what the order has already recorded answers 409
+``stale_client_event`` with the current state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common import audit
+from libs.common.auth import Principal, Role
+from libs.common.concurrency import check_if_match
+from libs.common.errors import Conflict
+from libs.common.scope import ensure_in_scope_for_write
+from services.homecare import clock
+from services.homecare.clients.registry import PractitionerInfo, RegistryClient
+from services.homecare.orders import booking, fees, geo
+from services.homecare.orders.errors import (
+    CancelNotAllowed,
+    ClientEventReused,
+    ClientTimeInFuture,
+    DoctorAssessmentRequired,
+    NotAssignedNurse,
+    NotOrderProvider,
+    NurseNotEligible,
+    NurseNotQualified,
+    RaterInvalid,
+    ReasonRequired,
+    ServiceGroupMismatch,
+    StaleClientEvent,
+    VisitRecordMissing,
+)
+from services.homecare.orders.models import (
+    Order,
+    OrderEvent,
+    OrderStatus,
+    RaterKind,
+    Rating,
+    ServiceGroup,
+)
+from services.homecare.orders.schemas import (
+    AssessBody,
+    AssignBody,
+    ClientEvent,
+    DepartBody,
+    FlagReviewBody,
+    Located,
+    RateBody,
+    ReasonBody,
+)
+from services.homecare.orders.transitions import (
+    EARLY,
+    ON_DUTY,
+    RELEASES_BOOKING,
+    UNDER_WAY,
+    OrderIllegalTransition,
+    target,
+)
+from services.homecare.settings import HomecareSettings
+from services.homecare.visits.models import VisitRecord
+
+# The nurses' title ladder, lowest first: the registry sends codes, config and catalogs may use labels.
+NURSE_TITLES = (
+    ("nurse", "护士"),
+    ("senior_nurse", "护师"),
+    ("supervising_nurse", "主管护师"),
+    ("associate_chief_nurse", "副主任护师"),
+    ("chief_nurse", "主任护师"),
+)
+VERY_OLD_AGE = 80
+
+
+def current_state(order: Order) -> dict[str, Any]:
+    return {"status": order.status.value, "version": order.version}
+
+
+# ------------------------------------------------------------------------------------------ guards
+
+
+def ensure_provider_user(principal: Principal, order: Order) -> None:
+    if not (principal.is_institution_user and principal.institution_id == order.institution_id):
+        raise NotOrderProvider()
+
+
+def ensure_provider_admin(principal: Principal, order: Order) -> None:
+    if principal.role is not Role.institution_admin or principal.institution_id != order.institution_id:
+        raise NotOrderProvider()
+
+
+def ensure_assigned_nurse(principal: Principal, order: Order) -> None:
+    if (
+        principal.role is not Role.institution_staff
+        or principal.institution_id != order.institution_id
+        or principal.practitioner_id is None
+        or principal.practitioner_id != order.nurse_practitioner_id
+    ):
+        raise NotAssignedNurse()
+
+
+async def already_applied(session: AsyncSession, order: Order, action: str, body: ClientEvent | None) -> bool:
+    """True when this app write (same ``client_event_id``) was applied before: answer, do not apply."""
+    if body is None or body.client_event_id is None:
+        return False
+    event = await session.scalar(select(OrderEvent).where(OrderEvent.client_event_id == body.client_event_id))
+    if event is None:
+        return False
+    if event.order_id != order.id or event.action != action:
+        raise ClientEventReused()
+    return True
+
+
+async def _event_time(
+    session: AsyncSession, settings: HomecareSettings, order: Order, body: ClientEvent | None
+) -> datetime:
+    """When the event happened: the app's clock if sent (not ahead of ours, not before what the order
+    already recorded), else now."""
+    now = clock.now()
+    if body is None or body.client_at is None:
+        return now
+    if body.client_at > now + timedelta(seconds=settings.client_clock_skew_seconds):
+        raise ClientTimeInFuture()
+    latest = await session.scalar(
+        select(func.max(OrderEvent.client_at)).where(OrderEvent.order_id == order.id)
+    )
+    if latest is not None and body.client_at < latest:
+        raise StaleClientEvent("该操作早于订单已记录的操作，已被后续操作取代", current_state(order))
+    return body.client_at
+
+
+def _event(
+    order: Order,
+    principal: Principal,
+    action: str,
+    from_status: OrderStatus | None,
+    body: ClientEvent | None,
+    at: datetime,
+    *,
+    flags: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> OrderEvent:
+    located = body if isinstance(body, Located | DepartBody) else None
+    return OrderEvent(
+        order_id=order.id,
+        action=action,
+        from_status=from_status.value if from_status else None,
+        to_status=order.status.value,
+        actor_sub=principal.sub,
+        practitioner_id=principal.practitioner_id,
+        client_event_id=body.client_event_id if body else None,
+        client_at=at if body and body.client_at else None,
+        latitude=located.latitude if located else None,
+        longitude=located.longitude if located else None,
+        accuracy_m=located.accuracy_m if located else None,
+        is_mock_location=located.is_mock_location if located else None,
+        flags=flags or [],
+        detail=detail,
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    principal: Principal,
+    order: Order,
+    action: str,
+    body: ClientEvent | None,
+    at: datetime,
+    *,
+    flags: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    before = order.status
+    order.status = target(order, action)
+    session.add(_event(order, principal, action, before, body, at, flags=flags, detail=detail))
+    if order.status in RELEASES_BOOKING:
+        await booking.release(session, order)
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        action=f"order.{action}",
+        entity_type="order",
+        entity_id=order.id,
+        changes={"status": [before.value, order.status.value], **(detail or {})},
+    )
+
+
+# ------------------------------------------------------------------------------- provider decisions
+
+
+async def assess(
+    session: AsyncSession,
+    principal: Principal,
+    registry: RegistryClient,
+    settings: HomecareSettings,
+    order: Order,
+    body: AssessBody,
+    if_match: str | None,
+) -> bool:
+    if await already_applied(session, order, "assess", body):
+        return True
+    ensure_provider_user(principal, order)
+    check_if_match(if_match, order.version)
+    target(order, "assess")
+    if order.requires_doctor:
+        await _ensure_doctor_of(registry, principal, order.institution_id)
+    _check_service_group(order, body.service_group)
+    at = await _event_time(session, settings, order, body)
+    order.service_group = body.service_group
+    order.assessment_note = body.note
+    order.assessed_by_practitioner_id = principal.practitioner_id
+    order.assessed_at = at
+    await _apply(
+        session, principal, order, "assess", body, at, detail={"service_group": body.service_group.value}
+    )
+    return False
+
+
+async def _ensure_doctor_of(
+    registry: RegistryClient, principal: Principal, institution_id: uuid.UUID
+) -> None:
+    if principal.practitioner_id is None:
+        raise DoctorAssessmentRequired()
+    doctor = await registry.get_practitioner(principal.practitioner_id)
+    if (
+        doctor is None
+        or doctor.kind != "doctor"
+        or doctor.institution_id != institution_id
+        or not doctor.active
+    ):
+        raise DoctorAssessmentRequired()
+
+
+def _check_service_group(order: Order, group: ServiceGroup) -> None:
+    recipient = order.recipient
+    if group is ServiceGroup.very_old and clock.age_on(recipient.birth_date, clock.today()) < VERY_OLD_AGE:
+        raise ServiceGroupMismatch(f"高龄老人指 {VERY_OLD_AGE} 周岁及以上")
+    if group is ServiceGroup.frail_disabled_demented and not (
+        recipient.disability_level >= 1 or recipient.dementia
+    ):
+        raise ServiceGroupMismatch("服务对象未登记失能或失智")
+    if group is ServiceGroup.chronic and not recipient.chronic_diseases:
+        raise ServiceGroupMismatch("服务对象未登记慢性病")
+
+
+async def accept(
+    session: AsyncSession,
+    principal: Principal,
+    settings: HomecareSettings,
+    order: Order,
+    if_match: str | None,
+) -> bool:
+    ensure_provider_admin(principal, order)
+    check_if_match(if_match, order.version)
+    await _apply(session, principal, order, "accept", None, clock.now())
+    return False
+
+
+async def reject(
+    session: AsyncSession, principal: Principal, order: Order, body: ReasonBody, if_match: str | None
+) -> bool:
+    ensure_provider_admin(principal, order)
+    check_if_match(if_match, order.version)
+    target(order, "reject")
+    if not body.reason:
+        raise ReasonRequired("拒绝须说明原因")
+    order.decision_reason = body.reason
+    order.ended_at = clock.now()
+    await _apply(session, principal, order, "reject", None, order.ended_at, detail={"reason": body.reason})
+    return False
+
+
+async def assign(
+    session: AsyncSession,
+    principal: Principal,
+    registry: RegistryClient,
+    settings: HomecareSettings,
+    order: Order,
+    body: AssignBody,
+    if_match: str | None,
+) -> bool:
+    ensure_provider_admin(principal, order)
+    check_if_match(if_match, order.version)
+    target(order, "assign")
+    nurse = await registry.get_practitioner(body.nurse_practitioner_id)
+    check_nurse(nurse, order, settings)
+    await booking.book(session, order, body.nurse_practitioner_id)
+    order.nurse_practitioner_id = body.nurse_practitioner_id
+    order.assigned_at = clock.now()
+    await _apply(
+        session,
+        principal,
+        order,
+        "assign",
+        None,
+        order.assigned_at,
+        detail={"nurse_practitioner_id": str(body.nurse_practitioner_id)},
+    )
+    return False
+
+
+def title_rank(title: str | None) -> int:
+    """Position on the nurses' ladder (-1 when unknown or missing)."""
+    for rank, names in enumerate(NURSE_TITLES):
+        if title in names:
+            return rank
+    return -1
+
+
+def check_nurse(nurse: PractitionerInfo | None, order: Order, settings: HomecareSettings) -> None:
+    """Only an active, homecare-eligible nurse of the provider, qualified for every item."""
+    if nurse is None or nurse.institution_id != order.institution_id:
+        raise NurseNotEligible("该护士不属于承接机构")
+    if nurse.kind != "nurse" or not nurse.active:
+        raise NurseNotEligible("只能派给在职护士")
+    if not nurse.homecare_eligible:
+        raise NurseNotEligible("该护士不具备上门护理资格（注册、5 年临床护理经验、护师及以上职称）")
+    rank = title_rank(nurse.title)
+    if rank < title_rank(settings.nurse_min_title):
+        raise NurseNotEligible(f"上门护理须为{settings.nurse_min_title}及以上职称")
+    low_title = [i.item_code for i in order.items if i.required_title and rank < title_rank(i.required_title)]
+    if low_title:
+        raise NurseNotQualified(low_title, "护士职称低于项目要求")
+    trained = nurse.trained_item_codes()
+    untrained = [
+        i.item_code for i in order.items if i.needs_specialist_training and i.item_code not in trained
+    ]
+    if untrained:
+        raise NurseNotQualified(untrained, f"护士未取得这些专科项目的培训：{', '.join(untrained)}")
+
+
+# ------------------------------------------------------------------------------------ the nurse app
+
+
+async def _flags_for(
+    session: AsyncSession,
+    settings: HomecareSettings,
+    order: Order,
+    principal: Principal,
+    body: Located | DepartBody,
+    at: datetime,
+    *,
+    check_distance: bool,
+) -> list[str]:
+    if body.latitude is None or body.longitude is None:
+        return []
+    flags: list[str] = []
+    if check_distance and geo.distance_m(order.latitude, order.longitude, body.latitude, body.longitude) > (
+        settings.checkin_radius_m
+    ):
+        flags.append(geo.FAR_FROM_ADDRESS)
+    if body.is_mock_location:
+        flags.append(geo.MOCK_LOCATION)
+    previous = await session.execute(
+        select(OrderEvent.latitude, OrderEvent.longitude, OrderEvent.client_at, OrderEvent.received_at)
+        .where(
+            OrderEvent.practitioner_id == principal.practitioner_id,
+            OrderEvent.latitude.is_not(None),
+            OrderEvent.client_at.is_not(None),
+            OrderEvent.client_at <= at,
+        )
+        .order_by(OrderEvent.client_at.desc())
+        .limit(1)
+    )
+    row = previous.first()
+    if row is not None:
+        moved = geo.distance_m(row.latitude, row.longitude, body.latitude, body.longitude)
+        if geo.speed_kmh(moved, row.client_at, at) > settings.max_speed_kmh:
+            flags.append(geo.IMPLAUSIBLE_SPEED)
+    return flags
+
+
+def _flag(order: Order, flags: list[str]) -> None:
+    if flags:
+        order.flagged = True
+        order.flag_reasons = sorted(set(order.flag_reasons or []) | set(flags))
+        order.flag_reviewed_at = None
+
+
+async def nurse_step(
+    session: AsyncSession,
+    principal: Principal,
+    settings: HomecareSettings,
+    order: Order,
+    action: str,
+    body: ClientEvent,
+    if_match: str | None,
+) -> bool:
+    """depart, check-in, start, check-out: the assigned nurse's own steps."""
+    if await already_applied(session, order, action, body):
+        return True
+    ensure_assigned_nurse(principal, order)
+    check_if_match(if_match, order.version)
+    target(order, action)
+    at = await _event_time(session, settings, order, body)
+    flags: list[str] = []
+    if isinstance(body, Located | DepartBody):
+        flags = await _flags_for(
+            session, settings, order, principal, body, at, check_distance=action in ("check-in", "check-out")
+        )
+    _flag(order, flags)
+    if action == "depart":
+        order.en_route_at = at
+    elif action == "check-in":
+        order.checked_in_at = at
+        minutes = Decimal((at - order.created_at).total_seconds()) / Decimal(60)
+        order.response_minutes = max(fees.yuan(minutes), Decimal(0))
+    elif action == "start":
+        order.in_service_at = at
+    elif action == "check-out":
+        order.checked_out_at = at
+    await _apply(
+        session, principal, order, action, body, at, flags=flags, detail={"flags": flags} if flags else None
+    )
+    return False
+
+
+async def report_location(
+    session: AsyncSession, principal: Principal, settings: HomecareSettings, order: Order, body: Located
+) -> bool:
+    """A position report on the way or during the visit (speed and mock location are checked)."""
+    if await already_applied(session, order, "location", body):
+        return True
+    ensure_assigned_nurse(principal, order)
+    if order.status not in ON_DUTY:
+        raise OrderIllegalTransition(order, "location")
+    at = await _event_time(session, settings, order, body)
+    flags = await _flags_for(session, settings, order, principal, body, at, check_distance=False)
+    _flag(order, flags)
+    session.add(_event(order, principal, "location", order.status, body, at, flags=flags))
+    await session.flush()
+    return False
+
+
+async def complete(
+    session: AsyncSession,
+    principal: Principal,
+    settings: HomecareSettings,
+    order: Order,
+    body: ClientEvent,
+    if_match: str | None,
+) -> bool:
+    """Completed with a visit record: the fees are fixed now (items + visit fee + consumables)."""
+    if await already_applied(session, order, "complete", body):
+        return True
+    if principal.role is Role.institution_admin:
+        ensure_provider_admin(principal, order)
+    else:
+        ensure_assigned_nurse(principal, order)
+    check_if_match(if_match, order.version)
+    target(order, "complete")
+    record = await session.scalar(select(VisitRecord).where(VisitRecord.order_id == order.id))
+    if record is None:
+        raise VisitRecordMissing()
+    at = await _event_time(session, settings, order, body)
+    order.completed_at = at
+    order.consumables_total_yuan = record.consumables_total_yuan
+    order.total_yuan = fees.total(order.items_total_yuan, order.visit_fee_yuan, record.consumables_total_yuan)
+    order.fees_fixed_at = clock.now()
+    await _apply(
+        session, principal, order, "complete", body, at, detail={"total_yuan": str(order.total_yuan)}
+    )
+    return False
+
+
+# ------------------------------------------------------------------------------ endings and rating
+
+
+async def cancel(
+    session: AsyncSession, principal: Principal, order: Order, body: ReasonBody, if_match: str | None
+) -> bool:
+    """Before assignment: the recipient side (city platform) or the provider; once assigned: the
+    provider; once the nurse set off: only the provider's admin, with a reason."""
+    if await already_applied(session, order, "cancel", body):
+        return True
+    if principal.role is Role.city_platform:
+        ensure_in_scope_for_write(principal, region_code=order.region_code, what="订单")
+    else:
+        ensure_provider_user(principal, order)
+    check_if_match(if_match, order.version)
+    target(order, "cancel")
+    if order.status not in EARLY and principal.role is Role.city_platform:
+        raise CancelNotAllowed("订单已派单，须由服务机构取消")
+    if order.status in UNDER_WAY:
+        if principal.role is not Role.institution_admin:
+            raise CancelNotAllowed("护士已出发，只有服务机构管理员可以取消")
+        if not body.reason:
+            raise ReasonRequired("护士出发后取消须说明原因")
+    order.ended_at = clock.now()
+    order.end_reason = body.reason
+    await _apply(session, principal, order, "cancel", body, order.ended_at, detail={"reason": body.reason})
+    return False
+
+
+async def incident(
+    session: AsyncSession,
+    principal: Principal,
+    settings: HomecareSettings,
+    order: Order,
+    body: ReasonBody,
+    if_match: str | None,
+) -> bool:
+    if await already_applied(session, order, "incident", body):
+        return True
+    if principal.role is Role.institution_admin:
+        ensure_provider_admin(principal, order)
+    else:
+        ensure_assigned_nurse(principal, order)
+    check_if_match(if_match, order.version)
+    target(order, "incident")
+    if not body.reason:
+        raise ReasonRequired("须描述意外情况")
+    at = await _event_time(session, settings, order, body)
+    order.ended_at = at
+    order.end_reason = body.reason
+    await _apply(session, principal, order, "incident", body, at, detail={"reason": body.reason})
+    return False
+
+
+async def rate(
+    session: AsyncSession, principal: Principal, order: Order, body: RateBody, if_match: str | None
+) -> bool:
+    if principal.role is Role.city_platform:
+        ensure_in_scope_for_write(principal, region_code=order.region_code, what="订单")
+        rated_by = RaterKind.city_platform
+    else:
+        ensure_provider_user(principal, order)
+        if body.rated_by is RaterKind.city_platform:
+            raise RaterInvalid()
+        rated_by = body.rated_by
+    check_if_match(if_match, order.version)
+    target(order, "rate")
+    order.rated_at = clock.now()
+    session.add(
+        Rating(
+            order_id=order.id,
+            institution_id=order.institution_id,
+            region_code=order.region_code,
+            score=body.score,
+            comment=body.comment,
+            rated_by=rated_by,
+            rater_sub=principal.sub,
+            rated_at=order.rated_at,
+        )
+    )
+    await _apply(session, principal, order, "rate", None, order.rated_at, detail={"score": body.score})
+    return False
+
+
+async def review_flags(
+    session: AsyncSession, principal: Principal, order: Order, body: FlagReviewBody, if_match: str | None
+) -> bool:
+    ensure_provider_admin(principal, order)
+    check_if_match(if_match, order.version)
+    if not order.flagged or order.flag_reviewed_at is not None:
+        raise Conflict("该订单没有待复核的定位标记", code="nothing_to_review")
+    order.flag_reviewed_at = clock.now()
+    order.flag_review_note = body.note
+    session.add(_event(order, principal, "review-flags", order.status, None, order.flag_reviewed_at))
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        action="order.review_flags",
+        entity_type="order",
+        entity_id=order.id,
+        changes={"flag_reasons": order.flag_reasons, "note": body.note},
+    )
+    return False

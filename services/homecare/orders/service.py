@@ -1,0 +1,306 @@
+"""Orders: placing, reading and listing (the lifecycle lives in :mod:`.lifecycle`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from libs.common import audit
+from libs.common.auth import Principal, Role
+from libs.common.errors import Forbidden
+from libs.common.pagination import PageParams, paginate
+from libs.common.personal_data import PersonalDataCipher, mask_address, mask_name
+from libs.common.scope import ensure_in_scope_for_write, visible_condition
+from services.homecare import clock
+from services.homecare.catalog import service as catalog
+from services.homecare.catalog.models import CatalogItem
+from services.homecare.home_beds.models import HomeBed, HomeBedStatus
+from services.homecare.orders import fees
+from services.homecare.orders.errors import NotEligibleForItems, OrderNotFound
+from services.homecare.orders.models import Order, OrderEvent, OrderItem, OrderStatus
+from services.homecare.orders.schemas import (
+    Fees,
+    OrderCreate,
+    OrderItemRead,
+    OrderRead,
+    OrderSummary,
+    RatingRead,
+)
+from services.homecare.orders.transitions import allowed_actions
+from services.homecare.providers import service as providers
+from services.homecare.providers.errors import ProviderNotFound
+from services.homecare.providers.models import ProviderItem
+from services.homecare.recipients import service as recipients
+from services.homecare.recipients.models import Recipient
+from services.homecare.settings import HomecareSettings
+
+ORDER_PERSONAL_FIELDS = ("address", "latitude", "longitude")
+
+
+def _loaded(stmt: Select[Order]) -> Select[Order]:
+    return stmt.options(selectinload(Order.items), selectinload(Order.recipient), selectinload(Order.rating))
+
+
+async def get(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> Order:
+    order = await session.scalar(
+        _loaded(
+            select(Order).where(
+                Order.id == order_id, visible_condition(principal, Order.region_code, Order.institution_id)
+            )
+        )
+    )
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+async def reload(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    """The order with its relations after a write (relations are not lazily loadable)."""
+    session.expire_all()
+    order = await session.scalar(
+        _loaded(select(Order).where(Order.id == order_id)).execution_options(populate_existing=True)
+    )
+    assert order is not None
+    return order
+
+
+async def list_(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    params: PageParams,
+    status: OrderStatus | None = None,
+    flagged: bool | None = None,
+    institution_id: uuid.UUID | None = None,
+    region_code: str | None = None,
+    recipient_id: uuid.UUID | None = None,
+    home_bed_id: uuid.UUID | None = None,
+) -> tuple[list[Order], str | None]:
+    stmt = _loaded(select(Order).where(visible_condition(principal, Order.region_code, Order.institution_id)))
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if flagged is True:
+        stmt = stmt.where(Order.flagged.is_(True), Order.flag_reviewed_at.is_(None))
+    elif flagged is False:
+        stmt = stmt.where(Order.flagged.is_(False))
+    if institution_id is not None:
+        stmt = stmt.where(Order.institution_id == institution_id)
+    if region_code is not None:
+        stmt = stmt.where(Order.region_code == region_code)
+    if recipient_id is not None:
+        stmt = stmt.where(Order.recipient_id == recipient_id)
+    if home_bed_id is not None:
+        stmt = stmt.where(Order.home_bed_id == home_bed_id)
+    return await paginate(session, stmt, order_by=[Order.id], params=params)
+
+
+def is_provider_user(principal: Principal, order: Order) -> bool:
+    return principal.is_institution_user and principal.institution_id == order.institution_id
+
+
+async def place(
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PersonalDataCipher,
+    settings: HomecareSettings,
+    data: OrderCreate,
+) -> Order:
+    if principal.is_institution_user:
+        if data.institution_id is not None and data.institution_id != principal.institution_id:
+            raise Forbidden("机构用户只能为本机构下单", code="not_own_institution")
+        institution_id = principal.institution_id
+    else:
+        institution_id = data.institution_id
+    if institution_id is None:
+        raise NotEligibleForItems("须指定服务机构", "body.institution_id")
+    provider = await providers.find(session, institution_id)
+    if provider is None:
+        raise ProviderNotFound()
+    recipient = await recipients.get(session, principal, data.recipient_id)
+
+    if data.address is not None and data.region_code is None:
+        raise NotEligibleForItems("指定服务地址时须同时指定其县级区划", "body.region_code")
+    region_code = data.region_code or recipient.region_code
+    address = data.address or cipher.decrypt(recipient.address_enc)
+    latitude = data.latitude if data.latitude is not None else recipient.latitude
+    longitude = data.longitude if data.longitude is not None else recipient.longitude
+    if latitude is None or longitude is None:
+        raise NotEligibleForItems("服务地址须有经纬度（用于签到核验）", "body.latitude")
+    if principal.role is Role.city_platform:
+        ensure_in_scope_for_write(principal, region_code=region_code, what="服务地址")
+    if data.window_end - data.window_start > timedelta(hours=settings.order_max_window_hours):
+        raise NotEligibleForItems(
+            f"期望时段不得超过 {settings.order_max_window_hours} 小时", "body.window_end"
+        )
+    if data.window_end <= clock.now():
+        raise NotEligibleForItems("期望时段已过", "body.window_end")
+    if data.home_bed_id is not None:
+        await _check_home_bed(session, data.home_bed_id, recipient, institution_id)
+
+    pairs = await providers.offered_items(session, institution_id, data.item_codes)
+    version = await catalog.current_version(session)
+    order = Order(
+        institution_id=institution_id,
+        provider_name=provider.institution_name,
+        region_code=region_code,
+        recipient_id=recipient.id,
+        home_bed_id=data.home_bed_id,
+        catalog_version_id=version.id,
+        catalog_version_code=version.code,
+        status=OrderStatus.submitted,
+        window_start=data.window_start,
+        window_end=data.window_end,
+        address_enc=cipher.encrypt(address),
+        latitude=latitude,
+        longitude=longitude,
+        note=data.note,
+        placed_by_sub=principal.sub,
+        placed_by_role=principal.role.value,
+        requires_doctor=any(item.risk == "high" or item.needs_medical_order for item, _ in pairs),
+        visit_fee_yuan=provider.visit_fee_yuan,
+        items_total_yuan=fees.items_total(price.price_yuan for _, price in pairs),
+        flag_reasons=[],
+    )
+    session.add(order)
+    await session.flush()
+    session.add_all(item_rows(order, pairs))
+    session.add(
+        OrderEvent(
+            order_id=order.id, action="submit", to_status=OrderStatus.submitted.value, actor_sub=principal.sub
+        )
+    )
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        action="order.place",
+        entity_type="order",
+        entity_id=order.id,
+        changes={**data.model_dump(exclude={"address"}), "address": address},
+        personal_fields=ORDER_PERSONAL_FIELDS,
+    )
+    return order
+
+
+def item_rows(order: Order, pairs: Sequence[tuple[CatalogItem, ProviderItem]]) -> list[OrderItem]:
+    rows = []
+    for item, price in pairs:
+        rows.append(
+            OrderItem(
+                order_id=order.id,
+                institution_id=order.institution_id,
+                region_code=order.region_code,
+                item_code=item.code,
+                item_name=item.name,
+                risk=item.risk,
+                needs_medical_order=item.needs_medical_order,
+                needs_specialist_training=item.needs_specialist_training,
+                required_title=item.required_title,
+                price_yuan=price.price_yuan,
+            )
+        )
+    return rows
+
+
+async def _check_home_bed(
+    session: AsyncSession, home_bed_id: uuid.UUID, recipient: Recipient, institution_id: uuid.UUID
+) -> None:
+    bed = await session.get(HomeBed, home_bed_id)
+    if (
+        bed is None
+        or bed.status is not HomeBedStatus.opened
+        or bed.recipient_id != recipient.id
+        or bed.institution_id != institution_id
+    ):
+        raise NotEligibleForItems("家庭病床须为本机构为该服务对象已建的病床", "body.home_bed_id")
+
+
+def order_fees(order: Order) -> Fees:
+    fixed = order.fees_fixed_at is not None
+    return Fees(
+        items_total_yuan=order.items_total_yuan,
+        visit_fee_yuan=order.visit_fee_yuan,
+        consumables_total_yuan=order.consumables_total_yuan,
+        total_yuan=order.total_yuan
+        if fixed and order.total_yuan is not None
+        else fees.total(order.items_total_yuan, order.visit_fee_yuan, None),
+        fixed=fixed,
+    )
+
+
+def to_read(order: Order, cipher: PersonalDataCipher, *, whole: bool) -> OrderRead:
+    name = cipher.decrypt(order.recipient.name_enc)
+    address = cipher.decrypt(order.address_enc)
+    return OrderRead(
+        id=order.id,
+        institution_id=order.institution_id,
+        provider_name=order.provider_name,
+        region_code=order.region_code,
+        recipient_id=order.recipient_id,
+        recipient_name=name if whole else mask_name(name),
+        address=address if whole else mask_address(address),
+        latitude=order.latitude if whole else None,
+        longitude=order.longitude if whole else None,
+        disclosed=whole,
+        home_bed_id=order.home_bed_id,
+        catalog_version_code=order.catalog_version_code,
+        status=order.status,
+        allowed_actions=allowed_actions(order.status),
+        window_start=order.window_start,
+        window_end=order.window_end,
+        items=[OrderItemRead.model_validate(i) for i in order.items],
+        requires_doctor=order.requires_doctor,
+        service_group=order.service_group,
+        assessment_note=order.assessment_note,
+        assessed_by_practitioner_id=order.assessed_by_practitioner_id,
+        assessed_at=order.assessed_at,
+        decision_reason=order.decision_reason,
+        nurse_practitioner_id=order.nurse_practitioner_id,
+        assigned_at=order.assigned_at,
+        en_route_at=order.en_route_at,
+        checked_in_at=order.checked_in_at,
+        in_service_at=order.in_service_at,
+        checked_out_at=order.checked_out_at,
+        completed_at=order.completed_at,
+        rated_at=order.rated_at,
+        ended_at=order.ended_at,
+        end_reason=order.end_reason,
+        response_minutes=order.response_minutes,
+        flagged=order.flagged,
+        flag_reasons=list(order.flag_reasons or []),
+        flag_reviewed_at=order.flag_reviewed_at,
+        fees=order_fees(order),
+        rating=RatingRead.model_validate(order.rating) if order.rating else None,
+        placed_by_role=order.placed_by_role,
+        source_system=order.source_system,
+        external_id=order.external_id,
+        version=order.version,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
+
+
+def to_summary(order: Order, cipher: PersonalDataCipher) -> OrderSummary:
+    return OrderSummary(
+        id=order.id,
+        institution_id=order.institution_id,
+        provider_name=order.provider_name,
+        region_code=order.region_code,
+        recipient_id=order.recipient_id,
+        recipient_name=mask_name(cipher.decrypt(order.recipient.name_enc)),
+        status=order.status,
+        window_start=order.window_start,
+        window_end=order.window_end,
+        item_codes=[i.item_code for i in order.items],
+        nurse_practitioner_id=order.nurse_practitioner_id,
+        flagged=order.flagged,
+        flag_reasons=list(order.flag_reasons or []),
+        total_yuan=order_fees(order).total_yuan,
+        version=order.version,
+        created_at=order.created_at,
+    )

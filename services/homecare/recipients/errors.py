@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import uuid
+
+from libs.common.errors import Conflict, FieldError, NotFound, Unprocessable
+
+
+class RecipientNotFound(NotFound):
+    default_code = "recipient_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("服务对象不存在")
+
+
+class RecipientExists(Conflict):
+    default_code = "recipient_exists"
+
+    def __init__(self, recipient_id: uuid.UUID) -> None:
+        super().__init__("本机构已登记该身份证号的服务对象", extra={"recipient_id": str(recipient_id)})
+
+
+class BirthDateMismatch(Unprocessable):
+    default_code = "birth_date_mismatch"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "出生日期与身份证号不一致",
+            errors=[FieldError(field="body.birth_date", message="与身份证号不一致", code="mismatch")],
+        )
+
+
+class ServingInstitutionInvalid(Unprocessable):
+    default_code = "serving_institution_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "服务机构须为已开通互联网+护理服务的机构",
+            errors=[FieldError(field="body.institution_id", message="不是服务机构", code="not_provider")],
+        )

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Query, Request, Response, status
+
+from libs.common.auth import Principal
+from libs.common.concurrency import IfMatch, set_etag
+from libs.common.database import SessionDep
+from libs.common.errors import problem_responses
+from libs.common.pagination import Page, PageDep
+from libs.common.routing import ServiceRouter
+from services.homecare.deps import CipherDep
+from services.homecare.permissions import RecipientsRead, RecipientsWrite
+from services.homecare.recipients import service
+from services.homecare.recipients.disclosure import disclose
+from services.homecare.recipients.models import Recipient
+from services.homecare.recipients.schemas import (
+    RecipientCreate,
+    RecipientLookup,
+    RecipientRead,
+    RecipientUpdate,
+)
+
+router = ServiceRouter(prefix="/api/v1/homecare/recipients", tags=["homecare-recipients"])
+
+
+async def _whole_or_masked(
+    request: Request, session: SessionDep, principal: Principal, cipher: CipherDep, recipient: Recipient
+) -> RecipientRead:
+    """Whole to the serving institution (every institution user who can see the record serves the
+    person), audited; masked to everyone else."""
+    whole = principal.is_institution_user and principal.institution_id is not None
+    if whole:
+        await disclose(
+            request,
+            session,
+            principal,
+            entity_type="recipient",
+            entity_ids=[recipient.id],
+            purpose=f"{request.method} recipient",
+        )
+    return service.to_read(recipient, cipher, whole=whole)
+
+
+@router.get(
+    "",
+    summary="服务对象列表（个人信息脱敏）",
+    operation_id="homecare_list_recipients",
+    response_model=Page[RecipientRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_recipients(
+    session: SessionDep,
+    principal: RecipientsRead,
+    cipher: CipherDep,
+    page: PageDep,
+    region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    institution_id: uuid.UUID | None = None,
+) -> Page[RecipientRead]:
+    rows, next_cursor = await service.list_(
+        session, principal, params=page, region_code=region_code, institution_id=institution_id
+    )
+    return Page(
+        items=[service.to_read(r, cipher, whole=False) for r in rows],
+        next_cursor=next_cursor,
+        limit=page.limit,
+    )
+
+
+@router.post(
+    "",
+    summary="登记服务对象",
+    operation_id="homecare_create_recipient",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RecipientRead,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_recipient(
+    request: Request,
+    session: SessionDep,
+    principal: RecipientsWrite,
+    cipher: CipherDep,
+    data: RecipientCreate,
+    response: Response,
+) -> RecipientRead:
+    recipient = await service.create(session, principal, cipher, data)
+    set_etag(response, recipient.version)
+    response.headers["Location"] = f"{router.prefix}/{recipient.id}"
+    return await _whole_or_masked(request, session, principal, cipher, recipient)
+
+
+@router.post(
+    "/lookup",
+    summary="按身份证号精确查找（身份证号放在请求体中，结果脱敏）",
+    operation_id="homecare_lookup_recipients",
+    response_model=list[RecipientRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def lookup_recipients(
+    session: SessionDep, principal: RecipientsRead, cipher: CipherDep, data: RecipientLookup
+) -> list[RecipientRead]:
+    rows = await service.lookup(session, principal, cipher, data.id_number)
+    return [service.to_read(r, cipher, whole=False) for r in rows]
+
+
+@router.get(
+    "/{recipient_id}",
+    summary="服务对象详情（服务机构可见完整信息并留痕）",
+    operation_id="homecare_get_recipient",
+    response_model=RecipientRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_recipient(
+    request: Request,
+    session: SessionDep,
+    principal: RecipientsRead,
+    cipher: CipherDep,
+    recipient_id: uuid.UUID,
+    response: Response,
+) -> RecipientRead:
+    recipient = await service.get(session, principal, recipient_id)
+    set_etag(response, recipient.version)
+    return await _whole_or_masked(request, session, principal, cipher, recipient)
+
+
+@router.patch(
+    "/{recipient_id}",
+    summary="修改服务对象（联系方式、住址、健康状况）",
+    operation_id="homecare_update_recipient",
+    response_model=RecipientRead,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def update_recipient(
+    request: Request,
+    session: SessionDep,
+    principal: RecipientsWrite,
+    cipher: CipherDep,
+    recipient_id: uuid.UUID,
+    data: RecipientUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RecipientRead:
+    recipient = await service.get(session, principal, recipient_id)
+    recipient = await service.update(session, principal, cipher, recipient, data, if_match)
+    set_etag(response, recipient.version)
+    return await _whole_or_masked(request, session, principal, cipher, recipient)

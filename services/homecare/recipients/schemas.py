@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field, computed_field, field_validator
+
+from libs.common import divisions
+from libs.common.identifiers import IdCardNumber, MobilePhone
+from services.homecare.recipients.models import (
+    CONSENT_METHOD_LABELS,
+    CONSENT_SIGNER_LABELS,
+    DISABILITY_LABELS,
+    ConsentMethod,
+    ConsentSigner,
+)
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def county_code(value: str) -> str:
+    if not divisions.is_county(value):
+        raise ValueError("须为福建省内的县级行政区划代码")
+    return value
+
+
+class EmergencyContact(BaseModel):
+    name: str = Field(min_length=1, max_length=50)
+    relation: str = Field(min_length=1, max_length=20, examples=["女儿"])
+    phone: MobilePhone
+
+
+class Consent(BaseModel):
+    given_at: datetime = Field(description="同意时间")
+    method: ConsentMethod
+    signed_by: ConsentSigner
+    document_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN, description="同意书扫描件哈希")
+
+
+class Conditions(BaseModel):
+    disability_level: int = Field(default=0, ge=0, le=4, description="失能等级（GB/T 42195-2022，0–4）")
+    dementia: bool = Field(default=False, description="失智")
+    chronic_diseases: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("chronic_diseases")
+    @classmethod
+    def _diseases(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value if v.strip()]
+        if any(len(v) > 50 for v in cleaned):
+            raise ValueError("病名过长")
+        return cleaned
+
+
+class RecipientCreate(Conditions):
+    name: str = Field(min_length=1, max_length=50)
+    id_number: IdCardNumber = Field(description="居民身份证号（加密保存）")
+    birth_date: date | None = Field(default=None, description="出生日期；为空时取自身份证号")
+    phone: MobilePhone | None = None
+    address: str = Field(min_length=4, max_length=200)
+    region_code: str = Field(pattern=r"^\d{6}$", description="住址所在县级行政区划代码")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    emergency_contact: EmergencyContact | None = None
+    consent: Consent
+    institution_id: uuid.UUID | None = Field(
+        default=None, description="服务机构（城市平台代登记时可填；机构用户登记时为本机构）"
+    )
+
+    _county = field_validator("region_code")(county_code)
+
+
+class RecipientUpdate(BaseModel):
+    phone: MobilePhone | None = None
+    address: str | None = Field(default=None, min_length=4, max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    disability_level: int | None = Field(default=None, ge=0, le=4)
+    dementia: bool | None = None
+    chronic_diseases: list[str] | None = Field(default=None, max_length=20)
+    emergency_contact: EmergencyContact | None = None
+
+    @field_validator("region_code")
+    @classmethod
+    def _county(cls, value: str | None) -> str | None:
+        return None if value is None else county_code(value)
+
+
+class RecipientLookup(BaseModel):
+    id_number: str = Field(min_length=15, max_length=20, description="身份证号（仅在请求体中传递）")
+
+
+class EmergencyContactRead(BaseModel):
+    name: str
+    relation: str | None
+    phone: str
+
+
+class ConsentRead(BaseModel):
+    given_at: datetime
+    method: ConsentMethod
+    signed_by: ConsentSigner
+    document_sha256: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def method_label(self) -> str:
+        return CONSENT_METHOD_LABELS[self.method]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def signed_by_label(self) -> str:
+        return CONSENT_SIGNER_LABELS[self.signed_by]
+
+
+class RecipientRead(BaseModel):
+    id: uuid.UUID
+    institution_id: uuid.UUID | None
+    region_code: str
+    disclosed: bool = Field(description="是否为完整个人信息（仅服务机构可见，且每次记录审计）")
+    name: str
+    id_number: str
+    phone: str | None
+    address: str
+    latitude: float | None
+    longitude: float | None
+    birth_date: date | None = Field(description="仅服务机构可见")
+    age: int
+    sex: str
+    disability_level: int
+    dementia: bool
+    chronic_diseases: list[str]
+    emergency_contact: EmergencyContactRead | None
+    consent: ConsentRead
+    source_system: str | None
+    external_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def disability_label(self) -> str:
+        return DISABILITY_LABELS[self.disability_level]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def region_name(self) -> str | None:
+        division = divisions.get(self.region_code)
+        return division.name if division else None

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Query, Response
+
+from libs.common.concurrency import IfMatch, set_etag
+from libs.common.database import SessionDep
+from libs.common.errors import problem_responses
+from libs.common.idempotency import REPLAY_HEADER
+from libs.common.routing import ServiceRouter
+from services.homecare.deps import CipherDep
+from services.homecare.orders import service as orders
+from services.homecare.permissions import AssignmentsRead, OrdersRead, OrdersVisit
+from services.homecare.visits import service
+from services.homecare.visits.schemas import Assignment, VisitRecordRead, VisitRecordWrite
+
+router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-visits"])
+
+
+@router.post(
+    "/orders/{order_id}/visit-record",
+    summary="提交或更新服务记录（护士端，可离线重试：同一 record_id 不会重复）",
+    description=(
+        "新记录返回 201；同一记录重发（client_updated_at 相同）返回 200 且不改变；更新的版本返回 200；"
+        "旧于已存版本返回 409 stale_visit_record（extra.current 为当前状态）；If-Match 不符返回 412。"
+    ),
+    operation_id="homecare_submit_visit_record",
+    status_code=201,
+    response_model=VisitRecordRead,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+async def submit_visit_record(
+    session: SessionDep,
+    principal: OrdersVisit,
+    order_id: uuid.UUID,
+    data: VisitRecordWrite,
+    response: Response,
+    if_match: IfMatch = None,
+) -> VisitRecordRead:
+    order = await orders.get(session, principal, order_id)
+    record, outcome = await service.submit(session, principal, order, data, if_match)
+    if outcome != "created":
+        response.status_code = 200
+    if outcome == "unchanged":
+        response.headers[REPLAY_HEADER] = "true"
+    set_etag(response, record.version)
+    return service.to_read(record)
+
+
+@router.get(
+    "/orders/{order_id}/visit-record",
+    summary="订单的服务记录",
+    operation_id="homecare_get_visit_record",
+    response_model=VisitRecordRead,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_visit_record(
+    session: SessionDep, principal: OrdersRead, order_id: uuid.UUID, response: Response
+) -> VisitRecordRead:
+    order = await orders.get(session, principal, order_id)
+    record = await service.get(session, order)
+    set_etag(response, record.version)
+    return service.to_read(record)
+
+
+@router.get(
+    "/my/assignments",
+    summary="我的派单（护士端：今天起 N 天，精简、脱敏）",
+    operation_id="homecare_my_assignments",
+    response_model=list[Assignment],
+    responses=problem_responses(401, 403, 422),
+)
+async def my_assignments(
+    session: SessionDep,
+    principal: AssignmentsRead,
+    cipher: CipherDep,
+    days: Annotated[int, Query(ge=1, le=14, description="从今天起的天数")] = 2,
+) -> list[Assignment]:
+    return await service.my_assignments(session, principal, cipher, days=days)

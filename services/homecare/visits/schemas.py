@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from libs.common import divisions
+from services.homecare.orders.models import STATUS_LABELS, OrderStatus
+from services.homecare.recipients.schemas import SHA256_PATTERN
+
+
+class VitalSigns(BaseModel):
+    """Plausible ranges for an elder at home; anything outside is refused naming the field."""
+
+    bp_systolic: int | None = Field(default=None, ge=60, le=260, description="收缩压 mmHg")
+    bp_diastolic: int | None = Field(default=None, ge=30, le=160, description="舒张压 mmHg")
+    pulse: int | None = Field(default=None, ge=20, le=250, description="脉搏 次/分")
+    temperature_c: Decimal | None = Field(default=None, ge=34, le=43, decimal_places=1, description="体温 ℃")
+    spo2: int | None = Field(default=None, ge=50, le=100, description="血氧饱和度 %")
+    blood_glucose_mmol: Decimal | None = Field(
+        default=None, ge=Decimal("1.0"), le=Decimal("35.0"), decimal_places=1, description="血糖 mmol/L"
+    )
+
+    @model_validator(mode="after")
+    def _pressure(self) -> VitalSigns:
+        if (self.bp_systolic is None) != (self.bp_diastolic is None):
+            raise ValueError("收缩压与舒张压须同时填写")
+        if (
+            self.bp_systolic is not None
+            and self.bp_diastolic is not None
+            and self.bp_diastolic >= self.bp_systolic
+        ):
+            raise ValueError("舒张压须低于收缩压")
+        return self
+
+
+class Consumable(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    qty: int = Field(ge=1, le=1000)
+    unit_price_yuan: Decimal = Field(ge=0, le=10000, decimal_places=2)
+
+
+class VisitRecordWrite(BaseModel):
+    record_id: uuid.UUID = Field(description="客户端生成的记录 ID（UUID）；同一记录的多次提交用同一 ID")
+    client_created_at: AwareDatetime
+    client_updated_at: AwareDatetime = Field(description="客户端最后修改时间；旧于已存版本的提交被拒绝")
+    items_done: list[str] = Field(min_length=1, max_length=10, description="已完成的项目（订单项目的子集）")
+    vital_signs: VitalSigns = Field(default_factory=VitalSigns)
+    consumables: list[Consumable] = Field(default_factory=list, max_length=50)
+    notes: str | None = Field(default=None, max_length=4000)
+    signature_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
+    photo_sha256: list[str] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _times(self) -> VisitRecordWrite:
+        if self.client_updated_at < self.client_created_at:
+            raise ValueError("client_updated_at 不得早于 client_created_at")
+        for digest in self.photo_sha256:
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError("photo_sha256 须为 64 位小写十六进制")
+        return self
+
+
+class ConsumableRead(Consumable):
+    line_total_yuan: Decimal
+
+
+class VisitRecordRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    record_id: uuid.UUID
+    practitioner_id: uuid.UUID
+    client_created_at: datetime
+    client_updated_at: datetime
+    items_done: list[str]
+    vital_signs: VitalSigns
+    consumables: list[ConsumableRead]
+    consumables_total_yuan: Decimal
+    notes: str | None
+    signature_sha256: str | None
+    photo_sha256: list[str]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Assignment(BaseModel):
+    """One of a nurse's visits, as small as a phone needs (no personal data but a masked name)."""
+
+    order_id: uuid.UUID
+    status: OrderStatus
+    window_start: datetime
+    window_end: datetime
+    region_code: str
+    recipient_name: str
+    item_codes: list[str]
+    item_names: list[str]
+    flagged: bool
+    version: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def district(self) -> str | None:
+        division = divisions.get(self.region_code)
+        return division.name if division else None

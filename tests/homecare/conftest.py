@@ -1,0 +1,94 @@
+"""Homecare test harness: the real registry app runs in-process (its own test database) and the
+homecare app reaches it through its registry client, as it reaches the gateway in production."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from libs.common.auth import Role, TokenVerifier
+from libs.common.http_client import StaticTokenSource
+from libs.common.testing import TestDatabases, Tokens, make_settings, rolled_back_client, running
+from services.homecare.app import create_app
+from services.homecare.settings import HomecareSettings
+from services.registry.app import create_app as create_registry_app
+from services.registry.settings import RegistrySettings
+from tests.homecare.world import World
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def registry_database_url(test_databases: TestDatabases) -> AsyncIterator[str]:
+    """The registry's own database. On PostgreSQL it must not share the homecare's: the change feed
+    takes the same transaction-level advisory lock key in every service, so the registry's and the
+    homecare's rolled-back test transactions in one database would wait for each other forever."""
+    if test_databases.postgres_url is None:
+        yield test_databases.url_for("registry")
+        return
+    url = make_url(test_databases.postgres_url)
+    name = f"{url.database}_registry"
+    server = url.render_as_string(hide_password=False)
+    await _admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def registry_app(
+    registry_database_url: str, test_databases: TestDatabases, token_verifier: TokenVerifier
+) -> AsyncIterator[FastAPI]:
+    settings = make_settings(RegistrySettings, test_databases, database_url=registry_database_url)
+    app = create_registry_app(settings, verifier=token_verifier)
+    async with running(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def homecare_app(
+    test_databases: TestDatabases, token_verifier: TokenVerifier, tokens: Tokens, registry_app: FastAPI
+) -> AsyncIterator[FastAPI]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=registry_app), base_url="http://gateway"
+    ) as registry_http:
+        app = create_app(
+            make_settings(HomecareSettings, test_databases),
+            verifier=token_verifier,
+            registry_http=registry_http,
+            registry_tokens=StaticTokenSource(tokens.token(Role.service, ttl=timedelta(hours=4))),
+        )
+        async with running(app):
+            yield app
+
+
+@pytest.fixture
+async def registry(registry_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with rolled_back_client(registry_app, base_url="http://gateway") as client:
+        yield client
+
+
+@pytest.fixture
+async def client(homecare_app: FastAPI, registry: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    async with rolled_back_client(homecare_app) as client:
+        yield client
+
+
+@pytest.fixture
+def world(client: httpx.AsyncClient, registry: httpx.AsyncClient, tokens: Tokens) -> World:
+    return World(client, registry, tokens)
