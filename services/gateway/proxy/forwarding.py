@@ -2,8 +2,9 @@
 
 - One pooled ``httpx.AsyncClient`` (``app.state.upstream_http``) with explicit timeouts: connecting
   (a stopped service answers *connection refused* at once → 502) and each read (a stuck one → 504).
-- Hop-by-hop headers are dropped both ways; ``Authorization`` is passed on (every service verifies the
-  token itself); ``X-Request-ID`` is set to the request's id; ``X-Forwarded-*`` are added.
+- Hop-by-hop headers are dropped both ways, and the upstream's CORS headers (the gateway's apply);
+  ``Authorization`` is passed on (every service verifies the token itself); ``X-Request-ID`` is set to
+  the request's id; ``X-Forwarded-*`` are added.
 - Only GET and HEAD are retried, once, and only when the connection could not be made (nothing was
   sent). Non-idempotent requests are never retried.
 """
@@ -66,8 +67,14 @@ def request_headers(request: Request) -> list[tuple[str, str]]:
 
 
 def response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:
+    """The upstream's headers less hop-by-hop ones and CORS ones (the gateway's own CORS policy answers
+    browsers; two ``Access-Control-Allow-Origin`` headers would make them refuse the response)."""
     drop = _RESPONSE_DROP | _named_in_connection(upstream.headers)
-    return [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in drop]
+    return [
+        (k, v)
+        for k, v in upstream.headers.multi_items()
+        if k.lower() not in drop and not k.lower().startswith("access-control-")
+    ]
 
 
 def _has_body(request: Request) -> bool:

@@ -54,6 +54,7 @@ async def _echo(request: Request) -> Response:
         (b"keep-alive", b"timeout=5"),
         (b"set-cookie", b"a=1"),
         (b"set-cookie", b"b=2"),
+        (b"access-control-allow-origin", b"http://upstream.example"),
     ]
     return response
 
@@ -269,3 +270,12 @@ async def test_creating_an_institution_admin_with_the_registry_stuck_is_504(
         )
     assert response.status_code == 504
     assert response.json()["code"] == "upstream_timeout"
+
+
+async def test_cors_headers_come_from_the_gateway_only(gateway: GatewayFactory) -> None:
+    async with gateway() as client:
+        response = await client.get("/api/v1/homecare/x", headers={"Origin": "http://localhost:5173"})
+    assert response.headers.get_list("access-control-allow-origin") == ["http://localhost:5173"]
+    async with gateway() as client:
+        foreign = await client.get("/api/v1/homecare/x", headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in foreign.headers
