@@ -23,6 +23,9 @@ from services.registry.settings import RegistrySettings
 from tests.contracts.registry_data import RegistryData
 
 TODAY = date(2026, 3, 16)
+#: the only region where tests commit data (live clients); no other test reads 三明
+LIVE_REGION = "350404"
+LIVE_CITY = "350400"
 
 
 async def _admin(sql: str, server_url: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from libs.common.auth import Role
 from libs.common.models import AuditRecord
 from libs.common.testing import Tokens, live_client
+from tests.contracts.conftest import LIVE_REGION
 from tests.contracts.flows import AGREEMENTS, admin_of, draft, signed
 from tests.contracts.registry_data import RegistryData
 
@@ -103,12 +104,12 @@ async def test_contact_phones_are_masked_except_for_the_parties_with_a_disclosur
 ) -> None:
     # live: the disclosure record is written in a unit of work of its own, which the rolled-back
     # test harness (one connection, nested savepoints) would discard with the read transaction
-    medical, elderly = await live_registry.medical("350702"), await live_registry.elderly("350702")
+    medical, elderly = await live_registry.medical(LIVE_REGION), await live_registry.elderly(LIVE_REGION)
     async with live_client(contracts_app) as client:
         agreement = await draft(client, tokens, medical, elderly)
         assert agreement["medical_contact"] == {"name": "李主任", "phone": "138****5678"}
         county = await client.get(
-            f"{AGREEMENTS}/{agreement['id']}", headers=tokens.headers(Role.county_admin, "350702")
+            f"{AGREEMENTS}/{agreement['id']}", headers=tokens.headers(Role.county_admin, LIVE_REGION)
         )
         assert county.json()["elderly_contact"]["phone"] == "139****5678"
         party = await client.get(f"{AGREEMENTS}/{agreement['id']}", headers=admin_of(tokens, medical))

@@ -1,0 +1,227 @@
+"""巡诊 visits and the shortfall arithmetic (agreed frequency vs the province minimum of 4 a month)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from libs.common.auth import Role
+from libs.common.testing import Tokens
+from services.contracts.clock import ManualClock
+from tests.contracts.flows import AGREEMENTS, admin_of, signed, transition
+from tests.contracts.registry_data import RegistryData
+
+DOCTOR = uuid.uuid4()
+MARCH = {"period_start": "2026-03-01", "period_end": "2026-03-31"}
+
+
+def visit_body(day: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "visit_date": day,
+        "practitioner_ids": [str(DOCTOR)],
+        "residents_seen": 12,
+        "resident_refs": ["B-101", "B-102"],
+        "services": ["medical_rounds"],
+        "findings": "2 人血压偏高，已调整用药",
+    }
+    body.update(overrides)
+    return body
+
+
+def staff_of(tokens: Tokens, institution: dict[str, Any]) -> dict[str, str]:
+    return tokens.headers(
+        Role.institution_staff,
+        institution["region_code"],
+        institution_id=uuid.UUID(institution["id"]),
+        practitioner_id=DOCTOR,
+    )
+
+
+async def _log(
+    client: httpx.AsyncClient, agreement: dict[str, Any], headers: dict[str, str], day: str
+) -> None:
+    response = await client.post(
+        f"{AGREEMENTS}/{agreement['id']}/visits", json=visit_body(day), headers=headers
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_medical_staff_log_a_visit_with_homebound_prescription(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens
+) -> None:
+    medical, elderly = await registry.medical(), await registry.elderly()
+    agreement = await signed(client, tokens, medical, elderly, start_date="2026-03-01")
+    order = {
+        "resident_ref": "B-102",
+        "authorisation_ref": "SQ-2026-017",
+        "authorised_on": "2026-03-10",
+        "prescription": "苯磺酸氨氯地平片 5mg 每日一次",
+    }
+    response = await client.post(
+        f"{AGREEMENTS}/{agreement['id']}/visits",
+        json=visit_body("2026-03-12", homebound_orders=[order]),
+        headers=staff_of(tokens, medical),
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["homebound_orders"] == [order]
+    assert body["service_labels"] == ["医疗巡诊"]
+    listed = await client.get(f"{AGREEMENTS}/{agreement['id']}/visits", headers=admin_of(tokens, elderly))
+    assert [v["id"] for v in listed.json()["items"]] == [body["id"]]
+
+
+async def test_elderly_care_side_cannot_log_visits(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens
+) -> None:
+    medical, elderly = await registry.medical(), await registry.elderly()
+    agreement = await signed(client, tokens, medical, elderly, start_date="2026-03-01")
+    response = await client.post(
+        f"{AGREEMENTS}/{agreement['id']}/visits",
+        json=visit_body("2026-03-12"),
+        headers=staff_of(tokens, elderly),
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "not_medical_party")
+
+
+@pytest.mark.parametrize("day", ["2026-02-28", "2026-03-17"])
+async def test_visit_outside_the_term_or_in_the_future_is_422(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens, day: str
+) -> None:
+    medical, elderly = await registry.medical(), await registry.elderly()
+    agreement = await signed(client, tokens, medical, elderly, start_date="2026-03-01")
+    response = await client.post(
+        f"{AGREEMENTS}/{agreement['id']}/visits", json=visit_body(day), headers=staff_of(tokens, medical)
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "visit_outside_term")
+
+
+async def test_service_not_in_the_agreement_is_422(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens
+) -> None:
+    medical, elderly = await registry.medical(), await registry.elderly()
+    agreement = await signed(client, tokens, medical, elderly, start_date="2026-03-01")
+    response = await client.post(
+        f"{AGREEMENTS}/{agreement['id']}/visits",
+        json=visit_body("2026-03-12", services=["hospice"]),
+        headers=staff_of(tokens, medical),
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "service_not_agreed")
+
+
+async def test_shortfall_weekly_agreement_over_a_whole_month(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens, clock: ManualClock
+) -> None:
+    medical, elderly = await registry.medical(), await registry.elderly()
+    agreement = await signed(client, tokens, medical, elderly, start_date="2026-01-01", end_date="2026-12-31")
+    for day in ("2026-03-02", "2026-03-09", "2026-03-16"):
+        await _log(client, agreement, staff_of(tokens, medical), day)
+    clock.set_today(date(2026, 4, 10))
+    response = await client.get(
+        f"{AGREEMENTS}/{agreement['id']}/visits/shortfall", params=MARCH, headers=admin_of(tokens, elderly)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # 31 days in force; 1 a week → 31/7 = 4.43; the minimum 4 a month → 4 × 31 / (365/12) = 4.08
+    assert (body["days_in_force"], body["agreed"], body["province_minimum"]) == (31, 4.43, 4.08)
+    assert (body["required"], body["done"], body["shortfall"], body["falling_short"]) == (4.43, 3, 1.43, True)
+
+
+async def test_shortfall_monthly_agreement_below_the_province_minimum_owes_the_minimum(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens, clock: ManualClock
+) -> None:
+    medical, elderly = await registry.medical(), await registry.elderly()
+    agreement = await signed(
+        client, tokens, medical, elderly, start_date="2026-03-20", visit_count=2, visit_period="month"
+    )
+    for day in ("2026-03-20", "2026-03-25", "2026-03-28", "2026-03-30"):
+        clock.set_today(date(2026, 3, 31))
+        await _log(client, agreement, staff_of(tokens, medical), day)
+    response = await client.get(
+        f"{AGREEMENTS}/{agreement['id']}/visits/shortfall", params=MARCH, headers=admin_of(tokens, medical)
+    )
+    body = response.json()
+    # in force 20–31 March: 12 days; 2 a month → 0.79; minimum 4 a month → 1.58; 4 done
+    assert (body["days_in_force"], body["agreed"], body["province_minimum"]) == (12, 0.79, 1.58)
+    assert (body["required"], body["done"], body["shortfall"], body["falling_short"]) == (1.58, 4, 0.0, False)
+
+
+async def test_shortfall_stops_counting_at_termination_and_at_today(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens, clock: ManualClock
+) -> None:
+    medical, elderly = await registry.medical(), await registry.elderly()
+    agreement = await signed(client, tokens, medical, elderly, start_date="2026-01-01", visit_count=7)
+    clock.set_today(date(2026, 3, 10))
+    terminated = await transition(
+        client, agreement, "terminate", admin_of(tokens, medical), json={"reason": "停业"}
+    )
+    assert terminated.status_code == 200
+    clock.set_today(date(2026, 4, 30))
+    body = (
+        await client.get(
+            f"{AGREEMENTS}/{agreement['id']}/visits/shortfall",
+            params=MARCH,
+            headers=admin_of(tokens, medical),
+        )
+    ).json()
+    assert (body["days_in_force"], body["required"]) == (10, 10.0)  # 1–10 March, 7 a week
+    clock.set_today(date(2026, 3, 5))
+    body = (
+        await client.get(
+            f"{AGREEMENTS}/{agreement['id']}/visits/shortfall",
+            params=MARCH,
+            headers=admin_of(tokens, medical),
+        )
+    ).json()
+    assert (body["period_end"], body["days_in_force"]) == ("2026-03-05", 5)
+
+
+async def test_region_report_sums_agreements_and_counts_those_falling_short(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens, clock: ManualClock
+) -> None:
+    medical = await registry.medical("350781")
+    first, second = await registry.elderly("350781"), await registry.elderly("350781")
+    elsewhere = await registry.elderly("350782")
+    weekly = await signed(client, tokens, medical, first, start_date="2026-01-01")
+    twice_weekly = await signed(client, tokens, medical, second, start_date="2026-01-01", visit_count=2)
+    await signed(client, tokens, medical, elsewhere, start_date="2026-01-01")
+    for day in ("2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"):
+        clock.set_today(date(2026, 3, 31))
+        await _log(client, weekly, staff_of(tokens, medical), day)
+        await _log(client, twice_weekly, staff_of(tokens, medical), day)
+    clock.set_today(date(2026, 4, 10))
+    response = await client.get(
+        "/api/v1/contracts/visits/shortfall", params=MARCH, headers=tokens.headers(Role.city_admin, "350700")
+    )
+    assert response.status_code == 200, response.text
+    regions = {r["region_code"]: r for r in response.json()["regions"]}
+    # weekly: owes 4.43, did 5 → fine; twice weekly: owes 8.86, did 5 → short by 3.86
+    assert regions["350781"]["agreements"] == 2
+    assert (regions["350781"]["required"], regions["350781"]["done"]) == (13.29, 10)
+    assert (regions["350781"]["shortfall"], regions["350781"]["falling_short"]) == (3.86, 1)
+    assert (regions["350782"]["done"], regions["350782"]["falling_short"]) == (0, 1)
+    listed = await client.get(
+        "/api/v1/contracts/visits/shortfall/agreements",
+        params={**MARCH, "only_falling_short": "true"},
+        headers=tokens.headers(Role.county_admin, "350781"),
+    )
+    assert [item["agreement_id"] for item in listed.json()["items"]] == [twice_weekly["id"]]
+    by_city = await client.get(
+        "/api/v1/contracts/visits/shortfall",
+        params={**MARCH, "group_by": "city"},
+        headers=tokens.headers(Role.province_admin, "350000"),
+    )
+    city = {r["region_code"]: r for r in by_city.json()["regions"]}["350700"]
+    assert (city["agreements"], city["falling_short"]) == (3, 2)
+
+
+async def test_period_end_before_start_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    response = await client.get(
+        "/api/v1/contracts/visits/shortfall",
+        params={"period_start": "2026-03-10", "period_end": "2026-03-01"},
+        headers=tokens.headers(Role.province_admin),
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "period_invalid")
