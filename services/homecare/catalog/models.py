@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from libs.common.models import EntityMixin, utcnow
 from services.homecare.base import Base
+from services.homecare.column_types import str_enum
 
 Money = Numeric(10, 2)
 
@@ -52,7 +53,7 @@ class CatalogItem(EntityMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(Text)
-    risk: Mapped[Risk] = mapped_column(String(10))
+    risk: Mapped[Risk] = mapped_column(str_enum(Risk, 10))
     needs_medical_order: Mapped[bool] = mapped_column(Boolean)
     needs_specialist_training: Mapped[bool] = mapped_column(Boolean)
     # the lowest nurse title for this item; empty = the general rule (护师 or above, homecare_eligible)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from libs.common.models import ChangeTracked, EntityMixin
 from services.homecare.base import Base
+from services.homecare.column_types import str_enum
 
 
 class ComplaintStatus(StrEnum):
@@ -30,7 +31,7 @@ class Complaint(EntityMixin, ChangeTracked, Base):
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_order.id"), index=True)
     institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
-    status: Mapped[ComplaintStatus] = mapped_column(String(20), index=True)
+    status: Mapped[ComplaintStatus] = mapped_column(str_enum(ComplaintStatus, 20), index=True)
     content: Mapped[str] = mapped_column(Text)
     filed_by_sub: Mapped[str] = mapped_column(String(120))
     filed_by_role: Mapped[str] = mapped_column(String(40))

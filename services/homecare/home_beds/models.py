@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from libs.common.models import ChangeTracked, EntityMixin
 from services.homecare.base import Base
+from services.homecare.column_types import str_enum
 
 
 class HomeBedStatus(StrEnum):
@@ -108,11 +109,11 @@ class HomeBed(EntityMixin, ChangeTracked, Base):
     provider_name: Mapped[str] = mapped_column(String(200))
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recipient.id"), index=True)
-    status: Mapped[HomeBedStatus] = mapped_column(String(20), index=True)
+    status: Mapped[HomeBedStatus] = mapped_column(str_enum(HomeBedStatus, 20), index=True)
 
     diagnosis: Mapped[str] = mapped_column(Text)
     condition_stable: Mapped[bool] = mapped_column(Boolean)
-    mobility: Mapped[Mobility] = mapped_column(String(20))
+    mobility: Mapped[Mobility] = mapped_column(str_enum(Mobility, 20))
     conditions: Mapped[list[str]] = mapped_column(JSON)
     has_family_doctor_contract: Mapped[bool] = mapped_column(Boolean)
     application_note: Mapped[str | None] = mapped_column(Text)
@@ -134,7 +135,7 @@ class HomeBed(EntityMixin, ChangeTracked, Base):
 
     closed_at: Mapped[datetime | None]
     closed_date: Mapped[date | None] = mapped_column(Date)
-    close_reason: Mapped[CloseReason | None] = mapped_column(String(30))
+    close_reason: Mapped[CloseReason | None] = mapped_column(str_enum(CloseReason, 30))
     close_summary: Mapped[str | None] = mapped_column(Text)
 
 

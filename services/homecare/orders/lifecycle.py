@@ -209,9 +209,9 @@ async def assess(
 ) -> bool:
     if await already_applied(session, order, "assess", body):
         return True
+    target(order, "assess")
     ensure_provider_user(principal, order)
     check_if_match(if_match, order.version)
-    target(order, "assess")
     if order.requires_doctor:
         await _ensure_doctor_of(registry, principal, order.institution_id)
     _check_service_group(order, body.service_group)
@@ -260,6 +260,7 @@ async def accept(
     order: Order,
     if_match: str | None,
 ) -> bool:
+    target(order, "accept")
     ensure_provider_admin(principal, order)
     check_if_match(if_match, order.version)
     await _apply(session, principal, order, "accept", None, clock.now())
@@ -269,9 +270,9 @@ async def accept(
 async def reject(
     session: AsyncSession, principal: Principal, order: Order, body: ReasonBody, if_match: str | None
 ) -> bool:
+    target(order, "reject")
     ensure_provider_admin(principal, order)
     check_if_match(if_match, order.version)
-    target(order, "reject")
     if not body.reason:
         raise ReasonRequired("拒绝须说明原因")
     order.decision_reason = body.reason
@@ -289,9 +290,9 @@ async def assign(
     body: AssignBody,
     if_match: str | None,
 ) -> bool:
+    target(order, "assign")
     ensure_provider_admin(principal, order)
     check_if_match(if_match, order.version)
-    target(order, "assign")
     nurse = await registry.get_practitioner(body.nurse_practitioner_id)
     check_nurse(nurse, order, settings)
     await booking.book(session, order, body.nurse_practitioner_id)
@@ -399,9 +400,9 @@ async def nurse_step(
     """depart, check-in, start, check-out: the assigned nurse's own steps."""
     if await already_applied(session, order, action, body):
         return True
+    target(order, action)
     ensure_assigned_nurse(principal, order)
     check_if_match(if_match, order.version)
-    target(order, action)
     at = await _event_time(session, settings, order, body)
     flags: list[str] = []
     if isinstance(body, Located | DepartBody):
@@ -453,12 +454,12 @@ async def complete(
     """Completed with a visit record: the fees are fixed now (items + visit fee + consumables)."""
     if await already_applied(session, order, "complete", body):
         return True
+    target(order, "complete")
     if principal.role is Role.institution_admin:
         ensure_provider_admin(principal, order)
     else:
         ensure_assigned_nurse(principal, order)
     check_if_match(if_match, order.version)
-    target(order, "complete")
     record = await session.scalar(select(VisitRecord).where(VisitRecord.order_id == order.id))
     if record is None:
         raise VisitRecordMissing()
@@ -483,12 +484,12 @@ async def cancel(
     provider; once the nurse set off: only the provider's admin, with a reason."""
     if await already_applied(session, order, "cancel", body):
         return True
+    target(order, "cancel")
     if principal.role is Role.city_platform:
         ensure_in_scope_for_write(principal, region_code=order.region_code, what="订单")
     else:
         ensure_provider_user(principal, order)
     check_if_match(if_match, order.version)
-    target(order, "cancel")
     if order.status not in EARLY and principal.role is Role.city_platform:
         raise CancelNotAllowed("订单已派单，须由服务机构取消")
     if order.status in UNDER_WAY:
@@ -512,12 +513,12 @@ async def incident(
 ) -> bool:
     if await already_applied(session, order, "incident", body):
         return True
+    target(order, "incident")
     if principal.role is Role.institution_admin:
         ensure_provider_admin(principal, order)
     else:
         ensure_assigned_nurse(principal, order)
     check_if_match(if_match, order.version)
-    target(order, "incident")
     if not body.reason:
         raise ReasonRequired("须描述意外情况")
     at = await _event_time(session, settings, order, body)
@@ -530,6 +531,7 @@ async def incident(
 async def rate(
     session: AsyncSession, principal: Principal, order: Order, body: RateBody, if_match: str | None
 ) -> bool:
+    target(order, "rate")
     if principal.role is Role.city_platform:
         ensure_in_scope_for_write(principal, region_code=order.region_code, what="订单")
         rated_by = RaterKind.city_platform
@@ -539,7 +541,6 @@ async def rate(
             raise RaterInvalid()
         rated_by = body.rated_by
     check_if_match(if_match, order.version)
-    target(order, "rate")
     order.rated_at = clock.now()
     session.add(
         Rating(

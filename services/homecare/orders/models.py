@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from libs.common.models import ChangeTracked, EntityMixin, utcnow
 from services.homecare.base import Base
 from services.homecare.catalog.models import Money, Risk
+from services.homecare.column_types import str_enum
 
 if TYPE_CHECKING:
     from services.homecare.recipients.models import Recipient
@@ -106,7 +107,7 @@ class Order(EntityMixin, ChangeTracked, Base):
     home_bed_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("home_bed.id"), index=True)
     catalog_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("catalog_version.id"))
     catalog_version_code: Mapped[str] = mapped_column(String(40))
-    status: Mapped[OrderStatus] = mapped_column(String(20), index=True)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, 20), index=True)
 
     window_start: Mapped[datetime] = mapped_column(index=True)
     window_end: Mapped[datetime]
@@ -121,7 +122,7 @@ class Order(EntityMixin, ChangeTracked, Base):
     external_id: Mapped[str | None] = mapped_column(String(100))
 
     requires_doctor: Mapped[bool] = mapped_column(Boolean, default=False)
-    service_group: Mapped[ServiceGroup | None] = mapped_column(String(40))
+    service_group: Mapped[ServiceGroup | None] = mapped_column(str_enum(ServiceGroup, 40))
     assessment_note: Mapped[str | None] = mapped_column(Text)
     assessed_by_practitioner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     assessed_at: Mapped[datetime | None]
@@ -168,7 +169,7 @@ class OrderItem(EntityMixin, ChangeTracked, Base):
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     item_code: Mapped[str] = mapped_column(String(20), index=True)
     item_name: Mapped[str] = mapped_column(String(100))
-    risk: Mapped[Risk] = mapped_column(String(10))
+    risk: Mapped[Risk] = mapped_column(str_enum(Risk, 10))
     needs_medical_order: Mapped[bool] = mapped_column(Boolean)
     needs_specialist_training: Mapped[bool] = mapped_column(Boolean)
     required_title: Mapped[str | None] = mapped_column(String(20))
@@ -243,6 +244,6 @@ class Rating(EntityMixin, ChangeTracked, Base):
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
-    rated_by: Mapped[RaterKind] = mapped_column(String(20))
+    rated_by: Mapped[RaterKind] = mapped_column(str_enum(RaterKind, 20))
     rater_sub: Mapped[str] = mapped_column(String(120))
     rated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -240,6 +240,7 @@ def _nurse_step(action: str, summary: str, body_type: type[ClientEvent]) -> None
         replayed = await lifecycle.nurse_step(session, principal, settings, order, action, body, if_match)
         return await _answer(session, response, cipher, order_id, replayed)
 
+    endpoint.__annotations__["body"] = body_type  # a real class: the string cannot be resolved later
     endpoint.__name__ = f"{action.replace('-', '_')}_order"
     router.add_api_route(
         f"/{{order_id}}/{action}",

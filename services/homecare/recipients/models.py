@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from libs.common.models import ChangeTracked, EntityMixin
 from services.homecare.base import Base
+from services.homecare.column_types import str_enum
 
 PERSONAL_COLUMNS = frozenset(
     {
@@ -88,8 +89,8 @@ class Recipient(EntityMixin, ChangeTracked, Base):
     emergency_contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     consent_given_at: Mapped[datetime]
-    consent_method: Mapped[ConsentMethod] = mapped_column(String(20))
-    consent_signed_by: Mapped[ConsentSigner] = mapped_column(String(20))
+    consent_method: Mapped[ConsentMethod] = mapped_column(str_enum(ConsentMethod, 20))
+    consent_signed_by: Mapped[ConsentSigner] = mapped_column(str_enum(ConsentSigner, 20))
     consent_document_sha256: Mapped[str | None] = mapped_column(String(64))
 
     source_system: Mapped[str | None] = mapped_column(String(60))
