@@ -53,9 +53,9 @@ def _configure(connection: Connection, metadata: Sequence[MetaData], settings: S
     if postgres:
         schema = settings.database_schema
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        # search_path selects the schema for the tables and for alembic_version alike; naming the version
+        # table's schema explicitly would make autogenerate see it as an unknown table.
         connection.execute(text(f'SET search_path TO "{schema}"'))
-        options["version_table_schema"] = schema
-        options["include_schemas"] = False
     context.configure(**options)
 
 
