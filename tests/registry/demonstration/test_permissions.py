@@ -81,3 +81,32 @@ async def test_every_cell(flow: Flow, role: Role, permission: str) -> None:
     response = await flow.client.request(method, path, json=body, headers=headers)
     denied = response.status_code == 403 and response.json().get("code") == "permission_denied"
     assert denied is (permission not in GRANTS[role]), response.text
+
+
+TRANSITION_PERMISSION = {
+    "submit": "demonstration:apply",
+    "county-recommend": "demonstration:county-review",
+    "city-recommend": "demonstration:city-review",
+    "province-approve": "demonstration:province-review",
+    "send-to-nation": "demonstration:province-review",
+    "national-result": "demonstration:province-review",
+    "name": "demonstration:province-review",
+    "reassess": "demonstration:province-review",
+    "revoke": "demonstration:province-review",
+    "return": "demonstration:review",
+    "decline": "demonstration:review",
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("action", list(TRANSITION_PERMISSION))
+async def test_every_transition_endpoint_refuses_roles_without_its_permission(
+    flow: Flow, role: Role, action: str
+) -> None:
+    """Whatever the application and its state: the permission is checked before anything is loaded."""
+    headers = flow.tokens.headers(role, "350000" if role in (Role.province_admin, Role.service) else "350206")
+    response = await flow.client.post(
+        f"{APPLICATIONS}/{uuid.uuid4()}/{action}", json={}, headers={**headers, "If-Match": '"1"'}
+    )
+    denied = response.status_code == 403 and response.json().get("code") == "permission_denied"
+    assert denied is (TRANSITION_PERMISSION[action] not in GRANTS[role]), response.text
