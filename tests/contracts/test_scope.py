@@ -98,3 +98,23 @@ async def test_list_filters_by_effective_status(
     assert active["id"] not in ids["countersigned"]
     assert future["id"] in ids["countersigned"]
     assert future["id"] not in ids["active"]
+
+
+async def test_list_filters_by_region_including_lower_levels(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens
+) -> None:
+    medical, huli, siming = (
+        await registry.medical(),
+        await registry.elderly("350206"),
+        await registry.elderly("350203"),
+    )
+    in_huli = await signed(client, tokens, medical, huli)
+    in_siming = await signed(client, tokens, medical, siming)
+    headers = tokens.headers(Role.province_admin)
+    for region, expected in (("350200", {in_huli["id"], in_siming["id"]}), ("350206", {in_huli["id"]})):
+        listed = await client.get(AGREEMENTS, params={"region_code": region, "limit": 200}, headers=headers)
+        assert {i["id"] for i in listed.json()["items"]} >= expected
+        if region == "350206":
+            assert in_siming["id"] not in {i["id"] for i in listed.json()["items"]}
+    unknown = await client.get(AGREEMENTS, params={"region_code": "359999"}, headers=headers)
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_region")

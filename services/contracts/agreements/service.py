@@ -12,12 +12,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import audit
+from libs.common import audit, divisions
 from libs.common.auth import Principal
-from libs.common.errors import IllegalTransition
+from libs.common.errors import IllegalTransition, Unprocessable
 from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_phone
-from libs.common.scope import can_see, visible_condition
+from libs.common.scope import can_see, region_condition, visible_condition
 from services.contracts.agreements import lifecycle
 from services.contracts.agreements.errors import (
     AgreementNotFound,
@@ -140,7 +140,11 @@ async def list_(
             )
         )
     if region_code is not None:
-        stmt = stmt.where(Agreement.region_code.startswith(region_code.rstrip("0") or region_code))
+        try:
+            scope = divisions.RegionScope.for_region(region_code)
+        except ValueError:
+            raise Unprocessable("未知的行政区划代码", code="unknown_region") from None
+        stmt = stmt.where(region_condition(scope.prefix, scope.excluded, Agreement.region_code))
     if ending_before is not None:
         stmt = stmt.where(Agreement.end_date <= ending_before)
     return await paginate(session, stmt, order_by=[Agreement.id], params=params)
