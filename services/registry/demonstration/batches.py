@@ -132,10 +132,17 @@ async def _ensure_name_free(session: AsyncSession, name: str, *, except_id: uuid
 
 
 async def create(
-    session: AsyncSession, principal: Principal, data: BatchCreate, *, settings: RegistrySettings
+    session: AsyncSession,
+    principal: Principal,
+    data: BatchCreate,
+    *,
+    settings: RegistrySettings,
+    batch_id: uuid.UUID | None = None,
 ) -> DemonstrationBatch:
+    """Open a batch (``batch_id`` only for demo data with stable ids)."""
     await _ensure_name_free(session, data.name)
     batch = DemonstrationBatch(
+        id=batch_id or uuid.uuid4(),
         name=data.name,
         county_quota=data.county_quota,
         institution_quota=data.institution_quota,
