@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session, UOWTransaction
 from libs.common.models import ChangeRecord, ChangeTracked, utcnow
 
 _PENDING = "pending_changes"
-_ADVISORY_LOCK_KEY = 7_351_000  # arbitrary, the same in every service (each has its own database)
+# Two-key advisory lock: a constant and the current schema, so that services sharing one database
+# (one schema each) never wait for each other.
+_ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(7351, hashtext(current_schema()))"
 
 
 def json_value(value: Any) -> Any:
@@ -89,7 +91,7 @@ async def write_pending_changes(session: AsyncSession) -> int:
     if not pending:
         return 0
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+        await session.execute(text(_ADVISORY_LOCK_SQL))
     now = utcnow()
     await session.execute(insert(ChangeRecord), [{**row, "changed_at": now} for row in pending.values()])
     return len(pending)

@@ -19,8 +19,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from libs.common.settings import REPO_ROOT, ServiceSettings
 
-_MIGRATION_LOCK_KEY = 7_351_001
-
 
 def alembic_config(settings: ServiceSettings) -> Config:
     config = Config(str(REPO_ROOT / "alembic.ini"), ini_section=settings.service_name)
@@ -61,14 +59,18 @@ def _configure(connection: Connection, metadata: Sequence[MetaData], settings: S
 
 def _run_sync(connection: Connection, metadata: Sequence[MetaData], settings: ServiceSettings) -> None:
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+        connection.execute(
+            text("SELECT pg_advisory_lock(7352, hashtext(:s))"), {"s": settings.database_schema}
+        )
     try:
         _configure(connection, metadata, settings)
         with context.begin_transaction():
             context.run_migrations()
     finally:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+            connection.execute(
+                text("SELECT pg_advisory_unlock(7352, hashtext(:s))"), {"s": settings.database_schema}
+            )
             connection.commit()
 
 
