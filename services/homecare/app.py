@@ -18,12 +18,15 @@ from libs.common.service_app import create_service_app
 from services.homecare.catalog.router import router as catalog_router
 from services.homecare.clients.registry import RegistryClient
 from services.homecare.complaints.router import router as complaints_router
+from services.homecare.home_beds.router import router as home_beds_router
 from services.homecare.orders.router import router as orders_router
 from services.homecare.permissions import ChangesRead
 from services.homecare.providers.router import router as providers_router
 from services.homecare.recipients.router import router as recipients_router
+from services.homecare.reports.router import router as reports_router
 from services.homecare.settings import HomecareSettings
 from services.homecare.sos.router import router as sos_router
+from services.homecare.sync.router import router as sync_router
 from services.homecare.visits.router import router as visits_router
 
 PORT = 8003
@@ -55,6 +58,7 @@ def create_app(
         title="医养结合平台 · 居家护理服务 (homecare)",
         description="互联网+护理服务项目目录、服务对象、订单与派单、上门服务记录、家庭病床、评价与投诉。",
         routers=[
+            sync_router,
             catalog_router,
             providers_router,
             recipients_router,
@@ -62,6 +66,8 @@ def create_app(
             visits_router,
             sos_router,
             complaints_router,
+            home_beds_router,
+            reports_router,
             change_feed_router("homecare", ChangesRead),
         ],
         verifier=verifier,

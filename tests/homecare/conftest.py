@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from libs.common.auth import Role, TokenVerifier
 from libs.common.http_client import StaticTokenSource
-from libs.common.testing import TestDatabases, Tokens, make_settings, rolled_back_client, running
+from libs.common.testing import TestDatabases, Tokens, live_client, make_settings, rolled_back_client, running
 from services.homecare.app import create_app
 from services.homecare.settings import HomecareSettings
 from services.registry.app import create_app as create_registry_app
@@ -92,3 +92,14 @@ async def client(homecare_app: FastAPI, registry: httpx.AsyncClient) -> AsyncIte
 @pytest.fixture
 def world(client: httpx.AsyncClient, registry: httpx.AsyncClient, tokens: Tokens) -> World:
     return World(client, registry, tokens)
+
+
+@pytest.fixture
+async def live_world(homecare_app: FastAPI, registry_app: FastAPI, tokens: Tokens) -> AsyncIterator[World]:
+    """Clients whose writes really commit (concurrency, and what only a commit shows); the data is
+    unique to the test."""
+    async with (
+        live_client(registry_app, base_url="http://gateway") as registry,
+        live_client(homecare_app) as client,
+    ):
+        yield World(client, registry, tokens)

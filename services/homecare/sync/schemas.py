@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from libs.common.errors import FieldError
+from services.homecare.recipients.schemas import RecipientCreate
+
+MAX_RECORDS = 1000
+SOURCE_PATTERN = r"^[A-Za-z0-9._-]{1,60}$"
+
+
+class BulkOutcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+class BulkRequest(BaseModel):
+    source_system: str = Field(pattern=SOURCE_PATTERN, description="城市平台的系统标识，如 xm-ijiankang")
+    records: list[dict[str, Any]] = Field(
+        min_length=1, max_length=MAX_RECORDS, description="每条记录须有 external_id；逐条校验，互不影响"
+    )
+
+
+class RecipientBulkRecord(RecipientCreate):
+    external_id: str = Field(min_length=1, max_length=100)
+
+
+class OrderBulkRecord(BaseModel):
+    external_id: str = Field(min_length=1, max_length=100)
+    institution_id: uuid.UUID
+    recipient_id: uuid.UUID | None = None
+    recipient_external_id: str | None = Field(
+        default=None, max_length=100, description="同一 source_system 的服务对象"
+    )
+    item_codes: list[str] = Field(min_length=1, max_length=10)
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    address: str | None = Field(default=None, min_length=4, max_length=200)
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    note: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OrderBulkRecord:
+        if (self.recipient_id is None) == (self.recipient_external_id is None):
+            raise ValueError("须且只能指定 recipient_id 或 recipient_external_id 之一")
+        if self.window_end <= self.window_start:
+            raise ValueError("时段结束须晚于开始")
+        if len(set(self.item_codes)) != len(self.item_codes):
+            raise ValueError("项目重复")
+        if self.address is not None and self.region_code is None:
+            raise ValueError("指定服务地址时须同时指定其县级区划")
+        return self
+
+
+class BulkResult(BaseModel):
+    index: int
+    external_id: str | None
+    outcome: BulkOutcome
+    id: uuid.UUID | None = None
+    reason: str | None = Field(default=None, description="拒绝原因（稳定代码）")
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class BulkCounts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+class BulkResponse(BaseModel):
+    source_system: str
+    counts: BulkCounts
+    results: list[BulkResult]
