@@ -52,6 +52,7 @@ from services.registry.demonstration.schemas import (
     SendToNationBody,
 )
 from services.registry.demonstration.service import (
+    average_score,
     compute_criteria,
     ensure_held_by,
     ensure_loaded,
@@ -232,7 +233,7 @@ async def _apply(
         _move_up(application, S.province_approved)
         application.province_decision_reasons = body.reasons
         application.province_approved_date = today
-        return body.reasons, {"average_score": _average(application)}
+        return body.reasons, {"average_score": average_score(application)}
     if action is Action.send_to_nation:
         assert isinstance(body, SendToNationBody)
         await _ensure_quota(session, application)
@@ -375,11 +376,6 @@ def _taken(
             "recommended_application_id": str(taken.id) if taken is not None else None,
         },
     )
-
-
-def _average(application: DemonstrationApplication) -> float | None:
-    scores = [s.score for s in application.expert_scores]
-    return round(sum(scores) / len(scores), 2) if scores else None
 
 
 async def _ensure_review_complete(session: AsyncSession, application: DemonstrationApplication) -> None:
