@@ -31,6 +31,7 @@ from libs.common.demo import demo_id, refuse_in_production
 from libs.common.keys import personal_data_cipher
 from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
+from services.registry.demonstration import seed as demonstration_seed
 from services.registry.filings.models import Filing, FilingEvent, FilingState, UnitKind
 from services.registry.institutions.models import Institution, InstitutionYearStat
 from services.registry.institutions.schemas import InstitutionCreate
@@ -778,6 +779,8 @@ async def seed(settings: RegistrySettings) -> None:
     try:
         async with session_scope(database) as session:
             added = await seed_session(session, personal_data_cipher(settings))
+            await session.flush()
+            added["demonstration_batches"] = int(await demonstration_seed.seed_session(session, settings))
             await session.flush()
             await changes.write_pending_changes(session)
         print("registry seed:", ", ".join(f"{k} +{v}" for k, v in added.items()))  # noqa: T201
