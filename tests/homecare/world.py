@@ -22,6 +22,7 @@ SIMING = "350203"
 XIAMEN = "350200"
 HOME = (24.5120, 118.1460)  # 湖里区, a recipient's home
 _counter = itertools.count(1)
+DEFAULT_PRICES = {"HC01": "80.00", "HC05": "60.00", "HC20": "150.00"}
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -150,7 +151,7 @@ class World:
             f"{HC}/providers/{inst.id}", json={"visit_fee_yuan": visit_fee}, headers=self.admin(inst)
         )
         assert response.status_code == 201, response.text
-        for code, price in (prices or {"HC01": "80.00", "HC05": "60.00", "HC20": "150.00"}).items():
+        for code, price in (prices if prices is not None else DEFAULT_PRICES).items():
             item = await self.client.put(
                 f"{HC}/providers/{inst.id}/items/{code}", json={"price_yuan": price}, headers=self.admin(inst)
             )

@@ -1,0 +1,29 @@
+"""Double-booking under concurrency: two admins assign one nurse to overlapping orders at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from tests.homecare.world import World, crew, to_status
+
+
+async def test_concurrent_overlapping_assignments_book_the_nurse_once(live_world: World) -> None:
+    c = await crew(live_world)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=20)
+    orders = [
+        await live_world.order(c.provider, c.recipient["id"], start=start + timedelta(minutes=30 * i))
+        for i in range(3)
+    ]
+    for order in orders:
+        await to_status(live_world, c, order, "accepted")
+    body = {"nurse_practitioner_id": str(c.nurse)}
+    responses = await asyncio.gather(
+        *(
+            live_world.act(o["id"], "assign", live_world.admin(c.provider), body, if_match='"3"')
+            for o in orders
+        )
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 409, 409], [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"nurse_double_booked"}
