@@ -71,14 +71,13 @@ async def list_recipients(
 
 @router.post(
     "",
-    summary="登记服务对象",
+    summary="登记服务对象（响应脱敏；完整信息经 GET 查看并留痕）",
     operation_id="homecare_create_recipient",
     status_code=status.HTTP_201_CREATED,
     response_model=RecipientRead,
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_recipient(
-    request: Request,
     session: SessionDep,
     principal: RecipientsWrite,
     cipher: CipherDep,
@@ -88,7 +87,9 @@ async def create_recipient(
     recipient = await service.create(session, principal, cipher, data)
     set_etag(response, recipient.version)
     response.headers["Location"] = f"{router.prefix}/{recipient.id}"
-    return await _whole_or_masked(request, session, principal, cipher, recipient)
+    # Masked: the caller just sent the values, and a POST's answer is kept (in plain text) for
+    # Idempotency-Key replays — whole values are for GET, each disclosure audited.
+    return service.to_read(recipient, cipher, whole=False)
 
 
 @router.post(
