@@ -6,6 +6,12 @@ PostgreSQL the rows are written under a transaction-level advisory lock, so a re
 ``seq = n`` can never later find a smaller one committing; SQLite serialises writers anyway.
 
 Bulk statements bypass the ORM: code that writes with them calls :func:`track` itself.
+
+An entity that leaves a scope (its region or institution changes) must not stay behind in the mirrors
+of that scope: when the scope an entity had before the transaction differs from the one it ends with, a
+``delete`` tombstone carrying the old scope is written first, then the entry with the new one. A reader
+of the old scope sees the entity go; a reader of both sees it go and come back, in that order. ORM
+writes are covered by the attributes' history; bulk writers pass ``previous_scope`` to :func:`track`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from sqlalchemy.orm import Session, UOWTransaction
 from libs.common.models import ChangeRecord, ChangeTracked, utcnow
 
 _PENDING = "pending_changes"
+_BEFORE = "pending_changes_scope_before"
+_UNKNOWN: Any = object()
+Scope = tuple[str | None, Any, Any]
 # Two-key advisory lock: a constant and the current schema, so that services sharing one database
 # (one schema each) never wait for each other.
 _ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(7351, hashtext(current_schema()))"
@@ -53,11 +62,45 @@ def snapshot(entity: ChangeTracked) -> dict[str, Any]:
     }
 
 
-def track(session: Session | AsyncSession, entity: ChangeTracked, *, deleted: bool = False) -> None:
+class _Committed:
+    """An entity's attributes as they were before the pending flush (from the attributes' history)."""
+
+    def __init__(self, entity: ChangeTracked) -> None:
+        self._entity = entity
+        self._state = inspect(entity)
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = self._state.attrs.get(name)
+        if attribute is not None and attribute.history.deleted:
+            return attribute.history.deleted[0]
+        return getattr(self._entity, name)
+
+
+def committed_scope(entity: ChangeTracked) -> Scope:
+    """The scope of a persistent entity before its pending changes (call before the flush completes)."""
+    return type(entity).change_scope(_Committed(entity))  # type: ignore[arg-type]
+
+
+def track(
+    session: Session | AsyncSession,
+    entity: ChangeTracked,
+    *,
+    deleted: bool = False,
+    previous_scope: Scope | None = _UNKNOWN,
+) -> None:
+    """Queue ``entity``'s change-feed entry for the transaction's commit.
+
+    ``previous_scope`` is the ``change_scope()`` the entity had before this transaction (``None`` for one
+    created in it); bulk writers that update rows without the ORM pass it so that a scope change leaves a
+    tombstone in the old scope. ORM writes need not: the flush listener knows it.
+    """
     sync_session = session.sync_session if isinstance(session, AsyncSession) else session
     pending: dict[tuple[str, Any], dict[str, Any]] = sync_session.info.setdefault(_PENDING, {})
     region_code, institution_id, other_institution_id = entity.change_scope()
     entity_id = entity.id  # type: ignore[attr-defined]
+    if previous_scope is not _UNKNOWN:
+        before: dict[tuple[str, Any], Scope | None] = sync_session.info.setdefault(_BEFORE, {})
+        before.setdefault((entity.__change_entity__, entity_id), previous_scope)
     pending[(entity.__change_entity__, entity_id)] = {
         "entity_type": entity.__change_entity__,
         "entity_id": entity_id,
@@ -72,26 +115,59 @@ def track(session: Session | AsyncSession, entity: ChangeTracked, *, deleted: bo
 
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _flush_context: UOWTransaction) -> None:
-    for entity in (*session.new, *session.dirty):
-        if isinstance(entity, ChangeTracked) and (entity in session.new or session.is_modified(entity)):
-            track(session, entity)
+    for entity in session.new:
+        if isinstance(entity, ChangeTracked):
+            track(session, entity, previous_scope=None)
+    for entity in session.dirty:
+        if isinstance(entity, ChangeTracked) and session.is_modified(entity):
+            track(session, entity, previous_scope=committed_scope(entity))
     for entity in session.deleted:
         if isinstance(entity, ChangeTracked):
-            track(session, entity, deleted=True)
+            track(session, entity, deleted=True, previous_scope=committed_scope(entity))
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_BEFORE, None)
+
+
+def _rows(
+    pending: dict[tuple[str, Any], dict[str, Any]], before: dict[Any, Scope | None]
+) -> list[dict[str, Any]]:
+    """The change rows in feed order: a tombstone in its old scope before an entity that left it."""
+    rows: list[dict[str, Any]] = []
+    for key, row in pending.items():
+        old = before.get(key)
+        if old is not None and tuple(old) != (
+            row["region_code"],
+            row["institution_id"],
+            row["other_institution_id"],
+        ):
+            region_code, institution_id, other_institution_id = old
+            rows.append(
+                {
+                    **row,
+                    "op": "delete",
+                    "region_code": region_code,
+                    "institution_id": institution_id,
+                    "other_institution_id": other_institution_id,
+                    "payload": None,
+                }
+            )
+        rows.append(row)
+    return rows
 
 
 async def write_pending_changes(session: AsyncSession) -> int:
     """Write the transaction's change records; call after the last flush, right before commit."""
-    pending: dict[Any, dict[str, Any]] = session.sync_session.info.pop(_PENDING, {})
+    pending: dict[tuple[str, Any], dict[str, Any]] = session.sync_session.info.pop(_PENDING, {})
+    before: dict[Any, Scope | None] = session.sync_session.info.pop(_BEFORE, {})
     if not pending:
         return 0
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text(_ADVISORY_LOCK_SQL))
     now = utcnow()
-    await session.execute(insert(ChangeRecord), [{**row, "changed_at": now} for row in pending.values()])
-    return len(pending)
+    rows = _rows(pending, before)
+    await session.execute(insert(ChangeRecord), [{**row, "changed_at": now} for row in rows])
+    return len(rows)

@@ -58,6 +58,7 @@ class NoteCreate(BaseModel):
 
 class NoteUpdate(BaseModel):
     title: str = Field(min_length=1, max_length=100)
+    region_code: str | None = Field(default=None, pattern=r"^35\d{4}$")  # moving a note to another county
 
 
 class NoteRead(BaseModel):
@@ -155,6 +156,8 @@ async def update_note(
     note = await _load(session, principal, note_id)
     check_if_match(if_match, note.version)
     note.title = data.title
+    if data.region_code is not None:
+        note.region_code = data.region_code
     await session.flush()
     set_etag(response, note.version)
     return NoteRead.model_validate(note)
