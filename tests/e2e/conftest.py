@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import selectors
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -66,20 +67,23 @@ def platform(test_databases: TestDatabases, tmp_path_factory: pytest.TempPathFac
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
+    lines: queue.Queue[str] = queue.Queue()
+    # A thread reads the launcher's output line by line (select() on a buffered text pipe can miss lines).
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
     output: list[str] = []
     deadline = time.monotonic() + 180
     while True:
-        if time.monotonic() > deadline or process.poll() is not None:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            line = ""
+        output.append(line)
+        if line.strip() == "READY":
+            break
+        if time.monotonic() > deadline or (not line and process.poll() is not None):
             process.kill()
             logs = "".join(p.read_text(errors="replace")[-3000:] for p in data_dir.glob("*.log"))
             pytest.fail("platform did not start:\n" + "".join(output) + logs)
-        if selector.select(timeout=1):
-            line = process.stdout.readline()
-            output.append(line)
-            if line.strip() == "READY":
-                break
     gateway, registry, contracts, homecare = (f"http://127.0.0.1:{p}" for p in ports)
     yield Platform(gateway, registry, contracts, homecare, process=process, log_dir=data_dir)
     process.send_signal(signal.SIGINT)
