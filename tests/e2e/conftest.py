@@ -69,7 +69,11 @@ def platform(test_databases: TestDatabases, tmp_path_factory: pytest.TempPathFac
     assert process.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
     # A thread reads the launcher's output line by line (select() on a buffered text pipe can miss lines).
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
+    def pump() -> None:
+        for line in process.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     output: list[str] = []
     deadline = time.monotonic() + 180
     while True:
