@@ -68,6 +68,7 @@ def platform(test_databases: TestDatabases, tmp_path_factory: pytest.TempPathFac
     )
     assert process.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
+
     # A thread reads the launcher's output line by line (select() on a buffered text pipe can miss lines).
     def pump() -> None:
         for line in process.stdout or ():
