@@ -237,3 +237,48 @@ async def test_the_feed_endpoint_lists_the_tombstone_without_data(
         ("upsert", False, 1),
         ("delete", True, 2),
     ]
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="concurrent write transactions need PostgreSQL")
+async def test_a_follower_misses_nothing_when_commits_finish_out_of_numbering_order(
+    sample_app: FastAPI, tokens: Tokens
+) -> None:
+    """Many writers each number their change rows, then linger before committing — the earliest
+    numbered lingering longest — while a follower polls the feed. Without the lock a later number would
+    commit first, the follower's cursor would pass the earlier one, and that change would be lost."""
+    database: Database = sample_app.state.database
+    headers = tokens.headers(Role.province_admin, "350000")
+    writers = 12
+    run = uuid.uuid4().hex[:8]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sample_app), base_url="http://t"
+    ) as client:
+        _, cursor = await _all_changes(client, headers)
+        seen: set[str] = set()
+
+        async def write(n: int) -> uuid.UUID:
+            note = Note(title=f"race-{run}-{n}", region_code="350206")
+            async with database.session() as session:
+                session.add(note)
+                await session.flush()
+                await changes.write_pending_changes(session)
+                await asyncio.sleep((writers - n) * 0.004)
+                await session.commit()
+            return note.id
+
+        async def follow(done: asyncio.Event) -> None:
+            nonlocal cursor
+            while True:
+                finished = done.is_set()
+                entries, cursor = await _all_changes(client, headers, cursor)
+                seen.update(e["entity_id"] for e in entries)
+                if finished:
+                    return
+                await asyncio.sleep(0.001)
+
+        done = asyncio.Event()
+        follower = asyncio.create_task(follow(done))
+        written = await asyncio.gather(*(write(n) for n in range(writers)))
+        done.set()
+        await follower
+    assert {str(i) for i in written} <= seen
