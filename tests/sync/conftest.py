@@ -101,7 +101,8 @@ async def contracts_app(
 
     def registry_client(_app: FastAPI) -> ContractsRegistryClient:
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=registry_app), base_url="http://gateway")
-        return ContractsRegistryClient(http, token_source)
+        # one registry call at a time: a rolled-back registry serves every request on one connection
+        return ContractsRegistryClient(http, token_source, max_concurrency=1)
 
     settings = make_settings(
         ContractsSettings,
