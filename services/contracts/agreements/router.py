@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Query, Request, Response, UploadFile, status
 from fastapi.responses import HTMLResponse
 
+from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, check_if_match, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
@@ -27,7 +28,6 @@ from services.contracts.agreements.schemas import (
 from services.contracts.clients.registry import RegistryDep
 from services.contracts.clock import ClockDep
 from services.contracts.deps import CipherDep, SettingsDep
-from services.contracts.disclosure import record_disclosure
 from services.contracts.permissions import AgreementsFile, AgreementsRead, AgreementsWrite
 
 router = ServiceRouter(prefix="/api/v1/contracts", tags=["agreements"])
@@ -128,11 +128,12 @@ async def get_agreement(
         agreement.medical_contact_phone is not None or agreement.elderly_contact_phone is not None
     )
     if disclose:
-        await record_disclosure(
+        await record_disclosures(
             request,
+            session,
             principal,
             entity_type="agreement",
-            entity_id=agreement.id,
+            entity_ids=[agreement.id],
             fields=service.PERSONAL_FIELDS,
         )
     return _answer(

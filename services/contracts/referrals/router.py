@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query, Request, Response, status
 
+from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, check_if_match, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
@@ -14,7 +15,6 @@ from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.contracts.clock import ClockDep
 from services.contracts.deps import CipherDep
-from services.contracts.disclosure import record_disclosure
 from services.contracts.permissions import ReferralsRead, ReferralsWrite, ReportsRead
 from services.contracts.referrals import service
 from services.contracts.referrals.models import ReferralState
@@ -114,8 +114,13 @@ async def get_referral(
     referral = await service.get(session, principal, referral_id)
     disclose = service.is_party(principal, referral)
     if disclose:
-        await record_disclosure(
-            request, principal, entity_type="referral", entity_id=referral.id, fields=service.PERSONAL_FIELDS
+        await record_disclosures(
+            request,
+            session,
+            principal,
+            entity_type="referral",
+            entity_ids=[referral.id],
+            fields=service.PERSONAL_FIELDS,
         )
     set_etag(response, referral.version)
     return service.present(referral, cipher=cipher, disclose=disclose)

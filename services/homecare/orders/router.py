@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Body, Query, Request, Response, status
 
+from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
@@ -39,7 +40,7 @@ from services.homecare.permissions import (
     OrdersRead,
     OrdersVisit,
 )
-from services.homecare.recipients.disclosure import disclose
+from services.homecare.recipients.disclosure import DISCLOSED_FIELDS
 
 router = ServiceRouter(prefix="/api/v1/homecare/orders", tags=["homecare-orders"])
 
@@ -130,8 +131,14 @@ async def get_order(
     order = await service.get(session, principal, order_id)
     whole = service.is_provider_user(principal, order)
     if whole:
-        await disclose(
-            request, session, principal, entity_type="order", entity_ids=[order.id], purpose="GET order"
+        await record_disclosures(
+            request,
+            session,
+            principal,
+            fields=DISCLOSED_FIELDS,
+            entity_type="order",
+            entity_ids=[order.id],
+            purpose="GET order",
         )
     set_etag(response, order.version)
     return service.to_read(order, cipher, whole=whole)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response, status
 
+from libs.common.audit import record_disclosures
 from libs.common.auth import Principal
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
@@ -14,7 +15,7 @@ from libs.common.routing import ServiceRouter
 from services.homecare.deps import CipherDep
 from services.homecare.permissions import RecipientsRead, RecipientsWrite
 from services.homecare.recipients import service
-from services.homecare.recipients.disclosure import disclose
+from services.homecare.recipients.disclosure import DISCLOSED_FIELDS
 from services.homecare.recipients.models import Recipient
 from services.homecare.recipients.schemas import (
     RecipientCreate,
@@ -33,10 +34,11 @@ async def _whole_or_masked(
     person), audited; masked to everyone else."""
     whole = principal.is_institution_user and principal.institution_id is not None
     if whole:
-        await disclose(
+        await record_disclosures(
             request,
             session,
             principal,
+            fields=DISCLOSED_FIELDS,
             entity_type="recipient",
             entity_ids=[recipient.id],
             purpose=f"{request.method} recipient",

@@ -6,16 +6,16 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Body, Path, Query, Response, status
+from fastapi import Body, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
+from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.registry.deps import CipherDep, SettingsDep
-from services.registry.disclosure import DisclosuresDep
 from services.registry.institutions import service
 from services.registry.institutions.deps import InstitutionFilterDep
 from services.registry.institutions.kinds import (
@@ -159,19 +159,20 @@ async def get_institution(
     institution_id: uuid.UUID,
     response: Response,
     cipher: CipherDep,
-    disclosures: DisclosuresDep,
+    request: Request,
 ) -> InstitutionRead:
     institution = await service.get(session, principal, institution_id)
     disclose = (
         service.discloses_to(principal, institution) and institution.contact_phone_encrypted is not None
     )
     if disclose:
-        await disclosures.record(
+        await record_disclosures(
+            request,
+            session,
             principal,
             entity_type=service.ENTITY,
             entity_ids=[institution.id],
             fields=service.PERSONAL_FIELDS,
-            session=session,
         )
     set_etag(response, institution.version)
     return service.to_read(institution, cipher, disclose=disclose)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Query, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.registry.deps import CipherDep, SettingsDep
-from services.registry.disclosure import DisclosuresDep
 from services.registry.permissions import PractitionersRead, PractitionersWrite
 from services.registry.practitioners import service
 from services.registry.practitioners.models import Practitioner, PractitionerKind, Title
@@ -40,22 +40,22 @@ async def _reads(
     principal: PractitionersRead,
     cipher: CipherDep,
     rule: service.EligibilityRule,
-    disclosures: DisclosuresDep,
+    request: Request,
     *,
     session: AsyncSession,
-    request_writes: bool = False,
 ) -> list[PractitionerRead]:
     disclosed = [
         row.id
         for row in rows
         if service.discloses_to(principal, row) and (row.id_card_encrypted or row.phone_encrypted)
     ]
-    await disclosures.record(
+    await record_disclosures(
+        request,
+        session,
         principal,
         entity_type=service.ENTITY,
         entity_ids=disclosed,
         fields=service.PERSONAL_FIELDS,
-        session=session,
     )
     return [service.to_read(row, cipher, rule, disclose=row.id in disclosed) for row in rows]
 
@@ -73,7 +73,7 @@ async def list_practitioners(
     page: PageDep,
     cipher: CipherDep,
     rule: RuleDep,
-    disclosures: DisclosuresDep,
+    request: Request,
     institution_id: Annotated[uuid.UUID | None, Query()] = None,
     kind: Annotated[PractitionerKind | None, Query()] = None,
     title: Annotated[Title | None, Query()] = None,
@@ -93,7 +93,7 @@ async def list_practitioners(
         active=active,
         region_code=region_code,
     )
-    items = await _reads(rows, principal, cipher, rule, disclosures, session=session)
+    items = await _reads(rows, principal, cipher, rule, request, session=session)
     return Page(items=items, next_cursor=next_cursor, limit=page.limit)
 
 
@@ -110,10 +110,10 @@ async def lookup_practitioners(
     data: PractitionerLookup,
     cipher: CipherDep,
     rule: RuleDep,
-    disclosures: DisclosuresDep,
+    request: Request,
 ) -> list[PractitionerRead]:
     rows = await service.lookup_by_id_card(session, principal, data.id_card, cipher=cipher)
-    return await _reads(rows, principal, cipher, rule, disclosures, session=session, request_writes=True)
+    return await _reads(rows, principal, cipher, rule, request, session=session)
 
 
 @router.post(
@@ -152,11 +152,11 @@ async def get_practitioner(
     response: Response,
     cipher: CipherDep,
     rule: RuleDep,
-    disclosures: DisclosuresDep,
+    request: Request,
 ) -> PractitionerRead:
     practitioner = await service.get(session, principal, practitioner_id)
     set_etag(response, practitioner.version)
-    return (await _reads([practitioner], principal, cipher, rule, disclosures, session=session))[0]
+    return (await _reads([practitioner], principal, cipher, rule, request, session=session))[0]
 
 
 @router.patch(
