@@ -22,6 +22,7 @@ from libs.common.auth import Principal
 from libs.common.database import SessionDep
 from libs.common.errors import Unprocessable, problem_responses
 from libs.common.models import ChangeRecord
+from libs.common.openapi import enum_labels
 from libs.common.routing import ServiceRouter
 from libs.common.scope import visible_condition
 
@@ -30,7 +31,10 @@ class ChangeEntry(BaseModel):
     seq: int
     entity_type: str
     entity_id: uuid.UUID
-    op: Literal["upsert", "delete"]
+    op: Literal["upsert", "delete"] = Field(
+        description="upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围",
+        json_schema_extra=enum_labels({"upsert": "新增或修改", "delete": "删除或移出可见范围"}),
+    )
     version: int | None
     region_code: str | None
     changed_at: datetime

@@ -21,6 +21,7 @@ from libs.common.http_client import make_http_client
 from libs.common.keys import personal_data_cipher
 from libs.common.logs import AccessLogMiddleware, configure_logging
 from libs.common.migrations import upgrade_head_async
+from libs.common.openapi import install as install_openapi
 from libs.common.request_context import RequestIdMiddleware
 from libs.common.settings import ServiceSettings
 
@@ -70,6 +71,7 @@ def create_service_app(
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
+    install_openapi(app, settings.service_name)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
