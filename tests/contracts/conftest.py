@@ -7,9 +7,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from libs.common.auth import Role, TokenVerifier
 from libs.common.http_client import StaticTokenSource
@@ -28,43 +25,21 @@ LIVE_REGION = "350404"
 LIVE_CITY = "350400"
 
 
-async def _admin(sql: str, server_url: str) -> None:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 async def registry_app(
     test_databases: TestDatabases, token_verifier: TokenVerifier
 ) -> AsyncIterator[FastAPI]:
-    """The real registry app, on a database of its own (so that the concurrency tests may commit
-    institutions without touching the registry's own tests). On PostgreSQL this matters twice: services
-    sharing one database share the change feed's transaction-level advisory lock (libs/common/changes.py),
-    so a test holding the registry's rolled-back transaction open would block the contracts app's writes
-    for good."""
-    overrides: dict[str, Any] = {
-        "database_url": f"sqlite+aiosqlite:///{test_databases.root / 'contracts_registry.db'}"
-    }
-    own_database: str | None = None
-    server = test_databases.postgres_url
-    if server:
-        url = make_url(server)
-        own_database = f"{url.database}_registry"
-        await _admin(f'CREATE DATABASE "{own_database}"', server)
-        overrides["database_url"] = url.set(database=own_database).render_as_string(False)
-    app = create_registry_app(
-        make_settings(RegistrySettings, test_databases, **overrides), verifier=token_verifier
+    """The real registry app, in a schema (PostgreSQL) or file (SQLite) of its own, so that the
+    concurrency tests may commit institutions without touching the registry's own tests."""
+    settings = make_settings(
+        RegistrySettings,
+        test_databases,
+        database_url=test_databases.url_for("contracts_registry"),
+        database_schema="contracts_registry",
     )
-    try:
-        async with running(app):
-            yield app
-    finally:
-        if server and own_database:
-            await _admin(f'DROP DATABASE IF EXISTS "{own_database}" WITH (FORCE)', server)
+    app = create_registry_app(settings, verifier=token_verifier)
+    async with running(app):
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,6 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from libs.common.auth import Role, TokenVerifier
 from libs.common.http_client import StaticTokenSource
@@ -23,38 +20,17 @@ from services.registry.settings import RegistrySettings
 from tests.homecare.world import World
 
 
-async def _admin(server_url: str, sql: str) -> None:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(scope="session")
-async def registry_database_url(test_databases: TestDatabases) -> AsyncIterator[str]:
-    """The registry's own database. On PostgreSQL it must not share the homecare's: the change feed
-    takes the same transaction-level advisory lock key in every service, so the registry's and the
-    homecare's rolled-back test transactions in one database would wait for each other forever."""
-    if test_databases.postgres_url is None:
-        yield test_databases.url_for("registry")
-        return
-    url = make_url(test_databases.postgres_url)
-    name = f"{url.database}_registry"
-    server = url.render_as_string(hide_password=False)
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 async def registry_app(
-    registry_database_url: str, test_databases: TestDatabases, token_verifier: TokenVerifier
+    test_databases: TestDatabases, token_verifier: TokenVerifier
 ) -> AsyncIterator[FastAPI]:
-    settings = make_settings(RegistrySettings, test_databases, database_url=registry_database_url)
+    """The real registry app, in a schema (PostgreSQL) or file (SQLite) of its own."""
+    settings = make_settings(
+        RegistrySettings,
+        test_databases,
+        database_url=test_databases.url_for("homecare_registry"),
+        database_schema="homecare_registry",
+    )
     app = create_registry_app(settings, verifier=token_verifier)
     async with running(app):
         yield app
