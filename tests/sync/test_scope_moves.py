@@ -1,14 +1,11 @@
 """Records that move out of a reader's scope must leave that reader's mirror.
 
 The change feed writes a tombstone in the old scope when an entity's scope changes (libs/common/changes.py):
-ORM writes get it from the attributes' history; bulk writers must pass ``previous_scope`` to
-``changes.track``. The two bulk writers below do not yet — their tests are strict xfails that turn into
-failures (XPASS) the day the writer is fixed, so that the marker is removed then.
+ORM writes get it from the attributes' history; bulk writers pass ``previous_scope`` to
+``changes.track`` (the registry's institution and homecare's recipient bulk upserts are checked below).
 """
 
 from __future__ import annotations
-
-import pytest
 
 from libs.common.auth import Role
 from tests.sync.conftest import Live
@@ -43,11 +40,6 @@ async def test_a_recipient_who_moves_house_leaves_the_old_countys_mirror(live: L
     assert siming.get("homecare", "recipient", recipient["id"]) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry bulk upsert does not pass previous_scope to changes.track "
-    "(services/registry/institutions/bulk.py, _track_and_audit_rows)",
-)
 async def test_an_institution_moved_by_a_bulk_upsert_leaves_the_old_citys_mirror(live: Live) -> None:
     listed = Listed("registry", "institution", f"{REGISTRY}/institutions")
     xiamen = _mirror(live, Role.city_platform, "350200", "registry")
@@ -72,11 +64,6 @@ async def test_an_institution_moved_by_a_bulk_upsert_leaves_the_old_citys_mirror
     assert comparison.exact, comparison.differences
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="homecare bulk upsert does not pass previous_scope to changes.track "
-    "(services/homecare/sync/service.py, _track)",
-)
 async def test_a_recipient_moved_by_a_bulk_upsert_leaves_the_old_countys_mirror(live: Live) -> None:
     w = Writer(live)
     listed = Listed("homecare", "recipient", "/api/v1/homecare/recipients")

@@ -9,7 +9,7 @@ rows (each one multi-row INSERT) — never a round trip per record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -101,11 +101,19 @@ def _columns_of(entity: Any) -> dict[str, Any]:
     return {attr.key: getattr(entity, attr.key) for attr in entity.__mapper__.column_attrs}
 
 
-def _track(session: AsyncSession, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+def _track(
+    session: AsyncSession,
+    model: type[Any],
+    rows: Sequence[dict[str, Any]],
+    previous: Mapping[uuid.UUID, changes.Scope] | None = None,
+) -> None:
+    """Feed entries for rows written by bulk statements; ``previous`` holds the scope each updated row
+    had before (a row that moved gets a tombstone in its old scope), rows not in it are new."""
+    before = previous or {}
     for row in rows:
         entity = model(**row)
         assert isinstance(entity, ChangeTracked)
-        changes.track(session, entity)
+        changes.track(session, entity, previous_scope=before.get(row["id"]))
 
 
 def _audit_rows(
@@ -235,6 +243,7 @@ async def upsert_recipients(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     tracked: list[dict[str, Any]] = []
+    previous_scopes: dict[uuid.UUID, changes.Scope] = {}
     audits: list[tuple[uuid.UUID, dict[str, Any]]] = []
     for index, record in candidates:
         if record.institution_id is not None and record.institution_id not in known:
@@ -279,6 +288,7 @@ async def upsert_recipients(
             update_row["version"] = current.version + 1
             updates.append(update_row)
             tracked.append({**_columns_of(current), **{k: v for k, v in update_row.items() if k != "_id"}})
+            previous_scopes[current.id] = current.change_scope()
             batch.done(index, record.external_id, BulkOutcome.updated, current.id)
             audits.append((current.id, {"source_system": source_system, "external_id": record.external_id}))
 
@@ -292,7 +302,7 @@ async def upsert_recipients(
             .values({k: bindparam(k) for k in (*_RECIPIENT_MUTABLE, "updated_at", "version")})
         )
         await session.execute(stmt, updates)
-    _track(session, Recipient, tracked)
+    _track(session, Recipient, tracked, previous_scopes)
     if audits:
         await session.execute(
             insert(_table(AuditRecord)),
@@ -385,6 +395,7 @@ async def upsert_orders(
     replaced_items: list[uuid.UUID] = []
     event_inserts: list[dict[str, Any]] = []
     tracked_orders: list[dict[str, Any]] = []
+    previous_order_scopes: dict[uuid.UUID, changes.Scope] = {}
     audits: list[tuple[uuid.UUID, dict[str, Any]]] = []
 
     for index, record in valid:
@@ -501,6 +512,7 @@ async def upsert_orders(
             tracked_orders.append(
                 {**_columns_of(current), **{k: v for k, v in update_row.items() if k != "_id"}}
             )
+            previous_order_scopes[order_id] = current.change_scope()
             replaced_items.append(order_id)
             batch.done(index, ext, BulkOutcome.updated, order_id)
         for item, price in items:
@@ -542,7 +554,7 @@ async def upsert_orders(
         await session.execute(insert(_table(OrderItem)), item_inserts)
     if event_inserts:
         await session.execute(insert(_table(OrderEvent)), event_inserts)
-    _track(session, Order, tracked_orders)
+    _track(session, Order, tracked_orders, previous_order_scopes)
     _track(session, OrderItem, item_inserts)
     if audits:
         await session.execute(

@@ -272,7 +272,7 @@ def _track_and_audit_rows(
         }
 
     for row in inserts:
-        changes.track(session, Institution(**row))
+        changes.track(session, Institution(**row), previous_scope=None)
         diff = {k: v for k, v in row.items() if k in WRITABLE and v not in (None, 0, False)}
         diff.pop("contact_phone_encrypted", None)
         if row.get("contact_phone_encrypted") is not None:
@@ -282,7 +282,10 @@ def _track_and_audit_rows(
         assert candidate.existing is not None
         assert candidate.institution_id is not None
         merged = {**candidate.existing, **values}
-        changes.track(session, Institution(**merged))
+        # the scope it had before, so that a move leaves a tombstone in the old region's feed
+        changes.track(
+            session, Institution(**merged), previous_scope=Institution(**candidate.existing).change_scope()
+        )
         diff = {
             ("contact_phone" if key == "contact_phone_encrypted" else key): (
                 "***" if key == "contact_phone_encrypted" else [candidate.existing.get(key), value]
