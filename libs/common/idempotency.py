@@ -2,8 +2,10 @@
 
 The first response is stored in the same transaction as the write it reports (the route class adds the
 record to the request's session before the session dependency commits), so a write and its record
-commit together or not at all. Two concurrent requests with one key: the loser's insert of the record
-violates the unique key, its transaction is rolled back whole, and it answers the winner's response.
+commit together or not at all. It is stored encrypted with the service's personal-data key: an answer
+may hold personal data shown whole to the serving institution. Two concurrent requests with one key:
+the loser's insert of the record violates the unique key, its transaction is rolled back whole, and it
+answers the winner's response.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from libs.common.auth import TokenVerifier
 from libs.common.database import Database
 from libs.common.errors import DomainError, Unprocessable, problem_response
 from libs.common.models import IdempotencyRecord
+from libs.common.personal_data import PersonalDataCipher
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -71,11 +74,12 @@ async def _winner_after_failure(
     return winner
 
 
-def _replay(record: IdempotencyRecord, request_hash: str, path: str) -> Response:
+def _replay(record: IdempotencyRecord, request_hash: str, cipher: PersonalDataCipher) -> Response:
     if record.request_hash != request_hash:
         raise Unprocessable("同一 Idempotency-Key 已用于内容不同的请求", code="idempotency_key_reused")
     headers = {**record.response_headers, REPLAY_HEADER: "true"}
-    return Response(content=record.response_body, status_code=record.status_code, headers=headers)
+    body = cipher.decrypt(record.response_body).encode("utf-8")
+    return Response(content=body, status_code=record.status_code, headers=headers)
 
 
 class IdempotentRoute(APIRoute):
@@ -102,10 +106,11 @@ class IdempotentRoute(APIRoute):
             if sub is None:
                 return await original(request)
             database: Database = request.app.state.database
+            cipher: PersonalDataCipher = request.app.state.cipher
             request_hash = _request_hash(request, await request.body())
             existing = await _find(database, sub, key)
             if existing is not None:
-                return _replay(existing, request_hash, request.url.path)
+                return _replay(existing, request_hash, cipher)
 
             try:
                 response = await original(request)
@@ -115,12 +120,12 @@ class IdempotentRoute(APIRoute):
                 winner = await _winner_after_failure(request, database, sub, key)
                 if winner is None:
                     raise
-                return _replay(winner, request_hash, request.url.path)
+                return _replay(winner, request_hash, cipher)
             session: AsyncSession | None = getattr(request.state, "db_session", None)
             body = getattr(response, "body", None)
             if not 200 <= response.status_code < 300:
                 winner = await _winner_after_failure(request, database, sub, key)
-                return response if winner is None else _replay(winner, request_hash, request.url.path)
+                return response if winner is None else _replay(winner, request_hash, cipher)
             if session is None or not isinstance(body, bytes):
                 return response
             session.add(
@@ -134,7 +139,8 @@ class IdempotentRoute(APIRoute):
                     response_headers={
                         k: v for k, v in response.headers.items() if k.lower() in _STORED_HEADERS
                     },
-                    response_body=body,
+                    # encrypted: a stored answer may hold personal data shown to the serving institution
+                    response_body=cipher.encrypt(body.decode("utf-8")),
                 )
             )
             try:
@@ -145,7 +151,7 @@ class IdempotentRoute(APIRoute):
                 winner = await _find(database, sub, key)
                 if winner is None:
                     raise
-                return _replay(winner, request_hash, request.url.path)
+                return _replay(winner, request_hash, cipher)
             return response
 
         return handler

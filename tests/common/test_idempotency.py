@@ -7,8 +7,10 @@ import uuid
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from libs.common.auth import Role
+from libs.common.models import IdempotencyRecord
 from libs.common.testing import Tokens, live_client
 
 NOTES = "/api/v1/sample/notes"
@@ -80,3 +82,24 @@ async def test_concurrent_twins_create_one_record(sample_app: FastAPI, tokens: T
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
     assert len(listed.json()["items"]) == 1
+
+
+async def test_stored_answers_are_encrypted_at_rest(sample_app: FastAPI, tokens: Tokens) -> None:
+    key = uuid.uuid4().hex
+    secret_title = f"stored-{key}"
+    headers = {**tokens.headers(Role.county_admin, "350206"), "Idempotency-Key": key}
+    async with live_client(sample_app) as client:
+        created = await client.post(
+            NOTES, json={"title": secret_title, "region_code": "350206"}, headers=headers
+        )
+        assert created.status_code == 201
+        replay = await client.post(
+            NOTES, json={"title": secret_title, "region_code": "350206"}, headers=headers
+        )
+        assert replay.json() == created.json()
+    async with sample_app.state.database.session(write=False) as session:
+        stored = await session.scalar(
+            select(IdempotencyRecord.response_body).where(IdempotencyRecord.key == key)
+        )
+    assert stored is not None
+    assert secret_title.encode() not in stored
