@@ -152,7 +152,8 @@ def _document_problems(document: dict[str, Any]) -> None:
                 if status == "422" and validation_ref in set(_refs(content)):
                     operation["responses"][status] = _problem_response("校验失败")
                 elif status[:1] in ("4", "5") and PROBLEM_MEDIA_TYPE in content:
-                    content.pop("application/json", None)
+                    for media_type in [m for m in content if m != PROBLEM_MEDIA_TYPE]:
+                        del content[media_type]  # errors are problem+json, whatever the route's body
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     for name in _VALIDATION_SCHEMAS:  # HTTPValidationError first: it refers to ValidationError
         others = {key: value for key, value in schemas.items() if key != name}
