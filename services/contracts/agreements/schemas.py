@@ -6,12 +6,13 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from libs.common.errors import FieldError
 from libs.common.identifiers import MobilePhone
+from libs.common.openapi import DocumentedAs
 from services.contracts.agreements.models import (
     AgreementState,
     FeePayer,
@@ -107,12 +108,20 @@ class AgreementUpdate(BaseModel):
 
 
 class Terminate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "养老机构停业整顿", "effective_date": "2026-06-30"}]}
+    )
+
     reason: str = Field(min_length=2, max_length=1000, description="提前终止原因")
     effective_date: date | None = Field(default=None, description="终止日期（默认今天）")
 
 
 class Renew(BaseModel):
     """A renewal: a new draft for the same pair, linked to the old one; terms default to the old ones."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"start_date": "2027-04-01", "end_date": "2030-03-31"}]}
+    )
 
     start_date: date | None = Field(default=None, description="默认：原协议终止日次日")
     end_date: date | None = Field(
@@ -121,6 +130,8 @@ class Renew(BaseModel):
 
 
 class File(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "材料齐全，予以备案。"}]})
+
     note: str | None = Field(default=None, max_length=1000, description="备案意见")
 
 
@@ -212,6 +223,9 @@ class BulkRecordStatus(StrEnum):
     terminated = "terminated"
 
 
+BULK_RECORD_STATUS_LABELS = {BulkRecordStatus.signed: "已签署", BulkRecordStatus.terminated: "已提前终止"}
+
+
 class AgreementRecord(AgreementTerms):
     """One agreement as a city platform holds it, keyed by (source_system, external_id)."""
 
@@ -239,7 +253,30 @@ class AgreementRecord(AgreementTerms):
 
 
 class AgreementBulk(BaseModel):
-    records: list[dict[str, Any]] = Field(
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "records": [
+                        {
+                            "source_system": "xm-ijk",
+                            "external_id": "XY-2026-0001",
+                            "medical_institution_id": "3f1c2a9e-7d4b-4c1e-9a52-0b8e6f1d2c31",
+                            "elderly_institution_id": "8a0d5b7c-1e2f-4a3b-8c9d-6e5f4a3b2c1d",
+                            "services": ["medical_rounds", "two_way_referral"],
+                            "visit_count": 1,
+                            "visit_period": "week",
+                            "fee_payer": "elderly_care_party",
+                            "start_date": "2026-01-01",
+                            "end_date": "2026-12-31",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    records: list[Annotated[dict[str, Any], DocumentedAs(AgreementRecord)]] = Field(
         min_length=1, max_length=1000, description="最多 1000 条；逐条校验，坏记录不影响其他记录"
     )
 
@@ -249,6 +286,14 @@ class BulkOutcome(StrEnum):
     updated = "updated"
     unchanged = "unchanged"
     rejected = "rejected"
+
+
+BULK_OUTCOME_LABELS = {
+    BulkOutcome.created: "已新增",
+    BulkOutcome.updated: "已更新",
+    BulkOutcome.unchanged: "无变化",
+    BulkOutcome.rejected: "已拒绝",
+}
 
 
 class BulkRecordResult(BaseModel):

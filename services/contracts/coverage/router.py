@@ -7,11 +7,12 @@ from fastapi import Query
 from libs.common import divisions
 from libs.common.database import SessionDep
 from libs.common.errors import Forbidden, Unprocessable, problem_responses
+from libs.common.openapi import enum_labels
 from libs.common.routing import ServiceRouter
 from services.contracts.clients.registry import RegistryDep
 from services.contracts.clock import ClockDep
 from services.contracts.coverage import service
-from services.contracts.coverage.schemas import Coverage
+from services.contracts.coverage.schemas import GROUP_BY_LABELS, Coverage
 from services.contracts.deps import SettingsDep
 from services.contracts.permissions import CoverageRead
 
@@ -31,7 +32,10 @@ async def get_coverage(
     registry: RegistryDep,
     clock: ClockDep,
     settings: SettingsDep,
-    group_by: Annotated[Literal["city", "county"], Query(description="按设区市或县区分组")] = "county",
+    group_by: Annotated[
+        Literal["city", "county"],
+        Query(description="按设区市或县区分组", json_schema_extra=enum_labels(GROUP_BY_LABELS)),
+    ] = "county",
     region_code: Annotated[
         str | None, Query(pattern=r"^35\d{4}$", description="统计范围（默认为调用者的管辖范围）")
     ] = None,

@@ -5,6 +5,9 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+#: the Chinese labels of the ``group_by`` of the coverage, referral and visit reports
+GROUP_BY_LABELS = {"city": "按设区市", "county": "按县（市、区）"}
+
 
 class CoverageGroup(BaseModel):
     region_code: str

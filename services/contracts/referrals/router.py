@@ -11,9 +11,11 @@ from libs.common.concurrency import IfMatch, check_if_match, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.identifiers import IdCardNumber
+from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.contracts.clock import ClockDep
+from services.contracts.coverage.schemas import GROUP_BY_LABELS
 from services.contracts.deps import CipherDep
 from services.contracts.permissions import ReferralsRead, ReferralsWrite, ReportsRead
 from services.contracts.referrals import service
@@ -89,7 +91,10 @@ async def referral_stats(
     principal: ReportsRead,
     period_start: Annotated[date, Query(description="申请日期起（含，Asia/Shanghai）")],
     period_end: Annotated[date, Query(description="申请日期止（含）")],
-    group_by: Annotated[Literal["city", "county"], Query()] = "county",
+    group_by: Annotated[
+        Literal["city", "county"],
+        Query(description="按设区市或县区汇总", json_schema_extra=enum_labels(GROUP_BY_LABELS)),
+    ] = "county",
 ) -> ReferralStats:
     check_period(period_start, period_end)
     regions = await service.stats(session, principal, start=period_start, end=period_end, group_by=group_by)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from libs.common.identifiers import IdCardNumber, MobilePhone
 from services.contracts.referrals.models import ReferralDirection, ReferralState, Urgency
@@ -16,6 +16,20 @@ class Resident(BaseModel):
 
 
 class ReferralCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "agreement_id": "5b0f1c9e-2f52-4d1c-9d0a-1f6d3c2b8a11",
+                    "direction": "up",
+                    "urgency": "urgent",
+                    "reason": "夜间突发胸闷气促，血氧 88%，需上转急诊评估",
+                    "resident": {"name": "陈阿婆", "id_number": "350206194001010021", "phone": "13912345678"},
+                }
+            ]
+        }
+    )
+
     agreement_id: uuid.UUID
     direction: ReferralDirection = Field(description="up 上转（养老→医疗）/ down 下转（医疗→养老）")
     urgency: Urgency = Urgency.routine
@@ -24,6 +38,8 @@ class ReferralCreate(BaseModel):
 
 
 class ReferralClose(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "家属决定转往其他医院"}]})
+
     reason: str = Field(min_length=2, max_length=1000)
 
 

@@ -9,10 +9,12 @@ from fastapi import Query, Response, status
 from libs.common.concurrency import set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.contracts.agreements import service as agreements
 from services.contracts.clock import Clock, ClockDep
+from services.contracts.coverage.schemas import GROUP_BY_LABELS
 from services.contracts.deps import SettingsDep
 from services.contracts.permissions import ReportsRead, VisitsRead, VisitsWrite
 from services.contracts.visits import service
@@ -117,7 +119,10 @@ async def region_shortfall(
     period_end: PeriodEnd,
     clock: ClockDep,
     settings: SettingsDep,
-    group_by: Annotated[Literal["city", "county"], Query(description="按设区市或县区汇总")] = "county",
+    group_by: Annotated[
+        Literal["city", "county"],
+        Query(description="按设区市或县区汇总", json_schema_extra=enum_labels(GROUP_BY_LABELS)),
+    ] = "county",
 ) -> ShortfallReport:
     start, end = _period(period_start, period_end, clock)
     regions = await service.region_shortfalls(

@@ -22,6 +22,21 @@ class HomeboundOrder(BaseModel):
 
 
 class VisitCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "visit_date": "2026-03-18",
+                    "practitioner_ids": ["3f1c2a9e-7d4b-4c1e-9a52-0b8e6f1d2c31"],
+                    "residents_seen": 24,
+                    "resident_refs": ["A-012", "A-031"],
+                    "services": ["medical_rounds", "health_management"],
+                    "findings": "2 名老人血压控制欠佳，已调整用药并预约复诊",
+                }
+            ]
+        }
+    )
+
     visit_date: date
     practitioner_ids: list[uuid.UUID] = Field(
         min_length=1, max_length=20, description="巡诊人员（注册库 id）"

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from libs.common import divisions
 from libs.common.auth import ROLE_LABELS, Role
+from libs.common.openapi import enum_labels
 
 UserRole = Literal["province_admin", "city_admin", "county_admin", "institution_admin", "institution_staff"]
 USERNAME_PATTERN = r"^[a-z][a-z0-9_.-]{2,63}$"
@@ -21,7 +22,11 @@ class UserCreate(BaseModel):
     )
     display_name: str = Field(min_length=1, max_length=100, examples=["林晓燕"])
     password: str = Field(min_length=1, max_length=128, description="初始密码（至少 8 位，含三类字符）")
-    role: UserRole = Field(description="只能创建下一级角色", examples=["county_admin"])
+    role: UserRole = Field(
+        description="只能创建下一级角色",
+        examples=["county_admin"],
+        json_schema_extra=enum_labels({role: ROLE_LABELS[Role(role)] for role in get_args(UserRole)}),
+    )
     region_code: str | None = Field(
         default=None,
         pattern=r"^\d{6}$",
@@ -35,7 +40,9 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"display_name": "林晓燕（主管护师）"}]}
+    )
 
     display_name: str | None = Field(default=None, min_length=1, max_length=100)
     password: str | None = Field(

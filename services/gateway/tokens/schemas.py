@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TokenResponse(BaseModel):
@@ -17,6 +17,10 @@ class TokenResponse(BaseModel):
 
 
 class LogoutRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "rt_5Jq2…（登录时返回的刷新令牌）"}]}
+    )
+
     refresh_token: str = Field(min_length=1, max_length=200, description="要注销的会话的刷新令牌")
 
 

@@ -16,6 +16,7 @@ from libs.common.auth import Principal
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.registry.demonstration import batches, service, summaries, transitions, workbook
@@ -32,6 +33,7 @@ from services.registry.demonstration.deps import (
 )
 from services.registry.demonstration.models import ApplicationKind, ApplicationState, AssessmentItem
 from services.registry.demonstration.schemas import (
+    SUMMARY_LEVEL_LABELS,
     ApplicationCreate,
     ApplicationListItem,
     ApplicationRead,
@@ -141,7 +143,11 @@ async def update_batch(
 
 
 SummaryQuery = Annotated[
-    Literal["city", "province"], Query(description="city：市级推荐汇总表；province：省级")
+    Literal["city", "province"],
+    Query(
+        description="city：市级推荐汇总表；province：省级",
+        json_schema_extra=enum_labels(SUMMARY_LEVEL_LABELS),
+    ),
 ]
 KindQuery = Annotated[ApplicationKind, Query(description="county：示范县；institution：示范机构")]
 CityQuery = Annotated[

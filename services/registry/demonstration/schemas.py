@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 from libs.common import divisions
 from libs.common.auth import Role
+from libs.common.openapi import enum_labels
 from services.registry.demonstration.models import (
     ITEM_LABELS,
     KIND_LABELS,
@@ -25,6 +26,7 @@ from services.registry.demonstration.models import (
 from services.registry.demonstration.workflow import ACTION_LABELS, LEVEL_LABELS, Action, Level
 
 Text = Field(min_length=2, max_length=4000)
+SUMMARY_LEVEL_LABELS = {"city": "市级推荐汇总表", "province": "省级推荐汇总表"}
 
 
 def region_name(code: str | None) -> str | None:
@@ -102,6 +104,12 @@ class BatchCreate(BaseModel):
 
 
 class BatchUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "2026 年度全国医养结合示范创建", "county_quota": 2, "institution_quota": 4}]
+        }
+    )
+
     name: str | None = Field(default=None, min_length=2, max_length=100)
     county_quota: int | None = Field(default=None, ge=0, le=100)
     institution_quota: int | None = Field(default=None, ge=0, le=100)
@@ -150,7 +158,9 @@ class CriterionResult(BaseModel):
     passed: bool | None
     value: str | None = None
     threshold: str | None = None
-    comparison: Literal[">=", ">"] | None = None
+    comparison: Literal[">=", ">"] | None = Field(
+        default=None, json_schema_extra=enum_labels({">=": "不低于门槛", ">": "高于门槛"})
+    )
     unit: str | None = None
     margin: str | None = Field(default=None, description="超出（正）或不足（负）门槛的幅度")
     margin_unit: str | None = None
@@ -181,6 +191,20 @@ class CriteriaReport(BaseModel):
 
 
 class ApplicationCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": "5b0f1c9e-2f52-4d1c-9d0a-1f6d3c2b8a11",
+                    "kind": "institution",
+                    "declared_satisfaction_pct": 96.5,
+                    "declared_no_major_incident": True,
+                    "contact_name": "王院长",
+                }
+            ]
+        }
+    )
+
     batch_id: uuid.UUID
     kind: ApplicationKind = Field(description="county：县（市、区）为本地申报；institution：机构为本机构申报")
     self_assessment: dict[AssessmentItem, str] | None = None
@@ -197,6 +221,10 @@ class ApplicationCreate(BaseModel):
 
 class ApplicationUpdate(BaseModel):
     """Only the fields sent are changed; a self-assessment item set to null is cleared."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"declared_satisfaction_pct": 97.0, "contact_name": "王院长"}]}
+    )
 
     self_assessment: dict[AssessmentItem, str | None] | None = None
     declared_satisfaction_pct: float | None = Field(default=None, ge=0, le=100)
@@ -273,6 +301,20 @@ class ExpertScoreRead(ExpertScoreIn):
 
 class ProvinceReviewWrite(BaseModel):
     """The provincial review record (document review, site visit, expert scores); the decision is separate."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "document_review_passed": True,
+                    "document_review_opinion": "材料齐全、数据可核。",
+                    "site_visit_date": "2026-10-15",
+                    "site_visit_findings": "现场核查与申报一致。",
+                    "expert_scores": [],
+                }
+            ]
+        }
+    )
 
     document_review_passed: bool
     document_review_opinion: str = Text
@@ -380,22 +422,46 @@ class ApplicationRead(ApplicationListItem):
 
 
 class OpinionBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"opinion": "经审核，申报材料齐全，同意推荐。"}]}
+    )
+
     opinion: str = Text
 
 
 class ReasonBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "申报材料不全，请补充近三年入住率证明。"}]}
+    )
+
     reason: str = Text
 
 
 class ProvinceApproveBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reasons": "材料审核与现场核查均通过，专家评分位列前列，同意报送。"}]
+        }
+    )
+
     reasons: str = Text
 
 
 class SendToNationBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "随文报送国家卫生健康委。"}]})
+
     note: str | None = Field(default=None, max_length=4000)
 
 
 class NationalResultBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"result": "named", "result_date": "2026-12-20", "document_no": "国卫老龄函〔2026〕88号"}
+            ]
+        }
+    )
+
     result: NationalResult
     result_date: date
     note: str | None = Field(default=None, max_length=4000)
@@ -411,11 +477,21 @@ class NationalResultBody(BaseModel):
 
 
 class NameBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"named_date": "2026-12-28", "document_no": "闽卫老龄〔2026〕12号"}]}
+    )
+
     named_date: date
     document_no: str = Field(min_length=2, max_length=100, description="命名文号")
 
 
 class ReassessBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"assessed_date": "2029-11-20", "passed": True, "opinion": "复核合格，保留称号。"}]
+        }
+    )
+
     assessed_date: date
     passed: bool
     opinion: str = Text
@@ -436,7 +512,7 @@ class ReviewEventRead(BaseModel):
     actor_role: Role
     actor_region_code: str
     reason: str | None
-    details: dict[str, Any] | None
+    details: dict[str, Any] | None = Field(description="该步骤的附加信息（因步骤而异，如推荐意见、评分）")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -523,14 +599,16 @@ class SummaryRow(BaseModel):
 class SummaryColumn(BaseModel):
     key: str
     header: str
-    type: Literal["text", "number", "date"]
+    type: Literal["text", "number", "date"] = Field(
+        json_schema_extra=enum_labels({"text": "文本", "number": "数值", "date": "日期"})
+    )
 
 
 class SummaryTable(BaseModel):
     title: str
     batch_id: uuid.UUID
     batch_name: str
-    level: Literal["city", "province"]
+    level: Literal["city", "province"] = Field(json_schema_extra=enum_labels(SUMMARY_LEVEL_LABELS))
     kind: ApplicationKind
     city_code: str | None
     figure_columns: list[SummaryColumn]

@@ -61,7 +61,9 @@ class FilingCorrection(FilingContent):
 
 
 class FilingDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "内设医务室执业人员资质证明不全"}]}
+    )
 
     reason: str = Field(min_length=2, max_length=500, description="不予备案或撤销的理由")
 
@@ -109,7 +111,7 @@ class FilingEventRead(BaseModel):
     from_state: str | None
     to_state: str
     reason: str | None
-    changes: dict[str, Any] | None
+    changes: dict[str, Any] | None = Field(description="本步骤更改的字段：旧值与新值")
     revision: int
     actor_sub: str
     actor_role: str

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Body, Path, Query, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, set_etag
@@ -59,6 +59,8 @@ router = ServiceRouter(prefix="/api/v1/registry/institutions", tags=["institutio
 
 
 class StateChange(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "机构停业整顿"}]})
+
     reason: str | None = Field(default=None, max_length=500, description="原因")
 
 

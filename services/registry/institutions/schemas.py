@@ -19,6 +19,7 @@ from pydantic import (
 
 from libs.common import divisions
 from libs.common.identifiers import USCC
+from libs.common.openapi import DocumentedAs
 from services.registry.institutions.kinds import (
     CATEGORIES_OF_KIND,
     CATEGORY_LABELS,
@@ -422,7 +423,21 @@ class ChangeHistoryEntry(BaseModel):
 
 
 class YearStatWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "operating_beds": 120,
+                    "occupied_bed_days": 35040,
+                    "residents": 96,
+                    "disabled_residents": 40,
+                    "dementia_residents": 12,
+                    "disabled_or_dementia_residents": 46,
+                }
+            ]
+        },
+    )
 
     operating_beds: Count = Field(description="实际开放床位（全年平均）")
     occupied_bed_days: Count = Field(description="实际占用总床日数")
@@ -490,6 +505,15 @@ def is_elderly_care_category(category: Category) -> bool:
 # ----------------------------------------------------------------------- bulk upsert and import
 
 
+class InstitutionBulkRecord(InstitutionCreate):
+    """One record of a city platform's batch: an institution keyed by ``external_id``. A record that
+    matches one already pushed changes only the fields it carries (the others stay as registered)."""
+
+    external_id: str = Field(
+        min_length=1, max_length=100, description="城市平台内的机构编号", examples=["XM-0001"]
+    )
+
+
 class BulkUpsertRequest(BaseModel):
     """A city platform's batch: each record is an institution (fields as in ``InstitutionCreate``)
     plus its ``external_id``; records are validated one by one, so one bad record rejects only itself."""
@@ -499,9 +523,9 @@ class BulkUpsertRequest(BaseModel):
     source_system: str = Field(
         min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.:-]+$", examples=["xm-ijiankang"]
     )
-    records: list[dict[str, Any]] = Field(
+    records: list[Annotated[dict[str, Any], DocumentedAs(InstitutionBulkRecord)]] = Field(
         min_length=1,
-        description="机构记录（字段同 InstitutionCreate，另加 external_id），每批最多 1,000 条",
+        description="机构记录（字段同 InstitutionCreate，另加 external_id），每批最多 1,000 条；逐条校验",
         examples=[
             [
                 {

@@ -33,6 +33,9 @@ class ImportMode(StrEnum):
     partial = "partial"
 
 
+IMPORT_MODE_LABELS = {ImportMode.all: "全部无误才写入", ImportMode.partial: "写入无误的行"}
+
+
 class TooManyRecords(Unprocessable):
     default_code = "too_many_records"
 

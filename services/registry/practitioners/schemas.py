@@ -79,7 +79,9 @@ class PractitionerUpdate(BaseModel):
 
 
 class PractitionerLookup(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"id_card": "350206198503150021"}]}
+    )
 
     id_card: IdCardNumber
 

@@ -12,6 +12,9 @@ class GroupBy(StrEnum):
     county = "county"
 
 
+GROUP_BY_LABELS = {GroupBy.city: "按设区市", GroupBy.county: "按县（市、区）"}
+
+
 class BedCounts(BaseModel):
     beds_elderly_care: int = Field(default=0, description="养老床位")
     beds_medical: int = Field(default=0, description="医疗床位")
