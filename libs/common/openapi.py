@@ -1,5 +1,6 @@
 """A service's OpenAPI document, refined in one place (:func:`install`, called by ``create_service_app``).
 
+- File answers (PDF, XLSX, images) declared without a schema are typed as binary strings.
 - Errors are documented as they are answered: FastAPI describes request-validation failures as
   ``422 HTTPValidationError`` in ``application/json``, the platform answers them as RFC 9457 problems
   (errors.py); every 422 says so, and error responses list ``application/problem+json`` only.
@@ -134,6 +135,14 @@ def _problem_response(description: str) -> dict[str, Any]:
     }
 
 
+def _type_file_bodies(content: dict[str, Any]) -> None:
+    """A file answer (PDF, XLSX, an image, CSV) declared without a schema: say it is bytes or text."""
+    for media_type, media in content.items():
+        if "json" not in media_type and isinstance(media, dict) and "schema" not in media:
+            text = media_type.startswith("text/")
+            media["schema"] = {"type": "string"} if text else {"type": "string", "format": "binary"}
+
+
 def _refs(node: Any) -> Iterator[str]:
     for item in _walk(node):
         ref = item.get("$ref")
@@ -149,6 +158,8 @@ def _document_problems(document: dict[str, Any]) -> None:
                 continue
             for status, response in (operation.get("responses") or {}).items():
                 content = response.get("content") or {}
+                if status.startswith("2"):
+                    _type_file_bodies(content)
                 if status == "422" and validation_ref in set(_refs(content)):
                     operation["responses"][status] = _problem_response("校验失败")
                 elif status[:1] in ("4", "5") and PROBLEM_MEDIA_TYPE in content:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Response
 from pydantic import BaseModel, Field
 
 from libs.common.auth import Role
@@ -43,6 +43,15 @@ def _document() -> dict[str, Any]:
 
     @router.post("/batch", operation_id="sample_batch", responses=problem_responses(403))
     async def batch(data: Batch, shape: Shape | None = None) -> Record:
+        raise NotImplementedError
+
+    @router.get(
+        "/export",
+        operation_id="sample_export",
+        response_class=Response,
+        responses={200: {"description": "文件", "content": {"application/pdf": {}, "text/csv": {}}}},
+    )
+    async def export() -> Response:
         raise NotImplementedError
 
     @router.get("/things", operation_id="sample_things")
@@ -100,3 +109,9 @@ def test_a_record_checked_one_by_one_is_documented_as_its_model() -> None:
 def test_refining_twice_changes_nothing() -> None:
     document = _document()
     assert refine(document) == _document()
+
+
+def test_file_answers_are_typed_as_bytes_or_text() -> None:
+    content = _document()["paths"]["/api/v1/sample/export"]["get"]["responses"]["200"]["content"]
+    assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+    assert content["text/csv"]["schema"] == {"type": "string"}

@@ -18,6 +18,7 @@ from openapi_spec_validator import validate
 from libs.common.auth import TokenIssuer
 from libs.common.testing import TestDatabases, backend, make_settings, rolled_back_client, running
 from services.gateway.app import create_app as create_gateway_app
+from services.gateway.openapi.merge import merge
 from services.gateway.proxy.router import SERVICES
 from services.gateway.settings import GatewaySettings
 from tests.contract import rules, snapshot
@@ -143,3 +144,39 @@ def test_the_snapshot_diff_names_what_changed(document: dict[str, Any]) -> None:
         "~ operation registry_list_institutions: parameters(+colour)",
         "~ schema InstitutionRead: +colour",
     ]
+
+
+def test_schemas_sharing_a_title_are_titled_by_their_component_names() -> None:
+    """Client generators name classes after titles: two ``BulkRecordResult`` would drop both."""
+
+    def doc(schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": schema},
+        }
+
+    merged, _ = merge(
+        doc(
+            {
+                "Result": {"title": "Result", "type": "string"},
+                "Page_X_": {"title": "Page[X]", "type": "string"},
+            }
+        ),
+        {
+            "contracts": doc({"Result": {"title": "Result", "type": "integer"}}),
+            "homecare": doc(
+                {"Vital-Input": {"title": "Vital"}, "Vital-Output": {"title": "Vital", "type": "object"}}
+            ),
+        },
+        [],
+    )
+    titles = {name: schema["title"] for name, schema in merged["components"]["schemas"].items()}
+    assert titles == {
+        "Result": "Result",
+        "contracts_Result": "contracts_Result",
+        "Page_X_": "Page[X]",
+        "Vital-Input": "Vital-Input",
+        "Vital-Output": "Vital-Output",
+    }

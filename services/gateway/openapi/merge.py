@@ -5,6 +5,9 @@
   through is renamed ``<service>_<id>`` and reported (the tests fail on any).
 - Components are merged per section: identical definitions are shared, a name that collides with a
   different definition is renamed ``<service>_<name>`` and every ``$ref`` of that service rewritten.
+- Schemas that share a ``title`` (a renamed collision, pydantic's ``X-Input``/``X-Output`` pair) are
+  titled with their component names: client generators name classes after titles, and two classes of
+  one name would drop both.
 - A service that cannot be reached is listed in ``x-missing-services``; the rest still answers.
 """
 
@@ -72,6 +75,17 @@ def _merge_components(
     return doc
 
 
+def _distinct_titles(schemas: dict[str, Any]) -> None:
+    by_title: dict[str, list[str]] = {}
+    for name, schema in schemas.items():
+        if isinstance(schema, dict):
+            by_title.setdefault(schema.get("title", name), []).append(name)
+    for names in by_title.values():
+        if len(names) > 1:
+            for name in names:
+                schemas[name]["title"] = name
+
+
 def merge(
     gateway: dict[str, Any], services: dict[str, dict[str, Any]], missing: list[str]
 ) -> tuple[dict[str, Any], MergeReport]:
@@ -111,6 +125,7 @@ def merge(
         for tag in doc.get("tags", []):
             tags.setdefault(tag["name"], tag)
 
+    _distinct_titles(merged["components"].get("schemas", {}))
     if tags:
         merged["tags"] = list(tags.values())
     merged["x-missing-services"] = list(missing)
