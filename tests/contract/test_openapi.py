@@ -85,19 +85,7 @@ def test_operation_ids_are_present_and_unique(document: dict[str, Any]) -> None:
     assert len(ids) == len(operations(document))
 
 
-@pytest.mark.parametrize(
-    "service",
-    [
-        *(s for s in rules.SERVICES if s != "homecare"),
-        pytest.param(
-            "homecare",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="homecare is being finished: `python -m tests.contract.rules` lists its violations",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("service", rules.SERVICES)
 def test_every_operation_of_the_service_follows_the_contract(service: str, document: dict[str, Any]) -> None:
     found = rules.violations(document)[service]
     listing = "\n".join(f"{op_id}: {'; '.join(problems)}" for op_id, problems in sorted(found.items()))
@@ -116,8 +104,7 @@ def test_enum_schemas_carry_chinese_labels_for_every_value(document: dict[str, A
         for name, schema in schemas.items()
         if "enum" in schema and set(map(str, schema["enum"])) - set(schema.get("x-enum-labels", {}))
     }
-    homecare_only = {"homecare_GroupBy", "OrderGroupBy", "BulkOutcome"}  # reported to the homecare lead
-    assert set(unlabelled) <= homecare_only, unlabelled
+    assert unlabelled == {}
     assert schemas["AgreementState"]["x-enum-labels"]["active"] == "生效中"
     assert schemas["Role"]["x-enum-labels"]["city_platform"] == "城市平台接口"
 

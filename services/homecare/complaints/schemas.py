@@ -9,10 +9,20 @@ from services.homecare.complaints.models import COMPLAINT_STATUS_LABELS, Complai
 
 
 class ComplaintCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"content": "护士比约定时段晚到 40 分钟，事先没有电话告知家属"}]}
+    )
+
     content: str = Field(min_length=2, max_length=2000)
 
 
 class ComplaintResolve(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"resolution": "已向家属致歉并约谈当事护士；今后派单预留路途时间，迟到须提前告知"}]
+        }
+    )
+
     resolution: str = Field(min_length=2, max_length=2000)
 
 

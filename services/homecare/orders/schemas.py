@@ -13,6 +13,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from libs.common import divisions
 from services.homecare.catalog.models import RISK_LABELS, Risk
@@ -26,8 +27,35 @@ from services.homecare.orders.models import (
 )
 from services.homecare.recipients.schemas import county_code
 
+#: demo ids (``demo_id(kind, name)``): 厦门新开元医院, its nurse 林晓燕, and 黄国平 whom it serves
+_PROVIDER_ID = "59ea5c2c-42f5-5c3f-b761-4b01a16af790"
+_NURSE_ID = "faa2dfa5-655a-50c8-9282-0307a5985360"
+_RECIPIENT_ID = "989800c0-beb9-5f81-87f5-b2aae2822f16"
+_EVENT_ID = "69be518e-9ac1-4717-94d4-bec9b54996e3"
+#: 黄国平's home, 湖里区殿前街道
+_LATITUDE, _LONGITUDE = 24.5258, 118.1187
+
+
+def _examples(example: JsonDict) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
 
 class OrderCreate(BaseModel):
+    model_config = _examples(
+        {
+            "institution_id": _PROVIDER_ID,
+            "recipient_id": _RECIPIENT_ID,
+            "item_codes": ["HC01", "HC02"],
+            "window_start": "2026-12-01T09:00:00+08:00",
+            "window_end": "2026-12-01T11:00:00+08:00",
+            "address": "福建省厦门市湖里区殿前街道高殿路 66 号 801",
+            "region_code": "350206",
+            "latitude": _LATITUDE,
+            "longitude": _LONGITUDE,
+            "note": "老人行动不便，上门前请先电话联系女儿黄丽华",
+        }
+    )
+
     institution_id: uuid.UUID | None = Field(default=None, description="服务机构；机构用户下单时默认本机构")
     recipient_id: uuid.UUID
     item_codes: list[str] = Field(min_length=1, max_length=10, description="目录项目编码（须为机构已开通）")
@@ -57,6 +85,8 @@ class OrderCreate(BaseModel):
 class ClientEvent(BaseModel):
     """What the nurse app sends with every write: its own id of the write and its clock."""
 
+    model_config = _examples({"client_event_id": _EVENT_ID, "client_at": "2026-12-01T09:42:00+08:00"})
+
     client_event_id: uuid.UUID | None = Field(
         default=None, description="客户端生成的操作 ID（UUID），重放不重复"
     )
@@ -64,6 +94,17 @@ class ClientEvent(BaseModel):
 
 
 class Located(ClientEvent):
+    model_config = _examples(
+        {
+            "client_event_id": _EVENT_ID,
+            "client_at": "2026-12-01T09:35:00+08:00",
+            "latitude": _LATITUDE,
+            "longitude": _LONGITUDE,
+            "accuracy_m": 12.5,
+            "is_mock_location": False,
+        }
+    )
+
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0, le=100000)
@@ -71,6 +112,17 @@ class Located(ClientEvent):
 
 
 class DepartBody(ClientEvent):
+    model_config = _examples(
+        {
+            "client_event_id": _EVENT_ID,
+            "client_at": "2026-12-01T09:05:00+08:00",
+            "latitude": 24.4972,
+            "longitude": 118.1469,
+            "accuracy_m": 20,
+            "is_mock_location": False,
+        }
+    )
+
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0, le=100000)
@@ -78,25 +130,50 @@ class DepartBody(ClientEvent):
 
 
 class AssessBody(ClientEvent):
+    model_config = _examples(
+        {
+            "client_event_id": _EVENT_ID,
+            "client_at": "2026-11-30T16:20:00+08:00",
+            "service_group": "very_old",
+            "note": "2 型糖尿病，血糖控制尚可，无急性并发症，可居家上门服务",
+        }
+    )
+
     service_group: ServiceGroup = Field(description="服务对象类别（国家规定的可服务人群）")
     note: str | None = Field(default=None, max_length=2000)
 
 
 class ReasonBody(ClientEvent):
+    model_config = _examples(
+        {
+            "client_event_id": _EVENT_ID,
+            "client_at": "2026-12-01T08:30:00+08:00",
+            "reason": "服务对象昨晚因发热入院，无法上门服务",
+        }
+    )
+
     reason: str | None = Field(default=None, max_length=1000)
 
 
 class AssignBody(BaseModel):
+    model_config = _examples({"nurse_practitioner_id": _NURSE_ID})
+
     nurse_practitioner_id: uuid.UUID
 
 
 class RateBody(BaseModel):
+    model_config = _examples(
+        {"score": 5, "comment": "林护士操作规范，讲解耐心，准时上门", "rated_by": "family"}
+    )
+
     score: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=1000)
     rated_by: RaterKind = Field(default=RaterKind.recipient, description="城市平台评价时固定为 city_platform")
 
 
 class FlagReviewBody(BaseModel):
+    model_config = _examples({"note": "已电话回访服务对象，护士按时到达；签到定位偏差系高层住宅信号漂移"})
+
     note: str = Field(min_length=1, max_length=1000)
 
 

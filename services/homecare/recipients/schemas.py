@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic.config import JsonDict
 
 from libs.common import divisions
 from libs.common.identifiers import IdCardNumber, MobilePhone
@@ -51,7 +52,26 @@ class Conditions(BaseModel):
         return cleaned
 
 
+#: a new recipient of 湖里区 (the other examples name the demo data's)
+RECIPIENT_EXAMPLE: JsonDict = {
+    "name": "郑美华",
+    "id_number": "350206194507150022",
+    "phone": "13906001005",
+    "address": "福建省厦门市湖里区金山街道金湖路 101 号 5 单元 702",
+    "region_code": "350206",
+    "latitude": 24.5132,
+    "longitude": 118.1785,
+    "disability_level": 2,
+    "dementia": False,
+    "chronic_diseases": ["高血压", "骨质疏松"],
+    "emergency_contact": {"name": "郑建明", "relation": "儿子", "phone": "13906001105"},
+    "consent": {"given_at": "2026-11-20T15:00:00+08:00", "method": "written", "signed_by": "self"},
+}
+
+
 class RecipientCreate(Conditions):
+    model_config = ConfigDict(json_schema_extra={"examples": [RECIPIENT_EXAMPLE]})
+
     name: str = Field(min_length=1, max_length=50)
     id_number: IdCardNumber = Field(description="居民身份证号（加密保存）")
     birth_date: date | None = Field(default=None, description="出生日期；为空时取自身份证号")
@@ -70,6 +90,18 @@ class RecipientCreate(Conditions):
 
 
 class RecipientUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone": "13906001015",
+                    "disability_level": 3,
+                    "chronic_diseases": ["高血压", "骨质疏松", "腔隙性脑梗死"],
+                }
+            ]
+        }
+    )
+
     phone: MobilePhone | None = None
     address: str | None = Field(default=None, min_length=4, max_length=200)
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
@@ -87,6 +119,8 @@ class RecipientUpdate(BaseModel):
 
 
 class RecipientLookup(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id_number": "350206193808120024"}]})
+
     id_number: str = Field(min_length=15, max_length=20, description="身份证号（仅在请求体中传递）")
 
 

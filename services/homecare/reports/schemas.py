@@ -12,11 +12,22 @@ class GroupBy(StrEnum):
     region = "region"
 
 
+GROUP_BY_LABELS = {GroupBy.provider: "按服务机构", GroupBy.region: "按县（市、区）"}
+
+
 class OrderGroupBy(StrEnum):
     provider = "provider"
     region = "region"
     item = "item"
     status = "status"
+
+
+ORDER_GROUP_BY_LABELS = {
+    OrderGroupBy.provider: "按服务机构",
+    OrderGroupBy.region: "按县（市、区）",
+    OrderGroupBy.item: "按服务项目",
+    OrderGroupBy.status: "按订单状态",
+}
 
 
 class Period(BaseModel):

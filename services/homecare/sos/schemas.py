@@ -7,6 +7,20 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class SosRaise(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_event_id": "e1e111ea-1ab0-4b30-a093-c4097d0bef5b",
+                    "client_at": "2026-12-01T09:50:00+08:00",
+                    "latitude": 24.5258,
+                    "longitude": 118.1187,
+                    "message": "服务对象家属情绪激动、言语威胁，请求机构支援",
+                }
+            ]
+        }
+    )
+
     client_event_id: uuid.UUID = Field(description="客户端生成的 ID；重发不会重复报警")
     client_at: AwareDatetime
     latitude: float | None = Field(default=None, ge=-90, le=90)
@@ -15,6 +29,10 @@ class SosRaise(BaseModel):
 
 
 class SosResolve(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"resolution": "机构已电话安抚家属并派同事到场，护士已安全离开"}]}
+    )
+
     resolution: str = Field(min_length=1, max_length=1000)
 
 

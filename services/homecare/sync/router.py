@@ -6,7 +6,7 @@ from libs.common.routing import ServiceRouter
 from services.homecare.deps import CipherDep
 from services.homecare.permissions import OrdersBulk, RecipientsBulk
 from services.homecare.sync import service
-from services.homecare.sync.schemas import BulkRequest, BulkResponse
+from services.homecare.sync.schemas import BulkResponse, OrderBulkRequest, RecipientBulkRequest
 
 router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-sync"])
 
@@ -26,7 +26,7 @@ DESCRIPTION = (
     responses=problem_responses(401, 403, 422),
 )
 async def bulk_upsert_recipients(
-    session: SessionDep, principal: RecipientsBulk, cipher: CipherDep, data: BulkRequest
+    session: SessionDep, principal: RecipientsBulk, cipher: CipherDep, data: RecipientBulkRequest
 ) -> BulkResponse:
     return await service.upsert_recipients(
         session, principal, cipher, source_system=data.source_system, records=data.records
@@ -42,7 +42,7 @@ async def bulk_upsert_recipients(
     responses=problem_responses(401, 403, 422),
 )
 async def bulk_upsert_orders(
-    session: SessionDep, principal: OrdersBulk, cipher: CipherDep, data: BulkRequest
+    session: SessionDep, principal: OrdersBulk, cipher: CipherDep, data: OrderBulkRequest
 ) -> BulkResponse:
     return await service.upsert_orders(
         session, principal, cipher, source_system=data.source_system, records=data.records

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from libs.common.errors import FieldError
-from services.homecare.recipients.schemas import RecipientCreate
+from libs.common.openapi import DocumentedAs
+from services.homecare.recipients.schemas import RECIPIENT_EXAMPLE, RecipientCreate
 
 MAX_RECORDS = 1000
 SOURCE_PATTERN = r"^[A-Za-z0-9._-]{1,60}$"
@@ -20,14 +21,31 @@ class BulkOutcome(StrEnum):
     rejected = "rejected"
 
 
+BULK_OUTCOME_LABELS = {
+    BulkOutcome.created: "已新增",
+    BulkOutcome.updated: "已更新",
+    BulkOutcome.unchanged: "无变化",
+    BulkOutcome.rejected: "已拒绝",
+}
+
+
+RECORDS_DESCRIPTION = "每条记录须有 external_id；逐条校验，互不影响"
+SOURCE_SYSTEM_EXAMPLE = "xm-ijiankang"
+
+
 class BulkRequest(BaseModel):
     source_system: str = Field(pattern=SOURCE_PATTERN, description="城市平台的系统标识，如 xm-ijiankang")
     records: list[dict[str, Any]] = Field(
-        min_length=1, max_length=MAX_RECORDS, description="每条记录须有 external_id；逐条校验，互不影响"
+        min_length=1, max_length=MAX_RECORDS, description=RECORDS_DESCRIPTION
     )
 
 
+RECIPIENT_BULK_RECORD_EXAMPLE = {**RECIPIENT_EXAMPLE, "external_id": "XM-HL-2026-000123"}
+
+
 class RecipientBulkRecord(RecipientCreate):
+    model_config = ConfigDict(json_schema_extra={"examples": [RECIPIENT_BULK_RECORD_EXAMPLE]})
+
     external_id: str = Field(min_length=1, max_length=100)
 
 
@@ -58,6 +76,50 @@ class OrderBulkRecord(BaseModel):
         if self.address is not None and self.region_code is None:
             raise ValueError("指定服务地址时须同时指定其县级区划")
         return self
+
+
+class RecipientBulkRequest(BulkRequest):
+    """A batch of recipients; each record is validated on its own as a RecipientBulkRecord."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"source_system": SOURCE_SYSTEM_EXAMPLE, "records": [RECIPIENT_BULK_RECORD_EXAMPLE]}]
+        }
+    )
+
+    records: list[Annotated[dict[str, Any], DocumentedAs(RecipientBulkRecord)]] = Field(
+        min_length=1, max_length=MAX_RECORDS, description=RECORDS_DESCRIPTION
+    )
+
+
+class OrderBulkRequest(BulkRequest):
+    """A batch of orders; each record is validated on its own as an OrderBulkRecord."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "source_system": SOURCE_SYSTEM_EXAMPLE,
+                    "records": [
+                        {
+                            "external_id": "XM-HL-DD-20261201-0042",
+                            # demo_id("institution", "厦门新开元医院")
+                            "institution_id": "59ea5c2c-42f5-5c3f-b761-4b01a16af790",
+                            "recipient_external_id": "XM-HL-2026-000123",
+                            "item_codes": ["HC01", "HC09"],
+                            "window_start": "2026-12-02T14:00:00+08:00",
+                            "window_end": "2026-12-02T16:00:00+08:00",
+                            "note": "老人午睡至 14 点，请准时到达",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    records: list[Annotated[dict[str, Any], DocumentedAs(OrderBulkRecord)]] = Field(
+        min_length=1, max_length=MAX_RECORDS, description=RECORDS_DESCRIPTION
+    )
 
 
 class BulkResult(BaseModel):

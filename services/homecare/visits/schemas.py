@@ -43,6 +43,34 @@ class Consumable(BaseModel):
 
 
 class VisitRecordWrite(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "record_id": "5ac78ce0-48c4-43db-8d7c-35aeabad8681",
+                    "client_created_at": "2026-12-01T10:20:00+08:00",
+                    "client_updated_at": "2026-12-01T10:26:00+08:00",
+                    "items_done": ["HC01", "HC02"],
+                    "vital_signs": {
+                        "bp_systolic": 142,
+                        "bp_diastolic": 86,
+                        "pulse": 76,
+                        "temperature_c": 36.6,
+                        "spo2": 97,
+                        "blood_glucose_mmol": 7.8,
+                    },
+                    "consumables": [
+                        {"name": "一次性采血针", "qty": 2, "unit_price_yuan": 1.5},
+                        {"name": "血糖试纸", "qty": 1, "unit_price_yuan": 4},
+                    ],
+                    "notes": "餐后 2 小时血糖 7.8 mmol/L，血压偏高；嘱按时服药、控制主食，一周后复测",
+                    "signature_sha256": "a543997d84f12798350c09bdef2cdb171bf41ed3e4a5f808af2feb0c56263009",
+                    "photo_sha256": ["55c64d0fcd6f9d5f7c828093857e3fdfda68478bb4e9bd24d481ef391c7804e8"],
+                }
+            ]
+        }
+    )
+
     record_id: uuid.UUID = Field(description="客户端生成的记录 ID（UUID）；同一记录的多次提交用同一 ID")
     client_created_at: AwareDatetime
     client_updated_at: AwareDatetime = Field(description="客户端最后修改时间；旧于已存版本的提交被拒绝")
