@@ -2,9 +2,11 @@
 test, into a temporary directory; never committed) runs whole flows against the four real processes:
 login, an institution created, an agreement signed by both parties, a home-care order placed and done.
 
-The generator runs on the document the running gateway serves (``GET /openapi.json``), with a config
-mapping file answers (PDF, XLSX, images) to bytes and no post hooks (formatting the output is not needed
-to import it). Every call below goes through the generated code; tokens too (the form grant).
+It lives with the end-to-end tests to share their platform (one start per session); the contract tests
+of the document itself are in tests/contract/. The generator runs on the document the running gateway
+serves (``GET /openapi.json``), with a config mapping file answers (PDF, XLSX, images) to bytes and no post
+hooks (formatting the output is not needed to import it). Every call below goes through the generated
+code; tokens too (the form grant).
 """
 
 from __future__ import annotations
