@@ -83,10 +83,14 @@ class Database:
 
 @asynccontextmanager
 async def session_scope(database: Database, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-    """A unit of work outside a request (jobs, seeding): commit on success, roll back on error."""
+    """A unit of work outside a request (jobs, seeding): commit (with its change-feed records) on success,
+    roll back on error."""
     async with database.session(write=write) as session:
         try:
             yield session
+            if write:
+                await session.flush()
+                await write_pending_changes(session)
             await session.commit()
         except BaseException:
             await session.rollback()

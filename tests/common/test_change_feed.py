@@ -8,9 +8,13 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from libs.common.auth import Role
+from libs.common.database import session_scope
+from libs.common.models import ChangeRecord
 from libs.common.testing import Tokens, live_client
+from tests.common.sample_app import Note
 
 NOTES = "/api/v1/sample/notes"
 CHANGES = "/api/v1/sample/changes"
@@ -114,3 +118,15 @@ async def test_a_follower_under_concurrent_writes_ends_with_the_servers_state(
     mine = {k: v["title"] for k, v in mirror.items() if v["title"].startswith(f"m-{run}")}
     assert mine == {item["id"]: item["title"] for item in server["items"]}
     assert len(mine) == 18
+
+
+async def test_units_of_work_outside_requests_feed_the_change_feed_too(sample_app: FastAPI) -> None:
+    """Jobs and seeds use ``session_scope``; what they write must reach the feed like a request's writes."""
+    database = sample_app.state.database
+    title = f"job-{uuid.uuid4().hex}"
+    async with session_scope(database) as session:
+        note = Note(title=title, region_code="350206")
+        session.add(note)
+    async with database.session(write=False) as session:
+        entries = (await session.scalars(select(ChangeRecord).where(ChangeRecord.entity_id == note.id))).all()
+    assert [(e.op, e.payload["title"] if e.payload else None) for e in entries] == [("upsert", title)]
