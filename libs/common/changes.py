@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -159,12 +160,31 @@ def _rows(
     return rows
 
 
+CommitHook = Callable[[AsyncSession, list[dict[str, Any]]], Awaitable[None]]
+_COMMIT_HOOKS: dict[str, list[CommitHook]] = {}
+
+
+def on_commit(entity_type: str, hook: CommitHook) -> None:
+    """Run ``hook(session, entries)`` with a transaction's feed entries of ``entity_type`` before it commits.
+
+    Every write of a tracked entity passes through the feed (ORM flushes, bulk statements, jobs), so this
+    is the one place where data derived from an entity (e.g. a search index table) can be kept in step
+    with it whichever path wrote it. Each entry has ``entity_id``, ``op`` and ``payload``.
+    """
+    _COMMIT_HOOKS.setdefault(entity_type, []).append(hook)
+
+
 async def write_pending_changes(session: AsyncSession) -> int:
     """Write the transaction's change records; call after the last flush, right before commit."""
     pending: dict[tuple[str, Any], dict[str, Any]] = session.sync_session.info.pop(_PENDING, {})
     before: dict[Any, Scope | None] = session.sync_session.info.pop(_BEFORE, {})
     if not pending:
         return 0
+    for entity_type, hooks in _COMMIT_HOOKS.items():
+        entries = [row for (kind, _id), row in pending.items() if kind == entity_type]
+        if entries:
+            for hook in hooks:
+                await hook(session, entries)
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text(_ADVISORY_LOCK_SQL))
     now = utcnow()

@@ -3,4 +3,5 @@
 from services.registry.demonstration import models as demonstration  # noqa: F401
 from services.registry.filings import models as filings  # noqa: F401
 from services.registry.institutions import models as institutions  # noqa: F401
+from services.registry.institutions import name_search  # noqa: F401  (name index table and its hook)
 from services.registry.practitioners import models as practitioners  # noqa: F401

@@ -23,6 +23,7 @@ from libs.common.models import AuditRecord
 from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_phone
 from libs.common.scope import can_see, ensure_in_scope_for_write, region_condition, visible_condition
+from services.registry.institutions import name_search
 from services.registry.institutions.errors import (
     FieldNotEditable,
     InstitutionAlreadyInState,
@@ -97,11 +98,6 @@ class InstitutionFilter:
     bed_ranges: dict[str, tuple[int | None, int | None]] | None = None
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def region_filter(
     region_code: str, column: InstrumentedAttribute[str] = Institution.region_code
 ) -> ColumnElement[bool]:
@@ -124,7 +120,7 @@ def filter_conditions(principal: Principal, filters: InstitutionFilter) -> list[
     if filters.region_code:
         conditions.append(region_filter(filters.region_code))
     if filters.q:
-        conditions.append(Institution.name.like(_like_pattern(filters.q), escape="\\"))
+        conditions.append(name_search.name_condition(filters.q))
     if filters.active is not None:
         conditions.append(Institution.active.is_(filters.active))
     if filters.operating_since_from is not None:

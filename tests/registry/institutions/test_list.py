@@ -7,9 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from libs.common.auth import Role
 from libs.common.testing import Tokens
+from services.registry.institutions import name_search
+from services.registry.institutions.name_search import InstitutionNameGram
 from tests.registry.factories import INSTITUTIONS, create_institution, hospital_body, institution_body
 
 PROVINCE = {"role": Role.province_admin}
@@ -31,6 +34,31 @@ async def test_chinese_substring_search(client: httpx.AsyncClient, tokens: Token
     assert await names(client, tokens, q="检索颐养") == ["厦门检索颐养院"]
     assert sorted(await names(client, tokens, q="检索")) == ["厦门检索颐养院", "湖里检索护理中心"]
     assert await names(client, tokens, q="养院") == ["厦门检索颐养院"]
+
+
+async def test_search_index_follows_renames_and_answers_single_characters(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: Any
+) -> None:
+    created = await create_institution(client, tokens, name="鹭岛检索甲院")
+    assert await names(client, tokens, q="鹭岛检索") == ["鹭岛检索甲院"]
+    renamed = await client.patch(
+        f"{INSTITUTIONS}/{created['id']}",
+        json={"name": "筼筜更名乙院"},
+        headers={**tokens.headers(Role.county_admin, created["region_code"]), "If-Match": '"1"'},
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert await names(client, tokens, q="鹭岛检索") == []
+    assert await names(client, tokens, q="筼筜更名") == ["筼筜更名乙院"]
+    assert await names(client, tokens, q="筜") == ["筼筜更名乙院"]
+    async with registry_app.state.database.session(write=False) as session:
+        grams = set(
+            await session.scalars(
+                select(InstitutionNameGram.gram).where(
+                    InstitutionNameGram.institution_id == uuid.UUID(created["id"])
+                )
+            )
+        )
+    assert grams == name_search.grams("筼筜更名乙院")
 
 
 async def test_search_treats_wildcards_literally(client: httpx.AsyncClient, tokens: Tokens) -> None:
