@@ -1,6 +1,6 @@
 """Settings of the contracts service (env prefix ``CONTRACTS_``).
 
-Tunable numbers come from ``../shared/domain/config_defaults.csv`` (copied here as defaults; each field
+Tunable numbers come from the team domain notes' ``config_defaults.csv`` (copied here as defaults; each field
 names its key and confidence).
 """
 
