@@ -372,3 +372,39 @@ def test_annotated_types_reject(field: str, value: str, message: str) -> None:
     assert errors[0]["loc"] == (field,)
     assert errors[0]["type"] == "value_error"
     assert message in errors[0]["msg"]
+
+
+# The weights and symbols as identifiers.md states them (not taken from the module under test).
+_SPEC_USCC_SYMBOLS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_SPEC_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _spec_check_value(first17: str) -> int:
+    total = sum(_SPEC_USCC_SYMBOLS.index(ch) * w for ch, w in zip(first17, _SPEC_USCC_WEIGHTS, strict=True))
+    return (31 - total % 31) % 31
+
+
+@pytest.mark.parametrize("value", ["91350200MA2Y4K3300", "91350200MA2Y4K3010", "91350200MA2Y4K3W20"])
+def test_validate_uscc_accepts_a_check_character_of_zero(value: str) -> None:
+    """Σ value·weight ≡ 0 (mod 31) gives check value (31 − 0) mod 31 = 0, the symbol ``0``."""
+    assert _spec_check_value(value[:17]) == 0
+    assert validate_uscc(value) == value
+
+
+@pytest.mark.parametrize("check", ["1", "Y", "A"])
+def test_validate_uscc_rejects_another_character_where_the_check_is_zero(check: str) -> None:
+    with pytest.raises(ValueError, match="校验位错误"):
+        validate_uscc("91350200MA2Y4K330" + check)
+
+
+@pytest.mark.parametrize("value", ["91110000600037341L", "12330000470051726F", "91350200MA2Y4K3300"])
+def test_validate_uscc_refuses_every_other_check_character(value: str) -> None:
+    """Exactly one of the 31 symbols is the right check character."""
+    accepted = []
+    for ch in _SPEC_USCC_SYMBOLS:
+        try:
+            validate_uscc(value[:17] + ch)
+        except ValueError:
+            continue
+        accepted.append(ch)
+    assert accepted == [value[17]]
