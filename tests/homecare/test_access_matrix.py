@@ -1,0 +1,140 @@
+"""Who may call which homecare endpoint: the expected table, written from the domain rules
+(shared/domain/rules.md "互联网+护理服务 orders", "家庭病床"), ARCHITECTURE.md and
+services/homecare/README.md — never from ``permissions.py`` — and walked over HTTP for every cell."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from libs.common.auth import Role
+from libs.common.testing import Tokens, rolled_back_client
+from tests.access_matrix import assert_cell, call, caller, cells, concrete, missing_rows, operations, parse
+
+# Columns: province, city, county admin · institution admin, institution staff (nurse/doctor) · city platform.
+# Officials supervise (read, reports, feed) and do not run orders; the provider institution runs them;
+# the city platform is the recipient side that syncs through the API (ARCHITECTURE "Regions and scope").
+MATRIX = parse(
+    "/api/v1/homecare",
+    """
+    #                                                     pv ct co ia is pl
+    GET    /catalog                                       Y  Y  Y  Y  Y  Y
+    GET    /catalog/versions                              Y  Y  Y  Y  Y  Y
+    # rules: "the province publishes the catalog"
+    POST   /catalog/versions                              Y  -  -  -  -  -
+    GET    /providers                                     Y  Y  Y  Y  Y  Y
+    GET    /providers/{institution_id}                    Y  Y  Y  Y  Y  Y
+    # rules: visit fee "set by the provider institution"
+    PUT    /providers/{institution_id}                    -  -  -  Y  -  -
+    # the provider's prices
+    PUT    /providers/{institution_id}/items/{item_code}  -  -  -  Y  -  -
+    # officials see masked data (README)
+    GET    /recipients                                    Y  Y  Y  Y  Y  Y
+    # the request side: institution or city platform
+    POST   /recipients                                    -  -  -  Y  Y  Y
+    POST   /recipients/lookup                             Y  Y  Y  Y  Y  Y
+    GET    /recipients/{recipient_id}                     Y  Y  Y  Y  Y  Y
+    PATCH  /recipients/{recipient_id}                     -  -  -  Y  Y  Y
+    # README "city platforms"
+    POST   /recipients/bulk                               -  -  -  -  -  Y
+    GET    /orders                                        Y  Y  Y  Y  Y  Y
+    # rules: request (person, address, items, time)
+    POST   /orders                                        -  -  -  Y  Y  Y
+    # README "city platforms"
+    POST   /orders/bulk                                   -  -  -  -  -  Y
+    GET    /orders/{order_id}                             Y  Y  Y  Y  Y  Y
+    # rules: the institution's 首诊/assessment (README: a doctor for high-risk items)
+    POST   /orders/{order_id}/assess                      -  -  -  Y  Y  -
+    # README: accept/reject/assign/review-flags are the provider's admin
+    POST   /orders/{order_id}/accept                      -  -  -  Y  -  -
+    POST   /orders/{order_id}/reject                      -  -  -  Y  -  -
+    # rules: dispatch to an eligible nurse
+    POST   /orders/{order_id}/assign                      -  -  -  Y  -  -
+    POST   /orders/{order_id}/review-flags                -  -  -  Y  -  -
+    # the nurse: travel, check-in, service, check-out
+    POST   /orders/{order_id}/depart                      -  -  -  -  Y  -
+    POST   /orders/{order_id}/check-in                    -  -  -  -  Y  -
+    POST   /orders/{order_id}/start                       -  -  -  -  Y  -
+    POST   /orders/{order_id}/check-out                   -  -  -  -  Y  -
+    # rules: the nurse's location during service
+    POST   /orders/{order_id}/locations                   -  -  -  -  Y  -
+    # the provider closes the service (README: needs a visit record)
+    POST   /orders/{order_id}/complete                    -  -  -  Y  Y  -
+    # README "cancel": the recipient side or the provider
+    POST   /orders/{order_id}/cancel                      -  -  -  Y  Y  Y
+    # the provider's people on the visit
+    POST   /orders/{order_id}/incident                    -  -  -  Y  Y  -
+    # rules: rating and follow-up (回访 by the provider, or the recipient side)
+    POST   /orders/{order_id}/rate                        -  -  -  Y  Y  Y
+    # rules: the nurse records what was done
+    POST   /orders/{order_id}/visit-record                -  -  -  -  Y  -
+    # 全程留痕: whoever may read the order
+    GET    /orders/{order_id}/visit-record                Y  Y  Y  Y  Y  Y
+    # the nurse app
+    GET    /my/assignments                                -  -  -  -  Y  -
+    # rules: one-tap SOS (the nurse)
+    POST   /orders/{order_id}/sos                         -  -  -  -  Y  -
+    # README: the provider answers its nurses' alerts
+    GET    /sos                                           -  -  -  Y  -  -
+    POST   /sos/{alert_id}/resolve                        -  -  -  Y  -  -
+    # rules: complaints from the served side, recorded by whoever takes them
+    POST   /orders/{order_id}/complaints                  -  -  -  Y  Y  Y
+    # officials supervise complaints; the platform follows its own
+    GET    /complaints                                    Y  Y  Y  Y  -  Y
+    # the provider answers
+    POST   /complaints/{complaint_id}/resolve             -  -  -  Y  -  -
+    # home beds are not part of the platforms' sync (README "city platforms")
+    GET    /home-beds                                     Y  Y  Y  Y  Y  -
+    # rules: apply at the institution
+    POST   /home-beds                                     -  -  -  Y  Y  -
+    GET    /home-beds/{home_bed_id}                       Y  Y  Y  Y  Y  -
+    # rules: assess → 建床 → 查床 → 撤床, by the institution
+    POST   /home-beds/{home_bed_id}/assess                -  -  -  Y  Y  -
+    POST   /home-beds/{home_bed_id}/open                  -  -  -  Y  Y  -
+    POST   /home-beds/{home_bed_id}/rounds                -  -  -  Y  Y  -
+    GET    /home-beds/{home_bed_id}/rounds                Y  Y  Y  Y  Y  -
+    POST   /home-beds/{home_bed_id}/reassess              -  -  -  Y  Y  -
+    POST   /home-beds/{home_bed_id}/close                 -  -  -  Y  Y  -
+    POST   /home-beds/{home_bed_id}/withdraw              -  -  -  Y  Y  -
+    # rules: workload statistics — officials and the provider's admin
+    GET    /reports/satisfaction                          Y  Y  Y  Y  -  -
+    GET    /reports/response-times                        Y  Y  Y  Y  -  -
+    GET    /reports/orders                                Y  Y  Y  Y  -  -
+    GET    /reports/complaints                            Y  Y  Y  Y  -  -
+    GET    /reports/home-beds                             Y  Y  Y  Y  -  -
+    # ARCHITECTURE: feeds serve city platforms (and officials' tools)
+    GET    /changes                                       Y  Y  Y  -  -  Y
+    """,
+)
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+#: cells where the code disagrees with the table (each is a bug report; remove the entry with the fix)
+XFAIL: dict[tuple[str, str, Role], str] = {}
+
+
+@pytest.fixture(scope="module")
+async def walker(homecare_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """One client for the whole walk; nothing the walk sends can succeed, and all is rolled back."""
+    async with rolled_back_client(homecare_app) as client:
+        yield client
+
+
+def test_every_endpoint_has_a_row(homecare_app: FastAPI) -> None:
+    documented = operations(homecare_app)
+    assert missing_rows(MATRIX, documented, PUBLIC) == set()
+    assert set(MATRIX) - documented == set()  # no row for an endpoint that is gone
+
+
+@pytest.mark.parametrize(("method", "path", "role", "allowed"), cells(MATRIX, XFAIL))
+async def test_cell(
+    walker: httpx.AsyncClient, tokens: Tokens, method: str, path: str, role: Role, allowed: bool
+) -> None:
+    response = await call(walker, method, concrete(path), caller(tokens, role))
+    assert_cell(response, allowed, (method, path, role.value))
+
+
+async def test_no_token_is_401(walker: httpx.AsyncClient) -> None:
+    response = await walker.get("/api/v1/homecare/orders")
+    assert (response.status_code, response.json()["code"]) == (401, "missing_token")

@@ -1,0 +1,147 @@
+"""Who may call which registry endpoint (institutions, 备案 filings, practitioners, 示范创建): the expected
+table, written from the domain rules (shared/domain/rules.md "Institutions and 备案", "全国医养结合示范"),
+ARCHITECTURE.md and the READMEs (services/registry/README.md, services/registry/demonstration/README.md)
+— never from ``permissions.py`` — and walked over HTTP for every cell."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from libs.common.auth import Role
+from libs.common.testing import Tokens, rolled_back_client
+from tests.access_matrix import assert_cell, call, caller, cells, concrete, missing_rows, operations, parse
+
+R = "/api/v1/registry"
+# Columns: province, city, county admin · institution admin, institution staff · city platform.
+# The county is the registering authority (备案 is filed with the county); province and city read their
+# area (registry README "Choices": they do not edit single institutions); an institution keeps its own
+# record; city platforms sync institutions in bulk.
+MATRIX = parse(
+    "/api/v1/registry",
+    """
+    #                                                                                        pv ct co ia is pl
+    # README: city platforms and the province
+    POST   /institutions/bulk                                                                Y  -  -  -  -  Y
+    # README: county, province
+    POST   /institutions/import                                                              Y  -  Y  -  -  -
+    # officials' spreadsheets
+    GET    /institutions/export                                                              Y  Y  Y  -  -  -
+    GET    /institutions/enums                                                               Y  Y  Y  Y  Y  Y
+    GET    /institutions                                                                     Y  Y  Y  Y  Y  Y
+    # README: the county registers institutions
+    POST   /institutions                                                                     -  -  Y  -  -  -
+    GET    /institutions/nearby                                                              Y  Y  Y  Y  Y  Y
+    GET    /institutions/{institution_id}                                                    Y  Y  Y  Y  Y  Y
+    # README: county, and the institution's admin (some fields)
+    PATCH  /institutions/{institution_id}                                                    -  -  Y  Y  -  -
+    POST   /institutions/{institution_id}/deactivate                                         -  -  Y  -  -  -
+    POST   /institutions/{institution_id}/reactivate                                         -  -  Y  -  -  -
+    # rules: status history kept; admins and the institution
+    GET    /institutions/{institution_id}/history                                            Y  Y  Y  Y  -  -
+    GET    /institutions/{institution_id}/year-stats                                         Y  Y  Y  Y  -  -
+    # the institution reports, the county corrects
+    PUT    /institutions/{institution_id}/year-stats/{year}                                  -  -  Y  Y  -  -
+    GET    /filings                                                                          Y  Y  Y  Y  -  -
+    # rules: the institution files; the county may file for it
+    POST   /filings                                                                          -  -  Y  Y  -  -
+    GET    /filings/{filing_id}                                                              Y  Y  Y  Y  -  -
+    PATCH  /filings/{filing_id}                                                              -  -  Y  Y  -  -
+    # rules: "with the history kept"
+    GET    /filings/{filing_id}/history                                                      Y  Y  Y  Y  -  -
+    POST   /filings/{filing_id}/submit                                                       -  -  Y  Y  -  -
+    # rules: "can be corrected"
+    POST   /filings/{filing_id}/correct                                                      -  -  Y  Y  -  -
+    POST   /filings/{filing_id}/resubmit                                                     -  -  Y  Y  -  -
+    # the filing authority (county)
+    POST   /filings/{filing_id}/reject                                                       -  -  Y  -  -  -
+    # rules: "or revoked later"
+    POST   /filings/{filing_id}/revoke                                                       -  -  Y  -  -  -
+    # staff see their colleagues (assignment, rosters)
+    GET    /practitioners                                                                    Y  Y  Y  Y  Y  -
+    # README: county, institution admin
+    POST   /practitioners                                                                    -  -  Y  Y  -  -
+    POST   /practitioners/lookup                                                             Y  Y  Y  Y  Y  -
+    GET    /practitioners/{practitioner_id}                                                  Y  Y  Y  Y  Y  -
+    PATCH  /practitioners/{practitioner_id}                                                  -  -  Y  Y  -  -
+    POST   /practitioners/{practitioner_id}/deactivate                                       -  -  Y  Y  -  -
+    POST   /practitioners/{practitioner_id}/reactivate                                       -  -  Y  Y  -  -
+    # officials' statistics
+    GET    /stats                                                                            Y  Y  Y  -  -  -
+    # ARCHITECTURE: feeds serve city platforms
+    GET    /changes                                                                          Y  Y  Y  -  -  Y
+    # 示范创建 — rules: self-assessment and application → city recommends one → province reviews → nation
+    # demo README: read (all)
+    GET    /demonstration-batches                                                            Y  Y  Y  Y  Y  Y
+    POST   /demonstration-batches                                                            Y  -  -  -  -  -
+    GET    /demonstration-batches/{batch_id}                                                 Y  Y  Y  Y  Y  Y
+    PATCH  /demonstration-batches/{batch_id}                                                 Y  -  -  -  -  -
+    # rules: 推荐汇总表 per city (province, city)
+    GET    /demonstration-batches/{batch_id}/recommendation-summary                          Y  Y  -  -  -  -
+    GET    /demonstration-batches/{batch_id}/recommendation-summary.xlsx                     Y  Y  -  -  -  -
+    # demo README: read (all), scoped
+    GET    /demonstration-applications                                                       Y  Y  Y  Y  Y  Y
+    # applicants: counties and institutions
+    POST   /demonstration-applications                                                       -  -  Y  Y  -  -
+    # published by the nation
+    GET    /demonstration-applications/named                                                 Y  Y  Y  Y  Y  Y
+    GET    /demonstration-applications/{application_id}                                      Y  Y  Y  Y  Y  Y
+    PATCH  /demonstration-applications/{application_id}                                      -  -  Y  Y  -  -
+    GET    /demonstration-applications/{application_id}/criteria                             Y  Y  Y  Y  Y  Y
+    GET    /demonstration-applications/{application_id}/trail                                Y  Y  Y  Y  Y  Y
+    POST   /demonstration-applications/{application_id}/attachments                          -  -  Y  Y  -  -
+    GET    /demonstration-applications/{application_id}/attachments/{attachment_id}/content  Y  Y  Y  Y  Y  Y
+    DELETE /demonstration-applications/{application_id}/attachments/{attachment_id}          -  -  Y  Y  -  -
+    # province reviews (documents, site visit, experts)
+    PUT    /demonstration-applications/{application_id}/province-review                      Y  -  -  -  -  -
+    POST   /demonstration-applications/{application_id}/submit                               -  -  Y  Y  -  -
+    # demo README: county (institution applications)
+    POST   /demonstration-applications/{application_id}/county-recommend                     -  -  Y  -  -  -
+    # rules: each city recommends one
+    POST   /demonstration-applications/{application_id}/city-recommend                       -  Y  -  -  -  -
+    POST   /demonstration-applications/{application_id}/province-approve                     Y  -  -  -  -  -
+    # province sends its list to the nation
+    POST   /demonstration-applications/{application_id}/send-to-nation                       Y  -  -  -  -  -
+    # the province records the nation's result
+    POST   /demonstration-applications/{application_id}/national-result                      Y  -  -  -  -  -
+    POST   /demonstration-applications/{application_id}/name                                 Y  -  -  -  -  -
+    # dynamic management
+    POST   /demonstration-applications/{application_id}/reassess                             Y  -  -  -  -  -
+    POST   /demonstration-applications/{application_id}/revoke                               Y  -  -  -  -  -
+    # demo README: the reviewing level holding it
+    POST   /demonstration-applications/{application_id}/return                               Y  Y  Y  -  -  -
+    POST   /demonstration-applications/{application_id}/decline                              Y  Y  Y  -  -  -
+    """,
+)
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+#: cells where the code disagrees with the table (each is a bug report; remove the entry with the fix)
+XFAIL: dict[tuple[str, str, Role], str] = {}
+
+
+@pytest.fixture(scope="module")
+async def walker(registry_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """One client for the whole walk; nothing the walk sends can succeed, and all is rolled back."""
+    async with rolled_back_client(registry_app) as client:
+        yield client
+
+
+def test_every_endpoint_has_a_row(registry_app: FastAPI) -> None:
+    documented = operations(registry_app)
+    assert missing_rows(MATRIX, documented, PUBLIC) == set()
+    assert set(MATRIX) - documented == set()  # no row for an endpoint that is gone
+
+
+@pytest.mark.parametrize(("method", "path", "role", "allowed"), cells(MATRIX, XFAIL))
+async def test_cell(
+    walker: httpx.AsyncClient, tokens: Tokens, method: str, path: str, role: Role, allowed: bool
+) -> None:
+    response = await call(walker, method, concrete(path), caller(tokens, role))
+    assert_cell(response, allowed, (method, path, role.value))
+
+
+async def test_no_token_is_401(walker: httpx.AsyncClient) -> None:
+    response = await walker.get(f"{R}/institutions")
+    assert (response.status_code, response.json()["code"]) == (401, "missing_token")
