@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from libs.common.auth import Principal, Role, TokenVerifier
+from libs.common.auth import Principal, Role, TokenVerifier, service_caller
 from libs.common.errors import Forbidden, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="网关签发的访问令牌 (ES256 JWT)")
@@ -31,7 +31,9 @@ async def get_principal(
             "缺少访问令牌", code="missing_token", headers={"WWW-Authenticate": 'Bearer realm="yiyang"'}
         )
     verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.verify(credentials.credentials)
+    # A service token is accepted only by the service it names as its audience.
+    service = getattr(getattr(request.app.state, "settings", None), "service_name", None)
+    principal = await verifier.verify(credentials.credentials, service=service)
     request.state.principal = principal
     return principal
 
@@ -40,10 +42,34 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 class Policy:
-    """A role → permissions table; :meth:`require` turns one permission into a route dependency."""
+    """A role → permissions table; :meth:`require` turns one permission into a route dependency.
 
-    def __init__(self, grants: Mapping[Role, Iterable[str]]) -> None:
+    ``service_callers`` narrows the ``service`` row per calling service (``sub`` = ``service:<id>``):
+    a caller named there gets only its own set, which must lie within the row. Callers not named
+    there get the row (the gateway issues service tokens only to configured clients).
+    """
+
+    def __init__(
+        self,
+        grants: Mapping[Role, Iterable[str]],
+        *,
+        service_callers: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
         self.grants = {role: frozenset(perms) for role, perms in grants.items()}
+        self.service_callers = {caller: frozenset(p) for caller, p in (service_callers or {}).items()}
+        service_row = self.grants.get(Role.service, frozenset())
+        for caller, perms in self.service_callers.items():
+            if not perms <= service_row:
+                raise ValueError(
+                    f"service caller {caller!r} granted beyond the service row: {perms - service_row}"
+                )
+
+    def permits(self, principal: Principal, permission: str) -> bool:
+        """``allows`` for this principal (a service caller's own grants)."""
+        caller = service_caller(principal)
+        if caller is not None and caller in self.service_callers:
+            return permission in self.service_callers[caller]
+        return self.allows(principal.role, permission)
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -57,7 +83,7 @@ class Policy:
             raise ValueError(f"permission {permission!r} is granted to no role")
 
         async def dependency(principal: CurrentPrincipal) -> Principal:
-            if not self.allows(principal.role, permission):
+            if not self.permits(principal, permission):
                 raise Forbidden(
                     f"角色「{principal.role.label}」无权执行此操作（{permission}）",
                     code="permission_denied",

@@ -3,7 +3,13 @@
 The gateway signs access tokens with an EC P-256 key (ES256, ``kid`` = RFC 7638 thumbprint) and
 publishes the public keys as a JWKS. Every service verifies every token itself against that JWKS:
 the algorithm is pinned to ES256 (no ``none``, no HS/RS confusion), ``kid`` must name a published key,
-and ``exp``, ``iat``, ``sub``, ``iss`` and ``aud`` are required.
+and ``exp``, ``iat``, ``sub``, ``iss`` and ``aud`` are required; an ``iat`` later than now plus the
+allowed clock skew is refused.
+
+Audiences: tokens of users and city platforms carry the platform audience (``jwt_audience``) and are
+valid at every service. A token of role ``service`` carries the name of the ONE service it may call
+(``aud="registry"``, asked for with the ``audience`` form parameter of the token request) and is refused
+by every other service, so a leaked secret of one service cannot read another service's people.
 """
 
 from __future__ import annotations
@@ -138,19 +144,34 @@ class TokenIssuer:
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         return {"keys": [self.public_jwk, *self._extra]}
 
-    def issue(self, claims: Mapping[str, Any], ttl: timedelta) -> tuple[str, datetime]:
+    def issue(
+        self, claims: Mapping[str, Any], ttl: timedelta, *, audience: str | list[str] | None = None
+    ) -> tuple[str, datetime]:
+        """Sign ``claims``; ``audience`` replaces the platform audience (service tokens name their
+        target service)."""
         now = datetime.now(UTC)
         expires = now + ttl
         payload = {
             **{k: v for k, v in claims.items() if v is not None},
             "iss": self.issuer,
-            "aud": self.audience,
+            "aud": audience or self.audience,
             "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
             "jti": claims.get("jti") or uuid.uuid4().hex,
         }
         token = jwt.encode(payload, self._pem, algorithm=ALGORITHM, headers={"kid": self.kid})
         return token, expires
+
+
+def service_principal(client_id: str) -> Principal:
+    """The principal of an internal service's token (``sub`` = ``service:<client_id>``)."""
+    return Principal(sub=f"service:{client_id}", role=Role.service, region_code=PROVINCE_CODE)
+
+
+def service_caller(principal: Principal) -> str | None:
+    """The client id of a service principal (``service:<client_id>``), else ``None``."""
+    kind, _, caller = principal.sub.partition(":")
+    return caller if principal.role is Role.service and kind == "service" else None
 
 
 def principal_claims(principal: Principal) -> dict[str, Any]:
@@ -199,8 +220,10 @@ class TokenVerifier:
         http_client: httpx.AsyncClient | None = None,
         static_jwks: Mapping[str, Any] | None = None,
         cache_seconds: float = 300.0,
+        clock_skew_seconds: float = 30.0,
     ) -> None:
         self.issuer = issuer
+        self.clock_skew_seconds = clock_skew_seconds
         self.audience = audience
         self.jwks_url = jwks_url
         self.http_client = http_client
@@ -234,7 +257,8 @@ class TokenVerifier:
                 await self._fetch()
         return self._cache.keys.get(kid)
 
-    async def verify(self, token: str) -> Principal:
+    async def verify(self, token: str, *, service: str | None = None) -> Principal:
+        """Verify ``token`` for the service named ``service`` (``None``: no service token is accepted)."""
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError as exc:
@@ -252,12 +276,26 @@ class TokenVerifier:
                 token,
                 key,
                 algorithms=[ALGORITHM],
-                audience=self.audience,
                 issuer=self.issuer,
-                options={"require_exp": True, "require_iat": True, "require_sub": True, "leeway": 30},
+                options={
+                    "require_exp": True,
+                    "require_iat": True,
+                    "require_sub": True,
+                    "verify_aud": False,  # checked below: the accepted audience depends on the role
+                    "leeway": self.clock_skew_seconds,
+                },
             )
         except ExpiredSignatureError as exc:
             raise Unauthorized("令牌已过期", code="token_expired") from exc
         except JOSEError as exc:
             raise Unauthorized("令牌签名或声明无效", code="invalid_token") from exc
-        return _principal_from_claims(claims)
+        issued_at = claims.get("iat")
+        if not isinstance(issued_at, int | float) or issued_at > time.time() + self.clock_skew_seconds:
+            raise Unauthorized("令牌签发时间晚于当前时间", code="invalid_token")
+        principal = _principal_from_claims(claims)
+        audience = claims.get("aud")
+        audiences = {audience} if isinstance(audience, str) else set(audience or ())
+        wanted = service if principal.role is Role.service else self.audience
+        if wanted is None or wanted not in audiences:
+            raise Unauthorized("令牌的受众（aud）不是本服务", code="invalid_token")
+        return principal

@@ -20,10 +20,12 @@ TOKEN_PATH = "/api/v1/auth/token"
 
 
 class ServiceTokenSource:
-    """Client-credentials tokens for internal calls, refreshed a minute before they expire."""
+    """Client-credentials tokens for internal calls, refreshed a minute before they expire. ``audience``
+    names the one service the token is for (the gateway refuses audiences the client may not call)."""
 
-    def __init__(self, http: httpx.AsyncClient, *, client_id: str, client_secret: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, client_id: str, client_secret: str, audience: str) -> None:
         self._http = http
+        self._audience = audience
         self._client_id = client_id
         self._client_secret = client_secret
         self._token: str | None = None
@@ -43,6 +45,7 @@ class ServiceTokenSource:
                         "grant_type": "client_credentials",
                         "client_id": self._client_id,
                         "client_secret": self._client_secret,
+                        "audience": self._audience,
                     },
                 )
             except httpx.TimeoutException as exc:

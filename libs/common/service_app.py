@@ -60,6 +60,7 @@ def create_service_app(
                 jwks_url=settings.jwks_url,
                 http_client=gateway_http,
                 cache_seconds=settings.jwks_cache_seconds,
+                clock_skew_seconds=settings.jwt_clock_skew_seconds,
             )
             for extension in extensions:
                 await stack.enter_async_context(extension(app))

@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
     jwks_cache_seconds: int = 300
     jwt_issuer: str = "yiyang-gateway"
     jwt_audience: str = "yiyang-platform"
+    # Clock difference tolerated between the gateway and a service: for ``exp`` and for an ``iat`` in the
+    # future (a token issued later than now plus this is refused).
+    jwt_clock_skew_seconds: int = 30
 
     # Credentials this service uses to get a short-lived service token from the gateway.
     service_client_secret: str = Field(default="", repr=False)

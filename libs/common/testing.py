@@ -40,6 +40,7 @@ from libs.common.settings import ServiceSettings
 S = TypeVar("S", bound=ServiceSettings)
 TEST_ISSUER = "yiyang-gateway"
 TEST_AUDIENCE = "yiyang-platform"
+TEST_SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators", "residents", "sample")
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -127,7 +128,10 @@ class Tokens:
         practitioner_id: uuid.UUID | None = None,
         sub: str | None = None,
         ttl: timedelta = timedelta(minutes=15),
+        audience: str | list[str] | None = None,
     ) -> str:
+        """``audience``: the platform's by default; a ``service`` token names the services it may call
+        (by default every service, as the tests' one service token calls them all)."""
         principal = Principal(
             sub=sub or f"{role.value}:{region_code}:{institution_id or ''}",
             role=role,
@@ -135,7 +139,9 @@ class Tokens:
             institution_id=institution_id,
             practitioner_id=practitioner_id,
         )
-        token, _ = self.issuer.issue(principal_claims(principal), ttl)
+        if audience is None and role is Role.service:
+            audience = list(TEST_SERVICES)
+        token, _ = self.issuer.issue(principal_claims(principal), ttl, audience=audience)
         return token
 
     def headers(self, role: Role, region_code: str = "350000", **kwargs: Any) -> dict[str, str]:

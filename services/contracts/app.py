@@ -33,7 +33,10 @@ def gateway_registry_client(app: FastAPI) -> RegistryClient:
     """The registry through the gateway, with this service's client-credentials token."""
     settings: ContractsSettings = app.state.settings
     tokens = ServiceTokenSource(
-        app.state.gateway_http, client_id=SERVICE_CLIENT_ID, client_secret=settings.service_client_secret
+        app.state.gateway_http,
+        client_id=SERVICE_CLIENT_ID,
+        client_secret=settings.service_client_secret,
+        audience="registry",
     )
     return RegistryClient(app.state.gateway_http, tokens)
 

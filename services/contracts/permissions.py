@@ -22,6 +22,8 @@ _ADMIN_READ = {
     "changes:read",
 }
 
+# Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
+SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read"}}
 POLICY = Policy(
     {
         Role.province_admin: _ADMIN_READ | {"agreements:bulk"},
@@ -46,7 +48,8 @@ POLICY = Policy(
         },
         Role.city_platform: {"agreements:read", "agreements:bulk", "visits:read", "changes:read"},
         Role.service: {"agreements:read", "visits:read", "reports:read", "coverage:read", "changes:read"},
-    }
+    },
+    service_callers=SERVICE_CALLERS,
 )
 
 AgreementsRead = Annotated[Principal, Depends(POLICY.require("agreements:read"))]

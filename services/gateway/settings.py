@@ -29,13 +29,31 @@ class GatewaySettings(ServiceSettings):
     refresh_token_ttl_seconds: int = 7 * 24 * 3600
     client_token_ttl_seconds: int = 900  # city_platform clients
     service_token_ttl_seconds: int = 300  # internal services
-    # Internal service clients: client_id → secret (JSON), e.g. {"registry": "...", "contracts": "..."}.
+    # Internal service clients: client_id → secret (JSON), e.g. {"contracts": "...", "homecare": "..."}.
     service_clients: dict[str, str] = Field(default_factory=dict, repr=False)
+    # Which services each internal client may ask a token for (the token's ``aud``): who calls whom.
+    service_client_audiences: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "contracts": ["registry"],
+            "homecare": ["registry"],
+            "indicators": ["registry", "contracts", "homecare"],
+        }
+    )
 
-    # Login rate limiting (sliding window, state in the database so it spans replicas).
+    # Login throttling (state in the database so it spans replicas; see the README). Failures of one
+    # account from one address: the first ``login_free_failures`` are free, then each further attempt
+    # waits base·2^k seconds (at most the max) after the last failure; failures are remembered this long.
+    login_free_failures: int = 3
+    login_delay_base_seconds: int = 2
+    login_delay_max_seconds: int = 900
+    login_failure_memory_seconds: int = 24 * 3600
+    # Across addresses: past this many failures of one account in the window, a WRONG password answers
+    # 429 (a right one still signs in). Per address: past this many failures in the window, the address
+    # waits (growing delays) — except for accounts that signed in from it within the known-address days.
     login_window_seconds: int = 900
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
+    login_known_address_days: int = 30
     # How many reverse proxies in front of the gateway append to X-Forwarded-For (0: use the peer address).
     trusted_proxy_count: int = 0
     password_min_length: int = 8

@@ -48,7 +48,10 @@ def create_app(
     async def registry_client(app: FastAPI) -> AsyncIterator[None]:
         http: httpx.AsyncClient = registry_http or app.state.gateway_http
         tokens = registry_tokens or ServiceTokenSource(
-            app.state.gateway_http, client_id=SERVICE_CLIENT_ID, client_secret=settings.service_client_secret
+            app.state.gateway_http,
+            client_id=SERVICE_CLIENT_ID,
+            client_secret=settings.service_client_secret,
+            audience="registry",
         )
         app.state.registry = RegistryClient(http, tokens)
         yield

@@ -24,6 +24,8 @@ _ADMINISTRATION = {
     "changes:read",
 }
 
+# Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
+SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read"}}
 POLICY = Policy(
     {
         Role.province_admin: _ADMINISTRATION | {"catalog:write"},
@@ -94,7 +96,8 @@ POLICY = Policy(
             "home_beds:read",
             "changes:read",
         },
-    }
+    },
+    service_callers=SERVICE_CALLERS,
 )
 
 

@@ -89,8 +89,16 @@ DEMONSTRATION_GRANTS: dict[Role, set[str]] = {
     Role.city_platform: {"demonstration:read"},
     Role.service: {"demonstration:read"},
 }
+# Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
+SERVICE_CALLERS: dict[str, set[str]] = {
+    "gateway": {"institutions:read", "practitioners:read"},  # staff accounts link a practitioner
+    "contracts": {"institutions:read"},
+    "homecare": {"institutions:read", "practitioners:read"},
+    "indicators": {"changes:read"},
+}
 POLICY = Policy(
-    {role: POLICY.grants.get(role, frozenset()) | DEMONSTRATION_GRANTS.get(role, set()) for role in Role}
+    {role: POLICY.grants.get(role, frozenset()) | DEMONSTRATION_GRANTS.get(role, set()) for role in Role},
+    service_callers=SERVICE_CALLERS,
 )
 
 InstitutionsRead = Annotated[Principal, Depends(POLICY.require("institutions:read"))]

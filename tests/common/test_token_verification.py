@@ -172,3 +172,48 @@ async def test_unreachable_jwks_is_503_not_401(token_issuer: TokenIssuer) -> Non
         )
         with pytest.raises(ServiceUnavailable):
             await verifier.verify(token)
+
+
+def _signed(token_issuer: TokenIssuer, **changes: object) -> str:
+    claims = {**_claims(), **changes}
+    return str(jwt.encode(claims, token_issuer._pem, algorithm="ES256", headers={"kid": token_issuer.kid}))
+
+
+async def test_a_token_issued_in_the_future_is_refused_beyond_the_clock_skew(
+    client: httpx.AsyncClient, token_issuer: TokenIssuer
+) -> None:
+    # The verifier allows 30 s of clock skew (jwt_clock_skew_seconds' default).
+    now = int(time.time())
+    assert (
+        await client.get(ME, headers={"Authorization": f"Bearer {_signed(token_issuer, iat=now + 25)}"})
+    ).status_code == 200
+    future = _signed(token_issuer, iat=now + 40)
+    assert await _status(client, future) == (401, "invalid_token")
+    assert await _status(client, _signed(token_issuer, iat=now + 86400, exp=now + 90000)) == (
+        401,
+        "invalid_token",
+    )
+
+
+async def test_the_clock_skew_is_configurable(token_issuer: TokenIssuer) -> None:
+    strict = TokenVerifier(
+        issuer=TEST_ISSUER, audience=TEST_AUDIENCE, static_jwks=token_issuer.jwks(), clock_skew_seconds=5
+    )
+    now = int(time.time())
+    await strict.verify(_signed(token_issuer, iat=now + 2))
+    with pytest.raises(Unauthorized):
+        await strict.verify(_signed(token_issuer, iat=now + 10))
+
+
+async def test_a_service_token_is_accepted_only_by_the_service_it_names(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    # The sample app's service name is "sample".
+    for_sample = tokens.headers(Role.service, sub="service:indicators", audience="sample")
+    for_registry = tokens.headers(Role.service, sub="service:indicators", audience="registry")
+    platform_wide = tokens.headers(Role.service, sub="service:indicators", audience=TEST_AUDIENCE)
+    # Authenticated (the sample grants services nothing, so 403 — not 401 as for the others).
+    assert (await client.get(ME, headers=for_sample)).json()["code"] == "permission_denied"
+    for headers in (for_registry, platform_wide):
+        response = await client.get(ME, headers=headers)
+        assert (response.status_code, response.json()["code"]) == (401, "invalid_token")

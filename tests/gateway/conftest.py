@@ -27,6 +27,8 @@ from services.registry.settings import RegistrySettings
 
 REGISTRY_URL = "http://registry.test"
 SERVICE_SECRET = "registry-service-secret"
+CONTRACTS_SECRET = "contracts-service-secret-0123456789"
+HOMECARE_SECRET = "homecare-service-secret-0123456789"
 PASSWORD = "Test@2026pw"
 CLIENT_SECRET = "city-platform-secret-0123456789"
 
@@ -39,7 +41,11 @@ def password_hash(password: str = PASSWORD) -> str:
 def gateway_settings(test_databases: TestDatabases, **overrides: object) -> GatewaySettings:
     values: dict[str, object] = {
         "registry_url": REGISTRY_URL,
-        "service_clients": {"registry": SERVICE_SECRET},
+        "service_clients": {
+            "registry": SERVICE_SECRET,
+            "contracts": CONTRACTS_SECRET,
+            "homecare": HOMECARE_SECRET,
+        },
         "login_max_failures_per_account": 3,
         "login_max_failures_per_address": 6,
         "login_window_seconds": 600,

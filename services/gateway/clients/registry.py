@@ -13,8 +13,7 @@ from datetime import timedelta
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from libs.common.auth import Principal, Role, TokenIssuer, principal_claims
-from libs.common.divisions import PROVINCE_CODE
+from libs.common.auth import TokenIssuer, principal_claims, service_principal
 from libs.common.errors import UpstreamError
 from libs.common.http_client import ServiceClient, StaticTokenSource
 
@@ -42,9 +41,8 @@ class SelfIssuedTokenSource(StaticTokenSource):
 
     async def token(self) -> str:
         if time.monotonic() >= self._valid_until:
-            principal = Principal(sub="service:gateway", role=Role.service, region_code=PROVINCE_CODE)
-            claims = {**principal_claims(principal), "client_id": "gateway"}
-            self._token, _ = self._issuer.issue(claims, SERVICE_TOKEN_TTL)
+            claims = {**principal_claims(service_principal("gateway")), "client_id": "gateway"}
+            self._token, _ = self._issuer.issue(claims, SERVICE_TOKEN_TTL, audience="registry")
             self._valid_until = time.monotonic() + SERVICE_TOKEN_TTL.total_seconds() - 30
         return self._token
 

@@ -6,8 +6,10 @@ OAuthProblem (adds ``error`` / ``error_description`` to the problem, RFC 6749 §
 ├── InvalidGrant            401 invalid_grant (wrong username/password, unknown/expired refresh token)
 │   ├── RefreshTokenReused  401 refresh_token_reused (a rotated token came back: family revoked)
 │   └── AccountDisabled     401 account_disabled
+├── InvalidTarget           400 invalid_target (a service asked for an audience it may not call)
 ├── InvalidClient           401 invalid_client
-├── AccountLocked           429 account_locked (too many failures for this account)
+├── AttemptThrottled        429 login_throttled (this account failed too often from this address: wait)
+├── AccountThrottled        429 account_throttled (a WRONG password for an account under attack)
 └── AddressThrottled        429 too_many_requests (too many failures from this address)
 """
 
@@ -74,6 +76,21 @@ class AccountDisabled(InvalidGrant):
         super().__init__("账号已停用，请联系上级管理员")
 
 
+class InvalidTarget(OAuthProblem):
+    """RFC 8707 §2: the requested audience is not one this client may call."""
+
+    status, title, default_code = 400, "Bad Request", "invalid_target"
+    oauth_error = "invalid_target"
+
+    def __init__(self, audience: str | None, allowed: list[str]) -> None:
+        detail = (
+            f"内部服务令牌须以 audience 参数指明要调用的服务（可选：{'、'.join(allowed) or '无'}）"
+            if not audience
+            else f"该客户端无权获取调用 {audience!r} 的令牌（可选：{'、'.join(allowed) or '无'}）"
+        )
+        super().__init__(detail, extra={"allowed_audiences": allowed})
+
+
 class InvalidClient(OAuthProblem, Unauthorized):
     default_code = "invalid_client"
     oauth_error = "invalid_client"
@@ -91,12 +108,22 @@ class _Throttled(OAuthProblem, TooManyRequests):
         )
 
 
-class AccountLocked(_Throttled):
-    default_code = "account_locked"
+class AttemptThrottled(_Throttled):
+    default_code = "login_throttled"
 
     def __init__(self, *, retry_after: int) -> None:
         super().__init__(
-            f"该账号登录失败次数过多，已暂时锁定，请 {retry_after} 秒后再试", retry_after=retry_after
+            f"该账号从此地址登录失败次数过多，请 {retry_after} 秒后再试", retry_after=retry_after
+        )
+
+
+class AccountThrottled(_Throttled):
+    default_code = "account_throttled"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(
+            f"用户名或密码错误；该账号近期登录失败次数过多，请 {retry_after} 秒后再试",
+            retry_after=retry_after,
         )
 
 

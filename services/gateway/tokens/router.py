@@ -40,8 +40,10 @@ FormField = Annotated[str | None, Form(max_length=4096)]
         "- `grant_type=refresh_token`：`refresh_token` → 新的访问令牌与新的刷新令牌（旧的作废；"
         "重复使用已轮换的刷新令牌会撤销整个会话）\n"
         "- `grant_type=client_credentials`：`client_id`、`client_secret`（或 HTTP Basic）→ 访问令牌"
-        "（城市平台接口客户端与内部服务）\n\n"
-        "失败次数过多时按账号与来源地址限流（429，带 Retry-After）。"
+        "（城市平台接口客户端与内部服务；内部服务须以 `audience`（或 `resource`）指明要调用的服务，"
+        "令牌只对该服务有效）\n\n"
+        "失败次数过多时限制的是尝试而非账号：同一账号从同一地址失败过多须等待（递增），"
+        "来源地址失败过多须等待；正确的密码从其他地址始终可以登录（429，带 Retry-After）。"
     ),
     operation_id="gateway_issue_token",
     response_model=TokenResponse,
@@ -58,6 +60,8 @@ async def issue_token(
     client_id: FormField = None,
     client_secret: FormField = None,
     scope: FormField = None,
+    audience: FormField = None,
+    resource: FormField = None,
 ) -> TokenResponse:
     response.headers.update(_NO_STORE)
     if grant_type == "password":
@@ -77,7 +81,9 @@ async def issue_token(
         missing = [n for n, v in (("client_id", client_id), ("client_secret", client_secret)) if not v]
         if missing or client_id is None or client_secret is None:
             raise InvalidRequest("client_credentials 授权需要 client_id 与 client_secret", missing=missing)
-        return await service.client_credentials_grant(ctx, client_id=client_id, client_secret=client_secret)
+        return await service.client_credentials_grant(
+            ctx, client_id=client_id, client_secret=client_secret, audience=audience or resource
+        )
     if not grant_type:
         raise InvalidRequest("缺少 grant_type", missing=["grant_type"])
     raise UnsupportedGrantType(grant_type)

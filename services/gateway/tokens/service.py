@@ -17,9 +17,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.auth import Principal, Role, TokenIssuer, principal_claims
+from libs.common.auth import Principal, Role, TokenIssuer, principal_claims, service_principal
 from libs.common.database import Database, session_scope
-from libs.common.divisions import PROVINCE_CODE
 from services.gateway import passwords
 from services.gateway.accounts.models import User
 from services.gateway.api_clients.models import ApiClient
@@ -29,6 +28,7 @@ from services.gateway.tokens.errors import (
     AccountDisabled,
     InvalidClient,
     InvalidGrant,
+    InvalidTarget,
     RefreshTokenReused,
 )
 from services.gateway.tokens.models import RefreshToken
@@ -98,7 +98,7 @@ def _user_tokens(ctx: GrantContext, session: AsyncSession, user: User, family_id
 async def password_grant(ctx: GrantContext, *, username: str, password: str) -> TokenResponse:
     account = username.strip().lower()
     async with session_scope(ctx.database, write=False) as session:
-        await login_limits.ensure_allowed(
+        await login_limits.ensure_attempt_allowed(
             session, account=account, address=ctx.client_address, settings=ctx.settings, now=_now()
         )
         user = await session.scalar(select(User).where(User.username == account))
@@ -112,7 +112,9 @@ async def password_grant(ctx: GrantContext, *, username: str, password: str) -> 
     upgraded_hash = None
     if failure is None and user is not None and passwords.needs_rehash(user.password_hash):
         upgraded_hash = await passwords.hash_(password)
+    wait = 0
     async with session_scope(ctx.database) as session:
+        now = _now()
         login_limits.record(
             session,
             account=account,
@@ -120,10 +122,15 @@ async def password_grant(ctx: GrantContext, *, username: str, password: str) -> 
             grant_type="password",
             succeeded=failure is None,
             reason=failure.code if failure else None,
-            now=_now(),
+            now=now,
         )
         if failure is not None or user is None:
             response = None
+            if failure is None or failure.code == "invalid_grant":
+                await session.flush()
+                wait = await login_limits.account_throttle(
+                    session, account=account, settings=ctx.settings, now=now
+                )
         else:
             if upgraded_hash is not None:
                 # Only the hash changes; a concurrent edit of the user (its version) is left alone.
@@ -134,6 +141,7 @@ async def password_grant(ctx: GrantContext, *, username: str, password: str) -> 
                 )
             response = _user_tokens(ctx, session, user, family_id=uuid.uuid4())
     if response is None:
+        login_limits.raise_for_account(wait)
         raise failure or InvalidGrant("用户名或密码错误")
     return response
 
@@ -209,12 +217,10 @@ async def logout(database: Database, *, refresh_token: str) -> None:
             await _revoke_family(session, family_id)
 
 
-def _service_token(ctx: GrantContext, client_id: str) -> TokenResponse:
+def _service_token(ctx: GrantContext, client_id: str, audience: str) -> TokenResponse:
     ttl = ctx.settings.service_token_ttl_seconds
-    principal = Principal(sub=f"service:{client_id}", role=Role.service, region_code=PROVINCE_CODE)
-    token, _ = ctx.issuer.issue(
-        {**principal_claims(principal), "client_id": client_id}, timedelta(seconds=ttl)
-    )
+    claims = {**principal_claims(service_principal(client_id)), "client_id": client_id}
+    token, _ = ctx.issuer.issue(claims, timedelta(seconds=ttl), audience=audience)
     return TokenResponse(access_token=token, expires_in=ttl)
 
 
@@ -228,26 +234,30 @@ def _client_token(ctx: GrantContext, client: ApiClient) -> TokenResponse:
     return TokenResponse(access_token=token, expires_in=ttl)
 
 
-async def client_credentials_grant(ctx: GrantContext, *, client_id: str, client_secret: str) -> TokenResponse:
+async def client_credentials_grant(
+    ctx: GrantContext, *, client_id: str, client_secret: str, audience: str | None = None
+) -> TokenResponse:
+    """Internal services (configured secrets) are never throttled before their secret is compared: a
+    right secret always works, whatever outsiders sent. City platforms are throttled like users."""
     account = f"client:{client_id}"
-    async with session_scope(ctx.database, write=False) as session:
-        await login_limits.ensure_allowed(
-            session, account=account, address=ctx.client_address, settings=ctx.settings, now=_now()
-        )
-        client = None
-        if client_id not in ctx.settings.service_clients:
+    expected = ctx.settings.service_clients.get(client_id)
+    client = None
+    if expected is None:
+        async with session_scope(ctx.database, write=False) as session:
+            await login_limits.ensure_attempt_allowed(
+                session, account=account, address=ctx.client_address, settings=ctx.settings, now=_now()
+            )
             client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
 
-    expected = ctx.settings.service_clients.get(client_id)
     if expected is not None:
         succeeded = bool(expected) and hmac.compare_digest(expected.encode(), client_secret.encode())
-        response = _service_token(ctx, client_id) if succeeded else None
     else:
         matches = await passwords.verify(client.secret_hash if client else None, client_secret)
         succeeded = client is not None and matches and client.active
-        response = _client_token(ctx, client) if succeeded and client is not None else None
 
+    wait = 0
     async with session_scope(ctx.database) as session:
+        now = _now()
         login_limits.record(
             session,
             account=account,
@@ -255,8 +265,20 @@ async def client_credentials_grant(ctx: GrantContext, *, client_id: str, client_
             grant_type="client_credentials",
             succeeded=succeeded,
             reason=None if succeeded else "invalid_client",
-            now=_now(),
+            now=now,
         )
-    if response is None:
+        if not succeeded and expected is None:
+            await session.flush()
+            wait = await login_limits.account_throttle(
+                session, account=account, settings=ctx.settings, now=now
+            )
+    if not succeeded:
+        login_limits.raise_for_account(wait)
         raise InvalidClient()
-    return response
+    if expected is not None:
+        allowed = ctx.settings.service_client_audiences.get(client_id, [])
+        if audience is None or audience not in allowed:
+            raise InvalidTarget(audience, allowed)
+        return _service_token(ctx, client_id, audience)
+    assert client is not None
+    return _client_token(ctx, client)

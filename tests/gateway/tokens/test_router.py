@@ -17,7 +17,14 @@ from libs.common.database import session_scope
 from services.gateway import passwords
 from services.gateway.accounts.models import User
 from services.gateway.tokens.models import RefreshToken
-from tests.gateway.conftest import CLIENT_SECRET, PASSWORD, SERVICE_SECRET, add_api_client, add_user, login
+from tests.gateway.conftest import (
+    CLIENT_SECRET,
+    CONTRACTS_SECRET,
+    PASSWORD,
+    add_api_client,
+    add_user,
+    login,
+)
 
 TOKEN = "/api/v1/auth/token"
 ME = "/api/v1/auth/me"
@@ -237,14 +244,19 @@ async def test_service_client_credentials_give_a_short_service_token(
 ) -> None:
     response = await client.post(
         TOKEN,
-        data={"grant_type": "client_credentials", "client_id": "registry", "client_secret": SERVICE_SECRET},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "contracts",
+            "client_secret": CONTRACTS_SECRET,
+            "audience": "registry",
+        },
     )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["expires_in"] == 300
     assert body.get("refresh_token") is None
-    principal = await token_verifier.verify(body["access_token"])
-    assert principal.sub == "service:registry"
+    principal = await token_verifier.verify(body["access_token"], service="registry")
+    assert principal.sub == "service:contracts"
     assert principal.role is Role.service
     assert principal.region_code == "350000"
 
@@ -338,20 +350,37 @@ async def test_me_describes_a_logged_in_user(client: httpx.AsyncClient, gateway_
     assert body["region_name"] == "湖里区"
 
 
-async def test_me_describes_an_api_client(client: httpx.AsyncClient) -> None:
+async def test_me_describes_an_api_client(client: httpx.AsyncClient, gateway_app: FastAPI) -> None:
+    await add_api_client(gateway_app.state.database, "xm_me_platform", "350200")
     token = (
         await client.post(
             TOKEN,
             data={
                 "grant_type": "client_credentials",
-                "client_id": "registry",
-                "client_secret": SERVICE_SECRET,
+                "client_id": "xm_me_platform",
+                "client_secret": CLIENT_SECRET,
             },
         )
     ).json()["access_token"]
     body = (await client.get(ME, headers={"Authorization": f"Bearer {token}"})).json()
-    assert body["client_id"] == "registry"
-    assert body["role"] == "service"
+    assert body["client_id"] == "xm_me_platform"
+    assert body["role"] == "city_platform"
+
+
+async def test_a_service_token_is_not_valid_at_the_gateway(client: httpx.AsyncClient) -> None:
+    token = (
+        await client.post(
+            TOKEN,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "contracts",
+                "client_secret": CONTRACTS_SECRET,
+                "audience": "registry",
+            },
+        )
+    ).json()["access_token"]
+    response = await client.get(ME, headers={"Authorization": f"Bearer {token}"})
+    assert (response.status_code, response.json()["code"]) == (401, "invalid_token")
 
 
 async def test_me_without_a_token_is_401(client: httpx.AsyncClient) -> None:
