@@ -57,7 +57,8 @@ def _decode(cursor: str | None) -> int:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         prefix, _, number = raw.partition(":")
-        if prefix != "seq":
+        # plain ASCII digits within BIGINT: int() alone takes "1_0", " 7", other scripts' digits, 10**30
+        if prefix != "seq" or not (number.isascii() and number.isdigit()) or int(number) > 2**63 - 1:
             raise ValueError(raw)
         return int(number)
     except (ValueError, UnicodeError) as exc:

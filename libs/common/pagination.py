@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Date, DateTime, Select, Uuid, and_, or_
+from sqlalchemy import Boolean, Date, DateTime, Enum, Float, Integer, Numeric, Select, String, Uuid, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from libs.common.errors import Unprocessable
+from libs.common.text import is_forbidden_character
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -59,27 +61,72 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class _BadCursor(ValueError):
+    pass
+
+
+def _typed(column: InstrumentedAttribute[Any], value: Any) -> Any:
+    """``value`` (from the cursor's JSON) as the Python value of ``column``, or :class:`_BadCursor`.
+
+    Every value is checked against the column's type before it reaches SQL, so that a forged cursor
+    answers ``invalid_cursor`` instead of a database error (a list bound to a text column, a number too
+    large for BIGINT, a NUL byte, a naive timestamp for a UTC column).
+    """
+    column_type = column.property.columns[0].type
+    if value is None:  # "a > NULL" is no SQL; a page never ends on a row whose sort key is NULL
+        raise _BadCursor("null")
+    if isinstance(column_type, Uuid):
+        if not isinstance(value, str):
+            raise _BadCursor("uuid")
+        return uuid.UUID(value)
+    if isinstance(column_type, DateTime) or column_type.__class__.__name__ == "UTCDateTime":
+        if not isinstance(value, str):
+            raise _BadCursor("datetime")
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise _BadCursor("naive datetime")
+        return moment.astimezone(UTC)
+    if isinstance(column_type, Date):
+        if not isinstance(value, str):
+            raise _BadCursor("date")
+        return date.fromisoformat(value)
+    if isinstance(column_type, Boolean):
+        if not isinstance(value, bool):
+            raise _BadCursor("bool")
+        return value
+    if isinstance(column_type, Integer):
+        if isinstance(value, bool) or not isinstance(value, int) or not INT64_MIN <= value <= INT64_MAX:
+            raise _BadCursor("integer")
+        return value
+    if isinstance(column_type, Numeric | Float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise _BadCursor("number")
+        return value
+    if isinstance(column_type, Enum) and value not in column_type.enums:
+        raise _BadCursor("enum")
+    if isinstance(column_type, String):
+        if not isinstance(value, str) or any(is_forbidden_character(c) for c in value):
+            raise _BadCursor("text")
+        return value
+    raise _BadCursor(f"unsupported column type {column_type!r}")
+
+
 def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    """The typed values of an opaque cursor made by :func:`encode_cursor` for these ``columns``.
+
+    Anything else — not base64, not JSON, the wrong number or type of values — is a 422
+    ``invalid_cursor``, never an error of the database.
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         if not isinstance(values, list) or len(values) != len(columns):
-            raise ValueError("cursor shape")
-        typed: list[Any] = []
-        for column, value in zip(columns, values, strict=True):
-            column_type = column.property.columns[0].type
-            if value is None:
-                typed.append(None)
-            elif isinstance(column_type, Uuid):
-                typed.append(uuid.UUID(value))
-            elif isinstance(column_type, DateTime) or column_type.__class__.__name__ == "UTCDateTime":
-                typed.append(datetime.fromisoformat(value))
-            elif isinstance(column_type, Date):
-                typed.append(date.fromisoformat(value))
-            else:
-                typed.append(value)
-        return typed
-    except (ValueError, TypeError, UnicodeError) as exc:
+            raise _BadCursor("cursor shape")
+        return [_typed(column, value) for column, value in zip(columns, values, strict=True)]
+    except (ValueError, TypeError, UnicodeError, OverflowError, RecursionError) as exc:
         raise Unprocessable("分页游标无效", code="invalid_cursor") from exc
 
 
