@@ -112,12 +112,13 @@ async def get_user(
     summary="修改用户（姓名、重置密码、关联执业人员）",
     operation_id="gateway_update_user",
     response_model=UserRead,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses=problem_responses(401, 403, 404, 412, 422, 428, 502, 504),
 )
 async def update_user(
     request: Request,
     session: SessionDep,
     principal: UsersWrite,
+    registry: RegistryDep,
     user_id: uuid.UUID,
     data: UserUpdate,
     if_match: IfMatch,
@@ -128,6 +129,7 @@ async def update_user(
         principal,
         user_id,
         data,
+        registry=registry,
         if_match=if_match,
         password_min_length=_settings(request).password_min_length,
     )

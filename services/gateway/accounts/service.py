@@ -19,7 +19,7 @@ from services.gateway.accounts import grants
 from services.gateway.accounts.errors import InvalidUserField, OutOfScope, UsernameTaken, UserNotFound
 from services.gateway.accounts.models import User
 from services.gateway.accounts.schemas import UserCreate, UserUpdate
-from services.gateway.clients.registry import RegistryClient
+from services.gateway.clients.registry import PractitionerSnapshot, RegistryClient
 from services.gateway.tokens.service import revoke_user_sessions
 
 _AUDITED = ("username", "display_name", "role", "region_code", "institution_id", "practitioner_id", "active")
@@ -73,6 +73,29 @@ async def _placement(
     return principal.region_code, principal.institution_id
 
 
+async def checked_practitioner(
+    registry: RegistryClient, practitioner_id: uuid.UUID | None
+) -> PractitionerSnapshot | None:
+    """Ask the registry for the practitioner a staff account is to be linked to (before any write);
+    it must exist. Whose it is is checked against the account's institution by :func:`ensure_practitioner_of`.
+    """
+    if practitioner_id is None:
+        return None
+    practitioner = await registry.get_practitioner(practitioner_id)
+    if practitioner is None:
+        raise InvalidUserField("practitioner_id", "执业人员不存在", code="practitioner_not_found")
+    return practitioner
+
+
+def ensure_practitioner_of(
+    practitioner: PractitionerSnapshot | None, institution_id: uuid.UUID | None
+) -> None:
+    if practitioner is not None and practitioner.institution_id != institution_id:
+        raise InvalidUserField(
+            "practitioner_id", "执业人员不属于该账号所在机构", code="practitioner_of_other_institution"
+        )
+
+
 async def create(
     session: AsyncSession,
     principal: Principal,
@@ -88,9 +111,11 @@ async def create(
             "practitioner_id", "只有机构医护人员可关联执业人员", code="practitioner_not_allowed"
         )
     _ensure_strong(data.password, username=data.username, min_length=password_min_length)
+    practitioner = await checked_practitioner(registry, data.practitioner_id)
     if await session.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise UsernameTaken(data.username)
     region_code, institution_id = await _placement(principal, data, registry)
+    ensure_practitioner_of(practitioner, institution_id)
     user = User(
         username=data.username,
         display_name=data.display_name,
@@ -152,9 +177,12 @@ async def update(
     user_id: uuid.UUID,
     data: UserUpdate,
     *,
+    registry: RegistryClient,
     if_match: str | None,
     password_min_length: int,
 ) -> User:
+    # the registry is asked before the session is used, so no transaction waits on it
+    practitioner = await checked_practitioner(registry, data.practitioner_id)
     user = await get(session, principal, user_id)
     grants.ensure_manages(principal, user)
     check_if_match(if_match, user.version)
@@ -171,6 +199,7 @@ async def update(
             raise InvalidUserField(
                 "practitioner_id", "只有机构医护人员可关联执业人员", code="practitioner_not_allowed"
             )
+        ensure_practitioner_of(practitioner, user.institution_id)
         user.practitioner_id = data.practitioner_id
     changes = audit.diff(before, _snapshot(user))
     if data.password is not None:

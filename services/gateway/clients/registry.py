@@ -31,6 +31,16 @@ class InstitutionSnapshot(BaseModel):
     active: bool = True
 
 
+class PractitionerSnapshot(BaseModel):
+    """The few fields of a registry practitioner the gateway reads (tolerant reader)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    active: bool = True
+
+
 class SelfIssuedTokenSource(StaticTokenSource):
     """Service tokens the gateway signs for itself (no HTTP), re-minted shortly before they expire."""
 
@@ -69,4 +79,21 @@ class RegistryClient(ServiceClient):
         except ValidationError as exc:
             raise UpstreamError(
                 f"{self.upstream_name}返回了无法识别的机构数据", code="upstream_error"
+            ) from exc
+
+    async def get_practitioner(self, practitioner_id: uuid.UUID) -> PractitionerSnapshot | None:
+        response = await self.request(
+            "GET", f"{self._base_url}/api/v1/registry/practitioners/{practitioner_id}"
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise UpstreamError(
+                f"{self.upstream_name}拒绝了查询（HTTP {response.status_code}）", code="upstream_refused"
+            )
+        try:
+            return PractitionerSnapshot.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise UpstreamError(
+                f"{self.upstream_name}返回了无法识别的执业人员数据", code="upstream_error"
             ) from exc
