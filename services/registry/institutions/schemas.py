@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from libs.common import divisions
 from libs.common.identifiers import USCC
@@ -110,10 +111,23 @@ INSTITUTION_LOCKED_FIELDS = frozenset(
         "category",
         "uscc",
         "region_code",
-        "national_demonstration_year",
         "provincial_demonstration_year",
     }
 )
+
+
+#: written only by the 全国示范 naming step (``demonstration/transitions.py``); readable, never an input
+NAMING_YEAR_FIELD = "national_demonstration_year"
+
+
+def refuse_naming_year(data: Any) -> Any:
+    """Refuse an input carrying the national 示范 year (stable code ``demonstration_year_read_only``)."""
+    if isinstance(data, dict) and NAMING_YEAR_FIELD in data:
+        raise PydanticCustomError(
+            "demonstration_year_read_only",
+            "全国医养结合示范机构命名年份（national_demonstration_year）只能由省级示范命名流程写入，不能直接填写",
+        )
+    return data
 
 
 class InstitutionFields(BaseModel):
@@ -178,10 +192,11 @@ class InstitutionFields(BaseModel):
     elderly_friendly: bool = Field(default=False, description="老年友善医疗机构")
     tcm_hall: bool = Field(default=False, description="中医馆")
 
-    national_demonstration_year: Year | None = Field(default=None, description="全国医养结合示范机构命名年份")
     provincial_demonstration_year: Year | None = Field(
         default=None, description="省级医养结合示范机构命名年份"
     )
+
+    _no_naming_year = model_validator(mode="before")(refuse_naming_year)
 
     @field_validator("licence_no")
     @classmethod
@@ -271,8 +286,9 @@ class InstitutionUpdate(BaseModel):
     internet_nursing_provider: bool | None = None
     elderly_friendly: bool | None = None
     tcm_hall: bool | None = None
-    national_demonstration_year: Year | None = None
     provincial_demonstration_year: Year | None = None
+
+    _no_naming_year = model_validator(mode="before")(refuse_naming_year)
 
 
 class InstitutionRead(BaseModel):

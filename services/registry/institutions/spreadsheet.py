@@ -44,6 +44,7 @@ class Column:
     kind: str = "text"  # text | int | float | date | bool | enum
     labels: Mapping[Any, str] | None = None
     exported: bool = True
+    imported: bool = True  # False: exported for reading, ignored on import (a value only its own step writes)
 
 
 def _enum(header: str, field: str, labels: Mapping[Any, str]) -> Column:
@@ -93,7 +94,8 @@ COLUMNS: Final[tuple[Column, ...]] = (
     Column("互联网+护理服务", "internet_nursing_provider", "bool"),
     Column("老年友善医疗机构", "elderly_friendly", "bool"),
     Column("中医馆", "tcm_hall", "bool"),
-    Column("全国示范机构年份", "national_demonstration_year", "int"),
+    # written only by the 全国示范 naming step: shown in the export, never read back
+    Column("全国示范机构年份", "national_demonstration_year", "int", imported=False),
     Column("省级示范机构年份", "provincial_demonstration_year", "int"),
     Column("状态", None),
 )
@@ -175,7 +177,11 @@ def _rows_from_table(table: Iterator[Sequence[Any]]) -> Iterator[ParsedRow]:
     missing = [h for h in REQUIRED_HEADERS if h not in headers]
     if missing:
         raise SheetError(f"缺少必需的表头：{'、'.join(missing)}（missing headers）")
-    columns = [(i, _BY_HEADER[h]) for i, h in enumerate(headers) if h in _BY_HEADER and _BY_HEADER[h].field]
+    columns = [
+        (i, _BY_HEADER[h])
+        for i, h in enumerate(headers)
+        if h in _BY_HEADER and _BY_HEADER[h].field and _BY_HEADER[h].imported
+    ]
     for line, row in enumerate(table, start=2):
         if not any(cell is not None and _text(cell) for cell in row):
             continue  # blank line
