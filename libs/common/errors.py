@@ -7,12 +7,17 @@
     ├── Conflict                     409   (IntegrityError is mapped here, in one place)
     │   └── IllegalTransition        409   with the transitions allowed from the current state
     ├── PreconditionFailed           412   (If-Match mismatch, concurrent update)
+    ├── PayloadTooLarge              413   (request body over its route class's cap)
     ├── PreconditionRequired         428   (If-Match missing)
     ├── Unprocessable                422   (domain validation; request validation is rendered alike)
     ├── TooManyRequests              429
     ├── UpstreamError                502
     ├── ServiceUnavailable           503
     └── UpstreamTimeout              504
+
+``RequestRefused`` carries a DomainError raised while a request body is being received (FastAPI
+re-raises only HTTP exceptions from reading a body; anything else would become a 400). An exception no
+handler knows is answered 500 by :mod:`libs.common.unhandled_errors`, which keeps the connection.
 
 Every problem carries a stable machine ``code``, a Chinese-first ``detail``, the ``request_id`` and,
 for validation failures, field-level ``errors`` with dotted field paths.
@@ -110,6 +115,10 @@ class PreconditionFailed(DomainError):
     status, title, default_code = 412, "Precondition Failed", "precondition_failed"
 
 
+class PayloadTooLarge(DomainError):
+    status, title, default_code = 413, "Content Too Large", "payload_too_large"
+
+
 class PreconditionRequired(DomainError):
     status, title, default_code = 428, "Precondition Required", "precondition_required"
 
@@ -132,6 +141,14 @@ class ServiceUnavailable(DomainError):
 
 class UpstreamTimeout(DomainError):
     status, title, default_code = 504, "Gateway Timeout", "upstream_timeout"
+
+
+class RequestRefused(StarletteHTTPException):
+    """A DomainError raised from ``receive`` (body caps, the token checked before the body is read)."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.status, error.detail)
+        self.error = error
 
 
 def problem_response(
@@ -248,16 +265,20 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return problem_response(
-            status=500,
-            title="Internal Server Error",
-            code="internal_error",
-            detail="服务器内部错误，请稍后重试或联系管理员",
-            instance=request.url.path,
-        )
+    @app.exception_handler(RequestRefused)
+    async def _refused(request: Request, exc: RequestRefused) -> JSONResponse:
+        return await _domain(request, exc.error)
+
+
+def internal_error_response(instance: str | None) -> JSONResponse:
+    """The 500 problem: the request id, no internals (the exception goes to the log only)."""
+    return problem_response(
+        status=500,
+        title="Internal Server Error",
+        code="internal_error",
+        detail="服务器内部错误，请稍后重试或联系管理员",
+        instance=instance,
+    )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

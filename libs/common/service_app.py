@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from libs.common.auth import TokenVerifier
+from libs.common.body_guard import BodyGuardMiddleware, BodyLimits
 from libs.common.database import Database
 from libs.common.errors import install_error_handlers
 from libs.common.health import router as health_router
@@ -24,6 +25,7 @@ from libs.common.migrations import upgrade_head_async
 from libs.common.openapi import install as install_openapi
 from libs.common.request_context import RequestIdMiddleware
 from libs.common.settings import ServiceSettings
+from libs.common.unhandled_errors import UnhandledErrorMiddleware
 
 Extension = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -73,6 +75,10 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     install_openapi(app, settings.service_name)
+    # Outermost first: request id, access log, CORS, unhandled errors (500 without dropping the
+    # connection), body guard (caps; the token before the body), then Starlette's exception handlers.
+    app.add_middleware(BodyGuardMiddleware, limits=BodyLimits.from_settings(settings))
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

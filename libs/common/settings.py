@@ -47,6 +47,13 @@ class ServiceSettings(BaseSettings):
     cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
     upstream_timeout_seconds: float = 10.0
 
+    # Request body caps (bytes) by route class — JSON and forms, multipart uploads, ``/bulk`` writes:
+    # a Content-Length over the cap is refused (413) unread, a chunked body is cut off when it passes it.
+    # Uploads leave room above the largest file a service accepts (registry imports: 20 MB).
+    max_body_json_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_body_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    max_body_bulk_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+
     def model_post_init(self, __context: object) -> None:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{VAR_DIR / (self.service_name + '.db')}"

@@ -7,6 +7,11 @@
   the request's id; ``X-Forwarded-*`` are added.
 - Only GET and HEAD are retried, once, and only when the connection could not be made (nothing was
   sent). Non-idempotent requests are never retried.
+- Header values are passed on as the bytes they arrived as (a non-ASCII ``X-Foo: é`` or
+  ``Idempotency-Key: 键`` reaches the service, which judges it), both ways.
+- A request with a body is forwarded only with a valid bearer token (verified here, before a byte of
+  the body is read or sent upstream) and within the body cap of its route class
+  (:mod:`libs.common.body_guard`, which also cuts off a chunked body that passes the cap).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from libs.common import body_guard
 from libs.common.request_context import REQUEST_ID_HEADER, current_request_id
 from services.gateway.proxy.errors import UpstreamFailed, UpstreamTooSlow, UpstreamUnavailable
 
@@ -43,45 +49,48 @@ _RESPONSE_DROP = HOP_BY_HOP | {"server", "date", "x-request-id"}
 RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
 
 
-def _named_in_connection(headers: httpx.Headers | list[tuple[str, str]]) -> set[str]:
-    values = headers.get_list("connection") if isinstance(headers, httpx.Headers) else []
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def _named_in_connection(headers: RawHeaders) -> set[str]:
+    """Header names listed in ``Connection`` (hop-by-hop by declaration)."""
+    values = [value.decode("latin-1") for name, value in headers if name.lower() == b"connection"]
     return {token.strip().lower() for value in values for token in value.split(",") if token.strip()}
 
 
-def request_headers(request: Request) -> list[tuple[str, str]]:
-    incoming = httpx.Headers(request.headers.raw)
-    drop = _REQUEST_DROP | _named_in_connection(incoming)
-    headers = [(k, v) for k, v in incoming.multi_items() if k.lower() not in drop]
+def _kept(headers: RawHeaders, drop: frozenset[str] | set[str]) -> RawHeaders:
+    return [(name.lower(), value) for name, value in headers if name.decode("latin-1").lower() not in drop]
+
+
+def request_headers(request: Request) -> RawHeaders:
+    incoming: RawHeaders = list(request.headers.raw)
+    headers = _kept(incoming, _REQUEST_DROP | _named_in_connection(incoming))
     peer = request.client.host if request.client else None
     if peer:
-        forwarded = incoming.get("x-forwarded-for")
-        headers = [(k, v) for k, v in headers if k.lower() != "x-forwarded-for"]
-        headers.append(("x-forwarded-for", f"{forwarded}, {peer}" if forwarded else peer))
-    headers.append(("x-forwarded-proto", request.url.scheme))
-    if "host" in request.headers:
-        headers.append(("x-forwarded-host", request.headers["host"]))
+        forwarded = b", ".join(value for name, value in incoming if name.lower() == b"x-forwarded-for")
+        headers = [(k, v) for k, v in headers if k != b"x-forwarded-for"]
+        headers.append(
+            (b"x-forwarded-for", forwarded + b", " + peer.encode() if forwarded else peer.encode())
+        )
+    headers.append((b"x-forwarded-proto", request.url.scheme.encode("latin-1")))
+    host = next((value for name, value in incoming if name.lower() == b"host"), None)
+    if host:
+        headers.append((b"x-forwarded-host", host))
     request_id = current_request_id()
     if request_id:
-        headers.append((REQUEST_ID_HEADER, request_id))
+        headers.append((REQUEST_ID_HEADER.lower().encode("latin-1"), request_id.encode("latin-1")))
     return headers
 
 
-def response_headers(upstream: httpx.Response) -> list[tuple[str, str]]:
+def response_headers(upstream: httpx.Response) -> RawHeaders:
     """The upstream's headers less hop-by-hop ones and CORS ones (the gateway's own CORS policy answers
     browsers; two ``Access-Control-Allow-Origin`` headers would make them refuse the response)."""
-    drop = _RESPONSE_DROP | _named_in_connection(upstream.headers)
+    raw: RawHeaders = list(upstream.headers.raw)
     return [
-        (k, v)
-        for k, v in upstream.headers.multi_items()
-        if k.lower() not in drop and not k.lower().startswith("access-control-")
+        (name, value)
+        for name, value in _kept(raw, _RESPONSE_DROP | _named_in_connection(raw))
+        if not name.startswith(b"access-control-")
     ]
-
-
-def _has_body(request: Request) -> bool:
-    length = request.headers.get("content-length")
-    if length is not None:
-        return length.strip() not in ("", "0")
-    return "transfer-encoding" in request.headers
 
 
 async def _relay(upstream: httpx.Response, service: str) -> AsyncIterator[bytes]:
@@ -97,8 +106,16 @@ async def _relay(upstream: httpx.Response, service: str) -> AsyncIterator[bytes]
         await upstream.aclose()
 
 
+async def _admit_body(request: Request, service: str) -> None:
+    """A body goes upstream only with a token valid at ``service``, checked before it is read (its cap
+    is enforced by the body guard around every app)."""
+    if body_guard.has_body(request.scope):
+        await body_guard.verify_bearer(request.scope, request.app.state.verifier, service=service)
+
+
 async def forward(request: Request, *, service: str, base_url: str) -> StreamingResponse:
     http: httpx.AsyncClient = request.app.state.upstream_http
+    await _admit_body(request, service)
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     query = request.scope.get("query_string", b"")
     target = base_url + raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
@@ -106,7 +123,7 @@ async def forward(request: Request, *, service: str, base_url: str) -> Streaming
         request.method,
         target,
         headers=request_headers(request),
-        content=request.stream() if _has_body(request) else None,
+        content=request.stream() if body_guard.has_body(request.scope) else None,
     )
     attempts = 2 if request.method in RETRYABLE_METHODS else 1
     upstream: httpx.Response | None = None
@@ -128,9 +145,6 @@ async def forward(request: Request, *, service: str, base_url: str) -> Streaming
         status_code=upstream.status_code,
         background=BackgroundTask(upstream.aclose),
     )
-    # Raw headers, so that repeated ones (Set-Cookie, Link …) survive.
-    response.raw_headers = [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in response_headers(upstream)
-    ]
+    # Raw headers, so that repeated ones (Set-Cookie, Link …) and their bytes survive.
+    response.raw_headers = response_headers(upstream)
     return response

@@ -91,13 +91,17 @@ def _received(response: httpx.Response) -> dict[str, str]:
     return {k: v for k, v in response.json()["headers"]}
 
 
-async def test_method_path_query_body_and_authorization_reach_the_service(gateway: GatewayFactory) -> None:
+async def test_method_path_query_body_and_authorization_reach_the_service(
+    gateway: GatewayFactory, tokens: Tokens
+) -> None:
     body = b"x" * (2 * 1024 * 1024 + 17)
-    async with gateway() as client:
+    authorization = tokens.headers(Role.province_admin)["Authorization"]
+    # a body is forwarded only with a valid token and within its cap (raised here past the 2 MB body)
+    async with gateway(max_body_json_bytes=4 * 1024 * 1024) as client:
         response = await client.post(
             "/api/v1/homecare/orders/%E4%B8%AD/items?b=2&a=1&a=3",
             content=body,
-            headers={"Authorization": "Bearer abc.def.ghi", "Content-Type": "application/octet-stream"},
+            headers={"Authorization": authorization, "Content-Type": "application/octet-stream"},
         )
     assert response.status_code == 207, response.text
     seen = response.json()
@@ -107,7 +111,7 @@ async def test_method_path_query_body_and_authorization_reach_the_service(gatewa
     assert seen["body_length"] == len(body)
     assert seen["body_sha256"] == hashlib.sha256(body).hexdigest()
     headers = _received(response)
-    assert headers["authorization"] == "Bearer abc.def.ghi"
+    assert headers["authorization"] == authorization
     assert headers["x-forwarded-for"] == "127.0.0.1"
     assert headers["x-forwarded-proto"] == "http"
 
@@ -174,12 +178,15 @@ async def test_requests_reach_the_real_registry_which_verifies_the_token_itself(
 
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
 async def test_a_stopped_service_answers_502_at_once(
-    method: str, gateway: GatewayFactory, closed_port_url: str
+    method: str, gateway: GatewayFactory, closed_port_url: str, tokens: Tokens
 ) -> None:
     async with gateway(contracts_url=closed_port_url) as client:
         started = time.monotonic()
         response = await client.request(
-            method, "/api/v1/contracts/agreements", json={} if method == "POST" else None
+            method,
+            "/api/v1/contracts/agreements",
+            json={} if method == "POST" else None,
+            headers=tokens.headers(Role.province_admin),
         )
         elapsed = time.monotonic() - started
     assert response.status_code == 502
@@ -190,12 +197,15 @@ async def test_a_stopped_service_answers_502_at_once(
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_a_stuck_service_answers_504_after_the_timeout(
-    method: str, gateway: GatewayFactory, slow_server: SlowServer
+    method: str, gateway: GatewayFactory, slow_server: SlowServer, tokens: Tokens
 ) -> None:
     async with gateway(contracts_url=slow_server.url, upstream_timeout_seconds=0.5) as client:
         started = time.monotonic()
         response = await client.request(
-            method, "/api/v1/contracts/agreements", json={} if method == "POST" else None
+            method,
+            "/api/v1/contracts/agreements",
+            json={} if method == "POST" else None,
+            headers=tokens.headers(Role.province_admin),
         )
         elapsed = time.monotonic() - started
     assert response.status_code == 504
