@@ -12,17 +12,24 @@ of that scope: when the scope an entity had before the transaction differs from 
 ``delete`` tombstone carrying the old scope is written first, then the entry with the new one. A reader
 of the old scope sees the entity go; a reader of both sees it go and come back, in that order. ORM
 writes are covered by the attributes' history; bulk writers pass ``previous_scope`` to :func:`track`.
+
+What an entry carries is declared, never "the row": each tracked model is registered with a
+:class:`FeedEntity` (its payload model — an allow-list of fields its list endpoint shows, with a schema
+version — the permission of that list endpoint, and the columns deliberately left out). The payload holds
+the allow-listed attributes only; a tracked model without a declaration cannot be written (fail closed).
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
@@ -54,13 +61,74 @@ def json_value(value: Any) -> Any:
     return value
 
 
+class FeedPayload(BaseModel):
+    """Base of every feed payload model: the allow-listed fields of one entity type."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def feed_payload(
+    name: str,
+    shown_by: type[BaseModel],
+    fields: Iterable[str],
+    *,
+    extra: Mapping[str, tuple[Any, Any]] | None = None,
+) -> type[FeedPayload]:
+    """A payload model named ``name`` made of ``fields`` of the list schema ``shown_by`` (same types and
+    descriptions), plus ``extra`` fields (``name: (annotation, FieldInfo)``) that the list shows in another
+    shape. Each field is read from the ORM attribute of the same name."""
+    definitions: dict[str, Any] = {}
+    for key in fields:
+        info = shown_by.model_fields[key]
+        definitions[key] = (info.annotation, info)
+    definitions.update(extra or {})
+    payload: type[FeedPayload] = create_model(name, __base__=FeedPayload, **definitions)
+    return payload
+
+
+@dataclass(frozen=True)
+class FeedEntity:
+    """What the change feed carries of one tracked model, and to whom.
+
+    ``permission`` is the permission of the entity's list endpoint: only a reader holding it receives the
+    entity's entries (tombstones included). ``shown_by`` is that list's item schema. ``excluded`` maps each
+    column left out of the payload to the reason; a contract test checks that every column is in
+    ``payload`` or in ``excluded``, so a new column is never carried (nor forgotten) by accident.
+    ``shown_as`` says where the list shows a payload field that ``shown_by`` does not name.
+    """
+
+    model: type[ChangeTracked]
+    payload: type[FeedPayload]
+    permission: str
+    shown_by: type[BaseModel]
+    schema_version: int = 1
+    excluded: Mapping[str, str] = field(default_factory=dict)
+    shown_as: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.model.__change_feed__ = self
+
+    @property
+    def entity_type(self) -> str:
+        return self.model.__change_entity__
+
+    def project(self, entity: ChangeTracked) -> dict[str, Any]:
+        """The allow-listed attributes of ``entity``, as JSON values."""
+        return {key: json_value(getattr(entity, key)) for key in self.payload.model_fields}
+
+
+def feed_entity_of(model: type[ChangeTracked]) -> FeedEntity:
+    declared: FeedEntity | None = model.__dict__.get("__change_feed__")
+    if declared is None:
+        raise LookupError(
+            f"{model.__name__} is change-tracked but declares no FeedEntity (payload allow-list)"
+        )
+    return declared
+
+
 def snapshot(entity: ChangeTracked) -> dict[str, Any]:
-    mapper = inspect(type(entity))
-    return {
-        attr.key: json_value(getattr(entity, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in entity.__change_exclude__ and not isinstance(getattr(entity, attr.key), bytes)
-    }
+    """The entity's feed payload: the allow-listed fields of its :class:`FeedEntity`."""
+    return feed_entity_of(type(entity)).project(entity)
 
 
 class _Committed:

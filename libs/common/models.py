@@ -82,12 +82,15 @@ class EntityMixin:
 class ChangeTracked:
     """Marks an entity whose creates, updates and deletes go to the service's change feed.
 
-    ``__change_entity__`` names it in the feed; ``__change_exclude__`` lists attributes never copied into
-    the feed's payload (encrypted personal data, blind indexes). ``change_scope`` says where it belongs.
+    ``__change_entity__`` names it in the feed; ``change_scope`` says where it belongs. What its entries
+    carry is declared by a ``libs.common.changes.FeedEntity`` (set as ``__change_feed__``): an allow-list.
+    ``__change_exclude__`` (attributes that must never be carried) is kept as a second guard: a test checks
+    that no payload carries one of them.
     """
 
     __change_entity__: ClassVar[str]
     __change_exclude__: ClassVar[frozenset[str]] = frozenset()
+    __change_feed__: ClassVar[Any]
 
     def change_scope(self) -> tuple[str | None, uuid.UUID | None, uuid.UUID | None]:
         """(county region code, owning institution id, other institution id) for feed filtering."""

@@ -20,7 +20,8 @@ from services.contracts.agreements.schedule import calendar_task
 from services.contracts.clients.registry import RegistryClient
 from services.contracts.clock import Clock
 from services.contracts.coverage.router import router as coverage_router
-from services.contracts.permissions import ChangesRead
+from services.contracts.feed import FEED
+from services.contracts.permissions import POLICY
 from services.contracts.referrals.router import router as referrals_router
 from services.contracts.settings import ContractsSettings
 from services.contracts.visits.router import router as visits_router
@@ -67,7 +68,7 @@ def create_app(
             visits_router,
             referrals_router,
             coverage_router,
-            change_feed_router("contracts", ChangesRead),
+            change_feed_router("contracts", POLICY, FEED),
         ],
         verifier=verifier,
         extensions=[registry_client, calendar_task],

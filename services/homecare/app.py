@@ -18,9 +18,10 @@ from libs.common.service_app import create_service_app
 from services.homecare.catalog.router import router as catalog_router
 from services.homecare.clients.registry import RegistryClient
 from services.homecare.complaints.router import router as complaints_router
+from services.homecare.feed import FEED
 from services.homecare.home_beds.router import router as home_beds_router
 from services.homecare.orders.router import router as orders_router
-from services.homecare.permissions import ChangesRead
+from services.homecare.permissions import POLICY
 from services.homecare.providers.router import router as providers_router
 from services.homecare.recipients.router import router as recipients_router
 from services.homecare.reports.router import router as reports_router
@@ -71,7 +72,7 @@ def create_app(
             complaints_router,
             home_beds_router,
             reports_router,
-            change_feed_router("homecare", ChangesRead),
+            change_feed_router("homecare", POLICY, FEED),
         ],
         verifier=verifier,
         extensions=[registry_client],

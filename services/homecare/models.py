@@ -1,5 +1,6 @@
 """Imports every model module so that ``Base.metadata`` holds all the homecare service's tables."""
 
+from services.homecare import feed  # noqa: F401  (each tracked model's feed payload declaration)
 from services.homecare.catalog import models as catalog  # noqa: F401
 from services.homecare.complaints import models as complaints  # noqa: F401
 from services.homecare.home_beds import models as home_beds  # noqa: F401

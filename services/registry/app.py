@@ -11,10 +11,11 @@ from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.service_app import create_service_app
 from services.registry.demonstration.router import router as demonstration_router
+from services.registry.feed import FEED
 from services.registry.filings.router import router as filings_router
 from services.registry.institutions.router import router as institutions_router
 from services.registry.institutions.transfer_router import router as institutions_transfer_router
-from services.registry.permissions import ChangesRead
+from services.registry.permissions import POLICY
 from services.registry.practitioners.router import router as practitioners_router
 from services.registry.settings import RegistrySettings
 from services.registry.stats.router import router as stats_router
@@ -33,7 +34,7 @@ def create_app(settings: RegistrySettings | None = None, *, verifier: TokenVerif
             practitioners_router,
             stats_router,
             demonstration_router,
-            change_feed_router("registry", ChangesRead),
+            change_feed_router("registry", POLICY, FEED),
         ],
         verifier=verifier,
     )

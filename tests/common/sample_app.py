@@ -18,6 +18,7 @@ from libs.common import audit
 from libs.common.access import Policy
 from libs.common.auth import Principal, Role, TokenVerifier
 from libs.common.change_feed import change_feed_router
+from libs.common.changes import FeedEntity, feed_payload
 from libs.common.concurrency import IfMatch, check_if_match, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import NotFound, problem_responses
@@ -69,6 +70,15 @@ class NoteRead(BaseModel):
     region_code: str
     version: int
 
+
+NoteFeedPayload = feed_payload("NoteFeedPayload", NoteRead, ["id", "title", "region_code", "version"])
+NOTE_FEED = FeedEntity(
+    model=Note,
+    payload=NoteFeedPayload,
+    permission="notes:read",
+    shown_by=NoteRead,
+    excluded={"secret": "personal", "institution_id": "scope", "created_at": "-", "updated_at": "-"},
+)
 
 POLICY = Policy(
     {
@@ -177,6 +187,6 @@ def create_sample_app(settings: SampleSettings, verifier: TokenVerifier) -> Fast
         settings,
         title="sample",
         description="test service",
-        routers=[router, change_feed_router("sample", POLICY.require("notes:read"))],
+        routers=[router, change_feed_router("sample", POLICY, [NOTE_FEED], permission="notes:read")],
         verifier=verifier,
     )

@@ -1,0 +1,171 @@
+"""What the contracts service's change feed carries: one declared, versioned payload per tracked entity (an
+allow-list of fields its list endpoint shows), delivered only to readers holding that list's permission.
+
+A new column is carried only when added here on purpose; a column left out is named in ``excluded``
+with the reason (``tests/contract/test_feed_payloads.py`` holds the models to this).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import Field
+
+from libs.common.changes import FeedEntity, feed_payload
+from services.contracts.agreements.models import Agreement
+from services.contracts.agreements.schemas import AgreementRead
+from services.contracts.referrals.models import Referral
+from services.contracts.referrals.schemas import ReferralRead
+from services.contracts.visits.models import Visit
+from services.contracts.visits.schemas import VisitRead
+
+NOT_LISTED = "列表中不显示"
+PERSONAL = "个人信息（列表中脱敏显示），订阅中不提供"
+CLINICAL = "涉及住养老人的诊疗内容（自由文本），订阅中不提供，需要者逐条读取"
+
+_AGREEMENT_FIELDS = [
+    "id",
+    "title",
+    "elderly_kind",
+    "region_code",
+    "state",
+    "services",
+    "visit_count",
+    "visit_period",
+    "visit_staff",
+    "green_channel_terms",
+    "referral_terms",
+    "fee_payer",
+    "fee_amount_yuan",
+    "fee_terms",
+    "medical_duties",
+    "elderly_duties",
+    "change_terms",
+    "dispute_terms",
+    "start_date",
+    "end_date",
+    "submitted_by_institution_id",
+    "submitted_at",
+    "countersigned_at",
+    "activated_at",
+    "expired_at",
+    "terminated_at",
+    "terminated_on",
+    "termination_reason",
+    "renews_id",
+    "filed_at",
+    "filed_by",
+    "filing_note",
+    "source_system",
+    "external_id",
+    "version",
+    "created_at",
+    "updated_at",
+]
+_PARTIES = {
+    "medical_institution_id": (uuid.UUID, "medical_party.institution_id"),
+    "medical_name": (str, "medical_party.name"),
+    "medical_region_code": (str, "medical_party.region_code"),
+    "elderly_institution_id": (uuid.UUID, "elderly_party.institution_id"),
+    "elderly_name": (str, "elderly_party.name"),
+    "elderly_region_code": (str, "elderly_party.region_code"),
+}
+_DOCUMENT = {
+    "document_filename": (str | None, "document.filename"),
+    "document_size_bytes": (int | None, "document.size_bytes"),
+    "document_sha256": (str | None, "document.sha256"),
+    "document_uploaded_at": (datetime | None, "document.uploaded_at"),
+}
+_AGREEMENT_EXTRA = {**_PARTIES, **_DOCUMENT}
+AgreementFeedPayload = feed_payload(
+    "AgreementFeedPayload",
+    AgreementRead,
+    _AGREEMENT_FIELDS,
+    extra={
+        name: (annotation, Field(description=f"列表中为 {where}"))
+        for name, (annotation, where) in _AGREEMENT_EXTRA.items()
+    },
+)
+AGREEMENT = FeedEntity(
+    model=Agreement,
+    payload=AgreementFeedPayload,
+    permission="agreements:read",
+    shown_by=AgreementRead,
+    shown_as={name: where for name, (_annotation, where) in _AGREEMENT_EXTRA.items()},
+    excluded={
+        "medical_contact_name": PERSONAL,
+        "medical_contact_phone": PERSONAL,
+        "elderly_contact_name": PERSONAL,
+        "elderly_contact_phone": PERSONAL,
+        "terminated_by_institution_id": NOT_LISTED,
+        "source_hash": "批量上报的去重散列，内部用",
+    },
+)
+
+_VISIT_FIELDS = [
+    "id",
+    "agreement_id",
+    "region_code",
+    "medical_institution_id",
+    "elderly_institution_id",
+    "visit_date",
+    "practitioner_ids",
+    "residents_seen",
+    "services",
+    "recorded_by",
+    "version",
+    "created_at",
+]
+VisitFeedPayload = feed_payload("VisitFeedPayload", VisitRead, _VISIT_FIELDS)
+VISIT = FeedEntity(
+    model=Visit,
+    payload=VisitFeedPayload,
+    permission="visits:read",
+    shown_by=VisitRead,
+    excluded={
+        "resident_refs": CLINICAL,
+        "findings": CLINICAL,
+        "homebound_orders": CLINICAL,
+        "updated_at": NOT_LISTED,
+    },
+)
+
+_REFERRAL_FIELDS = [
+    "id",
+    "agreement_id",
+    "direction",
+    "urgency",
+    "from_institution_id",
+    "to_institution_id",
+    "region_code",
+    "state",
+    "requested_at",
+    "accepted_at",
+    "admitted_at",
+    "returned_at",
+    "closed_at",
+    "version",
+]
+ReferralFeedPayload = feed_payload("ReferralFeedPayload", ReferralRead, _REFERRAL_FIELDS)
+REFERRAL = FeedEntity(
+    model=Referral,
+    payload=ReferralFeedPayload,
+    permission="referrals:read",
+    shown_by=ReferralRead,
+    excluded={
+        "reason": CLINICAL,
+        "close_reason": CLINICAL,
+        "resident_name": PERSONAL,
+        "resident_id_number": PERSONAL,
+        "resident_id_hash": "查询用密钥散列，从不对外",
+        "resident_phone": PERSONAL,
+        "medical_institution_id": NOT_LISTED,
+        "elderly_institution_id": NOT_LISTED,
+        "requested_by": NOT_LISTED,
+        "created_at": NOT_LISTED,
+        "updated_at": NOT_LISTED,
+    },
+)
+
+FEED = [AGREEMENT, VISIT, REFERRAL]

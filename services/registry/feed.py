@@ -1,0 +1,238 @@
+"""What the registry's change feed carries: one declared, versioned payload per tracked entity (an
+allow-list of fields its list endpoint shows), delivered only to readers holding that list's permission.
+
+A new column is carried only when added here on purpose; a column left out is named in ``excluded``
+with the reason (``tests/contract/test_feed_payloads.py`` holds the models to this).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from libs.common.changes import FeedEntity, feed_payload
+from services.registry.demonstration.models import DemonstrationApplication, DemonstrationBatch
+from services.registry.demonstration.schemas import ApplicationListItem, BatchRead
+from services.registry.filings.models import Filing
+from services.registry.filings.schemas import FilingRead
+from services.registry.institutions.models import Institution
+from services.registry.institutions.schemas import InstitutionRead
+from services.registry.practitioners.models import Practitioner
+from services.registry.practitioners.schemas import PractitionerRead
+
+DETAIL_ONLY = "不在列表中（仅详情可见）"
+PERSONAL = "个人信息（加密存储；列表中脱敏显示），订阅中不提供"
+BLIND_INDEX = "查询用密钥散列，从不对外"
+
+_INSTITUTION_FIELDS = [
+    "id",
+    "name",
+    "kind",
+    "category",
+    "region_code",
+    "active",
+    "has_medical_unit",
+    "internet_nursing_provider",
+    "home_bed_service",
+    "lat",
+    "lng",
+    "hospital_grade",
+    "hospital_type",
+    "elderly_care_ownership",
+    "integrated_model",
+    "ownership",
+    "uscc",
+    "ws218_kind_code",
+    "licence_type",
+    "licence_no",
+    "address",
+    "operating_since",
+    "medical_operating_since",
+    "elderly_care_operating_since",
+    "legal_person",
+    "contact_name",
+    "beds_elderly_care",
+    "beds_medical",
+    "beds_integrated",
+    "beds_rehabilitation",
+    "beds_nursing",
+    "beds_hospice",
+    "residents",
+    "disabled_level_1",
+    "disabled_level_2",
+    "disabled_level_3",
+    "disabled_level_4",
+    "dementia_residents",
+    "medical_insurance_designated",
+    "elderly_green_channel",
+    "hospice_care",
+    "elderly_friendly",
+    "tcm_hall",
+    "national_demonstration_year",
+    "provincial_demonstration_year",
+    "source_system",
+    "external_id",
+    "version",
+    "created_at",
+    "updated_at",
+]
+InstitutionFeedPayload = feed_payload("InstitutionFeedPayload", InstitutionRead, _INSTITUTION_FIELDS)
+INSTITUTION = FeedEntity(
+    model=Institution,
+    payload=InstitutionFeedPayload,
+    permission="institutions:read",
+    shown_by=InstitutionRead,
+    excluded={"contact_phone_encrypted": PERSONAL},
+)
+
+_FILING_FIELDS = [
+    "id",
+    "institution_id",
+    "region_code",
+    "unit_kind",
+    "unit_name",
+    "ws218_kind_code",
+    "person_in_charge",
+    "doctors",
+    "nurses",
+    "service_scope",
+    "documents",
+    "state",
+    "filing_no",
+    "revision",
+    "accepted_at",
+    "state_reason",
+    "version",
+    "created_at",
+    "updated_at",
+]
+FilingFeedPayload = feed_payload("FilingFeedPayload", FilingRead, _FILING_FIELDS)
+FILING = FeedEntity(model=Filing, payload=FilingFeedPayload, permission="filings:read", shown_by=FilingRead)
+
+_PRACTITIONER_FIELDS = [
+    "id",
+    "institution_id",
+    "region_code",
+    "name",
+    "kind",
+    "title",
+    "practice_certificate_no",
+    "clinical_years",
+    "trainings",
+    "misconduct_recorded",
+    "active",
+    "version",
+    "created_at",
+    "updated_at",
+]
+PractitionerFeedPayload = feed_payload(
+    "PractitionerFeedPayload",
+    PractitionerRead,
+    _PRACTITIONER_FIELDS,
+)
+PRACTITIONER = FeedEntity(
+    model=Practitioner,
+    payload=PractitionerFeedPayload,
+    permission="practitioners:read",
+    shown_by=PractitionerRead,
+    excluded={"id_card_encrypted": PERSONAL, "id_card_hash": BLIND_INDEX, "phone_encrypted": PERSONAL},
+)
+
+_STAGES = [
+    "preparation",
+    "application",
+    "city_recommendation",
+    "provincial_review",
+    "national_assessment",
+    "public_notice",
+    "naming",
+]
+_STAGE_DATES = [f"{stage}_{end}_date" for stage in _STAGES for end in ("start", "end")]
+_BATCH_FIELDS = [
+    "id",
+    "name",
+    "county_quota",
+    "institution_quota",
+    "operating_cutoff_date",
+    "operating_years_min",
+    "occupancy_min_pct",
+    "disabled_share_min_pct",
+    "satisfaction_min_pct",
+    "version",
+    "created_at",
+    "updated_at",
+]
+DemonstrationBatchFeedPayload = feed_payload(
+    "DemonstrationBatchFeedPayload",
+    BatchRead,
+    _BATCH_FIELDS,
+    extra={name: (date, Field(description="阶段起止日期（列表中为 stages）")) for name in _STAGE_DATES},
+)
+DEMONSTRATION_BATCH = FeedEntity(
+    model=DemonstrationBatch,
+    payload=DemonstrationBatchFeedPayload,
+    permission="demonstration:read",
+    shown_by=BatchRead,
+    shown_as={name: "stages" for name in _STAGE_DATES},
+    excluded={"created_by": DETAIL_ONLY},
+)
+
+_APPLICATION_FIELDS = [
+    "id",
+    "batch_id",
+    "kind",
+    "state",
+    "region_code",
+    "city_code",
+    "institution_id",
+    "applicant_name",
+    "submitted_date",
+    "county_recommended_date",
+    "city_recommended_date",
+    "named_date",
+    "version",
+    "created_at",
+    "updated_at",
+]
+DemonstrationApplicationFeedPayload = feed_payload(
+    "DemonstrationApplicationFeedPayload", ApplicationListItem, _APPLICATION_FIELDS
+)
+DEMONSTRATION_APPLICATION = FeedEntity(
+    model=DemonstrationApplication,
+    payload=DemonstrationApplicationFeedPayload,
+    permission="demonstration:read",
+    shown_by=ApplicationListItem,
+    excluded={
+        name: DETAIL_ONLY
+        for name in (
+            "applicant_key",
+            "declared_satisfaction_pct",
+            "declared_no_major_incident",
+            "contact_name",
+            "frozen_figures",
+            "county_opinion",
+            "city_opinion",
+            "province_document_review_passed",
+            "province_document_review_opinion",
+            "province_site_visit_date",
+            "province_site_visit_findings",
+            "province_decision_reasons",
+            "province_approved_date",
+            "sent_to_nation_date",
+            "national_result",
+            "national_result_date",
+            "national_result_note",
+            "named_document_no",
+            "next_reassessment_due_date",
+            "returned_reason",
+            "returned_date",
+            "returned_level",
+            "reopened_until_date",
+            "closed_reason",
+            "closed_date",
+        )
+    },
+)
+
+FEED = [INSTITUTION, FILING, PRACTITIONER, DEMONSTRATION_BATCH, DEMONSTRATION_APPLICATION]
