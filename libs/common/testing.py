@@ -72,6 +72,17 @@ async def _admin(sql: str, server_url: str) -> None:
         await engine.dispose()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres_only`` (races on row and advisory locks) run only on PostgreSQL;
+    ``make test-postgres-only`` runs just them."""
+    if backend() == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="postgres_only: runs with TEST_DATABASE=postgresql")
+    for item in items:
+        if item.get_closest_marker("postgres_only") is not None:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 async def test_databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TestDatabases]:
     if backend() != "postgresql":

@@ -19,7 +19,7 @@ from libs.common import changes
 from libs.common.auth import Role
 from libs.common.database import Database
 from libs.common.models import ChangeRecord
-from libs.common.testing import Tokens, backend
+from libs.common.testing import Tokens
 from tests.common.sample_app import Note
 from tests.common.test_change_feed import CHANGES, NOTES, _all_changes
 
@@ -182,7 +182,7 @@ async def test_a_deleted_note_that_had_moved_in_the_same_transaction_is_deleted_
     ]
 
 
-@pytest.mark.skipif(backend() != "postgresql", reason="the advisory lock is PostgreSQL's (SQLite serialises)")
+@pytest.mark.postgres_only  # the advisory lock is PostgreSQL's (SQLite serialises)
 async def test_a_second_writer_takes_its_sequence_number_only_after_the_first_commits(
     sample_app: FastAPI, tokens: Tokens
 ) -> None:
@@ -239,7 +239,7 @@ async def test_the_feed_endpoint_lists_the_tombstone_without_data(
     ]
 
 
-@pytest.mark.skipif(backend() != "postgresql", reason="concurrent write transactions need PostgreSQL")
+@pytest.mark.postgres_only  # concurrent write transactions need PostgreSQL
 async def test_a_follower_misses_nothing_when_commits_finish_out_of_numbering_order(
     sample_app: FastAPI, tokens: Tokens
 ) -> None:
