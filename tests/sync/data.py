@@ -198,13 +198,22 @@ class Writer:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    def platform(self, city: str) -> dict[str, str]:
+        return self.tokens.headers(Role.city_platform, city, sub=f"client:sync-platform-{city}")
+
     async def update_recipient(
-        self, provider: dict[str, Any], recipient: dict[str, Any], **changes: Any
+        self,
+        provider: dict[str, Any],
+        recipient: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        **changes: Any,
     ) -> dict[str, Any]:
+        """PATCH as the provider's admin, or as ``headers`` say (an institution records only in its own
+        county: a move to another county is a city platform's write)."""
         response = await self.live.homecare.patch(
             f"{HOMECARE}/recipients/{recipient['id']}",
             json=changes,
-            headers={**self.admin(provider), "If-Match": f'"{recipient["version"]}"'},
+            headers={**(headers or self.admin(provider)), "If-Match": f'"{recipient["version"]}"'},
         )
         assert response.status_code == 200, response.text
         return dict(response.json())

@@ -63,12 +63,15 @@ async def _homecare_writer(w: Writer, county: str) -> None:
 
 
 async def _mover(w: Writer) -> None:
-    """Recipients who move house to another city: each must leave the old city's mirror and reach the
-    new one's (a tombstone in the old scope, libs/common/changes.py)."""
+    """Recipients who move house to another county of the city, moved by the city platform (an
+    institution records only in its own county, and no writer may move a recipient to another city —
+    cross-city tombstones are proven with institutions in test_scope_moves.py)."""
     provider = await w.provider("350206")
-    for region_code in ("350104", PINGTAN):  # 厦门 湖里 → 福州 仓山, 厦门 湖里 → 平潭
+    for _ in range(2):  # 厦门 湖里 → 思明
         recipient = await w.recipient(provider)
-        await w.update_recipient(provider, recipient, region_code=region_code, address="福建省测试路 8 号")
+        await w.update_recipient(
+            provider, recipient, headers=w.platform(XIAMEN), region_code="350203", address="福建省测试路 8 号"
+        )
 
 
 async def _follow(mirror: CityMirror, done: asyncio.Event) -> int:

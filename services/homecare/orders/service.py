@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from libs.common import audit
-from libs.common.auth import Principal, Role
+from libs.common.auth import Principal
 from libs.common.errors import Forbidden
 from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_address, mask_name
-from libs.common.scope import ensure_in_scope_for_write, visible_condition
-from services.homecare import clock
+from libs.common.scope import visible_condition
+from services.homecare import clock, regions
 from services.homecare.catalog import service as catalog
 from services.homecare.catalog.models import CatalogItem
 from services.homecare.home_beds.models import HomeBed, HomeBedStatus
@@ -131,8 +131,9 @@ async def place(
     longitude = data.longitude if data.longitude is not None else recipient.longitude
     if latitude is None or longitude is None:
         raise NotEligibleForItems("服务地址须有经纬度（用于签到核验）", "body.latitude")
-    if principal.role is Role.city_platform:
-        ensure_in_scope_for_write(principal, region_code=region_code, what="服务地址")
+    regions.ensure_region_allowed(
+        principal, region_code, institution_region=provider.region_code, what="服务地址"
+    )
     if data.window_end - data.window_start > timedelta(hours=settings.order_max_window_hours):
         raise NotEligibleForItems(
             f"期望时段不得超过 {settings.order_max_window_hours} 小时", "body.window_end"

@@ -24,7 +24,7 @@ from libs.common.personal_data import (
     mask_phone,
 )
 from libs.common.scope import ensure_in_scope_for_write, visible_condition
-from services.homecare import clock
+from services.homecare import clock, regions
 from services.homecare.orders.models import Order
 from services.homecare.providers import service as providers
 from services.homecare.recipients.errors import (
@@ -136,14 +136,16 @@ def plain_columns(data: RecipientCreate) -> dict[str, Any]:
 async def create(
     session: AsyncSession, principal: Principal, cipher: PersonalDataCipher, data: RecipientCreate
 ) -> Recipient:
-    if principal.is_institution_user:
-        institution_id = principal.institution_id
-    else:
-        ensure_in_scope_for_write(principal, region_code=data.region_code, what="服务对象住址")
-        institution_id = data.institution_id
-    if institution_id is None or await providers.find(session, institution_id) is None:
-        if principal.is_institution_user or data.institution_id is not None:
-            raise ServingInstitutionInvalid()
+    institution_id = principal.institution_id if principal.is_institution_user else data.institution_id
+    provider = await providers.find(session, institution_id) if institution_id is not None else None
+    if provider is None and (principal.is_institution_user or data.institution_id is not None):
+        raise ServingInstitutionInvalid()
+    regions.ensure_region_allowed(
+        principal,
+        data.region_code,
+        institution_region=provider.region_code if provider is not None else None,
+        what="服务对象住址",
+    )
     columns = {**plain_columns(data), **personal_columns(cipher, data)}
     if institution_id is not None:
         existing = await session.scalar(
@@ -183,12 +185,18 @@ async def update(
         raise Forbidden("只有服务机构或城市平台可以修改服务对象", code="not_serving_institution")
     check_if_match(if_match, recipient.version)
     changes = data.model_dump(exclude_unset=True)
-    if (
-        "region_code" in changes
-        and changes["region_code"] is not None
-        and principal.role is Role.city_platform
-    ):
-        ensure_in_scope_for_write(principal, region_code=changes["region_code"], what="服务对象住址")
+    if changes.get("region_code") is not None:
+        own = (
+            await providers.find(session, principal.institution_id)
+            if principal.institution_id is not None
+            else None
+        )
+        regions.ensure_region_allowed(
+            principal,
+            changes["region_code"],
+            institution_region=own.region_code if own is not None else None,
+            what="服务对象住址",
+        )
     for key, value in changes.items():
         if key == "phone":
             recipient.phone_enc = cipher.encrypt(value)

@@ -23,7 +23,7 @@ from libs.common.errors import DomainError, validation_field_errors
 from libs.common.models import AuditRecord, ChangeTracked, utcnow
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.request_context import current_request_id
-from services.homecare import clock
+from services.homecare import clock, regions
 from services.homecare.catalog import service as catalog
 from services.homecare.catalog.models import CatalogItem
 from services.homecare.orders import fees
@@ -213,23 +213,32 @@ async def upsert_recipients(
     batch = _Batch(len(records))
     valid = _validated(batch, records, RecipientBulkRecord, lambda r: r.external_id)
     scope = principal.scope
+    institution_ids = {r.institution_id for _, r in valid if r.institution_id is not None}
+    known: dict[uuid.UUID, str] = (
+        {
+            row.institution_id: row.region_code
+            for row in await session.execute(
+                select(Provider.institution_id, Provider.region_code).where(
+                    Provider.institution_id.in_(institution_ids)
+                )
+            )
+        }
+        if institution_ids
+        else {}
+    )
     candidates: list[tuple[int, RecipientBulkRecord]] = []
     for index, record in valid:
-        if not scope.contains(record.region_code):
-            batch.reject(index, record.external_id, "out_of_city", "服务对象住址不在本平台所在城市")
+        refused = regions.region_error(
+            principal,
+            record.region_code,
+            institution_region=known.get(record.institution_id) if record.institution_id else None,
+            what="服务对象住址",
+        )
+        if refused is not None:
+            batch.reject(index, record.external_id, "out_of_city", refused.detail)
         else:
             candidates.append((index, record))
 
-    institution_ids = {r.institution_id for _, r in candidates if r.institution_id is not None}
-    known = set(
-        (
-            await session.scalars(
-                select(Provider.institution_id).where(Provider.institution_id.in_(institution_ids))
-            )
-        )
-        if institution_ids
-        else []
-    )
     existing = {
         r.external_id: r
         for r in await session.scalars(
@@ -409,10 +418,16 @@ async def upsert_orders(
             batch.reject(index, ext, "recipient_not_found", "服务对象不存在或不在本城市")
             continue
         region_code = record.region_code or recipient.region_code
-        if not scope.contains(region_code):
-            batch.reject(index, ext, "out_of_city", "服务地址不在本平台所在城市")
-            continue
         provider = providers.get(record.institution_id)
+        refused = regions.region_error(
+            principal,
+            region_code,
+            institution_region=provider.region_code if provider is not None else None,
+            what="服务地址",
+        )
+        if refused is not None:
+            batch.reject(index, ext, "out_of_city", refused.detail)
+            continue
         if provider is None:
             batch.reject(index, ext, "provider_not_found", "服务机构未开通互联网+护理服务")
             continue

@@ -255,7 +255,12 @@ async def test_no_log_line_holds_a_whole_id_number_or_phone(
 
 async def test_recipients_of_another_county_are_not_visible_to_a_county_admin(world: World) -> None:
     c = await crew(world)
-    siming = await world.recipient(c.provider, region_code=SIMING, address="福建省厦门市思明区鹭江道 100 号")
+    body = world.recipient_body(
+        region_code=SIMING, address="福建省厦门市思明区鹭江道 100 号", institution_id=str(c.provider.id)
+    )
+    registered = await world.client.post(f"{HC}/recipients", json=body, headers=world.platform())
+    assert registered.status_code == 201, registered.text  # a city platform records anywhere in its city
+    siming = registered.json()
     assert (
         await world.client.get(f"{HC}/recipients/{siming['id']}", headers=world.county())
     ).status_code == 404
