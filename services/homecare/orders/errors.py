@@ -35,6 +35,13 @@ class DoctorAssessmentRequired(Forbidden):
         super().__init__("订单含高风险或需医嘱的项目，须由本机构医师评估")
 
 
+class NotOrderParty(Forbidden):
+    default_code = "not_order_party"
+
+    def __init__(self) -> None:
+        super().__init__("只有订单的服务机构或下单方可以取消该订单")
+
+
 class CancelNotAllowed(Forbidden):
     default_code = "cancel_not_allowed"
 

@@ -32,6 +32,7 @@ from services.homecare.orders.errors import (
     ClientTimeInFuture,
     DoctorAssessmentRequired,
     NotAssignedNurse,
+    NotOrderParty,
     NotOrderProvider,
     NurseNotEligible,
     NurseNotQualified,
@@ -106,6 +107,11 @@ def ensure_assigned_nurse(principal: Principal, order: Order) -> None:
         or principal.practitioner_id != order.nurse_practitioner_id
     ):
         raise NotAssignedNurse()
+
+
+def placed_by(principal: Principal, order: Order) -> bool:
+    """True when ``principal`` is the very caller (same role and subject) that placed ``order``."""
+    return order.placed_by_role == principal.role.value and order.placed_by_sub == principal.sub
 
 
 async def already_applied(session: AsyncSession, order: Order, action: str, body: ClientEvent | None) -> bool:
@@ -480,13 +486,16 @@ async def complete(
 async def cancel(
     session: AsyncSession, principal: Principal, order: Order, body: ReasonBody, if_match: str | None
 ) -> bool:
-    """Before assignment: the recipient side (city platform) or the provider; once assigned: the
-    provider; once the nurse set off: only the provider's admin, with a reason."""
+    """Only the parties to the order: the provider's users, and the city platform that placed it.
+    Before assignment: either party; once assigned: the provider; once the nurse set off: only the
+    provider's admin, with a reason. The domain rules give officials no part in cancelling."""
     if await already_applied(session, order, "cancel", body):
         return True
     target(order, "cancel")
     if principal.role is Role.city_platform:
         ensure_in_scope_for_write(principal, region_code=order.region_code, what="订单")
+        if not placed_by(principal, order):
+            raise NotOrderParty()
     else:
         ensure_provider_user(principal, order)
     check_if_match(if_match, order.version)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from libs.common.auth import Role
 from services.homecare.orders.models import OrderStatus
 from services.homecare.orders.transitions import TRANSITIONS, allowed_actions
 from tests.homecare.world import HC, HOME, World, crew, located, to_status
@@ -284,11 +285,13 @@ async def test_a_cancelled_order_frees_the_nurses_time(world: World) -> None:
 
 async def test_cancel_rules_depend_on_how_far_the_order_has_gone(world: World) -> None:
     c = await crew(world)
-    early = await world.order(c.provider, c.recipient["id"])
+    early = await world.order(c.provider, c.recipient["id"], headers=world.platform())
     by_platform = await world.act(early["id"], "cancel", world.platform(), {"reason": "家属取消"})
     assert by_platform.status_code == 200, by_platform.text
 
-    assigned = await world.order(c.provider, c.recipient["id"], start=datetime.now(UTC) + timedelta(days=4))
+    assigned = await world.order(
+        c.provider, c.recipient["id"], start=datetime.now(UTC) + timedelta(days=4), headers=world.platform()
+    )
     await to_status(world, c, assigned, "assigned")
     assert (await world.act(assigned["id"], "cancel", world.platform(), {})).status_code == 403
     assert (
@@ -307,6 +310,36 @@ async def test_cancel_rules_depend_on_how_far_the_order_has_gone(world: World) -
     )
     assert with_reason.status_code == 200
     assert with_reason.json()["end_reason"] == "服务对象临时住院"
+
+
+async def test_a_city_platform_cancels_only_the_orders_it_placed(world: World) -> None:
+    """Issue 11, finding 11: the parties to an order may cancel it — the provider's users, and the
+    city platform only for an order it placed itself; nothing changes on a refusal."""
+    c = await crew(world)
+    platform = world.platform()
+    by_institution = await world.order(c.provider, c.recipient["id"])
+    refused = await world.act(by_institution["id"], "cancel", platform, {"reason": "家属取消"})
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "not_order_party"
+    after = await world.client.get(f"{HC}/orders/{by_institution['id']}", headers=world.county())
+    assert (after.json()["status"], after.json()["version"]) == ("submitted", by_institution["version"])
+
+    # another city platform client of the same city did not place it either
+    other_client = world.tokens.headers(Role.city_platform, "350200", sub="client:another-xiamen-app")
+    own = await world.order(c.provider, c.recipient["id"], headers=platform)
+    assert (await world.act(own["id"], "cancel", other_client, {})).status_code == 403
+    cancelled = await world.act(own["id"], "cancel", platform, {"reason": "家属取消"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+
+    # the provider's admin and staff cancel orders whoever placed them
+    for headers in (world.admin(c.provider), world.staff(c.provider, c.nurse)):
+        placed = await world.order(c.provider, c.recipient["id"], headers=platform)
+        assert (await world.act(placed["id"], "cancel", headers, {})).status_code == 200
+    for headers in (world.admin(c.provider), world.staff(c.provider, c.nurse)):
+        placed = await world.order(c.provider, c.recipient["id"])
+        assert (await world.act(placed["id"], "cancel", headers, {})).status_code == 200
 
 
 async def test_an_incident_ends_an_order_under_way(world: World) -> None:
