@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres check format
+.PHONY: run test test-sqlite test-postgres test-postgres-only coverage mutation check format
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -27,6 +27,22 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# Only the tests marked postgres_only (races on row locks, advisory locks), on PostgreSQL.
+test-postgres-only: $(STAMP)
+	TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider -m postgres_only $(PYTEST_ARGS)
+
+# The suite under coverage on SQLite and on PostgreSQL, combined ([tool.coverage] in pyproject.toml).
+coverage: $(STAMP)
+	rm -rf var/coverage && mkdir -p var/coverage
+	status=0; \
+	TEST_DATABASE=sqlite $(BIN)/coverage run -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) || status=1; \
+	TEST_DATABASE=postgresql $(BIN)/coverage run -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) || status=1; \
+	$(BIN)/coverage combine -q && $(BIN)/coverage report --skip-covered && exit $$status
+
+# Mutation testing of the rule modules, each against its own tests (tests/mutation/run.py).
+mutation: $(STAMP)
+	$(BIN)/python -m tests.mutation.run $(MODULES)
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .
