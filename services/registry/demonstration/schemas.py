@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 from libs.common import divisions
 from libs.common.auth import Role
 from libs.common.openapi import enum_labels
+from libs.common.text import MultiLine, SingleLine
 from services.registry.demonstration.models import (
     ITEM_LABELS,
     KIND_LABELS,
@@ -90,7 +91,9 @@ class BatchStages(BaseModel):
 
 
 class BatchCreate(BaseModel):
-    name: str = Field(min_length=2, max_length=100, examples=["第二批全国医养结合示范项目（2025—2026年）"])
+    name: SingleLine = Field(
+        min_length=2, max_length=100, examples=["第二批全国医养结合示范项目（2025—2026年）"]
+    )
     county_quota: int = Field(ge=0, le=100, description="拟推荐示范县（市、区）名额", examples=[3])
     institution_quota: int = Field(ge=0, le=100, description="拟推荐示范机构名额", examples=[2])
     stages: BatchStages
@@ -110,7 +113,7 @@ class BatchUpdate(BaseModel):
         }
     )
 
-    name: str | None = Field(default=None, min_length=2, max_length=100)
+    name: SingleLine | None = Field(default=None, min_length=2, max_length=100)
     county_quota: int | None = Field(default=None, ge=0, le=100)
     institution_quota: int | None = Field(default=None, ge=0, le=100)
     stages: BatchStages | None = None
@@ -207,10 +210,10 @@ class ApplicationCreate(BaseModel):
 
     batch_id: uuid.UUID
     kind: ApplicationKind = Field(description="county：县（市、区）为本地申报；institution：机构为本机构申报")
-    self_assessment: dict[AssessmentItem, str] | None = None
+    self_assessment: dict[AssessmentItem, MultiLine] | None = None
     declared_satisfaction_pct: float | None = Field(default=None, ge=0, le=100)
     declared_no_major_incident: bool | None = None
-    contact_name: str | None = Field(default=None, max_length=50)
+    contact_name: SingleLine | None = Field(default=None, max_length=50)
 
     @field_validator("self_assessment")
     @classmethod
@@ -226,10 +229,10 @@ class ApplicationUpdate(BaseModel):
         json_schema_extra={"examples": [{"declared_satisfaction_pct": 97.0, "contact_name": "王院长"}]}
     )
 
-    self_assessment: dict[AssessmentItem, str | None] | None = None
+    self_assessment: dict[AssessmentItem, MultiLine | None] | None = None
     declared_satisfaction_pct: float | None = Field(default=None, ge=0, le=100)
     declared_no_major_incident: bool | None = None
-    contact_name: str | None = Field(default=None, max_length=50)
+    contact_name: SingleLine | None = Field(default=None, max_length=50)
 
     @field_validator("self_assessment")
     @classmethod
@@ -290,9 +293,9 @@ class HolderRead(BaseModel):
 
 
 class ExpertScoreIn(BaseModel):
-    expert_name: str = Field(min_length=2, max_length=50)
+    expert_name: SingleLine = Field(min_length=2, max_length=50)
     score: float = Field(ge=0, le=100)
-    comment: str | None = Field(default=None, max_length=4000)
+    comment: MultiLine | None = Field(default=None, max_length=4000)
 
 
 class ExpertScoreRead(ExpertScoreIn):
@@ -317,9 +320,9 @@ class ProvinceReviewWrite(BaseModel):
     )
 
     document_review_passed: bool
-    document_review_opinion: str = Text
+    document_review_opinion: MultiLine = Text
     site_visit_date: date | None = None
-    site_visit_findings: str | None = Field(default=None, min_length=2, max_length=4000)
+    site_visit_findings: MultiLine | None = Field(default=None, min_length=2, max_length=4000)
     expert_scores: list[ExpertScoreIn] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
@@ -426,7 +429,7 @@ class OpinionBody(BaseModel):
         json_schema_extra={"examples": [{"opinion": "经审核，申报材料齐全，同意推荐。"}]}
     )
 
-    opinion: str = Text
+    opinion: MultiLine = Text
 
 
 class ReasonBody(BaseModel):
@@ -434,7 +437,7 @@ class ReasonBody(BaseModel):
         json_schema_extra={"examples": [{"reason": "申报材料不全，请补充近三年入住率证明。"}]}
     )
 
-    reason: str = Text
+    reason: MultiLine = Text
 
 
 class ProvinceApproveBody(BaseModel):
@@ -444,13 +447,13 @@ class ProvinceApproveBody(BaseModel):
         }
     )
 
-    reasons: str = Text
+    reasons: MultiLine = Text
 
 
 class SendToNationBody(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"note": "随文报送国家卫生健康委。"}]})
 
-    note: str | None = Field(default=None, max_length=4000)
+    note: MultiLine | None = Field(default=None, max_length=4000)
 
 
 class NationalResultBody(BaseModel):
@@ -464,8 +467,8 @@ class NationalResultBody(BaseModel):
 
     result: NationalResult
     result_date: date
-    note: str | None = Field(default=None, max_length=4000)
-    document_no: str | None = Field(default=None, min_length=2, max_length=100, description="命名文号")
+    note: MultiLine | None = Field(default=None, max_length=4000)
+    document_no: SingleLine | None = Field(default=None, min_length=2, max_length=100, description="命名文号")
 
     @model_validator(mode="after")
     def _named(self) -> NationalResultBody:
@@ -482,7 +485,7 @@ class NameBody(BaseModel):
     )
 
     named_date: date
-    document_no: str = Field(min_length=2, max_length=100, description="命名文号")
+    document_no: SingleLine = Field(min_length=2, max_length=100, description="命名文号")
 
 
 class ReassessBody(BaseModel):
@@ -494,7 +497,7 @@ class ReassessBody(BaseModel):
 
     assessed_date: date
     passed: bool
-    opinion: str = Text
+    opinion: MultiLine = Text
 
 
 # ---------------------------------------------------------------- trail, named list

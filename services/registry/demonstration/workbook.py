@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from libs.common.export_cells import safe_cell
 from services.registry.demonstration.models import ApplicationKind
 from services.registry.demonstration.schemas import SummaryRow, SummaryTable
 
@@ -69,7 +70,7 @@ def cell_value(value: Any, kind: str) -> Any:
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == "date":
         return value if isinstance(value, date) else date.fromisoformat(str(value))
-    return str(value)
+    return safe_cell(str(value))
 
 
 def render(table: SummaryTable) -> bytes:
@@ -79,7 +80,7 @@ def render(table: SummaryTable) -> bytes:
     cols = columns(table)
     last = get_column_letter(len(cols))
 
-    sheet.append([table.title])
+    sheet.append([safe_cell(table.title)])
     sheet.merge_cells(f"A1:{last}1")
     title = sheet["A1"]
     title.font = Font(name="宋体", size=16, bold=True)

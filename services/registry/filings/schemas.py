@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from libs.common.text import MultiLine, SingleLine
 from services.registry.filings.models import FILING_STATE_LABELS, UNIT_KIND_LABELS, FilingState, UnitKind
 
 
@@ -41,23 +42,25 @@ class FilingContent(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     unit_kind: UnitKind | None = Field(default=None, description="内设医务室/护理站/诊所")
-    unit_name: str | None = Field(default=None, min_length=2, max_length=200, examples=["兰馨颐养院医务室"])
-    person_in_charge: str | None = Field(default=None, max_length=50, description="负责人")
+    unit_name: SingleLine | None = Field(
+        default=None, min_length=2, max_length=200, examples=["兰馨颐养院医务室"]
+    )
+    person_in_charge: SingleLine | None = Field(default=None, max_length=50, description="负责人")
     doctors: int | None = Field(default=None, ge=0, le=1000, description="医师人数")
     nurses: int | None = Field(default=None, ge=0, le=1000, description="护士人数")
-    service_scope: str | None = Field(default=None, max_length=2000, description="服务范围")
+    service_scope: MultiLine | None = Field(default=None, max_length=2000, description="服务范围")
     documents: list[FilingDocument] | None = Field(default=None, description="已提交的材料")
 
 
 class FilingCreate(FilingContent):
     institution_id: uuid.UUID
     unit_kind: UnitKind = Field(description="内设医务室/护理站/诊所")
-    unit_name: str = Field(min_length=2, max_length=200, examples=["兰馨颐养院医务室"])
+    unit_name: SingleLine = Field(min_length=2, max_length=200, examples=["兰馨颐养院医务室"])
     submit: bool = Field(default=True, description="即办：材料齐全时立即备案；false 则先存为草稿")
 
 
 class FilingCorrection(FilingContent):
-    reason: str | None = Field(default=None, max_length=500, description="更正说明")
+    reason: MultiLine | None = Field(default=None, max_length=500, description="更正说明")
 
 
 class FilingDecision(BaseModel):
@@ -65,7 +68,7 @@ class FilingDecision(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "内设医务室执业人员资质证明不全"}]}
     )
 
-    reason: str = Field(min_length=2, max_length=500, description="不予备案或撤销的理由")
+    reason: MultiLine = Field(min_length=2, max_length=500, description="不予备案或撤销的理由")
 
 
 class FilingRead(BaseModel):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query
 
+from libs.common.dates import BusinessDate
 from services.registry.institutions.kinds import Category, InstitutionKind
 from services.registry.institutions.service import InstitutionFilter
+
+#: bed-count filters stop at the largest count an institution may record (``schemas.Count``); a larger
+#: number would only overflow the database's integer (issue 11: 10**23 answered 500)
+MAX_BEDS = 1_000_000
 
 
 def institution_filter(
@@ -22,8 +26,8 @@ def institution_filter(
         str | None, Query(min_length=1, max_length=50, description="名称包含的文字（中文子串）")
     ] = None,
     active: Annotated[bool | None, Query(description="是否在用；不传则全部")] = None,
-    operating_since_from: Annotated[date | None, Query(description="开业日期不早于")] = None,
-    operating_since_to: Annotated[date | None, Query(description="开业日期不晚于")] = None,
+    operating_since_from: Annotated[BusinessDate | None, Query(description="开业日期不早于")] = None,
+    operating_since_to: Annotated[BusinessDate | None, Query(description="开业日期不晚于")] = None,
     medical_insurance_designated: Annotated[bool | None, Query(description="医保定点")] = None,
     elderly_green_channel: Annotated[bool | None, Query(description="开设老年人绿色通道")] = None,
     hospice_care: Annotated[bool | None, Query(description="安宁疗护")] = None,
@@ -34,12 +38,20 @@ def institution_filter(
     has_medical_unit: Annotated[
         bool | None, Query(description="有医疗服务能力（含内设医疗机构备案）")
     ] = None,
-    beds_elderly_care_min: Annotated[int | None, Query(ge=0, description="养老床位不少于")] = None,
-    beds_elderly_care_max: Annotated[int | None, Query(ge=0, description="养老床位不多于")] = None,
-    beds_medical_min: Annotated[int | None, Query(ge=0, description="医疗床位不少于")] = None,
-    beds_medical_max: Annotated[int | None, Query(ge=0, description="医疗床位不多于")] = None,
-    beds_integrated_min: Annotated[int | None, Query(ge=0, description="医养结合床位不少于")] = None,
-    beds_integrated_max: Annotated[int | None, Query(ge=0, description="医养结合床位不多于")] = None,
+    beds_elderly_care_min: Annotated[
+        int | None, Query(ge=0, le=MAX_BEDS, description="养老床位不少于")
+    ] = None,
+    beds_elderly_care_max: Annotated[
+        int | None, Query(ge=0, le=MAX_BEDS, description="养老床位不多于")
+    ] = None,
+    beds_medical_min: Annotated[int | None, Query(ge=0, le=MAX_BEDS, description="医疗床位不少于")] = None,
+    beds_medical_max: Annotated[int | None, Query(ge=0, le=MAX_BEDS, description="医疗床位不多于")] = None,
+    beds_integrated_min: Annotated[
+        int | None, Query(ge=0, le=MAX_BEDS, description="医养结合床位不少于")
+    ] = None,
+    beds_integrated_max: Annotated[
+        int | None, Query(ge=0, le=MAX_BEDS, description="医养结合床位不多于")
+    ] = None,
 ) -> InstitutionFilter:
     flags = {
         name: value

@@ -19,8 +19,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from libs.common import divisions
+from libs.common.dates import BusinessDate
 from libs.common.identifiers import USCC
 from libs.common.openapi import DocumentedAs
+from libs.common.text import SingleLine
 from services.registry.institutions.kinds import (
     CATEGORIES_OF_KIND,
     CATEGORY_LABELS,
@@ -135,7 +137,7 @@ class InstitutionFields(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str = Field(min_length=2, max_length=200, examples=["厦门市莲花爱心护理院"])
+    name: SingleLine = Field(min_length=2, max_length=200, examples=["厦门市莲花爱心护理院"])
     kind: InstitutionKind = Field(description="医疗机构 / 养老机构 / 医养结合机构")
     category: Category = Field(description="机构细类（医院、社区卫生服务中心、养老机构……）")
     hospital_grade: HospitalGrade | None = Field(default=None, description="医院等级（仅医院）")
@@ -155,19 +157,19 @@ class InstitutionFields(BaseModel):
         default=None, description="医疗机构类别代码 (WS 218)", examples=["A710"]
     )
     licence_type: LicenceType | None = Field(default=None, description="执业许可证或备案凭证")
-    licence_no: str | None = Field(default=None, max_length=60, description="执业许可证登记号或备案号")
+    licence_no: SingleLine | None = Field(default=None, max_length=60, description="执业许可证登记号或备案号")
 
     region_code: CountyCode
-    address: str | None = Field(default=None, max_length=300)
+    address: SingleLine | None = Field(default=None, max_length=300)
     lat: Latitude | None = None
     lng: Longitude | None = None
 
-    operating_since: date | None = Field(default=None, description="开业（成立）日期")
-    medical_operating_since: date | None = Field(default=None, description="医疗服务开展日期")
-    elderly_care_operating_since: date | None = Field(default=None, description="养老服务开展日期")
+    operating_since: BusinessDate | None = Field(default=None, description="开业（成立）日期")
+    medical_operating_since: BusinessDate | None = Field(default=None, description="医疗服务开展日期")
+    elderly_care_operating_since: BusinessDate | None = Field(default=None, description="养老服务开展日期")
 
-    legal_person: str | None = Field(default=None, max_length=50, description="法定代表人")
-    contact_name: str | None = Field(default=None, max_length=50)
+    legal_person: SingleLine | None = Field(default=None, max_length=50, description="法定代表人")
+    contact_name: SingleLine | None = Field(default=None, max_length=50)
     contact_phone: ContactPhone | None = Field(default=None, description="联系电话（个人信息，加密保存）")
 
     beds_elderly_care: Count = Field(default=0, description="养老床位")
@@ -245,7 +247,7 @@ class InstitutionUpdate(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str | None = Field(default=None, min_length=2, max_length=200)
+    name: SingleLine | None = Field(default=None, min_length=2, max_length=200)
     kind: InstitutionKind | None = None
     category: Category | None = None
     hospital_grade: HospitalGrade | None = None
@@ -256,16 +258,16 @@ class InstitutionUpdate(BaseModel):
     uscc: USCC | None = None
     ws218_kind_code: WS218Code | None = None
     licence_type: LicenceType | None = None
-    licence_no: str | None = Field(default=None, max_length=60)
+    licence_no: SingleLine | None = Field(default=None, max_length=60)
     region_code: CountyCode | None = None
-    address: str | None = Field(default=None, max_length=300)
+    address: SingleLine | None = Field(default=None, max_length=300)
     lat: Latitude | None = None
     lng: Longitude | None = None
-    operating_since: date | None = None
-    medical_operating_since: date | None = None
-    elderly_care_operating_since: date | None = None
-    legal_person: str | None = Field(default=None, max_length=50)
-    contact_name: str | None = Field(default=None, max_length=50)
+    operating_since: BusinessDate | None = None
+    medical_operating_since: BusinessDate | None = None
+    elderly_care_operating_since: BusinessDate | None = None
+    legal_person: SingleLine | None = Field(default=None, max_length=50)
+    contact_name: SingleLine | None = Field(default=None, max_length=50)
     contact_phone: ContactPhone | None = None
     beds_elderly_care: Count | None = None
     beds_medical: Count | None = None
@@ -525,7 +527,7 @@ class InstitutionBulkRecord(InstitutionCreate):
     """One record of a city platform's batch: an institution keyed by ``external_id``. A record that
     matches one already pushed changes only the fields it carries (the others stay as registered)."""
 
-    external_id: str = Field(
+    external_id: SingleLine = Field(
         min_length=1, max_length=100, description="城市平台内的机构编号", examples=["XM-0001"]
     )
 

@@ -16,6 +16,8 @@ from enum import StrEnum
 from typing import Any, Final
 
 from libs.common import divisions
+from libs.common.csv_reading import CSV_ROW_ERROR_CODE, CsvRowError, csv_rows
+from libs.common.export_cells import safe_cell, unquote_cell
 from services.registry.institutions.kinds import (
     CATEGORY_LABELS,
     ELDERLY_CARE_OWNERSHIP_LABELS,
@@ -112,7 +114,12 @@ class ParsedRow:
 
 
 class SheetError(ValueError):
-    """The file as a whole cannot be read (format, missing headers)."""
+    """The file as a whole cannot be read (format, missing headers), or, with ``line``, one of its rows."""
+
+    def __init__(self, message: str, *, line: int | None = None, code: str = "unreadable_file") -> None:
+        super().__init__(message)
+        self.line = line
+        self.code = code
 
 
 # ------------------------------------------------------------------------------------------- reading
@@ -128,7 +135,7 @@ def _cell(column: Column, value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if column.kind == "text":
-        return _text(value)
+        return unquote_cell(_text(value))
     if column.kind == "int":
         try:
             number = float(_text(value).replace(",", ""))
@@ -207,7 +214,14 @@ def read_csv(content: bytes) -> Iterator[ParsedRow]:
             text = content.decode("gb18030")
         except UnicodeDecodeError:
             raise SheetError("CSV 文件编码无法识别，请使用 UTF-8 或 GB18030（unknown encoding）") from None
-    return _rows_from_table(iter(csv.reader(io.StringIO(text))))
+    return _csv_table(text)
+
+
+def _csv_table(text: str) -> Iterator[ParsedRow]:
+    try:
+        yield from _rows_from_table(csv_rows(text))
+    except CsvRowError as exc:
+        raise SheetError(str(exc), line=exc.line, code=CSV_ROW_ERROR_CODE) from None
 
 
 def read_xlsx(content: bytes) -> Iterator[ParsedRow]:
@@ -249,7 +263,7 @@ def _export_value(column: Column, row: Mapping[str, Any]) -> Any:
 def export_rows(rows: Sequence[Mapping[str, Any]]) -> Iterator[list[Any]]:
     yield [column.header for column in EXPORT_COLUMNS]
     for row in rows:
-        yield [_export_value(column, row) for column in EXPORT_COLUMNS]
+        yield [safe_cell(_export_value(column, row)) for column in EXPORT_COLUMNS]
 
 
 def write_csv(rows: Sequence[Mapping[str, Any]]) -> bytes:

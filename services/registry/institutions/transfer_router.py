@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import File, Query, Response, UploadFile
 
 from libs.common.database import SessionDep
-from libs.common.errors import Unprocessable, problem_responses
+from libs.common.errors import FieldError, Unprocessable, problem_responses
 from libs.common.models import utcnow
 from libs.common.routing import ServiceRouter
 from services.registry.deps import CipherDep, SettingsDep
@@ -76,7 +76,10 @@ async def import_institutions(
             lambda: list(itertools.islice(reader(content), settings.import_max_rows + 1))
         )
     except spreadsheet.SheetError as exc:
-        raise Unprocessable(str(exc), code="unreadable_file") from None
+        rows_field = (
+            [FieldError(field=f"rows.{exc.line}", message=str(exc), code=exc.code)] if exc.line else None
+        )
+        raise Unprocessable(str(exc), code=exc.code, errors=rows_field) from None
     return await transfer.import_rows(
         session, principal, iter(rows), mode=mode, cipher=cipher, max_rows=settings.import_max_rows
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from libs.common.identifiers import IdCardNumber, MobilePhone
+from libs.common.text import SingleLine
 from services.registry.practitioners.models import (
     PRACTITIONER_KIND_LABELS,
     TITLE_LABELS,
@@ -26,8 +27,8 @@ class Training(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str = Field(min_length=2, max_length=100, examples=["PICC 维护专科护士培训"])
-    certificate_no: str | None = Field(default=None, max_length=60)
+    name: SingleLine = Field(min_length=2, max_length=100, examples=["PICC 维护专科护士培训"])
+    certificate_no: SingleLine | None = Field(default=None, max_length=60)
     issued_date: date | None = None
     item_codes: list[ItemCode] = Field(
         default_factory=list, description="该培训使该人员可提供的互联网+护理服务项目编码", examples=[["HC16"]]
@@ -48,10 +49,12 @@ class PractitionerCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     institution_id: uuid.UUID
-    name: str = Field(min_length=2, max_length=50, examples=["林晓燕"])
+    name: SingleLine = Field(min_length=2, max_length=50, examples=["林晓燕"])
     kind: PractitionerKind
     title: Title | None = Field(default=None, description="专业技术职称（护理员无）")
-    practice_certificate_no: str | None = Field(default=None, max_length=40, description="执业证书编号")
+    practice_certificate_no: SingleLine | None = Field(
+        default=None, max_length=40, description="执业证书编号"
+    )
     clinical_years: int = Field(default=0, ge=0, le=60, description="临床工作年限")
     id_card: IdCardNumber | None = Field(default=None, description="居民身份证号（个人信息，加密保存）")
     phone: MobilePhone | None = Field(default=None, description="手机号（个人信息，加密保存）")
@@ -67,10 +70,10 @@ class PractitionerCreate(BaseModel):
 class PractitionerUpdate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    name: str | None = Field(default=None, min_length=2, max_length=50)
+    name: SingleLine | None = Field(default=None, min_length=2, max_length=50)
     kind: PractitionerKind | None = None
     title: Title | None = None
-    practice_certificate_no: str | None = Field(default=None, max_length=40)
+    practice_certificate_no: SingleLine | None = Field(default=None, max_length=40)
     clinical_years: int | None = Field(default=None, ge=0, le=60)
     id_card: IdCardNumber | None = None
     phone: MobilePhone | None = None
