@@ -225,3 +225,26 @@ async def test_period_end_before_start_is_422(client: httpx.AsyncClient, tokens:
         headers=tokens.headers(Role.province_admin),
     )
     assert (response.status_code, response.json()["code"]) == (422, "period_invalid")
+
+
+async def test_a_shortfall_between_0_and_1_visit_is_reported_but_not_falling_short(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens, clock: ManualClock
+) -> None:
+    """1 a week over March owes 31/7 = 4.43 visits; 4 done leave 0.43 — less than one whole visit, so
+    the agreement is not flagged as falling short (a fraction of a visit cannot be missed)."""
+    medical, elderly = await registry.medical(), await registry.elderly()
+    agreement = await signed(client, tokens, medical, elderly, start_date="2026-01-01", end_date="2026-12-31")
+    clock.set_today(date(2026, 4, 10))
+    for day in ("2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"):
+        await _log(client, agreement, staff_of(tokens, medical), day)
+    response = await client.get(
+        f"{AGREEMENTS}/{agreement['id']}/visits/shortfall", params=MARCH, headers=admin_of(tokens, elderly)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["required"], body["done"], body["shortfall"], body["falling_short"]) == (
+        4.43,
+        4,
+        0.43,
+        False,
+    )
