@@ -4,23 +4,23 @@ to another city's platform and to the users of another institution: reads and wr
 README "Where this departs from the agreed design": a write to a record the caller cannot see is not
 answered 403, which would reveal it).
 
-Table-driven: a by-id endpoint without a row in :data:`RECORD_OF` fails
-``test_every_by_id_endpoint_has_a_row``. Only callers whose role may call the endpoint at all (the expected
-table in ``test_access_matrix``) are tried: for the others the permission check already answers 403.
+Outsiders and helpers are shared with the other services (``tests/scope_matrix.py``). Table-driven: a
+by-id endpoint without a row in :data:`RECORD_OF` fails ``test_every_by_id_endpoint_has_a_row``. Only
+callers whose role may call the endpoint at all (the expected table in ``test_access_matrix``) are tried:
+for the others the permission check already answers 403.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
-from libs.common.auth import Role
 from tests.homecare.test_access_matrix import MATRIX
 from tests.homecare.world import HC, World, crew, to_status
+from tests.scope_matrix import OUTSIDERS, by_id_operations, example_body, outsider_headers
 
 #: by-id endpoint → the record its path names (what the test creates in 湖里 before calling it)
 RECORD_OF: dict[tuple[str, str], str] = {
@@ -52,16 +52,6 @@ RECORD_OF: dict[tuple[str, str], str] = {
         for action in ("assess", "open", "rounds", "reassess", "close", "withdraw")
     },
 }
-#: (label, role, region) of callers outside the record's scope; institution users get another institution
-OUTSIDERS: list[tuple[str, Role, str]] = [
-    ("siming county", Role.county_admin, "350203"),
-    ("fuzhou city", Role.city_admin, "350100"),
-    ("fuzhou platform", Role.city_platform, "350100"),
-    ("other institution admin", Role.institution_admin, "350206"),
-    ("other institution staff", Role.institution_staff, "350206"),
-]
-
-
 #: upserts keyed by an institution id, which is public (every role lists institutions): refusing another
 #: institution's provider settings with 403 ``not_own_institution`` reveals nothing (README "creating
 #: records outside its region" answers 403)
@@ -72,28 +62,7 @@ UPSERT_403: set[tuple[str, str]] = {
 
 
 def test_every_by_id_endpoint_has_a_row(homecare_app: FastAPI) -> None:
-    by_id = {(m, p.removeprefix(HC)) for m, p in MATRIX if "{" in p}
-    assert by_id == set(RECORD_OF)
-
-
-def _body(app: FastAPI, method: str, path: str) -> dict[str, Any] | None:
-    """The operation's documented request example, with fresh client event ids and today's clock."""
-    operation = app.openapi()["paths"][HC + path][method.lower()]
-    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
-    if content is None:
-        return None
-    schema = content["schema"]
-    ref = schema.get("$ref") or next((s["$ref"] for s in schema.get("anyOf", []) if "$ref" in s), None)
-    examples = app.openapi()["components"]["schemas"][ref.split("/")[-1]].get("examples") if ref else None
-    body = dict(examples[0]) if examples else {}
-    now = datetime.now(UTC).isoformat()
-    for key in ("client_event_id", "record_id", "client_record_id"):
-        if key in body or key == "record_id" and path.endswith("visit-record"):
-            body[key] = str(uuid.uuid4())
-    for key in ("client_at", "client_created_at", "client_updated_at"):
-        if key in body:
-            body[key] = now
-    return body
+    assert by_id_operations(MATRIX, HC) == set(RECORD_OF)
 
 
 async def _record(world: World, kind: str) -> dict[str, str]:
@@ -141,12 +110,6 @@ async def _record(world: World, kind: str) -> dict[str, str]:
     return {"alert_id": raised.json()["id"]}
 
 
-def _outsider(world: World, role: Role, region: str) -> dict[str, str]:
-    if role in (Role.institution_admin, Role.institution_staff):
-        return world.tokens.headers(role, region, institution_id=uuid.uuid4(), practitioner_id=uuid.uuid4())
-    return world.tokens.headers(role, region)
-
-
 @pytest.mark.parametrize(
     ("method", "path"), sorted(RECORD_OF), ids=[f"{m} {p}" for m, p in sorted(RECORD_OF)]
 )
@@ -161,9 +124,9 @@ async def test_a_record_of_another_region_or_institution_is_out_of_reach(
         if not allowed[role]:
             continue
         tried += 1
-        headers = {**_outsider(world, role, region), "If-Match": "*"}
+        headers = {**outsider_headers(world.tokens, role, region), "If-Match": "*"}
         response = await world.client.request(
-            method, url, json=_body(homecare_app, method, path), headers=headers
+            method, url, json=example_body(homecare_app, method, HC + path), headers=headers
         )
         if (method, path) in UPSERT_403 and response.status_code == 403:
             assert response.json()["code"] != "permission_denied", (label, response.text)
