@@ -7,7 +7,6 @@ Headers are the English column names of ``data/nursing_catalog_inferred.csv`` pl
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Iterable
@@ -15,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from libs.common.csv_reading import CSV_ROW_ERROR_CODE, CsvRowError, csv_rows
 from libs.common.errors import FieldError
 from services.homecare.catalog.errors import CatalogFileInvalid
 from services.homecare.catalog.schemas import CatalogItemImport
@@ -56,8 +56,12 @@ def _rows_from_csv(data: bytes) -> list[dict[str, Any]]:
             text = data.decode("gb18030")
         except UnicodeDecodeError as exc:
             raise CatalogFileInvalid("文件编码无法识别（请使用 UTF-8）") from exc
-    reader = csv.reader(io.StringIO(text))
-    table = [row for row in reader if any(cell.strip() for cell in row)]
+    try:
+        table = [row for row in csv_rows(text) if any(cell.strip() for cell in row)]
+    except CsvRowError as exc:
+        raise CatalogFileInvalid(
+            str(exc), [FieldError(field=f"file.row{exc.line}", message=str(exc), code=CSV_ROW_ERROR_CODE)]
+        ) from None
     return _rows(table)
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from libs.common.text import MultiLine, SingleLine
 from services.homecare.catalog.models import RISK_LABELS, Risk
 
 
@@ -52,16 +53,16 @@ class CatalogItemImport(BaseModel):
     """One row of an imported catalog file."""
 
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")
-    name: str = Field(min_length=1, max_length=100)
-    category: str = Field(min_length=1, max_length=40)
-    description: str | None = Field(default=None, max_length=2000)
+    name: SingleLine = Field(min_length=1, max_length=100)
+    category: SingleLine = Field(min_length=1, max_length=40)
+    description: MultiLine | None = Field(default=None, max_length=2000)
     risk: Risk
     needs_medical_order: bool
     needs_specialist_training: bool
-    required_title: str | None = Field(default=None, max_length=20)
+    required_title: SingleLine | None = Field(default=None, max_length=20)
     price_min_yuan: Decimal | None = Field(default=None, ge=0, le=100000, decimal_places=2)
     price_max_yuan: Decimal | None = Field(default=None, ge=0, le=100000, decimal_places=2)
-    source: str | None = Field(default=None, max_length=200)
+    source: SingleLine | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
     def _price_range(self) -> CatalogItemImport:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from libs.common.text import MultiLine
 from services.homecare.complaints.models import COMPLAINT_STATUS_LABELS, ComplaintStatus
 
 
@@ -13,7 +14,7 @@ class ComplaintCreate(BaseModel):
         json_schema_extra={"examples": [{"content": "护士比约定时段晚到 40 分钟，事先没有电话告知家属"}]}
     )
 
-    content: str = Field(min_length=2, max_length=2000)
+    content: MultiLine = Field(min_length=2, max_length=2000)
 
 
 class ComplaintResolve(BaseModel):
@@ -23,7 +24,7 @@ class ComplaintResolve(BaseModel):
         }
     )
 
-    resolution: str = Field(min_length=2, max_length=2000)
+    resolution: MultiLine = Field(min_length=2, max_length=2000)
 
 
 class ComplaintRead(BaseModel):

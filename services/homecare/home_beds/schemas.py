@@ -3,8 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from libs.common.dates import BusinessDate, BusinessMoment
+from libs.common.text import MultiLine
 from services.homecare.home_beds.models import (
     CLOSE_REASON_LABELS,
     CONDITION_LABELS,
@@ -38,12 +40,12 @@ class HomeBedApply(BaseModel):
     )
 
     recipient_id: uuid.UUID
-    diagnosis: str = Field(min_length=2, max_length=500, description="明确诊断")
+    diagnosis: MultiLine = Field(min_length=2, max_length=500, description="明确诊断")
     condition_stable: bool = Field(description="病情稳定")
     mobility: Mobility
     conditions: list[QualifyingCondition] = Field(default_factory=list, max_length=9)
     has_family_doctor_contract: bool = Field(default=False, description="已签约家庭医生")
-    application_note: str | None = Field(default=None, max_length=2000)
+    application_note: MultiLine | None = Field(default=None, max_length=2000)
 
 
 class HomeBedAssess(BaseModel):
@@ -61,12 +63,12 @@ class HomeBedAssess(BaseModel):
         }
     )
 
-    diagnosis: str | None = Field(default=None, min_length=2, max_length=500)
+    diagnosis: MultiLine | None = Field(default=None, min_length=2, max_length=500)
     condition_stable: bool | None = None
     mobility: Mobility | None = None
     conditions: list[QualifyingCondition] | None = Field(default=None, max_length=9)
     has_family_doctor_contract: bool | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: MultiLine | None = Field(default=None, max_length=2000)
 
 
 class HomeBedOpen(BaseModel):
@@ -83,10 +85,10 @@ class HomeBedOpen(BaseModel):
         }
     )
 
-    care_plan: str = Field(min_length=2, max_length=4000, description="诊疗护理计划")
-    consent_at: AwareDatetime = Field(description="签署知情同意的时间")
+    care_plan: MultiLine = Field(min_length=2, max_length=4000, description="诊疗护理计划")
+    consent_at: BusinessMoment = Field(description="签署知情同意的时间")
     round_interval_days: int | None = Field(default=None, ge=1, le=30, description="查床间隔；默认取配置")
-    opened_date: date | None = Field(default=None, description="建床日期；默认今天")
+    opened_date: BusinessDate | None = Field(default=None, description="建床日期；默认今天")
 
 
 class HomeBedRoundCreate(BaseModel):
@@ -104,9 +106,9 @@ class HomeBedRoundCreate(BaseModel):
     )
 
     client_record_id: uuid.UUID = Field(description="客户端生成的 ID；重发不会重复")
-    round_date: date
-    findings: str = Field(min_length=1, max_length=4000)
-    orders_text: str | None = Field(default=None, max_length=4000, description="医嘱")
+    round_date: BusinessDate
+    findings: MultiLine = Field(min_length=1, max_length=4000)
+    orders_text: MultiLine | None = Field(default=None, max_length=4000, description="医嘱")
 
 
 class HomeBedClose(BaseModel):
@@ -123,8 +125,8 @@ class HomeBedClose(BaseModel):
     )
 
     reason: CloseReason
-    summary: str = Field(min_length=2, max_length=4000, description="撤床小结")
-    closed_date: date | None = None
+    summary: MultiLine = Field(min_length=2, max_length=4000, description="撤床小结")
+    closed_date: BusinessDate | None = None
 
 
 class HomeBedRoundRead(BaseModel):

@@ -16,6 +16,8 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from libs.common import divisions
+from libs.common.dates import BusinessMoment
+from libs.common.text import MultiLine, SingleLine
 from services.homecare.catalog.models import RISK_LABELS, Risk
 from services.homecare.orders.models import (
     RATER_LABELS,
@@ -58,15 +60,19 @@ class OrderCreate(BaseModel):
 
     institution_id: uuid.UUID | None = Field(default=None, description="服务机构；机构用户下单时默认本机构")
     recipient_id: uuid.UUID
-    item_codes: list[str] = Field(min_length=1, max_length=10, description="目录项目编码（须为机构已开通）")
-    window_start: AwareDatetime = Field(description="期望上门时段开始")
-    window_end: AwareDatetime
-    address: str | None = Field(default=None, min_length=4, max_length=200, description="默认为服务对象住址")
+    item_codes: list[SingleLine] = Field(
+        min_length=1, max_length=10, description="目录项目编码（须为机构已开通）"
+    )
+    window_start: BusinessMoment = Field(description="期望上门时段开始")
+    window_end: BusinessMoment
+    address: SingleLine | None = Field(
+        default=None, min_length=4, max_length=200, description="默认为服务对象住址"
+    )
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="服务地址所在县级区划")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     home_bed_id: uuid.UUID | None = Field(default=None, description="关联的家庭病床")
-    note: str | None = Field(default=None, max_length=1000)
+    note: MultiLine | None = Field(default=None, max_length=1000)
 
     @field_validator("region_code")
     @classmethod
@@ -140,7 +146,7 @@ class AssessBody(ClientEvent):
     )
 
     service_group: ServiceGroup = Field(description="服务对象类别（国家规定的可服务人群）")
-    note: str | None = Field(default=None, max_length=2000)
+    note: MultiLine | None = Field(default=None, max_length=2000)
 
 
 class ReasonBody(ClientEvent):
@@ -152,7 +158,7 @@ class ReasonBody(ClientEvent):
         }
     )
 
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: MultiLine | None = Field(default=None, max_length=1000)
 
 
 class AssignBody(BaseModel):
@@ -167,14 +173,14 @@ class RateBody(BaseModel):
     )
 
     score: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=1000)
+    comment: MultiLine | None = Field(default=None, max_length=1000)
     rated_by: RaterKind = Field(default=RaterKind.recipient, description="城市平台评价时固定为 city_platform")
 
 
 class FlagReviewBody(BaseModel):
     model_config = _examples({"note": "已电话回访服务对象，护士按时到达；签到定位偏差系高层住宅信号漂移"})
 
-    note: str = Field(min_length=1, max_length=1000)
+    note: MultiLine = Field(min_length=1, max_length=1000)
 
 
 class OrderItemRead(BaseModel):

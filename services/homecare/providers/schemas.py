@@ -6,11 +6,13 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs.common.money import Amount
+
 
 class ProviderUpdate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"visit_fee_yuan": 50}]})
 
-    visit_fee_yuan: Decimal = Field(ge=0, le=10000, decimal_places=2, description="上门服务费（元/次）")
+    visit_fee_yuan: Amount = Field(ge=0, le=10000, decimal_places=2, description="上门服务费（元/次）")
 
 
 class ProviderRead(BaseModel):
@@ -28,7 +30,7 @@ class ProviderRead(BaseModel):
 class ProviderItemUpdate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"price_yuan": 60, "enabled": True}]})
 
-    price_yuan: Decimal = Field(ge=0, le=100000, decimal_places=2, description="本机构价格（元）")
+    price_yuan: Amount = Field(ge=0, le=100000, decimal_places=2, description="本机构价格（元）")
     enabled: bool = True
 
 

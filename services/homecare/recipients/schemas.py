@@ -7,7 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 from pydantic.config import JsonDict
 
 from libs.common import divisions
+from libs.common.dates import BusinessDate
 from libs.common.identifiers import IdCardNumber, MobilePhone
+from libs.common.text import SingleLine
 from services.homecare.recipients.models import (
     CONSENT_METHOD_LABELS,
     CONSENT_SIGNER_LABELS,
@@ -26,8 +28,8 @@ def county_code(value: str) -> str:
 
 
 class EmergencyContact(BaseModel):
-    name: str = Field(min_length=1, max_length=50)
-    relation: str = Field(min_length=1, max_length=20, examples=["女儿"])
+    name: SingleLine = Field(min_length=1, max_length=50)
+    relation: SingleLine = Field(min_length=1, max_length=20, examples=["女儿"])
     phone: MobilePhone
 
 
@@ -41,7 +43,7 @@ class Consent(BaseModel):
 class Conditions(BaseModel):
     disability_level: int = Field(default=0, ge=0, le=4, description="失能等级（GB/T 42195-2022，0–4）")
     dementia: bool = Field(default=False, description="失智")
-    chronic_diseases: list[str] = Field(default_factory=list, max_length=20)
+    chronic_diseases: list[SingleLine] = Field(default_factory=list, max_length=20)
 
     @field_validator("chronic_diseases")
     @classmethod
@@ -72,11 +74,11 @@ RECIPIENT_EXAMPLE: JsonDict = {
 class RecipientCreate(Conditions):
     model_config = ConfigDict(json_schema_extra={"examples": [RECIPIENT_EXAMPLE]})
 
-    name: str = Field(min_length=1, max_length=50)
+    name: SingleLine = Field(min_length=1, max_length=50)
     id_number: IdCardNumber = Field(description="居民身份证号（加密保存）")
-    birth_date: date | None = Field(default=None, description="出生日期；为空时取自身份证号")
+    birth_date: BusinessDate | None = Field(default=None, description="出生日期；为空时取自身份证号")
     phone: MobilePhone | None = None
-    address: str = Field(min_length=4, max_length=200)
+    address: SingleLine = Field(min_length=4, max_length=200)
     region_code: str = Field(pattern=r"^\d{6}$", description="住址所在县级行政区划代码")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
@@ -103,13 +105,13 @@ class RecipientUpdate(BaseModel):
     )
 
     phone: MobilePhone | None = None
-    address: str | None = Field(default=None, min_length=4, max_length=200)
+    address: SingleLine | None = Field(default=None, min_length=4, max_length=200)
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     disability_level: int | None = Field(default=None, ge=0, le=4)
     dementia: bool | None = None
-    chronic_diseases: list[str] | None = Field(default=None, max_length=20)
+    chronic_diseases: list[SingleLine] | None = Field(default=None, max_length=20)
     emergency_contact: EmergencyContact | None = None
 
     @field_validator("region_code")

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Query
 
 from libs.common.database import SessionDep
+from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
 from libs.common.routing import ServiceRouter
 from services.homecare.deps import SettingsDep
@@ -25,8 +25,8 @@ from services.homecare.reports.schemas import (
 
 router = ServiceRouter(prefix="/api/v1/homecare/reports", tags=["homecare-reports"])
 
-FromDate = Annotated[date | None, Query(alias="from", description="起始日期（含）")]
-ToDate = Annotated[date | None, Query(alias="to", description="截止日期（含）")]
+FromDate = Annotated[BusinessDate | None, Query(alias="from", description="起始日期（含）")]
+ToDate = Annotated[BusinessDate | None, Query(alias="to", description="截止日期（含）")]
 ERRORS = problem_responses(401, 403, 422)
 
 

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from libs.common.text import MultiLine
+
 
 class SosRaise(BaseModel):
     model_config = ConfigDict(
@@ -25,7 +27,7 @@ class SosRaise(BaseModel):
     client_at: AwareDatetime
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    message: str | None = Field(default=None, max_length=500)
+    message: MultiLine | None = Field(default=None, max_length=500)
 
 
 class SosResolve(BaseModel):
@@ -33,7 +35,7 @@ class SosResolve(BaseModel):
         json_schema_extra={"examples": [{"resolution": "机构已电话安抚家属并派同事到场，护士已安全离开"}]}
     )
 
-    resolution: str = Field(min_length=1, max_length=1000)
+    resolution: MultiLine = Field(min_length=1, max_length=1000)
 
 
 class SosRead(BaseModel):

@@ -4,10 +4,12 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from libs.common.dates import BusinessMoment
 from libs.common.errors import FieldError
 from libs.common.openapi import DocumentedAs
+from libs.common.text import MultiLine, SingleLine
 from services.homecare.recipients.schemas import RECIPIENT_EXAMPLE, RecipientCreate
 
 MAX_RECORDS = 1000
@@ -46,24 +48,24 @@ RECIPIENT_BULK_RECORD_EXAMPLE = {**RECIPIENT_EXAMPLE, "external_id": "XM-HL-2026
 class RecipientBulkRecord(RecipientCreate):
     model_config = ConfigDict(json_schema_extra={"examples": [RECIPIENT_BULK_RECORD_EXAMPLE]})
 
-    external_id: str = Field(min_length=1, max_length=100)
+    external_id: SingleLine = Field(min_length=1, max_length=100)
 
 
 class OrderBulkRecord(BaseModel):
-    external_id: str = Field(min_length=1, max_length=100)
+    external_id: SingleLine = Field(min_length=1, max_length=100)
     institution_id: uuid.UUID
     recipient_id: uuid.UUID | None = None
-    recipient_external_id: str | None = Field(
+    recipient_external_id: SingleLine | None = Field(
         default=None, max_length=100, description="同一 source_system 的服务对象"
     )
-    item_codes: list[str] = Field(min_length=1, max_length=10)
-    window_start: AwareDatetime
-    window_end: AwareDatetime
-    address: str | None = Field(default=None, min_length=4, max_length=200)
+    item_codes: list[SingleLine] = Field(min_length=1, max_length=10)
+    window_start: BusinessMoment
+    window_end: BusinessMoment
+    address: SingleLine | None = Field(default=None, min_length=4, max_length=200)
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    note: str | None = Field(default=None, max_length=1000)
+    note: MultiLine | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
     def _consistent(self) -> OrderBulkRecord:

@@ -7,6 +7,8 @@ from decimal import Decimal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from libs.common import divisions
+from libs.common.money import Amount
+from libs.common.text import MultiLine, SingleLine
 from services.homecare.orders.models import STATUS_LABELS, OrderStatus
 from services.homecare.recipients.schemas import SHA256_PATTERN
 
@@ -37,9 +39,9 @@ class VitalSigns(BaseModel):
 
 
 class Consumable(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLine = Field(min_length=1, max_length=100)
     qty: int = Field(ge=1, le=1000)
-    unit_price_yuan: Decimal = Field(ge=0, le=10000, decimal_places=2)
+    unit_price_yuan: Amount = Field(ge=0, le=10000, decimal_places=2)
 
 
 class VisitRecordWrite(BaseModel):
@@ -74,12 +76,14 @@ class VisitRecordWrite(BaseModel):
     record_id: uuid.UUID = Field(description="客户端生成的记录 ID（UUID）；同一记录的多次提交用同一 ID")
     client_created_at: AwareDatetime
     client_updated_at: AwareDatetime = Field(description="客户端最后修改时间；旧于已存版本的提交被拒绝")
-    items_done: list[str] = Field(min_length=1, max_length=10, description="已完成的项目（订单项目的子集）")
+    items_done: list[SingleLine] = Field(
+        min_length=1, max_length=10, description="已完成的项目（订单项目的子集）"
+    )
     vital_signs: VitalSigns = Field(default_factory=VitalSigns)
     consumables: list[Consumable] = Field(default_factory=list, max_length=50)
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: MultiLine | None = Field(default=None, max_length=4000)
     signature_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
-    photo_sha256: list[str] = Field(default_factory=list, max_length=10)
+    photo_sha256: list[SingleLine] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _times(self) -> VisitRecordWrite:
