@@ -33,7 +33,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -265,9 +265,35 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            return _database_unavailable(request, exc)
+        log.error("database error", exc_info=exc)
+        return internal_error_response(request.url.path)
+
+    @app.exception_handler(ConnectionError)
+    async def _connection(request: Request, exc: ConnectionError) -> JSONResponse:
+        # e.g. the database refusing connections (asyncpg raises OSError subclasses on connect)
+        return _database_unavailable(request, exc)
+
     @app.exception_handler(RequestRefused)
     async def _refused(request: Request, exc: RequestRefused) -> JSONResponse:
         return await _domain(request, exc.error)
+
+
+def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database cannot be reached (down, restarting, connection reset): 503, the client may retry;
+    the pool's pre-ping replaces dead connections, so the service recovers by itself."""
+    log.warning("database unavailable", extra={"error_class": type(exc).__name__})
+    return problem_response(
+        status=503,
+        title="Service Unavailable",
+        code="database_unavailable",
+        detail="数据库暂不可用，请稍后重试",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
 
 
 def internal_error_response(instance: str | None) -> JSONResponse:
