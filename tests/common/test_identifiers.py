@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from datetime import date
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -408,3 +411,38 @@ def test_validate_uscc_refuses_every_other_check_character(value: str) -> None:
             continue
         accepted.append(ch)
     assert accepted == [value[17]]
+
+
+@pytest.fixture
+def host_clock_a_day_behind_china() -> Iterator[None]:
+    """The host's local time zone set to UTC−16, exactly 24 hours behind China (UTC+8): the host's
+    calendar date is then always the day before China's, whatever the hour."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "HOST+16"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+def _china_today() -> date:
+    return (datetime.now(UTC) + timedelta(hours=8)).date()
+
+
+@pytest.mark.usefixtures("host_clock_a_day_behind_china")
+def test_default_today_is_the_date_in_china_not_on_the_host() -> None:
+    """A birth date of today in China is valid whatever the server's own time zone; tomorrow is not."""
+    day = _china_today()
+    born_today = _with_id_check(f"350102{day:%Y%m%d}123")
+    assert validate_id_card(born_today) == born_today
+    tomorrow = day + timedelta(days=1)
+    born_tomorrow = _with_id_check(f"350102{tomorrow:%Y%m%d}123")
+    with pytest.raises(ValueError, match="晚于今天"):
+        validate_id_card(born_tomorrow)
+    if _china_today() != day:  # midnight in China passed during the test
+        pytest.skip("the date in China changed during the test")
