@@ -4,6 +4,7 @@
 - Errors are documented as they are answered: FastAPI describes request-validation failures as
   ``422 HTTPValidationError`` in ``application/json``, the platform answers them as RFC 9457 problems
   (errors.py); every 422 says so, and error responses list ``application/problem+json`` only.
+  An operation with a request body also declares the 400 answered when the body cannot be parsed at all.
 - Enums carry their Chinese labels: ``x-enum-labels`` (value → label) on every enum schema, and the same
   list in its description for people reading ``/docs``. The labels are found by convention, next to the
   enum: its members' ``label`` property, else a dict of the enum's module keyed by every member (by
@@ -31,6 +32,7 @@ from libs.common.errors import PROBLEM_MEDIA_TYPE, Problem
 LABELS_KEY = "x-enum-labels"
 SCHEMAS_PREFIX = "#/components/schemas/"
 _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+MALFORMED_BODY_DESCRIPTION = "请求体无法解析（编码或格式无效）"
 
 
 def enum_labels(labels: Mapping[str, str]) -> dict[str, Any]:
@@ -156,7 +158,12 @@ def _document_problems(document: dict[str, Any]) -> None:
         for operation in item.values():
             if not isinstance(operation, dict):
                 continue
-            for status, response in (operation.get("responses") or {}).items():
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation and "400" not in responses:
+                # a body that cannot be parsed at all (not UTF-8, broken multipart) is refused with 400
+                # before validation (FastAPI), as problem+json (errors.py): every body may answer it
+                responses["400"] = _problem_response(MALFORMED_BODY_DESCRIPTION)
+            for status, response in responses.items():
                 content = response.get("content") or {}
                 if status.startswith("2"):
                     _type_file_bodies(content)

@@ -115,3 +115,13 @@ def test_file_answers_are_typed_as_bytes_or_text() -> None:
     content = _document()["paths"]["/api/v1/sample/export"]["get"]["responses"]["200"]["content"]
     assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
     assert content["text/csv"]["schema"] == {"type": "string"}
+
+
+def test_operations_with_a_body_declare_the_400_of_a_body_that_cannot_be_parsed() -> None:
+    # a body that is not UTF-8 is refused before validation with 400 (problem+json): the document says so
+    document = _document()
+    responses = document["paths"]["/api/v1/sample/batch"]["post"]["responses"]
+    assert responses["400"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+    assert "400" not in document["paths"]["/api/v1/sample/things"]["get"]["responses"]
