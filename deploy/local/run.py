@@ -47,12 +47,15 @@ def _key() -> str:
 
 
 def _secrets(data_dir: Path) -> dict[str, dict[str, str]]:
-    """Development secrets (service-client secrets, personal-data keys), made once beside the databases."""
+    """Development secrets (service-client secrets, personal-data keys), made once beside the databases.
+
+    Marked as development values (secrets ``dev-…``, key ids ``dev1``): production refuses them wherever
+    the data directory is (libs/common/production.py)."""
     path = data_dir / "dev_secrets.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
     values = {
-        name: {"client_secret": secrets.token_urlsafe(24), "data_key": _key(), "lookup_key": _key()}
+        name: {"client_secret": "dev-" + secrets.token_urlsafe(24), "data_key": _key(), "lookup_key": _key()}
         for name in SERVICES
     }
     path.write_text(json.dumps(values))

@@ -19,11 +19,14 @@ from libs.common.database import Database
 from libs.common.errors import install_error_handlers
 from libs.common.health import router as health_router
 from libs.common.http_client import make_http_client
+from libs.common.jobs import PeriodicJob, periodic_jobs
 from libs.common.keys import personal_data_cipher
 from libs.common.logs import AccessLogMiddleware, configure_logging
 from libs.common.migrations import upgrade_head_async
 from libs.common.openapi import install as install_openapi
+from libs.common.production import ensure_production_ready
 from libs.common.request_context import RequestIdMiddleware
+from libs.common.retention import idempotency_retention_job
 from libs.common.settings import ServiceSettings
 from libs.common.unhandled_errors import UnhandledErrorMiddleware
 
@@ -38,9 +41,14 @@ def create_service_app(
     routers: Sequence[APIRouter],
     verifier: TokenVerifier | None = None,
     extensions: Sequence[Extension] = (),
+    jobs: Sequence[PeriodicJob] = (),
 ) -> FastAPI:
     """Build a service app. ``extensions`` are async context managers run inside the lifespan, after
-    the database and before serving (e.g. outbound clients of other services)."""
+    the database and before serving (e.g. outbound clients of other services). ``jobs`` run
+    periodically while the app serves (libs/common/jobs.py), after the pruning of idempotency records
+    every service has. In production, a configuration with development keys or secrets is refused here
+    (libs/common/production.py)."""
+    ensure_production_ready(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,6 +74,9 @@ def create_service_app(
             )
             for extension in extensions:
                 await stack.enter_async_context(extension(app))
+            await stack.enter_async_context(
+                periodic_jobs(database, [idempotency_retention_job(settings), *jobs])
+            )
             yield
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from libs.common.production import DEVELOPMENT_KEY_IDS, development_values, secret_problem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = REPO_ROOT / "var"
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+    # Errors never echo the input: it holds keys and secrets.
+    model_config = SettingsConfigDict(extra="ignore", env_file=None, hide_input_in_errors=True)
+
+    # A service that asks the gateway for service tokens (so production requires its client secret).
+    calls_other_services: ClassVar[bool] = False
 
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = "development"
@@ -54,6 +60,13 @@ class ServiceSettings(BaseSettings):
     max_body_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     max_body_bulk_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
 
+    # Retention (libs/common/retention.py): how often each replica prunes old rows (0: never, e.g. in
+    # tests), how many rows one DELETE removes, and how long an Idempotency-Key's first answer is kept —
+    # a replay after that is treated as a new request.
+    retention_interval_seconds: float = Field(default=3600.0, ge=0)
+    retention_batch_size: int = Field(default=1000, ge=1)
+    idempotency_retention_days: int = Field(default=7, ge=1)
+
     def model_post_init(self, __context: object) -> None:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{VAR_DIR / (self.service_name + '.db')}"
@@ -69,3 +82,33 @@ class ServiceSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    def env_name(self, field: str) -> str:
+        """The environment variable of a field, e.g. ``REGISTRY_PERSONAL_DATA_KEYS``."""
+        return (str(self.model_config.get("env_prefix") or "") + field).upper()
+
+    def production_checks(self) -> list[str]:
+        """What makes this configuration unfit for production (libs/common/production.py), each naming
+        its setting, never its value. A service adds its own: ``super().production_checks() + [...]``."""
+        known = development_values(VAR_DIR)
+        problems: list[str] = []
+        keys = self.env_name("personal_data_keys")
+        if not self.personal_data_keys:
+            problems.append(f"{keys} 未配置 (missing)")
+        for key_id, key in self.personal_data_keys.items():
+            if key_id in DEVELOPMENT_KEY_IDS or key.strip() in known:
+                problems.append(f"{keys} 含开发环境的密钥 (holds a development key)")
+                break
+        primary = self.personal_data_primary_key_id
+        if primary and self.personal_data_keys and primary not in self.personal_data_keys:
+            problems.append(
+                f"{self.env_name('personal_data_primary_key_id')} 不在密钥中 (not among the keys)"
+            )
+        candidates = [("personal_data_lookup_key", self.personal_data_lookup_key)]
+        if self.calls_other_services or self.service_client_secret:
+            candidates.append(("service_client_secret", self.service_client_secret))
+        for field, value in candidates:
+            problem = secret_problem(self.env_name(field), value, known=known)
+            if problem:
+                problems.append(problem)
+        return problems

@@ -119,6 +119,8 @@ def make_settings(settings_type: type[S], databases: TestDatabases, **overrides:
         "log_json": False,
         "jwt_issuer": TEST_ISSUER,
         "jwt_audience": TEST_AUDIENCE,
+        # periodic jobs (retention) off: a test runs a pass itself (libs.common.jobs.run_pass)
+        "retention_interval_seconds": 0,
         **overrides,
     }
     return settings_type(**values)

@@ -6,6 +6,8 @@ names its key and confidence).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -14,6 +16,8 @@ from libs.common.settings import ServiceSettings
 
 class ContractsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONTRACTS_", extra="ignore")
+    # asks the gateway for service tokens (the registry's): production requires its client secret
+    calls_other_services: ClassVar[bool] = True
 
     service_name: str = "contracts"
 

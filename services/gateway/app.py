@@ -18,11 +18,13 @@ from services.gateway.accounts.router import router as users_router
 from services.gateway.api_clients.router import router as api_clients_router
 from services.gateway.api_clients.router import secret_router as api_clients_secret_router
 from services.gateway.clients.registry import RegistryClient
+from services.gateway.demo_credentials import refuse_demo_credentials
 from services.gateway.openapi import router as openapi
 from services.gateway.proxy.router import router as proxy_router
 from services.gateway.settings import GatewaySettings
 from services.gateway.signing import own_verifier, token_issuer
 from services.gateway.tokens.errors import install_oauth_error_handler
+from services.gateway.tokens.retention import login_attempt_retention_job
 from services.gateway.tokens.router import jwks_router
 from services.gateway.tokens.router import router as tokens_router
 
@@ -78,7 +80,8 @@ def create_app(
             proxy_router,  # last: /api/v1/{service}/...
         ],
         verifier=own_verifier(issuer) if issuer else None,
-        extensions=[signing, upstream_client],
+        extensions=[refuse_demo_credentials, signing, upstream_client],
+        jobs=[login_attempt_retention_job(settings)],
     )
     install_oauth_error_handler(app)
     openapi.install(app)

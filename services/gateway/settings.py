@@ -5,12 +5,14 @@ No row of ``config_defaults.csv`` concerns the gateway; the numbers below are th
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from libs.common.settings import ServiceSettings
+from libs.common.production import development_values, is_under, secret_problem
+from libs.common.settings import VAR_DIR, ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
@@ -57,6 +59,9 @@ class GatewaySettings(ServiceSettings):
     # How many reverse proxies in front of the gateway append to X-Forwarded-For (0: use the peer address).
     trusted_proxy_count: int = 0
     password_min_length: int = 8
+    # Login attempts older than this are pruned (libs/common/retention.py). Never shorter than the
+    # longest look-back of the throttling above (failure memory, window, known-address days).
+    login_attempt_retention_days: int = Field(default=90, ge=1)
 
     registry_url: str = "http://127.0.0.1:8001"
     contracts_url: str = "http://127.0.0.1:8002"
@@ -68,6 +73,50 @@ class GatewaySettings(ServiceSettings):
 
     openapi_cache_seconds: float = 30.0
     openapi_fetch_timeout_seconds: float = 3.0
+
+    @model_validator(mode="after")
+    def _retention_covers_throttling(self) -> Self:
+        longest = max(
+            self.login_failure_memory_seconds,
+            self.login_window_seconds,
+            self.login_known_address_days * 86400,
+        )
+        if self.login_attempt_retention_days * 86400 < longest:
+            raise ValueError(
+                "GATEWAY_LOGIN_ATTEMPT_RETENTION_DAYS 短于登录限流回看的最长时间 "
+                f"(shorter than the throttling's longest look-back, {longest} s)"
+            )
+        return self
+
+    def production_checks(self) -> list[str]:
+        """Besides the common checks: a signing key that is configured and not development's, and
+        service-client secrets that are long and not development's."""
+        problems = super().production_checks()
+        known = development_values(VAR_DIR)
+        pem_setting, file_setting = self.env_name("signing_key_pem"), self.env_name("signing_key_file")
+        if self.signing_key_pem:
+            if self.signing_key_pem.strip() in known:
+                problems.append(f"{pem_setting} 是开发环境的密钥 (the development key)")
+        elif not self.signing_key_file:
+            problems.append(f"{pem_setting} 或 {file_setting} 未配置 (missing)")
+        elif is_under(self.signing_key_file, VAR_DIR):
+            problems.append(f"{file_setting} 指向 var/ 下的开发密钥 (a development key file under var/)")
+        else:
+            try:
+                pem = Path(self.signing_key_file).read_text(encoding="ascii").strip()
+            except (OSError, ValueError):
+                problems.append(f"{file_setting} 无法读取 (cannot be read)")
+            else:
+                if pem in known:
+                    problems.append(f"{file_setting} 是开发环境的密钥 (the development key)")
+        clients = self.env_name("service_clients")
+        if not self.service_clients:
+            problems.append(f"{clients} 未配置 (missing)")
+        for client_id, secret in self.service_clients.items():
+            problem = secret_problem(f"{clients}[{client_id}]", secret, known=known)
+            if problem:
+                problems.append(problem)
+        return problems
 
     def upstream_urls(self) -> dict[str, str]:
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import ClassVar
 
 from pydantic_settings import SettingsConfigDict
 
@@ -11,6 +12,8 @@ from libs.common.settings import ServiceSettings
 
 class HomecareSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HOMECARE_", extra="ignore")
+    # asks the gateway for service tokens (the registry's): production requires its client secret
+    calls_other_services: ClassVar[bool] = True
 
     service_name: str = "homecare"
 
