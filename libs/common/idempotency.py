@@ -6,6 +6,9 @@ commit together or not at all. It is stored encrypted with the service's persona
 may hold personal data shown whole to the serving institution. Two concurrent requests with one key:
 the loser's insert of the record violates the unique key, its transaction is rolled back whole, and it
 answers the winner's response.
+
+Records are kept ``IDEMPOTENCY_RETENTION_DAYS`` (7 by default) and then pruned
+(:mod:`libs.common.retention`): a retry with a key older than that is treated as a new request.
 """
 
 from __future__ import annotations
