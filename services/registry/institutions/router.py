@@ -332,7 +332,10 @@ async def list_year_stats(
     summary="填报某年度床位使用与入住统计（已有数据时需 If-Match）",
     operation_id="registry_put_year_stat",
     response_model=YearStatRead,
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses={
+        201: {"model": YearStatRead, "description": "该年度首次填报，已创建"},
+        **problem_responses(401, 403, 404, 412, 422, 428),
+    },
 )
 async def put_year_stat(
     session: SessionDep,
