@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Query, Request, Response, UploadFile, status
@@ -10,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, check_if_match, set_etag
 from libs.common.database import SessionDep
+from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
@@ -65,7 +65,7 @@ async def list_agreements(
     status_: Annotated[AgreementState | None, Query(alias="status", description="实际状态")] = None,
     institution_id: Annotated[uuid.UUID | None, Query(description="任一方机构")] = None,
     region_code: Annotated[str | None, Query(pattern=r"^35\d{4}$", description="行政区划（含下级）")] = None,
-    ending_before: Annotated[date | None, Query(description="终止日期不晚于")] = None,
+    ending_before: Annotated[BusinessDate | None, Query(description="终止日期不晚于")] = None,
 ) -> Page[AgreementRead]:
     today = clock.today()
     rows, next_cursor = await service.list_(

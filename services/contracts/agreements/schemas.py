@@ -10,9 +10,11 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from libs.common.dates import BusinessDate
 from libs.common.errors import FieldError
 from libs.common.identifiers import MobilePhone
 from libs.common.openapi import DocumentedAs
+from libs.common.text import MultiLine, SingleLine
 from services.contracts.agreements.models import (
     AgreementState,
     FeePayer,
@@ -24,7 +26,7 @@ _TEXT = 4000
 
 
 class Contact(BaseModel):
-    name: str = Field(min_length=1, max_length=50, examples=["李主任"])
+    name: SingleLine = Field(min_length=1, max_length=50, examples=["李主任"])
     phone: MobilePhone = Field(description="手机号码（个人信息，加密保存）", examples=["13812345678"])
 
 
@@ -45,22 +47,28 @@ def service_kinds() -> list[ServiceKindRead]:
 class AgreementTerms(BaseModel):
     """The content both parties agree on (the sections of the national model text)."""
 
-    title: str | None = Field(default=None, max_length=300, description="默认：甲方与乙方医养签约合作协议")
+    title: SingleLine | None = Field(
+        default=None, max_length=300, description="默认：甲方与乙方医养签约合作协议"
+    )
     services: list[ServiceKind] = Field(min_length=1, description="签约服务项目")
     visit_count: int = Field(ge=0, le=100, description="巡诊次数（每周期）", examples=[1])
     visit_period: VisitPeriod = Field(description="巡诊周期：week 每周 / month 每月")
-    visit_staff: str | None = Field(default=None, max_length=_TEXT, description="巡诊人员安排")
-    green_channel_terms: str | None = Field(default=None, max_length=_TEXT, description="绿色通道约定")
-    referral_terms: str | None = Field(default=None, max_length=_TEXT, description="双向转诊约定")
+    visit_staff: MultiLine | None = Field(default=None, max_length=_TEXT, description="巡诊人员安排")
+    green_channel_terms: MultiLine | None = Field(default=None, max_length=_TEXT, description="绿色通道约定")
+    referral_terms: MultiLine | None = Field(default=None, max_length=_TEXT, description="双向转诊约定")
     fee_payer: FeePayer = Field(description="费用承担方")
     fee_amount_yuan: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    fee_terms: str | None = Field(default=None, max_length=_TEXT, description="收费标准与结算方式")
-    medical_duties: str | None = Field(default=None, max_length=_TEXT, description="甲方（医疗机构）责任")
-    elderly_duties: str | None = Field(default=None, max_length=_TEXT, description="乙方（养老机构）责任")
-    change_terms: str | None = Field(default=None, max_length=_TEXT, description="协议变更与解除")
-    dispute_terms: str | None = Field(default=None, max_length=_TEXT, description="争议解决")
-    start_date: date
-    end_date: date
+    fee_terms: MultiLine | None = Field(default=None, max_length=_TEXT, description="收费标准与结算方式")
+    medical_duties: MultiLine | None = Field(
+        default=None, max_length=_TEXT, description="甲方（医疗机构）责任"
+    )
+    elderly_duties: MultiLine | None = Field(
+        default=None, max_length=_TEXT, description="乙方（养老机构）责任"
+    )
+    change_terms: MultiLine | None = Field(default=None, max_length=_TEXT, description="协议变更与解除")
+    dispute_terms: MultiLine | None = Field(default=None, max_length=_TEXT, description="争议解决")
+    start_date: BusinessDate
+    end_date: BusinessDate
     medical_contact: Contact | None = None
     elderly_contact: Contact | None = None
 
@@ -87,22 +95,22 @@ class AgreementCreate(AgreementTerms):
 class AgreementUpdate(BaseModel):
     """Changes to a draft (every field optional)."""
 
-    title: str | None = Field(default=None, max_length=300)
+    title: SingleLine | None = Field(default=None, max_length=300)
     services: list[ServiceKind] | None = Field(default=None, min_length=1)
     visit_count: int | None = Field(default=None, ge=0, le=100)
     visit_period: VisitPeriod | None = None
-    visit_staff: str | None = Field(default=None, max_length=_TEXT)
-    green_channel_terms: str | None = Field(default=None, max_length=_TEXT)
-    referral_terms: str | None = Field(default=None, max_length=_TEXT)
+    visit_staff: MultiLine | None = Field(default=None, max_length=_TEXT)
+    green_channel_terms: MultiLine | None = Field(default=None, max_length=_TEXT)
+    referral_terms: MultiLine | None = Field(default=None, max_length=_TEXT)
     fee_payer: FeePayer | None = None
     fee_amount_yuan: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
-    fee_terms: str | None = Field(default=None, max_length=_TEXT)
-    medical_duties: str | None = Field(default=None, max_length=_TEXT)
-    elderly_duties: str | None = Field(default=None, max_length=_TEXT)
-    change_terms: str | None = Field(default=None, max_length=_TEXT)
-    dispute_terms: str | None = Field(default=None, max_length=_TEXT)
-    start_date: date | None = None
-    end_date: date | None = None
+    fee_terms: MultiLine | None = Field(default=None, max_length=_TEXT)
+    medical_duties: MultiLine | None = Field(default=None, max_length=_TEXT)
+    elderly_duties: MultiLine | None = Field(default=None, max_length=_TEXT)
+    change_terms: MultiLine | None = Field(default=None, max_length=_TEXT)
+    dispute_terms: MultiLine | None = Field(default=None, max_length=_TEXT)
+    start_date: BusinessDate | None = None
+    end_date: BusinessDate | None = None
     medical_contact: Contact | None = None
     elderly_contact: Contact | None = None
 
@@ -112,8 +120,8 @@ class Terminate(BaseModel):
         json_schema_extra={"examples": [{"reason": "养老机构停业整顿", "effective_date": "2026-06-30"}]}
     )
 
-    reason: str = Field(min_length=2, max_length=1000, description="提前终止原因")
-    effective_date: date | None = Field(default=None, description="终止日期（默认今天）")
+    reason: MultiLine = Field(min_length=2, max_length=1000, description="提前终止原因")
+    effective_date: BusinessDate | None = Field(default=None, description="终止日期（默认今天）")
 
 
 class Renew(BaseModel):
@@ -123,8 +131,8 @@ class Renew(BaseModel):
         json_schema_extra={"examples": [{"start_date": "2027-04-01", "end_date": "2030-03-31"}]}
     )
 
-    start_date: date | None = Field(default=None, description="默认：原协议终止日次日")
-    end_date: date | None = Field(
+    start_date: BusinessDate | None = Field(default=None, description="默认：原协议终止日次日")
+    end_date: BusinessDate | None = Field(
         default=None, description="默认：起始日起 agreement_default_term_months 个月"
     )
 
@@ -132,7 +140,7 @@ class Renew(BaseModel):
 class File(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"note": "材料齐全，予以备案。"}]})
 
-    note: str | None = Field(default=None, max_length=1000, description="备案意见")
+    note: MultiLine | None = Field(default=None, max_length=1000, description="备案意见")
 
 
 class PartyRead(BaseModel):
@@ -232,14 +240,14 @@ class AgreementRecord(AgreementTerms):
     source_system: str = Field(
         min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["xm-ijk"]
     )
-    external_id: str = Field(min_length=1, max_length=120, examples=["XY-2026-0001"])
+    external_id: SingleLine = Field(min_length=1, max_length=120, examples=["XY-2026-0001"])
     medical_institution_id: uuid.UUID
     elderly_institution_id: uuid.UUID
     status: BulkRecordStatus = Field(
         default=BulkRecordStatus.signed, description="signed 已签署（按日期生效/到期）/ terminated 已提前终止"
     )
-    termination_reason: str | None = Field(default=None, max_length=1000)
-    terminated_on: date | None = None
+    termination_reason: MultiLine | None = Field(default=None, max_length=1000)
+    terminated_on: BusinessDate | None = None
 
     @model_validator(mode="after")
     def _termination(self) -> Self:

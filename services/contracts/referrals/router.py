@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Query, Request, Response, status
@@ -9,6 +8,7 @@ from fastapi import Query, Request, Response, status
 from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, check_if_match, set_etag
 from libs.common.database import SessionDep
+from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
 from libs.common.identifiers import IdCardNumber
 from libs.common.openapi import enum_labels
@@ -89,8 +89,8 @@ async def list_referrals(
 async def referral_stats(
     session: SessionDep,
     principal: ReportsRead,
-    period_start: Annotated[date, Query(description="申请日期起（含，Asia/Shanghai）")],
-    period_end: Annotated[date, Query(description="申请日期止（含）")],
+    period_start: Annotated[BusinessDate, Query(description="申请日期起（含，Asia/Shanghai）")],
+    period_end: Annotated[BusinessDate, Query(description="申请日期止（含）")],
     group_by: Annotated[
         Literal["city", "county"],
         Query(description="按设区市或县区汇总", json_schema_extra=enum_labels(GROUP_BY_LABELS)),

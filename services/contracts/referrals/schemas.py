@@ -6,11 +6,12 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from libs.common.identifiers import IdCardNumber, MobilePhone
+from libs.common.text import MultiLine, SingleLine
 from services.contracts.referrals.models import ReferralDirection, ReferralState, Urgency
 
 
 class Resident(BaseModel):
-    name: str = Field(min_length=1, max_length=50, description="姓名（个人信息，加密保存）")
+    name: SingleLine = Field(min_length=1, max_length=50, description="姓名（个人信息，加密保存）")
     id_number: IdCardNumber = Field(description="居民身份证号（个人信息，加密保存，盲索引查重）")
     phone: MobilePhone | None = Field(default=None, description="联系电话（个人信息，加密保存）")
 
@@ -33,14 +34,14 @@ class ReferralCreate(BaseModel):
     agreement_id: uuid.UUID
     direction: ReferralDirection = Field(description="up 上转（养老→医疗）/ down 下转（医疗→养老）")
     urgency: Urgency = Urgency.routine
-    reason: str = Field(min_length=2, max_length=2000, description="转诊原因、病情摘要")
+    reason: MultiLine = Field(min_length=2, max_length=2000, description="转诊原因、病情摘要")
     resident: Resident
 
 
 class ReferralClose(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "家属决定转往其他医院"}]})
 
-    reason: str = Field(min_length=2, max_length=1000)
+    reason: MultiLine = Field(min_length=2, max_length=1000)
 
 
 class ResidentRead(BaseModel):

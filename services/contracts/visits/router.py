@@ -8,6 +8,7 @@ from fastapi import Query, Response, status
 
 from libs.common.concurrency import set_etag
 from libs.common.database import SessionDep
+from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
@@ -22,8 +23,8 @@ from services.contracts.visits.schemas import Shortfall, ShortfallReport, VisitC
 
 router = ServiceRouter(prefix="/api/v1/contracts", tags=["visits"])
 
-PeriodStart = Annotated[date, Query(description="统计期起日（含）")]
-PeriodEnd = Annotated[date, Query(description="统计期止日（含；晚于今天按今天计）")]
+PeriodStart = Annotated[BusinessDate, Query(description="统计期起日（含）")]
+PeriodEnd = Annotated[BusinessDate, Query(description="统计期止日（含；晚于今天按今天计）")]
 
 
 def _period(start: date, end: date, clock: Clock) -> tuple[date, date]:
@@ -67,8 +68,8 @@ async def list_visits(
     principal: VisitsRead,
     agreement_id: uuid.UUID,
     page: PageDep,
-    date_from: Annotated[date | None, Query(description="巡诊日期起")] = None,
-    date_to: Annotated[date | None, Query(description="巡诊日期止")] = None,
+    date_from: Annotated[BusinessDate | None, Query(description="巡诊日期起")] = None,
+    date_to: Annotated[BusinessDate | None, Query(description="巡诊日期止")] = None,
 ) -> Page[VisitRead]:
     agreement = await agreements.get(session, principal, agreement_id)
     rows, next_cursor = await service.list_(

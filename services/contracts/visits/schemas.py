@@ -6,6 +6,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from libs.common.dates import BusinessDate
+from libs.common.text import MultiLine, SingleLine
 from services.contracts.agreements.models import ServiceKind, VisitPeriod
 
 _REF = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9\-_/#]+$")
@@ -15,10 +17,10 @@ class HomeboundOrder(BaseModel):
     """For a resident who cannot travel: the recorded authorisation and the prescription issued from
     the visit's treatment plan (rules.md)."""
 
-    resident_ref: str = _REF
-    authorisation_ref: str = Field(min_length=1, max_length=60, description="授权书编号")
-    authorised_on: date
-    prescription: str = Field(min_length=1, max_length=2000, description="依巡诊治疗方案开具的处方")
+    resident_ref: SingleLine = _REF
+    authorisation_ref: SingleLine = Field(min_length=1, max_length=60, description="授权书编号")
+    authorised_on: BusinessDate
+    prescription: MultiLine = Field(min_length=1, max_length=2000, description="依巡诊治疗方案开具的处方")
 
 
 class VisitCreate(BaseModel):
@@ -37,16 +39,16 @@ class VisitCreate(BaseModel):
         }
     )
 
-    visit_date: date
+    visit_date: BusinessDate
     practitioner_ids: list[uuid.UUID] = Field(
         min_length=1, max_length=20, description="巡诊人员（注册库 id）"
     )
     residents_seen: int = Field(ge=0, le=2000, description="诊视人数")
-    resident_refs: list[str] = Field(
+    resident_refs: list[SingleLine] = Field(
         default_factory=list, max_length=2000, description="诊视对象的机构内编号（可选，不含姓名等身份信息）"
     )
     services: list[ServiceKind] = Field(min_length=1, description="提供的服务")
-    findings: str | None = Field(default=None, max_length=8000, description="巡诊发现与处理")
+    findings: MultiLine | None = Field(default=None, max_length=8000, description="巡诊发现与处理")
     homebound_orders: list[HomeboundOrder] = Field(default_factory=list, max_length=200)
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from libs.common import divisions
 from libs.common.auth import ROLE_LABELS, Role
 from libs.common.openapi import enum_labels
+from libs.common.text import SingleLine
 
 UserRole = Literal["province_admin", "city_admin", "county_admin", "institution_admin", "institution_staff"]
 USERNAME_PATTERN = r"^[a-z][a-z0-9_.-]{2,63}$"
@@ -20,7 +21,7 @@ class UserCreate(BaseModel):
         description="小写字母开头，3–64 位小写字母、数字、_ . -",
         examples=["huli_nurse01"],
     )
-    display_name: str = Field(min_length=1, max_length=100, examples=["林晓燕"])
+    display_name: SingleLine = Field(min_length=1, max_length=100, examples=["林晓燕"])
     password: str = Field(min_length=1, max_length=128, description="初始密码（至少 8 位，含三类字符）")
     role: UserRole = Field(
         description="只能创建下一级角色",
@@ -44,7 +45,7 @@ class UserUpdate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"display_name": "林晓燕（主管护师）"}]}
     )
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    display_name: SingleLine | None = Field(default=None, min_length=1, max_length=100)
     password: str | None = Field(
         default=None, min_length=1, max_length=128, description="重置密码（撤销其全部会话）"
     )

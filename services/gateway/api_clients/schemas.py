@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from libs.common import divisions
 from libs.common.auth import ROLE_LABELS, Role
+from libs.common.text import SingleLine
 
 
 class ApiClientCreate(BaseModel):
@@ -15,7 +16,7 @@ class ApiClientCreate(BaseModel):
         description="客户端标识（小写字母、数字、下划线）",
         examples=["fz_city_platform"],
     )
-    name: str = Field(min_length=1, max_length=200, examples=["福州市智慧健康养老服务平台"])
+    name: SingleLine = Field(min_length=1, max_length=200, examples=["福州市智慧健康养老服务平台"])
     region_code: str = Field(
         pattern=r"^\d{6}$", description="所属设区市（或平潭综合实验区 350128）", examples=["350100"]
     )
