@@ -24,6 +24,7 @@ from libs.common.database import Database, session_scope
 from libs.common.demo import demo_id, refuse_in_production
 from libs.common.keys import personal_data_cipher
 from libs.common.personal_data import PersonalDataCipher
+from services.contracts import models as _all_models  # noqa: F401  (every model and its feed declaration)
 from services.contracts.agreements.lifecycle import signed_state_for
 from services.contracts.agreements.models import Agreement, AgreementState, FeePayer, ServiceKind, VisitPeriod
 from services.contracts.agreements.service import default_title

@@ -25,6 +25,7 @@ from libs.common.demo import demo_id, refuse_in_production
 from libs.common.keys import personal_data_cipher
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
+from services.homecare import models as _all_models  # noqa: F401  (every model and its feed declaration)
 from services.homecare.catalog import importing
 from services.homecare.catalog.models import CatalogItem, CatalogVersion
 from services.homecare.home_beds.models import HomeBed, HomeBedStatus, Mobility

@@ -31,6 +31,7 @@ from libs.common.demo import demo_id, refuse_in_production
 from libs.common.keys import personal_data_cipher
 from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
+from services.registry import models as _all_models  # noqa: F401  (every model and its feed declaration)
 from services.registry.demonstration import seed as demonstration_seed
 from services.registry.filings.models import Filing, FilingEvent, FilingState, UnitKind
 from services.registry.institutions.models import Institution, InstitutionYearStat
