@@ -185,3 +185,63 @@ async def test_the_database_itself_refuses_a_second_recommendation_of_a_city(flo
     with pytest.raises(IntegrityError):
         await flow.db.flush()
     await flow.db.rollback()
+
+
+# ---------------------------------------------------------------- races on state that already exists
+
+
+@pytest.mark.postgres_only
+async def test_burst_in_a_city_already_recommended_in_another_batch_leaves_exactly_one(
+    live: tuple[FastAPI, Clock], tokens: Tokens
+) -> None:
+    """厦门 already recommended an application in an earlier batch; in a new batch three of its counties'
+    applications are recommended at once: one per city per batch (rules.md 示范), so exactly one wins
+    in the new batch and the earlier batch keeps its own."""
+    app, clock = live
+    async with live_client(app) as client:
+        earlier_batch, (earlier,) = await _submitted_county_applications(client, tokens, clock, ["350205"])
+        assert (await _recommend(client, tokens, earlier)).status_code == 200
+        batch_id, applications = await _submitted_county_applications(
+            client, tokens, clock, ["350206", "350203", "350211"]
+        )
+        responses = await asyncio.gather(*(_recommend(client, tokens, a) for a in applications))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 409, 409], [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {
+        "demonstration_city_recommendation_taken"
+    }
+    assert await _recommendations(app, batch_id, "350200") == 1
+    assert await _recommendations(app, earlier_batch, "350200") == 1
+
+
+@pytest.mark.postgres_only
+async def test_burst_after_the_province_returned_the_city_recommendation_leaves_exactly_one(
+    live: tuple[FastAPI, Clock], tokens: Tokens
+) -> None:
+    """厦门's recommendation was returned by the province (its slot freed, the application pending at
+    the city again); the city then recommends it and two other counties at once: exactly one wins."""
+    app, clock = live
+    async with live_client(app) as client:
+        batch_id, applications = await _submitted_county_applications(
+            client, tokens, clock, ["350206", "350203", "350211"]
+        )
+        recommended = await _ok(await _recommend(client, tokens, applications[0]))
+        returned = await _ok(
+            await client.post(
+                f"{APPLICATIONS}/{recommended['id']}/return",
+                json={"reason": "材料不全，请补充后重新推荐"},
+                headers={
+                    **tokens.headers(Role.province_admin, "350000"),
+                    "If-Match": f'"{recommended["version"]}"',
+                },
+            )
+        )
+        assert await _recommendations(app, batch_id, "350200") == 0
+        pending = [returned, *applications[1:]]
+        responses = await asyncio.gather(*(_recommend(client, tokens, a) for a in pending))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 409, 409], [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {
+        "demonstration_city_recommendation_taken"
+    }
+    assert await _recommendations(app, batch_id, "350200") == 1
