@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -223,6 +224,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        allowed = _methods_of_literal_route(request, exc)
+        if allowed:
+            return problem_response(
+                status=405,
+                title="Method Not Allowed",
+                code="method_not_allowed",
+                detail="不支持的请求方法",
+                instance=request.url.path,
+                headers={"Allow": ", ".join(sorted(allowed))},
+            )
         return problem_response(
             status=422,
             title="Unprocessable Content",
@@ -280,6 +291,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestRefused)
     async def _refused(request: Request, exc: RequestRefused) -> JSONResponse:
         return await _domain(request, exc.error)
+
+
+def _methods_of_literal_route(request: Request, exc: RequestValidationError) -> set[str]:
+    """``GET /institutions/import`` reaches ``GET /institutions/{id}`` and fails only its path parameter,
+    although the path names another route (``POST /institutions/import``): that is a 405 with ``Allow``."""
+    if not exc.errors() or any(error.get("loc", ("",))[0] != "path" for error in exc.errors()):
+        return set()
+    path = request.scope["path"]
+    allowed: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        # only a route without parameters: ``PATCH /institutions/{id}`` matches the path too
+        if getattr(route, "path", None) == path:
+            allowed |= getattr(route, "methods", None) or set()
+    return allowed
 
 
 def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
