@@ -37,7 +37,6 @@ POLICY = Policy(
             "referrals:read",
             "referrals:write",
             "reports:read",
-            "changes:read",
         },
         Role.institution_staff: {
             "agreements:read",

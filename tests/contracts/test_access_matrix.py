@@ -66,12 +66,7 @@ MATRIX = parse(
 )
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 #: cells where the code disagrees with the table (each is a bug report; remove the entry with the fix)
-XFAIL: dict[tuple[str, str, Role], str] = {
-    ("GET", "/api/v1/contracts/changes", Role.institution_admin): (
-        "contracts grants institution admins changes:read; ARCHITECTURE names city platforms and services "
-        "as the feed's readers, and registry/homecare deny institution users"
-    ),
-}
+XFAIL: dict[tuple[str, str, Role], str] = {}
 
 
 @pytest.fixture(scope="module")

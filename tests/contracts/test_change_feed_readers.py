@@ -35,7 +35,7 @@ READERS: dict[str, tuple[Role, str, uuid.UUID | None, set[str] | None]] = {
     # reader: (role, region, institution, entity types it receives; None = the feed is refused)
     "city_platform": (Role.city_platform, "350200", None, {"agreement", "visit"}),
     "county_admin": (Role.county_admin, HULI, None, {"agreement", "visit", "referral"}),
-    "institution_admin": (Role.institution_admin, HULI, ELDERLY, {"agreement", "visit", "referral"}),
+    "institution_admin": (Role.institution_admin, HULI, ELDERLY, None),
     "institution_staff": (Role.institution_staff, HULI, ELDERLY, None),
     "service": (Role.service, "350000", None, {"agreement", "visit"}),
 }
