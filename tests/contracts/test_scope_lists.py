@@ -83,4 +83,4 @@ async def test_a_list_shows_only_the_callers_scope(
         expected[label] = sees
         seen[label] = await seen_records(client, C + path, headers, records[kind], params, id_key)
     assert seen == expected
-    assert "huli county" in seen, "the table allows no county admin: this test proves nothing"
+    assert any(len(sees) < len(REGIONS) for sees in expected.values()), "no viewer is kept to a part"

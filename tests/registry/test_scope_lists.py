@@ -109,4 +109,4 @@ async def test_a_list_shows_only_the_callers_scope(flow: Flow, tokens: Tokens, p
         expected[label] = sees
         seen[label] = await seen_records(flow.client, R + path, headers, records)
     assert seen == expected
-    assert "huli county" in seen, "the table allows no county admin: this test proves nothing"
+    assert any(len(sees) < len(REGIONS) for sees in expected.values()), "no viewer is kept to a part"

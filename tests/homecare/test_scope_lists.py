@@ -1,0 +1,120 @@
+"""Every homecare list shows a caller only the records of its scope: a provider (with a recipient, an
+order, a complaint, a home bed or an SOS alert) in 湖里 350206, one in 思明 350203 and one in 福州 仓山
+350104, each serving a recipient of its own county. 湖里's county admin lists only 湖里's, 厦门's city
+admin and platform both Xiamen ones but not 福州's, the province all three, the 湖里 provider's users only
+their institution's (viewers in ``tests/scope_matrix.py``).
+
+Table-driven: a cursor-paged list without a row in :data:`LISTS` fails ``test_every_list_has_a_row``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from fastapi import FastAPI
+
+from tests.homecare.test_access_matrix import MATRIX
+from tests.homecare.world import HC, Crew, World, id_number, to_status
+from tests.scope_matrix import CANGSHAN, HULI, LIST_VIEWERS, SIMING, paged_lists, seen_records, viewer_headers
+
+REGIONS = {"huli": HULI, "siming": SIMING, "fuzhou": CANGSHAN}
+ADDRESSES = {
+    HULI: "福建省厦门市湖里区江头街道台湾街 88 号",
+    SIMING: "福建省厦门市思明区鹭江道 8 号",
+    CANGSHAN: "福建省福州市仓山区上渡路 1 号",
+}
+#: list → the record it lists
+LISTS: dict[str, str] = {
+    "/providers": "provider",
+    "/recipients": "recipient",
+    "/orders": "order",
+    "/complaints": "complaint",
+    "/home-beds": "home_bed",
+    "/sos": "sos",
+}
+
+#: the item field naming the record, where it is not ``id``
+ID_KEY = {"/providers": "institution_id"}
+
+
+def test_every_list_has_a_row(homecare_app: FastAPI) -> None:
+    assert paged_lists(homecare_app, HC) == set(LISTS)
+
+
+async def _crew(world: World, region: str) -> Crew:
+    provider = await world.provider(region_code=region)
+    nurse = await world.practitioner(provider, item_codes=["HC20"])
+    doctor = await world.practitioner(provider, kind="doctor")
+    recipient = await world.recipient(
+        provider, region_code=region, id_number=id_number(region), address=ADDRESSES[region]
+    )
+    return Crew(provider, nurse, nurse, doctor, recipient)
+
+
+async def _record(world: World, c: Crew, kind: str) -> str:
+    """The id of one record of ``kind`` of the crew's provider."""
+    if kind == "provider":
+        return str(c.provider.id)
+    if kind == "recipient":
+        return str(c.recipient["id"])
+    if kind == "home_bed":
+        created = await world.client.post(
+            f"{HC}/home-beds",
+            json={
+                "recipient_id": c.recipient["id"],
+                "diagnosis": "脑梗死后遗症",
+                "condition_stable": True,
+                "mobility": "bedridden",
+                "conditions": ["stroke_or_post_surgery_rehab", "tubes"],
+                "has_family_doctor_contract": True,
+            },
+            headers=world.admin(c.provider),
+        )
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+    order = await world.order(c.provider, c.recipient["id"])
+    if kind == "order":
+        return str(order["id"])
+    if kind == "complaint":
+        made = await world.client.post(
+            f"{HC}/orders/{order['id']}/complaints",
+            json={"content": "护士迟到"},
+            headers=world.admin(c.provider),
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+    assert kind == "sos"
+    await to_status(world, c, order, "in_service")
+    raised = await world.client.post(
+        f"{HC}/orders/{order['id']}/sos",
+        json={"client_event_id": str(uuid.uuid4()), "client_at": datetime.now(UTC).isoformat()},
+        headers=world.staff(c.provider, c.nurse),
+    )
+    assert raised.status_code == 201, raised.text
+    return str(raised.json()["id"])
+
+
+@pytest.mark.parametrize("path", sorted(LISTS))
+async def test_a_list_shows_only_the_callers_scope(world: World, path: str) -> None:
+    records: dict[str, str] = {}
+    institution: dict[str, str] = {}
+    for label, region in REGIONS.items():
+        c = await _crew(world, region)
+        records[label] = await _record(world, c, LISTS[path])
+        if label == "huli":
+            institution = {"id": str(c.provider.id), "region_code": region}
+    row = MATRIX[("GET", HC + path)]
+    expected: dict[str, frozenset[str]] = {}
+    seen: dict[str, set[str]] = {}
+    for label, role, region, sees in LIST_VIEWERS:
+        if not row[role]:
+            continue
+        headers = viewer_headers(world.tokens, role, region, institution)
+        expected[label] = sees
+        seen[label] = await seen_records(
+            world.client, HC + path, headers, records, id_key=ID_KEY.get(path, "id")
+        )
+    assert seen == expected
+    assert any(len(sees) < len(REGIONS) for sees in expected.values()), "no viewer is kept to a part"
