@@ -59,3 +59,16 @@ async def test_a_catalog_cell_over_the_csv_field_limit_is_a_422_naming_the_row(w
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "catalog_file_invalid"
     assert field_codes(response) == {"file.row3": "csv_row_unreadable"}
+
+
+async def test_a_control_character_in_the_catalog_version_source_is_a_422_naming_the_field(
+    world: World,
+) -> None:
+    response = await world.client.post(
+        f"{HC}/catalog/versions",
+        data={"code": "hostile-3", "source": "闽卫医政\x0b〔2027〕1号"},
+        files={"file": ("official.csv", _csv(_file_rows()), "text/csv")},
+        headers=world.province(),
+    )
+    assert response.status_code == 422, response.text
+    assert field_codes(response) == {"body.source": "control_character"}

@@ -7,6 +7,7 @@ from fastapi import File, Form, Query, UploadFile, status
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.routing import ServiceRouter
+from libs.common.text import MultiLine, SingleLine
 from services.homecare.catalog import importing, service
 from services.homecare.catalog.models import CatalogVersion
 from services.homecare.catalog.schemas import CatalogItemRead, CatalogRead, CatalogVersionRead
@@ -34,7 +35,7 @@ def _read(version: CatalogVersion, *, is_current: bool) -> CatalogRead:
 async def get_catalog(
     session: SessionDep,
     principal: CatalogReader,
-    version: Annotated[str | None, Query(max_length=40, description="版本编码，默认当前版本")] = None,
+    version: Annotated[SingleLine | None, Query(max_length=40, description="版本编码，默认当前版本")] = None,
 ) -> CatalogRead:
     current = await service.current_version(session)
     chosen = await service.get_version(session, version or current.code)
@@ -65,8 +66,8 @@ async def publish_version(
     principal: CatalogWrite,
     file: Annotated[UploadFile, File(description="目录文件（.csv UTF-8 或 .xlsx）")],
     code: Annotated[str, Form(pattern=r"^[A-Za-z0-9._-]{1,40}$", description="版本编码，如 official-2027")],
-    source: Annotated[str, Form(min_length=2, max_length=500, description="来源（文件名、发文号）")],
-    note: Annotated[str | None, Form(max_length=2000)] = None,
+    source: Annotated[SingleLine, Form(min_length=2, max_length=500, description="来源（文件名、发文号）")],
+    note: Annotated[MultiLine | None, Form(max_length=2000)] = None,
 ) -> CatalogRead:
     data = await file.read(importing.MAX_BYTES + 1)
     items = importing.parse(file.filename or "", data)

@@ -19,6 +19,7 @@ from libs.common.errors import problem_responses
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
+from libs.common.text import SingleLine
 from services.registry.demonstration import batches, service, summaries, transitions, workbook
 from services.registry.demonstration.deps import (
     DemonstrationApply,
@@ -364,7 +365,7 @@ async def add_attachment(
     principal: DemonstrationApply,
     application_id: uuid.UUID,
     file: Annotated[UploadFile, File(description="PDF、JPEG 或 PNG 文件")],
-    title: Annotated[str, Form(min_length=1, max_length=200, description="附件名称，如 自评报告")],
+    title: Annotated[SingleLine, Form(min_length=1, max_length=200, description="附件名称，如 自评报告")],
     settings: SettingsDep,
     response: Response,
     item: Annotated[AssessmentItem | None, Form(description="对应的自评项（可空：申报表等）")] = None,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from libs.common.dates import BusinessDate
+from libs.common.text import SingleLine
 from services.registry.institutions.kinds import Category, InstitutionKind
 from services.registry.institutions.service import InstitutionFilter
 
@@ -23,7 +24,7 @@ def institution_filter(
         Query(pattern=r"^35\d{4}$", description="行政区划（省/市/县代码），与调用者的管辖范围取交集"),
     ] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=50, description="名称包含的文字（中文子串）")
+        SingleLine | None, Query(min_length=1, max_length=50, description="名称包含的文字（中文子串）")
     ] = None,
     active: Annotated[bool | None, Query(description="是否在用；不传则全部")] = None,
     operating_since_from: Annotated[BusinessDate | None, Query(description="开业日期不早于")] = None,

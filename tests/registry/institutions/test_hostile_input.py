@@ -87,6 +87,7 @@ async def test_a_csv_cell_over_the_csv_field_limit_is_a_422_naming_the_row(
         {"operating_since_to": "0"},
         {"operating_since_from": "9999-12-31"},
         {"operating_since_from": "0001-01-01"},
+        {"q": "莲花\x00"},
     ],
 )
 async def test_out_of_range_list_filters_are_a_422(
