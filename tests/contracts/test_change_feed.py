@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
@@ -50,11 +49,11 @@ async def test_feed_carries_agreements_and_referrals_without_personal_data(
         assert field not in latest["referral"]["data"]
         assert field not in latest["agreement"]["data"]
 
-    # the medical party sees its agreement (other institution id), a stranger sees nothing of it
-    medical_feed = await _feed(client, admin_of(tokens, medical))
-    assert agreement["id"] in {c["entity_id"] for c in medical_feed}
-    stranger = admin_of(tokens, {"id": str(uuid.uuid4()), "region_code": "350206"})
-    assert agreement["id"] not in {c["entity_id"] for c in await _feed(client, stranger)}
+    # institution users follow no feed (platforms and services do); another city's platform sees nothing of it
+    refused = await client.get(CHANGES, headers=admin_of(tokens, medical))
+    assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
+    fuzhou_platform = await _feed(client, tokens.headers(Role.city_platform, "350100"))
+    assert agreement["id"] not in {c["entity_id"] for c in fuzhou_platform}
     other_county = await _feed(client, tokens.headers(Role.county_admin, "350203"))
     assert agreement["id"] not in {c["entity_id"] for c in other_county}
 
