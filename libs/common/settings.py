@@ -60,6 +60,9 @@ class ServiceSettings(BaseSettings):
     max_body_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     max_body_bulk_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
 
+    # Records one bulk request may carry (libs/common/bulk.py); more are refused whole (422 batch_too_large).
+    bulk_max_records: int = Field(default=1000, ge=1)
+
     # Retention (libs/common/retention.py): how often each replica prunes old rows (0: never, e.g. in
     # tests), how many rows one DELETE removes, and how long an Idempotency-Key's first answer is kept —
     # a replay after that is treated as a new request.
