@@ -40,7 +40,8 @@ def test_the_second_record_with_a_key_of_the_batch_is_rejected() -> None:
         "s", [{"external_id": " a "}, {"external_id": "a"}, {"external_id": "b"}], max_records=9
     )
     first, second, third = batch.records
-    assert first.external_id == "a" and first.outcome is None
+    assert first.external_id == "a"
+    assert first.outcome is None
     assert second.code == "duplicate_in_batch"
     assert third.outcome is None
 
@@ -74,7 +75,8 @@ def test_schema_errors_and_rule_errors_reject_only_their_record() -> None:
     assert answer.results[0].code == "validation_failed"
     assert answer.results[0].errors[0].field == "records.0.name"
     assert (answer.results[1].code, answer.results[1].errors[0].code) == ("name_taken", "taken")
-    assert answer.results[2].version == 1 and answer.results[2].id is not None
+    assert answer.results[2].version == 1
+    assert answer.results[2].id is not None
     assert answer.counts.model_dump() == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 2}
 
 
