@@ -5,17 +5,28 @@ Revises: registry_0002
 Create Date: 2026-11-23 19:56:03.962388
 """
 
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from services.registry.institutions.name_search import gram_rows
 
 revision: str = "registry_0003"
 down_revision: str | None = "registry_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# Frozen copy of services.registry.institutions.name_search.grams as it stood at this revision: a
+# migration must give the same result whatever the live code later becomes.
+def _grams(name: str) -> set[str]:
+    text = "".join(name.split()).lower()
+    return set(text) | {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _gram_rows(entries: list[tuple[uuid.UUID, str]]) -> list[dict[str, Any]]:
+    return [{"gram": g, "institution_id": i} for i, name in entries for g in _grams(name)]
 
 
 def upgrade() -> None:
@@ -44,7 +55,7 @@ def upgrade() -> None:
     gram = sa.table(
         "institution_name_gram", sa.column("gram", sa.String()), sa.column("institution_id", sa.Uuid())
     )
-    rows = gram_rows(
+    rows = _gram_rows(
         [(row.id, row.name) for row in bind.execute(sa.select(institution.c.id, institution.c.name))]
     )
     if rows:
