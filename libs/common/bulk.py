@@ -184,9 +184,21 @@ class BulkRecord(Generic[T]):
         self.id = None
         self.version = None
 
+    @property
+    def field_prefix(self) -> str:
+        """How the answer names this record's fields: ``records.{index}.``."""
+        return f"records.{self.index}."
+
     def reject_error(self, error: DomainError) -> None:
-        """Reject with what a single-record write would have answered."""
-        self.reject(error.code, error.detail, error.errors or ())
+        """Reject with what a single-record write would have answered (its ``body.*`` fields renamed to
+        this record's)."""
+        errors = [
+            FieldError(
+                field=self.field_prefix + e.field.removeprefix("body."), message=e.message, code=e.code
+            )
+            for e in error.errors or ()
+        ]
+        self.reject(error.code, error.detail, errors)
 
     def written(
         self,
@@ -236,7 +248,7 @@ class Batch(Generic[T]):
                 record.data = cast(T, model.model_validate(values))
             except ValidationError as exc:
                 errors = [
-                    FieldError(field=f"records.{record.index}.{e.field}", message=e.message, code=e.code)
+                    FieldError(field=record.field_prefix + e.field, message=e.message, code=e.code)
                     for e in validation_field_errors(exc.errors())
                 ]
                 record.reject(RecordCode.validation_failed, "记录未通过校验", errors)
