@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Self
 
 from pydantic import (
     AwareDatetime,
@@ -42,24 +43,11 @@ def _examples(example: JsonDict) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
 
 
-class OrderCreate(BaseModel):
-    model_config = _examples(
-        {
-            "institution_id": _PROVIDER_ID,
-            "recipient_id": _RECIPIENT_ID,
-            "item_codes": ["HC01", "HC02"],
-            "window_start": "2026-12-01T09:00:00+08:00",
-            "window_end": "2026-12-01T11:00:00+08:00",
-            "address": "福建省厦门市湖里区殿前街道高殿路 66 号 801",
-            "region_code": "350206",
-            "latitude": _LATITUDE,
-            "longitude": _LONGITUDE,
-            "note": "老人行动不便，上门前请先电话联系女儿黄丽华",
-        }
-    )
+class OrderFields(BaseModel):
+    """What an order says besides whom it serves: the fields ``POST /orders`` and a bulk order record share
+    (both are checked by the one rule, :func:`services.homecare.orders.placement.check`)."""
 
     institution_id: uuid.UUID | None = Field(default=None, description="服务机构；机构用户下单时默认本机构")
-    recipient_id: uuid.UUID
     item_codes: list[SingleLine] = Field(
         min_length=1, max_length=10, description="目录项目编码（须为机构已开通）"
     )
@@ -80,12 +68,31 @@ class OrderCreate(BaseModel):
         return None if value is None else county_code(value)
 
     @model_validator(mode="after")
-    def _window(self) -> OrderCreate:
+    def _window(self) -> Self:
         if self.window_end <= self.window_start:
             raise ValueError("时段结束须晚于开始")
         if len(set(self.item_codes)) != len(self.item_codes):
             raise ValueError("项目重复")
         return self
+
+
+class OrderCreate(OrderFields):
+    model_config = _examples(
+        {
+            "institution_id": _PROVIDER_ID,
+            "recipient_id": _RECIPIENT_ID,
+            "item_codes": ["HC01", "HC02"],
+            "window_start": "2026-12-01T09:00:00+08:00",
+            "window_end": "2026-12-01T11:00:00+08:00",
+            "address": "福建省厦门市湖里区殿前街道高殿路 66 号 801",
+            "region_code": "350206",
+            "latitude": _LATITUDE,
+            "longitude": _LONGITUDE,
+            "note": "老人行动不便，上门前请先电话联系女儿黄丽华",
+        }
+    )
+
+    recipient_id: uuid.UUID
 
 
 class ClientEvent(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,16 +11,13 @@ from sqlalchemy.orm import selectinload
 
 from libs.common import audit
 from libs.common.auth import Principal
-from libs.common.errors import Forbidden
 from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_address, mask_name
 from libs.common.scope import visible_condition
-from services.homecare import clock, regions
-from services.homecare.catalog import service as catalog
+from services.homecare import clock
 from services.homecare.catalog.models import CatalogItem
-from services.homecare.home_beds.models import HomeBed, HomeBedStatus
-from services.homecare.orders import fees
-from services.homecare.orders.errors import NotEligibleForItems, OrderNotFound
+from services.homecare.orders import fees, placement
+from services.homecare.orders.errors import OrderNotFound
 from services.homecare.orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from services.homecare.orders.schemas import (
     Fees,
@@ -32,11 +28,8 @@ from services.homecare.orders.schemas import (
     RatingRead,
 )
 from services.homecare.orders.transitions import allowed_actions
-from services.homecare.providers import service as providers
-from services.homecare.providers.errors import ProviderNotFound
 from services.homecare.providers.models import ProviderItem
 from services.homecare.recipients import service as recipients
-from services.homecare.recipients.models import Recipient
 from services.homecare.settings import HomecareSettings
 
 ORDER_PERSONAL_FIELDS = ("address", "latitude", "longitude")
@@ -110,66 +103,41 @@ async def place(
     settings: HomecareSettings,
     data: OrderCreate,
 ) -> Order:
-    if principal.is_institution_user:
-        if data.institution_id is not None and data.institution_id != principal.institution_id:
-            raise Forbidden("机构用户只能为本机构下单", code="not_own_institution")
-        institution_id = principal.institution_id
-    else:
-        institution_id = data.institution_id
-    if institution_id is None:
-        raise NotEligibleForItems("须指定服务机构", "body.institution_id")
-    provider = await providers.find(session, institution_id)
-    if provider is None:
-        raise ProviderNotFound()
-    recipient = await recipients.get(session, principal, data.recipient_id)
-
-    if data.address is not None and data.region_code is None:
-        raise NotEligibleForItems("指定服务地址时须同时指定其县级区划", "body.region_code")
-    region_code = data.region_code or recipient.region_code
-    address = data.address or cipher.decrypt(recipient.address_enc)
-    latitude = data.latitude if data.latitude is not None else recipient.latitude
-    longitude = data.longitude if data.longitude is not None else recipient.longitude
-    if latitude is None or longitude is None:
-        raise NotEligibleForItems("服务地址须有经纬度（用于签到核验）", "body.latitude")
-    regions.ensure_region_allowed(
-        principal, region_code, institution_region=provider.region_code, what="服务地址"
+    """Place one order: the rule of :mod:`.placement` (the bulk calls the same), written by the ORM."""
+    institution_id = placement.serving_institution(principal, data)
+    lookups = await placement.load(
+        session,
+        institution_ids=[institution_id] if institution_id is not None else [],
+        item_codes=data.item_codes,
+        home_bed_ids=[data.home_bed_id] if data.home_bed_id is not None else [],
     )
-    if data.window_end - data.window_start > timedelta(hours=settings.order_max_window_hours):
-        raise NotEligibleForItems(
-            f"期望时段不得超过 {settings.order_max_window_hours} 小时", "body.window_end"
-        )
-    if data.window_end <= clock.now():
-        raise NotEligibleForItems("期望时段已过", "body.window_end")
-    if data.home_bed_id is not None:
-        await _check_home_bed(session, data.home_bed_id, recipient, institution_id)
-
-    pairs = await providers.offered_items(session, institution_id, data.item_codes)
-    version = await catalog.current_version(session)
+    recipient = await recipients.find_visible(session, principal, data.recipient_id)
+    placed = placement.check(principal, cipher, settings, data, recipient, lookups, now=clock.now())
     order = Order(
-        institution_id=institution_id,
-        provider_name=provider.institution_name,
-        region_code=region_code,
-        recipient_id=recipient.id,
+        institution_id=placed.institution_id,
+        provider_name=placed.provider.institution_name,
+        region_code=placed.where.region_code,
+        recipient_id=placed.recipient.id,
         home_bed_id=data.home_bed_id,
-        catalog_version_id=version.id,
-        catalog_version_code=version.code,
+        catalog_version_id=placed.catalog_version.id,
+        catalog_version_code=placed.catalog_version.code,
         status=OrderStatus.submitted,
         window_start=data.window_start,
         window_end=data.window_end,
-        address_enc=cipher.encrypt(address),
-        latitude=latitude,
-        longitude=longitude,
+        address_enc=cipher.encrypt(placed.where.address),
+        latitude=placed.latitude,
+        longitude=placed.longitude,
         note=data.note,
         placed_by_sub=principal.sub,
         placed_by_role=principal.role.value,
-        requires_doctor=any(item.risk == "high" or item.needs_medical_order for item, _ in pairs),
-        visit_fee_yuan=provider.visit_fee_yuan,
-        items_total_yuan=fees.items_total(price.price_yuan for _, price in pairs),
+        requires_doctor=placed.requires_doctor,
+        visit_fee_yuan=placed.provider.visit_fee_yuan,
+        items_total_yuan=placed.items_total_yuan,
         flag_reasons=[],
     )
     session.add(order)
     await session.flush()
-    session.add_all(item_rows(order, pairs))
+    session.add_all(item_rows(order, placed.items))
     session.add(
         OrderEvent(
             order_id=order.id, action="submit", to_status=OrderStatus.submitted.value, actor_sub=principal.sub
@@ -182,7 +150,7 @@ async def place(
         action="order.place",
         entity_type="order",
         entity_id=order.id,
-        changes={**data.model_dump(exclude={"address"}), "address": address},
+        changes={**data.model_dump(exclude={"address"}), "address": placed.where.address},
         personal_fields=ORDER_PERSONAL_FIELDS,
     )
     return order
@@ -206,19 +174,6 @@ def item_rows(order: Order, pairs: Sequence[tuple[CatalogItem, ProviderItem]]) -
             )
         )
     return rows
-
-
-async def _check_home_bed(
-    session: AsyncSession, home_bed_id: uuid.UUID, recipient: Recipient, institution_id: uuid.UUID
-) -> None:
-    bed = await session.get(HomeBed, home_bed_id)
-    if (
-        bed is None
-        or bed.status is not HomeBedStatus.opened
-        or bed.recipient_id != recipient.id
-        or bed.institution_id != institution_id
-    ):
-        raise NotEligibleForItems("家庭病床须为本机构为该服务对象已建的病床", "body.home_bed_id")
 
 
 def order_fees(order: Order) -> Fees:

@@ -4,6 +4,8 @@ serving the person (it created the record, or has an order for the person), and 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, or_, select
@@ -27,6 +29,7 @@ from libs.common.scope import ensure_in_scope_for_write, visible_condition
 from services.homecare import clock, regions
 from services.homecare.orders.models import Order
 from services.homecare.providers import service as providers
+from services.homecare.providers.models import Provider
 from services.homecare.recipients.errors import (
     BirthDateMismatch,
     RecipientExists,
@@ -58,10 +61,14 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     return visible_condition(principal, Recipient.region_code, Recipient.institution_id)
 
 
+async def find_visible(
+    session: AsyncSession, principal: Principal, recipient_id: uuid.UUID
+) -> Recipient | None:
+    return await session.scalar(select(Recipient).where(Recipient.id == recipient_id, visible(principal)))
+
+
 async def get(session: AsyncSession, principal: Principal, recipient_id: uuid.UUID) -> Recipient:
-    recipient = await session.scalar(
-        select(Recipient).where(Recipient.id == recipient_id, visible(principal))
-    )
+    recipient = await find_visible(session, principal, recipient_id)
     if recipient is None:
         raise RecipientNotFound()
     return recipient
@@ -133,11 +140,57 @@ def plain_columns(data: RecipientCreate) -> dict[str, Any]:
     }
 
 
-async def create(
-    session: AsyncSession, principal: Principal, cipher: PersonalDataCipher, data: RecipientCreate
-) -> Recipient:
-    institution_id = principal.institution_id if principal.is_institution_user else data.institution_id
-    provider = await providers.find(session, institution_id) if institution_id is not None else None
+@dataclass(frozen=True)
+class RegistrationLookups:
+    """What the registration rule reads, for one recipient or a whole batch: the providers named, and who
+    is already registered with them (``(institution_id, id_number_hash) -> recipient id``)."""
+
+    providers: Mapping[uuid.UUID, Provider]
+    registered: dict[tuple[uuid.UUID, str], uuid.UUID]
+
+
+def serving_institution(principal: Principal, data: RecipientCreate) -> uuid.UUID | None:
+    return principal.institution_id if principal.is_institution_user else data.institution_id
+
+
+async def load_registration(
+    session: AsyncSession, *, institution_ids: Collection[uuid.UUID], id_hashes: Collection[str]
+) -> RegistrationLookups:
+    institutions = list(set(institution_ids))
+    if not institutions:
+        return RegistrationLookups({}, {})
+    providers = {
+        p.institution_id: p
+        for p in await session.scalars(select(Provider).where(Provider.institution_id.in_(institutions)))
+    }
+    hashes = list(set(id_hashes))
+    registered = (
+        {
+            (row.institution_id, row.id_number_hash): row.id
+            for row in await session.execute(
+                select(Recipient.id, Recipient.institution_id, Recipient.id_number_hash).where(
+                    Recipient.institution_id.in_(institutions), Recipient.id_number_hash.in_(hashes)
+                )
+            )
+        }
+        if hashes
+        else {}
+    )
+    return RegistrationLookups(providers, registered)
+
+
+def check_registration(
+    principal: Principal,
+    cipher: PersonalDataCipher,
+    data: RecipientCreate,
+    lookups: RegistrationLookups,
+    *,
+    recipient_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Every rule of registering ``data`` (``recipient_id``: the record it rewrites, for a bulk update);
+    returns the recipient's columns. ``POST /recipients`` and the bulk upsert call it alike."""
+    institution_id = serving_institution(principal, data)
+    provider = lookups.providers.get(institution_id) if institution_id is not None else None
     if provider is None and (principal.is_institution_user or data.institution_id is not None):
         raise ServingInstitutionInvalid()
     regions.ensure_region_allowed(
@@ -146,17 +199,25 @@ async def create(
         institution_region=provider.region_code if provider is not None else None,
         what="服务对象住址",
     )
-    columns = {**plain_columns(data), **personal_columns(cipher, data)}
+    columns = {**plain_columns(data), **personal_columns(cipher, data), "institution_id": institution_id}
     if institution_id is not None:
-        existing = await session.scalar(
-            select(Recipient.id).where(
-                Recipient.institution_id == institution_id,
-                Recipient.id_number_hash == columns["id_number_hash"],
-            )
-        )
-        if existing is not None:
-            raise RecipientExists(existing)
-    recipient = Recipient(institution_id=institution_id, created_by_sub=principal.sub, **columns)
+        other = lookups.registered.get((institution_id, columns["id_number_hash"]))
+        if other is not None and other != recipient_id:
+            raise RecipientExists(other)
+    return columns
+
+
+async def create(
+    session: AsyncSession, principal: Principal, cipher: PersonalDataCipher, data: RecipientCreate
+) -> Recipient:
+    institution_id = serving_institution(principal, data)
+    lookups = await load_registration(
+        session,
+        institution_ids=[institution_id] if institution_id is not None else [],
+        id_hashes=[cipher.lookup_hash(data.id_number, "id_card")],
+    )
+    columns = check_registration(principal, cipher, data, lookups)
+    recipient = Recipient(created_by_sub=principal.sub, **columns)
     session.add(recipient)
     await session.flush()
     audit.record(
