@@ -13,8 +13,8 @@ from libs.common.service_app import create_service_app
 from services.registry.demonstration.router import router as demonstration_router
 from services.registry.feed import FEED
 from services.registry.filings.router import router as filings_router
+from services.registry.institutions.bulk_router import router as institutions_bulk_router
 from services.registry.institutions.router import router as institutions_router
-from services.registry.institutions.transfer_router import router as institutions_transfer_router
 from services.registry.permissions import POLICY
 from services.registry.practitioners.router import router as practitioners_router
 from services.registry.settings import RegistrySettings
@@ -28,7 +28,7 @@ def create_app(settings: RegistrySettings | None = None, *, verifier: TokenVerif
         description="医疗机构、养老机构、医养结合机构，内设医疗机构备案，执业人员，床位。",
         routers=[
             # Routers with fixed paths under /institutions come before the one with /{institution_id}.
-            institutions_transfer_router,
+            institutions_bulk_router,
             institutions_router,
             filings_router,
             practitioners_router,

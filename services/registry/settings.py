@@ -17,8 +17,8 @@ class RegistrySettings(ServiceSettings):
     # config_defaults.csv: homecare.nurse_min_title (confirmed) — a title label; this title or above
     homecare_nurse_min_title: str = "护师"
 
-    # Limits of the bulk paths (not in config_defaults.csv: platform limits, issue 7 sets the 1,000).
-    bulk_upsert_max_records: int = 1000
+    # Limits of the spreadsheet paths (not in config_defaults.csv: platform limits). The records of one
+    # POST /institutions/bulk are ServiceSettings.bulk_max_records (REGISTRY_BULK_MAX_RECORDS, 1000).
     import_max_rows: int = 20000
     import_max_bytes: int = 20 * 1024 * 1024
     nearby_max_radius_km: float = 200.0

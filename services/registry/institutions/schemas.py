@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from libs.common import divisions
+from libs.common.bulk import BulkRequest, records_field
 from libs.common.dates import BusinessDate
 from libs.common.identifiers import USCC
 from libs.common.openapi import DocumentedAs
@@ -532,29 +533,33 @@ class InstitutionBulkRecord(InstitutionCreate):
     )
 
 
-class BulkUpsertRequest(BaseModel):
-    """A city platform's batch: each record is an institution (fields as in ``InstitutionCreate``)
-    plus its ``external_id``; records are validated one by one, so one bad record rejects only itself."""
+class InstitutionBulkRequest(BulkRequest):
+    """A city platform's batch (libs/common/bulk.py): each record is an institution (fields as in
+    ``InstitutionCreate``) plus its ``external_id``; records are validated one by one, so one bad record
+    rejects only itself."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    source_system: str = Field(
-        min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.:-]+$", examples=["xm-ijiankang"]
-    )
-    records: list[Annotated[dict[str, Any], DocumentedAs(InstitutionBulkRecord)]] = Field(
-        min_length=1,
-        description="机构记录（字段同 InstitutionCreate，另加 external_id），每批最多 1,000 条；逐条校验",
-        examples=[
-            [
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
                 {
-                    "external_id": "XM-0001",
-                    "name": "湖里区示例护理院",
-                    "kind": "elderly_care",
-                    "category": "elderly_care_home",
-                    "region_code": "350206",
+                    "source_system": "xm-ijiankang",
+                    "records": [
+                        {
+                            "external_id": "XM-0001",
+                            "name": "湖里区示例护理院",
+                            "kind": "elderly_care",
+                            "category": "elderly_care_home",
+                            "region_code": "350206",
+                        }
+                    ],
                 }
             ]
-        ],
+        },
+    )
+
+    records: list[Annotated[dict[str, Any], DocumentedAs(InstitutionBulkRecord)]] = records_field(
+        InstitutionBulkRecord
     )
 
 
@@ -562,24 +567,6 @@ class RecordError(BaseModel):
     field: str
     message: str
     code: str
-
-
-class BulkRecordResult(BaseModel):
-    index: int = Field(description="记录在本批中的序号（从 0 开始）")
-    external_id: str | None
-    status: str = Field(description="created / updated / unchanged / rejected")
-    id: uuid.UUID | None = None
-    errors: list[RecordError] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-
-
-class BulkUpsertResult(BaseModel):
-    source_system: str
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    results: list[BulkRecordResult]
 
 
 class ImportRowResult(BaseModel):

@@ -241,22 +241,54 @@ def default_has_medical_unit(kind: InstitutionKind) -> bool:
     return kind != InstitutionKind.elderly_care
 
 
+# The rules of a write, shared by the single-record endpoints and the bulk paths (bulk.py,
+# spreadsheet_import.py): each raises the DomainError the single endpoint answers with.
+
+
+def check_create(principal: Principal, data: InstitutionCreate) -> None:
+    """May ``principal`` register ``data`` (its county in the caller's region)?"""
+    ensure_in_scope_for_write(principal, region_code=data.region_code, what="行政区划")
+
+
+def check_uscc_owner(owner_id: uuid.UUID | None, *, except_id: uuid.UUID | None = None) -> None:
+    """A USCC registered to another institution (``owner_id``) than the one written is taken."""
+    if owner_id is not None and owner_id != except_id:
+        raise UsccTaken()
+
+
+def merged_update(
+    principal: Principal, before: dict[str, Any], patch: dict[str, Any], changed: Iterable[str]
+) -> InstitutionCreate:
+    """The whole institution after ``patch``: valid as a new one, and in the caller's region."""
+    try:
+        merged = InstitutionCreate.model_validate({**before, **patch})
+    except ValidationError as exc:
+        raise InvalidInstitution(
+            "修改后的机构信息不完整或不一致（invalid institution after update）",
+            errors=validation_field_errors(exc.errors()),
+        ) from None
+    if "region_code" in changed:
+        ensure_in_scope_for_write(principal, region_code=merged.region_code, what="行政区划")
+    return merged
+
+
+async def uscc_owner(session: AsyncSession, uscc: str | None) -> uuid.UUID | None:
+    if uscc is None:
+        return None
+    owner: uuid.UUID | None = await session.scalar(select(Institution.id).where(Institution.uscc == uscc))
+    return owner
+
+
 async def ensure_uscc_free(
     session: AsyncSession, uscc: str | None, *, except_id: uuid.UUID | None = None
 ) -> None:
-    if uscc is None:
-        return
-    stmt = select(Institution.id).where(Institution.uscc == uscc)
-    if except_id is not None:
-        stmt = stmt.where(Institution.id != except_id)
-    if await session.scalar(stmt) is not None:
-        raise UsccTaken()
+    check_uscc_owner(await uscc_owner(session, uscc), except_id=except_id)
 
 
 async def create(
     session: AsyncSession, principal: Principal, data: InstitutionCreate, *, cipher: PersonalDataCipher
 ) -> tuple[Institution, list[str]]:
-    ensure_in_scope_for_write(principal, region_code=data.region_code, what="行政区划")
+    check_create(principal, data)
     await ensure_uscc_free(session, data.uscc)
     institution = Institution(
         **_column_values(data, cipher), has_medical_unit=default_has_medical_unit(data.kind), active=True
@@ -284,15 +316,18 @@ def current_fields(institution: Institution, cipher: PersonalDataCipher) -> dict
     return values
 
 
-def _ensure_may_edit(principal: Principal, institution: Institution, changed: Iterable[str]) -> None:
+def check_may_edit(
+    principal: Principal, *, institution_id: uuid.UUID, region_code: str, changed: Iterable[str]
+) -> None:
+    """May ``principal`` change the ``changed`` fields of the institution (its own, or in its region)?"""
     if principal.is_institution_user:
-        if principal.institution_id != institution.id:
+        if principal.institution_id != institution_id:
             raise Forbidden("只能修改本机构的信息", code="out_of_scope")
         locked = sorted(set(changed) & INSTITUTION_LOCKED_FIELDS)
         if locked:
             raise FieldNotEditable(locked)
     else:
-        ensure_in_scope_for_write(principal, region_code=institution.region_code, what="机构")
+        ensure_in_scope_for_write(principal, region_code=region_code, what="机构")
 
 
 async def update(
@@ -308,17 +343,11 @@ async def update(
     patch = data.model_dump(exclude_unset=True)
     before = current_fields(institution, cipher)
     changed = {key: value for key, value in patch.items() if before.get(key) != value}
-    _ensure_may_edit(principal, institution, changed)
+    check_may_edit(
+        principal, institution_id=institution.id, region_code=institution.region_code, changed=changed
+    )
     check_if_match(if_match, institution.version)
-    try:
-        merged = InstitutionCreate.model_validate({**before, **patch})
-    except ValidationError as exc:
-        raise InvalidInstitution(
-            "修改后的机构信息不完整或不一致（invalid institution after update）",
-            errors=validation_field_errors(exc.errors()),
-        ) from None
-    if "region_code" in changed:
-        ensure_in_scope_for_write(principal, region_code=merged.region_code, what="行政区划")
+    merged = merged_update(principal, before, patch, changed)
     if "uscc" in changed:
         await ensure_uscc_free(session, merged.uscc, except_id=institution.id)
     if not changed:
@@ -450,7 +479,7 @@ async def put_year_stat(
 ) -> tuple[InstitutionYearStat, bool]:
     """Create or replace one year's figures (replacing needs If-Match). Returns (row, created)."""
     institution = await get(session, principal, institution_id)
-    _ensure_may_edit(principal, institution, ())
+    check_may_edit(principal, institution_id=institution.id, region_code=institution.region_code, changed=())
     existing = await session.scalar(
         select(InstitutionYearStat).where(
             InstitutionYearStat.institution_id == institution_id, InstitutionYearStat.year == year

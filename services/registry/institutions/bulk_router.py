@@ -12,15 +12,16 @@ from urllib.parse import quote
 
 from fastapi import File, Query, Response, UploadFile
 
+from libs.common.bulk import BulkMaxRecords, BulkResponse
 from libs.common.database import SessionDep
 from libs.common.errors import FieldError, Unprocessable, problem_responses
 from libs.common.models import utcnow
 from libs.common.routing import ServiceRouter
 from services.registry.deps import CipherDep, SettingsDep
-from services.registry.institutions import spreadsheet, transfer
+from services.registry.institutions import bulk, spreadsheet, spreadsheet_import
 from services.registry.institutions.deps import InstitutionFilterDep
-from services.registry.institutions.schemas import BulkUpsertRequest, BulkUpsertResult, ImportResult
-from services.registry.institutions.transfer import ImportMode
+from services.registry.institutions.schemas import ImportResult, InstitutionBulkRequest
+from services.registry.institutions.spreadsheet_import import ImportMode
 from services.registry.permissions import InstitutionsBulkUpsert, InstitutionsExport, InstitutionsImport
 
 router = ServiceRouter(prefix="/api/v1/registry/institutions", tags=["institutions-bulk"])
@@ -31,19 +32,23 @@ EXPORT_LIMIT = 50_000
     "/bulk",
     summary="城市平台批量上报机构（按 source_system + external_id 新增或更新）",
     operation_id="registry_bulk_upsert_institutions",
-    response_model=BulkUpsertResult,
+    description=(
+        "每条记录单独返回 created / updated / unchanged / rejected（附稳定代码 code 与字段错误）；"
+        "每条记录的规则与 POST /institutions（新增）、PATCH /institutions/{id}（更新）相同；"
+        "坏记录不影响其他记录；重放同一批次不产生任何变化；每批最多 bulk_max_records 条（默认 1000），"
+        "超出则整批 422 batch_too_large。"
+    ),
+    response_model=BulkResponse,
     responses=problem_responses(401, 403, 422),
 )
 async def bulk_upsert_institutions(
     session: SessionDep,
     principal: InstitutionsBulkUpsert,
-    data: BulkUpsertRequest,
+    data: InstitutionBulkRequest,
     cipher: CipherDep,
-    settings: SettingsDep,
-) -> BulkUpsertResult:
-    return await transfer.upsert_from_platform(
-        session, principal, data, cipher=cipher, max_records=settings.bulk_upsert_max_records
-    )
+    max_records: BulkMaxRecords,
+) -> BulkResponse:
+    return await bulk.upsert_from_platform(session, principal, data, cipher=cipher, max_records=max_records)
 
 
 @router.post(
@@ -80,7 +85,7 @@ async def import_institutions(
             [FieldError(field=f"rows.{exc.line}", message=str(exc), code=exc.code)] if exc.line else None
         )
         raise Unprocessable(str(exc), code=exc.code, errors=rows_field) from None
-    return await transfer.import_rows(
+    return await spreadsheet_import.import_rows(
         session, principal, iter(rows), mode=mode, cipher=cipher, max_rows=settings.import_max_rows
     )
 
@@ -104,7 +109,7 @@ async def export_institutions(
     filters: InstitutionFilterDep,
     format: Annotated[str, Query(pattern="^(xlsx|csv)$", description="xlsx 或 csv")] = "xlsx",
 ) -> Response:
-    rows = await transfer.export_rows(session, principal, filters, limit=EXPORT_LIMIT)
+    rows = await spreadsheet_import.export_rows(session, principal, filters, limit=EXPORT_LIMIT)
     filename = f"机构名录_{utcnow():%Y%m%d}.{format}"
     if format == "csv":
         content, media_type = spreadsheet.write_csv(rows), spreadsheet.CSV_MEDIA_TYPE
