@@ -35,7 +35,7 @@ async def test_created_updated_unchanged_and_rejected_each_get_their_result(
         headers=platform(tokens),
     )
     assert first.status_code == 200, first.text
-    assert [r["status"] for r in first.json()["results"]] == ["created", "created"]
+    assert [r["outcome"] for r in first.json()["results"]] == ["created", "created"]
     a1, a2 = (r["id"] for r in first.json()["results"])
     a1_record = record("A1")
     a1_record.update(uscc=(await client.get(f"{INSTITUTIONS}/{a1}", headers=platform(tokens))).json()["uscc"])
@@ -54,12 +54,15 @@ async def test_created_updated_unchanged_and_rejected_each_get_their_result(
         headers=platform(tokens),
     )
     body = second.json()
-    statuses = [r["status"] for r in body["results"]]
+    statuses = [r["outcome"] for r in body["results"]]
     assert statuses == ["updated", "unchanged", "rejected", "rejected"]
-    assert (body["created"], body["updated"], body["unchanged"], body["rejected"]) == (0, 1, 1, 2)
+    assert body["counts"] == {"created": 0, "updated": 1, "unchanged": 1, "rejected": 2}
     assert body["results"][0]["id"] == a1
+    assert body["results"][0]["version"] == 2
+    assert body["results"][2]["code"] == "out_of_scope"
     assert body["results"][2]["errors"][0]["code"] == "out_of_scope"
-    assert body["results"][3]["errors"][0]["field"] == "kind"
+    assert body["results"][3]["code"] == "validation_failed"
+    assert body["results"][3]["errors"][0]["field"] == "records.3.kind"
     fetched = await client.get(f"{INSTITUTIONS}/{a1}", headers=platform(tokens))
     assert fetched.json()["beds_elderly_care"] == 200
     assert fetched.json()["version"] == 2
@@ -69,12 +72,12 @@ async def test_created_updated_unchanged_and_rejected_each_get_their_result(
 async def test_replaying_a_batch_changes_nothing(client: httpx.AsyncClient, tokens: Tokens) -> None:
     batch = {"source_system": "xm-ijiankang", "records": [record(f"R{i}") for i in range(5)]}
     first = await client.post(BULK, json=batch, headers=platform(tokens))
-    assert first.json()["created"] == 5
+    assert first.json()["counts"]["created"] == 5
     feed_before = await client.get(
         "/api/v1/registry/changes", params={"limit": 1000}, headers=platform(tokens)
     )
     replay = await client.post(BULK, json=batch, headers=platform(tokens))
-    assert replay.json()["unchanged"] == 5
+    assert replay.json()["counts"]["unchanged"] == 5
     assert [r["id"] for r in replay.json()["results"]] == [r["id"] for r in first.json()["results"]]
     feed_after = await client.get(
         "/api/v1/registry/changes", params={"limit": 1000}, headers=platform(tokens)
@@ -106,8 +109,8 @@ async def test_a_record_outside_the_clients_city_is_rejected(
         headers=platform(tokens, "350100"),
     )
     results = response.json()["results"]
-    assert results[0]["status"] == "created"
-    assert results[1]["status"] == "rejected"
+    assert results[0]["outcome"] == "created"
+    assert results[1]["outcome"] == "rejected"
     assert results[1]["errors"][0]["code"] == "out_of_scope"
 
 
@@ -117,7 +120,7 @@ async def test_pingtan_is_not_part_of_fuzhou(client: httpx.AsyncClient, tokens: 
         json={"source_system": "fz", "records": [record("P1", region_code="350128")]},
         headers=platform(tokens, "350100"),
     )
-    assert response.json()["results"][0]["status"] == "rejected"
+    assert response.json()["results"][0]["code"] == "out_of_scope"
 
 
 async def test_duplicate_keys_and_codes_within_a_batch_are_rejected(
@@ -133,10 +136,12 @@ async def test_duplicate_keys_and_codes_within_a_batch_are_rejected(
         headers=platform(tokens),
     )
     results = response.json()["results"]
-    assert [r["status"] for r in results] == ["created", "rejected", "rejected", "rejected"]
-    assert results[1]["errors"][0]["code"] == "duplicate_in_batch"
-    assert results[2]["errors"][0]["code"] == "duplicate_in_batch"
-    assert results[3]["errors"][0]["field"] == "external_id"
+    assert [r["outcome"] for r in results] == ["created", "rejected", "rejected", "rejected"]
+    assert results[1]["code"] == "duplicate_in_batch"
+    assert results[2]["code"] == "duplicate_in_batch"
+    assert results[2]["errors"][0]["field"] == "records.2.uscc"
+    assert results[3]["code"] == "invalid_external_id"
+    assert results[3]["errors"][0]["field"] == "records.3.external_id"
 
 
 async def test_a_code_registered_to_another_institution_is_rejected(
@@ -149,7 +154,8 @@ async def test_a_code_registered_to_another_institution_is_rejected(
         json={"source_system": "sys", "records": [{**record("U1"), "uscc": existing["uscc"]}]},
         headers=platform(tokens),
     )
-    assert response.json()["results"][0]["errors"][0]["code"] == "uscc_taken"
+    assert response.json()["results"][0]["code"] == "uscc_taken"
+    assert response.json()["results"][0]["errors"][0]["field"] == "records.0.uscc"
 
 
 async def test_more_than_a_thousand_records_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -159,7 +165,7 @@ async def test_more_than_a_thousand_records_is_422(client: httpx.AsyncClient, to
         headers=platform(tokens),
     )
     assert response.status_code == 422
-    assert response.json()["code"] == "too_many_records"
+    assert response.json()["code"] == "batch_too_large"
 
 
 async def test_only_city_platforms_and_the_province_may_bulk_upsert(
@@ -180,7 +186,7 @@ async def test_only_city_platforms_and_the_province_may_bulk_upsert(
         )
         assert denied.status_code == 403
     allowed = await client.post(BULK, json=batch, headers=tokens.headers(Role.province_admin, "350000"))
-    assert allowed.json()["created"] == 1
+    assert allowed.json()["counts"]["created"] == 1
 
 
 @contextmanager
@@ -205,12 +211,12 @@ async def test_a_thousand_records_take_a_handful_of_statements(
     batch = {"source_system": "load", "records": records}
     with counted_statements(registry_app) as created_statements:
         created = await client.post(BULK, json=batch, headers=platform(tokens))
-    assert created.json()["created"] == 1000
+    assert created.json()["counts"]["created"] == 1000
     for item in records[:500]:
         item["beds_elderly_care"] = 99
     with counted_statements(registry_app) as updated_statements:
         updated = await client.post(BULK, json=batch, headers=platform(tokens))
-    assert (updated.json()["updated"], updated.json()["unchanged"]) == (500, 500)
+    assert (updated.json()["counts"]["updated"], updated.json()["counts"]["unchanged"]) == (500, 500)
     # SELECT keys, SELECT codes, INSERT/UPDATE (batched), INSERT audit, INSERT change feed, savepoints
     assert len(created_statements) <= 20, created_statements
     assert len(updated_statements) <= 20, updated_statements
