@@ -105,6 +105,8 @@ def _prepare(name: str, files: list[str], tests: list[str]) -> Path:
     config = (
         "\n[tool.mutmut]\n"
         'source_paths = ["libs", "services"]\n'
+        # the apps run their migrations at start-up, from the tree the tests import (mutants/)
+        'also_copy = ["migrations", "alembic.ini"]\n'
         f"only_mutate = {files!r}\n"
         f"pytest_add_cli_args_test_selection = {tests!r}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'

@@ -36,7 +36,7 @@ def test_operating_years_is_hard_five_years_or_more_with_a_margin_in_days() -> N
     unknown = operating_years("medical_operating_years", "医疗服务开展年限", None, RULES)
     assert (unknown.hard, unknown.passed, unknown.value) == (True, False, None)
     assert (unknown.threshold, unknown.comparison, unknown.unit) == ("5", ">=", "年")
-    assert "医疗服务" in unknown.detail
+    assert "没有医疗服务开展时间" in unknown.detail
 
 
 def test_occupancy_shows_65_percent_or_more_and_the_lowest_year() -> None:
@@ -95,6 +95,12 @@ def test_disabled_share_without_a_count_of_disabled_residents_fails_without_a_va
     )
     result = disabled_share(InstitutionFacts(date(2015, 1, 1), date(2015, 1, 1), (unknown,)), RULES)
     assert (result.passed, result.value) == (False, None)
+    assert "2025" in result.detail
+
+
+def test_disabled_share_without_the_later_year_fails_and_names_it() -> None:
+    result = disabled_share(facts(year(2024, Fraction(80))), RULES)
+    assert (result.passed, result.value, result.margin) == (False, None, None)
     assert "2025" in result.detail
 
 
