@@ -4,11 +4,13 @@
 - one bad record never loses the good ones, and a rejected update never half-writes itself;
 - replaying a batch changes nothing (no version, change-feed entry or audit record);
 - a record outside the platform's city is rejected (平潭 is a city of its own, not 福州's);
-- 1,000 records a request are taken, 1,001 are refused with a problem (422).
+- 1,000 records a request are taken, 1,001 are refused with a problem (422 ``batch_too_large``).
 
-The services' own suites test their details (tests/registry/institutions/test_bulk_upsert.py,
-tests/contracts/agreements/test_bulk.py, tests/homecare/sync/test_bulk.py); the statement count of a
-1,000-institution batch is asserted by the registry's
+Every endpoint is driven by the one client function of tests/sync/bulk_client.py and answers in one
+shape (libs/common/bulk.py). The services' own suites test their details
+(tests/registry/institutions/test_bulk_upsert.py, tests/contracts/agreements/test_bulk.py,
+tests/homecare/sync/test_bulk.py); the statement count of a 1,000-institution batch is asserted by the
+registry's
 ``test_a_thousand_records_take_a_handful_of_statements`` and measured by tests/sync/bench_bulk.py.
 """
 
@@ -27,6 +29,7 @@ from libs.common.auth import Role
 from libs.common.database import Database
 from libs.common.models import AuditRecord, ChangeRecord
 from libs.common.testing import Tokens, rolled_back_client
+from tests.sync.bulk_client import BulkRefused, push
 from tests.sync.conftest import Live
 from tests.sync.data import CONTRACTS, HOMECARE, REGISTRY, Writer, institution_body, unique
 
@@ -42,7 +45,8 @@ class Outcome:
 
 
 class Endpoint(Protocol):
-    """One service's bulk endpoint, seen uniformly (the three answer in shapes of their own)."""
+    """One service's bulk endpoint: what a valid, an invalid and a changed record look like there (the
+    request and the answer are one shape for all: tests/sync/bulk_client.py)."""
 
     name: str
     service: str
@@ -57,10 +61,6 @@ class Endpoint(Protocol):
 
     def valid_change(self) -> tuple[str, Any]:
         """A field and a new, valid value for it."""
-
-    def body(self, records: list[dict[str, Any]]) -> dict[str, Any]: ...
-
-    def outcomes(self, response: dict[str, Any]) -> list[Outcome]: ...
 
 
 @dataclass
@@ -80,15 +80,6 @@ class Institutions:
     def valid_change(self) -> tuple[str, Any]:
         return "beds_elderly_care", 77
 
-    def body(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"source_system": SOURCE, "records": records}
-
-    def outcomes(self, response: dict[str, Any]) -> list[Outcome]:
-        return [
-            Outcome(r["status"], r["errors"][0]["code"] if r["errors"] else None, r["id"])
-            for r in response["results"]
-        ]
-
 
 @dataclass
 class Agreements:
@@ -102,19 +93,13 @@ class Agreements:
         medical = await self.w.institution(region_code, "medical")
         elderly = await self.w.institution(region_code)
         body = self.w.agreement_body(medical, elderly)
-        return {"source_system": SOURCE, "external_id": unique("A-"), **body}
+        return {"external_id": unique("A-"), **body}
 
     def invalid_change(self) -> dict[str, Any]:
         return {"fee_payer": "nobody"}
 
     def valid_change(self) -> tuple[str, Any]:
         return "visit_count", 5
-
-    def body(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"records": records}
-
-    def outcomes(self, response: dict[str, Any]) -> list[Outcome]:
-        return [Outcome(r["outcome"], r["code"], r["agreement_id"]) for r in response["results"]]
 
 
 @dataclass
@@ -133,12 +118,6 @@ class Recipients:
 
     def valid_change(self) -> tuple[str, Any]:
         return "disability_level", 4
-
-    def body(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"source_system": SOURCE, "records": records}
-
-    def outcomes(self, response: dict[str, Any]) -> list[Outcome]:
-        return [Outcome(r["outcome"], r["reason"], r["id"]) for r in response["results"]]
 
 
 ENDPOINTS: dict[str, Callable[[Writer], Endpoint]] = {
@@ -180,11 +159,15 @@ def _client(live: Live, endpoint: Endpoint) -> httpx.AsyncClient:
 async def _push(
     live: Live, endpoint: Endpoint, records: list[dict[str, Any]], city: str = XIAMEN
 ) -> list[Outcome]:
-    response = await _client(live, endpoint).post(
-        endpoint.path, json=endpoint.body(records), headers=_platform(live.tokens, city)
+    answer = await push(
+        _client(live, endpoint),
+        endpoint.path,
+        records,
+        source_system=SOURCE,
+        headers=_platform(live.tokens, city),
     )
-    assert response.status_code == 200, response.text
-    return endpoint.outcomes(response.json())
+    assert sum(answer.counts.model_dump().values()) == len(answer.results) == len(records)
+    return [Outcome(r.outcome.value, r.code, str(r.id) if r.id is not None else None) for r in answer.results]
 
 
 async def _footprint(app: FastAPI) -> tuple[int, int]:
@@ -270,12 +253,12 @@ async def test_a_thousand_records_are_taken_and_a_thousand_and_one_refused(
     endpoint: Endpoint, rolled_back: Live
 ) -> None:
     """Records that fail validation cost no database work: the limit itself is what is measured here."""
-    junk = [{"external_id": f"J-{i}", "source_system": SOURCE} for i in range(1001)]
+    junk = [{"external_id": f"J-{i}"} for i in range(1001)]
     client = _client(rolled_back, endpoint)
     headers = _platform(rolled_back.tokens)
-    taken = await client.post(endpoint.path, json=endpoint.body(junk[:1000]), headers=headers)
-    assert taken.status_code == 200, taken.text
-    assert {o.status for o in endpoint.outcomes(taken.json())} == {"rejected"}
-    refused = await client.post(endpoint.path, json=endpoint.body(junk), headers=headers)
-    assert refused.status_code == 422
-    assert refused.headers["content-type"].startswith("application/problem+json")
+    taken = await push(client, endpoint.path, junk[:1000], source_system=SOURCE, headers=headers)
+    assert taken.counts.rejected == 1000
+    with pytest.raises(BulkRefused) as refused:
+        await push(client, endpoint.path, junk, source_system=SOURCE, headers=headers)
+    assert refused.value.status == 422
+    assert refused.value.problem["code"] == "batch_too_large"

@@ -55,14 +55,14 @@ async def test_an_institution_moved_by_a_bulk_upsert_leaves_the_old_citys_mirror
         json={"source_system": "sync-move", "records": [record]},
         headers=province,
     )
-    assert created.json()["results"][0]["status"] == "created"
+    assert created.json()["results"][0]["outcome"] == "created"
     await xiamen.sync()
     moved = await live.registry.post(
         f"{REGISTRY}/institutions/bulk",
         json={"source_system": "sync-move", "records": [{**record, "region_code": "350104"}]},
         headers=province,
     )
-    assert moved.json()["results"][0]["status"] == "updated"
+    assert moved.json()["results"][0]["outcome"] == "updated"
     await xiamen.sync()
     comparison = await xiamen.compare([listed])
     assert comparison.exact, comparison.differences
