@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator
+
+from libs.common.clock import today_in_china
 
 __all__ = [
     "USCC",
@@ -32,10 +34,6 @@ __all__ = [
     "validate_mobile",
     "validate_uscc",
 ]
-
-# China has had no daylight saving time since 1991, so a fixed offset is exact for "today in China"
-# and does not depend on the tzdata package being installed in the container.
-_CHINA_TZ: Final = timezone(timedelta(hours=8), name="Asia/Shanghai")
 
 _ASCII_DIGITS: Final = frozenset("0123456789")
 
@@ -131,10 +129,6 @@ _ID_CHECK_CHARS: Final = "10X98765432"
 _ID_EARLIEST_BIRTH: Final = date(1880, 1, 1)
 
 
-def _today_in_china() -> date:
-    return datetime.now(_CHINA_TZ).date()
-
-
 def validate_id_card(value: str, *, today: date | None = None) -> str:
     """Validate an 18-digit 居民身份证号码 and return it stripped, with a lower-case ``x`` upper-cased.
 
@@ -160,7 +154,7 @@ def validate_id_card(value: str, *, today: date | None = None) -> str:
     birth = _parse_birth_date(number)
     if birth < _ID_EARLIEST_BIRTH:
         raise ValueError("居民身份证号码中的出生日期早于 1880 年（birth date before 1880）")
-    if birth > (today if today is not None else _today_in_china()):
+    if birth > (today if today is not None else today_in_china()):
         raise ValueError("居民身份证号码中的出生日期晚于今天（birth date is in the future）")
     return number
 

@@ -1,27 +1,14 @@
-"""Business dates in Asia/Shanghai (China has no DST since 1991: a fixed +08:00 offset is exact)."""
+"""Time for the homecare service: the platform clock (:mod:`libs.common.clock`), and ages."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date
 
-CHINA_TZ = timezone(timedelta(hours=8), name="Asia/Shanghai")
+from libs.common.clock import CHINA_TZ, now, start_of_day
+from libs.common.clock import china_date as local_date
+from libs.common.clock import today_in_china as today
 
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def today() -> date:
-    return datetime.now(CHINA_TZ).date()
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA_TZ).date()
-
-
-def start_of_day(day: date) -> datetime:
-    """The UTC instant at which ``day`` begins in China."""
-    return datetime.combine(day, time.min, tzinfo=CHINA_TZ).astimezone(UTC)
+__all__ = ["CHINA_TZ", "age_on", "local_date", "now", "start_of_day", "today"]
 
 
 def age_on(birth: date, day: date) -> int:

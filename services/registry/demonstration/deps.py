@@ -5,21 +5,19 @@ Tests move "today" with ``app.dependency_overrides[today] = lambda: date(...)``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends
 
 from libs.common.auth import Principal
+from libs.common.clock import today_in_china
 from services.registry.permissions import POLICY
-
-# China has had no daylight saving time since 1991: a fixed offset is exact and needs no tzdata.
-CHINA_TZ = timezone(timedelta(hours=8), name="Asia/Shanghai")
 
 
 def today() -> date:
     """The business date now, in Asia/Shanghai."""
-    return datetime.now(UTC).astimezone(CHINA_TZ).date()
+    return today_in_china()
 
 
 Today = Annotated[date, Depends(today)]
