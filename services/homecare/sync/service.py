@@ -1,94 +1,40 @@
-"""City-platform bulk upserts (issue 7): up to 1,000 records keyed by (source_system, external_id).
+"""City-platform bulk upserts of recipients and orders, on the platform's bulk protocol
+(:mod:`libs.common.bulk`), keyed by ``(source_system, external_id)``.
 
-Each record is validated on its own and gets its own outcome; a bad record is rejected without touching
-the others, a replayed batch changes nothing. The writes are a handful of statements per batch: one
-SELECT of the existing rows, one multi-row INSERT, one executemany UPDATE, and the change-feed and audit
-rows (each one multi-row INSERT) — never a round trip per record.
+Each record is checked by THE SAME rule as its single write — :func:`recipients.check_registration`
+(``POST /recipients``) and :func:`placement.check` (``POST /orders``) — with the look-ups those rules need
+loaded for the whole batch up front; a rule's ``DomainError`` rejects that record only, with the single
+write's code. Nothing is written before every record is checked, so a rejected record never half-writes.
+A record equal to what is stored is ``unchanged`` and writes nothing (a replayed batch leaves no trace).
+The writes are a handful of statements per batch: the look-ups, one multi-row INSERT, one executemany
+UPDATE, and the change-feed and audit rows — never a round trip per record.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from libs.common import changes
 from libs.common.auth import Principal
-from libs.common.errors import DomainError, validation_field_errors
-from libs.common.models import AuditRecord, ChangeTracked, utcnow
+from libs.common.bulk import Batch, BulkOutcome, BulkRecord, audit_written, changed_fields
+from libs.common.models import ChangeTracked, utcnow
 from libs.common.personal_data import PersonalDataCipher
-from libs.common.request_context import current_request_id
-from services.homecare import clock, regions
-from services.homecare.catalog import service as catalog
-from services.homecare.catalog.models import CatalogItem
-from services.homecare.orders import fees
+from services.homecare import clock
+from services.homecare.orders import placement
 from services.homecare.orders.models import Order, OrderEvent, OrderItem, OrderStatus
-from services.homecare.providers.models import Provider, ProviderItem
+from services.homecare.orders.service import ORDER_PERSONAL_FIELDS
 from services.homecare.recipients import service as recipients
 from services.homecare.recipients.models import Recipient
-from services.homecare.sync.schemas import (
-    BulkCounts,
-    BulkOutcome,
-    BulkResponse,
-    BulkResult,
-    OrderBulkRecord,
-    RecipientBulkRecord,
-)
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class _Batch:
-    """Per-record outcomes of one request, in request order."""
-
-    def __init__(self, size: int) -> None:
-        self.results: list[BulkResult | None] = [None] * size
-
-    def reject(self, index: int, external_id: str | None, reason: str, detail: str, **kw: Any) -> None:
-        self.results[index] = BulkResult(
-            index=index,
-            external_id=external_id,
-            outcome=BulkOutcome.rejected,
-            reason=reason,
-            detail=detail,
-            **kw,
-        )
-
-    def done(self, index: int, external_id: str, outcome: BulkOutcome, entity_id: uuid.UUID) -> None:
-        self.results[index] = BulkResult(index=index, external_id=external_id, outcome=outcome, id=entity_id)
-
-    def response(self, source_system: str) -> BulkResponse:
-        final = [r for r in self.results if r is not None]
-        counts = BulkCounts(**{o.value: sum(1 for r in final if r.outcome is o) for o in BulkOutcome})
-        return BulkResponse(source_system=source_system, counts=counts, results=final)
-
-
-def _validated(
-    batch: _Batch, records: Sequence[dict[str, Any]], model: type[M], external_id: Callable[[M], str]
-) -> list[tuple[int, M]]:
-    valid: list[tuple[int, M]] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(records):
-        raw_id = raw.get("external_id") if isinstance(raw, dict) else None
-        shown = str(raw_id)[:100] if raw_id is not None else None
-        try:
-            record = model.model_validate(raw)
-        except ValidationError as exc:
-            errors = validation_field_errors(exc.errors(include_input=False))
-            batch.reject(index, shown, "invalid", "记录校验失败", errors=errors)
-            continue
-        key = external_id(record)
-        if key in seen:
-            batch.reject(index, key, "duplicate_in_batch", "同一批次中 external_id 重复")
-            continue
-        seen.add(key)
-        valid.append((index, record))
-    return valid
+from services.homecare.regions import RegionNotAllowed
+from services.homecare.settings import HomecareSettings
+from services.homecare.sync.errors import ImmutableField, OrderAlreadyProcessed
+from services.homecare.sync.schemas import OrderBulkRecord, RecipientBulkRecord
 
 
 def _table(model: type[Any]) -> Table:
@@ -116,25 +62,15 @@ def _track(
         changes.track(session, entity, previous_scope=before.get(row["id"]))
 
 
-def _audit_rows(
-    principal: Principal, action: str, entity_type: str, items: Sequence[tuple[uuid.UUID, dict[str, Any]]]
-) -> list[dict[str, Any]]:
-    now = utcnow()
-    return [
-        {
-            "id": uuid.uuid4(),
-            "occurred_at": now,
-            "actor_sub": principal.sub,
-            "actor_role": principal.role.value,
-            "actor_institution_id": principal.institution_id,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": str(entity_id),
-            "changes": change,
-            "request_id": current_request_id(),
-        }
-        for entity_id, change in items
-    ]
+def _ensure_in_scope(principal: Principal, stored_region: str) -> None:
+    """A stored record the platform rewrites must lie in its city (平潭 its own)."""
+    if not principal.scope.contains(stored_region):
+        raise RegionNotAllowed("已有记录不在您的管辖范围内")
+
+
+def _data(record: BulkRecord[Any]) -> Any:
+    assert record.data is not None
+    return record.data
 
 
 # -------------------------------------------------------------------------------------- recipients
@@ -206,81 +142,51 @@ async def upsert_recipients(
     session: AsyncSession,
     principal: Principal,
     cipher: PersonalDataCipher,
-    *,
-    source_system: str,
-    records: Sequence[dict[str, Any]],
-) -> BulkResponse:
-    batch = _Batch(len(records))
-    valid = _validated(batch, records, RecipientBulkRecord, lambda r: r.external_id)
-    scope = principal.scope
-    institution_ids = {r.institution_id for _, r in valid if r.institution_id is not None}
-    known: dict[uuid.UUID, str] = (
-        {
-            row.institution_id: row.region_code
-            for row in await session.execute(
-                select(Provider.institution_id, Provider.region_code).where(
-                    Provider.institution_id.in_(institution_ids)
-                )
-            )
-        }
-        if institution_ids
-        else {}
-    )
-    candidates: list[tuple[int, RecipientBulkRecord]] = []
-    for index, record in valid:
-        refused = regions.region_error(
-            principal,
-            record.region_code,
-            institution_region=known.get(record.institution_id) if record.institution_id else None,
-            what="服务对象住址",
-        )
-        if refused is not None:
-            batch.reject(index, record.external_id, "out_of_city", refused.detail)
-        else:
-            candidates.append((index, record))
-
+    batch: Batch[RecipientBulkRecord],
+) -> None:
+    batch.validate(RecipientBulkRecord, exclude=())
+    live = list(batch.live())
+    if not live:
+        return
+    source_system = batch.source_system
     existing = {
         r.external_id: r
         for r in await session.scalars(
             select(Recipient).where(
                 Recipient.source_system == source_system,
-                Recipient.external_id.in_([r.external_id for _, r in candidates]),
+                Recipient.external_id.in_([r.external_id for r in live]),
             )
         )
     }
+    serving = {r.index: recipients.serving_institution(principal, _data(r)) for r in live}
+    lookups = await recipients.load_registration(
+        session,
+        institution_ids=[i for i in serving.values() if i is not None],
+        id_hashes=[cipher.lookup_hash(_data(r).id_number, "id_card") for r in live if serving[r.index]],
+    )
     now = utcnow()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     tracked: list[dict[str, Any]] = []
     previous_scopes: dict[uuid.UUID, changes.Scope] = {}
-    audits: list[tuple[uuid.UUID, dict[str, Any]]] = []
-    for index, record in candidates:
-        if record.institution_id is not None and record.institution_id not in known:
-            batch.reject(
-                index, record.external_id, "serving_institution_invalid", "服务机构未开通互联网+护理服务"
-            )
-            continue
+
+    def upsert(record: BulkRecord[RecipientBulkRecord]) -> None:
+        data = _data(record)
         current = existing.get(record.external_id)
-        if current is not None and not scope.contains(current.region_code):
-            batch.reject(index, record.external_id, "out_of_city", "已有记录不在本平台所在城市")
-            continue
-        try:
-            plain = recipients.plain_columns(record)
-        except DomainError as exc:  # e.g. birth date not matching the ID number: this record only
-            batch.reject(index, record.external_id, exc.code, exc.detail)
-            continue
-        if current is not None and _recipient_plain(cipher, current) == _incoming_plain(record):
-            batch.done(index, record.external_id, BulkOutcome.unchanged, current.id)
-            continue
-        values = {
-            **plain,
-            **recipients.personal_columns(cipher, record),
-            "institution_id": record.institution_id,
-        }
+        if current is not None:
+            _ensure_in_scope(principal, current.region_code)
+            before, after = _recipient_plain(cipher, current), _incoming_plain(data)
+            if before == after:
+                record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
+                return
+        # the rule of POST /recipients
+        columns = recipients.check_registration(
+            principal, cipher, data, lookups, recipient_id=current.id if current is not None else None
+        )
         if current is None:
             row = {
                 "id": uuid.uuid4(),
-                **values,
+                **columns,
                 "source_system": source_system,
                 "external_id": record.external_id,
                 "created_by_sub": principal.sub,
@@ -290,16 +196,27 @@ async def upsert_recipients(
             }
             inserts.append(row)
             tracked.append(row)
-            batch.done(index, record.external_id, BulkOutcome.created, row["id"])
-            audits.append((row["id"], {"source_system": source_system, "external_id": record.external_id}))
+            record.written(
+                BulkOutcome.created, id=row["id"], version=1, changes=data.model_dump(exclude={"consent"})
+            )
         else:
-            update_row = {"_id": current.id, **{k: values[k] for k in _RECIPIENT_MUTABLE}, "updated_at": now}
-            update_row["version"] = current.version + 1
-            updates.append(update_row)
-            tracked.append({**_columns_of(current), **{k: v for k, v in update_row.items() if k != "_id"}})
+            row = {"_id": current.id, **{k: columns[k] for k in _RECIPIENT_MUTABLE}, "updated_at": now}
+            row["version"] = current.version + 1
+            updates.append(row)
+            tracked.append({**_columns_of(current), **{k: v for k, v in row.items() if k != "_id"}})
             previous_scopes[current.id] = current.change_scope()
-            batch.done(index, record.external_id, BulkOutcome.updated, current.id)
-            audits.append((current.id, {"source_system": source_system, "external_id": record.external_id}))
+            record.written(
+                BulkOutcome.updated,
+                id=current.id,
+                version=row["version"],
+                changes=changed_fields(before, after),
+            )
+        if columns["institution_id"] is not None:  # a later record of the batch is a second registration
+            written_id = record.id
+            assert written_id is not None
+            lookups.registered[(columns["institution_id"], columns["id_number_hash"])] = written_id
+
+    batch.check(upsert)
 
     if inserts:
         await session.execute(insert(_table(Recipient)), inserts)
@@ -312,12 +229,9 @@ async def upsert_recipients(
         )
         await session.execute(stmt, updates)
     _track(session, Recipient, tracked, previous_scopes)
-    if audits:
-        await session.execute(
-            insert(_table(AuditRecord)),
-            _audit_rows(principal, "recipient.bulk_upsert", "recipient", audits),
-        )
-    return batch.response(source_system)
+    audit_written(
+        session, principal, batch, entity_type="recipient", personal_fields=recipients.PERSONAL_FIELDS
+    )
 
 
 # ------------------------------------------------------------------------------------------ orders
@@ -329,6 +243,7 @@ _ORDER_MUTABLE = (
     "region_code",
     "latitude",
     "longitude",
+    "home_bed_id",
     "note",
     "items_total_yuan",
     "updated_at",
@@ -336,172 +251,138 @@ _ORDER_MUTABLE = (
 )
 
 
+def _order_plain(cipher: PersonalDataCipher, order: Order) -> dict[str, Any]:
+    return {
+        "window_start": order.window_start,
+        "window_end": order.window_end,
+        "address": cipher.decrypt(order.address_enc),
+        "region_code": order.region_code,
+        "latitude": order.latitude,
+        "longitude": order.longitude,
+        "home_bed_id": order.home_bed_id,
+        "note": order.note,
+        "item_codes": sorted(i.item_code for i in order.items),
+    }
+
+
+def _incoming_order(data: OrderBulkRecord, where: placement.ServiceAddress) -> dict[str, Any]:
+    return {
+        "window_start": data.window_start,
+        "window_end": data.window_end,
+        "address": where.address,
+        "region_code": where.region_code,
+        "latitude": where.latitude,
+        "longitude": where.longitude,
+        "home_bed_id": data.home_bed_id,
+        "note": data.note,
+        "item_codes": sorted(data.item_codes),
+    }
+
+
 async def upsert_orders(
     session: AsyncSession,
     principal: Principal,
     cipher: PersonalDataCipher,
-    *,
-    source_system: str,
-    records: Sequence[dict[str, Any]],
-) -> BulkResponse:
-    batch = _Batch(len(records))
-    valid = _validated(batch, records, OrderBulkRecord, lambda r: r.external_id)
-    scope = principal.scope
-
-    by_id = {r.recipient_id for _, r in valid if r.recipient_id}
-    by_ext = {r.recipient_external_id for _, r in valid if r.recipient_external_id}
+    settings: HomecareSettings,
+    batch: Batch[OrderBulkRecord],
+) -> None:
+    batch.validate(OrderBulkRecord, exclude=())
+    live = list(batch.live())
+    if not live:
+        return
+    source_system = batch.source_system
+    by_id = {_data(r).recipient_id for r in live if _data(r).recipient_id}
+    by_ext = {_data(r).recipient_external_id for r in live if _data(r).recipient_external_id}
+    # the recipients the platform may see, as POST /orders finds them
     found = list(
         await session.scalars(
             select(Recipient).where(
-                (Recipient.id.in_(by_id))
-                | ((Recipient.source_system == source_system) & Recipient.external_id.in_(by_ext))
+                recipients.visible(principal),
+                or_(
+                    Recipient.id.in_(by_id),
+                    and_(Recipient.source_system == source_system, Recipient.external_id.in_(by_ext)),
+                ),
             )
         )
     )
     recipient_by_id = {r.id: r for r in found}
     recipient_by_ext = {r.external_id: r for r in found if r.source_system == source_system}
-
-    institution_ids = {r.institution_id for _, r in valid}
-    providers = {
-        p.institution_id: p
-        for p in await session.scalars(select(Provider).where(Provider.institution_id.in_(institution_ids)))
-    }
-    codes = {c for _, r in valid for c in r.item_codes}
-    version = await catalog.current_version(session)
-    current_items = {
-        i.code: i
-        for i in await session.scalars(
-            select(CatalogItem).where(
-                CatalogItem.catalog_version_id == version.id, CatalogItem.code.in_(codes)
-            )
-        )
-    }
-    prices = {
-        (p.institution_id, p.item_code): p
-        for p in await session.scalars(
-            select(ProviderItem).where(
-                ProviderItem.institution_id.in_(institution_ids),
-                ProviderItem.item_code.in_(codes),
-                ProviderItem.enabled.is_(True),
-            )
-        )
-    }
+    lookups = await placement.load(
+        session,
+        institution_ids=[i for r in live if (i := _data(r).institution_id) is not None],
+        item_codes=[c for r in live for c in _data(r).item_codes],
+        home_bed_ids=[b for r in live if (b := _data(r).home_bed_id) is not None],
+    )
     existing = {
         o.external_id: o
         for o in await session.scalars(
             select(Order)
-            .where(
-                Order.source_system == source_system, Order.external_id.in_([r.external_id for _, r in valid])
-            )
+            .where(Order.source_system == source_system, Order.external_id.in_([r.external_id for r in live]))
             .options(selectinload(Order.items))
         )
     }
 
     now = utcnow()
+    moment = clock.now()
     order_inserts: list[dict[str, Any]] = []
     order_updates: list[dict[str, Any]] = []
     item_inserts: list[dict[str, Any]] = []
     replaced_items: list[uuid.UUID] = []
     event_inserts: list[dict[str, Any]] = []
     tracked_orders: list[dict[str, Any]] = []
-    previous_order_scopes: dict[uuid.UUID, changes.Scope] = {}
-    audits: list[tuple[uuid.UUID, dict[str, Any]]] = []
+    previous_scopes: dict[uuid.UUID, changes.Scope] = {}
 
-    for index, record in valid:
-        ext = record.external_id
+    def upsert(record: BulkRecord[OrderBulkRecord]) -> None:
+        data = _data(record)
         recipient = (
-            recipient_by_id.get(record.recipient_id)
-            if record.recipient_id
-            else recipient_by_ext.get(record.recipient_external_id)
+            recipient_by_id.get(data.recipient_id)
+            if data.recipient_id
+            else recipient_by_ext.get(data.recipient_external_id or "")
         )
-        if recipient is None or not scope.contains(recipient.region_code):
-            batch.reject(index, ext, "recipient_not_found", "服务对象不存在或不在本城市")
-            continue
-        region_code = record.region_code or recipient.region_code
-        provider = providers.get(record.institution_id)
-        refused = regions.region_error(
-            principal,
-            region_code,
-            institution_region=provider.region_code if provider is not None else None,
-            what="服务地址",
-        )
-        if refused is not None:
-            batch.reject(index, ext, "out_of_city", refused.detail)
-            continue
-        if provider is None:
-            batch.reject(index, ext, "provider_not_found", "服务机构未开通互联网+护理服务")
-            continue
-        missing = [
-            c
-            for c in record.item_codes
-            if c not in current_items or (provider.institution_id, c) not in prices
-        ]
-        if missing:
-            batch.reject(
-                index, ext, "item_not_offered", f"机构未开通或目录中不存在：{', '.join(sorted(missing))}"
-            )
-            continue
-        latitude = record.latitude if record.latitude is not None else recipient.latitude
-        longitude = record.longitude if record.longitude is not None else recipient.longitude
-        if latitude is None or longitude is None:
-            batch.reject(index, ext, "coordinates_required", "服务地址须有经纬度")
-            continue
-        address = record.address or cipher.decrypt(recipient.address_enc)
-        item_codes = sorted(record.item_codes)
-        current = existing.get(ext)
+        current = existing.get(record.external_id)
+        before: dict[str, Any] = {}
         if current is not None:
-            if current.institution_id != record.institution_id or current.recipient_id != recipient.id:
-                batch.reject(index, ext, "immutable_field", "不能变更订单的服务机构或服务对象")
-                continue
-            same = (
-                current.window_start == record.window_start
-                and current.window_end == record.window_end
-                and cipher.decrypt(current.address_enc) == address
-                and current.region_code == region_code
-                and current.latitude == latitude
-                and current.longitude == longitude
-                and current.note == record.note
-                and sorted(i.item_code for i in current.items) == item_codes
-            )
-            if same:
-                batch.done(index, ext, BulkOutcome.unchanged, current.id)
-                continue
+            _ensure_in_scope(principal, current.region_code)
+            if recipient is not None:
+                if current.institution_id != data.institution_id or current.recipient_id != recipient.id:
+                    raise ImmutableField()
+                before = _order_plain(cipher, current)
+                if before == _incoming_order(data, placement.service_address(data, recipient, cipher)):
+                    record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
+                    return
             if current.status is not OrderStatus.submitted:
-                batch.reject(index, ext, "order_already_processed", "订单已进入处理流程，不能再修改")
-                continue
-        if record.window_end <= clock.now():
-            batch.reject(index, ext, "window_past", "期望时段已过")
-            continue
+                raise OrderAlreadyProcessed()
+        # the rule of POST /orders
+        placed = placement.check(principal, cipher, settings, data, recipient, lookups, now=moment)
         order_id = current.id if current is not None else uuid.uuid4()
-        items = [(current_items[c], prices[(provider.institution_id, c)]) for c in item_codes]
         common = {
-            "window_start": record.window_start,
-            "window_end": record.window_end,
-            "address_enc": cipher.encrypt(address),
-            "region_code": region_code,
-            "latitude": latitude,
-            "longitude": longitude,
-            "note": record.note,
-            "items_total_yuan": fees.items_total(p.price_yuan for _, p in items),
+            "window_start": data.window_start,
+            "window_end": data.window_end,
+            "address_enc": cipher.encrypt(placed.where.address),
+            "region_code": placed.where.region_code,
+            "latitude": placed.latitude,
+            "longitude": placed.longitude,
+            "home_bed_id": data.home_bed_id,
+            "note": data.note,
+            "items_total_yuan": placed.items_total_yuan,
             "updated_at": now,
         }
         if current is None:
             row = {
                 "id": order_id,
                 **common,
-                "institution_id": provider.institution_id,
-                "provider_name": provider.institution_name,
-                "recipient_id": recipient.id,
-                "home_bed_id": None,
-                "catalog_version_id": version.id,
-                "catalog_version_code": version.code,
+                "institution_id": placed.institution_id,
+                "provider_name": placed.provider.institution_name,
+                "recipient_id": placed.recipient.id,
+                "catalog_version_id": placed.catalog_version.id,
+                "catalog_version_code": placed.catalog_version.code,
                 "status": OrderStatus.submitted,
                 "placed_by_sub": principal.sub,
                 "placed_by_role": principal.role.value,
                 "source_system": source_system,
-                "external_id": ext,
-                "requires_doctor": any(i.risk == "high" or i.needs_medical_order for i, _ in items),
-                "visit_fee_yuan": provider.visit_fee_yuan,
+                "external_id": record.external_id,
+                "requires_doctor": placed.requires_doctor,
+                "visit_fee_yuan": placed.provider.visit_fee_yuan,
                 "flagged": False,
                 "flag_reasons": [],
                 "created_at": now,
@@ -520,23 +401,33 @@ async def upsert_orders(
                     "flags": [],
                 }
             )
-            batch.done(index, ext, BulkOutcome.created, order_id)
+            placed_as = {
+                **data.model_dump(exclude={"address", "external_id"}),
+                "address": placed.where.address,
+            }
+            record.written(BulkOutcome.created, id=order_id, version=1, changes=placed_as)
         else:
             update_row = {"_id": order_id, **common, "version": current.version + 1}
             order_updates.append(update_row)
             tracked_orders.append(
                 {**_columns_of(current), **{k: v for k, v in update_row.items() if k != "_id"}}
             )
-            previous_order_scopes[order_id] = current.change_scope()
+            previous_scopes[order_id] = current.change_scope()
             replaced_items.append(order_id)
-            batch.done(index, ext, BulkOutcome.updated, order_id)
-        for item, price in items:
+            after = _incoming_order(data, placed.where)
+            record.written(
+                BulkOutcome.updated,
+                id=order_id,
+                version=update_row["version"],
+                changes=changed_fields(before, after),
+            )
+        for item, price in placed.items:
             item_inserts.append(
                 {
                     "id": uuid.uuid4(),
                     "order_id": order_id,
-                    "institution_id": provider.institution_id,
-                    "region_code": region_code,
+                    "institution_id": placed.institution_id,
+                    "region_code": placed.where.region_code,
                     "item_code": item.code,
                     "item_name": item.name,
                     "risk": item.risk,
@@ -549,7 +440,8 @@ async def upsert_orders(
                     "version": 1,
                 }
             )
-        audits.append((order_id, {"source_system": source_system, "external_id": ext}))
+
+    batch.check(upsert)
 
     if order_inserts:
         await session.execute(insert(_table(Order)), order_inserts)
@@ -569,10 +461,6 @@ async def upsert_orders(
         await session.execute(insert(_table(OrderItem)), item_inserts)
     if event_inserts:
         await session.execute(insert(_table(OrderEvent)), event_inserts)
-    _track(session, Order, tracked_orders, previous_order_scopes)
+    _track(session, Order, tracked_orders, previous_scopes)
     _track(session, OrderItem, item_inserts)
-    if audits:
-        await session.execute(
-            insert(_table(AuditRecord)), _audit_rows(principal, "order.bulk_upsert", "order", audits)
-        )
-    return batch.response(source_system)
+    audit_written(session, principal, batch, entity_type="order", personal_fields=ORDER_PERSONAL_FIELDS)

@@ -75,8 +75,12 @@ async def test_recipients_bulk_gives_each_record_its_outcome_and_a_replay_change
         "rejected",
         "rejected",
     ]
-    assert [r["reason"] for r in body["results"][2:]] == ["out_of_city", "invalid", "duplicate_in_batch"]
-    assert body["results"][3]["errors"][0]["field"] == "id_number"
+    assert [r["code"] for r in body["results"][2:]] == [
+        "out_of_scope",
+        "validation_failed",
+        "duplicate_in_batch",
+    ]
+    assert body["results"][3]["errors"][0]["field"] == "records.3.id_number"
     assert body["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 3}
     for secret in (records[0]["id_number"], records[0]["phone"], records[3]["id_number"]):
         assert secret not in first.text
@@ -142,7 +146,7 @@ async def test_orders_bulk_places_updates_and_rejects_per_record(world: World) -
     assert first.status_code == 200, first.text
     results = first.json()["results"]
     assert [r["outcome"] for r in results] == ["created", "created", "rejected", "rejected", "rejected"]
-    assert [r["reason"] for r in results[2:]] == ["item_not_offered", "recipient_not_found", "out_of_city"]
+    assert [r["code"] for r in results[2:]] == ["item_not_offered", "recipient_not_found", "out_of_scope"]
     order = (await world.client.get(f"{HC}/orders/{results[1]['id']}", headers=world.platform())).json()
     assert order["status"] == "submitted"
     assert order["fees"]["items_total_yuan"] == "140.00"
@@ -172,7 +176,7 @@ async def test_orders_bulk_places_updates_and_rejects_per_record(world: World) -
     )
     assert assess.status_code == 200, assess.text
     late = await _bulk(world, "orders", [{**moved, "note": "改时间"}])
-    assert late.json()["results"][0]["reason"] == "order_already_processed"
+    assert late.json()["results"][0]["code"] == "order_already_processed"
 
 
 async def test_the_change_feed_carries_bulk_writes_without_personal_data(world: World) -> None:
