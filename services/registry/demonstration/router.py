@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import File, Form, Query, Response, UploadFile, status
+from fastapi import Depends, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,10 +17,12 @@ from libs.common.auth import Principal
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from libs.common.text import SingleLine
+from libs.common.transitions import Perform, Transition, TransitionTable, add_transition_routes
 from services.registry.demonstration import batches, service, summaries, transitions, workbook
 from services.registry.demonstration.deps import (
     DemonstrationApply,
@@ -32,7 +35,12 @@ from services.registry.demonstration.deps import (
     DemonstrationSummaries,
     Today,
 )
-from services.registry.demonstration.models import ApplicationKind, ApplicationState, AssessmentItem
+from services.registry.demonstration.models import (
+    ApplicationKind,
+    ApplicationState,
+    AssessmentItem,
+    DemonstrationApplication,
+)
 from services.registry.demonstration.schemas import (
     SUMMARY_LEVEL_LABELS,
     ApplicationCreate,
@@ -65,7 +73,10 @@ APPLICATIONS = "/api/v1/registry/demonstration-applications"
 batches_router = ServiceRouter(prefix=BATCHES, tags=["demonstration"])
 applications_router = ServiceRouter(prefix=APPLICATIONS, tags=["demonstration"])
 
-TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+VisibleApplication = Annotated[
+    DemonstrationApplication,
+    Depends(load_visible(service.get, permission=DemonstrationRead, id_name="application_id")),
+]
 
 
 # ---------------------------------------------------------------------------------------------- batches
@@ -294,9 +305,8 @@ async def list_named(
     responses=problem_responses(401, 403, 404),
 )
 async def get_application(
-    session: SessionDep, principal: DemonstrationRead, application_id: uuid.UUID, response: Response
+    principal: DemonstrationRead, application: VisibleApplication, response: Response
 ) -> ApplicationRead:
-    application = await service.get(session, principal, application_id)
     set_etag(response, application.version)
     return service.to_read(application, principal)
 
@@ -438,279 +448,127 @@ async def delete_attachment(
 # ------------------------------------------------------------------------------------------ transitions
 
 
-@applications_router.put(
-    "/{application_id}/province-review",
-    summary="记录省级评审（书面审核、现场核查、专家评分）",
-    operation_id="registry_demonstration_province_review",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def province_review(
-    session: SessionDep,
-    principal: DemonstrationProvinceReview,
-    application_id: uuid.UUID,
-    data: ProvinceReviewWrite,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    application = await transitions.write_province_review(
-        session, principal, application_id, data, if_match=if_match, today=today
+@dataclass(frozen=True, slots=True)
+class ApplicationStep:
+    """What every review step needs besides the caller and the body."""
+
+    session: AsyncSession
+    application_id: uuid.UUID
+    today: date
+
+
+async def application_step(session: SessionDep, application_id: uuid.UUID, today: Today) -> ApplicationStep:
+    return ApplicationStep(session, application_id, today)
+
+
+def _move(action: Action, *, default_body: type[BaseModel] | None = None) -> Perform[ApplicationStep]:
+    async def perform(
+        step: ApplicationStep, principal: Principal, body: BaseModel | None, if_match: str | None
+    ) -> DemonstrationApplication:
+        if body is None and default_body is not None:
+            body = default_body()
+        return await transitions.perform(
+            step.session, principal, step.application_id, action, body, if_match=if_match, today=step.today
+        )
+
+    return perform
+
+
+async def _write_province_review(
+    step: ApplicationStep, principal: Principal, data: ProvinceReviewWrite, if_match: str | None
+) -> DemonstrationApplication:
+    return await transitions.write_province_review(
+        step.session, principal, step.application_id, data, if_match=if_match, today=step.today
     )
-    set_etag(response, application.version)
+
+
+def _present(
+    step: ApplicationStep, principal: Principal, application: DemonstrationApplication
+) -> ApplicationRead:
     return service.to_read(application, principal)
 
 
-async def _transition(
-    session: AsyncSession,
-    principal: Principal,
-    application_id: uuid.UUID,
+def _step(
     action: Action,
-    body: BaseModel | None,
-    if_match: str | None,
-    response: Response,
-    today: date,
-) -> ApplicationRead:
-    application = await transitions.perform(
-        session, principal, application_id, action, body, if_match=if_match, today=today
-    )
-    set_etag(response, application.version)
-    return service.to_read(application, principal)
-
-
-@applications_router.post(
-    "/{application_id}/submit",
-    summary="提交申报（核验硬性条件并冻结数据）",
-    operation_id="registry_demonstration_submit",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def submit(
-    session: SessionDep,
-    principal: DemonstrationApply,
-    application_id: uuid.UUID,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.submit, None, if_match, response, today
+    permission: Any,
+    summary: str,
+    operation: str,
+    body: type[BaseModel] | None = None,
+    **options: Any,
+) -> Transition[ApplicationStep]:
+    return Transition(
+        action.value,
+        permission,
+        _move(action, default_body=None if options.get("body_required", True) else body),
+        summary=summary,
+        operation_id=f"registry_demonstration_{operation}",
+        body=body,
+        **options,
     )
 
 
-@applications_router.post(
-    "/{application_id}/county-recommend",
-    summary="县级推荐（示范机构）",
-    operation_id="registry_demonstration_county_recommend",
+A = Action
+TRANSITIONS = TransitionTable(
+    prefix="/{application_id}",
+    context=application_step,
+    present=_present,
     response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
+    rows=(
+        Transition(
+            "province-review",
+            DemonstrationProvinceReview,
+            _write_province_review,
+            summary="记录省级评审（书面审核、现场核查、专家评分）",
+            operation_id="registry_demonstration_province_review",
+            body=ProvinceReviewWrite,
+            body_name="data",
+            method="PUT",
+        ),
+        _step(A.submit, DemonstrationApply, "提交申报（核验硬性条件并冻结数据）", "submit"),
+        _step(
+            A.county_recommend,
+            DemonstrationCountyReview,
+            "县级推荐（示范机构）",
+            "county_recommend",
+            OpinionBody,
+        ),
+        _step(
+            A.city_recommend,
+            DemonstrationCityReview,
+            "市级推荐（每市每批一个县或一个机构）",
+            "city_recommend",
+            OpinionBody,
+        ),
+        _step(
+            A.province_approve,
+            DemonstrationProvinceReview,
+            "省级评审通过（须已记录书面审核、现场核查、专家评分）",
+            "province_approve",
+            ProvinceApproveBody,
+        ),
+        _step(
+            A.send_to_nation,
+            DemonstrationProvinceReview,
+            "报送国家（不超过批次名额）",
+            "send_to_nation",
+            SendToNationBody,
+            body_required=False,
+        ),
+        _step(
+            A.national_result,
+            DemonstrationProvinceReview,
+            "登记国家评估结果（拟命名、命名、未命名）",
+            "national_result",
+            NationalResultBody,
+        ),
+        _step(A.name, DemonstrationProvinceReview, "命名（标记登记机构的全国示范年份）", "name", NameBody),
+        _step(A.reassess, DemonstrationProvinceReview, "动态管理复核（每两年）", "reassess", ReassessBody),
+        _step(A.revoke, DemonstrationProvinceReview, "撤销命名（须说明理由）", "revoke", ReasonBody),
+        _step(A.return_, DemonstrationReview, "退回下一级（须说明理由）", "return", ReasonBody),
+        _step(A.decline, DemonstrationReview, "不予推荐（须说明理由）", "decline", ReasonBody),
+    ),
 )
-async def county_recommend(
-    session: SessionDep,
-    principal: DemonstrationCountyReview,
-    application_id: uuid.UUID,
-    body: OpinionBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.county_recommend, body, if_match, response, today
-    )
-
-
-@applications_router.post(
-    "/{application_id}/city-recommend",
-    summary="市级推荐（每市每批一个县或一个机构）",
-    operation_id="registry_demonstration_city_recommend",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def city_recommend(
-    session: SessionDep,
-    principal: DemonstrationCityReview,
-    application_id: uuid.UUID,
-    body: OpinionBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.city_recommend, body, if_match, response, today
-    )
-
-
-@applications_router.post(
-    "/{application_id}/province-approve",
-    summary="省级评审通过（须已记录书面审核、现场核查、专家评分）",
-    operation_id="registry_demonstration_province_approve",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def province_approve(
-    session: SessionDep,
-    principal: DemonstrationProvinceReview,
-    application_id: uuid.UUID,
-    body: ProvinceApproveBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.province_approve, body, if_match, response, today
-    )
-
-
-@applications_router.post(
-    "/{application_id}/send-to-nation",
-    summary="报送国家（不超过批次名额）",
-    operation_id="registry_demonstration_send_to_nation",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def send_to_nation(
-    session: SessionDep,
-    principal: DemonstrationProvinceReview,
-    application_id: uuid.UUID,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-    body: SendToNationBody | None = None,
-) -> ApplicationRead:
-    return await _transition(
-        session,
-        principal,
-        application_id,
-        Action.send_to_nation,
-        body or SendToNationBody(),
-        if_match,
-        response,
-        today,
-    )
-
-
-@applications_router.post(
-    "/{application_id}/national-result",
-    summary="登记国家评估结果（拟命名、命名、未命名）",
-    operation_id="registry_demonstration_national_result",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def national_result(
-    session: SessionDep,
-    principal: DemonstrationProvinceReview,
-    application_id: uuid.UUID,
-    body: NationalResultBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.national_result, body, if_match, response, today
-    )
-
-
-@applications_router.post(
-    "/{application_id}/name",
-    summary="命名（标记登记机构的全国示范年份）",
-    operation_id="registry_demonstration_name",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def name(
-    session: SessionDep,
-    principal: DemonstrationProvinceReview,
-    application_id: uuid.UUID,
-    body: NameBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(session, principal, application_id, Action.name, body, if_match, response, today)
-
-
-@applications_router.post(
-    "/{application_id}/reassess",
-    summary="动态管理复核（每两年）",
-    operation_id="registry_demonstration_reassess",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def reassess(
-    session: SessionDep,
-    principal: DemonstrationProvinceReview,
-    application_id: uuid.UUID,
-    body: ReassessBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.reassess, body, if_match, response, today
-    )
-
-
-@applications_router.post(
-    "/{application_id}/revoke",
-    summary="撤销命名（须说明理由）",
-    operation_id="registry_demonstration_revoke",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def revoke(
-    session: SessionDep,
-    principal: DemonstrationProvinceReview,
-    application_id: uuid.UUID,
-    body: ReasonBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.revoke, body, if_match, response, today
-    )
-
-
-@applications_router.post(
-    "/{application_id}/return",
-    summary="退回下一级（须说明理由）",
-    operation_id="registry_demonstration_return",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def return_application(
-    session: SessionDep,
-    principal: DemonstrationReview,
-    application_id: uuid.UUID,
-    body: ReasonBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.return_, body, if_match, response, today
-    )
-
-
-@applications_router.post(
-    "/{application_id}/decline",
-    summary="不予推荐（须说明理由）",
-    operation_id="registry_demonstration_decline",
-    response_model=ApplicationRead,
-    responses=TRANSITION_ERRORS,
-)
-async def decline(
-    session: SessionDep,
-    principal: DemonstrationReview,
-    application_id: uuid.UUID,
-    body: ReasonBody,
-    if_match: IfMatch,
-    response: Response,
-    today: Today,
-) -> ApplicationRead:
-    return await _transition(
-        session, principal, application_id, Action.decline, body, if_match, response, today
-    )
+add_transition_routes(applications_router, TRANSITIONS)
 
 
 def _disposition(filename: str, *, fallback: str) -> str:

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Body, Query, Response, status
+from fastapi import Depends, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.auth import Principal
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
+from libs.common.transitions import (
+    TRANSITION_ERRORS,
+    Perform,
+    Transition,
+    TransitionTable,
+    add_transition_routes,
+)
 from services.registry.filings import service
 from services.registry.filings.models import Filing, FilingState
 from services.registry.filings.schemas import (
@@ -25,7 +36,9 @@ from services.registry.filings.schemas import (
 from services.registry.permissions import FilingsRead, FilingsReview, FilingsSubmit
 
 router = ServiceRouter(prefix="/api/v1/registry/filings", tags=["filings"])
-TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+VisibleFiling = Annotated[
+    Filing, Depends(load_visible(service.get, permission=FilingsRead, id_name="filing_id"))
+]
 
 
 def _read(filing: Filing, response: Response | None = None) -> FilingRead:
@@ -79,10 +92,8 @@ async def create_filing(
     response_model=FilingRead,
     responses=problem_responses(401, 403, 404),
 )
-async def get_filing(
-    session: SessionDep, principal: FilingsRead, filing_id: uuid.UUID, response: Response
-) -> FilingRead:
-    return _read(await service.get(session, principal, filing_id), response)
+async def get_filing(principal: FilingsRead, filing: VisibleFiling, response: Response) -> FilingRead:
+    return _read(filing, response)
 
 
 @router.patch(
@@ -117,99 +128,93 @@ async def filing_history(
     return [FilingEventRead.model_validate(e) for e in await service.history(session, principal, filing_id)]
 
 
-@router.post(
-    "/{filing_id}/submit",
-    summary="提交草稿（材料齐全即备案）",
-    operation_id="registry_submit_filing",
+@dataclass(frozen=True, slots=True)
+class FilingStep:
+    session: AsyncSession
+    filing_id: uuid.UUID
+
+
+async def filing_step(session: SessionDep, filing_id: uuid.UUID) -> FilingStep:
+    return FilingStep(session, filing_id)
+
+
+async def _submit(step: FilingStep, principal: Principal, body: None, if_match: str | None) -> Filing:
+    return await service.transition(step.session, principal, step.filing_id, "submit", if_match=if_match)
+
+
+def _with_correction(action: str) -> Perform[FilingStep]:
+    async def perform(
+        step: FilingStep, principal: Principal, data: FilingCorrection | None, if_match: str | None
+    ) -> Filing:
+        correction = data or FilingCorrection()
+        return await service.transition(
+            step.session, principal, step.filing_id, action, if_match=if_match, correction=correction
+        )
+
+    return perform
+
+
+def _with_reason(action: str) -> Perform[FilingStep]:
+    async def perform(
+        step: FilingStep, principal: Principal, data: FilingDecision, if_match: str | None
+    ) -> Filing:
+        return await service.transition(
+            step.session, principal, step.filing_id, action, if_match=if_match, reason=data.reason
+        )
+
+    return perform
+
+
+TRANSITIONS = TransitionTable(
+    prefix="/{filing_id}",
+    context=filing_step,
+    present=lambda step, principal, filing: _read(filing),
     response_model=FilingRead,
-    responses=TRANSITION_ERRORS,
+    rows=(
+        Transition(
+            "submit",
+            FilingsSubmit,
+            _submit,
+            summary="提交草稿（材料齐全即备案）",
+            operation_id="registry_submit_filing",
+        ),
+        Transition(
+            "correct",
+            FilingsSubmit,
+            _with_correction("correct"),
+            summary="更正已备案内容（保留历史）",
+            operation_id="registry_correct_filing",
+            body=FilingCorrection,
+            body_name="data",
+        ),
+        Transition(
+            "resubmit",
+            FilingsSubmit,
+            _with_correction("resubmit"),
+            summary="不予备案后更正并重新提交",
+            operation_id="registry_resubmit_filing",
+            body=FilingCorrection,
+            body_required=False,
+            body_name="data",
+        ),
+        Transition(
+            "reject",
+            FilingsReview,
+            _with_reason("reject"),
+            summary="不予备案（县级，需说明理由）",
+            operation_id="registry_reject_filing",
+            body=FilingDecision,
+            body_name="data",
+        ),
+        Transition(
+            "revoke",
+            FilingsReview,
+            _with_reason("revoke"),
+            summary="撤销备案（县级，需说明理由）",
+            operation_id="registry_revoke_filing",
+            body=FilingDecision,
+            body_name="data",
+        ),
+    ),
 )
-async def submit_filing(
-    session: SessionDep, principal: FilingsSubmit, filing_id: uuid.UUID, response: Response, if_match: IfMatch
-) -> FilingRead:
-    filing = await service.transition(session, principal, filing_id, "submit", if_match=if_match)
-    return _read(filing, response)
-
-
-@router.post(
-    "/{filing_id}/correct",
-    summary="更正已备案内容（保留历史）",
-    operation_id="registry_correct_filing",
-    response_model=FilingRead,
-    responses=TRANSITION_ERRORS,
-)
-async def correct_filing(
-    session: SessionDep,
-    principal: FilingsSubmit,
-    filing_id: uuid.UUID,
-    data: FilingCorrection,
-    response: Response,
-    if_match: IfMatch,
-) -> FilingRead:
-    filing = await service.transition(
-        session, principal, filing_id, "correct", if_match=if_match, correction=data
-    )
-    return _read(filing, response)
-
-
-@router.post(
-    "/{filing_id}/resubmit",
-    summary="不予备案后更正并重新提交",
-    operation_id="registry_resubmit_filing",
-    response_model=FilingRead,
-    responses=TRANSITION_ERRORS,
-)
-async def resubmit_filing(
-    session: SessionDep,
-    principal: FilingsSubmit,
-    filing_id: uuid.UUID,
-    response: Response,
-    if_match: IfMatch,
-    data: Annotated[FilingCorrection | None, Body()] = None,
-) -> FilingRead:
-    filing = await service.transition(
-        session, principal, filing_id, "resubmit", if_match=if_match, correction=data or FilingCorrection()
-    )
-    return _read(filing, response)
-
-
-@router.post(
-    "/{filing_id}/reject",
-    summary="不予备案（县级，需说明理由）",
-    operation_id="registry_reject_filing",
-    response_model=FilingRead,
-    responses=TRANSITION_ERRORS,
-)
-async def reject_filing(
-    session: SessionDep,
-    principal: FilingsReview,
-    filing_id: uuid.UUID,
-    data: FilingDecision,
-    response: Response,
-    if_match: IfMatch,
-) -> FilingRead:
-    filing = await service.transition(
-        session, principal, filing_id, "reject", if_match=if_match, reason=data.reason
-    )
-    return _read(filing, response)
-
-
-@router.post(
-    "/{filing_id}/revoke",
-    summary="撤销备案（县级，需说明理由）",
-    operation_id="registry_revoke_filing",
-    response_model=FilingRead,
-    responses=TRANSITION_ERRORS,
-)
-async def revoke_filing(
-    session: SessionDep,
-    principal: FilingsReview,
-    filing_id: uuid.UUID,
-    data: FilingDecision,
-    response: Response,
-    if_match: IfMatch,
-) -> FilingRead:
-    filing = await service.transition(
-        session, principal, filing_id, "revoke", if_match=if_match, reason=data.reason
-    )
-    return _read(filing, response)
+add_transition_routes(router, TRANSITIONS)
