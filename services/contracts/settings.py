@@ -34,7 +34,5 @@ class ContractsSettings(ServiceSettings):
     document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # How often each replica moves agreements along the calendar (activation, expiry); 0 disables it.
     calendar_interval_seconds: float = Field(default=300.0, ge=0)
-    # Most records accepted by one bulk upsert request (issue 7).
-    bulk_max_records: int = Field(default=1000, ge=1)
     # Page size used when listing institutions from the registry (its maximum is 200).
     registry_page_size: int = Field(default=200, ge=1, le=200)

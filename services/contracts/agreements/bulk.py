@@ -1,20 +1,27 @@
-"""City-platform bulk upsert of agreements (issue 7), keyed by (source_system, external_id).
+"""City platforms' bulk upsert of agreements, on the common bulk protocol (libs/common/bulk.py).
 
-Every record is validated on its own and gets its own result; the good ones are written together with
-a handful of statements whatever the batch size:
+A record is the body of ``POST /agreements`` plus its key (``source_system`` of the batch,
+``external_id``) and how it stands (signed or terminated). It obeys the rules of the single write because
+it goes through the same functions: the record schema extends ``AgreementCreate``; the parties are
+checked by :func:`service.check_parties`, the caller by :func:`service.ensure_writer`, the pair rule by
+:class:`pairs.PairHolders` (after :func:`pairs.load_holders` advanced the calendar, as a single create
+does); the columns are built by :func:`service.party_values` and :func:`service.term_values`.
+
+The lookups those rules need are made for the whole batch up front, so a batch takes a handful of
+statements whatever its size:
 
 1. parties: one listing of the caller's region from the registry (all kinds, inactive included) when
    the batch names many institutions, else one look-up per distinct institution; institutions still
-   unknown after the listing (a medical party in another city) are looked up by id;
-2. one SELECT of the records already held under the batch's keys, one SELECT of the agreements pending
-   or in force for the batch's pairs;
-3. one INSERT (executemany) of the new agreements, one UPDATE (executemany) of the changed ones, one
-   INSERT of their audit records, one re-read of the updated rows for the change feed, the change
-   records themselves at commit.
+   unknown after the listing (a medical party in another city) are looked up by id — all before the
+   first statement of the transaction;
+2. one SELECT of the records already held under the batch's keys; the calendar moves of the batch's
+   pairs (two UPDATEs) and one SELECT of their agreements pending or in force;
+3. one INSERT (executemany) of the new agreements, one UPDATE (executemany, version-checked) of the
+   changed ones, their audit records (one INSERT at flush), one re-read of the written rows for the
+   change feed, the change records themselves at commit.
 
-A replay of the same batch finds every record unchanged (a keyed hash of the record is stored). A
-record outside the caller's scope, with an unknown, inactive or wrongly-kinded party, or that would
-make a second pending or in-force agreement for a pair, is rejected with its reason.
+A record is checked in full before anything is written, so a rejected one writes nothing. A replay of
+the same batch finds every record unchanged (a hash of the record, phones blind-indexed, is stored).
 """
 
 from __future__ import annotations
@@ -26,32 +33,31 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import changes
-from libs.common.auth import Principal, Role
-from libs.common.errors import DomainError, FieldError, validation_field_errors
-from libs.common.models import AuditRecord
+from libs.common import audit, bulk, changes
+from libs.common.auth import Principal
+from libs.common.bulk import BulkOutcome, BulkRecord, BulkResponse
 from libs.common.personal_data import PersonalDataCipher
-from libs.common.request_context import current_request_id
-from services.contracts.agreements import lifecycle
-from services.contracts.agreements.models import PENDING_STATES, Agreement, AgreementState
-from services.contracts.agreements.schemas import (
-    AgreementBulkResult,
-    AgreementRecord,
-    BulkOutcome,
-    BulkRecordResult,
-    BulkRecordStatus,
-    BulkSummary,
+from services.contracts.agreements import lifecycle, pairs
+from services.contracts.agreements.errors import PartiesChanged, TerminatedFinal
+from services.contracts.agreements.models import Agreement, AgreementState
+from services.contracts.agreements.schemas import AgreementBulk, AgreementRecord, BulkRecordStatus
+from services.contracts.agreements.service import (
+    ENTITY,
+    check_parties,
+    ensure_writer,
+    party_values,
+    term_values,
 )
-from services.contracts.agreements.service import check_parties, default_title, pair_condition
 from services.contracts.clients.registry import RegistryClient, RegistryInstitution
 
 S = AgreementState
 #: above this many distinct institutions, list the caller's region instead of one look-up per id
 LIST_THRESHOLD = 20
+_PHONES = ("medical_contact_phone", "elderly_contact_phone")
+#: the columns an update of a pushed record rewrites (parties and key stay)
 _WRITABLE = (
     "medical_name",
     "medical_region_code",
@@ -89,63 +95,6 @@ _WRITABLE = (
 )
 
 
-class Rejected(Exception):
-    def __init__(self, code: str, reason: str, errors: list[FieldError] | None = None) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.errors = errors
-
-
-@dataclass
-class _Batch:
-    results: list[BulkRecordResult] = field(default_factory=list)
-    valid: list[tuple[int, AgreementRecord]] = field(default_factory=list)
-
-    def reject(
-        self, index: int, record: Any, code: str, reason: str, errors: list[FieldError] | None = None
-    ) -> None:
-        source = (
-            record.get("source_system")
-            if isinstance(record, dict)
-            else getattr(record, "source_system", None)
-        )
-        external = (
-            record.get("external_id") if isinstance(record, dict) else getattr(record, "external_id", None)
-        )
-        self.results.append(
-            BulkRecordResult(
-                index=index,
-                source_system=source if isinstance(source, str) else None,
-                external_id=external if isinstance(external, str) else None,
-                outcome=BulkOutcome.rejected,
-                code=code,
-                reason=reason,
-                errors=errors,
-            )
-        )
-
-
-def _parse(records: list[dict[str, Any]]) -> _Batch:
-    batch = _Batch()
-    seen: set[tuple[str, str]] = set()
-    for index, raw in enumerate(records):
-        try:
-            record = AgreementRecord.model_validate(raw)
-        except ValidationError as exc:
-            batch.reject(
-                index, raw, "validation_failed", "记录校验失败", validation_field_errors(exc.errors())
-            )
-            continue
-        key = (record.source_system, record.external_id)
-        if key in seen:
-            batch.reject(index, raw, "duplicate_in_batch", "同一批次中重复的 (source_system, external_id)")
-            continue
-        seen.add(key)
-        batch.valid.append((index, record))
-    return batch
-
-
 async def _parties(
     registry: RegistryClient, principal: Principal, records: list[AgreementRecord], page_size: int
 ) -> dict[uuid.UUID, RegistryInstitution]:
@@ -166,255 +115,184 @@ async def _parties(
 
 
 def _record_hash(record: AgreementRecord, cipher: PersonalDataCipher) -> str:
-    data = record.model_dump(mode="json")
+    data = record.model_dump(mode="json", exclude={"external_id"})
     for side in ("medical_contact", "elderly_contact"):
         if data.get(side):
             data[side]["phone"] = cipher.lookup_hash(data[side]["phone"], "mobile")
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _values(
-    record: AgreementRecord,
-    medical: RegistryInstitution,
-    elderly: RegistryInstitution,
-    *,
-    cipher: PersonalDataCipher,
-    today: date,
-    now: datetime,
-    digest: str,
-) -> dict[str, Any]:
+def _signed_values(record: AgreementRecord, *, today: date, now: datetime) -> dict[str, Any]:
+    """The state columns of a pushed agreement: signed (state from its dates) or terminated."""
     if record.status is BulkRecordStatus.terminated:
         state = S.terminated
     else:
         state = lifecycle.signed_state_for(record.start_date, record.end_date, today)
-    medical_contact, elderly_contact = record.medical_contact, record.elderly_contact
     return {
-        "medical_name": medical.name,
-        "medical_region_code": medical.region_code,
-        "elderly_name": elderly.name,
-        "elderly_region_code": elderly.region_code,
-        "elderly_kind": elderly.kind,
-        "region_code": elderly.region_code,
         "state": state,
-        "title": record.title or default_title(medical.name, elderly.name),
-        "services": [s.value for s in record.services],
-        "visit_count": record.visit_count,
-        "visit_period": record.visit_period,
-        "visit_staff": record.visit_staff,
-        "green_channel_terms": record.green_channel_terms,
-        "referral_terms": record.referral_terms,
-        "fee_payer": record.fee_payer,
-        "fee_amount_yuan": record.fee_amount_yuan,
-        "fee_terms": record.fee_terms,
-        "medical_duties": record.medical_duties,
-        "elderly_duties": record.elderly_duties,
-        "change_terms": record.change_terms,
-        "dispute_terms": record.dispute_terms,
-        "start_date": record.start_date,
-        "end_date": record.end_date,
-        "medical_contact_name": medical_contact.name if medical_contact else None,
-        "medical_contact_phone": cipher.encrypt(medical_contact.phone) if medical_contact else None,
-        "elderly_contact_name": elderly_contact.name if elderly_contact else None,
-        "elderly_contact_phone": cipher.encrypt(elderly_contact.phone) if elderly_contact else None,
         "countersigned_at": now,
         "activated_at": now if state in (S.active, S.expired) else None,
         "expired_at": now if state is S.expired else None,
         "terminated_at": now if state is S.terminated else None,
         "terminated_on": record.terminated_on if state is S.terminated else None,
         "termination_reason": record.termination_reason if state is S.terminated else None,
-        "source_hash": digest,
     }
 
 
-def _check_scope(principal: Principal, elderly: RegistryInstitution) -> None:
-    if principal.role is not Role.service and not principal.scope.contains(elderly.region_code):
-        raise Rejected("out_of_scope", "养老机构不在调用方所属行政区域内")
+@dataclass
+class _Upsert:
+    """What the batch knows before checking its records, and what the checked ones will write."""
 
+    principal: Principal
+    source_system: str
+    parties: dict[uuid.UUID, RegistryInstitution]
+    existing: dict[str, Agreement]
+    holders: pairs.PairHolders
+    cipher: PersonalDataCipher
+    today: date
+    now: datetime
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    previous_scopes: dict[uuid.UUID, Any] = field(default_factory=dict)
 
-def _occupies(state: AgreementState) -> str | None:
-    """Which unique slot of its pair an agreement in this state takes ("pending", "active" or none)."""
-    if state in PENDING_STATES:
-        return "pending"
-    if state is S.active:
-        return "active"
-    return None
+    def check(self, record: BulkRecord[AgreementRecord]) -> None:
+        """The rules of ``POST /agreements`` for one record, then its write queued (a ``DomainError``
+        rejects the record before anything is queued)."""
+        data = cast(AgreementRecord, record.data)
+        medical, elderly = check_parties(
+            self.parties.get(data.medical_institution_id), self.parties.get(data.elderly_institution_id)
+        )
+        ensure_writer(
+            self.principal,
+            medical_id=medical.id,
+            elderly_id=elderly.id,
+            elderly_region_code=elderly.region_code,
+        )
+        current = self.existing.get(record.external_id or "")
+        digest = _record_hash(data, self.cipher)
+        if current is not None and current.source_hash == digest:
+            record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
+            return
+        values = {
+            **party_values(medical, elderly),
+            **term_values(data, medical, elderly, self.cipher),
+            **_signed_values(data, today=self.today, now=self.now),
+            "source_hash": digest,
+        }
+        if current is None:
+            self._create(record, data, values)
+        else:
+            self._update(record, current, values)
+
+    def _create(
+        self, record: BulkRecord[AgreementRecord], data: AgreementRecord, values: dict[str, Any]
+    ) -> None:
+        agreement_id = uuid.uuid4()
+        pair = (values["medical_institution_id"], values["elderly_institution_id"])
+        self.holders.claim(pair, agreement_id=agreement_id, state=values["state"], new=True)
+        self.inserts.append(
+            {
+                "id": agreement_id,
+                "version": 1,
+                "created_at": self.now,
+                "updated_at": self.now,
+                "source_system": self.source_system,
+                "external_id": record.external_id,
+                **values,
+            }
+        )
+        record.written(
+            BulkOutcome.created,
+            id=agreement_id,
+            version=1,
+            changes=data.model_dump(mode="json", exclude={"external_id"}),
+        )
+
+    def _update(
+        self, record: BulkRecord[AgreementRecord], current: Agreement, values: dict[str, Any]
+    ) -> None:
+        pair = (values["medical_institution_id"], values["elderly_institution_id"])
+        if (current.medical_institution_id, current.elderly_institution_id) != pair:
+            raise PartiesChanged()
+        if current.state is S.terminated and values["state"] is not S.terminated:
+            raise TerminatedFinal()
+        self.holders.claim(pair, agreement_id=current.id, state=values["state"], new=False)
+        values.pop("countersigned_at")
+        before = {key: getattr(current, key) for key in _WRITABLE if key not in _PHONES}
+        before |= {key: self.cipher.decrypt(getattr(current, key)) for key in _PHONES}
+        after = {key: values[key] for key in _WRITABLE if key not in _PHONES}
+        after |= {key: self.cipher.decrypt(values[key]) for key in _PHONES}
+        before.pop("source_hash")
+        after.pop("source_hash")
+        self.updates.append(
+            {"b_id": current.id, "b_version": current.version, **{f"v_{k}": values[k] for k in _WRITABLE}}
+        )
+        self.previous_scopes[current.id] = current.change_scope()
+        record.written(
+            BulkOutcome.updated, id=current.id, version=current.version + 1, changes=audit.diff(before, after)
+        )
 
 
 async def upsert(
     session: AsyncSession,
     principal: Principal,
-    records: list[dict[str, Any]],
+    request: AgreementBulk,
     *,
     registry: RegistryClient,
     cipher: PersonalDataCipher,
     today: date,
     now: datetime,
     page_size: int,
-) -> AgreementBulkResult:
-    batch = _parse(records)
-    parties = (
-        await _parties(registry, principal, [r for _, r in batch.valid], page_size) if batch.valid else {}
-    )
+    max_records: int,
+) -> BulkResponse:
+    batch = bulk.open_batch(request.source_system, request.records, max_records=max_records)
+    batch.validate(AgreementRecord, exclude=())
+    valid: list[AgreementRecord] = [cast(AgreementRecord, r.data) for r in batch.live()]
+    parties = await _parties(registry, principal, valid, page_size) if valid else {}
 
-    keys = [(r.source_system, r.external_id) for _, r in batch.valid]
-    existing: dict[tuple[str, str], Agreement] = {}
+    # the calendar first (it may move the matched records), then the records held under the keys
+    holders = await pairs.load_holders(
+        session,
+        {(r.medical_institution_id, r.elderly_institution_id) for r in valid},
+        today=today,
+        now=now,
+    )
+    existing: dict[str, Agreement] = {}
+    keys = [r.external_id for r in batch.live() if r.external_id]
     if keys:
         rows = await session.scalars(
             select(Agreement).where(
-                Agreement.source_system.in_({k[0] for k in keys}),
-                Agreement.external_id.in_({k[1] for k in keys}),
+                Agreement.source_system == request.source_system, Agreement.external_id.in_(keys)
             )
         )
-        existing = {(a.source_system or "", a.external_id or ""): a for a in rows}
-    pairs = list({(r.medical_institution_id, r.elderly_institution_id) for _, r in batch.valid})
-    slots: dict[tuple[uuid.UUID, uuid.UUID, str], uuid.UUID] = {}
-    if pairs:
-        holders = await session.execute(
-            select(
-                Agreement.id,
-                Agreement.medical_institution_id,
-                Agreement.elderly_institution_id,
-                Agreement.state,
-            ).where(
-                pair_condition(pairs), or_(Agreement.state.in_(PENDING_STATES), Agreement.state == S.active)
-            )
-        )
-        for agreement_id, medical_id, elderly_id, state in holders.all():
-            slot = _occupies(state)
-            if slot:
-                slots[(medical_id, elderly_id, slot)] = agreement_id
-
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
-    for index, record in batch.valid:
-        try:
-            medical, elderly = _validated_parties(parties, record)
-            _check_scope(principal, elderly)
-            digest = _record_hash(record, cipher)
-            current = existing.get((record.source_system, record.external_id))
-            if current is not None and current.source_hash == digest:
-                batch.results.append(_result(index, record, BulkOutcome.unchanged, current.id))
-                continue
-            values = _values(record, medical, elderly, cipher=cipher, today=today, now=now, digest=digest)
-            agreement_id = current.id if current is not None else uuid.uuid4()
-            if current is not None:
-                if (current.medical_institution_id, current.elderly_institution_id) != (
-                    medical.id,
-                    elderly.id,
-                ):
-                    raise Rejected("parties_changed", "已上报协议的双方机构不能更改")
-                if current.state is S.terminated and values["state"] is not S.terminated:
-                    raise Rejected("terminated_final", "已终止的协议不能重新生效")
-                _take_slot(slots, medical.id, elderly.id, values["state"], agreement_id, current.state)
-                values.pop("countersigned_at")
-                updates.append(
-                    {
-                        "b_id": agreement_id,
-                        "b_version": current.version,
-                        **{f"v_{k}": v for k, v in values.items()},
-                    }
-                )
-                outcome = BulkOutcome.updated
-            else:
-                _take_slot(slots, medical.id, elderly.id, values["state"], agreement_id, None)
-                inserts.append(
-                    {
-                        "id": agreement_id,
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                        "medical_institution_id": medical.id,
-                        "elderly_institution_id": elderly.id,
-                        "source_system": record.source_system,
-                        "external_id": record.external_id,
-                        **values,
-                    }
-                )
-                outcome = BulkOutcome.created
-        except Rejected as exc:
-            batch.reject(index, record, exc.code, exc.reason, exc.errors)
-            continue
-        except DomainError as exc:
-            batch.reject(index, record, exc.code, exc.detail, exc.errors)
-            continue
-        batch.results.append(_result(index, record, outcome, agreement_id))
-        audits.append(
-            {
-                "id": uuid.uuid4(),
-                "occurred_at": now,
-                "actor_sub": principal.sub,
-                "actor_role": principal.role.value,
-                "actor_institution_id": principal.institution_id,
-                "action": f"agreement.bulk_{outcome.value}",
-                "entity_type": "agreement",
-                "entity_id": str(agreement_id),
-                "changes": {"source_system": record.source_system, "external_id": record.external_id},
-                "request_id": current_request_id(),
-            }
-        )
-
-    await _write(session, inserts, updates, audits, now)
-    batch.results.sort(key=lambda r: r.index)
-    summary = BulkSummary()
-    for result in batch.results:
-        setattr(summary, result.outcome.value, getattr(summary, result.outcome.value) + 1)
-    return AgreementBulkResult(summary=summary, results=batch.results)
-
-
-def _validated_parties(
-    parties: dict[uuid.UUID, RegistryInstitution], record: AgreementRecord
-) -> tuple[RegistryInstitution, RegistryInstitution]:
-    return check_parties(
-        parties.get(record.medical_institution_id),
-        parties.get(record.elderly_institution_id),
-        medical_field="medical_institution_id",
-        elderly_field="elderly_institution_id",
+        existing = {a.external_id or "": a for a in rows}
+    work = _Upsert(
+        principal=principal,
+        source_system=request.source_system,
+        parties=parties,
+        existing=existing,
+        holders=holders,
+        cipher=cipher,
+        today=today,
+        now=now,
     )
-
-
-def _take_slot(
-    slots: dict[tuple[uuid.UUID, uuid.UUID, str], uuid.UUID],
-    medical_id: uuid.UUID,
-    elderly_id: uuid.UUID,
-    state: AgreementState,
-    agreement_id: uuid.UUID,
-    previous: AgreementState | None,
-) -> None:
-    slot = _occupies(state)
-    old_slot = _occupies(previous) if previous is not None else None
-    if slot is not None:
-        holder = slots.get((medical_id, elderly_id, slot))
-        if holder is not None and holder != agreement_id:
-            raise Rejected("duplicate_agreement", "该医疗机构与养老机构之间已有生效中或待生效的协议")
-        slots[(medical_id, elderly_id, slot)] = agreement_id
-    if old_slot is not None and old_slot != slot:
-        slots.pop((medical_id, elderly_id, old_slot), None)
-
-
-def _result(
-    index: int, record: AgreementRecord, outcome: BulkOutcome, agreement_id: uuid.UUID
-) -> BulkRecordResult:
-    return BulkRecordResult(
-        index=index,
-        source_system=record.source_system,
-        external_id=record.external_id,
-        outcome=outcome,
-        agreement_id=agreement_id,
+    batch.check(work.check)
+    await _write(session, work, now)
+    bulk.audit_written(
+        session,
+        principal,
+        batch,
+        entity_type=ENTITY,
+        personal_fields={"medical_contact", "elderly_contact", *_PHONES},
     )
+    return batch.response()
 
 
-async def _write(
-    session: AsyncSession,
-    inserts: list[dict[str, Any]],
-    updates: list[dict[str, Any]],
-    audits: list[dict[str, Any]],
-    now: datetime,
-) -> None:
+async def _write(session: AsyncSession, work: _Upsert, now: datetime) -> None:
     table = cast(Table, Agreement.__table__)
-    if inserts:
-        await session.execute(insert(table), inserts)
-    if updates:
+    if work.inserts:
+        await session.execute(insert(table), work.inserts)
+    if work.updates:
         stmt = (
             update(table)
             .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
@@ -426,13 +304,11 @@ async def _write(
             )
             .values(updated_at=now)
         )
-        await session.execute(stmt, updates, execution_options={"synchronize_session": False})
-    if audits:
-        await session.execute(insert(AuditRecord), audits)
-    written = [row["id"] for row in inserts] + [row["b_id"] for row in updates]
+        await session.execute(stmt, work.updates, execution_options={"synchronize_session": False})
+    written = [row["id"] for row in work.inserts] + [row["b_id"] for row in work.updates]
     if written:
         fresh = await session.scalars(
             select(Agreement).where(Agreement.id.in_(written)).execution_options(populate_existing=True)
         )
         for agreement in fresh:
-            changes.track(session, agreement)
+            changes.track(session, agreement, previous_scope=work.previous_scopes.get(agreement.id))

@@ -33,6 +33,27 @@ class NotAParty(Forbidden):
         super().__init__("只能以本机构身份操作本机构作为一方的协议")
 
 
+class OutOfScope(Forbidden):
+    default_code = "out_of_scope"
+
+    def __init__(self) -> None:
+        super().__init__("养老机构不在调用方所属行政区域内")
+
+
+class PartiesChanged(Conflict):
+    default_code = "parties_changed"
+
+    def __init__(self) -> None:
+        super().__init__("已上报协议的双方机构不能更改")
+
+
+class TerminatedFinal(Conflict):
+    default_code = "terminated_final"
+
+    def __init__(self) -> None:
+        super().__init__("已终止的协议不能重新生效")
+
+
 class CountersignBySameParty(Forbidden):
     default_code = "countersign_by_other_party"
 

@@ -10,6 +10,7 @@ replicas: each move is one ``UPDATE … WHERE state = … AND <date condition>``
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy import and_, or_, select, update
@@ -63,21 +64,30 @@ def in_force_condition(today: date) -> ColumnElement[bool]:
     return status_condition(S.active, today)
 
 
+def pairs_scope(pairs: Collection[tuple[uuid.UUID, uuid.UUID]]) -> list[ColumnElement[bool]]:
+    """SQL for the agreements of ``pairs``: both parties among the pairs' ones, two ``IN`` lists whatever
+    the number of pairs. It may also match other combinations of the same parties; callers that need the
+    exact pairs filter the rows (moving those through the calendar is right anyway)."""
+    return [
+        Agreement.medical_institution_id.in_({medical for medical, _ in pairs}),
+        Agreement.elderly_institution_id.in_({elderly for _, elderly in pairs}),
+    ]
+
+
 async def advance_calendar(
     session: AsyncSession,
     *,
     today: date,
     now: datetime,
-    pair: tuple[uuid.UUID, uuid.UUID] | None = None,
+    pairs: Collection[tuple[uuid.UUID, uuid.UUID]] | None = None,
 ) -> int:
     """Persist the calendar's moves (expiry first, then activation) and feed them to the change feed.
 
     Idempotent: a second run (or another replica running at the same time) matches no row.
-    ``pair`` limits the run to one (medical, elderly-care) pair.
+    ``pairs`` limits the run to the agreements of those (medical, elderly-care) pairs (see
+    :func:`pairs_scope`).
     """
-    scope: list[ColumnElement[bool]] = []
-    if pair is not None:
-        scope = [Agreement.medical_institution_id == pair[0], Agreement.elderly_institution_id == pair[1]]
+    scope = pairs_scope(pairs) if pairs is not None else []
     moved: list[uuid.UUID] = []
     statements = [
         update(Agreement)

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from libs.common.bulk import EXTERNAL_ID_MAX_LENGTH, BulkRequest, records_field
 from libs.common.dates import BusinessDate
-from libs.common.errors import FieldError
 from libs.common.identifiers import MobilePhone
 from libs.common.openapi import DocumentedAs
 from libs.common.text import MultiLine, SingleLine
@@ -234,15 +234,16 @@ class BulkRecordStatus(StrEnum):
 BULK_RECORD_STATUS_LABELS = {BulkRecordStatus.signed: "已签署", BulkRecordStatus.terminated: "已提前终止"}
 
 
-class AgreementRecord(AgreementTerms):
-    """One agreement as a city platform holds it, keyed by (source_system, external_id)."""
+class AgreementRecord(AgreementCreate):
+    """One agreement as a city platform holds it: the body of ``POST /agreements`` (the same fields and the
+    same checks), its key in the platform, and how it stands (signed, or terminated early)."""
 
-    source_system: str = Field(
-        min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.\-]+$", examples=["xm-ijk"]
+    external_id: SingleLine = Field(
+        min_length=1,
+        max_length=EXTERNAL_ID_MAX_LENGTH,
+        description="城市平台内的协议编号",
+        examples=["XY-2026-0001"],
     )
-    external_id: SingleLine = Field(min_length=1, max_length=120, examples=["XY-2026-0001"])
-    medical_institution_id: uuid.UUID
-    elderly_institution_id: uuid.UUID
     status: BulkRecordStatus = Field(
         default=BulkRecordStatus.signed, description="signed 已签署（按日期生效/到期）/ terminated 已提前终止"
     )
@@ -255,19 +256,17 @@ class AgreementRecord(AgreementTerms):
             self.termination_reason and self.terminated_on
         ):
             raise ValueError("已终止的协议须填写终止原因和终止日期")
-        if self.medical_institution_id == self.elderly_institution_id:
-            raise ValueError("协议双方不能是同一机构")
         return self
 
 
-class AgreementBulk(BaseModel):
+class AgreementBulk(BulkRequest):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
+                    "source_system": "xm-ijk",
                     "records": [
                         {
-                            "source_system": "xm-ijk",
                             "external_id": "XY-2026-0001",
                             "medical_institution_id": "3f1c2a9e-7d4b-4c1e-9a52-0b8e6f1d2c31",
                             "elderly_institution_id": "8a0d5b7c-1e2f-4a3b-8c9d-6e5f4a3b2c1d",
@@ -278,50 +277,10 @@ class AgreementBulk(BaseModel):
                             "start_date": "2026-01-01",
                             "end_date": "2026-12-31",
                         }
-                    ]
+                    ],
                 }
             ]
         }
     )
 
-    records: list[Annotated[dict[str, Any], DocumentedAs(AgreementRecord)]] = Field(
-        min_length=1, max_length=1000, description="最多 1000 条；逐条校验，坏记录不影响其他记录"
-    )
-
-
-class BulkOutcome(StrEnum):
-    created = "created"
-    updated = "updated"
-    unchanged = "unchanged"
-    rejected = "rejected"
-
-
-BULK_OUTCOME_LABELS = {
-    BulkOutcome.created: "已新增",
-    BulkOutcome.updated: "已更新",
-    BulkOutcome.unchanged: "无变化",
-    BulkOutcome.rejected: "已拒绝",
-}
-
-
-class BulkRecordResult(BaseModel):
-    index: int
-    source_system: str | None
-    external_id: str | None
-    outcome: BulkOutcome
-    agreement_id: uuid.UUID | None = None
-    code: str | None = Field(default=None, description="拒绝原因代码")
-    reason: str | None = Field(default=None, description="拒绝原因")
-    errors: list[FieldError] | None = None
-
-
-class BulkSummary(BaseModel):
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-
-
-class AgreementBulkResult(BaseModel):
-    summary: BulkSummary
-    results: list[BulkRecordResult]
+    records: list[Annotated[dict[str, Any], DocumentedAs(AgreementRecord)]] = records_field(AgreementRecord)

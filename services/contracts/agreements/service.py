@@ -8,7 +8,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +18,7 @@ from libs.common.errors import IllegalTransition, Unprocessable
 from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_phone
 from libs.common.scope import can_see, region_condition, visible_condition
-from services.contracts.agreements import lifecycle
+from services.contracts.agreements import lifecycle, pairs
 from services.contracts.agreements.errors import (
     AgreementNotFound,
     AlreadyFiled,
@@ -30,11 +30,11 @@ from services.contracts.agreements.errors import (
     DuplicateAgreement,
     NotAParty,
     NotFileable,
+    OutOfScope,
     PartyInvalid,
     TermInvalid,
 )
 from services.contracts.agreements.models import (
-    PENDING_STATES,
     Agreement,
     AgreementDocument,
     AgreementState,
@@ -270,25 +270,16 @@ async def fetch_parties(
     return check_parties(found.get(medical_id), found.get(elderly_id))
 
 
-async def ensure_no_duplicate(
-    session: AsyncSession,
-    *,
-    medical_id: uuid.UUID,
-    elderly_id: uuid.UUID,
-    today: date,
-    renewing: uuid.UUID | None = None,
+def ensure_writer(
+    principal: Principal, *, medical_id: uuid.UUID, elderly_id: uuid.UUID, elderly_region_code: str
 ) -> None:
-    """No other agreement of the pair is pending or in force (a renewal may follow the one it renews)."""
-    stmt = select(Agreement.id).where(
-        Agreement.medical_institution_id == medical_id,
-        Agreement.elderly_institution_id == elderly_id,
-        or_(Agreement.state.in_(PENDING_STATES), lifecycle.in_force_condition(today)),
-    )
-    if renewing is not None:
-        stmt = stmt.where(Agreement.id != renewing)
-    existing = await session.scalar(stmt.limit(1))
-    if existing is not None:
-        raise DuplicateAgreement()
+    """Who may write an agreement of this pair: a user of one of its parties (403 ``not_a_party``), or an
+    official, platform or service whose scope holds the elderly-care party's county (403 ``out_of_scope``)."""
+    if principal.is_institution_user:
+        if principal.institution_id not in (medical_id, elderly_id):
+            raise NotAParty()
+    elif not principal.scope.contains(elderly_region_code):
+        raise OutOfScope()
 
 
 async def _flush_guarding_pair(session: AsyncSession) -> None:
@@ -333,6 +324,39 @@ def default_title(medical_name: str, elderly_name: str) -> str:
     return f"{medical_name}与{elderly_name}医养签约合作协议"
 
 
+def party_values(medical: RegistryInstitution, elderly: RegistryInstitution) -> dict[str, Any]:
+    """The columns of a new agreement that come from its parties (the snapshot kept at signature)."""
+    return {
+        "medical_institution_id": medical.id,
+        "medical_name": medical.name,
+        "medical_region_code": medical.region_code,
+        "elderly_institution_id": elderly.id,
+        "elderly_name": elderly.name,
+        "elderly_region_code": elderly.region_code,
+        "elderly_kind": elderly.kind,
+        "region_code": elderly.region_code,
+    }
+
+
+def term_values(
+    data: AgreementTerms,
+    medical: RegistryInstitution,
+    elderly: RegistryInstitution,
+    cipher: PersonalDataCipher,
+) -> dict[str, Any]:
+    """The columns of a new agreement that come from its terms (contacts' phones encrypted)."""
+    values = {key: getattr(data, key) for key in _TERM_FIELDS}
+    values["services"] = [s.value for s in data.services]
+    values["title"] = data.title or default_title(medical.name, elderly.name)
+    values["medical_contact_name"], values["medical_contact_phone"] = _encrypt_contact(
+        cipher, data.medical_contact
+    )
+    values["elderly_contact_name"], values["elderly_contact_phone"] = _encrypt_contact(
+        cipher, data.elderly_contact
+    )
+    return values
+
+
 def terms_of(agreement: Agreement) -> dict[str, Any]:
     return {key: getattr(agreement, key) for key in (*_TERM_FIELDS, "title")}
 
@@ -347,33 +371,27 @@ async def create(
     clock: Clock,
     renews: Agreement | None = None,
 ) -> Agreement:
-    if principal.institution_id not in (data.medical_institution_id, data.elderly_institution_id):
-        raise NotAParty()
     medical, elderly = await fetch_parties(registry, data.medical_institution_id, data.elderly_institution_id)
-    today = clock.today()
-    pair = (medical.id, elderly.id)
-    await lifecycle.advance_calendar(session, today=today, now=clock.now(), pair=pair)
-    await ensure_no_duplicate(
-        session,
-        medical_id=medical.id,
-        elderly_id=elderly.id,
-        today=today,
-        renewing=renews.id if renews is not None else None,
+    ensure_writer(
+        principal, medical_id=medical.id, elderly_id=elderly.id, elderly_region_code=elderly.region_code
+    )
+    holders = await pairs.load_holders(
+        session, [(medical.id, elderly.id)], today=clock.today(), now=clock.now()
     )
     agreement = Agreement(
-        medical_institution_id=medical.id,
-        medical_name=medical.name,
-        medical_region_code=medical.region_code,
-        elderly_institution_id=elderly.id,
-        elderly_name=elderly.name,
-        elderly_region_code=elderly.region_code,
-        elderly_kind=elderly.kind,
-        region_code=elderly.region_code,
+        id=uuid.uuid4(),
+        **party_values(medical, elderly),
+        **term_values(data, medical, elderly, cipher),
         state=S.draft,
-        title=default_title(medical.name, elderly.name),
         renews_id=renews.id if renews is not None else None,
     )
-    _apply_terms(agreement, data, cipher)
+    holders.claim(
+        (medical.id, elderly.id),
+        agreement_id=agreement.id,
+        state=S.draft,
+        new=True,
+        renewing=renews.id if renews is not None else None,
+    )
     session.add(agreement)
     await _flush_guarding_pair(session)
     audit.record(
@@ -472,7 +490,7 @@ async def countersign(
         session,
         today=today,
         now=clock.now(),
-        pair=(agreement.medical_institution_id, agreement.elderly_institution_id),
+        pairs=[(agreement.medical_institution_id, agreement.elderly_institution_id)],
     )
     before = agreement.state
     now = clock.now()
@@ -633,12 +651,3 @@ async def get_document(session: AsyncSession, agreement: Agreement) -> Agreement
     if document is None:
         raise DocumentNotFound()
     return document
-
-
-def pair_condition(pairs: list[tuple[uuid.UUID, uuid.UUID]]) -> Any:
-    return or_(
-        *(
-            and_(Agreement.medical_institution_id == m, Agreement.elderly_institution_id == e)
-            for m, e in pairs
-        )
-    )

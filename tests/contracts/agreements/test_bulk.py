@@ -1,4 +1,5 @@
-"""City-platform bulk upsert (issue 7): per-record results, replay, out-of-city, few statements."""
+"""City-platform bulk upsert (issues 7, 12): per-record results in the common bulk shape, replay,
+out-of-city, few statements."""
 
 from __future__ import annotations
 
@@ -24,8 +25,12 @@ def record(
     medical: dict[str, Any], elderly: dict[str, Any], external_id: str, **overrides: Any
 ) -> dict[str, Any]:
     body = agreement_body(medical, elderly, start_date="2026-01-01", end_date="2026-12-31")
-    body.update({"source_system": "xm-ijk", "external_id": external_id, **overrides})
+    body.update({"external_id": external_id, **overrides})
     return body
+
+
+def batch(*records: dict[str, Any], source_system: str = "xm-ijk") -> dict[str, Any]:
+    return {"source_system": source_system, "records": list(records)}
 
 
 def platform(tokens: Tokens, city: str = "350200") -> dict[str, str]:
@@ -47,10 +52,10 @@ async def test_each_record_gets_its_own_result_and_bad_ones_never_lose_good_ones
         record(elderly, medical, "A-6"),
         record(medical, elderly, "A-1"),
     ]
-    response = await client.post(BULK, json={"records": records}, headers=platform(tokens))
+    response = await client.post(BULK, json=batch(*records), headers=platform(tokens))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["summary"] == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 6}
+    assert body["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 6}
     outcomes = [(r["index"], r["outcome"], r["code"]) for r in body["results"]]
     assert outcomes == [
         (0, "created", None),
@@ -61,8 +66,10 @@ async def test_each_record_gets_its_own_result_and_bad_ones_never_lose_good_ones
         (5, "rejected", "party_wrong_kind"),
         (6, "rejected", "duplicate_in_batch"),
     ]
-    assert body["results"][1]["errors"][0]["field"] == "visit_count"
-    created = await client.get(f"{AGREEMENTS}/{body['results'][0]['agreement_id']}", headers=platform(tokens))
+    assert body["results"][1]["errors"][0]["field"] == "records.1.visit_count"
+    assert body["results"][3]["errors"][0]["field"] == "records.3.medical_institution_id"
+    assert body["results"][0]["version"] == 1
+    created = await client.get(f"{AGREEMENTS}/{body['results'][0]['id']}", headers=platform(tokens))
     agreement = created.json()
     assert (
         agreement["state"],
@@ -83,37 +90,32 @@ async def test_replaying_a_batch_changes_nothing_and_edits_update(
 ) -> None:
     medical = await registry.medical("350206")
     first, second = await registry.elderly("350206"), await registry.elderly("350211")
-    batch = {"records": [record(medical, first, "B-1"), record(medical, second, "B-2")]}
-    created = (await client.post(BULK, json=batch, headers=platform(tokens))).json()
-    assert created["summary"]["created"] == 2
-    replay = (await client.post(BULK, json=batch, headers=platform(tokens))).json()
-    assert replay["summary"] == {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0}
-    assert [r["agreement_id"] for r in replay["results"]] == [r["agreement_id"] for r in created["results"]]
+    first_batch = batch(record(medical, first, "B-1"), record(medical, second, "B-2"))
+    created = (await client.post(BULK, json=first_batch, headers=platform(tokens))).json()
+    assert created["counts"]["created"] == 2
+    replay = (await client.post(BULK, json=first_batch, headers=platform(tokens))).json()
+    assert replay["counts"] == {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0}
+    assert [(r["id"], r["version"]) for r in replay["results"]] == [(r["id"], 1) for r in created["results"]]
 
-    edited = {
-        "records": [
-            record(medical, first, "B-1", visit_count=3),
-            record(
-                medical,
-                second,
-                "B-2",
-                status="terminated",
-                termination_reason="养老机构停业整顿",
-                terminated_on="2026-03-10",
-            ),
-        ]
-    }
+    edited = batch(
+        record(medical, first, "B-1", visit_count=3),
+        record(
+            medical,
+            second,
+            "B-2",
+            status="terminated",
+            termination_reason="养老机构停业整顿",
+            terminated_on="2026-03-10",
+        ),
+    )
     updated = (await client.post(BULK, json=edited, headers=platform(tokens))).json()
-    assert updated["summary"]["updated"] == 2
-    one = (
-        await client.get(f"{AGREEMENTS}/{created['results'][0]['agreement_id']}", headers=platform(tokens))
-    ).json()
+    assert updated["counts"]["updated"] == 2
+    assert [r["version"] for r in updated["results"]] == [2, 2]
+    one = (await client.get(f"{AGREEMENTS}/{created['results'][0]['id']}", headers=platform(tokens))).json()
     assert (one["visit_count"], one["version"]) == (3, 2)
-    two = (
-        await client.get(f"{AGREEMENTS}/{created['results'][1]['agreement_id']}", headers=platform(tokens))
-    ).json()
+    two = (await client.get(f"{AGREEMENTS}/{created['results'][1]['id']}", headers=platform(tokens))).json()
     assert (two["state"], two["terminated_on"]) == ("terminated", "2026-03-10")
-    reopen = (await client.post(BULK, json=batch, headers=platform(tokens))).json()
+    reopen = (await client.post(BULK, json=first_batch, headers=platform(tokens))).json()
     assert [r["code"] for r in reopen["results"]] == [None, "terminated_final"]
     changes = await client.get(
         "/api/v1/contracts/changes", headers=tokens.headers(Role.city_platform, "350200")
@@ -129,7 +131,7 @@ async def test_a_record_for_a_pair_with_an_agreement_in_progress_is_rejected(
     await draft(client, tokens, medical, elderly)
     response = await client.post(
         BULK,
-        json={"records": [record(medical, elderly, "C-1", start_date="2026-06-01")]},
+        json=batch(record(medical, elderly, "C-1", start_date="2026-06-01")),
         headers=platform(tokens),
     )
     assert response.json()["results"][0]["code"] == "duplicate_agreement"
@@ -139,7 +141,7 @@ async def test_out_of_city_for_a_platform_is_allowed_for_the_province(
     client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens
 ) -> None:
     medical, fuzhou = await registry.medical("350104"), await registry.elderly("350104")
-    body = {"records": [record(medical, fuzhou, "D-1", source_system="fz-zhyl")]}
+    body = batch(record(medical, fuzhou, "D-1"), source_system="fz-zhyl")
     city = (await client.post(BULK, json=body, headers=platform(tokens))).json()
     assert city["results"][0]["code"] == "out_of_scope"
     province = (await client.post(BULK, json=body, headers=tokens.headers(Role.province_admin))).json()
@@ -147,8 +149,8 @@ async def test_out_of_city_for_a_platform_is_allowed_for_the_province(
 
 
 async def test_more_than_a_thousand_records_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    response = await client.post(BULK, json={"records": [{}] * 1001}, headers=platform(tokens))
-    assert (response.status_code, response.json()["code"]) == (422, "validation_failed")
+    response = await client.post(BULK, json=batch(*[{}] * 1001), headers=platform(tokens))
+    assert (response.status_code, response.json()["code"]) == (422, "batch_too_large")
 
 
 @contextmanager
@@ -173,11 +175,11 @@ async def test_a_large_batch_takes_a_handful_of_statements(
     homes = [await registry.elderly("350211") for _ in range(40)]
     records = [record(hospitals[i % 3], home, f"E-{i}") for i, home in enumerate(homes)]
     with counting_statements(contracts_app) as statements:
-        response = await client.post(BULK, json={"records": records}, headers=platform(tokens))
-    assert response.json()["summary"]["created"] == 40
+        response = await client.post(BULK, json=batch(*records), headers=platform(tokens))
+    assert response.json()["counts"]["created"] == 40
     assert len(statements) <= 12, statements
     with counting_statements(contracts_app) as statements:
         edited = [{**r, "visit_count": 2} for r in records]
-        response = await client.post(BULK, json={"records": edited}, headers=platform(tokens))
-    assert response.json()["summary"]["updated"] == 40
+        response = await client.post(BULK, json=batch(*edited), headers=platform(tokens))
+    assert response.json()["counts"]["updated"] == 40
     assert len(statements) <= 12, statements
