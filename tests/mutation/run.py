@@ -55,7 +55,7 @@ MODULES: dict[str, tuple[list[str], list[str], tuple[str, ...]]] = {
     ),
     "agreements": (
         ["services/contracts/agreements/lifecycle.py"],
-        ["tests/contracts/agreements/test_lifecycle.py"],
+        ["tests/contracts/agreements/test_lifecycle.py", "tests/contracts/agreements/test_status_filter.py"],
         (),
     ),
     "home_beds": (
