@@ -23,9 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime, utcnow
+from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime, str_enum, utcnow
 from services.contracts.base import Base
-from services.contracts.column_types import str_enum
 
 
 class ServiceKind(StrEnum):

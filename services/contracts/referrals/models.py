@@ -9,9 +9,8 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime
+from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime, str_enum
 from services.contracts.base import Base
-from services.contracts.column_types import str_enum
 
 
 class ReferralState(StrEnum):

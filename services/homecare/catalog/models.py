@@ -10,9 +10,8 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from libs.common.models import EntityMixin, utcnow
+from libs.common.models import EntityMixin, str_enum, utcnow
 from services.homecare.base import Base
-from services.homecare.column_types import str_enum
 
 Money = Numeric(10, 2)
 

@@ -10,9 +10,8 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.models import ChangeTracked, EntityMixin
+from libs.common.models import ChangeTracked, EntityMixin, str_enum
 from services.homecare.base import Base
-from services.homecare.column_types import str_enum
 
 
 class HomeBedStatus(StrEnum):

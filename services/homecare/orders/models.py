@@ -25,10 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from libs.common.models import ChangeTracked, EntityMixin, utcnow
+from libs.common.models import ChangeTracked, EntityMixin, str_enum, utcnow
 from services.homecare.base import Base
 from services.homecare.catalog.models import Money, Risk
-from services.homecare.column_types import str_enum
 
 if TYPE_CHECKING:
     from services.homecare.recipients.models import Recipient

@@ -15,7 +15,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -28,13 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime, utcnow
+from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime, str_enum, utcnow
 from services.registry.base import Base
-
-
-def _enum_column(enum: type[StrEnum], length: int) -> Enum:
-    """A VARCHAR holding the enum's value, loaded back as the enum member (no database enum type)."""
-    return Enum(enum, native_enum=False, create_constraint=False, length=length, validate_strings=True)
 
 
 class ApplicationKind(StrEnum):
@@ -188,13 +182,13 @@ class DemonstrationApplication(EntityMixin, ChangeTracked, Base):
     )
 
     batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("demonstration_batch.id"))
-    kind: Mapped[ApplicationKind] = mapped_column(_enum_column(ApplicationKind, 20), index=True)
+    kind: Mapped[ApplicationKind] = mapped_column(str_enum(ApplicationKind, 20), index=True)
     applicant_key: Mapped[str] = mapped_column(String(60))
     region_code: Mapped[str] = mapped_column(String(6))
     city_code: Mapped[str] = mapped_column(String(6), index=True)
     institution_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("institution.id"), index=True)
     applicant_name: Mapped[str] = mapped_column(String(200))
-    state: Mapped[ApplicationState] = mapped_column(_enum_column(ApplicationState, 30))
+    state: Mapped[ApplicationState] = mapped_column(str_enum(ApplicationState, 30))
 
     # declared by the applicant (not in the registry): looked at, not a hard criterion
     declared_satisfaction_pct: Mapped[float | None] = mapped_column(Float)
@@ -217,7 +211,7 @@ class DemonstrationApplication(EntityMixin, ChangeTracked, Base):
     province_approved_date: Mapped[date | None] = mapped_column(Date)
     sent_to_nation_date: Mapped[date | None] = mapped_column(Date)
 
-    national_result: Mapped[NationalResult | None] = mapped_column(_enum_column(NationalResult, 20))
+    national_result: Mapped[NationalResult | None] = mapped_column(str_enum(NationalResult, 20))
     national_result_date: Mapped[date | None] = mapped_column(Date)
     national_result_note: Mapped[str | None] = mapped_column(Text)
     named_date: Mapped[date | None] = mapped_column(Date)
@@ -274,7 +268,7 @@ class DemonstrationAssessmentItem(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
     application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("demonstration_application.id"))
-    item: Mapped[AssessmentItem] = mapped_column(_enum_column(AssessmentItem, 30))
+    item: Mapped[AssessmentItem] = mapped_column(str_enum(AssessmentItem, 30))
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -285,7 +279,7 @@ class DemonstrationAttachment(EntityMixin, Base):
     __tablename__ = "demonstration_attachment"
 
     application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("demonstration_application.id"), index=True)
-    item: Mapped[AssessmentItem | None] = mapped_column(_enum_column(AssessmentItem, 30))
+    item: Mapped[AssessmentItem | None] = mapped_column(str_enum(AssessmentItem, 30))
     title: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(50))

@@ -10,8 +10,8 @@ from typing import Any, Final
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime, utcnow
-from services.registry.base import Base, enum_column
+from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime, str_enum, utcnow
+from services.registry.base import Base
 
 
 class FilingState(StrEnum):
@@ -57,7 +57,7 @@ class Filing(EntityMixin, ChangeTracked, Base):
 
     institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institution.id"), index=True)
     region_code: Mapped[str] = mapped_column(String(6))
-    unit_kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, 20))
+    unit_kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind, 20))
     unit_name: Mapped[str] = mapped_column(String(200))
     ws218_kind_code: Mapped[str] = mapped_column(String(4))
     person_in_charge: Mapped[str | None] = mapped_column(String(50))
@@ -66,7 +66,7 @@ class Filing(EntityMixin, ChangeTracked, Base):
     service_scope: Mapped[str | None] = mapped_column(Text)
     documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     state: Mapped[FilingState] = mapped_column(
-        enum_column(FilingState, 20), default=FilingState.draft, index=True
+        str_enum(FilingState, 20), default=FilingState.draft, index=True
     )
     filing_no: Mapped[str | None] = mapped_column(String(40), unique=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)

@@ -9,8 +9,8 @@ from typing import ClassVar
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.models import ChangeTracked, EntityMixin
-from services.registry.base import Base, enum_column
+from libs.common.models import ChangeTracked, EntityMixin, str_enum
+from services.registry.base import Base
 from services.registry.institutions.kinds import KIND_LABELS as KIND_LABELS
 from services.registry.institutions.kinds import (
     Category,
@@ -45,19 +45,19 @@ class Institution(EntityMixin, ChangeTracked, Base):
     )
 
     name: Mapped[str] = mapped_column(String(200), index=True)
-    kind: Mapped[InstitutionKind] = mapped_column(enum_column(InstitutionKind, 20), index=True)
-    category: Mapped[Category] = mapped_column(enum_column(Category, 40), index=True)
-    hospital_grade: Mapped[HospitalGrade | None] = mapped_column(enum_column(HospitalGrade, 20))
-    hospital_type: Mapped[HospitalType | None] = mapped_column(enum_column(HospitalType, 20))
+    kind: Mapped[InstitutionKind] = mapped_column(str_enum(InstitutionKind, 20), index=True)
+    category: Mapped[Category] = mapped_column(str_enum(Category, 40), index=True)
+    hospital_grade: Mapped[HospitalGrade | None] = mapped_column(str_enum(HospitalGrade, 20))
+    hospital_type: Mapped[HospitalType | None] = mapped_column(str_enum(HospitalType, 20))
     elderly_care_ownership: Mapped[ElderlyCareOwnership | None] = mapped_column(
-        enum_column(ElderlyCareOwnership, 30)
+        str_enum(ElderlyCareOwnership, 30)
     )
-    integrated_model: Mapped[IntegratedModel | None] = mapped_column(enum_column(IntegratedModel, 40))
-    ownership: Mapped[Ownership | None] = mapped_column(enum_column(Ownership, 10))
+    integrated_model: Mapped[IntegratedModel | None] = mapped_column(str_enum(IntegratedModel, 40))
+    ownership: Mapped[Ownership | None] = mapped_column(str_enum(Ownership, 10))
 
     uscc: Mapped[str | None] = mapped_column(String(18))
     ws218_kind_code: Mapped[str | None] = mapped_column(String(4))
-    licence_type: Mapped[LicenceType | None] = mapped_column(enum_column(LicenceType, 20))
+    licence_type: Mapped[LicenceType | None] = mapped_column(str_enum(LicenceType, 20))
     licence_no: Mapped[str | None] = mapped_column(String(60))
 
     region_code: Mapped[str] = mapped_column(String(6), index=True)

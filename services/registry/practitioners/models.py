@@ -9,8 +9,8 @@ from typing import Any, ClassVar, Final
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.models import ChangeTracked, EntityMixin
-from services.registry.base import Base, enum_column
+from libs.common.models import ChangeTracked, EntityMixin, str_enum
+from services.registry.base import Base
 
 
 class PractitionerKind(StrEnum):
@@ -84,8 +84,8 @@ class Practitioner(EntityMixin, ChangeTracked, Base):
     institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institution.id"))
     region_code: Mapped[str] = mapped_column(String(6))
     name: Mapped[str] = mapped_column(String(50))
-    kind: Mapped[PractitionerKind] = mapped_column(enum_column(PractitionerKind, 10))
-    title: Mapped[Title | None] = mapped_column(enum_column(Title, 30), index=True)
+    kind: Mapped[PractitionerKind] = mapped_column(str_enum(PractitionerKind, 10))
+    title: Mapped[Title | None] = mapped_column(str_enum(Title, 30), index=True)
     practice_certificate_no: Mapped[str | None] = mapped_column(String(40))
     clinical_years: Mapped[int] = mapped_column(Integer, default=0)
     id_card_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
