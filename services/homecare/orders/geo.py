@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
-EARTH_RADIUS_M = 6_371_008.8
+from libs.common.geo import distance_m
+
+__all__ = ["FAR_FROM_ADDRESS", "FLAG_LABELS", "IMPLAUSIBLE_SPEED", "MOCK_LOCATION", "distance_m", "speed_kmh"]
 
 FAR_FROM_ADDRESS = "far_from_address"
 MOCK_LOCATION = "mock_location"
@@ -16,15 +17,6 @@ FLAG_LABELS = {
     MOCK_LOCATION: "手机报告模拟位置",
     IMPLAUSIBLE_SPEED: "两次定位间移动速度不合理",
 }
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in metres."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def speed_kmh(distance: float, earlier: datetime, later: datetime) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from libs.common import audit, divisions
+from libs.common import audit, divisions, geo
 from libs.common.auth import Principal
 from libs.common.concurrency import check_if_match
 from libs.common.errors import Forbidden, validation_field_errors
@@ -49,7 +48,6 @@ from services.registry.institutions.schemas import (
 
 ENTITY = "institution"
 PERSONAL_FIELDS = ("contact_phone",)
-EARTH_RADIUS_KM = 6371.0088
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -164,12 +162,10 @@ async def nearby(
     A bounding box (served by the (lat, lng) index) selects candidates in SQL; the exact great-circle
     (haversine) distance is computed on the survivors only. Works on SQLite and PostgreSQL alike.
     """
-    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
-    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
-    dlng = math.degrees(radius_km / (EARTH_RADIUS_KM * cos_lat))
+    box = geo.bounding_box(lat, lng, radius_km * 1000)
     stmt = select(Institution).where(
-        Institution.lat.between(lat - dlat, lat + dlat),
-        Institution.lng.between(lng - dlng, lng + dlng),
+        Institution.lat.between(box.min_latitude, box.max_latitude),
+        Institution.lng.between(box.min_longitude, box.max_longitude),
         Institution.active.is_(True),
         visible_condition(principal, Institution.region_code, Institution.id),
     )
@@ -180,19 +176,11 @@ async def nearby(
     candidates = (await session.scalars(stmt)).all()
     scored = []
     for institution in candidates:
-        distance = haversine_km(lat, lng, institution.lat or 0.0, institution.lng or 0.0)
+        distance = geo.distance_km(lat, lng, institution.lat or 0.0, institution.lng or 0.0)
         if distance <= radius_km:
             scored.append((institution, round(distance, 3)))
     scored.sort(key=lambda pair: (pair[1], str(pair[0].id)))
     return scored[:limit]
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lng2 - lng1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 async def history(
