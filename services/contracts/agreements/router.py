@@ -1,18 +1,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Query, Request, Response, UploadFile, status
+from fastapi import Depends, Query, Request, Response, UploadFile, status
 from fastapi.responses import HTMLResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.audit import record_disclosures
+from libs.common.auth import Principal
 from libs.common.concurrency import IfMatch, check_if_match, set_etag
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
+from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
+from libs.common.transitions import Perform, Transition, TransitionTable, add_transition_routes
 from services.contracts.agreements import printing, service
 from services.contracts.agreements.models import Agreement, AgreementState
 from services.contracts.agreements.schemas import (
@@ -26,11 +33,18 @@ from services.contracts.agreements.schemas import (
     service_kinds,
 )
 from services.contracts.clients.registry import RegistryDep
-from services.contracts.clock import ClockDep
+from services.contracts.clock import Clock, ClockDep
 from services.contracts.deps import CipherDep, SettingsDep
 from services.contracts.permissions import AgreementsFile, AgreementsRead, AgreementsWrite
 
 router = ServiceRouter(prefix="/api/v1/contracts", tags=["agreements"])
+
+VisibleAgreement = Annotated[
+    Agreement, Depends(load_visible(service.get, permission=AgreementsRead, id_name="agreement_id"))
+]
+PartyAgreement = Annotated[
+    Agreement, Depends(load_visible(service.get_as_party, permission=AgreementsWrite, id_name="agreement_id"))
+]
 
 
 def _answer(response: Response, agreement: Agreement, read: AgreementRead) -> AgreementRead:
@@ -117,13 +131,12 @@ async def create_agreement(
 async def get_agreement(
     session: SessionDep,
     principal: AgreementsRead,
-    agreement_id: uuid.UUID,
+    agreement: VisibleAgreement,
     response: Response,
     request: Request,
     clock: ClockDep,
     cipher: CipherDep,
 ) -> AgreementRead:
-    agreement = await service.get(session, principal, agreement_id)
     disclose = service.is_party(principal, agreement) and (
         agreement.medical_contact_phone is not None or agreement.elderly_contact_phone is not None
     )
@@ -151,86 +164,15 @@ async def get_agreement(
 async def update_agreement(
     session: SessionDep,
     principal: AgreementsWrite,
-    agreement_id: uuid.UUID,
+    agreement: PartyAgreement,
     data: AgreementUpdate,
     response: Response,
     if_match: IfMatch,
     cipher: CipherDep,
     clock: ClockDep,
 ) -> AgreementRead:
-    agreement = await service.get_as_party(session, principal, agreement_id)
     check_if_match(if_match, agreement.version)
     await service.update(session, principal, agreement, data, cipher=cipher, clock=clock)
-    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
-
-
-_TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
-
-
-@router.post(
-    "/agreements/{agreement_id}/submit",
-    summary="提交协议（一方签署，待对方会签）",
-    operation_id="contracts_submit_agreement",
-    response_model=AgreementRead,
-    responses=_TRANSITION_ERRORS,
-)
-async def submit_agreement(
-    session: SessionDep,
-    principal: AgreementsWrite,
-    agreement_id: uuid.UUID,
-    response: Response,
-    if_match: IfMatch,
-    cipher: CipherDep,
-    clock: ClockDep,
-) -> AgreementRead:
-    agreement = await service.get_as_party(session, principal, agreement_id)
-    check_if_match(if_match, agreement.version)
-    await service.submit(session, principal, agreement, clock=clock)
-    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
-
-
-@router.post(
-    "/agreements/{agreement_id}/countersign",
-    summary="会签协议（另一方）；到起始日自动生效",
-    operation_id="contracts_countersign_agreement",
-    response_model=AgreementRead,
-    responses=_TRANSITION_ERRORS,
-)
-async def countersign_agreement(
-    session: SessionDep,
-    principal: AgreementsWrite,
-    agreement_id: uuid.UUID,
-    response: Response,
-    if_match: IfMatch,
-    cipher: CipherDep,
-    clock: ClockDep,
-) -> AgreementRead:
-    agreement = await service.get_as_party(session, principal, agreement_id)
-    check_if_match(if_match, agreement.version)
-    await service.countersign(session, principal, agreement, clock=clock)
-    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
-
-
-@router.post(
-    "/agreements/{agreement_id}/terminate",
-    summary="提前终止协议（须说明原因）",
-    operation_id="contracts_terminate_agreement",
-    response_model=AgreementRead,
-    responses=_TRANSITION_ERRORS,
-)
-async def terminate_agreement(
-    session: SessionDep,
-    principal: AgreementsWrite,
-    agreement_id: uuid.UUID,
-    data: Terminate,
-    response: Response,
-    if_match: IfMatch,
-    cipher: CipherDep,
-    clock: ClockDep,
-) -> AgreementRead:
-    agreement = await service.get_as_party(session, principal, agreement_id)
-    check_if_match(if_match, agreement.version)
-    await service.terminate(session, principal, agreement, data, clock=clock)
     return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
 
 
@@ -245,7 +187,7 @@ async def terminate_agreement(
 async def renew_agreement(
     session: SessionDep,
     principal: AgreementsWrite,
-    agreement_id: uuid.UUID,
+    agreement: PartyAgreement,
     data: Renew,
     response: Response,
     if_match: IfMatch,
@@ -254,7 +196,6 @@ async def renew_agreement(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> AgreementRead:
-    agreement = await service.get_as_party(session, principal, agreement_id)
     check_if_match(if_match, agreement.version)
     renewal = await service.renew(
         session,
@@ -271,29 +212,6 @@ async def renew_agreement(
 
 
 @router.post(
-    "/agreements/{agreement_id}/file",
-    summary="县级卫健部门备案",
-    operation_id="contracts_file_agreement",
-    response_model=AgreementRead,
-    responses=_TRANSITION_ERRORS,
-)
-async def file_agreement(
-    session: SessionDep,
-    principal: AgreementsFile,
-    agreement_id: uuid.UUID,
-    data: File,
-    response: Response,
-    if_match: IfMatch,
-    cipher: CipherDep,
-    clock: ClockDep,
-) -> AgreementRead:
-    agreement = await service.get(session, principal, agreement_id)
-    check_if_match(if_match, agreement.version)
-    await service.file(session, principal, agreement, data, clock=clock)
-    return _answer(response, agreement, service.present(agreement, today=clock.today(), cipher=cipher))
-
-
-@router.post(
     "/agreements/{agreement_id}/document",
     summary="上传签署的协议文本（PDF）",
     operation_id="contracts_upload_agreement_document",
@@ -303,7 +221,7 @@ async def file_agreement(
 async def upload_document(
     session: SessionDep,
     principal: AgreementsWrite,
-    agreement_id: uuid.UUID,
+    agreement: PartyAgreement,
     file: UploadFile,
     response: Response,
     if_match: IfMatch,
@@ -311,7 +229,6 @@ async def upload_document(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> AgreementRead:
-    agreement = await service.get_as_party(session, principal, agreement_id)
     check_if_match(if_match, agreement.version)
     content = await file.read(settings.document_max_bytes + 1)
     await service.attach_document(
@@ -334,9 +251,8 @@ async def upload_document(
     responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404)},
 )
 async def download_document(
-    session: SessionDep, principal: AgreementsRead, agreement_id: uuid.UUID
+    session: SessionDep, principal: AgreementsRead, agreement: VisibleAgreement
 ) -> Response:
-    agreement = await service.get(session, principal, agreement_id)
     document = await service.get_document(session, agreement)
     return Response(
         content=document.content,
@@ -357,12 +273,106 @@ async def download_document(
     responses=problem_responses(401, 403, 404),
 )
 async def print_agreement(
-    session: SessionDep,
     principal: AgreementsRead,
-    agreement_id: uuid.UUID,
+    agreement: VisibleAgreement,
     clock: ClockDep,
     cipher: CipherDep,
 ) -> HTMLResponse:
-    agreement = await service.get(session, principal, agreement_id)
     read = service.present(agreement, today=clock.today(), cipher=cipher)
     return HTMLResponse(printing.render_html(read))
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementStep:
+    session: AsyncSession
+    agreement_id: uuid.UUID
+    cipher: PersonalDataCipher
+    clock: Clock
+
+
+async def agreement_step(
+    session: SessionDep, agreement_id: uuid.UUID, cipher: CipherDep, clock: ClockDep
+) -> AgreementStep:
+    return AgreementStep(session, agreement_id, cipher, clock)
+
+
+Move = Callable[[AsyncSession, Principal, Agreement, Any, Clock], Awaitable[object]]
+
+
+def _step(move: Move, *, as_party: bool = True) -> Perform[AgreementStep]:
+    """Load the agreement (a party's, or any in scope for the county's filing), check If-Match, move."""
+
+    async def perform(
+        step: AgreementStep, principal: Principal, body: Any, if_match: str | None
+    ) -> Agreement:
+        load = service.get_as_party if as_party else service.get
+        agreement = await load(step.session, principal, step.agreement_id)
+        check_if_match(if_match, agreement.version)
+        await move(step.session, principal, agreement, body, step.clock)
+        return agreement
+
+    return perform
+
+
+def _present(step: AgreementStep, principal: Principal, agreement: Agreement) -> AgreementRead:
+    return service.present(agreement, today=step.clock.today(), cipher=step.cipher)
+
+
+TRANSITIONS = TransitionTable(
+    prefix="/agreements/{agreement_id}",
+    context=agreement_step,
+    present=_present,
+    response_model=AgreementRead,
+    rows=(
+        Transition(
+            "submit",
+            AgreementsWrite,
+            _step(
+                lambda session, principal, agreement, _, clock: service.submit(
+                    session, principal, agreement, clock=clock
+                )
+            ),
+            summary="提交协议（一方签署，待对方会签）",
+            operation_id="contracts_submit_agreement",
+        ),
+        Transition(
+            "countersign",
+            AgreementsWrite,
+            _step(
+                lambda session, principal, agreement, _, clock: service.countersign(
+                    session, principal, agreement, clock=clock
+                )
+            ),
+            summary="会签协议（另一方）；到起始日自动生效",
+            operation_id="contracts_countersign_agreement",
+        ),
+        Transition(
+            "terminate",
+            AgreementsWrite,
+            _step(
+                lambda session, principal, agreement, data, clock: service.terminate(
+                    session, principal, agreement, data, clock=clock
+                )
+            ),
+            summary="提前终止协议（须说明原因）",
+            operation_id="contracts_terminate_agreement",
+            body=Terminate,
+            body_name="data",
+        ),
+        Transition(
+            "file",
+            AgreementsFile,
+            _step(
+                lambda session, principal, agreement, data, clock: service.file(
+                    session, principal, agreement, data, clock=clock
+                ),
+                as_party=False,
+            ),
+            summary="县级卫健部门备案",
+            operation_id="contracts_file_agreement",
+            body=File,
+            body_name="data",
+        ),
+    ),
+)
+add_transition_routes(router, TRANSITIONS)

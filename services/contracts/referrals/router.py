@@ -1,30 +1,38 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.audit import record_disclosures
-from libs.common.concurrency import IfMatch, check_if_match, set_etag
+from libs.common.auth import Principal
+from libs.common.concurrency import check_if_match, set_etag
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
 from libs.common.identifiers import IdCardNumber
+from libs.common.loading import load_visible
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
+from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
-from services.contracts.clock import ClockDep
+from libs.common.transitions import Perform, Transition, TransitionTable, add_transition_routes
+from services.contracts.clock import Clock, ClockDep
 from services.contracts.coverage.schemas import GROUP_BY_LABELS
 from services.contracts.deps import CipherDep
 from services.contracts.permissions import ReferralsRead, ReferralsWrite, ReportsRead
 from services.contracts.referrals import service
-from services.contracts.referrals.models import ReferralState
+from services.contracts.referrals.models import Referral, ReferralState
 from services.contracts.referrals.schemas import ReferralClose, ReferralCreate, ReferralRead, ReferralStats
 from services.contracts.visits.service import check_period
 
 router = ServiceRouter(prefix="/api/v1/contracts/referrals", tags=["referrals"])
-_TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+VisibleReferral = Annotated[
+    Referral, Depends(load_visible(service.get, permission=ReferralsRead, id_name="referral_id"))
+]
 
 
 @router.post(
@@ -111,12 +119,11 @@ async def referral_stats(
 async def get_referral(
     session: SessionDep,
     principal: ReferralsRead,
-    referral_id: uuid.UUID,
+    referral: VisibleReferral,
     response: Response,
     request: Request,
     cipher: CipherDep,
 ) -> ReferralRead:
-    referral = await service.get(session, principal, referral_id)
     disclose = service.is_party(principal, referral)
     if disclose:
         await record_disclosures(
@@ -131,51 +138,55 @@ async def get_referral(
     return service.present(referral, cipher=cipher, disclose=disclose)
 
 
-def _transition(action: str, summary: str, *, with_reason: bool = False) -> None:
-    async def endpoint(
-        session: SessionDep,
-        principal: ReferralsWrite,
-        referral_id: uuid.UUID,
-        response: Response,
-        if_match: IfMatch,
-        cipher: CipherDep,
-        clock: ClockDep,
-    ) -> ReferralRead:
-        referral = await service.get(session, principal, referral_id)
-        check_if_match(if_match, referral.version)
-        await service.move(session, principal, referral, action, clock=clock)
-        set_etag(response, referral.version)
-        return service.present(referral, cipher=cipher)
+@dataclass(frozen=True, slots=True)
+class ReferralStep:
+    session: AsyncSession
+    referral_id: uuid.UUID
+    cipher: PersonalDataCipher
+    clock: Clock
 
-    async def endpoint_with_reason(
-        session: SessionDep,
-        principal: ReferralsWrite,
-        referral_id: uuid.UUID,
-        data: ReferralClose,
-        response: Response,
-        if_match: IfMatch,
-        cipher: CipherDep,
-        clock: ClockDep,
-    ) -> ReferralRead:
-        referral = await service.get(session, principal, referral_id)
-        check_if_match(if_match, referral.version)
-        await service.move(session, principal, referral, action, clock=clock, close=data)
-        set_etag(response, referral.version)
-        return service.present(referral, cipher=cipher)
 
-    router.add_api_route(
-        f"/{{referral_id}}/{action}",
-        endpoint_with_reason if with_reason else endpoint,
-        methods=["POST"],
+async def referral_step(
+    session: SessionDep, referral_id: uuid.UUID, cipher: CipherDep, clock: ClockDep
+) -> ReferralStep:
+    return ReferralStep(session, referral_id, cipher, clock)
+
+
+def _move(action: str) -> Perform[ReferralStep]:
+    async def perform(
+        step: ReferralStep, principal: Principal, close: ReferralClose | None, if_match: str | None
+    ) -> Referral:
+        referral = await service.get(step.session, principal, step.referral_id)
+        check_if_match(if_match, referral.version)
+        await service.move(step.session, principal, referral, action, clock=step.clock, close=close)
+        return referral
+
+    return perform
+
+
+def _row(action: str, summary: str, *, with_reason: bool = False) -> Transition[ReferralStep]:
+    return Transition(
+        action,
+        ReferralsWrite,
+        _move(action),
         summary=summary,
         operation_id=f"contracts_{action}_referral",
-        response_model=ReferralRead,
-        responses=_TRANSITION_ERRORS,
+        body=ReferralClose if with_reason else None,
+        body_name="data",
     )
 
 
-_transition("accept", "接收转诊（接收机构）")
-_transition("admit", "入院/入住（接收机构）")
-_transition("return", "转回（接收机构）")
-_transition("decline", "拒绝转诊（接收机构，须说明原因）", with_reason=True)
-_transition("cancel", "取消转诊（转出机构，须说明原因）", with_reason=True)
+TRANSITIONS = TransitionTable(
+    prefix="/{referral_id}",
+    context=referral_step,
+    present=lambda step, principal, referral: service.present(referral, cipher=step.cipher),
+    response_model=ReferralRead,
+    rows=(
+        _row("accept", "接收转诊（接收机构）"),
+        _row("admit", "入院/入住（接收机构）"),
+        _row("return", "转回（接收机构）"),
+        _row("decline", "拒绝转诊（接收机构，须说明原因）", with_reason=True),
+        _row("cancel", "取消转诊（转出机构，须说明原因）", with_reason=True),
+    ),
+)
+add_transition_routes(router, TRANSITIONS)
