@@ -33,12 +33,20 @@ test-postgres-only: $(STAMP)
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider -m postgres_only $(PYTEST_ARGS)
 
 # The suite under coverage on SQLite and on PostgreSQL, combined ([tool.coverage] in pyproject.toml).
+# Each database's data lands in var/coverage/<database>/; each total is printed, then the combined report.
 coverage: $(STAMP)
-	rm -rf var/coverage && mkdir -p var/coverage
+	rm -rf var/coverage && mkdir -p var/coverage/sqlite var/coverage/postgresql
 	status=0; \
-	TEST_DATABASE=sqlite $(BIN)/coverage run -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) || status=1; \
-	TEST_DATABASE=postgresql $(BIN)/coverage run -m pytest -p no:cacheprovider -q $(PYTEST_ARGS) || status=1; \
-	$(BIN)/coverage combine -q && $(BIN)/coverage report --skip-covered && exit $$status
+	for db in sqlite postgresql; do \
+		TEST_DATABASE=$$db $(BIN)/coverage run --data-file=var/coverage/$$db/.coverage \
+			-m pytest -p no:cacheprovider -q $(PYTEST_ARGS) || status=1; \
+		$(BIN)/coverage combine -q --data-file=var/coverage/$$db/.coverage var/coverage/$$db; \
+		echo "coverage total on $$db: $$($(BIN)/coverage report --data-file=var/coverage/$$db/.coverage --format=total)%"; \
+	done; \
+	$(BIN)/coverage combine -q --keep --data-file=var/coverage/.coverage \
+		var/coverage/sqlite/.coverage var/coverage/postgresql/.coverage && \
+	$(BIN)/coverage report --skip-covered && \
+	echo "coverage total combined: $$($(BIN)/coverage report --format=total)%" && exit $$status
 
 # Mutation testing of the rule modules, each against its own tests (tests/mutation/run.py).
 mutation: $(STAMP)
