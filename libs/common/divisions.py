@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from typing import Any
+
+from sqlalchemy import case, func, literal
+from sqlalchemy.sql.elements import ColumnElement
 
 PROVINCE_CODE = "350000"
 PINGTAN_CODE = "350128"
@@ -77,6 +81,15 @@ def city_unit_of(code: str) -> str | None:
     if division.is_city_unit:
         return division.code
     return division.parent_code
+
+
+def city_unit_sql(region_column: Any) -> ColumnElement[str]:
+    """:func:`city_unit_of` as SQL, for a county-code column (SQLite and PostgreSQL): 平潭 is its own;
+    every other county belongs to the city of its first four digits."""
+    return case(
+        (region_column == PINGTAN_CODE, literal(PINGTAN_CODE)),
+        else_=func.substr(region_column, 1, 4).concat("00"),
+    )
 
 
 def counties_of(city_code: str) -> list[Division]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func
+from sqlalchemy import Float, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -20,8 +20,3 @@ def minutes_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any
     if dialect == "postgresql":
         return cast(func.extract("epoch", later - earlier), Float) / 60.0
     return (func.julianday(later) - func.julianday(earlier)) * 1440.0
-
-
-def city_of(region_column: Any) -> ColumnElement[str]:
-    """The city-level unit of a county code (平潭 350128 is its own)."""
-    return case((region_column == "350128", "350128"), else_=func.substr(region_column, 1, 4) + "00")

@@ -39,7 +39,7 @@ from services.contracts.referrals.schemas import (
     ReferralRegionStats,
     ResidentRead,
 )
-from services.contracts.sql_dates import city_of, minutes_between
+from services.contracts.sql_dates import minutes_between
 
 R = ReferralState
 ENTITY = "referral"
@@ -258,7 +258,7 @@ async def stats(
     same SQL on SQLite and PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     low, high = _period_bounds(start, end)
-    region = city_of(Referral.region_code) if group_by == "city" else Referral.region_code
+    region = divisions.city_unit_sql(Referral.region_code) if group_by == "city" else Referral.region_code
     base = (
         select(
             region.label("region"),

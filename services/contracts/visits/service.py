@@ -15,7 +15,7 @@ from libs.common.pagination import PageParams, decode_cursor, encode_cursor, pag
 from services.contracts.agreements import service as agreements
 from services.contracts.agreements.models import SIGNED_STATES, Agreement, AgreementState, VisitPeriod
 from services.contracts.clock import Clock
-from services.contracts.sql_dates import city_of, days_between
+from services.contracts.sql_dates import days_between
 from services.contracts.visits.errors import (
     NotMedicalParty,
     PeriodInvalid,
@@ -274,7 +274,7 @@ async def region_shortfalls(
     inner = shortfall_select(
         principal, start=start, end=end, min_per_month=min_per_month, dialect=dialect
     ).subquery()
-    group = city_of(inner.c.region_code) if group_by == "city" else inner.c.region_code
+    group = divisions.city_unit_sql(inner.c.region_code) if group_by == "city" else inner.c.region_code
     missing = case((inner.c.required > inner.c.done, inner.c.required - inner.c.done), else_=0.0)
     stmt = (
         select(

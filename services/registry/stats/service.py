@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
 from libs.common.auth import Principal
-from libs.common.divisions import PINGTAN_CODE, PROVINCE_CODE
+from libs.common.divisions import PROVINCE_CODE
 from libs.common.scope import visible_condition
 from services.registry.institutions.kinds import CATEGORY_LABELS, KIND_LABELS
 from services.registry.institutions.models import Institution
@@ -21,11 +21,7 @@ from services.registry.stats.schemas import BedCounts, Counts, GroupBy, RegionCo
 def _group_expression(group_by: GroupBy) -> ColumnElement[str]:
     if group_by is GroupBy.county:
         return Institution.region_code.expression
-    # 平潭 is its own city-level unit; every other county belongs to the city of its first 4 digits.
-    return case(
-        (Institution.region_code == PINGTAN_CODE, literal(PINGTAN_CODE)),
-        else_=func.substr(Institution.region_code, 1, 4).concat("00"),
-    )
+    return divisions.city_unit_sql(Institution.region_code)
 
 
 def _scope_divisions(principal: Principal, group_by: GroupBy) -> list[divisions.Division]:
