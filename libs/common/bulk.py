@@ -189,12 +189,20 @@ class BulkRecord(Generic[T]):
         """How the answer names this record's fields: ``records.{index}.``."""
         return f"records.{self.index}."
 
+    def field_name(self, name: str) -> str:
+        """``records.{index}.name``; the record itself (a whole-record error) is ``records.{index}``."""
+        if name:
+            return self.field_prefix + name
+        return self.field_prefix.rstrip(".") or "record"
+
     def reject_error(self, error: DomainError) -> None:
-        """Reject with what a single-record write would have answered (its ``body.*`` fields renamed to
+        """Reject with what a single-record write would have answered (its ``body`` fields renamed to
         this record's)."""
         errors = [
             FieldError(
-                field=self.field_prefix + e.field.removeprefix("body."), message=e.message, code=e.code
+                field=self.field_name("" if e.field == "body" else e.field.removeprefix("body.")),
+                message=e.message,
+                code=e.code,
             )
             for e in error.errors or ()
         ]
@@ -248,7 +256,7 @@ class Batch(Generic[T]):
                 record.data = cast(T, model.model_validate(values))
             except ValidationError as exc:
                 errors = [
-                    FieldError(field=record.field_prefix + e.field, message=e.message, code=e.code)
+                    FieldError(field=record.field_name(e.field), message=e.message, code=e.code)
                     for e in validation_field_errors(exc.errors())
                 ]
                 record.reject(RecordCode.validation_failed, "记录未通过校验", errors)

@@ -55,7 +55,7 @@ def reject(candidate: Candidate, field_name: str, message: str, code: str) -> No
     """Add a field error (a record may collect several; its code is the first one's)."""
     errors = [
         *candidate.errors,
-        FieldError(field=candidate.field_prefix + field_name, message=message, code=code),
+        FieldError(field=candidate.field_name(field_name), message=message, code=code),
     ]
     candidate.reject(candidate.code or code, candidate.detail or message, errors)
 
@@ -70,7 +70,7 @@ def validate(candidates: Sequence[Candidate], principal: Principal) -> None:
             service.check_create(principal, candidate.data)
         except ValidationError as exc:
             errors = [
-                FieldError(field=candidate.field_prefix + e.field, message=e.message, code=e.code)
+                FieldError(field=candidate.field_name(e.field), message=e.message, code=e.code)
                 for e in validation_field_errors(exc.errors())
             ]
             candidate.reject(RecordCode.validation_failed, "记录未通过校验", errors)
@@ -86,7 +86,7 @@ def _reject_on(candidate: Candidate, error: DomainError, field_name: str) -> Non
     candidate.reject_error(error)
     if not candidate.errors:
         candidate.errors = [
-            FieldError(field=candidate.field_prefix + field_name, message=error.detail, code=error.code)
+            FieldError(field=candidate.field_name(field_name), message=error.detail, code=error.code)
         ]
 
 
