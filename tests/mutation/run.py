@@ -38,14 +38,11 @@ MODULES: dict[str, tuple[list[str], list[str], tuple[str, ...]]] = {
     ),
     "order_lifecycle": (
         ["services/homecare/orders/lifecycle.py", "services/homecare/orders/transitions.py"],
-        ["tests/homecare/orders/test_lifecycle.py", "tests/homecare/orders/test_rule_negatives.py"],
+        ["tests/homecare/orders/test_rules.py"],
         (
             "services.homecare.orders.transitions.*",
             "services.homecare.orders.lifecycle.x_title_rank__*",
             "services.homecare.orders.lifecycle.x_check_nurse__*",
-            "services.homecare.orders.lifecycle.x__check_service_group__*",
-            "services.homecare.orders.lifecycle.x_ensure_*",
-            "services.homecare.orders.lifecycle.x_placed_by__*",
         ),
     ),
     "booking": (
