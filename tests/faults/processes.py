@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from subprocess import PIPE, STDOUT
 from types import ModuleType
 
 import httpx
@@ -80,9 +81,26 @@ class Processes:
                 await asyncio.sleep(0.2)
         raise RuntimeError(f"{name} not ready: {self.log_tail(name)}")
 
-    async def start(self, name: str) -> None:
+    async def load_demo_data(self, *names: str) -> None:
+        """The demo data of ``names`` (the seeds ``deploy/local/run.py`` runs), in one process; the
+        services must have started (they create their tables on start)."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.faults.demo_data",
+            *names,
+            cwd=REPO,
+            env=self.env,
+            stdout=PIPE,
+            stderr=STDOUT,
+        )
+        output, _ = await process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"demo data of {names} failed:\n{output.decode()[-3000:]}")
+
+    async def start(self, name: str, *, within_seconds: float = 60.0) -> None:
         self.spawn(name)
-        await self.wait_ready(name)
+        await self.wait_ready(name, within_seconds=within_seconds)
 
     def kill(self, name: str) -> None:
         """SIGKILL: no shutdown, open transactions die with the process."""
