@@ -57,13 +57,11 @@ MODULES: dict[str, tuple[list[str], list[str], tuple[str, ...]]] = {
     ),
     "home_beds": (
         ["services/homecare/home_beds/service.py"],
-        ["tests/homecare/home_beds"],
+        ["tests/homecare/home_beds/test_rules.py"],
         (
             "services.homecare.home_beds.service.x_allowed_actions__*",
             "services.homecare.home_beds.service.x__target__*",
             "services.homecare.home_beds.service.x_qualification_gaps__*",
-            "services.homecare.home_beds.service.x_close__*",
-            "services.homecare.home_beds.service.x_open___*",
         ),
     ),
     "demo_criteria": (
