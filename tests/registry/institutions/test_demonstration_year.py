@@ -72,7 +72,7 @@ async def test_bulk_upsert_rejects_a_record_carrying_it(client: httpx.AsyncClien
     )
     assert response.status_code == 200, response.text
     results = response.json()["results"]
-    assert [r["status"] for r in results] == ["created", "rejected"]
+    assert [r["outcome"] for r in results] == ["created", "rejected"]
     assert CODE in {e["code"] for e in results[1]["errors"]}
     # an update of an existing record cannot carry it either
     again = await client.post(
@@ -83,7 +83,7 @@ async def test_bulk_upsert_rejects_a_record_carrying_it(client: httpx.AsyncClien
         },
         headers=platform,
     )
-    assert again.json()["results"][0]["status"] == "rejected"
+    assert again.json()["results"][0]["outcome"] == "rejected"
     seen = await client.get(f"{INSTITUTIONS}/{results[0]['id']}", headers=platform)
     assert seen.json()["national_demonstration_year"] is None
 
