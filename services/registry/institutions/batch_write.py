@@ -1,9 +1,12 @@
 """Writing many institutions at once (city-platform upserts, spreadsheet imports) in a handful of statements.
 
-Every record is validated first, on its own: a bad one is rejected with its reasons and never touches the
+Every record is checked first against the rules of the single-record endpoints (``service.check_create``,
+``check_may_edit``, ``merged_update``, ``check_uscc_owner``), with the lookups those rules need made for
+the whole batch: a bad record is rejected with the single endpoint's code and never touches the
 database. The good ones are then written with one bulk INSERT and one executemany UPDATE, their audit
-records with one INSERT, and their change-feed entries through :func:`libs.common.changes.track` —
-whatever the batch size, a few statements, never one round trip per record.
+records through :func:`libs.common.audit.record` (flushed as one multi-row INSERT), and their change-feed
+entries through :func:`libs.common.changes.track` with the previous scope — whatever the batch size, a
+few statements, never one round trip per record.
 """
 
 from __future__ import annotations
