@@ -20,6 +20,8 @@ async def test_get_on_the_import_route_is_405_with_allow(client: httpx.AsyncClie
 
 
 async def test_a_malformed_id_on_the_id_route_stays_a_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    response = await client.get(f"{INSTITUTIONS}/not-a-uuid", headers=tokens.headers(Role.county_admin, "350206"))
+    response = await client.get(
+        f"{INSTITUTIONS}/not-a-uuid", headers=tokens.headers(Role.county_admin, "350206")
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "validation_failed"
