@@ -60,6 +60,10 @@ def test_no_step_can_be_skipped_or_repeated(source: OrderStatus, action: str, _r
         assert refused.value.status == 409
         assert refused.value.extra is not None
         assert refused.value.extra["current"] == {"status": status.value, "version": 4}
+        assert refused.value.extra["state"] == status.value
+        assert refused.value.extra["action"] == action
+        assert refused.value.extra["allowed"] == allowed_actions(status)
+        assert "订单" in refused.value.detail
 
 
 def test_the_institution_may_refuse_at_request_or_after_assessment_only() -> None:
