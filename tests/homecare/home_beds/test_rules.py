@@ -115,3 +115,5 @@ def test_an_illegal_move_is_409_with_the_allowed_actions_and_the_current_state(
     assert refused.value.extra is not None
     assert refused.value.extra["current"] == {"status": source.value, "version": 2}
     assert refused.value.extra["allowed"] == LIFECYCLE[source]
+    assert (refused.value.extra["state"], refused.value.extra["action"]) == (source.value, action)
+    assert "家庭病床" in refused.value.detail
