@@ -294,9 +294,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _methods_of_literal_route(request: Request, exc: RequestValidationError) -> set[str]:
-    """``GET /institutions/import`` reaches ``GET /institutions/{id}`` and fails only its path parameter,
-    although the path names another route (``POST /institutions/import``): that is a 405 with ``Allow``."""
-    if not exc.errors() or any(error.get("loc", ("",))[0] != "path" for error in exc.errors()):
+    """``GET /institutions/import`` reaches ``GET /institutions/{id}`` and fails its path parameter
+    (whatever else fails with it), although the path names another route (``POST /institutions/import``):
+    that is a 405 with ``Allow``."""
+    if not any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
         return set()
     path = request.scope["path"]
     allowed: set[str] = set()

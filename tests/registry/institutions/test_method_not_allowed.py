@@ -25,3 +25,14 @@ async def test_a_malformed_id_on_the_id_route_stays_a_422(client: httpx.AsyncCli
     )
     assert response.status_code == 422
     assert response.json()["code"] == "validation_failed"
+
+
+async def test_a_write_on_a_read_only_literal_route_is_405_whatever_else_it_lacks(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    # PATCH /institutions/{id} would also want If-Match and a body: the path still names GET /enums
+    response = await client.patch(
+        f"{INSTITUTIONS}/enums", headers=tokens.headers(Role.county_admin, "350206")
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
