@@ -11,6 +11,7 @@ on purpose; a column left out is named in ``excluded`` with the reason
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from pydantic import Field
 
@@ -95,10 +96,11 @@ OrderFeedPayload = feed_payload(
         "nurse_practitioner_id",
         "flagged",
         "flag_reasons",
-        "total_yuan",
         "version",
         "created_at",
     ],
+    # the list shows an estimate before completion; the stored total exists only once the order is done
+    extra={"total_yuan": (Decimal | None, Field(description="完成后的总费用（元）；完成前为空"))},
 )
 ORDER = FeedEntity(
     model=Order,
