@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from libs.common.errors import UpstreamError, UpstreamTimeout
 from libs.common.request_context import REQUEST_ID_HEADER, current_request_id
 
 TOKEN_PATH = "/api/v1/auth/token"
+
+Wire = TypeVar("Wire", bound=BaseModel)
 
 
 class ServiceTokenSource:
@@ -71,9 +74,16 @@ class StaticTokenSource:
 
 
 class ServiceClient:
-    """Calls another service through the gateway as this service."""
+    """Calls another service through the gateway as this service.
+
+    Reads are typed: :meth:`get_or_none` answers the caller's own wire model (a tolerant reader), or
+    ``None`` for a 404; any other non-200 answer is :attr:`refused_code`, a body the model cannot read is
+    :attr:`bad_payload_code` (both 502 problems).
+    """
 
     upstream_name = "上游服务"
+    refused_code = "upstream_refused"
+    bad_payload_code = "upstream_bad_payload"
 
     def __init__(self, http: httpx.AsyncClient, tokens: ServiceTokenSource | StaticTokenSource) -> None:
         self._http = http
@@ -94,6 +104,26 @@ class ServiceClient:
         if response.status_code >= 500:
             raise UpstreamError(f"{self.upstream_name}返回错误 {response.status_code}", code="upstream_error")
         return response
+
+    async def get_or_none(self, path: str, model: type[Wire], **kwargs: Any) -> Wire | None:
+        """``GET path`` read as ``model``; ``None`` when the upstream answers 404."""
+        response = await self.request("GET", path, **kwargs)
+        if response.status_code == 404:
+            return None
+        return self.read(response, model)
+
+    def read(self, response: httpx.Response, model: type[Wire]) -> Wire:
+        """A 200 answer read as ``model``; anything else is a 502 problem."""
+        if response.status_code != 200:
+            raise UpstreamError(
+                f"{self.upstream_name}拒绝了请求（HTTP {response.status_code}）", code=self.refused_code
+            )
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise UpstreamError(
+                f"{self.upstream_name}返回的数据无法识别", code=self.bad_payload_code
+            ) from exc
 
 
 def make_http_client(base_url: str, timeout_seconds: float) -> httpx.AsyncClient:

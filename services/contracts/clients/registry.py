@@ -14,10 +14,9 @@ from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from libs.common.divisions import RegionScope
-from libs.common.errors import UpstreamError
 from libs.common.http_client import ServiceClient, ServiceTokenSource, StaticTokenSource
 
 INSTITUTIONS_PATH = "/api/v1/registry/institutions"
@@ -48,6 +47,8 @@ class _InstitutionPage(BaseModel):
 
 class RegistryClient(ServiceClient):
     upstream_name = "机构注册服务"
+    refused_code = "registry_refused"
+    bad_payload_code = "registry_bad_response"
 
     def __init__(
         self,
@@ -61,15 +62,7 @@ class RegistryClient(ServiceClient):
         self.max_concurrency = max_concurrency
 
     async def get_institution(self, institution_id: uuid.UUID) -> RegistryInstitution | None:
-        response = await self.request("GET", f"{INSTITUTIONS_PATH}/{institution_id}")
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise UpstreamError(f"机构注册服务拒绝查询（{response.status_code}）", code="registry_refused")
-        try:
-            return RegistryInstitution.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise UpstreamError("机构注册服务返回的数据无法识别", code="registry_bad_response") from exc
+        return await self.get_or_none(f"{INSTITUTIONS_PATH}/{institution_id}", RegistryInstitution)
 
     async def get_institutions(
         self, institution_ids: Iterable[uuid.UUID]
@@ -108,15 +101,7 @@ class RegistryClient(ServiceClient):
                 params.append(("active", "true"))
             if cursor:
                 params.append(("cursor", cursor))
-            response = await self.request("GET", INSTITUTIONS_PATH, params=params)
-            if response.status_code != 200:
-                raise UpstreamError(
-                    f"机构注册服务拒绝列表查询（{response.status_code}）", code="registry_refused"
-                )
-            try:
-                page = _InstitutionPage.model_validate_json(response.content)
-            except ValidationError as exc:
-                raise UpstreamError("机构注册服务返回的数据无法识别", code="registry_bad_response") from exc
+            page = self.read(await self.request("GET", INSTITUTIONS_PATH, params=params), _InstitutionPage)
             for item in page.items:
                 if (
                     item.kind in kinds

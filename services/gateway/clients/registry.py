@@ -11,10 +11,9 @@ import uuid
 from datetime import timedelta
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from libs.common.auth import TokenIssuer, principal_claims, service_principal
-from libs.common.errors import UpstreamError
 from libs.common.http_client import ServiceClient, StaticTokenSource
 
 SERVICE_TOKEN_TTL = timedelta(minutes=2)
@@ -59,41 +58,19 @@ class SelfIssuedTokenSource(StaticTokenSource):
 
 class RegistryClient(ServiceClient):
     upstream_name = "机构注册服务"
+    refused_code = "upstream_refused"
+    bad_payload_code = "upstream_error"
 
     def __init__(self, http: httpx.AsyncClient, *, base_url: str, issuer: TokenIssuer) -> None:
         super().__init__(http, SelfIssuedTokenSource(issuer))
         self._base_url = base_url.rstrip("/")
 
     async def get_institution(self, institution_id: uuid.UUID) -> InstitutionSnapshot | None:
-        response = await self.request(
-            "GET", f"{self._base_url}/api/v1/registry/institutions/{institution_id}"
+        return await self.get_or_none(
+            f"{self._base_url}/api/v1/registry/institutions/{institution_id}", InstitutionSnapshot
         )
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise UpstreamError(
-                f"{self.upstream_name}拒绝了查询（HTTP {response.status_code}）", code="upstream_refused"
-            )
-        try:
-            return InstitutionSnapshot.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise UpstreamError(
-                f"{self.upstream_name}返回了无法识别的机构数据", code="upstream_error"
-            ) from exc
 
     async def get_practitioner(self, practitioner_id: uuid.UUID) -> PractitionerSnapshot | None:
-        response = await self.request(
-            "GET", f"{self._base_url}/api/v1/registry/practitioners/{practitioner_id}"
+        return await self.get_or_none(
+            f"{self._base_url}/api/v1/registry/practitioners/{practitioner_id}", PractitionerSnapshot
         )
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise UpstreamError(
-                f"{self.upstream_name}拒绝了查询（HTTP {response.status_code}）", code="upstream_refused"
-            )
-        try:
-            return PractitionerSnapshot.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise UpstreamError(
-                f"{self.upstream_name}返回了无法识别的执业人员数据", code="upstream_error"
-            ) from exc

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from libs.common.errors import UpstreamError
 from libs.common.http_client import ServiceClient
 
 INSTITUTIONS_PATH = "/api/v1/registry/institutions"
@@ -21,9 +19,6 @@ PRACTITIONERS_PATH = "/api/v1/registry/practitioners"
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore")
-
-
-M = TypeVar("M", bound=_Wire)
 
 
 class InstitutionInfo(_Wire):
@@ -58,31 +53,11 @@ class PractitionerInfo(_Wire):
 
 class RegistryClient(ServiceClient):
     upstream_name = "机构注册服务"
-
-    async def _get(self, path: str) -> dict[str, object] | None:
-        response = await self.request("GET", path)
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise UpstreamError(
-                f"{self.upstream_name}返回 {response.status_code}", code="registry_unexpected_status"
-            )
-        body = response.json()
-        if not isinstance(body, dict):
-            raise UpstreamError(f"{self.upstream_name}返回的内容无法识别", code="registry_bad_payload")
-        return body
+    refused_code = "registry_unexpected_status"
+    bad_payload_code = "registry_bad_payload"
 
     async def get_institution(self, institution_id: uuid.UUID) -> InstitutionInfo | None:
-        body = await self._get(f"{INSTITUTIONS_PATH}/{institution_id}")
-        return None if body is None else _parse(InstitutionInfo, body)
+        return await self.get_or_none(f"{INSTITUTIONS_PATH}/{institution_id}", InstitutionInfo)
 
     async def get_practitioner(self, practitioner_id: uuid.UUID) -> PractitionerInfo | None:
-        body = await self._get(f"{PRACTITIONERS_PATH}/{practitioner_id}")
-        return None if body is None else _parse(PractitionerInfo, body)
-
-
-def _parse(model: type[M], body: dict[str, object]) -> M:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise UpstreamError("机构注册服务返回的内容无法识别", code="registry_bad_payload") from exc
+        return await self.get_or_none(f"{PRACTITIONERS_PATH}/{practitioner_id}", PractitionerInfo)
