@@ -11,6 +11,7 @@ a write older (by the app's clock) than what the order has already recorded answ
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import audit
 from libs.common.auth import Principal, Role
 from libs.common.concurrency import check_if_match
-from libs.common.errors import Conflict
+from libs.common.errors import Conflict, UpstreamError, UpstreamTimeout
 from libs.common.scope import ensure_in_scope_for_write
 from services.homecare import clock
 from services.homecare.clients.registry import PractitionerInfo, RegistryClient
@@ -204,10 +205,37 @@ async def _apply(
 # ------------------------------------------------------------------------------- provider decisions
 
 
+@dataclass(frozen=True, slots=True)
+class FetchedPractitioner:
+    """A practitioner asked of the registry before the request's write transaction opened (on SQLite its
+    ``BEGIN IMMEDIATE`` would otherwise hold the write lock across the HTTP call), or why it could not
+    be: the failure is raised only if the step really needs the practitioner, after its own checks."""
+
+    info: PractitionerInfo | None
+    failure: UpstreamError | UpstreamTimeout | None = None
+
+    def get(self) -> PractitionerInfo | None:
+        if self.failure is not None:
+            raise self.failure
+        return self.info
+
+
+async def fetch_practitioner(
+    registry: RegistryClient, practitioner_id: uuid.UUID | None
+) -> FetchedPractitioner:
+    """Ask the registry first; call this before the session runs its first statement."""
+    if practitioner_id is None:
+        return FetchedPractitioner(None)
+    try:
+        return FetchedPractitioner(await registry.get_practitioner(practitioner_id))
+    except (UpstreamError, UpstreamTimeout) as exc:
+        return FetchedPractitioner(None, exc)
+
+
 async def assess(
     session: AsyncSession,
     principal: Principal,
-    registry: RegistryClient,
+    doctor: FetchedPractitioner,
     settings: HomecareSettings,
     order: Order,
     body: AssessBody,
@@ -219,7 +247,7 @@ async def assess(
     ensure_provider_user(principal, order)
     check_if_match(if_match, order.version)
     if order.requires_doctor:
-        await _ensure_doctor_of(registry, principal, order.institution_id)
+        _ensure_doctor_of(doctor, principal, order.institution_id)
     _check_service_group(order, body.service_group)
     at = await _event_time(session, settings, order, body)
     order.service_group = body.service_group
@@ -232,12 +260,10 @@ async def assess(
     return False
 
 
-async def _ensure_doctor_of(
-    registry: RegistryClient, principal: Principal, institution_id: uuid.UUID
-) -> None:
+def _ensure_doctor_of(fetched: FetchedPractitioner, principal: Principal, institution_id: uuid.UUID) -> None:
     if principal.practitioner_id is None:
         raise DoctorAssessmentRequired()
-    doctor = await registry.get_practitioner(principal.practitioner_id)
+    doctor = fetched.get()
     if (
         doctor is None
         or doctor.kind != "doctor"
@@ -290,7 +316,7 @@ async def reject(
 async def assign(
     session: AsyncSession,
     principal: Principal,
-    registry: RegistryClient,
+    nurse: FetchedPractitioner,
     settings: HomecareSettings,
     order: Order,
     body: AssignBody,
@@ -299,8 +325,7 @@ async def assign(
     target(order, "assign")
     ensure_provider_admin(principal, order)
     check_if_match(if_match, order.version)
-    nurse = await registry.get_practitioner(body.nurse_practitioner_id)
-    check_nurse(nurse, order, settings)
+    check_nurse(nurse.get(), order, settings)
     await booking.book(session, order, body.nurse_practitioner_id)
     order.nurse_practitioner_id = body.nurse_practitioner_id
     order.assigned_at = clock.now()

@@ -162,8 +162,10 @@ async def assess_order(
     response: Response,
     if_match: IfMatch = None,
 ) -> OrderRead:
+    # ask the registry before the first statement opens the write transaction (no lock across HTTP)
+    doctor = await lifecycle.fetch_practitioner(registry, principal.practitioner_id)
     order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.assess(session, principal, registry, settings, order, body, if_match)
+    replayed = await lifecycle.assess(session, principal, doctor, settings, order, body, if_match)
     return await _answer(session, response, cipher, order_id, replayed)
 
 
@@ -227,8 +229,10 @@ async def assign_order(
     response: Response,
     if_match: IfMatch = None,
 ) -> OrderRead:
+    # ask the registry before the first statement opens the write transaction (no lock across HTTP)
+    nurse = await lifecycle.fetch_practitioner(registry, body.nurse_practitioner_id)
     order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.assign(session, principal, registry, settings, order, body, if_match)
+    replayed = await lifecycle.assign(session, principal, nurse, settings, order, body, if_match)
     return await _answer(session, response, cipher, order_id, replayed)
 
 
