@@ -26,9 +26,11 @@ __all__ = [
     "ManagementClass",
     "MobilePhone",
     "id_card_birth_date",
+    "id_number_check_char",
     "id_card_sex",
     "licence_warnings",
     "parse_licence",
+    "uscc_check_char",
     "uscc_warnings",
     "validate_id_card",
     "validate_mobile",
@@ -68,7 +70,8 @@ def _normalise_uscc(value: str) -> str:
     return value.strip().upper()
 
 
-def _uscc_check_char(first17: str) -> str:
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100 check character of the first 17 characters of a 统一社会信用代码."""
     total = sum(_USCC_VALUES[ch] * weight for ch, weight in zip(first17, _USCC_WEIGHTS, strict=True))
     return _USCC_CHARSET[(31 - total % 31) % 31]
 
@@ -93,7 +96,7 @@ def validate_uscc(value: str) -> str:
                 f"统一社会信用代码第 {position} 位含有非法字符，只允许数字和大写字母"
                 "（不含 I、O、S、V、Z）（illegal character in USCC）"
             )
-    if _uscc_check_char(code[:17]) != code[17]:
+    if uscc_check_char(code[:17]) != code[17]:
         raise ValueError("统一社会信用代码校验位错误，请核对后重新输入（USCC check character is wrong）")
     return code
 
@@ -129,6 +132,12 @@ _ID_CHECK_CHARS: Final = "10X98765432"
 _ID_EARLIEST_BIRTH: Final = date(1880, 1, 1)
 
 
+def id_number_check_char(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits of a 居民身份证号码."""
+    total = sum(int(ch) * weight for ch, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
 def validate_id_card(value: str, *, today: date | None = None) -> str:
     """Validate an 18-digit 居民身份证号码 and return it stripped, with a lower-case ``x`` upper-cased.
 
@@ -147,8 +156,7 @@ def validate_id_card(value: str, *, today: date | None = None) -> str:
     if number[17] not in _ASCII_DIGITS and number[17] != "X":
         raise ValueError("居民身份证号码第 18 位应为数字或 X（ID card check character must be 0-9 or X）")
 
-    total = sum(int(ch) * weight for ch, weight in zip(number[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK_CHARS[total % 11] != number[17]:
+    if id_number_check_char(number[:17]) != number[17]:
         raise ValueError("居民身份证号码校验位错误，请核对后重新输入（ID card check character is wrong）")
 
     birth = _parse_birth_date(number)

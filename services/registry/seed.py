@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import changes, divisions
 from libs.common.database import Database, session_scope
 from libs.common.demo import demo_id, refuse_in_production
+from libs.common.identifiers import id_number_check_char, uscc_check_char
 from libs.common.keys import personal_data_cipher
 from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
@@ -39,23 +40,18 @@ from services.registry.institutions.schemas import InstitutionCreate
 from services.registry.practitioners.models import Practitioner
 from services.registry.settings import RegistrySettings
 
-_USCC_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 KINMEN: Final = "350527"
 SEATS_FILE: Final = Path(__file__).parent / "data" / "county_seats.csv"
 
 
 def make_uscc(first17: str) -> str:
     """Append the GB 32100 check character to 17 characters."""
-    values = {ch: i for i, ch in enumerate(_USCC_CHARSET)}
-    total = sum(values[ch] * pow(3, i, 31) for i, ch in enumerate(first17))
-    return first17 + _USCC_CHARSET[(31 - total % 31) % 31]
+    return first17 + uscc_check_char(first17)
 
 
 def make_id_card(first17: str) -> str:
     """Append the GB 11643 check character to 17 digits."""
-    total = sum(int(ch) * w for ch, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return first17 + "10X98765432"[total % 11]
+    return first17 + id_number_check_char(first17)
 
 
 def _org_code(rng: random.Random) -> str:

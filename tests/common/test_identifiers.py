@@ -446,3 +446,13 @@ def test_default_today_is_the_date_in_china_not_on_the_host() -> None:
         validate_id_card(born_tomorrow)
     if _china_today() != day:  # midnight in China passed during the test
         pytest.skip("the date in China changed during the test")
+
+
+def test_id_number_check_char_of_the_standards_example() -> None:
+    # GB 11643-1999's worked example: 11010519491231002X
+    from libs.common.identifiers import id_number_check_char
+
+    assert id_number_check_char("11010519491231002") == "X"
+    assert "35020319400101001" + id_number_check_char("35020319400101001") == _with_id_check(
+        "35020319400101001"
+    )

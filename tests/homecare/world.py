@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from libs.common.auth import Role
+from libs.common.identifiers import id_number_check_char
 from libs.common.testing import Tokens
 
 HC = "/api/v1/homecare"
@@ -23,14 +24,12 @@ XIAMEN = "350200"
 HOME = (24.5120, 118.1460)  # 湖里区, a recipient's home
 _counter = itertools.count(1)
 DEFAULT_PRICES = {"HC01": "80.00", "HC05": "60.00", "HC20": "150.00"}
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def id_number(region: str = HULI, birth: str = "19400101") -> str:
     """A valid 居民身份证号 (GB 11643 check character), unique within the test session."""
     body = f"{region}{birth}{next(_counter) % 1000:03d}"
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
-    return body + check
+    return body + id_number_check_char(body)
 
 
 def phone() -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from libs.common.auth import Role
+from libs.common.identifiers import id_number_check_char
 from libs.common.testing import Tokens
 from tests.sync.conftest import Live
 
@@ -22,7 +23,6 @@ REGISTRY = "/api/v1/registry"
 CONTRACTS = "/api/v1/contracts"
 HOMECARE = "/api/v1/homecare"
 _serial = itertools.count(1)
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _KINDS: dict[str, dict[str, Any]] = {
     "medical": {"category": "hospital", "hospital_grade": "grade_2", "hospital_type": "general"},
     "elderly_care": {"category": "elderly_care_home"},
@@ -36,8 +36,7 @@ def unique(prefix: str) -> str:
 def id_number(region: str) -> str:
     """A valid 居民身份证号 (GB 11643 check character)."""
     body = f"{region}1942{next(_serial) % 12 + 1:02d}15{next(_serial) % 1000:03d}"
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True)) % 11]
-    return body + check
+    return body + id_number_check_char(body)
 
 
 def institution_body(region_code: str, kind: str = "elderly_care", **extra: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import httpx
 from fastapi import FastAPI
 
 from libs.common.auth import Role
+from libs.common.identifiers import id_number_check_char
 from libs.common.testing import Tokens, live_client
 from services.contracts.clock import ManualClock
 from tests.contracts.conftest import LIVE_REGION
@@ -24,8 +25,7 @@ REFERRALS = "/api/v1/contracts/referrals"
 
 def with_check(body: str) -> str:
     """A 17-digit ID body completed with its GB 11643 check character."""
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + id_number_check_char(body)
 
 
 ID_NUMBER = "11010519491231002X"
