@@ -29,7 +29,11 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    # SQLite has one writer. Writers of this process queue for one connection, first come first served;
+    # several connections would all poll the lock through the busy handler, which serves no one in order,
+    # and under load one unlucky write waited past the gateway's timeout while later ones went through.
+    pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30} if immediate else {}
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
