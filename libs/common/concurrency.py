@@ -33,11 +33,16 @@ def _if_match(
 IfMatch = Annotated[str | None, Depends(_if_match)]
 
 
+def if_match_allows(if_match: str, current_version: int) -> bool:
+    """``If-Match`` names the current version: ``*``, or one of a comma-separated list of (weak) tags."""
+    candidates = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    return "*" in candidates or etag(current_version) in candidates
+
+
 def check_if_match(if_match: str | None, current_version: int) -> None:
     if if_match is None:
         raise PreconditionRequired("修改需要携带 If-Match 头（取自 ETag）", code="if_match_required")
-    candidates = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
-    if "*" in candidates or etag(current_version) in candidates:
+    if if_match_allows(if_match, current_version):
         return
     raise PreconditionFailed(
         "记录已被他人修改，请刷新后重试",

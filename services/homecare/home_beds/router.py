@@ -1,19 +1,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Query, Response, status
+from fastapi import Depends, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common.concurrency import IfMatch, set_etag
+from libs.common.auth import Principal
+from libs.common.concurrency import set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.idempotency import REPLAY_HEADER
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
+from libs.common.transitions import Perform, Transition, TransitionTable, add_transition_routes
+from services.homecare.clients.registry import RegistryClient
 from services.homecare.deps import RegistryDep, SettingsDep
 from services.homecare.home_beds import service
-from services.homecare.home_beds.models import HomeBedStatus
+from services.homecare.home_beds.models import HomeBed, HomeBedStatus
 from services.homecare.home_beds.schemas import (
     HomeBedApply,
     HomeBedAssess,
@@ -24,9 +31,15 @@ from services.homecare.home_beds.schemas import (
     HomeBedRoundRead,
 )
 from services.homecare.permissions import HomeBedsRead, HomeBedsWrite
+from services.homecare.settings import HomecareSettings
 
 router = ServiceRouter(prefix="/api/v1/homecare/home-beds", tags=["homecare-home-beds"])
-TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+VisibleHomeBed = Annotated[
+    HomeBed, Depends(load_visible(service.get, permission=HomeBedsRead, id_name="home_bed_id"))
+]
+WritableHomeBed = Annotated[
+    HomeBed, Depends(load_visible(service.get, permission=HomeBedsWrite, id_name="home_bed_id"))
+]
 
 
 @router.get(
@@ -87,56 +100,7 @@ async def apply_home_bed(
     response_model=HomeBedRead,
     responses=problem_responses(401, 403, 404),
 )
-async def get_home_bed(
-    session: SessionDep, principal: HomeBedsRead, home_bed_id: uuid.UUID, response: Response
-) -> HomeBedRead:
-    bed = await service.get(session, principal, home_bed_id)
-    set_etag(response, bed.version)
-    return service.to_read(bed, principal)
-
-
-@router.post(
-    "/{home_bed_id}/assess",
-    summary="建床评估（本机构医师；不符合条件则为 not_qualified）",
-    operation_id="homecare_assess_home_bed",
-    response_model=HomeBedRead,
-    responses=TRANSITION_ERRORS,
-)
-async def assess_home_bed(
-    session: SessionDep,
-    principal: HomeBedsWrite,
-    registry: RegistryDep,
-    settings: SettingsDep,
-    home_bed_id: uuid.UUID,
-    data: HomeBedAssess,
-    response: Response,
-    if_match: IfMatch = None,
-) -> HomeBedRead:
-    bed = await service.get(session, principal, home_bed_id)
-    bed = await service.assess(session, principal, registry, settings, bed, data, if_match)
-    set_etag(response, bed.version)
-    return service.to_read(bed, principal)
-
-
-@router.post(
-    "/{home_bed_id}/open",
-    summary="建床（本机构医师，附诊疗护理计划与查床频次）",
-    operation_id="homecare_open_home_bed",
-    response_model=HomeBedRead,
-    responses=TRANSITION_ERRORS,
-)
-async def open_home_bed(
-    session: SessionDep,
-    principal: HomeBedsWrite,
-    registry: RegistryDep,
-    settings: SettingsDep,
-    home_bed_id: uuid.UUID,
-    data: HomeBedOpen,
-    response: Response,
-    if_match: IfMatch = None,
-) -> HomeBedRead:
-    bed = await service.get(session, principal, home_bed_id)
-    bed = await service.open_(session, principal, registry, settings, bed, data, if_match)
+async def get_home_bed(principal: HomeBedsRead, bed: VisibleHomeBed, response: Response) -> HomeBedRead:
     set_etag(response, bed.version)
     return service.to_read(bed, principal)
 
@@ -153,11 +117,10 @@ async def add_round(
     session: SessionDep,
     principal: HomeBedsWrite,
     registry: RegistryDep,
-    home_bed_id: uuid.UUID,
+    bed: WritableHomeBed,
     data: HomeBedRoundCreate,
     response: Response,
 ) -> HomeBedRoundRead:
-    bed = await service.get(session, principal, home_bed_id)
     round_, created = await service.add_round(session, principal, registry, bed, data)
     if not created:
         response.status_code = 200
@@ -178,9 +141,8 @@ async def add_round(
     responses=problem_responses(401, 403, 404),
 )
 async def list_rounds(
-    session: SessionDep, principal: HomeBedsRead, home_bed_id: uuid.UUID
+    session: SessionDep, principal: HomeBedsRead, bed: VisibleHomeBed
 ) -> list[HomeBedRoundRead]:
-    bed = await service.get(session, principal, home_bed_id)
     return [
         HomeBedRoundRead(
             id=r.id, round_date=r.round_date, practitioner_id=r.practitioner_id, created_at=r.created_at
@@ -189,65 +151,90 @@ async def list_rounds(
     ]
 
 
-@router.post(
-    "/{home_bed_id}/reassess",
-    summary="周期届满再评估（符合则顺延一个周期）",
-    operation_id="homecare_reassess_home_bed",
+@dataclass(frozen=True, slots=True)
+class HomeBedStep:
+    session: AsyncSession
+    home_bed_id: uuid.UUID
+    registry: RegistryClient
+    settings: HomecareSettings
+
+
+async def home_bed_step(
+    session: SessionDep, home_bed_id: uuid.UUID, registry: RegistryDep, settings: SettingsDep
+) -> HomeBedStep:
+    return HomeBedStep(session, home_bed_id, registry, settings)
+
+
+Run = Callable[[HomeBedStep, Principal, HomeBed, Any, str | None], Awaitable[HomeBed]]
+
+
+def _step(run: Run) -> Perform[HomeBedStep]:
+    """Load the home bed in scope (404), then the step checks the caller, If-Match and the state."""
+
+    async def perform(step: HomeBedStep, principal: Principal, body: Any, if_match: str | None) -> HomeBed:
+        bed = await service.get(step.session, principal, step.home_bed_id)
+        return await run(step, principal, bed, body, if_match)
+
+    return perform
+
+
+TRANSITIONS = TransitionTable(
+    prefix="/{home_bed_id}",
+    context=home_bed_step,
+    present=lambda step, principal, bed: service.to_read(bed, principal),
     response_model=HomeBedRead,
-    responses=TRANSITION_ERRORS,
+    rows=(
+        Transition(
+            "assess",
+            HomeBedsWrite,
+            _step(
+                lambda s, p, bed, data, m: service.assess(s.session, p, s.registry, s.settings, bed, data, m)
+            ),
+            summary="建床评估（本机构医师；不符合条件则为 not_qualified）",
+            operation_id="homecare_assess_home_bed",
+            body=HomeBedAssess,
+            body_name="data",
+        ),
+        Transition(
+            "open",
+            HomeBedsWrite,
+            _step(
+                lambda s, p, bed, data, m: service.open_(s.session, p, s.registry, s.settings, bed, data, m)
+            ),
+            summary="建床（本机构医师，附诊疗护理计划与查床频次）",
+            operation_id="homecare_open_home_bed",
+            body=HomeBedOpen,
+            body_name="data",
+        ),
+        Transition(
+            "reassess",
+            HomeBedsWrite,
+            _step(
+                lambda s, p, bed, data, m: service.reassess(
+                    s.session, p, s.registry, s.settings, bed, data, m
+                )
+            ),
+            summary="周期届满再评估（符合则顺延一个周期）",
+            operation_id="homecare_reassess_home_bed",
+            body=HomeBedAssess,
+            body_name="data",
+        ),
+        Transition(
+            "close",
+            HomeBedsWrite,
+            _step(lambda s, p, bed, data, m: service.close(s.session, p, bed, data, m)),
+            summary="撤床（原因与撤床小结）",
+            operation_id="homecare_close_home_bed",
+            body=HomeBedClose,
+            body_name="data",
+        ),
+        Transition(
+            "withdraw",
+            HomeBedsWrite,
+            _step(lambda s, p, bed, _, m: service.withdraw(s.session, p, bed, m)),
+            summary="撤回申请",
+            operation_id="homecare_withdraw_home_bed",
+        ),
+    ),
 )
-async def reassess_home_bed(
-    session: SessionDep,
-    principal: HomeBedsWrite,
-    registry: RegistryDep,
-    settings: SettingsDep,
-    home_bed_id: uuid.UUID,
-    data: HomeBedAssess,
-    response: Response,
-    if_match: IfMatch = None,
-) -> HomeBedRead:
-    bed = await service.get(session, principal, home_bed_id)
-    bed = await service.reassess(session, principal, registry, settings, bed, data, if_match)
-    set_etag(response, bed.version)
-    return service.to_read(bed, principal)
-
-
-@router.post(
-    "/{home_bed_id}/close",
-    summary="撤床（原因与撤床小结）",
-    operation_id="homecare_close_home_bed",
-    response_model=HomeBedRead,
-    responses=TRANSITION_ERRORS,
-)
-async def close_home_bed(
-    session: SessionDep,
-    principal: HomeBedsWrite,
-    home_bed_id: uuid.UUID,
-    data: HomeBedClose,
-    response: Response,
-    if_match: IfMatch = None,
-) -> HomeBedRead:
-    bed = await service.get(session, principal, home_bed_id)
-    bed = await service.close(session, principal, bed, data, if_match)
-    set_etag(response, bed.version)
-    return service.to_read(bed, principal)
-
-
-@router.post(
-    "/{home_bed_id}/withdraw",
-    summary="撤回申请",
-    operation_id="homecare_withdraw_home_bed",
-    response_model=HomeBedRead,
-    responses=TRANSITION_ERRORS,
-)
-async def withdraw_home_bed(
-    session: SessionDep,
-    principal: HomeBedsWrite,
-    home_bed_id: uuid.UUID,
-    response: Response,
-    if_match: IfMatch = None,
-) -> HomeBedRead:
-    bed = await service.get(session, principal, home_bed_id)
-    bed = await service.withdraw(session, principal, bed, if_match)
-    set_etag(response, bed.version)
-    return service.to_read(bed, principal)
+add_transition_routes(router, TRANSITIONS)

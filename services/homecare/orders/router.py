@@ -1,21 +1,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Body, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.audit import record_disclosures
-from libs.common.concurrency import IfMatch, set_etag
+from libs.common.auth import Principal
+from libs.common.concurrency import set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.idempotency import REPLAY_HEADER
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
+from libs.common.transitions import Perform, Transition, TransitionTable, Versioned, add_transition_routes
+from services.homecare.clients.registry import RegistryClient
 from services.homecare.deps import CipherDep, RegistryDep, SettingsDep
 from services.homecare.orders import lifecycle, service
-from services.homecare.orders.models import OrderStatus
+from services.homecare.orders.models import Order, OrderStatus
 from services.homecare.orders.schemas import (
     AssessBody,
     AssignBody,
@@ -41,10 +48,14 @@ from services.homecare.permissions import (
     OrdersVisit,
 )
 from services.homecare.recipients.disclosure import DISCLOSED_FIELDS
+from services.homecare.settings import HomecareSettings
 
 router = ServiceRouter(prefix="/api/v1/homecare/orders", tags=["homecare-orders"])
 
-TRANSITION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+VisibleOrder = Annotated[Order, Depends(load_visible(service.get, permission=OrdersRead, id_name="order_id"))]
+VisitedOrder = Annotated[
+    Order, Depends(load_visible(service.get, permission=OrdersVisit, id_name="order_id"))
+]
 
 
 async def _answer(
@@ -125,10 +136,9 @@ async def get_order(
     session: SessionDep,
     principal: OrdersRead,
     cipher: CipherDep,
-    order_id: uuid.UUID,
+    order: VisibleOrder,
     response: Response,
 ) -> OrderRead:
-    order = await service.get(session, principal, order_id)
     whole = service.is_provider_user(principal, order)
     if whole:
         await record_disclosures(
@@ -145,132 +155,6 @@ async def get_order(
 
 
 @router.post(
-    "/{order_id}/assess",
-    summary="首诊评估（高风险或需医嘱项目须本机构医师评估）",
-    operation_id="homecare_assess_order",
-    response_model=OrderRead,
-    responses=TRANSITION_ERRORS,
-)
-async def assess_order(
-    session: SessionDep,
-    principal: OrdersAssess,
-    registry: RegistryDep,
-    settings: SettingsDep,
-    cipher: CipherDep,
-    order_id: uuid.UUID,
-    body: AssessBody,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    # ask the registry before the first statement opens the write transaction (no lock across HTTP)
-    doctor = await lifecycle.fetch_practitioner(registry, principal.practitioner_id)
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.assess(session, principal, doctor, settings, order, body, if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
-
-
-@router.post(
-    "/{order_id}/accept",
-    summary="受理",
-    operation_id="homecare_accept_order",
-    response_model=OrderRead,
-    responses=TRANSITION_ERRORS,
-)
-async def accept_order(
-    session: SessionDep,
-    principal: OrdersDecide,
-    settings: SettingsDep,
-    cipher: CipherDep,
-    order_id: uuid.UUID,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.accept(session, principal, settings, order, if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
-
-
-@router.post(
-    "/{order_id}/reject",
-    summary="拒绝（须说明原因）",
-    operation_id="homecare_reject_order",
-    response_model=OrderRead,
-    responses=TRANSITION_ERRORS,
-)
-async def reject_order(
-    session: SessionDep,
-    principal: OrdersDecide,
-    cipher: CipherDep,
-    order_id: uuid.UUID,
-    body: ReasonBody,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.reject(session, principal, order, body, if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
-
-
-@router.post(
-    "/{order_id}/assign",
-    summary="派单给护士（须具备上门资格且胜任每个项目，时段不得冲突）",
-    operation_id="homecare_assign_order",
-    response_model=OrderRead,
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428, 502, 504),
-)
-async def assign_order(
-    session: SessionDep,
-    principal: OrdersDecide,
-    registry: RegistryDep,
-    settings: SettingsDep,
-    cipher: CipherDep,
-    order_id: uuid.UUID,
-    body: AssignBody,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    # ask the registry before the first statement opens the write transaction (no lock across HTTP)
-    nurse = await lifecycle.fetch_practitioner(registry, body.nurse_practitioner_id)
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.assign(session, principal, nurse, settings, order, body, if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
-
-
-def _nurse_step(action: str, summary: str, body_type: type[ClientEvent]) -> None:
-    async def endpoint(
-        session: SessionDep,
-        principal: OrdersVisit,
-        settings: SettingsDep,
-        cipher: CipherDep,
-        order_id: uuid.UUID,
-        body: body_type,  # type: ignore[valid-type]
-        response: Response,
-        if_match: IfMatch = None,
-    ) -> OrderRead:
-        order = await service.get(session, principal, order_id)
-        replayed = await lifecycle.nurse_step(session, principal, settings, order, action, body, if_match)
-        return await _answer(session, response, cipher, order_id, replayed)
-
-    endpoint.__annotations__["body"] = body_type  # a real class: the string cannot be resolved later
-    endpoint.__name__ = f"{action.replace('-', '_')}_order"
-    router.add_api_route(
-        f"/{{order_id}}/{action}",
-        endpoint,
-        methods=["POST"],
-        summary=summary,
-        operation_id=f"homecare_{action.replace('-', '_')}_order",
-        response_model=OrderRead,
-        responses=TRANSITION_ERRORS,
-    )
-
-
-_nurse_step("depart", "护士出发（可附定位）", DepartBody)
-_nurse_step("check-in", "到达签到（定位、精度、是否模拟定位；异常标记待复核）", Located)
-_nurse_step("start", "开始服务", ClientEvent)
-_nurse_step("check-out", "服务结束签退（定位）", Located)
-
-
-@router.post(
     "/{order_id}/locations",
     summary="护士途中或服务中的定位上报（检查模拟定位与移动速度）",
     operation_id="homecare_report_order_location",
@@ -283,117 +167,179 @@ async def report_location(
     principal: OrdersVisit,
     settings: SettingsDep,
     cipher: CipherDep,
-    order_id: uuid.UUID,
+    order: VisitedOrder,
     body: Located,
     response: Response,
 ) -> OrderRead:
-    order = await service.get(session, principal, order_id)
     replayed = await lifecycle.report_location(session, principal, settings, order, body)
-    return await _answer(session, response, cipher, order_id, replayed)
+    return await _answer(session, response, cipher, order.id, replayed)
 
 
-@router.post(
-    "/{order_id}/complete",
-    summary="完成（须已有服务记录；费用此时锁定）",
-    operation_id="homecare_complete_order",
-    response_model=OrderRead,
-    responses=TRANSITION_ERRORS,
-)
-async def complete_order(
+@dataclass(frozen=True, slots=True)
+class OrderStep:
+    session: AsyncSession
+    order_id: uuid.UUID
+    registry: RegistryClient
+    settings: HomecareSettings
+    cipher: PersonalDataCipher
+    response: Response
+
+
+async def order_step(
     session: SessionDep,
-    principal: OrdersComplete,
+    order_id: uuid.UUID,
+    registry: RegistryDep,
     settings: SettingsDep,
     cipher: CipherDep,
-    order_id: uuid.UUID,
     response: Response,
-    body: Annotated[ClientEvent | None, Body()] = None,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.complete(session, principal, settings, order, body or ClientEvent(), if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
+) -> OrderStep:
+    return OrderStep(session, order_id, registry, settings, cipher, response)
 
 
-@router.post(
-    "/{order_id}/cancel",
-    summary="取消（派单前：服务对象一方或机构；护士出发后：仅机构管理员并说明原因）",
-    operation_id="homecare_cancel_order",
+Run = Callable[[OrderStep, Principal, Order, Any, str | None], Awaitable[bool]]
+
+
+def _step(run: Run) -> Perform[OrderStep]:
+    """Load the order in scope (404), run the lifecycle step (If-Match, state, rules); a replayed client
+    event answers the current order with the replay header."""
+
+    async def perform(step: OrderStep, principal: Principal, body: Any, if_match: str | None) -> Order:
+        order = await service.get(step.session, principal, step.order_id)
+        if await run(step, principal, order, body, if_match):
+            step.response.headers[REPLAY_HEADER] = "true"
+        return await service.reload(step.session, step.order_id)
+
+    return perform
+
+
+Fetch = Callable[[RegistryClient, Principal, Any], Awaitable[lifecycle.FetchedPractitioner]]
+RunWith = Callable[
+    [OrderStep, Principal, Order, Any, str | None, lifecycle.FetchedPractitioner], Awaitable[bool]
+]
+
+
+def _registry_first(fetch: Fetch, run: RunWith) -> Perform[OrderStep]:
+    """:func:`_step` for a step that needs a practitioner from the registry: ask it before the session's
+    first statement opens the write transaction, so no write lock is held across the HTTP call."""
+
+    async def perform(step: OrderStep, principal: Principal, body: Any, if_match: str | None) -> Versioned:
+        fetched = await fetch(step.registry, principal, body)
+        return await _step(lambda s, p, order, b, m: run(s, p, order, b, m, fetched))(
+            step, principal, body, if_match
+        )
+
+    return perform
+
+
+def _nurse_step(action: str, summary: str, body: type[ClientEvent]) -> Transition[OrderStep]:
+    return Transition(
+        action,
+        OrdersVisit,
+        _step(lambda s, p, order, b, m: lifecycle.nurse_step(s.session, p, s.settings, order, action, b, m)),
+        summary=summary,
+        operation_id=f"homecare_{action.replace('-', '_')}_order",
+        body=body,
+    )
+
+
+TRANSITIONS = TransitionTable(
+    prefix="/{order_id}",
+    context=order_step,
+    present=lambda step, principal, order: service.to_read(order, step.cipher, whole=False),
     response_model=OrderRead,
-    responses=TRANSITION_ERRORS,
+    rows=(
+        Transition(
+            "assess",
+            OrdersAssess,
+            _registry_first(
+                lambda registry, p, _: lifecycle.fetch_practitioner(registry, p.practitioner_id),
+                lambda s, p, order, b, m, doctor: lifecycle.assess(
+                    s.session, p, doctor, s.settings, order, b, m
+                ),
+            ),
+            summary="首诊评估（高风险或需医嘱项目须本机构医师评估）",
+            operation_id="homecare_assess_order",
+            body=AssessBody,
+        ),
+        Transition(
+            "accept",
+            OrdersDecide,
+            _step(lambda s, p, order, _, m: lifecycle.accept(s.session, p, s.settings, order, m)),
+            summary="受理",
+            operation_id="homecare_accept_order",
+        ),
+        Transition(
+            "reject",
+            OrdersDecide,
+            _step(lambda s, p, order, b, m: lifecycle.reject(s.session, p, order, b, m)),
+            summary="拒绝（须说明原因）",
+            operation_id="homecare_reject_order",
+            body=ReasonBody,
+        ),
+        Transition(
+            "assign",
+            OrdersDecide,
+            _registry_first(
+                lambda registry, _, b: lifecycle.fetch_practitioner(registry, b.nurse_practitioner_id),
+                lambda s, p, order, b, m, nurse: lifecycle.assign(
+                    s.session, p, nurse, s.settings, order, b, m
+                ),
+            ),
+            summary="派单给护士（须具备上门资格且胜任每个项目，时段不得冲突）",
+            operation_id="homecare_assign_order",
+            body=AssignBody,
+            responses=problem_responses(401, 403, 404, 409, 412, 422, 428, 502, 504),
+        ),
+        _nurse_step("depart", "护士出发（可附定位）", DepartBody),
+        _nurse_step("check-in", "到达签到（定位、精度、是否模拟定位；异常标记待复核）", Located),
+        _nurse_step("start", "开始服务", ClientEvent),
+        _nurse_step("check-out", "服务结束签退（定位）", Located),
+        Transition(
+            "complete",
+            OrdersComplete,
+            _step(
+                lambda s, p, order, b, m: lifecycle.complete(
+                    s.session, p, s.settings, order, b or ClientEvent(), m
+                )
+            ),
+            summary="完成（须已有服务记录；费用此时锁定）",
+            operation_id="homecare_complete_order",
+            body=ClientEvent,
+            body_required=False,
+        ),
+        Transition(
+            "cancel",
+            OrdersCancel,
+            _step(lambda s, p, order, b, m: lifecycle.cancel(s.session, p, order, b or ReasonBody(), m)),
+            summary="取消（派单前：服务对象一方或机构；护士出发后：仅机构管理员并说明原因）",
+            operation_id="homecare_cancel_order",
+            body=ReasonBody,
+            body_required=False,
+        ),
+        Transition(
+            "incident",
+            OrdersIncident,
+            _step(lambda s, p, order, b, m: lifecycle.incident(s.session, p, s.settings, order, b, m)),
+            summary="因意外终止（须描述情况）",
+            operation_id="homecare_end_order_by_incident",
+            body=ReasonBody,
+        ),
+        Transition(
+            "rate",
+            OrdersRate,
+            _step(lambda s, p, order, b, m: lifecycle.rate(s.session, p, order, b, m)),
+            summary="评价（1–5 分；机构代服务对象或家属，或城市平台）",
+            operation_id="homecare_rate_order",
+            body=RateBody,
+        ),
+        Transition(
+            "review-flags",
+            OrdersDecide,
+            _step(lambda s, p, order, b, m: lifecycle.review_flags(s.session, p, order, b, m)),
+            summary="复核定位异常标记",
+            operation_id="homecare_review_order_flags",
+            body=FlagReviewBody,
+        ),
+    ),
 )
-async def cancel_order(
-    session: SessionDep,
-    principal: OrdersCancel,
-    cipher: CipherDep,
-    order_id: uuid.UUID,
-    response: Response,
-    body: Annotated[ReasonBody | None, Body()] = None,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.cancel(session, principal, order, body or ReasonBody(), if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
-
-
-@router.post(
-    "/{order_id}/incident",
-    summary="因意外终止（须描述情况）",
-    operation_id="homecare_end_order_by_incident",
-    response_model=OrderRead,
-    responses=TRANSITION_ERRORS,
-)
-async def end_by_incident(
-    session: SessionDep,
-    principal: OrdersIncident,
-    settings: SettingsDep,
-    cipher: CipherDep,
-    order_id: uuid.UUID,
-    body: ReasonBody,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.incident(session, principal, settings, order, body, if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
-
-
-@router.post(
-    "/{order_id}/rate",
-    summary="评价（1–5 分；机构代服务对象或家属，或城市平台）",
-    operation_id="homecare_rate_order",
-    response_model=OrderRead,
-    responses=TRANSITION_ERRORS,
-)
-async def rate_order(
-    session: SessionDep,
-    principal: OrdersRate,
-    cipher: CipherDep,
-    order_id: uuid.UUID,
-    body: RateBody,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.rate(session, principal, order, body, if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
-
-
-@router.post(
-    "/{order_id}/review-flags",
-    summary="复核定位异常标记",
-    operation_id="homecare_review_order_flags",
-    response_model=OrderRead,
-    responses=TRANSITION_ERRORS,
-)
-async def review_flags(
-    session: SessionDep,
-    principal: OrdersDecide,
-    cipher: CipherDep,
-    order_id: uuid.UUID,
-    body: FlagReviewBody,
-    response: Response,
-    if_match: IfMatch = None,
-) -> OrderRead:
-    order = await service.get(session, principal, order_id)
-    replayed = await lifecycle.review_flags(session, principal, order, body, if_match)
-    return await _answer(session, response, cipher, order_id, replayed)
+add_transition_routes(router, TRANSITIONS)

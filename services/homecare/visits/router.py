@@ -1,22 +1,26 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Depends, Query, Response
 
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.idempotency import REPLAY_HEADER
+from libs.common.loading import load_visible
 from libs.common.routing import ServiceRouter
 from services.homecare.deps import CipherDep
 from services.homecare.orders import service as orders
+from services.homecare.orders.models import Order
 from services.homecare.permissions import AssignmentsRead, OrdersRead, OrdersVisit
 from services.homecare.visits import service
 from services.homecare.visits.schemas import Assignment, VisitRecordRead, VisitRecordWrite
 
 router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-visits"])
+
+VisibleOrder = Annotated[Order, Depends(load_visible(orders.get, permission=OrdersRead, id_name="order_id"))]
+VisitedOrder = Annotated[Order, Depends(load_visible(orders.get, permission=OrdersVisit, id_name="order_id"))]
 
 
 @router.post(
@@ -34,12 +38,11 @@ router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-visits"])
 async def submit_visit_record(
     session: SessionDep,
     principal: OrdersVisit,
-    order_id: uuid.UUID,
+    order: VisitedOrder,
     data: VisitRecordWrite,
     response: Response,
     if_match: IfMatch = None,
 ) -> VisitRecordRead:
-    order = await orders.get(session, principal, order_id)
     record, outcome = await service.submit(session, principal, order, data, if_match)
     if outcome != "created":
         response.status_code = 200
@@ -57,9 +60,8 @@ async def submit_visit_record(
     responses=problem_responses(401, 403, 404),
 )
 async def get_visit_record(
-    session: SessionDep, principal: OrdersRead, order_id: uuid.UUID, response: Response
+    session: SessionDep, principal: OrdersRead, order: VisibleOrder, response: Response
 ) -> VisitRecordRead:
-    order = await orders.get(session, principal, order_id)
     record = await service.get(session, order)
     set_etag(response, record.version)
     return service.to_read(record)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from libs.common import audit
 from libs.common.auth import Principal
-from libs.common.concurrency import etag
+from libs.common.concurrency import if_match_allows
 from libs.common.personal_data import PersonalDataCipher, mask_name
 from services.homecare import clock
 from services.homecare.orders import fees
@@ -97,7 +97,7 @@ async def submit(
     if record is not None:
         if record.record_id != data.record_id:
             raise VisitRecordExists(_current(record))
-        if if_match is not None and if_match.strip() not in ("*", etag(record.version)):
+        if if_match is not None and not if_match_allows(if_match, record.version):
             raise VisitRecordVersionMismatch(_current(record))
         if data.client_updated_at == record.client_updated_at:
             return record, "unchanged"

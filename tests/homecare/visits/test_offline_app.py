@@ -270,3 +270,30 @@ async def test_my_assignments_are_todays_and_compact(world: World) -> None:
     assert len(week.json()) == 2
     other = await world.client.get(f"{HC}/my/assignments", headers=world.staff(c.provider, c.junior_nurse))
     assert other.json() == []
+
+
+async def test_a_visit_record_update_honours_if_match_as_every_other_write(world: World) -> None:
+    """RFC 9110 If-Match: a list of tags, or a weak tag, that names the current version lets the update
+    through (as on every other write of the platform); a list that does not name it answers 412."""
+    c = await crew(world)
+    order = await world.order(c.provider, c.recipient["id"])
+    await to_status(world, c, order, "in_service")
+    nurse = world.staff(c.provider, c.nurse)
+    now = datetime.now(UTC)
+    first = record_body(
+        order, client_updated_at=now.isoformat(), client_created_at=(now - timedelta(minutes=5)).isoformat()
+    )
+    created = await world.client.post(f"{HC}/orders/{order['id']}/visit-record", json=first, headers=nurse)
+    assert created.status_code == 201
+    url = f"{HC}/orders/{order['id']}/visit-record"
+    for seconds, if_match in ((10, '"7", "1"'), (20, 'W/"2"')):
+        later = {**first, "client_updated_at": (now + timedelta(seconds=seconds)).isoformat()}
+        updated = await world.client.post(url, json=later, headers={**nurse, "If-Match": if_match})
+        assert updated.status_code == 200, (if_match, updated.text)
+    refused = await world.client.post(
+        url,
+        json={**first, "client_updated_at": (now + timedelta(seconds=30)).isoformat()},
+        headers={**nurse, "If-Match": '"1", "2"'},
+    )
+    assert refused.status_code == 412
+    assert refused.json()["extra"]["current"]["version"] == 3
