@@ -139,6 +139,10 @@ async def forward(request: Request, *, service: str, base_url: str) -> Streaming
             raise UpstreamTooSlow(service) from exc
         except httpx.HTTPError as exc:
             raise UpstreamFailed(service) from exc
+        except AttributeError as exc:
+            # httpcore on anyio asks the peer name of a socket the dying upstream already closed
+            # (``'NoneType' object has no attribute 'getpeername'``): the upstream went away
+            raise UpstreamUnavailable(service) from exc
     assert upstream is not None
     response = StreamingResponse(
         _relay(upstream, service),
