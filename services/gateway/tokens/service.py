@@ -156,11 +156,20 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
 
 async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Revoke every refresh token of a user (deactivation, password reset)."""
+    await _lock_sessions_of(session, user_id)
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=_now())
     )
+
+
+async def _lock_sessions_of(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Serialise every change to one user's refresh tokens on the user's row (PostgreSQL; SQLite
+    writes are serial already). Concurrent reuses of one family each revoke the whole family, and
+    row-by-row locking of the family's tokens can deadlock (seen as 500s under a reuse burst).
+    ``FOR NO KEY UPDATE`` does not block the key-share lock a new token's foreign key takes."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
 
 async def refresh_grant(ctx: GrantContext, *, refresh_token: str) -> TokenResponse:
@@ -170,6 +179,9 @@ async def refresh_grant(ctx: GrantContext, *, refresh_token: str) -> TokenRespon
         row = await session.scalar(
             select(RefreshToken).where(RefreshToken.token_hash == _hash_refresh_token(refresh_token))
         )
+        if row is not None:
+            await _lock_sessions_of(session, row.user_id)
+            await session.refresh(row)  # decide on the state after the lock
         now = _now()
         if row is None:
             failure = InvalidGrant("刷新令牌无效")
@@ -208,13 +220,12 @@ async def refresh_grant(ctx: GrantContext, *, refresh_token: str) -> TokenRespon
 async def logout(database: Database, *, refresh_token: str) -> None:
     """Revoke the family of ``refresh_token``; unknown tokens are ignored (RFC 7009 §2.2)."""
     async with session_scope(database) as session:
-        family_id = await session.scalar(
-            select(RefreshToken.family_id).where(
-                RefreshToken.token_hash == _hash_refresh_token(refresh_token)
-            )
+        row = await session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == _hash_refresh_token(refresh_token))
         )
-        if family_id is not None:
-            await _revoke_family(session, family_id)
+        if row is not None:
+            await _lock_sessions_of(session, row.user_id)
+            await _revoke_family(session, row.family_id)
 
 
 def _service_token(ctx: GrantContext, client_id: str, audience: str) -> TokenResponse:
