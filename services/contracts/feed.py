@@ -2,7 +2,7 @@
 allow-list of fields its list endpoint shows), delivered only to readers holding that list's permission.
 
 A new column is carried only when added here on purpose; a column left out is named in ``excluded``
-with the reason (``tests/contract/test_feed_payloads.py`` holds the models to this).
+with the reason (``tests/openapi/test_feed_payloads.py`` holds the models to this).
 """
 
 from __future__ import annotations

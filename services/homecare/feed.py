@@ -5,7 +5,7 @@ Personal data (names, ID numbers, phones, addresses, locations) is never carried
 entitled to it reads the list, where it is masked per viewer and each disclosure is audited. Clinical free
 text (diagnoses, findings, care plans) is not carried either. A new column is carried only when added here
 on purpose; a column left out is named in ``excluded`` with the reason
-(``tests/contract/test_feed_payloads.py`` holds the models to this).
+(``tests/openapi/test_feed_payloads.py`` holds the models to this).
 """
 
 from __future__ import annotations

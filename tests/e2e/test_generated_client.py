@@ -3,7 +3,7 @@ test, into a temporary directory; never committed) runs whole flows against the 
 login, an institution created, an agreement signed by both parties, a home-care order placed and done.
 
 It lives with the end-to-end tests to share their platform (one start per session); the contract tests
-of the document itself are in tests/contract/. The generator runs on the document the running gateway
+of the document itself are in tests/openapi/. The generator runs on the document the running gateway
 serves (``GET /openapi.json``), with a config mapping file answers (PDF, XLSX, images) to bytes and no post
 hooks (formatting the output is not needed to import it). Every call below goes through the generated
 code; tokens too (the form grant).

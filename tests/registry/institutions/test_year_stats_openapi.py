@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.contract.document import operations, service_app
+from tests.openapi.document import operations, service_app
 
 
 def test_put_year_stat_declares_201_for_the_first_filing_and_200_for_an_update() -> None:

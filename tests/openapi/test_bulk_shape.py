@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 from libs.common.bulk import SOURCE_SYSTEM_PATTERN, BulkOutcome, BulkResponse
 from libs.common.errors import PROBLEM_MEDIA_TYPE
 from services.gateway.proxy.router import SERVICES
-from tests.contract.document import build, operations, service_app
+from tests.openapi.document import build, operations, service_app
 
 #: the bulk routes the platform has today: the test fails if one disappears or stops being found
 KNOWN = {

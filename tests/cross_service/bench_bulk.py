@@ -1,6 +1,6 @@
 """Throughput of a city platform's 1,000-institution bulk upsert (measured, not asserted).
 
-Run: ``.venv/bin/python -m tests.sync.bench_bulk [--backend sqlite|postgresql|both] [--runs N]``
+Run: ``.venv/bin/python -m tests.cross_service.bench_bulk [--backend sqlite|postgresql|both] [--runs N]``
 
 For each backend it builds a fresh registry database (SQLite in a temp dir; PostgreSQL: a throwaway
 database on ``TEST_POSTGRES_URL`` or 127.0.0.1:5432, skipped if none answers), migrates it, and posts to

@@ -8,9 +8,9 @@ ORM writes get it from the attributes' history; bulk writers pass ``previous_sco
 from __future__ import annotations
 
 from libs.common.auth import Role
-from tests.sync.conftest import Live
-from tests.sync.data import REGISTRY, Writer, institution_body, unique
-from tests.sync.mirror import CityMirror, Listed, StaticToken
+from tests.cross_service.conftest import Live
+from tests.cross_service.data import REGISTRY, Writer, institution_body, unique
+from tests.cross_service.mirror import CityMirror, Listed, StaticToken
 
 
 def _mirror(live: Live, role: Role, region_code: str, service: str) -> CityMirror:

@@ -10,7 +10,7 @@ after a restart, or ``:memory:``)::
         await mirror.sync()                      # everything up to now, then again whenever wanted
         assert (await mirror.compare()).exact    # the mirror equals the server's lists
 
-The rules it follows (tests/sync/README.md says why):
+The rules it follows (tests/cross_service/README.md says why):
 
 - Entries are applied in feed order (``seq``). ``upsert`` replaces the whole entity with ``data``;
   ``delete`` removes it — the entity was deleted, or it left the caller's scope (moved to another city).

@@ -1,6 +1,6 @@
 """The OpenAPI contract of the platform (issue 7): the gateway's merged document is valid OpenAPI 3.1,
-every operation follows the rules of tests/contract/rules.py, and the document equals the committed
-snapshot (refresh it with ``.venv/bin/python -m tests.contract.snapshot --update``)."""
+every operation follows the rules of tests/openapi/rules.py, and the document equals the committed
+snapshot (refresh it with ``.venv/bin/python -m tests.openapi.snapshot --update``)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from services.gateway.app import create_app as create_gateway_app
 from services.gateway.openapi.merge import merge
 from services.gateway.proxy.router import SERVICES
 from services.gateway.settings import GatewaySettings
-from tests.contract import rules, snapshot
-from tests.contract.document import build, operations, service_app
+from tests.openapi import rules, snapshot
+from tests.openapi.document import build, operations, service_app
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +112,8 @@ def test_enum_schemas_carry_chinese_labels_for_every_value(document: dict[str, A
 def test_the_document_equals_the_committed_snapshot(document: dict[str, Any]) -> None:
     lines = snapshot.differences(snapshot.load(), document)
     assert not lines, (
-        "The API changed but tests/contract/openapi_snapshot.json was not updated. If the change is "
-        "intended, run `.venv/bin/python -m tests.contract.snapshot --update` and commit the snapshot "
+        "The API changed but tests/openapi/openapi_snapshot.json was not updated. If the change is "
+        "intended, run `.venv/bin/python -m tests.openapi.snapshot --update` and commit the snapshot "
         "(reviewers read its diff):\n" + snapshot.report(lines)
     )
 

@@ -17,7 +17,7 @@ import httpx
 from libs.common.auth import Role
 from libs.common.identifiers import id_number_check_char
 from libs.common.testing import Tokens
-from tests.sync.conftest import Live
+from tests.cross_service.conftest import Live
 
 REGISTRY = "/api/v1/registry"
 CONTRACTS = "/api/v1/contracts"

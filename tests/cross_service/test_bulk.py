@@ -6,12 +6,12 @@
 - a record outside the platform's city is rejected (平潭 is a city of its own, not 福州's);
 - 1,000 records a request are taken, 1,001 are refused with a problem (422 ``batch_too_large``).
 
-Every endpoint is driven by the one client function of tests/sync/bulk_client.py and answers in one
+Every endpoint is driven by the one client function of tests/cross_service/bulk_client.py and answers in one
 shape (libs/common/bulk.py). The services' own suites test their details
 (tests/registry/institutions/test_bulk_upsert.py, tests/contracts/agreements/test_bulk.py,
 tests/homecare/sync/test_bulk.py); the statement count of a 1,000-institution batch is asserted by the
 registry's
-``test_a_thousand_records_take_a_handful_of_statements`` and measured by tests/sync/bench_bulk.py.
+``test_a_thousand_records_take_a_handful_of_statements`` and measured by tests/cross_service/bench_bulk.py.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from libs.common.auth import Role
 from libs.common.database import Database
 from libs.common.models import AuditRecord, ChangeRecord
 from libs.common.testing import Tokens, rolled_back_client
-from tests.sync.bulk_client import BulkRefused, push
-from tests.sync.conftest import Live
-from tests.sync.data import CONTRACTS, HOMECARE, REGISTRY, Writer, institution_body, unique
+from tests.cross_service.bulk_client import BulkRefused, push
+from tests.cross_service.conftest import Live
+from tests.cross_service.data import CONTRACTS, HOMECARE, REGISTRY, Writer, institution_body, unique
 
 SOURCE = "sync-bulk"
 XIAMEN, FUZHOU, PINGTAN = "350200", "350100", "350128"
@@ -46,7 +46,7 @@ class Outcome:
 
 class Endpoint(Protocol):
     """One service's bulk endpoint: what a valid, an invalid and a changed record look like there (the
-    request and the answer are one shape for all: tests/sync/bulk_client.py)."""
+    request and the answer are one shape for all: tests/cross_service/bulk_client.py)."""
 
     name: str
     service: str

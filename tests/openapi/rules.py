@@ -1,6 +1,6 @@
 """The rules every operation of the merged OpenAPI document follows (issue 7), as data and checks.
 
-Run ``.venv/bin/python -m tests.contract.rules`` to list the violations of each service.
+Run ``.venv/bin/python -m tests.openapi.rules`` to list the violations of each service.
 
 - a unique, stable ``operationId`` named ``<service>_<verb>_<thing>``;
 - at least one tag, and a summary;
@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from tests.contract.document import build, operations
+from tests.openapi.document import build, operations
 
 SERVICES = ("gateway", "registry", "contracts", "homecare")
 PROBLEM = "application/problem+json"

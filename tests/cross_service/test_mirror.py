@@ -1,4 +1,4 @@
-"""The reference client (tests/sync/mirror.py) follows the change feeds of registry, contracts and
+"""The reference client (tests/cross_service/mirror.py) follows the change feeds of registry, contracts and
 homecare through the gateway while writers run concurrently, and ends with exactly the server's state —
 for 厦门, for 福州 and for 平潭 (its own city-level unit), each seeing only its own records."""
 
@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from libs.common.divisions import RegionScope
-from tests.sync.conftest import Live
-from tests.sync.data import Writer, create_platform_client
-from tests.sync.mirror import CityMirror, ClientCredentials
+from tests.cross_service.conftest import Live
+from tests.cross_service.data import Writer, create_platform_client
+from tests.cross_service.mirror import CityMirror, ClientCredentials
 
 XIAMEN, FUZHOU, PINGTAN = "350200", "350100", "350128"
 POLL_SECONDS = 0.05

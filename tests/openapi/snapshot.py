@@ -1,7 +1,7 @@
-"""The committed snapshot of the merged OpenAPI document (tests/contract/openapi_snapshot.json).
+"""The committed snapshot of the merged OpenAPI document (tests/openapi/openapi_snapshot.json).
 
-    .venv/bin/python -m tests.contract.snapshot            # compare: print what changed, exit 1 if anything
-    .venv/bin/python -m tests.contract.snapshot --update   # write the current document as the snapshot
+    .venv/bin/python -m tests.openapi.snapshot            # compare: print what changed, exit 1 if anything
+    .venv/bin/python -m tests.openapi.snapshot --update   # write the current document as the snapshot
 
 The snapshot is the reviewable record of the API: a change to any route, schema, example or label shows
 in the diff of this file in review. It holds nothing that varies between runs (no time, port, host or
@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from tests.contract.document import SNAPSHOT, build, dumps, operations
+from tests.openapi.document import SNAPSHOT, build, dumps, operations
 
 MAX_LINES = 60
 
