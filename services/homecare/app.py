@@ -17,18 +17,18 @@ from libs.common.http_client import ServiceTokenSource, StaticTokenSource
 from libs.common.service_app import create_service_app
 from services.homecare.catalog.router import router as catalog_router
 from services.homecare.clients.registry import RegistryClient
-from services.homecare.complaints.router import router as complaints_router
 from services.homecare.feed import FEED
 from services.homecare.home_beds.router import router as home_beds_router
+from services.homecare.orders.complaints.router import router as complaints_router
 from services.homecare.orders.router import router as orders_router
+from services.homecare.orders.sos.router import router as sos_router
+from services.homecare.orders.visits.router import router as visits_router
 from services.homecare.permissions import POLICY
 from services.homecare.providers.router import router as providers_router
 from services.homecare.recipients.router import router as recipients_router
 from services.homecare.reports.router import router as reports_router
 from services.homecare.settings import HomecareSettings
-from services.homecare.sos.router import router as sos_router
 from services.homecare.sync.router import router as sync_router
-from services.homecare.visits.router import router as visits_router
 
 PORT = 8003
 SERVICE_CLIENT_ID = "homecare"

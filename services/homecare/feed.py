@@ -16,20 +16,20 @@ from decimal import Decimal
 from pydantic import Field
 
 from libs.common.changes import FeedEntity, feed_payload
-from services.homecare.complaints.models import Complaint
-from services.homecare.complaints.schemas import ComplaintRead
 from services.homecare.home_beds.models import HomeBed, HomeBedRound
 from services.homecare.home_beds.schemas import HomeBedRead, HomeBedRoundRead
+from services.homecare.orders.complaints.models import Complaint
+from services.homecare.orders.complaints.schemas import ComplaintRead
 from services.homecare.orders.models import Order, OrderItem, Rating
 from services.homecare.orders.schemas import OrderItemRead, OrderSummary, RatingRead
+from services.homecare.orders.sos.models import SosAlert
+from services.homecare.orders.sos.schemas import SosRead
+from services.homecare.orders.visits.models import VisitRecord
+from services.homecare.orders.visits.schemas import VisitRecordRead
 from services.homecare.providers.models import Provider, ProviderItem
 from services.homecare.providers.schemas import ProviderItemRead, ProviderRead
 from services.homecare.recipients.models import Recipient
 from services.homecare.recipients.schemas import RecipientRead
-from services.homecare.sos.models import SosAlert
-from services.homecare.sos.schemas import SosRead
-from services.homecare.visits.models import VisitRecord
-from services.homecare.visits.schemas import VisitRecordRead
 
 NOT_LISTED = "列表中不显示"
 PERSONAL = "个人信息（加密存储；列表中脱敏显示），订阅中不提供"

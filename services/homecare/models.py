@@ -2,10 +2,10 @@
 
 from services.homecare import feed  # noqa: F401  (each tracked model's feed payload declaration)
 from services.homecare.catalog import models as catalog  # noqa: F401
-from services.homecare.complaints import models as complaints  # noqa: F401
 from services.homecare.home_beds import models as home_beds  # noqa: F401
 from services.homecare.orders import models as orders  # noqa: F401
+from services.homecare.orders.complaints import models as complaints  # noqa: F401
+from services.homecare.orders.sos import models as sos  # noqa: F401
+from services.homecare.orders.visits import models as visits  # noqa: F401
 from services.homecare.providers import models as providers  # noqa: F401
 from services.homecare.recipients import models as recipients  # noqa: F401
-from services.homecare.sos import models as sos  # noqa: F401
-from services.homecare.visits import models as visits  # noqa: F401

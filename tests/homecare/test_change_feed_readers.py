@@ -22,14 +22,14 @@ from pydantic import BaseModel
 
 from libs.common.auth import Role
 from libs.common.testing import Tokens
-from services.homecare.complaints.schemas import ComplaintRead
 from services.homecare.feed import FEED
 from services.homecare.home_beds.schemas import HomeBedRead, HomeBedRoundRead
+from services.homecare.orders.complaints.schemas import ComplaintRead
 from services.homecare.orders.schemas import OrderItemRead, OrderSummary, RatingRead
+from services.homecare.orders.sos.schemas import SosRead
+from services.homecare.orders.visits.schemas import VisitRecordRead
 from services.homecare.providers.schemas import ProviderItemRead, ProviderRead
 from services.homecare.recipients.schemas import RecipientRead
-from services.homecare.sos.schemas import SosRead
-from services.homecare.visits.schemas import VisitRecordRead
 from tests.feed_readers import SECRET, assert_only_list_fields, read_feed, types_seen, write_one_of_each
 
 CHANGES = "/api/v1/homecare/changes"

@@ -69,8 +69,8 @@ from services.homecare.orders.transitions import (
     OrderIllegalTransition,
     target,
 )
+from services.homecare.orders.visits.models import VisitRecord
 from services.homecare.settings import HomecareSettings
-from services.homecare.visits.models import VisitRecord
 
 # The nurses' title ladder, lowest first: the registry sends codes, config and catalogs may use labels.
 NURSE_TITLES = (

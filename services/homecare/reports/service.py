@@ -17,8 +17,8 @@ from libs.common import divisions
 from libs.common.auth import Principal
 from libs.common.scope import visible_condition
 from services.homecare import clock
-from services.homecare.complaints.models import Complaint, ComplaintStatus
 from services.homecare.home_beds.models import HomeBed, HomeBedStatus
+from services.homecare.orders.complaints.models import Complaint, ComplaintStatus
 from services.homecare.orders.models import STATUS_LABELS, Order, OrderItem, OrderStatus, Rating
 from services.homecare.providers.models import Provider
 from services.homecare.reports.schemas import (

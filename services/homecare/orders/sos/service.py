@@ -17,8 +17,8 @@ from services.homecare import clock
 from services.homecare.orders.errors import ClientEventReused
 from services.homecare.orders.lifecycle import ensure_assigned_nurse, ensure_provider_admin
 from services.homecare.orders.models import Order
-from services.homecare.sos.models import SosAlert
-from services.homecare.sos.schemas import SosRaise, SosResolve
+from services.homecare.orders.sos.models import SosAlert
+from services.homecare.orders.sos.schemas import SosRaise, SosResolve
 
 
 async def raise_(

@@ -15,8 +15,8 @@ from libs.common.errors import Conflict, NotFound
 from libs.common.pagination import PageParams, paginate
 from libs.common.scope import ensure_in_scope_for_write, visible_condition
 from services.homecare import clock
-from services.homecare.complaints.models import Complaint, ComplaintStatus
-from services.homecare.complaints.schemas import ComplaintCreate, ComplaintResolve
+from services.homecare.orders.complaints.models import Complaint, ComplaintStatus
+from services.homecare.orders.complaints.schemas import ComplaintCreate, ComplaintResolve
 from services.homecare.orders.lifecycle import ensure_provider_admin, ensure_provider_user
 from services.homecare.orders.models import Order
 

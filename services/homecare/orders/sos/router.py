@@ -12,11 +12,11 @@ from libs.common.idempotency import REPLAY_HEADER
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.homecare.orders import service as orders
+from services.homecare.orders.sos import service
+from services.homecare.orders.sos.schemas import SosRaise, SosRead, SosResolve
 from services.homecare.permissions import SosRaise as SosRaiser
 from services.homecare.permissions import SosRead as SosReader
 from services.homecare.permissions import SosResolve as SosResolver
-from services.homecare.sos import service
-from services.homecare.sos.schemas import SosRaise, SosRead, SosResolve
 
 router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-sos"])
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from libs.common.text import MultiLine
-from services.homecare.complaints.models import COMPLAINT_STATUS_LABELS, ComplaintStatus
+from services.homecare.orders.complaints.models import COMPLAINT_STATUS_LABELS, ComplaintStatus
 
 
 class ComplaintCreate(BaseModel):

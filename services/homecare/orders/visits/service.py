@@ -24,7 +24,7 @@ from services.homecare.orders import fees
 from services.homecare.orders.lifecycle import ensure_assigned_nurse
 from services.homecare.orders.models import Order
 from services.homecare.orders.transitions import ON_DUTY, VISIT_RECORD_OPEN
-from services.homecare.visits.errors import (
+from services.homecare.orders.visits.errors import (
     ItemsNotInOrder,
     StaleVisitRecord,
     VisitRecordClosed,
@@ -32,8 +32,8 @@ from services.homecare.visits.errors import (
     VisitRecordNotFound,
     VisitRecordVersionMismatch,
 )
-from services.homecare.visits.models import VisitRecord
-from services.homecare.visits.schemas import (
+from services.homecare.orders.visits.models import VisitRecord
+from services.homecare.orders.visits.schemas import (
     Assignment,
     ConsumableRead,
     VisitRecordRead,

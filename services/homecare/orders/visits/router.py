@@ -13,9 +13,9 @@ from libs.common.routing import ServiceRouter
 from services.homecare.deps import CipherDep
 from services.homecare.orders import service as orders
 from services.homecare.orders.models import Order
+from services.homecare.orders.visits import service
+from services.homecare.orders.visits.schemas import Assignment, VisitRecordRead, VisitRecordWrite
 from services.homecare.permissions import AssignmentsRead, OrdersRead, OrdersVisit
-from services.homecare.visits import service
-from services.homecare.visits.schemas import Assignment, VisitRecordRead, VisitRecordWrite
 
 router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-visits"])
 

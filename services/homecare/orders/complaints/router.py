@@ -10,10 +10,10 @@ from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
-from services.homecare.complaints import service
-from services.homecare.complaints.models import ComplaintStatus
-from services.homecare.complaints.schemas import ComplaintCreate, ComplaintRead, ComplaintResolve
 from services.homecare.orders import service as orders
+from services.homecare.orders.complaints import service
+from services.homecare.orders.complaints.models import ComplaintStatus
+from services.homecare.orders.complaints.schemas import ComplaintCreate, ComplaintRead, ComplaintResolve
 from services.homecare.permissions import ComplaintsRead, ComplaintsResolve, ComplaintsWrite
 
 router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-complaints"])
