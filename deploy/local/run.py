@@ -131,7 +131,7 @@ def main() -> None:
         _run([python, "-m", "alembic", "-n", name, "upgrade", "head"], env, f"{name} migrations")
     if not args.no_seed:
         for name in ("registry", "gateway", "contracts", "homecare"):
-            _run([python, "-m", f"services.{name}.seed"], env, f"{name} demo data")
+            _run([python, "-m", f"demo.{name}"], env, f"{name} demo data")
 
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False

@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 MIN_SECRET_LENGTH = 32
 DEVELOPMENT_KEY_IDS = frozenset({"dev1", "test1"})
 DEVELOPMENT_SECRET_PREFIX = "dev-"
-DEMO_SECRETS = frozenset({"Demo@2026", "Demo@2026-platform"})
+#: the demo accounts' password and the demo city platform's client secret (``demo.gateway`` uses them)
+DEMO_PASSWORD = "Demo@2026"
+DEMO_CLIENT_SECRET = "Demo@2026-platform"
+DEMO_SECRETS = frozenset({DEMO_PASSWORD, DEMO_CLIENT_SECRET})
 
 
 class ProductionConfigError(RuntimeError):

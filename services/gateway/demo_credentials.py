@@ -20,9 +20,29 @@ from libs.common.production import DEMO_SECRETS, ProductionConfigError
 from services.gateway import passwords
 from services.gateway.accounts.models import User
 from services.gateway.api_clients.models import ApiClient
-from services.gateway.seed import DEMO_ACCOUNTS, PLATFORM_CLIENT_ID
 
+#: ``created_by`` of every row the demo seed (``demo.gateway``) writes
 SEED_CREATOR = "seed"
+#: the usernames of the demo accounts and the client id of the demo city platform: production never imports
+#: the demo, so it keeps their names here; ``demo.gateway`` refuses to load when its accounts differ
+DEMO_USERNAMES = frozenset(
+    {
+        "prov_admin",
+        "fz_admin",
+        "xm_admin",
+        "huli_admin",
+        "siming_admin",
+        "lanxin_admin",
+        "xinkaiyuan_admin",
+        "xinkaiyuan_nurse",
+        "xinkaiyuan_doctor",
+        "lianhua_admin",
+        "lianhua_nurse",
+        "hongai_admin",
+        "fzfly_admin",
+    }
+)
+DEMO_CLIENT_ID = "xm_city_platform"
 
 
 async def usable_demo_credentials(database: Database) -> list[str]:
@@ -33,7 +53,7 @@ async def usable_demo_credentials(database: Database) -> list[str]:
                 select(User.username, User.password_hash).where(
                     User.active.is_(True),
                     or_(
-                        User.username.in_([account.username for account in DEMO_ACCOUNTS]),
+                        User.username.in_(sorted(DEMO_USERNAMES)),
                         User.created_by == SEED_CREATOR,
                     ),
                 )
@@ -43,7 +63,7 @@ async def usable_demo_credentials(database: Database) -> list[str]:
             await session.execute(
                 select(ApiClient.client_id, ApiClient.secret_hash).where(
                     ApiClient.active.is_(True),
-                    or_(ApiClient.client_id == PLATFORM_CLIENT_ID, ApiClient.created_by == SEED_CREATOR),
+                    or_(ApiClient.client_id == DEMO_CLIENT_ID, ApiClient.created_by == SEED_CREATOR),
                 )
             )
         ).all()

@@ -15,21 +15,21 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from demo.contracts import seed as seed_contracts
+from demo.gateway import seed as seed_gateway
+from demo.homecare import seed as seed_homecare
+from demo.registry import seed as seed_registry
 from libs.common.keys import personal_data_cipher
 from libs.common.personal_data import generate_key
 from libs.common.production import ProductionConfigError
 from libs.common.settings import VAR_DIR, ServiceSettings
 from libs.common.testing import TestDatabases, make_settings, running
 from services.contracts.app import create_app as create_contracts_app
-from services.contracts.seed import seed as seed_contracts
 from services.contracts.settings import ContractsSettings
-from services.gateway.seed import seed as seed_gateway
 from services.gateway.settings import GatewaySettings
 from services.homecare.app import create_app as create_homecare_app
-from services.homecare.seed import seed as seed_homecare
 from services.homecare.settings import HomecareSettings
 from services.registry.app import create_app as create_registry_app
-from services.registry.seed import seed as seed_registry
 from services.registry.settings import RegistrySettings
 
 AppFactory = Callable[[Any], FastAPI]

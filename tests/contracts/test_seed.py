@@ -3,14 +3,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from demo import demo_id
+from demo.contracts import seed
 from libs.common.database import Database
-from libs.common.demo import demo_id
 from libs.common.migrations import upgrade_head_async
 from libs.common.testing import TestDatabases, make_settings
 from services.contracts.agreements.models import Agreement
 from services.contracts.clock import Clock
 from services.contracts.referrals.models import Referral
-from services.contracts.seed import seed
 from services.contracts.settings import ContractsSettings
 from services.contracts.visits.models import Visit
 

@@ -38,6 +38,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from demo.registry import make_uscc
 from libs.common.auth import (
     Principal,
     Role,
@@ -48,7 +49,6 @@ from libs.common.auth import (
 )
 from libs.common.testing import DEFAULT_POSTGRES_URL, running
 from services.registry.app import create_app
-from services.registry.seed import make_uscc
 from services.registry.settings import RegistrySettings
 
 ISSUER, AUDIENCE = "bench", "bench"

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
-from libs.common.demo import DEMO_PASSWORD, demo_id
+from demo import DEMO_PASSWORD, demo_id
 from tests.e2e.conftest import Platform
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ CONFIG = {
     },
     "post_hooks": [],
 }
-#: the seeded recipient of 厦门新开元医院 the order is for (services/homecare/seed.py) and her home
+#: the seeded recipient of 厦门新开元医院 the order is for (demo/homecare.py) and her home
 RECIPIENT = ("黄国平", 24.5258, 118.1187)
 
 

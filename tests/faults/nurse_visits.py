@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from libs.common.demo import DEMO_PASSWORD
-from services.gateway.seed import PLATFORM_CLIENT_ID, PLATFORM_CLIENT_SECRET
+from demo import DEMO_PASSWORD
+from demo.gateway import PLATFORM_CLIENT_ID, PLATFORM_CLIENT_SECRET
 
 HC = "/api/v1/homecare"
 ITEMS = ["HC01", "HC02"]  # low risk, no 医嘱: the provider's admin may assess

@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import update
 
+from demo.gateway import DEMO_ACCOUNTS, PLATFORM_CLIENT_ID, seed
 from libs.common.auth import TokenIssuer, ensure_dev_key_file, generate_private_key_pem
 from libs.common.database import Database, session_scope
 from libs.common.personal_data import generate_key
@@ -23,7 +24,6 @@ from services.gateway import passwords
 from services.gateway.accounts.models import User
 from services.gateway.api_clients.models import ApiClient
 from services.gateway.app import create_app
-from services.gateway.seed import DEMO_ACCOUNTS, PLATFORM_CLIENT_ID, seed
 from services.gateway.settings import GatewaySettings
 from services.gateway.signing import DEV_KEY_FILE
 from tests.gateway.conftest import gateway_settings

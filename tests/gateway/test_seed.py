@@ -4,14 +4,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from demo import DEMO_PASSWORD, demo_id
+from demo.gateway import DEMO_ACCOUNTS, PLATFORM_CLIENT_SECRET, seed
 from libs.common.auth import TokenIssuer
 from libs.common.database import Database, session_scope
-from libs.common.demo import DEMO_PASSWORD, demo_id
 from libs.common.testing import TestDatabases, live_client, make_settings, running
 from services.gateway.accounts.models import User
 from services.gateway.api_clients.models import ApiClient
 from services.gateway.app import create_app
-from services.gateway.seed import DEMO_ACCOUNTS, PLATFORM_CLIENT_SECRET, seed
 from services.gateway.settings import GatewaySettings
 from tests.gateway.conftest import login
 

@@ -5,14 +5,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from demo import demo_id
+from demo.homecare import seed
 from libs.common.database import Database, session_scope
-from libs.common.demo import demo_id
 from libs.common.migrations import upgrade_head_async
 from libs.common.testing import TestDatabases, make_settings
 from services.homecare.catalog.models import CatalogItem
 from services.homecare.orders.models import Order, OrderStatus
 from services.homecare.providers.models import Provider
-from services.homecare.seed import seed
 from services.homecare.settings import HomecareSettings
 
 

@@ -27,6 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from demo import demo_id
+from demo.registry import seed_session
 from libs.common.auth import (
     Principal,
     Role,
@@ -37,10 +39,8 @@ from libs.common.auth import (
 )
 from libs.common.changes import write_pending_changes
 from libs.common.database import session_scope
-from libs.common.demo import demo_id
 from libs.common.testing import DEFAULT_POSTGRES_URL, running
 from services.registry.app import create_app
-from services.registry.seed import seed_session
 from services.registry.settings import RegistrySettings
 
 ISSUER, AUDIENCE = "bench", "bench"

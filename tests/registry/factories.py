@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
+from demo.registry import make_uscc
 from libs.common.auth import Role
 from libs.common.testing import Tokens
-from services.registry.seed import make_uscc
 
 INSTITUTIONS = "/api/v1/registry/institutions"
 FILINGS = "/api/v1/registry/filings"

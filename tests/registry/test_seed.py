@@ -8,12 +8,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from demo import demo_id
+from demo.registry import KINMEN, seed_session
 from libs.common import divisions
 from libs.common.auth import Role
 from libs.common.changes import write_pending_changes
-from libs.common.demo import demo_id
 from libs.common.testing import Tokens
-from services.registry.seed import KINMEN, seed_session
 
 NAMED = {
     "兰馨颐养院": ("elderly_care", "350206"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from libs.common.demo import demo_id
-from services.registry.demonstration.seed import BATCH_NAME, seed_session
+from demo import demo_id
+from demo.demonstration import BATCH_NAME, seed_session
 from tests.registry.demonstration.flow import APPLICATIONS, Flow
 
 

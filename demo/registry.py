@@ -2,13 +2,13 @@
 
 Every county has its hospitals, township health centres or community health centres, village clinics,
 a public welfare centre, private elderly-care homes, 农村幸福院 or day-care centres and a few 医养结合
-institutions (about 1,400 in all), placed around the county seat (``data/county_seats.csv``), with
+institutions (about 1,400 in all), placed around the county seat (``demo/data/county_seats.csv``), with
 valid USCCs; the named institutions and practitioners of the briefing have their demo ids
 (``demo_id("institution", name)``); nurses of every title; year figures for the last three years; some
 备案 filings. Generated with a fixed random seed, written with bulk INSERTs, idempotent (what exists is
 skipped). 金门县 (350527, Taiwan-administered) gets no institutions.
 
-Run: ``python -m services.registry.seed``.
+Run: ``python -m demo.registry``.
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from typing import Any, Final
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from demo import demo_id, refuse_in_production
+from demo import demonstration as demonstration_seed
 from libs.common import changes, divisions
 from libs.common.database import Database, session_scope
-from libs.common.demo import demo_id, refuse_in_production
 from libs.common.identifiers import id_number_check_char, uscc_check_char
 from libs.common.keys import personal_data_cipher
 from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
 from services.registry import models as _all_models  # noqa: F401  (every model and its feed declaration)
-from services.registry.demonstration import seed as demonstration_seed
 from services.registry.filings.models import Filing, FilingEvent, FilingState, UnitKind
 from services.registry.institutions.models import Institution, InstitutionYearStat
 from services.registry.institutions.schemas import InstitutionCreate

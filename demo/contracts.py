@@ -6,7 +6,7 @@ Seeds never call other services: party names and region codes come from the brie
 today (Asia/Shanghai), so the demo always shows an agreement in force, one about to expire, a draft
 and an expired one.
 
-    python -m services.contracts.seed
+    python -m demo.contracts
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from demo import demo_id, refuse_in_production
 from libs.common.changes import write_pending_changes
 from libs.common.database import Database, session_scope
-from libs.common.demo import demo_id, refuse_in_production
 from libs.common.keys import personal_data_cipher
 from libs.common.personal_data import PersonalDataCipher
 from services.contracts import models as _all_models  # noqa: F401  (every model and its feed declaration)

@@ -5,7 +5,7 @@ The catalog ``inferred-1``; provider settings for 厦门新开元医院 (湖里,
 an open home bed. Institutions and practitioners are named by their demo ids (``demo_id``), with the
 snapshots (names, regions) the registry's seed gives them.
 
-Run: ``python -m services.homecare.seed``.
+Run: ``python -m demo.homecare``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from demo import demo_id, refuse_in_production
 from libs.common.changes import write_pending_changes
 from libs.common.database import Database, session_scope
-from libs.common.demo import demo_id, refuse_in_production
 from libs.common.keys import personal_data_cipher
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
@@ -40,12 +40,13 @@ from services.homecare.orders.models import (
     Rating,
     ServiceGroup,
 )
+from services.homecare.orders.visits.models import VisitRecord
 from services.homecare.providers.models import Provider, ProviderItem
 from services.homecare.recipients.models import ConsentMethod, ConsentSigner, Recipient
 from services.homecare.settings import HomecareSettings
-from services.homecare.visits.models import VisitRecord
 
-CATALOG_FILE = Path(__file__).parent / "data" / "nursing_catalog_inferred.csv"
+#: the catalog the data migration ``homecare_0002`` loads too (production data: it stays with the service)
+CATALOG_FILE = Path(__file__).parents[1] / "services" / "homecare" / "data" / "nursing_catalog_inferred.csv"
 INFERRED = "inferred-1"
 SOURCE = (
     "nursing_catalog_inferred.csv — 39 项互联网+护理服务项目（推断版，非省级正式目录；"

@@ -1,6 +1,6 @@
 """Demo accounts and the 厦门 city-platform client (development only; refuses production).
 
-    .venv/bin/python -m services.gateway.seed
+    .venv/bin/python -m demo.gateway
 
 Idempotent: accounts and clients that exist already are left as they are. Institution and practitioner
 ids are the shared demo ids (``demo_id("institution", name)``) that the registry's seed uses too.
@@ -14,16 +14,18 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from demo import DEMO_PASSWORD, demo_id, refuse_in_production
 from libs.common.auth import Role
 from libs.common.database import Database, session_scope
-from libs.common.demo import DEMO_PASSWORD, demo_id, refuse_in_production
+from libs.common.production import DEMO_CLIENT_SECRET
 from services.gateway import passwords
 from services.gateway.accounts.models import User
 from services.gateway.api_clients.models import ApiClient
+from services.gateway.demo_credentials import DEMO_CLIENT_ID, DEMO_USERNAMES, SEED_CREATOR
 from services.gateway.settings import GatewaySettings
 
-PLATFORM_CLIENT_ID = "xm_city_platform"
-PLATFORM_CLIENT_SECRET = "Demo@2026-platform"
+PLATFORM_CLIENT_ID = DEMO_CLIENT_ID
+PLATFORM_CLIENT_SECRET = DEMO_CLIENT_SECRET
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,9 @@ DEMO_ACCOUNTS = (
         "fzfly_admin", "福州市社会福利院管理员", Role.institution_admin, "350104", "福州市社会福利院"
     ),
 )
+if {account.username for account in DEMO_ACCOUNTS} != DEMO_USERNAMES:
+    # the gateway refuses to start in production while one of these still signs in: it must know them all
+    raise RuntimeError("demo accounts and services.gateway.demo_credentials.DEMO_USERNAMES differ")
 
 
 async def seed(settings: GatewaySettings) -> None:
@@ -90,7 +95,7 @@ async def seed(settings: GatewaySettings) -> None:
                         institution_id=account.institution_id,
                         practitioner_id=account.practitioner_id,
                         active=True,
-                        created_by="seed",
+                        created_by=SEED_CREATOR,
                     )
                     for account in missing
                 )
@@ -106,7 +111,7 @@ async def seed(settings: GatewaySettings) -> None:
                         region_code="350200",
                         secret_hash=await passwords.hash_(PLATFORM_CLIENT_SECRET),
                         active=True,
-                        created_by="seed",
+                        created_by=SEED_CREATOR,
                     )
                 )
     finally:

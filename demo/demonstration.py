@@ -1,7 +1,7 @@
 """Demo data of 示范创建: batch 2 (2025–2026) and a few applications along the ladder.
 
 Run after the registry's own seed (it needs the named institutions):
-``python -m services.registry.demonstration.seed``; or call :func:`seed_session` from a seed that already
+``python -m demo.demonstration``; or call :func:`seed_session` from a seed that already
 holds a session. Idempotent (nothing is done when the batch exists); refuses production. Everything goes
 through the same service functions as the API, each step on a date inside its stage, so the trail reads
 like the real thing:
@@ -25,10 +25,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from demo import demo_id, refuse_in_production
 from libs.common import changes
 from libs.common.auth import Principal, Role
 from libs.common.database import Database, session_scope
-from libs.common.demo import demo_id, refuse_in_production
 from services.registry.demonstration import batches, service, transitions
 from services.registry.demonstration.errors import CriteriaNotMet
 from services.registry.demonstration.models import (
@@ -54,7 +54,7 @@ from services.registry.demonstration.workflow import Action
 from services.registry.institutions.models import Institution
 from services.registry.settings import RegistrySettings
 
-log = logging.getLogger("services.registry.demonstration.seed")
+log = logging.getLogger("demo.demonstration")
 BATCH_NAME = "第二批全国医养结合示范项目（2025—2026年）"
 SEED = "seed:demonstration"
 

@@ -1,0 +1,31 @@
+"""Demo data of every service, for development and the demo: never imported by production code.
+
+One module a service (``demo.registry``, ``demo.demonstration`` — the registry's 示范创建 batches —,
+``demo.gateway``, ``demo.contracts``, ``demo.homecare``), each run as ``python -m demo.<name>`` (what
+``deploy/local/run.py`` does) or called from tests. The import contract in ``pyproject.toml`` forbids
+``services`` and ``libs`` to import this package; what production must know of the demo (its passwords
+and account names, to refuse them) lives in production code and is imported from there.
+
+Stable ids, so that every service's seed agrees without calling the others.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from libs.common.production import DEMO_PASSWORD
+from libs.common.settings import ServiceSettings
+
+__all__ = ["DEMO_NAMESPACE", "DEMO_PASSWORD", "demo_id", "refuse_in_production"]
+
+DEMO_NAMESPACE = uuid.UUID("5b0e7c1e-3d0a-4a8e-9b35-350000000000")
+
+
+def demo_id(kind: str, name: str) -> uuid.UUID:
+    """The id a demo record has in every service, e.g. ``demo_id("institution", "兰馨颐养院")``."""
+    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{name}")
+
+
+def refuse_in_production(settings: ServiceSettings) -> None:
+    if settings.is_production:
+        raise SystemExit("拒绝在生产环境写入演示数据 (refusing to seed demo data in production)")
