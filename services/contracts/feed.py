@@ -1,9 +1,5 @@
-"""What the contracts service's change feed carries: one declared, versioned payload per tracked entity (an
-allow-list of fields its list endpoint shows), delivered only to readers holding that list's permission.
-
-A new column is carried only when added here on purpose; a column left out is named in ``excluded``
-with the reason (``tests/openapi/test_feed_payloads.py`` holds the models to this).
-"""
+"""The contracts service's change feed: one :class:`~libs.common.changes.FeedEntity` per tracked table
+(the reasons a column is left out: :mod:`libs.common.feed_reasons`)."""
 
 from __future__ import annotations
 
@@ -13,16 +9,14 @@ from datetime import datetime
 from pydantic import Field
 
 from libs.common.changes import FeedEntity, feed_payload
+from libs.common.feed_reasons import BLIND_INDEX, FREE_TEXT, HEALTH, NOT_LISTED, PERSONAL
 from services.contracts.agreements.models import Agreement
 from services.contracts.agreements.schemas import AgreementRead
+from services.contracts.agreements.service import TERM_FIELDS
 from services.contracts.referrals.models import Referral
 from services.contracts.referrals.schemas import ReferralRead
 from services.contracts.visits.models import Visit
 from services.contracts.visits.schemas import VisitRead
-
-NOT_LISTED = "列表中不显示"
-PERSONAL = "个人信息（列表中脱敏显示），订阅中不提供"
-CLINICAL = "涉及住养老人的诊疗内容（自由文本），订阅中不提供，需要者逐条读取"
 
 _AGREEMENT_FIELDS = [
     "id",
@@ -30,21 +24,7 @@ _AGREEMENT_FIELDS = [
     "elderly_kind",
     "region_code",
     "state",
-    "services",
-    "visit_count",
-    "visit_period",
-    "visit_staff",
-    "green_channel_terms",
-    "referral_terms",
-    "fee_payer",
-    "fee_amount_yuan",
-    "fee_terms",
-    "medical_duties",
-    "elderly_duties",
-    "change_terms",
-    "dispute_terms",
-    "start_date",
-    "end_date",
+    *TERM_FIELDS,
     "submitted_by_institution_id",
     "submitted_at",
     "countersigned_at",
@@ -124,9 +104,9 @@ VISIT = FeedEntity(
     permission="visits:read",
     shown_by=VisitRead,
     excluded={
-        "resident_refs": CLINICAL,
-        "findings": CLINICAL,
-        "homebound_orders": CLINICAL,
+        "resident_refs": HEALTH,
+        "findings": HEALTH,
+        "homebound_orders": HEALTH,
         "updated_at": NOT_LISTED,
     },
 )
@@ -154,11 +134,11 @@ REFERRAL = FeedEntity(
     permission="referrals:read",
     shown_by=ReferralRead,
     excluded={
-        "reason": CLINICAL,
-        "close_reason": CLINICAL,
+        "reason": FREE_TEXT,
+        "close_reason": FREE_TEXT,
         "resident_name": PERSONAL,
         "resident_id_number": PERSONAL,
-        "resident_id_hash": "查询用密钥散列，从不对外",
+        "resident_id_hash": BLIND_INDEX,
         "resident_phone": PERSONAL,
         "medical_institution_id": NOT_LISTED,
         "elderly_institution_id": NOT_LISTED,

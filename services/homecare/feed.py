@@ -1,11 +1,8 @@
-"""What the homecare service's change feed carries: one declared, versioned payload per tracked entity (an
-allow-list of fields its list endpoint shows), delivered only to readers holding that list's permission.
+"""The homecare service's change feed: one :class:`~libs.common.changes.FeedEntity` per tracked table.
 
 Personal data (names, ID numbers, phones, addresses, locations) is never carried, not even masked: a reader
 entitled to it reads the list, where it is masked per viewer and each disclosure is audited. Clinical free
-text (diagnoses, findings, care plans) is not carried either. A new column is carried only when added here
-on purpose; a column left out is named in ``excluded`` with the reason
-(``tests/openapi/test_feed_payloads.py`` holds the models to this).
+text (diagnoses, findings, care plans) is not carried either (the reasons: :mod:`libs.common.feed_reasons`).
 """
 
 from __future__ import annotations
@@ -16,6 +13,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from libs.common.changes import FeedEntity, feed_payload
+from libs.common.feed_reasons import BLIND_INDEX, FREE_TEXT, HEALTH, LOCATION, NOT_LISTED, PERSONAL
 from services.homecare.home_beds.models import HomeBed, HomeBedRound
 from services.homecare.home_beds.schemas import HomeBedRead, HomeBedRoundRead
 from services.homecare.orders.complaints.models import Complaint
@@ -31,11 +29,6 @@ from services.homecare.providers.schemas import ProviderItemRead, ProviderRead
 from services.homecare.recipients.models import Recipient
 from services.homecare.recipients.schemas import RecipientRead
 
-NOT_LISTED = "列表中不显示"
-PERSONAL = "个人信息（加密存储；列表中脱敏显示），订阅中不提供"
-LOCATION = "位置属个人信息，订阅中不提供"
-FREE_TEXT = "自由文本，可能含个人或诊疗信息，订阅中不提供，需要者逐条读取"
-HEALTH = "健康/诊疗数据，订阅中不提供，需要者逐条读取"
 SCOPE = "归属范围：条目本身带 region_code，按机构过滤在服务端完成"
 ENTRY_ID = "即条目的 entity_id"
 
@@ -356,7 +349,7 @@ RECIPIENT = FeedEntity(
     excluded={
         "name_enc": PERSONAL,
         "id_number_enc": PERSONAL,
-        "id_number_hash": "查询用密钥散列，从不对外",
+        "id_number_hash": BLIND_INDEX,
         "phone_enc": PERSONAL,
         "address_enc": PERSONAL,
         "latitude": LOCATION,

@@ -65,7 +65,8 @@ S = AgreementState
 ENTITY = "agreement"
 PERSONAL_FIELDS = ("medical_contact_phone", "elderly_contact_phone")
 PDF_MAGIC = b"%PDF-"
-_TERM_FIELDS = (
+#: the terms of an agreement: what a draft edit, a renewal and a bulk update write (and the feed carries)
+TERM_FIELDS = (
     "services",
     "visit_count",
     "visit_period",
@@ -305,7 +306,7 @@ def _apply_terms(
 ) -> None:
     values = data.model_dump(exclude_unset=True, exclude={"medical_contact", "elderly_contact", "title"})
     for key, value in values.items():
-        if key in _TERM_FIELDS:
+        if key in TERM_FIELDS:
             setattr(agreement, key, [s.value for s in value] if key == "services" else value)
     if data.title:
         agreement.title = data.title
@@ -345,7 +346,7 @@ def term_values(
     cipher: PersonalDataCipher,
 ) -> dict[str, Any]:
     """The columns of a new agreement that come from its terms (contacts' phones encrypted)."""
-    values = {key: getattr(data, key) for key in _TERM_FIELDS}
+    values = {key: getattr(data, key) for key in TERM_FIELDS}
     values["services"] = [s.value for s in data.services]
     values["title"] = data.title or default_title(medical.name, elderly.name)
     values["medical_contact_name"], values["medical_contact_phone"] = _encrypt_contact(
@@ -358,7 +359,7 @@ def term_values(
 
 
 def terms_of(agreement: Agreement) -> dict[str, Any]:
-    return {key: getattr(agreement, key) for key in (*_TERM_FIELDS, "title")}
+    return {key: getattr(agreement, key) for key in (*TERM_FIELDS, "title")}
 
 
 async def create(
