@@ -1,9 +1,5 @@
-"""What the registry's change feed carries: one declared, versioned payload per tracked entity (an
-allow-list of fields its list endpoint shows), delivered only to readers holding that list's permission.
-
-A new column is carried only when added here on purpose; a column left out is named in ``excluded``
-with the reason (``tests/openapi/test_feed_payloads.py`` holds the models to this).
-"""
+"""The registry's change feed: one :class:`~libs.common.changes.FeedEntity` per tracked table (the reasons
+a column is left out: :mod:`libs.common.feed_reasons`)."""
 
 from __future__ import annotations
 
@@ -12,6 +8,7 @@ from datetime import date
 from pydantic import Field
 
 from libs.common.changes import FeedEntity, feed_payload
+from libs.common.feed_reasons import BLIND_INDEX, NOT_LISTED, PERSONAL
 from services.registry.demonstration.models import DemonstrationApplication, DemonstrationBatch
 from services.registry.demonstration.schemas import ApplicationListItem, BatchRead
 from services.registry.filings.models import Filing
@@ -20,10 +17,6 @@ from services.registry.institutions.models import Institution
 from services.registry.institutions.schemas import InstitutionRead
 from services.registry.practitioners.models import Practitioner
 from services.registry.practitioners.schemas import PractitionerRead
-
-DETAIL_ONLY = "不在列表中（仅详情可见）"
-PERSONAL = "个人信息（加密存储；列表中脱敏显示），订阅中不提供"
-BLIND_INDEX = "查询用密钥散列，从不对外"
 
 _INSTITUTION_FIELDS = [
     "id",
@@ -175,7 +168,7 @@ DEMONSTRATION_BATCH = FeedEntity(
     permission="demonstration:read",
     shown_by=BatchRead,
     shown_as={name: "stages" for name in _STAGE_DATES},
-    excluded={"created_by": DETAIL_ONLY},
+    excluded={"created_by": NOT_LISTED},
 )
 
 _APPLICATION_FIELDS = [
@@ -204,7 +197,7 @@ DEMONSTRATION_APPLICATION = FeedEntity(
     permission="demonstration:read",
     shown_by=ApplicationListItem,
     excluded={
-        name: DETAIL_ONLY
+        name: NOT_LISTED
         for name in (
             "applicant_key",
             "declared_satisfaction_pct",
