@@ -1,19 +1,20 @@
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from libs.common.concurrency import set_etag
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.contracts.agreements import service as agreements
+from services.contracts.agreements.models import Agreement
 from services.contracts.clock import Clock, ClockDep
 from services.contracts.coverage.schemas import GROUP_BY_LABELS
 from services.contracts.deps import SettingsDep
@@ -22,6 +23,15 @@ from services.contracts.visits import service
 from services.contracts.visits.schemas import Shortfall, ShortfallReport, VisitCreate, VisitRead
 
 router = ServiceRouter(prefix="/api/v1/contracts", tags=["visits"])
+
+# The agreement whose visits are written or read: any in the caller's scope (404 otherwise); the service
+# decides what the caller may do with it (only the medical party records a visit).
+VisitedAgreement = Annotated[
+    Agreement, Depends(load_visible(agreements.get, permission=VisitsWrite, id_name="agreement_id"))
+]
+ReadAgreement = Annotated[
+    Agreement, Depends(load_visible(agreements.get, permission=VisitsRead, id_name="agreement_id"))
+]
 
 PeriodStart = Annotated[BusinessDate, Query(description="统计期起日（含）")]
 PeriodEnd = Annotated[BusinessDate, Query(description="统计期止日（含；晚于今天按今天计）")]
@@ -44,15 +54,14 @@ def _period(start: date, end: date, clock: Clock) -> tuple[date, date]:
 async def create_visit(
     session: SessionDep,
     principal: VisitsWrite,
-    agreement_id: uuid.UUID,
+    agreement: VisitedAgreement,
     data: VisitCreate,
     response: Response,
     clock: ClockDep,
 ) -> VisitRead:
-    agreement = await agreements.get(session, principal, agreement_id)
     visit = await service.create(session, principal, agreement, data, clock=clock)
     set_etag(response, visit.version)
-    response.headers["Location"] = f"{router.prefix}/agreements/{agreement_id}/visits/{visit.id}"
+    response.headers["Location"] = f"{router.prefix}/agreements/{agreement.id}/visits/{visit.id}"
     return VisitRead.model_validate(visit)
 
 
@@ -66,12 +75,11 @@ async def create_visit(
 async def list_visits(
     session: SessionDep,
     principal: VisitsRead,
-    agreement_id: uuid.UUID,
+    agreement: ReadAgreement,
     page: PageDep,
     date_from: Annotated[BusinessDate | None, Query(description="巡诊日期起")] = None,
     date_to: Annotated[BusinessDate | None, Query(description="巡诊日期止")] = None,
 ) -> Page[VisitRead]:
-    agreement = await agreements.get(session, principal, agreement_id)
     rows, next_cursor = await service.list_(
         session, agreement, params=page, date_from=date_from, date_to=date_to
     )
@@ -88,14 +96,13 @@ async def list_visits(
 async def agreement_shortfall(
     session: SessionDep,
     principal: VisitsRead,
-    agreement_id: uuid.UUID,
+    agreement: ReadAgreement,
     period_start: PeriodStart,
     period_end: PeriodEnd,
     clock: ClockDep,
     settings: SettingsDep,
 ) -> Shortfall:
     start, end = _period(period_start, period_end, clock)
-    agreement = await agreements.get(session, principal, agreement_id)
     return await service.agreement_shortfall(
         session,
         principal,

@@ -5,23 +5,27 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from libs.common.auth import ROLE_LABELS, Role
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.gateway.accounts import service
 from services.gateway.accounts.deps import RegistryDep
 from services.gateway.accounts.grants import USER_ROLES
+from services.gateway.accounts.models import User
 from services.gateway.accounts.schemas import AuthEnums, RoleOption, UserCreate, UserRead, UserUpdate
 from services.gateway.permissions import UsersRead, UsersWrite
 from services.gateway.settings import GatewaySettings
 
 router = ServiceRouter(prefix="/api/v1/auth/users", tags=["users"])
 enums_router = ServiceRouter(prefix="/api/v1/auth", tags=["auth"])
+
+VisibleUser = Annotated[User, Depends(load_visible(service.get, permission=UsersRead, id_name="user_id"))]
 
 
 def _settings(request: Request) -> GatewaySettings:
@@ -101,10 +105,8 @@ async def list_users(
     response_model=UserRead,
     responses=problem_responses(401, 403, 404),
 )
-async def get_user(
-    session: SessionDep, principal: UsersRead, user_id: uuid.UUID, response: Response
-) -> UserRead:
-    return _read(response, await service.get(session, principal, user_id))
+async def get_user(principal: UsersRead, user: VisibleUser, response: Response) -> UserRead:
+    return _read(response, user)
 
 
 @router.patch(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_by_id
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.gateway.api_clients import service
@@ -22,6 +23,11 @@ router = ServiceRouter(prefix="/api/v1/auth/clients", tags=["api-clients"])
 # The routes that answer a secret use a plain router: Idempotency-Key replay would store the secret.
 secret_router = APIRouter(prefix="/api/v1/auth/clients", tags=["api-clients"])
 _NO_STORE = {"Cache-Control": "no-store"}
+
+# Clients have no scope: the province admin, the only holder of the permission, manages all of them.
+KnownClient = Annotated[
+    ApiClient, Depends(load_by_id(service.get, permission=ClientsRead, id_name="client_id"))
+]
 
 
 def _with_secret(response: Response, client: ApiClient, secret: str) -> ApiClientWithSecret:
@@ -78,10 +84,7 @@ async def list_api_clients(
     response_model=ApiClientRead,
     responses=problem_responses(401, 403, 404),
 )
-async def get_api_client(
-    session: SessionDep, principal: ClientsRead, client_id: uuid.UUID, response: Response
-) -> ApiClientRead:
-    client = await service.get(session, client_id)
+async def get_api_client(principal: ClientsRead, client: KnownClient, response: Response) -> ApiClientRead:
     set_etag(response, client.version)
     return ApiClientRead.model_validate(client)
 

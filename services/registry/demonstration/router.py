@@ -17,7 +17,7 @@ from libs.common.auth import Principal
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
-from libs.common.loading import load_visible
+from libs.common.loading import load_by_id, load_visible
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
@@ -40,6 +40,7 @@ from services.registry.demonstration.models import (
     ApplicationState,
     AssessmentItem,
     DemonstrationApplication,
+    DemonstrationBatch,
 )
 from services.registry.demonstration.schemas import (
     SUMMARY_LEVEL_LABELS,
@@ -73,6 +74,10 @@ APPLICATIONS = "/api/v1/registry/demonstration-applications"
 batches_router = ServiceRouter(prefix=BATCHES, tags=["demonstration"])
 applications_router = ServiceRouter(prefix=APPLICATIONS, tags=["demonstration"])
 
+# Batches are the province's and every reader sees them all.
+KnownBatch = Annotated[
+    DemonstrationBatch, Depends(load_by_id(batches.get, permission=DemonstrationRead, id_name="batch_id"))
+]
 VisibleApplication = Annotated[
     DemonstrationApplication,
     Depends(load_visible(service.get, permission=DemonstrationRead, id_name="application_id")),
@@ -126,9 +131,8 @@ async def create_batch(
     responses=problem_responses(401, 403, 404),
 )
 async def get_batch(
-    session: SessionDep, principal: DemonstrationRead, batch_id: uuid.UUID, response: Response, today: Today
+    principal: DemonstrationRead, batch: KnownBatch, response: Response, today: Today
 ) -> BatchRead:
-    batch = await batches.get(session, batch_id)
     set_etag(response, batch.version)
     return batches.to_read(batch, today)
 

@@ -6,18 +6,19 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Body, Path, Query, Request, Response, status
+from fastapi import Body, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.registry.deps import CipherDep, SettingsDep
 from services.registry.institutions import service
-from services.registry.institutions.deps import InstitutionFilterDep
+from services.registry.institutions.deps import InstitutionFilterDep, NearbyPointDep
 from services.registry.institutions.kinds import (
     BED_LABELS,
     CAPABILITY_LABELS,
@@ -34,6 +35,7 @@ from services.registry.institutions.kinds import (
     Category,
     InstitutionKind,
 )
+from services.registry.institutions.models import Institution
 from services.registry.institutions.schemas import (
     ChangeHistoryEntry,
     EnumValue,
@@ -56,6 +58,10 @@ from services.registry.permissions import (
 )
 
 router = ServiceRouter(prefix="/api/v1/registry/institutions", tags=["institutions"])
+
+VisibleInstitution = Annotated[
+    Institution, Depends(load_visible(service.get, permission=InstitutionsRead, id_name="institution_id"))
+]
 
 
 class StateChange(BaseModel):
@@ -124,8 +130,7 @@ async def nearby_institutions(
     principal: InstitutionsRead,
     cipher: CipherDep,
     settings: SettingsDep,
-    lat: Annotated[float, Query(ge=-90, le=90, description="纬度")],
-    lng: Annotated[float, Query(ge=-180, le=180, description="经度")],
+    point: NearbyPointDep,
     radius_km: Annotated[float, Query(gt=0, description="半径（公里）")] = 10.0,
     kind: Annotated[list[InstitutionKind] | None, Query(description="机构类别（可重复）")] = None,
     category: Annotated[list[Category] | None, Query(description="机构细类（可重复）")] = None,
@@ -135,8 +140,8 @@ async def nearby_institutions(
     found = await service.nearby(
         session,
         principal,
-        lat=lat,
-        lng=lng,
+        latitude=point.latitude,
+        longitude=point.longitude,
         radius_km=radius,
         kinds=kind or (),
         categories=category or (),
@@ -158,12 +163,11 @@ async def nearby_institutions(
 async def get_institution(
     session: SessionDep,
     principal: InstitutionsRead,
-    institution_id: uuid.UUID,
+    institution: VisibleInstitution,
     response: Response,
     cipher: CipherDep,
     request: Request,
 ) -> InstitutionRead:
-    institution = await service.get(session, principal, institution_id)
     disclose = (
         service.discloses_to(principal, institution) and institution.contact_phone_encrypted is not None
     )

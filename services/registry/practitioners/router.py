@@ -12,6 +12,7 @@ from libs.common.audit import record_disclosures
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.registry.deps import CipherDep, SettingsDep
@@ -33,6 +34,9 @@ def eligibility_rule(settings: SettingsDep) -> service.EligibilityRule:
 
 
 RuleDep = Annotated[service.EligibilityRule, Depends(eligibility_rule)]
+VisiblePractitioner = Annotated[
+    Practitioner, Depends(load_visible(service.get, permission=PractitionersRead, id_name="practitioner_id"))
+]
 
 
 async def _reads(
@@ -148,13 +152,12 @@ async def create_practitioner(
 async def get_practitioner(
     session: SessionDep,
     principal: PractitionersRead,
-    practitioner_id: uuid.UUID,
+    practitioner: VisiblePractitioner,
     response: Response,
     cipher: CipherDep,
     rule: RuleDep,
     request: Request,
 ) -> PractitionerRead:
-    practitioner = await service.get(session, principal, practitioner_id)
     set_etag(response, practitioner.version)
     return (await _reads([practitioner], principal, cipher, rule, request, session=session))[0]
 
