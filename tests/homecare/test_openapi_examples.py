@@ -21,13 +21,12 @@ from services.homecare.settings import HomecareSettings
 
 
 def _routes() -> list[APIRoute]:
+    """Every ``router`` module of the service, nested ones included (``orders/visits/router.py``)."""
     routes: list[APIRoute] = []
-    for module in pkgutil.iter_modules(services.homecare.__path__):
-        try:
-            router = importlib.import_module(f"services.homecare.{module.name}.router").router
-        except ModuleNotFoundError:
-            continue
-        routes += [route for route in router.routes if isinstance(route, APIRoute)]
+    for module in pkgutil.walk_packages(services.homecare.__path__, "services.homecare."):
+        if module.name.rsplit(".", 1)[-1] == "router":
+            router = importlib.import_module(module.name).router
+            routes += [route for route in router.routes if isinstance(route, APIRoute)]
     return routes
 
 
