@@ -13,6 +13,9 @@ role in :data:`ROLES` order — columns ``pv`` province_admin, ``ct`` city_admin
 ``ia`` institution_admin, ``is`` institution_staff, ``pl`` city_platform: ``Y`` allowed, ``-`` denied.
 Lines starting with ``#`` are comments (the source of the cell below them when it is not obvious).
 
+A service's test module writes its table and subclasses :class:`AccessMatrixWalk` (as ``TestAccessMatrix``),
+which walks it: every documented endpoint has a row, every cell, no token is 401.
+
 The ``service`` role is left out on purpose: it is being redesigned (TODO: add its column when settled).
 """
 
@@ -20,15 +23,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from libs.common.auth import Role
-from libs.common.testing import Tokens
+from libs.common.testing import Tokens, rolled_back_client
 
 #: the columns of every table, in order
 ROLES: tuple[Role, ...] = (
@@ -50,6 +53,8 @@ HOME_REGION: dict[Role, str] = {
 }
 Operation = tuple[str, str]
 Matrix = dict[Operation, dict[Role, bool]]
+#: what every service serves without a token
+HEALTH_CHECKS: frozenset[Operation] = frozenset({("GET", "/healthz"), ("GET", "/readyz")})
 _MARKS = {"Y": True, "-": False}
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -139,3 +144,51 @@ def missing_rows(
 ) -> set[Operation]:
     """Documented operations with no row (and not listed as public)."""
     return set(documented) - set(matrix) - set(public)
+
+
+class AccessMatrixWalk:
+    """The walk of one service's table; a test module subclasses it as ``TestAccessMatrix`` and sets:
+
+    - ``app_fixture``: the name of the fixture of the service's app (``registry_app`` ...);
+    - ``matrix``: its table (:func:`parse`); ``public``: the operations that need no token;
+    - ``xfail``: cells where the code disagrees with the table (each a bug report, gone with the fix);
+    - ``unauthenticated``: a path that a request without a token must be refused at (401 ``missing_token``).
+    """
+
+    app_fixture: ClassVar[str]
+    matrix: ClassVar[Matrix]
+    public: ClassVar[frozenset[Operation]] = HEALTH_CHECKS
+    xfail: ClassVar[Mapping[tuple[str, str, Role], str]] = {}
+    unauthenticated: ClassVar[str]
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if metafunc.definition.name == "test_cell":
+            metafunc.parametrize(("method", "path", "role", "allowed"), cells(self.matrix, self.xfail))
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def app(cls, request: pytest.FixtureRequest) -> FastAPI:
+        app: FastAPI = request.getfixturevalue(cls.app_fixture)
+        return app
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    async def walker(cls, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+        """One client for the whole walk; nothing the walk sends can succeed, and all is rolled back."""
+        async with rolled_back_client(app) as client:
+            yield client
+
+    def test_every_endpoint_has_a_row(self, app: FastAPI) -> None:
+        documented = operations(app)
+        assert missing_rows(self.matrix, documented, self.public) == set()
+        assert set(self.matrix) - documented == set()  # no row for an endpoint that is gone
+
+    async def test_cell(
+        self, walker: httpx.AsyncClient, tokens: Tokens, method: str, path: str, role: Role, allowed: bool
+    ) -> None:
+        response = await call(walker, method, concrete(path), caller(tokens, role))
+        assert_cell(response, allowed, (method, path, role.value))
+
+    async def test_no_token_is_401(self, walker: httpx.AsyncClient) -> None:
+        response = await walker.get(self.unauthenticated)
+        assert (response.status_code, response.json()["code"]) == (401, "missing_token")
