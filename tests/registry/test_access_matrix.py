@@ -5,15 +5,8 @@ ARCHITECTURE.md and the READMEs (services/registry/README.md, services/registry/
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
-import pytest
-from fastapi import FastAPI
-
 from libs.common.auth import Role
-from libs.common.testing import Tokens, rolled_back_client
-from tests.access_matrix import assert_cell, call, caller, cells, concrete, missing_rows, operations, parse
+from tests.access_matrix import HEALTH_CHECKS, AccessMatrixWalk, parse
 
 R = "/api/v1/registry"
 # Columns: province, city, county admin · institution admin, institution staff · city platform.
@@ -116,32 +109,14 @@ MATRIX = parse(
     POST   /demonstration-applications/{application_id}/decline                              Y  Y  Y  -  -  -
     """,
 )
-PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+PUBLIC = HEALTH_CHECKS
 #: cells where the code disagrees with the table (each is a bug report; remove the entry with the fix)
 XFAIL: dict[tuple[str, str, Role], str] = {}
 
 
-@pytest.fixture(scope="module")
-async def walker(registry_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """One client for the whole walk; nothing the walk sends can succeed, and all is rolled back."""
-    async with rolled_back_client(registry_app) as client:
-        yield client
-
-
-def test_every_endpoint_has_a_row(registry_app: FastAPI) -> None:
-    documented = operations(registry_app)
-    assert missing_rows(MATRIX, documented, PUBLIC) == set()
-    assert set(MATRIX) - documented == set()  # no row for an endpoint that is gone
-
-
-@pytest.mark.parametrize(("method", "path", "role", "allowed"), cells(MATRIX, XFAIL))
-async def test_cell(
-    walker: httpx.AsyncClient, tokens: Tokens, method: str, path: str, role: Role, allowed: bool
-) -> None:
-    response = await call(walker, method, concrete(path), caller(tokens, role))
-    assert_cell(response, allowed, (method, path, role.value))
-
-
-async def test_no_token_is_401(walker: httpx.AsyncClient) -> None:
-    response = await walker.get(f"{R}/institutions")
-    assert (response.status_code, response.json()["code"]) == (401, "missing_token")
+class TestAccessMatrix(AccessMatrixWalk):
+    app_fixture = "registry_app"
+    matrix = MATRIX
+    public = PUBLIC
+    xfail = XFAIL
+    unauthenticated = f"{R}/institutions"
