@@ -9,6 +9,7 @@ turns every row into a route with the same protocol:
   path, clock, clients …) — it is a plain FastAPI dependency, so tests override its parts as usual;
 * ``If-Match`` is declared on every route and handed to the row's ``perform``, which checks it against the
   entity it loads under lock (428 missing, 412 stale) — see :mod:`libs.common.concurrency`;
+  :func:`load_then_move` is that ``perform`` for the usual row (load in scope, check, move);
 * ``perform`` raises :class:`~libs.common.errors.IllegalTransition` (409 with the allowed actions) when the
   entity's state does not allow the action, and returns the entity;
 * the answer carries the entity's ``ETag``; the table's ``present`` renders the response model.
@@ -28,7 +29,7 @@ from fastapi import APIRouter, Body, Depends, Response
 from pydantic import BaseModel
 
 from libs.common.auth import Principal
-from libs.common.concurrency import IfMatch, set_etag
+from libs.common.concurrency import IfMatch, check_if_match, set_etag
 from libs.common.errors import problem_responses
 
 ContextT = TypeVar("ContextT")
@@ -41,9 +42,31 @@ class Versioned(Protocol):
     def version(self) -> int: ...
 
 
+EntityT = TypeVar("EntityT", bound=Versioned)
+
+
 Perform = Callable[[ContextT, Principal, Any, str | None], Awaitable[Versioned]]
 """``perform(context, principal, body, if_match)``: load under lock, check If-Match and the state, move,
 flush; return the entity whose version goes into the ``ETag``. ``body`` is ``None`` for a row without one."""
+
+
+def load_then_move(
+    load: Callable[[ContextT, Principal], Awaitable[EntityT]],
+    move: Callable[[ContextT, Principal, EntityT, Any], Awaitable[object]],
+) -> Perform[ContextT]:
+    """The usual row's ``perform``: ``load(context, principal)`` the entity in the caller's scope (404
+    outside it), check ``If-Match`` against its version (428 missing, 412 stale), then
+    ``move(context, principal, entity, body)`` — the domain raises
+    :class:`~libs.common.errors.IllegalTransition` (409 with the allowed actions) when the entity's state
+    does not allow the action, and flushes, so the answer carries the new version."""
+
+    async def perform(context: ContextT, principal: Principal, body: Any, if_match: str | None) -> Versioned:
+        entity = await load(context, principal)
+        check_if_match(if_match, entity.version)
+        await move(context, principal, entity, body)
+        return entity
+
+    return perform
 
 
 @dataclass(frozen=True, slots=True)

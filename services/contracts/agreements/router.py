@@ -19,7 +19,13 @@ from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
-from libs.common.transitions import Perform, Transition, TransitionTable, add_transition_routes
+from libs.common.transitions import (
+    Perform,
+    Transition,
+    TransitionTable,
+    add_transition_routes,
+    load_then_move,
+)
 from services.contracts.agreements import printing, service
 from services.contracts.agreements.models import Agreement, AgreementState
 from services.contracts.agreements.schemas import (
@@ -301,17 +307,15 @@ Move = Callable[[AsyncSession, Principal, Agreement, Any, Clock], Awaitable[obje
 
 def _step(move: Move, *, as_party: bool = True) -> Perform[AgreementStep]:
     """Load the agreement (a party's, or any in scope for the county's filing), check If-Match, move."""
+    get = service.get_as_party if as_party else service.get
 
-    async def perform(
-        step: AgreementStep, principal: Principal, body: Any, if_match: str | None
-    ) -> Agreement:
-        load = service.get_as_party if as_party else service.get
-        agreement = await load(step.session, principal, step.agreement_id)
-        check_if_match(if_match, agreement.version)
+    async def load(step: AgreementStep, principal: Principal) -> Agreement:
+        return await get(step.session, principal, step.agreement_id)
+
+    async def apply(step: AgreementStep, principal: Principal, agreement: Agreement, body: Any) -> None:
         await move(step.session, principal, agreement, body, step.clock)
-        return agreement
 
-    return perform
+    return load_then_move(load, apply)
 
 
 def _present(step: AgreementStep, principal: Principal, agreement: Agreement) -> AgreementRead:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.audit import record_disclosures
 from libs.common.auth import Principal
-from libs.common.concurrency import check_if_match, set_etag
+from libs.common.concurrency import set_etag
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
@@ -19,7 +19,13 @@ from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
-from libs.common.transitions import Perform, Transition, TransitionTable, add_transition_routes
+from libs.common.transitions import (
+    Perform,
+    Transition,
+    TransitionTable,
+    add_transition_routes,
+    load_then_move,
+)
 from services.contracts.clock import Clock, ClockDep
 from services.contracts.coverage.schemas import GROUP_BY_LABELS
 from services.contracts.deps import CipherDep
@@ -152,16 +158,17 @@ async def referral_step(
     return ReferralStep(session, referral_id, cipher, clock)
 
 
-def _move(action: str) -> Perform[ReferralStep]:
-    async def perform(
-        step: ReferralStep, principal: Principal, close: ReferralClose | None, if_match: str | None
-    ) -> Referral:
-        referral = await service.get(step.session, principal, step.referral_id)
-        check_if_match(if_match, referral.version)
-        await service.move(step.session, principal, referral, action, clock=step.clock, close=close)
-        return referral
+async def _load(step: ReferralStep, principal: Principal) -> Referral:
+    return await service.get(step.session, principal, step.referral_id)
 
-    return perform
+
+def _move(action: str) -> Perform[ReferralStep]:
+    async def move(
+        step: ReferralStep, principal: Principal, referral: Referral, close: ReferralClose | None
+    ) -> None:
+        await service.move(step.session, principal, referral, action, clock=step.clock, close=close)
+
+    return load_then_move(_load, move)
 
 
 def _row(action: str, summary: str, *, with_reason: bool = False) -> Transition[ReferralStep]:
