@@ -94,7 +94,9 @@ class FeedEntity:
     entity's entries (tombstones included). ``shown_by`` is that list's item schema. ``excluded`` maps each
     column left out of the payload to the reason; a contract test checks that every column is in
     ``payload`` or in ``excluded``, so a new column is never carried (nor forgotten) by accident.
-    ``shown_as`` says where the list shows a payload field that ``shown_by`` does not name.
+    ``shown_as`` says where the list shows a payload field that ``shown_by`` does not name. ``renamed``
+    maps a payload field that is a public name's old spelling to the new one (``libs/common/renamed_fields``):
+    it carries the new one's value.
     """
 
     model: type[ChangeTracked]
@@ -104,6 +106,7 @@ class FeedEntity:
     schema_version: int = 1
     excluded: Mapping[str, str] = field(default_factory=dict)
     shown_as: Mapping[str, str] = field(default_factory=dict)
+    renamed: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.model.__change_feed__ = self
@@ -114,7 +117,9 @@ class FeedEntity:
 
     def project(self, entity: ChangeTracked) -> dict[str, Any]:
         """The allow-listed attributes of ``entity``, as JSON values."""
-        return {key: json_value(getattr(entity, key)) for key in self.payload.model_fields}
+        return {
+            key: json_value(getattr(entity, self.renamed.get(key, key))) for key in self.payload.model_fields
+        }
 
 
 def feed_entity_of(model: type[ChangeTracked]) -> FeedEntity:

@@ -14,7 +14,7 @@ from services.registry.demonstration.schemas import ApplicationListItem, BatchRe
 from services.registry.filings.models import Filing
 from services.registry.filings.schemas import FilingRead
 from services.registry.institutions.models import Institution
-from services.registry.institutions.schemas import InstitutionRead
+from services.registry.institutions.schemas import RENAMED, InstitutionRead
 from services.registry.practitioners.models import Practitioner
 from services.registry.practitioners.schemas import PractitionerRead
 
@@ -28,6 +28,8 @@ _INSTITUTION_FIELDS = [
     "has_medical_unit",
     "internet_nursing_provider",
     "home_bed_service",
+    "latitude",
+    "longitude",
     "lat",
     "lng",
     "hospital_grade",
@@ -77,6 +79,7 @@ INSTITUTION = FeedEntity(
     permission="institutions:read",
     shown_by=InstitutionRead,
     excluded={"contact_phone_encrypted": PERSONAL},
+    renamed=RENAMED,
 )
 
 _FILING_FIELDS = [

@@ -34,8 +34,8 @@ class RegistryInstitution(BaseModel):
     active: bool = True
     has_medical_unit: bool = False
     category: str | None = None
-    lat: float | None = None
-    lng: float | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class _InstitutionPage(BaseModel):

@@ -26,17 +26,16 @@ from libs.common.bulk import BulkOutcome, BulkRecord, RecordCode
 from libs.common.errors import DomainError, FieldError, validation_field_errors
 from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
+from libs.common.renamed_fields import with_new_names
 from services.registry.filings.models import Filing, FilingState
 from services.registry.institutions import service
 from services.registry.institutions.kinds import InstitutionKind
 from services.registry.institutions.models import Institution
-from services.registry.institutions.schemas import InstitutionCreate
+from services.registry.institutions.schemas import RENAMED, WRITABLE_FIELDS, InstitutionCreate
 from services.registry.institutions.service import ENTITY, PERSONAL_FIELDS, warnings_for
 
 # Columns a bulk write sets (everything but the key, bookkeeping and derived columns).
-WRITABLE = tuple(name for name in InstitutionCreate.model_fields if name != "contact_phone") + (
-    "contact_phone_encrypted",
-)
+WRITABLE = tuple(name for name in WRITABLE_FIELDS if name != "contact_phone") + ("contact_phone_encrypted",)
 TABLE: Table = Institution.__table__  # type: ignore[assignment]
 CHUNK = 500  # keys per IN (...) list: far below every backend's parameter limit
 
@@ -143,7 +142,7 @@ async def check_uscc_owners(session: AsyncSession, candidates: Sequence[Candidat
 
 def stored_fields(row: dict[str, Any], cipher: PersonalDataCipher) -> dict[str, Any]:
     """A stored row's writable fields, shaped like :class:`InstitutionCreate`."""
-    fields = {name: row[name] for name in InstitutionCreate.model_fields if name != "contact_phone"}
+    fields = {name: row[name] for name in WRITABLE_FIELDS if name != "contact_phone"}
     fields["contact_phone"] = cipher.decrypt(row["contact_phone_encrypted"])
     return fields
 
@@ -156,7 +155,8 @@ def merge_existing(candidates: Sequence[Candidate], principal: Principal, cipher
             continue
         row = candidate.existing
         before = stored_fields(row, cipher)
-        patch = {key: value for key, value in candidate.raw.items() if key in InstitutionCreate.model_fields}
+        raw = with_new_names(candidate.raw, RENAMED)  # validated already: an old name agrees with its new
+        patch = {key: value for key, value in raw.items() if key in WRITABLE_FIELDS}
         changed = [key for key, value in patch.items() if before.get(key) != value]
         try:
             service.check_may_edit(

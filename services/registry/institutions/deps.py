@@ -1,12 +1,15 @@
-"""Request dependencies of the institutions routes: the list filters (shared by list and export)."""
+"""Request dependencies of the institutions routes: the list filters (shared by list and export), the
+point a nearby search is around."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query
 
 from libs.common.dates import BusinessDate
+from libs.common.renamed_fields import old_query, query_value
 from libs.common.text import SingleLine
 from services.registry.institutions.kinds import Category, InstitutionKind
 from services.registry.institutions.service import InstitutionFilter
@@ -91,3 +94,26 @@ def institution_filter(
 
 
 InstitutionFilterDep = Annotated[InstitutionFilter, Depends(institution_filter)]
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+
+
+def nearby_point(
+    latitude: Annotated[float | None, Query(ge=-90, le=90, description="纬度（必填；旧名 lat）")] = None,
+    longitude: Annotated[float | None, Query(ge=-180, le=180, description="经度（必填；旧名 lng）")] = None,
+    lat: Annotated[float | None, old_query("latitude", "纬度", ge=-90, le=90)] = None,
+    lng: Annotated[float | None, old_query("longitude", "经度", ge=-180, le=180)] = None,
+) -> Point:
+    """The point ``GET /institutions/nearby`` searches around, named latitude/longitude or (until API
+    2.0.0) lat/lng."""
+    return Point(
+        latitude=query_value("latitude", latitude, "lat", lat),
+        longitude=query_value("longitude", longitude, "lng", lng),
+    )
+
+
+NearbyPointDep = Annotated[Point, Depends(nearby_point)]

@@ -39,7 +39,7 @@ class Institution(EntityMixin, ChangeTracked, Base):
     __change_exclude__: ClassVar[frozenset[str]] = frozenset({"contact_phone_encrypted"})
     __table_args__ = (
         Index("ix_institution_region_name", "region_code", "name", "id"),
-        Index("ix_institution_lat_lng", "lat", "lng"),
+        Index("ix_institution_latitude_longitude", "latitude", "longitude"),
         Index("ix_institution_source_key", "source_system", "external_id", unique=True),
         UniqueConstraint("uscc"),
     )
@@ -62,8 +62,8 @@ class Institution(EntityMixin, ChangeTracked, Base):
 
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     address: Mapped[str | None] = mapped_column(String(300))
-    lat: Mapped[float | None] = mapped_column(Float)
-    lng: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     operating_since: Mapped[date | None] = mapped_column(Date, index=True)
     medical_operating_since: Mapped[date | None] = mapped_column(Date)

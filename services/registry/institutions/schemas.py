@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     computed_field,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -23,6 +24,13 @@ from libs.common.bulk import BulkRequest, records_field
 from libs.common.dates import BusinessDate
 from libs.common.identifiers import USCC
 from libs.common.openapi import DocumentedAs
+from libs.common.renamed_fields import (
+    accept_old_names,
+    current_fields,
+    emit_old_names,
+    old_input,
+    old_output,
+)
 from libs.common.text import SingleLine
 from services.registry.institutions.kinds import (
     CATEGORIES_OF_KIND,
@@ -81,6 +89,9 @@ Count = Annotated[int, Field(ge=0, le=1_000_000)]
 Year = Annotated[int, Field(ge=1949, le=2100)]
 Latitude = Annotated[float, Field(ge=20.0, le=30.0, description="纬度 (WGS-84)，福建省范围内")]
 Longitude = Annotated[float, Field(ge=113.0, le=123.0, description="经度 (WGS-84)，福建省范围内")]
+
+#: public names replaced by the platform's vocabulary (old → new); the old ones work until API 2.0.0
+RENAMED = {"lat": "latitude", "lng": "longitude"}
 
 BED_FIELDS = (
     "beds_elderly_care",
@@ -162,8 +173,10 @@ class InstitutionFields(BaseModel):
 
     region_code: CountyCode
     address: SingleLine | None = Field(default=None, max_length=300)
-    lat: Latitude | None = None
-    lng: Longitude | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    lat: Latitude | None = old_input("latitude", "纬度")
+    lng: Longitude | None = old_input("longitude", "经度")
 
     operating_since: BusinessDate | None = Field(default=None, description="开业（成立）日期")
     medical_operating_since: BusinessDate | None = Field(default=None, description="医疗服务开展日期")
@@ -200,6 +213,7 @@ class InstitutionFields(BaseModel):
     )
 
     _no_naming_year = model_validator(mode="before")(refuse_naming_year)
+    _old_names = model_validator(mode="before")(accept_old_names(RENAMED))
 
     @field_validator("licence_no")
     @classmethod
@@ -227,8 +241,8 @@ class InstitutionFields(BaseModel):
             errors.append("养老机构性质不适用于医疗机构（elderly_care_ownership not for medical）")
         if self.licence_no is not None and self.licence_type is None:
             errors.append("填写登记号/备案号时须注明是执业许可证还是备案凭证（licence_type required）")
-        if (self.lat is None) != (self.lng is None):
-            errors.append("经纬度须同时填写（lat and lng go together）")
+        if (self.latitude is None) != (self.longitude is None):
+            errors.append("经纬度须同时填写（latitude and longitude go together）")
         disabled = (
             self.disabled_level_1 + self.disabled_level_2 + self.disabled_level_3 + self.disabled_level_4
         )
@@ -241,6 +255,10 @@ class InstitutionFields(BaseModel):
 
 class InstitutionCreate(InstitutionFields):
     pass
+
+
+#: what a client writes about an institution, under the current names
+WRITABLE_FIELDS = current_fields(InstitutionCreate)
 
 
 class InstitutionUpdate(BaseModel):
@@ -262,8 +280,10 @@ class InstitutionUpdate(BaseModel):
     licence_no: SingleLine | None = Field(default=None, max_length=60)
     region_code: CountyCode | None = None
     address: SingleLine | None = Field(default=None, max_length=300)
-    lat: Latitude | None = None
-    lng: Longitude | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    lat: Latitude | None = old_input("latitude", "纬度")
+    lng: Longitude | None = old_input("longitude", "经度")
     operating_since: BusinessDate | None = None
     medical_operating_since: BusinessDate | None = None
     elderly_care_operating_since: BusinessDate | None = None
@@ -292,13 +312,15 @@ class InstitutionUpdate(BaseModel):
     provincial_demonstration_year: Year | None = None
 
     _no_naming_year = model_validator(mode="before")(refuse_naming_year)
+    _old_names = model_validator(mode="before")(accept_old_names(RENAMED))
 
 
 class InstitutionRead(BaseModel):
     """An institution as other services and the SPA read it.
 
     Stable for other services: ``id, name, kind, category, region_code, active, has_medical_unit,
-    internet_nursing_provider, home_bed_service, lat, lng``.
+    internet_nursing_provider, home_bed_service, latitude, longitude`` (``lat``, ``lng``: their old
+    names, emitted until API 2.0.0).
     """
 
     model_config = ConfigDict(from_attributes=True)
@@ -312,8 +334,10 @@ class InstitutionRead(BaseModel):
     has_medical_unit: bool
     internet_nursing_provider: bool
     home_bed_service: bool
-    lat: float | None
-    lng: float | None
+    latitude: float | None = Field(description="纬度 (WGS-84)")
+    longitude: float | None = Field(description="经度 (WGS-84)")
+    lat: float | None = old_output("latitude", "纬度")
+    lng: float | None = old_output("longitude", "经度")
 
     hospital_grade: HospitalGrade | None
     hospital_type: HospitalType | None
@@ -356,6 +380,8 @@ class InstitutionRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     warnings: list[str] = Field(default_factory=list, description="非阻断性提示（如登记号与类别代码不一致）")
+
+    _old_names = model_serializer(mode="wrap")(emit_old_names(RENAMED))
 
     @computed_field  # type: ignore[prop-decorator]
     @property

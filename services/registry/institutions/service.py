@@ -40,6 +40,7 @@ from services.registry.institutions.kinds import (
 from services.registry.institutions.models import Institution, InstitutionYearStat
 from services.registry.institutions.schemas import (
     INSTITUTION_LOCKED_FIELDS,
+    WRITABLE_FIELDS,
     InstitutionCreate,
     InstitutionRead,
     InstitutionUpdate,
@@ -150,8 +151,8 @@ async def nearby(
     session: AsyncSession,
     principal: Principal,
     *,
-    lat: float,
-    lng: float,
+    latitude: float,
+    longitude: float,
     radius_km: float,
     kinds: Sequence[InstitutionKind] = (),
     categories: Sequence[Category] = (),
@@ -159,13 +160,14 @@ async def nearby(
 ) -> list[tuple[Institution, float]]:
     """Active institutions within ``radius_km``, nearest first.
 
-    A bounding box (served by the (lat, lng) index) selects candidates in SQL; the exact great-circle
-    (haversine) distance is computed on the survivors only. Works on SQLite and PostgreSQL alike.
+    A bounding box (served by the (latitude, longitude) index) selects candidates in SQL; the exact
+    great-circle (haversine) distance is computed on the survivors only. Works on SQLite and PostgreSQL
+    alike.
     """
-    box = geo.bounding_box(lat, lng, radius_km * 1000)
+    box = geo.bounding_box(latitude, longitude, radius_km * 1000)
     stmt = select(Institution).where(
-        Institution.lat.between(box.min_latitude, box.max_latitude),
-        Institution.lng.between(box.min_longitude, box.max_longitude),
+        Institution.latitude.between(box.min_latitude, box.max_latitude),
+        Institution.longitude.between(box.min_longitude, box.max_longitude),
         Institution.active.is_(True),
         visible_condition(principal, Institution.region_code, Institution.id),
     )
@@ -176,7 +178,9 @@ async def nearby(
     candidates = (await session.scalars(stmt)).all()
     scored = []
     for institution in candidates:
-        distance = geo.distance_km(lat, lng, institution.lat or 0.0, institution.lng or 0.0)
+        distance = geo.distance_km(
+            latitude, longitude, institution.latitude or 0.0, institution.longitude or 0.0
+        )
         if distance <= radius_km:
             scored.append((institution, round(distance, 3)))
     scored.sort(key=lambda pair: (pair[1], str(pair[0].id)))
@@ -297,9 +301,7 @@ async def create(
 
 def current_fields(institution: Institution, cipher: PersonalDataCipher) -> dict[str, Any]:
     """The institution's writable fields as a dict shaped like :class:`InstitutionCreate`."""
-    values = {
-        name: getattr(institution, name) for name in InstitutionCreate.model_fields if name != "contact_phone"
-    }
+    values = {name: getattr(institution, name) for name in WRITABLE_FIELDS if name != "contact_phone"}
     values["contact_phone"] = cipher.decrypt(institution.contact_phone_encrypted)
     return values
 

@@ -188,7 +188,7 @@ async def test_filing_number_needs_no_licence_check(client: httpx.AsyncClient, t
         ({"category": "hospital"}, "不属于"),
         ({"kind": "integrated"}, "integrated_model"),
         ({"residents": 5}, "入住人数"),
-        ({"lat": 24.5, "lng": None}, "lat and lng"),
+        ({"lat": 24.5, "lng": None}, "经纬度须同时填写"),
         ({"contact_phone": "12345"}, "联系电话"),
     ],
 )
