@@ -31,6 +31,8 @@ from tests.access_matrix import Matrix
 HULI = "350206"
 SIMING = "350203"
 CANGSHAN = "350104"
+#: where the three records of a list test are made, by label
+REGIONS = {"huli": HULI, "siming": SIMING, "fuzhou": CANGSHAN}
 
 #: (label, role, region) of callers outside a 湖里 record's scope; institution users of another institution
 OUTSIDERS: list[tuple[str, Role, str]] = [
@@ -176,3 +178,28 @@ async def seen_records(
     """Which of ``records`` ({label: id}) the caller's list shows."""
     ids = await listed_ids(client, path, headers, params, id_key)
     return {label for label, record_id in records.items() if record_id in ids}
+
+
+async def assert_lists_keep_to_scope(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    row: Mapping[Role, bool],
+    path: str,
+    records: Mapping[str, str],
+    institution: Mapping[str, str],
+    params: Mapping[str, str] | None = None,
+    id_key: str = "id",
+) -> None:
+    """Each :data:`LIST_VIEWERS` row whose role ``row`` (the list's access-table row) allows lists ``path``
+    and must see exactly its records of ``records`` ({region label: id}, one per :data:`REGIONS`);
+    ``institution`` is {id, region_code} of the 湖里 record's institution."""
+    expected: dict[str, frozenset[str]] = {}
+    seen: dict[str, set[str]] = {}
+    for label, role, region, sees in LIST_VIEWERS:
+        if not row[role]:
+            continue
+        headers = viewer_headers(tokens, role, region, institution)
+        expected[label] = sees
+        seen[label] = await seen_records(client, path, headers, records, params, id_key)
+    assert seen == expected
+    assert any(len(sees) < len(REGIONS) for sees in expected.values()), "no viewer is kept to a part"

@@ -16,19 +16,14 @@ fails ``test_every_by_id_endpoint_has_a_row``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Role
 from libs.common.testing import Tokens
-from services.registry.demonstration.deps import today
-from tests.registry.demonstration.flow import Clock, Flow
+from tests.registry.demonstration.flow import Flow
 from tests.registry.factories import create_institution, practitioner_body
 from tests.registry.filings.test_router import filing_body
 from tests.registry.test_access_matrix import MATRIX
@@ -102,24 +97,6 @@ def test_every_by_id_endpoint_has_a_row() -> None:
         assert [role for role, ok in MATRIX[operation[0], R + operation[1]].items() if ok] == [
             Role.province_admin
         ]
-
-
-@pytest.fixture
-async def db(client: httpx.AsyncClient, registry_app: FastAPI) -> AsyncIterator[AsyncSession]:
-    """A session on the same rolled-back transaction as ``client`` (for the 示范 registry facts)."""
-    async with registry_app.state.database.session() as session:
-        yield session
-
-
-@pytest.fixture
-def flow(
-    client: httpx.AsyncClient, tokens: Tokens, db: AsyncSession, registry_app: FastAPI
-) -> Iterator[Flow]:
-    """The 示范 test driver, "today" in the application stage."""
-    clock = Clock(date(2026, 4, 15))
-    registry_app.dependency_overrides[today] = lambda: clock.today
-    yield Flow(client, tokens, db, clock)
-    registry_app.dependency_overrides.pop(today, None)
 
 
 async def _record(flow: Flow, kind: str) -> dict[str, str]:

@@ -9,26 +9,19 @@ Table-driven: a cursor-paged list without a row in :data:`LISTS` or :data:`ELSEW
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from datetime import date
-
-import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Role
 from libs.common.testing import Tokens
-from services.registry.demonstration.deps import today
 from tests.contracts.referrals.test_router import with_check
-from tests.registry.demonstration.flow import Clock, Flow
+from tests.registry.demonstration.flow import Flow
 from tests.registry.factories import create_institution, practitioner_body
 from tests.registry.filings.test_router import filing_body
 from tests.registry.test_access_matrix import MATRIX
-from tests.scope_matrix import CANGSHAN, HULI, LIST_VIEWERS, SIMING, paged_lists, seen_records, viewer_headers
+from tests.scope_matrix import REGIONS, assert_lists_keep_to_scope, paged_lists
 
 R = "/api/v1/registry"
-REGIONS = {"huli": HULI, "siming": SIMING, "fuzhou": CANGSHAN}
 #: list → the record it lists
 LISTS: dict[str, str] = {
     "/institutions": "institution",
@@ -46,23 +39,6 @@ ELSEWHERE: dict[str, str] = {
 
 def test_every_list_has_a_row(registry_app: FastAPI) -> None:
     assert paged_lists(registry_app, R) == set(LISTS) | set(ELSEWHERE)
-
-
-@pytest.fixture
-async def db(client: httpx.AsyncClient, registry_app: FastAPI) -> AsyncIterator[AsyncSession]:
-    """A session on the same rolled-back transaction as ``client`` (for the 示范 registry facts)."""
-    async with registry_app.state.database.session() as session:
-        yield session
-
-
-@pytest.fixture
-def flow(
-    client: httpx.AsyncClient, tokens: Tokens, db: AsyncSession, registry_app: FastAPI
-) -> Iterator[Flow]:
-    clock = Clock(date(2026, 4, 15))
-    registry_app.dependency_overrides[today] = lambda: clock.today
-    yield Flow(client, tokens, db, clock)
-    registry_app.dependency_overrides.pop(today, None)
 
 
 async def _world(flow: Flow, kind: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -100,13 +76,4 @@ async def _world(flow: Flow, kind: str) -> tuple[dict[str, str], dict[str, str]]
 async def test_a_list_shows_only_the_callers_scope(flow: Flow, tokens: Tokens, path: str) -> None:
     records, institution = await _world(flow, LISTS[path])
     row = MATRIX[("GET", R + path)]
-    expected: dict[str, frozenset[str]] = {}
-    seen: dict[str, set[str]] = {}
-    for label, role, region, sees in LIST_VIEWERS:
-        if not row[role]:
-            continue
-        headers = viewer_headers(tokens, role, region, institution)
-        expected[label] = sees
-        seen[label] = await seen_records(flow.client, R + path, headers, records)
-    assert seen == expected
-    assert any(len(sees) < len(REGIONS) for sees in expected.values()), "no viewer is kept to a part"
+    await assert_lists_keep_to_scope(flow.client, tokens, row, R + path, records, institution)
