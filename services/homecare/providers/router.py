@@ -3,16 +3,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Response
+from fastapi import Depends, Path, Response
 
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.homecare.deps import RegistryDep, SettingsDep
 from services.homecare.permissions import ProvidersRead, ProvidersWrite
 from services.homecare.providers import service
+from services.homecare.providers.models import Provider
 from services.homecare.providers.schemas import (
     ProviderDetail,
     ProviderItemRead,
@@ -22,6 +24,10 @@ from services.homecare.providers.schemas import (
 )
 
 router = ServiceRouter(prefix="/api/v1/homecare/providers", tags=["homecare-providers"])
+
+VisibleProvider = Annotated[
+    Provider, Depends(load_visible(service.get, permission=ProvidersRead, id_name="institution_id"))
+]
 
 
 @router.get(
@@ -46,11 +52,10 @@ async def list_providers(session: SessionDep, principal: ProvidersRead, page: Pa
     responses=problem_responses(401, 403, 404),
 )
 async def get_provider(
-    session: SessionDep, principal: ProvidersRead, institution_id: uuid.UUID, response: Response
+    session: SessionDep, principal: ProvidersRead, provider: VisibleProvider, response: Response
 ) -> ProviderDetail:
-    provider = await service.get(session, principal, institution_id)
     set_etag(response, provider.version)
-    items = await service.items_read(session, institution_id)
+    items = await service.items_read(session, provider.institution_id)
     return ProviderDetail(**ProviderRead.model_validate(provider).model_dump(), items=items)
 
 

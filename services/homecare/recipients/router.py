@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from libs.common.audit import record_disclosures
 from libs.common.auth import Principal
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.homecare.deps import CipherDep
@@ -25,6 +26,13 @@ from services.homecare.recipients.schemas import (
 )
 
 router = ServiceRouter(prefix="/api/v1/homecare/recipients", tags=["homecare-recipients"])
+
+VisibleRecipient = Annotated[
+    Recipient, Depends(load_visible(service.get, permission=RecipientsRead, id_name="recipient_id"))
+]
+WritableRecipient = Annotated[
+    Recipient, Depends(load_visible(service.get, permission=RecipientsWrite, id_name="recipient_id"))
+]
 
 
 async def _whole_or_masked(
@@ -120,10 +128,9 @@ async def get_recipient(
     session: SessionDep,
     principal: RecipientsRead,
     cipher: CipherDep,
-    recipient_id: uuid.UUID,
+    recipient: VisibleRecipient,
     response: Response,
 ) -> RecipientRead:
-    recipient = await service.get(session, principal, recipient_id)
     set_etag(response, recipient.version)
     return await _whole_or_masked(request, session, principal, cipher, recipient)
 
@@ -140,12 +147,11 @@ async def update_recipient(
     session: SessionDep,
     principal: RecipientsWrite,
     cipher: CipherDep,
-    recipient_id: uuid.UUID,
+    recipient: WritableRecipient,
     data: RecipientUpdate,
     response: Response,
     if_match: IfMatch = None,
 ) -> RecipientRead:
-    recipient = await service.get(session, principal, recipient_id)
     recipient = await service.update(session, principal, cipher, recipient, data, if_match)
     set_etag(response, recipient.version)
     return await _whole_or_masked(request, session, principal, cipher, recipient)

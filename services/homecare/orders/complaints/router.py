@@ -1,22 +1,30 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Depends, Query, Response
 
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.homecare.orders import service as orders
 from services.homecare.orders.complaints import service
-from services.homecare.orders.complaints.models import ComplaintStatus
+from services.homecare.orders.complaints.models import Complaint, ComplaintStatus
 from services.homecare.orders.complaints.schemas import ComplaintCreate, ComplaintRead, ComplaintResolve
+from services.homecare.orders.models import Order
 from services.homecare.permissions import ComplaintsRead, ComplaintsResolve, ComplaintsWrite
 
 router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-complaints"])
+
+ComplainedOrder = Annotated[
+    Order, Depends(load_visible(orders.get, permission=ComplaintsWrite, id_name="order_id"))
+]
+ResolvableComplaint = Annotated[
+    Complaint, Depends(load_visible(service.get, permission=ComplaintsResolve, id_name="complaint_id"))
+]
 
 
 @router.post(
@@ -30,11 +38,10 @@ router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-complaints"])
 async def file_complaint(
     session: SessionDep,
     principal: ComplaintsWrite,
-    order_id: uuid.UUID,
+    order: ComplainedOrder,
     data: ComplaintCreate,
     response: Response,
 ) -> ComplaintRead:
-    order = await orders.get(session, principal, order_id)
     complaint = await service.file(session, principal, order, data)
     set_etag(response, complaint.version)
     return ComplaintRead.model_validate(complaint)
@@ -69,12 +76,11 @@ async def list_complaints(
 async def resolve_complaint(
     session: SessionDep,
     principal: ComplaintsResolve,
-    complaint_id: uuid.UUID,
+    complaint: ResolvableComplaint,
     data: ComplaintResolve,
     response: Response,
     if_match: IfMatch = None,
 ) -> ComplaintRead:
-    complaint = await service.get(session, principal, complaint_id)
     complaint = await service.resolve(session, principal, complaint, data, if_match)
     set_etag(response, complaint.version)
     return ComplaintRead.model_validate(complaint)

@@ -1,24 +1,31 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Depends, Query, Response
 
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.idempotency import REPLAY_HEADER
+from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.homecare.orders import service as orders
+from services.homecare.orders.models import Order
 from services.homecare.orders.sos import service
+from services.homecare.orders.sos.models import SosAlert
 from services.homecare.orders.sos.schemas import SosRaise, SosRead, SosResolve
 from services.homecare.permissions import SosRaise as SosRaiser
 from services.homecare.permissions import SosRead as SosReader
 from services.homecare.permissions import SosResolve as SosResolver
 
 router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-sos"])
+
+AlertedOrder = Annotated[Order, Depends(load_visible(orders.get, permission=SosRaiser, id_name="order_id"))]
+ResolvableAlert = Annotated[
+    SosAlert, Depends(load_visible(service.get, permission=SosResolver, id_name="alert_id"))
+]
 
 
 @router.post(
@@ -30,9 +37,8 @@ router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-sos"])
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def raise_sos(
-    session: SessionDep, principal: SosRaiser, order_id: uuid.UUID, data: SosRaise, response: Response
+    session: SessionDep, principal: SosRaiser, order: AlertedOrder, data: SosRaise, response: Response
 ) -> SosRead:
-    order = await orders.get(session, principal, order_id)
     alert, created = await service.raise_(session, principal, order, data)
     if not created:
         response.status_code = 200
@@ -68,12 +74,11 @@ async def list_sos(
 async def resolve_sos(
     session: SessionDep,
     principal: SosResolver,
-    alert_id: uuid.UUID,
+    alert: ResolvableAlert,
     data: SosResolve,
     response: Response,
     if_match: IfMatch = None,
 ) -> SosRead:
-    alert = await service.get(session, principal, alert_id)
     alert = await service.resolve(session, principal, alert, data, if_match)
     set_etag(response, alert.version)
     return SosRead.model_validate(alert)
