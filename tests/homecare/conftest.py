@@ -17,6 +17,7 @@ from services.homecare.app import create_app
 from services.homecare.settings import HomecareSettings
 from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
+from tests.homecare.held_registry import HeldRegistry, held_registry_for
 from tests.homecare.world import World
 
 
@@ -79,3 +80,12 @@ async def live_world(homecare_app: FastAPI, registry_app: FastAPI, tokens: Token
         live_client(homecare_app) as client,
     ):
         yield World(client, registry, tokens)
+
+
+@pytest.fixture
+async def held_registry(
+    homecare_app: FastAPI, registry_app: FastAPI, tokens: Tokens
+) -> AsyncIterator[HeldRegistry]:
+    """The homecare app's registry, holdable at the practitioner look-up (tests/homecare/held_registry.py)."""
+    async with held_registry_for(homecare_app, registry_app, tokens) as held:
+        yield held

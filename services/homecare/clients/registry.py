@@ -7,10 +7,12 @@ fields are ignored and flags we read but the registry does not (yet) send defaul
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
+from libs.common.errors import UpstreamError, UpstreamTimeout
 from libs.common.http_client import ServiceClient
 
 INSTITUTIONS_PATH = "/api/v1/registry/institutions"
@@ -61,3 +63,31 @@ class RegistryClient(ServiceClient):
 
     async def get_practitioner(self, practitioner_id: uuid.UUID) -> PractitionerInfo | None:
         return await self.get_or_none(f"{PRACTITIONERS_PATH}/{practitioner_id}", PractitionerInfo)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPractitioner:
+    """A practitioner asked of the registry before the request's write transaction opened (on SQLite its
+    ``BEGIN IMMEDIATE`` would otherwise hold the write lock across the HTTP call), or why it could not
+    be: the failure is raised only if the step really needs the practitioner, after its own checks."""
+
+    info: PractitionerInfo | None
+    failure: UpstreamError | UpstreamTimeout | None = None
+
+    def get(self) -> PractitionerInfo | None:
+        if self.failure is not None:
+            raise self.failure
+        return self.info
+
+
+async def fetch_practitioner(
+    registry: RegistryClient, practitioner_id: uuid.UUID | None
+) -> FetchedPractitioner:
+    """Ask the registry first: call this before the request's session runs its first statement (orders
+    assess / assign, the home-bed doctor steps)."""
+    if practitioner_id is None:
+        return FetchedPractitioner(None)
+    try:
+        return FetchedPractitioner(await registry.get_practitioner(practitioner_id))
+    except (UpstreamError, UpstreamTimeout) as exc:
+        return FetchedPractitioner(None, exc)

@@ -17,7 +17,7 @@ from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from libs.common.transitions import Perform, Transition, TransitionTable, add_transition_routes
-from services.homecare.clients.registry import RegistryClient
+from services.homecare.clients.registry import FetchedPractitioner, RegistryClient, fetch_practitioner
 from services.homecare.deps import RegistryDep, SettingsDep
 from services.homecare.home_beds import service
 from services.homecare.home_beds.models import HomeBed, HomeBedStatus
@@ -40,6 +40,15 @@ VisibleHomeBed = Annotated[
 WritableHomeBed = Annotated[
     HomeBed, Depends(load_visible(service.get, permission=HomeBedsWrite, id_name="home_bed_id"))
 ]
+
+
+async def _caller_as_practitioner(principal: HomeBedsWrite, registry: RegistryDep) -> FetchedPractitioner:
+    """The caller asked of the registry (is it a doctor of the provider?) before anything is loaded: the
+    request's first statement opens the write transaction, which on SQLite holds the write lock."""
+    return await fetch_practitioner(registry, principal.practitioner_id)
+
+
+CallerAsPractitioner = Annotated[FetchedPractitioner, Depends(_caller_as_practitioner)]
 
 
 @router.get(
@@ -116,12 +125,12 @@ async def get_home_bed(principal: HomeBedsRead, bed: VisibleHomeBed, response: R
 async def add_round(
     session: SessionDep,
     principal: HomeBedsWrite,
-    registry: RegistryDep,
+    doctor: CallerAsPractitioner,  # before the bed: FastAPI resolves dependencies in this order
     bed: WritableHomeBed,
     data: HomeBedRoundCreate,
     response: Response,
 ) -> HomeBedRoundRead:
-    round_, created = await service.add_round(session, principal, registry, bed, data)
+    round_, created = await service.add_round(session, principal, doctor, bed, data)
     if not created:
         response.status_code = 200
         response.headers[REPLAY_HEADER] = "true"
@@ -166,6 +175,9 @@ async def home_bed_step(
 
 
 Run = Callable[[HomeBedStep, Principal, HomeBed, Any, str | None], Awaitable[HomeBed]]
+RunAsDoctor = Callable[
+    [HomeBedStep, Principal, HomeBed, Any, str | None, FetchedPractitioner], Awaitable[HomeBed]
+]
 
 
 def _step(run: Run) -> Perform[HomeBedStep]:
@@ -174,6 +186,18 @@ def _step(run: Run) -> Perform[HomeBedStep]:
     async def perform(step: HomeBedStep, principal: Principal, body: Any, if_match: str | None) -> HomeBed:
         bed = await service.get(step.session, principal, step.home_bed_id)
         return await run(step, principal, bed, body, if_match)
+
+    return perform
+
+
+def _doctor_step(run: RunAsDoctor) -> Perform[HomeBedStep]:
+    """:func:`_step` for a step a doctor of the provider takes: ask the registry for the caller before the
+    session's first statement opens the write transaction, so no write lock is held across the HTTP call."""
+
+    async def perform(step: HomeBedStep, principal: Principal, body: Any, if_match: str | None) -> HomeBed:
+        doctor = await fetch_practitioner(step.registry, principal.practitioner_id)
+        bed = await service.get(step.session, principal, step.home_bed_id)
+        return await run(step, principal, bed, body, if_match, doctor)
 
     return perform
 
@@ -187,8 +211,10 @@ TRANSITIONS = TransitionTable(
         Transition(
             "assess",
             HomeBedsWrite,
-            _step(
-                lambda s, p, bed, data, m: service.assess(s.session, p, s.registry, s.settings, bed, data, m)
+            _doctor_step(
+                lambda s, p, bed, data, m, doctor: service.assess(
+                    s.session, p, doctor, s.settings, bed, data, m
+                )
             ),
             summary="建床评估（本机构医师；不符合条件则为 not_qualified）",
             operation_id="homecare_assess_home_bed",
@@ -198,8 +224,10 @@ TRANSITIONS = TransitionTable(
         Transition(
             "open",
             HomeBedsWrite,
-            _step(
-                lambda s, p, bed, data, m: service.open_(s.session, p, s.registry, s.settings, bed, data, m)
+            _doctor_step(
+                lambda s, p, bed, data, m, doctor: service.open_(
+                    s.session, p, doctor, s.settings, bed, data, m
+                )
             ),
             summary="建床（本机构医师，附诊疗护理计划与查床频次）",
             operation_id="homecare_open_home_bed",
@@ -209,9 +237,9 @@ TRANSITIONS = TransitionTable(
         Transition(
             "reassess",
             HomeBedsWrite,
-            _step(
-                lambda s, p, bed, data, m: service.reassess(
-                    s.session, p, s.registry, s.settings, bed, data, m
+            _doctor_step(
+                lambda s, p, bed, data, m, doctor: service.reassess(
+                    s.session, p, doctor, s.settings, bed, data, m
                 )
             ),
             summary="周期届满再评估（符合则顺延一个周期）",

@@ -17,7 +17,7 @@ from libs.common.errors import Conflict, Forbidden, IllegalTransition, NotFound,
 from libs.common.pagination import PageParams, paginate
 from libs.common.scope import visible_condition
 from services.homecare import clock
-from services.homecare.clients.registry import RegistryClient
+from services.homecare.clients.registry import FetchedPractitioner
 from services.homecare.home_beds.models import (
     HomeBed,
     HomeBedRound,
@@ -91,10 +91,12 @@ def _ensure_provider_user(principal: Principal, bed: HomeBed) -> None:
         raise Forbidden("只有承担该家庭病床的机构可以执行此操作", code="not_home_bed_provider")
 
 
-async def _ensure_doctor(registry: RegistryClient, principal: Principal, bed: HomeBed) -> uuid.UUID:
+def _ensure_doctor(fetched: FetchedPractitioner, principal: Principal, bed: HomeBed) -> uuid.UUID:
+    """The caller is a doctor of the provider. ``fetched`` is the caller asked of the registry before the
+    request's write transaction opened (a registry failure is raised only here, after the bed's checks)."""
     _ensure_provider_user(principal, bed)
     if principal.practitioner_id is not None:
-        doctor = await registry.get_practitioner(principal.practitioner_id)
+        doctor = fetched.get()
         if (
             doctor is not None
             and doctor.kind == "doctor"
@@ -179,14 +181,14 @@ async def apply(
 async def assess(
     session: AsyncSession,
     principal: Principal,
-    registry: RegistryClient,
+    doctor: FetchedPractitioner,
     settings: HomecareSettings,
     bed: HomeBed,
     data: HomeBedAssess,
     if_match: str | None,
 ) -> HomeBed:
     _target(bed, "assess")
-    doctor = await _ensure_doctor(registry, principal, bed)
+    practitioner_id = _ensure_doctor(doctor, principal, bed)
     check_if_match(if_match, bed.version)
     for key, value in data.model_dump(exclude_unset=True, exclude={"note"}).items():
         if value is not None:
@@ -194,7 +196,7 @@ async def assess(
     gaps = qualification_gaps(bed, settings)
     bed.status = S.assessed if not gaps else S.not_qualified
     bed.assessed_at = clock.now()
-    bed.assessed_by_practitioner_id = doctor
+    bed.assessed_by_practitioner_id = practitioner_id
     bed.assessment = {"qualified": not gaps, "gaps": gaps, "note": data.note}
     return await _saved(session, principal, bed, "assess", {"qualified": not gaps})
 
@@ -202,20 +204,20 @@ async def assess(
 async def open_(
     session: AsyncSession,
     principal: Principal,
-    registry: RegistryClient,
+    doctor: FetchedPractitioner,
     settings: HomecareSettings,
     bed: HomeBed,
     data: HomeBedOpen,
     if_match: str | None,
 ) -> HomeBed:
     _target(bed, "open")
-    doctor = await _ensure_doctor(registry, principal, bed)
+    practitioner_id = _ensure_doctor(doctor, principal, bed)
     check_if_match(if_match, bed.version)
     opened = data.opened_date or clock.today()
     bed.status = S.opened
     bed.opened_at = clock.now()
     bed.opened_date = opened
-    bed.opened_by_practitioner_id = doctor
+    bed.opened_by_practitioner_id = practitioner_id
     bed.care_plan = data.care_plan
     bed.consent_at = data.consent_at
     bed.round_interval_days = data.round_interval_days or settings.home_bed_round_interval_days
@@ -226,7 +228,7 @@ async def open_(
 async def add_round(
     session: AsyncSession,
     principal: Principal,
-    registry: RegistryClient,
+    doctor: FetchedPractitioner,
     bed: HomeBed,
     data: HomeBedRoundCreate,
 ) -> tuple[HomeBedRound, bool]:
@@ -238,14 +240,14 @@ async def add_round(
             raise Conflict("client_record_id 已用于另一家庭病床", code="client_record_id_reused")
         return existing, False
     _target(bed, "rounds")
-    doctor = await _ensure_doctor(registry, principal, bed)
+    practitioner_id = _ensure_doctor(doctor, principal, bed)
     if bed.opened_date and data.round_date < bed.opened_date or data.round_date > clock.today():
         raise Unprocessable("查床日期须在建床日期与今天之间", code="round_date_invalid")
     round_ = HomeBedRound(
         home_bed_id=bed.id,
         institution_id=bed.institution_id,
         region_code=bed.region_code,
-        practitioner_id=doctor,
+        practitioner_id=practitioner_id,
         client_record_id=data.client_record_id,
         round_date=data.round_date,
         findings=data.findings,
@@ -269,7 +271,7 @@ async def add_round(
 async def reassess(
     session: AsyncSession,
     principal: Principal,
-    registry: RegistryClient,
+    doctor: FetchedPractitioner,
     settings: HomecareSettings,
     bed: HomeBed,
     data: HomeBedAssess,
@@ -277,7 +279,7 @@ async def reassess(
 ) -> HomeBed:
     """Re-assessment of an open bed: still qualifies → a new period from today; else 422 (close it)."""
     _target(bed, "reassess")
-    doctor = await _ensure_doctor(registry, principal, bed)
+    practitioner_id = _ensure_doctor(doctor, principal, bed)
     check_if_match(if_match, bed.version)
     for key, value in data.model_dump(exclude_unset=True, exclude={"note"}).items():
         if value is not None:
@@ -290,7 +292,7 @@ async def reassess(
             extra={"gaps": gaps},
         )
     bed.assessed_at = clock.now()
-    bed.assessed_by_practitioner_id = doctor
+    bed.assessed_by_practitioner_id = practitioner_id
     bed.assessment = {"qualified": True, "gaps": [], "note": data.note, "reassessment": True}
     bed.reassessment_count += 1
     bed.period_end_date = clock.today() + timedelta(days=settings.home_bed_period_days)

@@ -11,7 +11,6 @@ a write older (by the app's clock) than what the order has already recorded answ
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import audit
 from libs.common.auth import Principal, Role
 from libs.common.concurrency import check_if_match
-from libs.common.errors import Conflict, UpstreamError, UpstreamTimeout
+from libs.common.errors import Conflict
 from libs.common.scope import ensure_in_scope_for_write
 from services.homecare import clock
-from services.homecare.clients.registry import PractitionerInfo, RegistryClient
+from services.homecare.clients.registry import FetchedPractitioner, PractitionerInfo
 from services.homecare.orders import booking, fees, geo
 from services.homecare.orders.errors import (
     CancelNotAllowed,
@@ -203,33 +202,6 @@ async def _apply(
 
 
 # ------------------------------------------------------------------------------- provider decisions
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedPractitioner:
-    """A practitioner asked of the registry before the request's write transaction opened (on SQLite its
-    ``BEGIN IMMEDIATE`` would otherwise hold the write lock across the HTTP call), or why it could not
-    be: the failure is raised only if the step really needs the practitioner, after its own checks."""
-
-    info: PractitionerInfo | None
-    failure: UpstreamError | UpstreamTimeout | None = None
-
-    def get(self) -> PractitionerInfo | None:
-        if self.failure is not None:
-            raise self.failure
-        return self.info
-
-
-async def fetch_practitioner(
-    registry: RegistryClient, practitioner_id: uuid.UUID | None
-) -> FetchedPractitioner:
-    """Ask the registry first; call this before the session runs its first statement."""
-    if practitioner_id is None:
-        return FetchedPractitioner(None)
-    try:
-        return FetchedPractitioner(await registry.get_practitioner(practitioner_id))
-    except (UpstreamError, UpstreamTimeout) as exc:
-        return FetchedPractitioner(None, exc)
 
 
 async def assess(

@@ -19,7 +19,7 @@ from libs.common.pagination import Page, PageDep
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
 from libs.common.transitions import Perform, Transition, TransitionTable, Versioned, add_transition_routes
-from services.homecare.clients.registry import RegistryClient
+from services.homecare.clients.registry import FetchedPractitioner, RegistryClient, fetch_practitioner
 from services.homecare.deps import CipherDep, RegistryDep, SettingsDep
 from services.homecare.orders import lifecycle, service
 from services.homecare.orders.models import Order, OrderStatus
@@ -212,10 +212,8 @@ def _step(run: Run) -> Perform[OrderStep]:
     return perform
 
 
-Fetch = Callable[[RegistryClient, Principal, Any], Awaitable[lifecycle.FetchedPractitioner]]
-RunWith = Callable[
-    [OrderStep, Principal, Order, Any, str | None, lifecycle.FetchedPractitioner], Awaitable[bool]
-]
+Fetch = Callable[[RegistryClient, Principal, Any], Awaitable[FetchedPractitioner]]
+RunWith = Callable[[OrderStep, Principal, Order, Any, str | None, FetchedPractitioner], Awaitable[bool]]
 
 
 def _registry_first(fetch: Fetch, run: RunWith) -> Perform[OrderStep]:
@@ -252,7 +250,7 @@ TRANSITIONS = TransitionTable(
             "assess",
             OrdersAssess,
             _registry_first(
-                lambda registry, p, _: lifecycle.fetch_practitioner(registry, p.practitioner_id),
+                lambda registry, p, _: fetch_practitioner(registry, p.practitioner_id),
                 lambda s, p, order, b, m, doctor: lifecycle.assess(
                     s.session, p, doctor, s.settings, order, b, m
                 ),
@@ -280,7 +278,7 @@ TRANSITIONS = TransitionTable(
             "assign",
             OrdersDecide,
             _registry_first(
-                lambda registry, _, b: lifecycle.fetch_practitioner(registry, b.nurse_practitioner_id),
+                lambda registry, _, b: fetch_practitioner(registry, b.nurse_practitioner_id),
                 lambda s, p, order, b, m, nurse: lifecycle.assign(
                     s.session, p, nurse, s.settings, order, b, m
                 ),
