@@ -3,8 +3,9 @@
 A renamed field (``lat`` → ``latitude``) is declared once per model as ``{old: new}`` and its old name
 stays usable until API :data:`REMOVED_IN`:
 
-* **input models** accept either name — ``_old_names = model_validator(mode="before")(
-  accept_old_names(RENAMES))`` moves the old name's value to the new one. Both given with different
+* **input models** accept either name — ``_old_names = model_validator(mode="wrap")(
+  accept_old_names(RENAMES))`` moves the old name's value to the new one (an error about it still names
+  the old one). Both given with different
   values is refused (422, field code ``renamed_field_conflict``). The old name is declared on the model
   with :func:`old_input` so that OpenAPI lists it (``deprecated: true``, the new name and the removal
   version in its description) and ``extra="forbid"`` lets it in; it is never dumped.
@@ -20,16 +21,24 @@ Code never reads an old name's attribute (pydantic warns when a deprecated field
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+)
+from pydantic.functional_validators import ModelWrapValidatorHandler
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 #: the API version from which the old names are no longer accepted nor emitted
 REMOVED_IN = "2.0.0"
 CONFLICT_CODE = "renamed_field_conflict"
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def _deprecation(new: str, description: str | None) -> str:
@@ -62,23 +71,45 @@ def _conflict(old: str, new: str) -> PydanticCustomError:
     )
 
 
-def accept_old_names(renames: Mapping[str, str]) -> Callable[[Any], Any]:
-    """A before-validator: each old name's value moves to its new name (old → new in ``renames``)."""
+def accept_old_names(
+    renames: Mapping[str, str],
+) -> Callable[[type[_Model], Any, ModelWrapValidatorHandler[_Model]], _Model]:
+    """A wrap validator: each old name's value moves to its new name (old → new in ``renames``) before
+    the model validates; an error about a moved value names the field as the client sent it."""
 
-    def _accept(data: Any) -> Any:
+    def _accept(cls: type[_Model], data: Any, handler: ModelWrapValidatorHandler[_Model]) -> _Model:
         if not isinstance(data, Mapping) or not any(old in data for old in renames):
-            return data
+            return handler(data)
         moved = dict(data)
+        sent_as: dict[str, str] = {}
         for old, new in renames.items():
             if old not in moved:
                 continue
             value = moved.pop(old)
             if new in moved and moved[new] != value:
                 raise _conflict(old, new)
+            if new not in moved:
+                sent_as[new] = old
             moved[new] = value
-        return moved
+        try:
+            return handler(moved)
+        except ValidationError as exc:
+            if not sent_as:
+                raise
+            raise ValidationError.from_exception_data(
+                exc.title, [_as_sent(error, sent_as) for error in exc.errors()]
+            ) from None
 
     return _accept
+
+
+def _as_sent(error: ErrorDetails, sent_as: Mapping[str, str]) -> InitErrorDetails:
+    loc = error["loc"]
+    if loc and isinstance(loc[0], str):
+        loc = (sent_as.get(loc[0], loc[0]), *loc[1:])
+    return InitErrorDetails(
+        type=PydanticCustomError(error["type"], error["msg"]), loc=loc, input=error["input"]
+    )
 
 
 def emit_old_names(

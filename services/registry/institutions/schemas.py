@@ -213,7 +213,7 @@ class InstitutionFields(BaseModel):
     )
 
     _no_naming_year = model_validator(mode="before")(refuse_naming_year)
-    _old_names = model_validator(mode="before")(accept_old_names(RENAMED))
+    _old_names = model_validator(mode="wrap")(accept_old_names(RENAMED))
 
     @field_validator("licence_no")
     @classmethod
@@ -312,7 +312,7 @@ class InstitutionUpdate(BaseModel):
     provincial_demonstration_year: Year | None = None
 
     _no_naming_year = model_validator(mode="before")(refuse_naming_year)
-    _old_names = model_validator(mode="before")(accept_old_names(RENAMED))
+    _old_names = model_validator(mode="wrap")(accept_old_names(RENAMED))
 
 
 class InstitutionRead(BaseModel):

@@ -116,7 +116,7 @@ async def lookup_practitioners(
     rule: RuleDep,
     request: Request,
 ) -> list[PractitionerRead]:
-    rows = await service.lookup_by_id_card(session, principal, data.id_card, cipher=cipher)
+    rows = await service.lookup_by_id_number(session, principal, data.id_number, cipher=cipher)
     return await _reads(rows, principal, cipher, rule, request, session=session)
 
 

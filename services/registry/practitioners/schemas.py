@@ -7,9 +7,18 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    model_serializer,
+    model_validator,
+)
 
 from libs.common.identifiers import IdCardNumber, MobilePhone
+from libs.common.renamed_fields import accept_old_names, emit_old_names, old_input, old_output
 from libs.common.text import SingleLine
 from services.registry.practitioners.models import (
     PRACTITIONER_KIND_LABELS,
@@ -45,6 +54,10 @@ def _check_title(kind: PractitionerKind | None, title: Title | None) -> None:
         )
 
 
+#: public names replaced by the platform's vocabulary (old → new); the old ones work until API 2.0.0
+RENAMED = {"id_card": "id_number"}
+
+
 class PractitionerCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
@@ -56,10 +69,13 @@ class PractitionerCreate(BaseModel):
         default=None, max_length=40, description="执业证书编号"
     )
     clinical_years: int = Field(default=0, ge=0, le=60, description="临床工作年限")
-    id_card: IdCardNumber | None = Field(default=None, description="居民身份证号（个人信息，加密保存）")
+    id_number: IdCardNumber | None = Field(default=None, description="居民身份证号（个人信息，加密保存）")
+    id_card: IdCardNumber | None = old_input("id_number", "居民身份证号")
     phone: MobilePhone | None = Field(default=None, description="手机号（个人信息，加密保存）")
     trainings: list[Training] = Field(default_factory=list, max_length=50)
     misconduct_recorded: bool = Field(default=False, description="有不良执业记录")
+
+    _old_names = model_validator(mode="wrap")(accept_old_names(RENAMED))
 
     @model_validator(mode="after")
     def _title_fits(self) -> Self:
@@ -75,18 +91,24 @@ class PractitionerUpdate(BaseModel):
     title: Title | None = None
     practice_certificate_no: SingleLine | None = Field(default=None, max_length=40)
     clinical_years: int | None = Field(default=None, ge=0, le=60)
-    id_card: IdCardNumber | None = None
+    id_number: IdCardNumber | None = None
+    id_card: IdCardNumber | None = old_input("id_number", "居民身份证号")
     phone: MobilePhone | None = None
     trainings: list[Training] | None = Field(default=None, max_length=50)
     misconduct_recorded: bool | None = None
 
+    _old_names = model_validator(mode="wrap")(accept_old_names(RENAMED))
+
 
 class PractitionerLookup(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"id_card": "350206198503150021"}]}
+        extra="forbid", json_schema_extra={"examples": [{"id_number": "350206198503150021"}]}
     )
 
-    id_card: IdCardNumber
+    id_number: IdCardNumber
+    id_card: IdCardNumber | None = old_input("id_number", "居民身份证号")
+
+    _old_names = model_validator(mode="wrap")(accept_old_names(RENAMED))
 
 
 class PractitionerRead(BaseModel):
@@ -100,7 +122,8 @@ class PractitionerRead(BaseModel):
     title: Title | None
     practice_certificate_no: str | None
     clinical_years: int
-    id_card: str | None = Field(default=None, description="身份证号：除本机构管理员和本人外脱敏显示")
+    id_number: str | None = Field(default=None, description="身份证号：除本机构管理员和本人外脱敏显示")
+    id_card: str | None = old_output("id_number", "身份证号")
     phone: str | None = Field(default=None, description="手机号：除本机构管理员和本人外脱敏显示")
     trainings: list[Training]
     misconduct_recorded: bool
@@ -111,6 +134,8 @@ class PractitionerRead(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+
+    _old_names = model_serializer(mode="wrap")(emit_old_names(RENAMED))
 
     @computed_field  # type: ignore[prop-decorator]
     @property

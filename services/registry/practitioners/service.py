@@ -35,7 +35,7 @@ from services.registry.practitioners.schemas import (
 from services.registry.settings import RegistrySettings
 
 ENTITY = "practitioner"
-PERSONAL_FIELDS = ("id_card", "phone")
+PERSONAL_FIELDS = ("id_number", "phone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +91,9 @@ def to_read(
     p: Practitioner, cipher: PersonalDataCipher, rule: EligibilityRule, *, disclose: bool
 ) -> PractitionerRead:
     read = PractitionerRead.model_validate(p)
-    id_card = cipher.decrypt(p.id_card_encrypted)
+    id_number = cipher.decrypt(p.id_card_encrypted)
     phone = cipher.decrypt(p.phone_encrypted)
-    read.id_card = id_card if disclose else mask_id_card(id_card)
+    read.id_number = id_number if disclose else mask_id_card(id_number)
     read.phone = phone if disclose else mask_phone(phone)
     read.homecare_eligible = rule.applies(p)
     return read
@@ -139,14 +139,14 @@ async def list_(
     return await paginate(session, stmt, order_by=[Practitioner.id], params=params)
 
 
-async def lookup_by_id_card(
-    session: AsyncSession, principal: Principal, id_card: str, *, cipher: PersonalDataCipher
+async def lookup_by_id_number(
+    session: AsyncSession, principal: Principal, id_number: str, *, cipher: PersonalDataCipher
 ) -> list[Practitioner]:
     """Exact lookup through the blind index, within the caller's scope."""
     stmt = (
         select(Practitioner)
         .where(
-            Practitioner.id_card_hash == cipher.lookup_hash(id_card, "id_card"),
+            Practitioner.id_card_hash == cipher.lookup_hash(id_number, "id_card"),
             visible_condition(principal, Practitioner.region_code, Practitioner.institution_id),
         )
         .order_by(Practitioner.id)
@@ -157,10 +157,10 @@ async def lookup_by_id_card(
 
 def _personal_columns(values: dict[str, Any], cipher: PersonalDataCipher) -> dict[str, Any]:
     columns: dict[str, Any] = {}
-    if "id_card" in values:
-        id_card = values["id_card"]
-        columns["id_card_encrypted"] = cipher.encrypt(id_card)
-        columns["id_card_hash"] = cipher.lookup_hash(id_card, "id_card") if id_card else None
+    if "id_number" in values:
+        id_number = values["id_number"]
+        columns["id_card_encrypted"] = cipher.encrypt(id_number)
+        columns["id_card_hash"] = cipher.lookup_hash(id_number, "id_card") if id_number else None
     if "phone" in values:
         columns["phone_encrypted"] = cipher.encrypt(values["phone"])
     return columns
@@ -173,13 +173,13 @@ async def create(
     ensure_in_scope_for_write(
         principal, region_code=institution.region_code, institution_ids=[institution.id], what="机构"
     )
-    values = data.model_dump(mode="json", exclude={"id_card", "phone", "institution_id"})
+    values = data.model_dump(mode="json", exclude={"id_number", "phone", "institution_id"})
     practitioner = Practitioner(
         institution_id=institution.id,
         region_code=institution.region_code,
         active=True,
         **values,
-        **_personal_columns({"id_card": data.id_card, "phone": data.phone}, cipher),
+        **_personal_columns({"id_number": data.id_number, "phone": data.phone}, cipher),
     )
     session.add(practitioner)
     await session.flush()

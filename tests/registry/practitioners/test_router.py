@@ -152,7 +152,7 @@ async def test_own_institution_admin_sees_whole_values_and_each_disclosure_is_au
         ).all()
     assert len(rows) == 2
     assert {row.actor_sub for row in rows} == {"xinkaiyuan_admin"}
-    assert rows[0].changes == {"fields": ["id_card", "phone"]}
+    assert rows[0].changes == {"fields": ["id_number", "phone"]}
 
 
 async def test_staff_of_the_institution_see_colleagues_masked_but_themselves_whole(
