@@ -4,8 +4,7 @@ services/contracts/README.md — never from ``permissions.py`` — and walked ov
 
 from __future__ import annotations
 
-from libs.common.auth import Role
-from tests.access_matrix import HEALTH_CHECKS, AccessMatrixWalk, parse
+from tests.access_matrix import AccessMatrixWalk, parse
 
 # Columns: province, city, county admin · institution admin, institution staff · city platform.
 # An agreement binds two institutions: their admins sign it; the county files (备案) it; officials read
@@ -57,14 +56,9 @@ MATRIX = parse(
     GET    /changes                                     Y  Y  Y  -  -  Y
     """,
 )
-PUBLIC = HEALTH_CHECKS
-#: cells where the code disagrees with the table (each is a bug report; remove the entry with the fix)
-XFAIL: dict[tuple[str, str, Role], str] = {}
 
 
 class TestAccessMatrix(AccessMatrixWalk):
     app_fixture = "contracts_app"
     matrix = MATRIX
-    public = PUBLIC
-    xfail = XFAIL
     unauthenticated = "/api/v1/contracts/agreements"

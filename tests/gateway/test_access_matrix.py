@@ -8,7 +8,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from libs.common.auth import Role
 from tests.access_matrix import HEALTH_CHECKS, AccessMatrixWalk, parse
 
 # Columns: province, city, county admin · institution admin, institution staff · city platform.
@@ -42,15 +41,12 @@ PUBLIC = HEALTH_CHECKS | {
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/api/v1/auth/enums"),
 }
-#: cells where the code disagrees with the table (each is a bug report; remove the entry with the fix)
-XFAIL: dict[tuple[str, str, Role], str] = {}
 
 
 class TestAccessMatrix(AccessMatrixWalk):
     app_fixture = "gateway_app"
     matrix = MATRIX
     public = PUBLIC
-    xfail = XFAIL
     unauthenticated = "/api/v1/auth/users"
 
     @pytest.mark.parametrize(("method", "path"), sorted(PUBLIC))

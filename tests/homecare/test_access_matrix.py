@@ -4,8 +4,7 @@ services/homecare/README.md — never from ``permissions.py`` — and walked ove
 
 from __future__ import annotations
 
-from libs.common.auth import Role
-from tests.access_matrix import HEALTH_CHECKS, AccessMatrixWalk, parse
+from tests.access_matrix import AccessMatrixWalk, parse
 
 # Columns: province, city, county admin · institution admin, institution staff (nurse/doctor) · city platform.
 # Officials supervise (read, reports, feed) and do not run orders; the provider institution runs them;
@@ -102,14 +101,9 @@ MATRIX = parse(
     GET    /changes                                       Y  Y  Y  -  -  Y
     """,
 )
-PUBLIC = HEALTH_CHECKS
-#: cells where the code disagrees with the table (each is a bug report; remove the entry with the fix)
-XFAIL: dict[tuple[str, str, Role], str] = {}
 
 
 class TestAccessMatrix(AccessMatrixWalk):
     app_fixture = "homecare_app"
     matrix = MATRIX
-    public = PUBLIC
-    xfail = XFAIL
     unauthenticated = "/api/v1/homecare/orders"

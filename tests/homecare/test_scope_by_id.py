@@ -12,14 +12,11 @@ for the others the permission check already answers 403.
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import pytest
 from fastapi import FastAPI
 
 from tests.homecare.test_access_matrix import MATRIX
-from tests.homecare.world import HC, World, crew, to_status
+from tests.homecare.world import HC, World, crew, scoped_record
 from tests.scope_matrix import OUTSIDERS, by_id_operations, example_body, outsider_headers
 
 #: by-id endpoint → the record its path names (what the test creates in 湖里 before calling it)
@@ -65,49 +62,21 @@ def test_every_by_id_endpoint_has_a_row(homecare_app: FastAPI) -> None:
     assert by_id_operations(MATRIX, HC) == set(RECORD_OF)
 
 
+#: the path parameter that names a record of each kind
+PATH_KEY = {
+    "provider": "institution_id",
+    "recipient": "recipient_id",
+    "home_bed": "home_bed_id",
+    "order": "order_id",
+    "complaint": "complaint_id",
+    "sos": "alert_id",
+}
+
+
 async def _record(world: World, kind: str) -> dict[str, str]:
     """Make one record of ``kind`` in 湖里 (provider, recipient, order in service, ...); its path values."""
-    if kind == "provider":
-        provider = await world.provider()
-        return {"institution_id": str(provider.id), "item_code": "HC01"}
-    c = await crew(world)
-    if kind == "recipient":
-        return {"recipient_id": c.recipient["id"]}
-    if kind == "home_bed":
-        created = await world.client.post(
-            f"{HC}/home-beds",
-            json={
-                "recipient_id": c.recipient["id"],
-                "diagnosis": "脑梗死后遗症",
-                "condition_stable": True,
-                "mobility": "bedridden",
-                "conditions": ["stroke_or_post_surgery_rehab", "tubes"],
-                "has_family_doctor_contract": True,
-            },
-            headers=world.admin(c.provider),
-        )
-        assert created.status_code == 201, created.text
-        return {"home_bed_id": created.json()["id"]}
-    order = await world.order(c.provider, c.recipient["id"])
-    if kind == "order":
-        return {"order_id": order["id"], "item_code": "HC01"}
-    if kind == "complaint":
-        made = await world.client.post(
-            f"{HC}/orders/{order['id']}/complaints",
-            json={"content": "护士迟到"},
-            headers=world.admin(c.provider),
-        )
-        assert made.status_code == 201, made.text
-        return {"complaint_id": made.json()["id"]}
-    assert kind == "sos"
-    await to_status(world, c, order, "in_service")
-    raised = await world.client.post(
-        f"{HC}/orders/{order['id']}/sos",
-        json={"client_event_id": str(uuid.uuid4()), "client_at": datetime.now(UTC).isoformat()},
-        headers=world.staff(c.provider, c.nurse),
-    )
-    assert raised.status_code == 201, raised.text
-    return {"alert_id": raised.json()["id"]}
+    record_id = await scoped_record(world, await crew(world), kind)
+    return {PATH_KEY[kind]: record_id, "item_code": "HC01"}
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,11 @@ Table-driven: a cursor-paged list without a row in :data:`LISTS` fails ``test_ev
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import pytest
 from fastapi import FastAPI
 
 from tests.homecare.test_access_matrix import MATRIX
-from tests.homecare.world import HC, Crew, World, id_number, to_status
+from tests.homecare.world import HC, Crew, World, id_number, scoped_record
 from tests.scope_matrix import CANGSHAN, HULI, REGIONS, SIMING, assert_lists_keep_to_scope, paged_lists
 
 ADDRESSES = {
@@ -52,56 +49,13 @@ async def _crew(world: World, region: str) -> Crew:
     return Crew(provider, nurse, nurse, doctor, recipient)
 
 
-async def _record(world: World, c: Crew, kind: str) -> str:
-    """The id of one record of ``kind`` of the crew's provider."""
-    if kind == "provider":
-        return str(c.provider.id)
-    if kind == "recipient":
-        return str(c.recipient["id"])
-    if kind == "home_bed":
-        created = await world.client.post(
-            f"{HC}/home-beds",
-            json={
-                "recipient_id": c.recipient["id"],
-                "diagnosis": "脑梗死后遗症",
-                "condition_stable": True,
-                "mobility": "bedridden",
-                "conditions": ["stroke_or_post_surgery_rehab", "tubes"],
-                "has_family_doctor_contract": True,
-            },
-            headers=world.admin(c.provider),
-        )
-        assert created.status_code == 201, created.text
-        return str(created.json()["id"])
-    order = await world.order(c.provider, c.recipient["id"])
-    if kind == "order":
-        return str(order["id"])
-    if kind == "complaint":
-        made = await world.client.post(
-            f"{HC}/orders/{order['id']}/complaints",
-            json={"content": "护士迟到"},
-            headers=world.admin(c.provider),
-        )
-        assert made.status_code == 201, made.text
-        return str(made.json()["id"])
-    assert kind == "sos"
-    await to_status(world, c, order, "in_service")
-    raised = await world.client.post(
-        f"{HC}/orders/{order['id']}/sos",
-        json={"client_event_id": str(uuid.uuid4()), "client_at": datetime.now(UTC).isoformat()},
-        headers=world.staff(c.provider, c.nurse),
-    )
-    assert raised.status_code == 201, raised.text
-    return str(raised.json()["id"])
-
-
 @pytest.mark.parametrize("path", sorted(LISTS))
 async def test_a_list_shows_only_the_callers_scope(world: World, path: str) -> None:
     records: dict[str, str] = {}
     institution: dict[str, str] = {}
     for label, region in REGIONS.items():
         c = await _crew(world, region)
-        records[label] = await _record(world, c, LISTS[path])
+        records[label] = await scoped_record(world, c, LISTS[path])
         if label == "huli":
             institution = {"id": str(c.provider.id), "region_code": region}
     row = MATRIX[("GET", HC + path)]

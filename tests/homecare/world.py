@@ -324,3 +324,47 @@ async def submit_record(world: World, c: Crew, order: dict[str, Any], **override
     )
     assert response.status_code in (200, 201), response.text
     return response
+
+
+async def scoped_record(world: World, c: Crew, kind: str) -> str:
+    """The id of one record of ``kind`` (provider, recipient, home_bed, order, complaint, sos) of the crew's
+    provider, for the scope tests; an SOS is raised on an order in service."""
+    if kind == "provider":
+        return str(c.provider.id)
+    if kind == "recipient":
+        return str(c.recipient["id"])
+    if kind == "home_bed":
+        created = await world.client.post(
+            f"{HC}/home-beds",
+            json={
+                "recipient_id": c.recipient["id"],
+                "diagnosis": "脑梗死后遗症",
+                "condition_stable": True,
+                "mobility": "bedridden",
+                "conditions": ["stroke_or_post_surgery_rehab", "tubes"],
+                "has_family_doctor_contract": True,
+            },
+            headers=world.admin(c.provider),
+        )
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+    order = await world.order(c.provider, c.recipient["id"])
+    if kind == "order":
+        return str(order["id"])
+    if kind == "complaint":
+        made = await world.client.post(
+            f"{HC}/orders/{order['id']}/complaints",
+            json={"content": "护士迟到"},
+            headers=world.admin(c.provider),
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+    assert kind == "sos", kind
+    await to_status(world, c, order, "in_service")
+    raised = await world.client.post(
+        f"{HC}/orders/{order['id']}/sos",
+        json={"client_event_id": str(uuid.uuid4()), "client_at": datetime.now(UTC).isoformat()},
+        headers=world.staff(c.provider, c.nurse),
+    )
+    assert raised.status_code == 201, raised.text
+    return str(raised.json()["id"])

@@ -5,8 +5,7 @@ ARCHITECTURE.md and the READMEs (services/registry/README.md, services/registry/
 
 from __future__ import annotations
 
-from libs.common.auth import Role
-from tests.access_matrix import HEALTH_CHECKS, AccessMatrixWalk, parse
+from tests.access_matrix import AccessMatrixWalk, parse
 
 R = "/api/v1/registry"
 # Columns: province, city, county admin · institution admin, institution staff · city platform.
@@ -109,14 +108,9 @@ MATRIX = parse(
     POST   /demonstration-applications/{application_id}/decline                              Y  Y  Y  -  -  -
     """,
 )
-PUBLIC = HEALTH_CHECKS
-#: cells where the code disagrees with the table (each is a bug report; remove the entry with the fix)
-XFAIL: dict[tuple[str, str, Role], str] = {}
 
 
 class TestAccessMatrix(AccessMatrixWalk):
     app_fixture = "registry_app"
     matrix = MATRIX
-    public = PUBLIC
-    xfail = XFAIL
     unauthenticated = f"{R}/institutions"
