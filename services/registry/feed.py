@@ -10,7 +10,7 @@ from pydantic import Field
 from libs.common.changes import FeedEntity, feed_payload
 from libs.common.feed_reasons import BLIND_INDEX, NOT_LISTED, PERSONAL
 from services.registry.demonstration.models import DemonstrationApplication, DemonstrationBatch
-from services.registry.demonstration.schemas import ApplicationListItem, BatchRead
+from services.registry.demonstration.schemas import STAGES, ApplicationListItem, BatchRead
 from services.registry.filings.models import Filing
 from services.registry.filings.schemas import FilingRead
 from services.registry.institutions.models import Institution
@@ -135,16 +135,7 @@ PRACTITIONER = FeedEntity(
     excluded={"id_card_encrypted": PERSONAL, "id_card_hash": BLIND_INDEX, "phone_encrypted": PERSONAL},
 )
 
-_STAGES = [
-    "preparation",
-    "application",
-    "city_recommendation",
-    "provincial_review",
-    "national_assessment",
-    "public_notice",
-    "naming",
-]
-_STAGE_DATES = [f"{stage}_{end}_date" for stage in _STAGES for end in ("start", "end")]
+_STAGE_DATES = [f"{stage}_{end}_date" for stage in STAGES for end in ("start", "end")]
 _BATCH_FIELDS = [
     "id",
     "name",
