@@ -8,11 +8,20 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from libs.common import divisions
 from libs.common.auth import Role
 from libs.common.openapi import enum_labels
+from libs.common.renamed_fields import emit_old_names, old_output
 from libs.common.text import MultiLine, SingleLine
 from services.registry.demonstration.models import (
     ITEM_LABELS,
@@ -25,6 +34,10 @@ from services.registry.demonstration.models import (
     NationalResult,
 )
 from services.registry.demonstration.workflow import ACTION_LABELS, LEVEL_LABELS, Action, Level
+
+#: an application's public names replaced by the platform's vocabulary (old → new), until API 2.0.0:
+#: a reason for closing is ``close_reason``, as on home beds and referrals
+APPLICATION_RENAMED = {"closed_reason": "close_reason"}
 
 Text = Field(min_length=2, max_length=4000)
 SUMMARY_LEVEL_LABELS = {"city": "市级推荐汇总表", "province": "省级推荐汇总表"}
@@ -411,9 +424,12 @@ class ApplicationRead(ApplicationListItem):
     returned_reason: str | None
     returned_date: date | None
     returned_level: Level | None = Field(description="退回的层级")
-    closed_reason: str | None
+    close_reason: str | None = Field(description="终止（不予推荐、撤销命名等）的原因")
+    closed_reason: str | None = old_output("close_reason", "终止的原因")
     closed_date: date | None
     allowed_actions: list[str] = Field(description="调用者当前可执行的操作")
+
+    _old_names = model_serializer(mode="wrap")(emit_old_names(APPLICATION_RENAMED))
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -229,7 +229,7 @@ def to_read(application: DemonstrationApplication, principal: Principal) -> Appl
         returned_reason=application.returned_reason,
         returned_date=application.returned_date,
         returned_level=Level(application.returned_level) if application.returned_level else None,
-        closed_reason=application.closed_reason,
+        close_reason=application.closed_reason,
         closed_date=application.closed_date,
         allowed_actions=actions_for(principal, application),
     )
