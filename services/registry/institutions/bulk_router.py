@@ -20,8 +20,8 @@ from libs.common.routing import ServiceRouter
 from services.registry.deps import CipherDep, SettingsDep
 from services.registry.institutions import bulk, spreadsheet, spreadsheet_import
 from services.registry.institutions.deps import InstitutionFilterDep
-from services.registry.institutions.schemas import ImportResult, InstitutionBulkRequest
-from services.registry.institutions.spreadsheet_import import ImportMode
+from services.registry.institutions.schemas import InstitutionBulkRequest
+from services.registry.institutions.spreadsheet_import import ImportMode, ImportResponse
 from services.registry.permissions import InstitutionsBulkUpsert, InstitutionsExport, InstitutionsImport
 
 router = ServiceRouter(prefix="/api/v1/registry/institutions", tags=["institutions-bulk"])
@@ -55,7 +55,7 @@ async def bulk_upsert_institutions(
     "/import",
     summary="从 XLSX/CSV 批量导入机构（先校验全部行；默认有错则不写入）",
     operation_id="registry_import_institutions",
-    response_model=ImportResult,
+    response_model=ImportResponse,
     responses=problem_responses(401, 403, 413, 422),
 )
 async def import_institutions(
@@ -65,9 +65,15 @@ async def import_institutions(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="机构名录（.xlsx 或 .csv，中文表头，一行一个机构）")],
     mode: Annotated[
-        ImportMode, Query(description="all：全部无误才写入（默认）；partial：写入无误的行并返回被拒绝的行")
+        ImportMode,
+        Query(
+            description=(
+                "all：全部无误才写入（默认，有误则 422 import_rejected）；"
+                "partial：写入无误的行，有误的行 outcome 为 rejected"
+            )
+        ),
     ] = ImportMode.all,
-) -> ImportResult:
+) -> ImportResponse:
     content = await file.read(settings.import_max_bytes + 1)
     if len(content) > settings.import_max_bytes:
         raise Unprocessable(

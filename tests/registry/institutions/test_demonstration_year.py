@@ -97,7 +97,7 @@ async def test_import_ignores_the_national_demonstration_year_column(
     content = as_csv(rows, headers) if fmt == "csv" else as_xlsx(rows, headers)
     response = await upload(client, county(tokens), content, f"list.{fmt}")
     assert response.status_code == 200, response.text
-    assert response.json()["created"] == 1
+    assert response.json()["counts"]["created"] == 1
     listed = await client.get(INSTITUTIONS, params={"q": f"导入示范{fmt}"}, headers=county(tokens))
     (item,) = listed.json()["items"]
     detail = await client.get(f"{INSTITUTIONS}/{item['id']}", headers=county(tokens))

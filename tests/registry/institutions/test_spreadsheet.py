@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from openpyxl import Workbook, load_workbook
 
 from libs.common.auth import Role
@@ -112,7 +113,22 @@ async def test_import_with_bad_rows_reports_every_one_and_writes_nothing(
     assert body["extra"]["rejected_lines"] == [3, 4, 5, 6]
     fields = {e["field"] for e in body["errors"]}
     assert {"rows.3.uscc", "rows.5.region_code", "rows.6.beds_elderly_care"} <= fields
-    assert any(e["field"].startswith("rows.4.") and "不属于" in e["message"] for e in body["errors"])
+    assert any(e["field"] == "rows.4" and "不属于" in e["message"] for e in body["errors"])
+    # the bad rows' results in the bulk answer's shape, with their line; nothing was written, so no other
+    results = body["extra"]["results"]
+    assert [(r["line"], r["outcome"], r["id"]) for r in results] == [
+        (3, "rejected", None),
+        (4, "rejected", None),
+        (5, "rejected", None),
+        (6, "rejected", None),
+    ]
+    by_line = {r["line"]: r for r in results}
+    # an error of the whole row is named by the row, as the bulk protocol names a whole record records.<i>
+    assert [e["field"] for e in by_line[4]["errors"]] == ["rows.4"]
+    assert by_line[5]["code"] == "out_of_scope"  # another county's institution: the single write's code
+    assert by_line[6]["code"] == "validation_failed"  # a cell that is not a number
+    assert by_line[6]["errors"][0]["field"] == "rows.6.beds_elderly_care"
+    assert all(e["field"].startswith(f"rows.{r['line']}") for r in results for e in r["errors"])
     assert await count_named(client, tokens, "导入测试") == 0
 
 
@@ -123,10 +139,22 @@ async def test_partial_import_writes_the_good_rows_and_returns_the_rejected(
     response = await upload(client, county(tokens), as_xlsx(rows), "list.xlsx", mode="partial")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["created"], body["rejected"]) == (2, 1)
-    rejected = [r for r in body["rows"] if r["status"] == "rejected"]
-    assert [r["line"] for r in rejected] == [3]
-    assert "机构类别" in rejected[0]["errors"][0]["message"]
+    assert body["mode"] == "partial"
+    assert body["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    # one result per data row, in file order (the header is line 1), as every bulk answer
+    results = body["results"]
+    assert [(r["index"], r["line"], r["outcome"]) for r in results] == [
+        (0, 2, "created"),
+        (1, 3, "rejected"),
+        (2, 4, "created"),
+    ]
+    assert all(r["id"] and r["version"] == 1 for r in (results[0], results[2]))
+    rejected = results[1]
+    assert (rejected["id"], rejected["version"], rejected["code"]) == (None, None, "validation_failed")
+    assert "机构类别" in rejected["errors"][0]["message"]
+    assert rejected["errors"][0]["field"].startswith("rows.3.")
+    created = await client.get(f"{INSTITUTIONS}/{results[0]['id']}", headers=county(tokens))
+    assert created.json()["name"] == "部分导入甲"
     assert await count_named(client, tokens, "部分导入") == 2
 
 
@@ -137,9 +165,28 @@ async def test_reimporting_updates_matched_rows(client: httpx.AsyncClient, token
     changed[HEADERS.index("养老床位")] = 150
     again = await upload(client, county(tokens), as_csv([changed, first]), "b.csv", mode="partial")
     body = again.json()
-    assert (body["updated"], body["rejected"]) == (1, 1)  # the second row repeats the first's code
+    assert (body["counts"]["updated"], body["counts"]["rejected"]) == (1, 1)
+    # the second row repeats the first's key: the bulk protocol's code
+    assert [(r["outcome"], r["code"]) for r in body["results"]] == [
+        ("updated", None),
+        ("rejected", "duplicate_in_batch"),
+    ]
+    assert body["results"][0]["version"] == 2
     same = await upload(client, county(tokens), as_csv([changed]), "c.csv")
-    assert same.json()["unchanged"] == 1
+    assert same.json()["counts"]["unchanged"] == 1
+    assert same.json()["results"][0]["outcome"] == "unchanged"
+
+
+async def test_more_rows_than_import_max_rows_is_422_batch_too_large(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry_app.state.settings, "import_max_rows", 2)
+    response = await upload(client, county(tokens), as_csv([row(f"超限导入{i}") for i in range(3)]), "a.csv")
+    assert response.status_code == 422
+    assert (response.json()["code"], response.json()["extra"]["max_records"]) == ("batch_too_large", 2)
+    assert await count_named(client, tokens, "超限导入") == 0
+    fits = await upload(client, county(tokens), as_csv([row(f"超限导入{i}") for i in range(2)]), "b.csv")
+    assert fits.json()["counts"]["created"] == 2
 
 
 async def test_missing_headers_or_unknown_format_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -177,7 +224,8 @@ async def test_five_thousand_rows_import_in_one_request(client: httpx.AsyncClien
     response = await upload(client, tokens.headers(Role.province_admin), content, "big.xlsx")
     elapsed = time.perf_counter() - started
     assert response.status_code == 200, response.text[:500]
-    assert response.json()["created"] == 5000
+    assert response.json()["counts"]["created"] == 5000
+    assert len(response.json()["results"]) == 5000
     print(f"5,000-row XLSX import: {elapsed:.2f}s")  # a figure, not an assertion (benchmarks are not tests)
     stats = await client.get(
         "/api/v1/registry/stats", params={"group_by": "county"}, headers=tokens.headers(Role.province_admin)
@@ -212,7 +260,7 @@ async def test_export_round_trip(client: httpx.AsyncClient, tokens: Tokens, fmt:
     # importing the file back changes nothing
     back = await upload(client, headers, exported.content, f"back.{fmt}")
     assert back.status_code == 200, back.text
-    assert (back.json()["unchanged"], back.json()["created"], back.json()["updated"]) == (2, 0, 0)
+    assert back.json()["counts"] == {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0}
 
 
 async def test_export_is_scoped(client: httpx.AsyncClient, tokens: Tokens) -> None:
