@@ -170,6 +170,7 @@ def _visits(spec: DemoAgreement, today: date) -> list[Visit]:
                 id=demo_id("visit", f"{spec.id}-{day.isoformat()}"),
                 agreement_id=spec.id,
                 region_code=spec.elderly.region_code,
+                medical_region_code=spec.medical.region_code,
                 medical_institution_id=spec.medical.id,
                 elderly_institution_id=spec.elderly.id,
                 visit_date=day,

@@ -7,7 +7,8 @@ always returned so that it can resume where it stopped.
 A feed is a public contract. Each entity type is declared by a :class:`~libs.common.changes.FeedEntity`:
 its payload model (an allow-list, versioned by ``schema_version``) and the permission of its list
 endpoint. An entry reaches a reader only if the reader holds that permission (the same check as the list
-endpoint) and the entry lies in the reader's scope; ``data`` is re-projected onto the payload model when
+endpoint) and the entry lies in the reader's scope (its region or its other region, e.g. an agreement's
+two parties' counties); ``data`` is re-projected onto the payload model when
 read, so a field dropped from the allow-list is never served, even from entries written before. The
 OpenAPI document describes each type's entry (a union discriminated by ``entity_type``).
 
@@ -198,7 +199,7 @@ def change_feed_router(
                     ChangeRecord.entity_type.in_(readable),
                     visible_condition(
                         principal,
-                        ChangeRecord.region_code,  # type: ignore[arg-type]
+                        [ChangeRecord.region_code, ChangeRecord.other_region_code],
                         [ChangeRecord.institution_id, ChangeRecord.other_institution_id],  # type: ignore[list-item]
                     ),
                 )

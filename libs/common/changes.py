@@ -13,6 +13,10 @@ of that scope: when the scope an entity had before the transaction differs from 
 of the old scope sees the entity go; a reader of both sees it go and come back, in that order. ORM
 writes are covered by the attributes' history; bulk writers pass ``previous_scope`` to :func:`track`.
 
+An entry may reach a second region (``ChangeTracked.change_other_region``, kept in ``other_region_code``):
+an agreement between a hospital of one county and a home of another is read by both counties' officials.
+The second region is part of the scope: when it changes, the tombstone carries the old one.
+
 What an entry carries is declared, never "the row": each tracked model is registered with a
 :class:`FeedEntity` (its payload model — an allow-list of fields its list endpoint shows, with a schema
 version — the permission of that list endpoint, and the columns deliberately left out). The payload holds
@@ -39,7 +43,9 @@ from libs.common.models import ChangeRecord, ChangeTracked, utcnow
 _PENDING = "pending_changes"
 _BEFORE = "pending_changes_scope_before"
 _UNKNOWN: Any = object()
-Scope = tuple[str | None, Any, Any]
+#: (region code, institution id, other institution id[, other region code]); a 3-tuple from a bulk
+#: writer's ``change_scope()`` is read as "the other region did not change"
+Scope = tuple[Any, ...]
 # Two-key advisory lock: a constant and the current schema, so that services sharing one database
 # (one schema each) never wait for each other.
 _ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(7351, hashtext(current_schema()))"
@@ -150,9 +156,15 @@ class _Committed:
         return getattr(self._entity, name)
 
 
+def full_scope(entity: ChangeTracked) -> Scope:
+    """(region code, institution id, other institution id, other region code) of ``entity``."""
+    return (*entity.change_scope(), entity.change_other_region())
+
+
 def committed_scope(entity: ChangeTracked) -> Scope:
     """The scope of a persistent entity before its pending changes (call before the flush completes)."""
-    return type(entity).change_scope(_Committed(entity))  # type: ignore[arg-type]
+    model, committed = type(entity), _Committed(entity)
+    return (*model.change_scope(committed), model.change_other_region(committed))  # type: ignore[arg-type]
 
 
 def track(
@@ -170,9 +182,11 @@ def track(
     """
     sync_session = session.sync_session if isinstance(session, AsyncSession) else session
     pending: dict[tuple[str, Any], dict[str, Any]] = sync_session.info.setdefault(_PENDING, {})
-    region_code, institution_id, other_institution_id = entity.change_scope()
+    region_code, institution_id, other_institution_id, other_region_code = full_scope(entity)
     entity_id = entity.id  # type: ignore[attr-defined]
     if previous_scope is not _UNKNOWN:
+        if previous_scope is not None and len(previous_scope) == 3:
+            previous_scope = (*previous_scope, other_region_code)
         before: dict[tuple[str, Any], Scope | None] = sync_session.info.setdefault(_BEFORE, {})
         before.setdefault((entity.__change_entity__, entity_id), previous_scope)
     pending[(entity.__change_entity__, entity_id)] = {
@@ -181,6 +195,7 @@ def track(
         "op": "delete" if deleted else "upsert",
         "entity_version": getattr(entity, "version", None),
         "region_code": region_code,
+        "other_region_code": other_region_code,
         "institution_id": institution_id,
         "other_institution_id": other_institution_id,
         "payload": None if deleted else snapshot(entity),
@@ -217,13 +232,15 @@ def _rows(
             row["region_code"],
             row["institution_id"],
             row["other_institution_id"],
+            row["other_region_code"],
         ):
-            region_code, institution_id, other_institution_id = old
+            region_code, institution_id, other_institution_id, other_region_code = old
             rows.append(
                 {
                     **row,
                     "op": "delete",
                     "region_code": region_code,
+                    "other_region_code": other_region_code,
                     "institution_id": institution_id,
                     "other_institution_id": other_institution_id,
                     "payload": None,

@@ -110,6 +110,14 @@ class ChangeTracked:
         """(county region code, owning institution id, other institution id) for feed filtering."""
         return (getattr(self, "region_code", None), getattr(self, "institution_id", None), None)
 
+    def change_other_region(self) -> str | None:
+        """A second county whose readers also receive the entity's entries, or ``None``.
+
+        An agreement belongs to its elderly-care party's county (``change_scope``) and is read as well
+        by the officials of its medical party's county: that county is its other region.
+        """
+        return None
+
 
 class PlatformBase(DeclarativeBase):
     """The platform tables; a service's own ``Base`` is declared the same way with its own MetaData."""
@@ -158,7 +166,10 @@ class ChangeRecord(PlatformBase):
     """One entry of the service's change feed; ``seq`` grows in commit order."""
 
     __tablename__ = "change_record"
-    __table_args__ = (Index("ix_change_record_region_seq", "region_code", "seq"),)
+    __table_args__ = (
+        Index("ix_change_record_region_seq", "region_code", "seq"),
+        Index("ix_change_record_other_region_seq", "other_region_code", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     entity_type: Mapped[str] = mapped_column(String(60))
@@ -166,6 +177,8 @@ class ChangeRecord(PlatformBase):
     op: Mapped[str] = mapped_column(String(10))  # upsert | delete
     entity_version: Mapped[int | None] = mapped_column(Integer)
     region_code: Mapped[str | None] = mapped_column(String(6))
+    #: a second county whose readers also receive the entry (the other party's, for an agreement)
+    other_region_code: Mapped[str | None] = mapped_column(String(6))
     institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
     other_institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)

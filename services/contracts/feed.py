@@ -104,6 +104,7 @@ VISIT = FeedEntity(
     permission="visits:read",
     shown_by=VisitRead,
     excluded={
+        "medical_region_code": "协议甲方所在县区，用于订阅范围；见协议的 medical_party.region_code",
         "resident_refs": HEALTH,
         "findings": HEALTH,
         "homebound_orders": HEALTH,

@@ -48,6 +48,11 @@ class Note(EntityMixin, ChangeTracked, SampleBase):
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     institution_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     secret: Mapped[str | None] = mapped_column(String(100))
+    #: a second county whose officials also read the note (as an agreement's other party's county)
+    shared_region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+
+    def change_other_region(self) -> str | None:
+        return self.shared_region_code
 
 
 class NoteCreate(BaseModel):
@@ -55,11 +60,13 @@ class NoteCreate(BaseModel):
     region_code: str = Field(pattern=r"^35\d{4}$")
     institution_id: uuid.UUID | None = None
     secret: str | None = None
+    shared_region_code: str | None = Field(default=None, pattern=r"^35\d{4}$")
 
 
 class NoteUpdate(BaseModel):
     title: str = Field(min_length=1, max_length=100)
     region_code: str | None = Field(default=None, pattern=r"^35\d{4}$")  # moving a note to another county
+    shared_region_code: str | None = Field(default=None, pattern=r"^35\d{4}$")
 
 
 class NoteRead(BaseModel):
@@ -77,7 +84,13 @@ NOTE_FEED = FeedEntity(
     payload=NoteFeedPayload,
     permission="notes:read",
     shown_by=NoteRead,
-    excluded={"secret": "personal", "institution_id": "scope", "created_at": "-", "updated_at": "-"},
+    excluded={
+        "secret": "personal",
+        "institution_id": "scope",
+        "shared_region_code": "scope",
+        "created_at": "-",
+        "updated_at": "-",
+    },
 )
 
 POLICY = Policy(
@@ -98,7 +111,10 @@ router = ServiceRouter(prefix="/api/v1/sample/notes", tags=["notes"])
 async def _load(session: SessionDep, principal: Principal, note_id: uuid.UUID) -> Note:
     note = await session.get(Note, note_id)
     if note is None or not can_see(
-        principal, region_code=note.region_code, institution_ids=[note.institution_id]
+        principal,
+        region_code=note.region_code,
+        institution_ids=[note.institution_id],
+        other_region_codes=[note.shared_region_code],
     ):
         raise NotFound("笔记不存在", code="note_not_found")
     return note
@@ -111,7 +127,9 @@ async def list_notes(
     page: PageDep,
     title_prefix: Annotated[str | None, Query()] = None,
 ) -> Page[NoteRead]:
-    stmt = select(Note).where(visible_condition(principal, Note.region_code, Note.institution_id))
+    stmt = select(Note).where(
+        visible_condition(principal, [Note.region_code, Note.shared_region_code], Note.institution_id)
+    )
     if title_prefix:
         stmt = stmt.where(Note.title.startswith(title_prefix))
     rows, cursor = await paginate(session, stmt, order_by=[Note.title, Note.id], params=page)
@@ -168,6 +186,8 @@ async def update_note(
     note.title = data.title
     if data.region_code is not None:
         note.region_code = data.region_code
+    if data.shared_region_code is not None:
+        note.shared_region_code = data.shared_region_code
     await session.flush()
     set_etag(response, note.version)
     return NoteRead.model_validate(note)

@@ -54,8 +54,15 @@ async def test_feed_carries_agreements_and_referrals_without_personal_data(
     assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
     fuzhou_platform = await _feed(client, tokens.headers(Role.city_platform, "350100"))
     assert agreement["id"] not in {c["entity_id"] for c in fuzhou_platform}
-    other_county = await _feed(client, tokens.headers(Role.county_admin, "350203"))
-    assert agreement["id"] not in {c["entity_id"] for c in other_county}
+    # the medical party's county (思明) follows the agreement, not the referral (a record of the homes'
+    # county); a third county (海沧) neither
+    medical_county = {
+        c["entity_id"] for c in await _feed(client, tokens.headers(Role.county_admin, "350203"))
+    }
+    assert agreement["id"] in medical_county
+    assert referral.json()["id"] not in medical_county
+    third_county = await _feed(client, tokens.headers(Role.county_admin, "350205"))
+    assert not {agreement["id"], referral.json()["id"]} & {c["entity_id"] for c in third_county}
 
 
 def test_openapi_operation_ids_are_unique_and_routes_declare_problems(contracts_app: FastAPI) -> None:

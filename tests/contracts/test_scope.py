@@ -1,4 +1,5 @@
-"""Who sees an agreement: region scope (the elderly-care party's county) and the two parties."""
+"""Who sees an agreement: region scope (either party's county: the elderly-care party's, where it belongs,
+and the medical party's, which assesses its hospital's 签约 work — issue 13) and the two parties."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ READERS = {
     "own_city": (Role.city_admin, "350200", None, True),
     "other_city": (Role.city_admin, "350100", None, False),
     "elderly_county": (Role.county_admin, "350206", None, True),
-    "medical_county": (Role.county_admin, "350203", None, False),
+    "medical_county": (Role.county_admin, "350203", None, True),
+    "third_county": (Role.county_admin, "350205", None, False),
     "medical_admin": (Role.institution_admin, "350203", "medical", True),
     "medical_staff": (Role.institution_staff, "350203", "medical", True),
     "elderly_admin": (Role.institution_admin, "350206", "elderly", True),
@@ -104,17 +106,17 @@ async def test_list_filters_by_region_including_lower_levels(
     client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens
 ) -> None:
     medical, huli, siming = (
-        await registry.medical(),
+        await registry.medical("350211"),  # 集美
         await registry.elderly("350206"),
         await registry.elderly("350203"),
     )
     in_huli = await signed(client, tokens, medical, huli)
     in_siming = await signed(client, tokens, medical, siming)
     headers = tokens.headers(Role.province_admin)
-    for region, expected in (("350200", {in_huli["id"], in_siming["id"]}), ("350206", {in_huli["id"]})):
+    both = {in_huli["id"], in_siming["id"]}
+    # ?region_code= matches either party's county, at any level
+    for region, expected in (("350200", both), ("350211", both), ("350206", {in_huli["id"]})):
         listed = await client.get(AGREEMENTS, params={"region_code": region, "limit": 200}, headers=headers)
-        assert {i["id"] for i in listed.json()["items"]} >= expected
-        if region == "350206":
-            assert in_siming["id"] not in {i["id"] for i in listed.json()["items"]}
+        assert both & {i["id"] for i in listed.json()["items"]} == expected, region
     unknown = await client.get(AGREEMENTS, params={"region_code": "359999"}, headers=headers)
     assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_region")

@@ -161,6 +161,8 @@ class Agreement(EntityMixin, ChangeTracked, Base):
             postgresql_where=text(_in((AgreementState.active,))),
         ),
         Index("ix_agreement_region_code_id", "region_code", "id"),
+        # officials of the medical party's county read the agreement too (scope and ?region_code=)
+        Index("ix_agreement_medical_region_code_id", "medical_region_code", "id"),
         Index("ix_agreement_state_end_date", "state", "end_date"),
         Index("ix_agreement_state_start_date", "state", "start_date"),
     )
@@ -173,7 +175,8 @@ class Agreement(EntityMixin, ChangeTracked, Base):
     elderly_name: Mapped[str] = mapped_column(String(200))
     elderly_region_code: Mapped[str] = mapped_column(String(6))
     elderly_kind: Mapped[str] = mapped_column(String(20))
-    #: the elderly-care party's county: where the agreement belongs
+    #: the elderly-care party's county: where the agreement belongs (its writes are that county's); the
+    #: officials of ``medical_region_code`` read it as well
     region_code: Mapped[str] = mapped_column(String(6))
 
     state: Mapped[AgreementState] = mapped_column(str_enum(AgreementState, 20), default=AgreementState.draft)
@@ -232,6 +235,9 @@ class Agreement(EntityMixin, ChangeTracked, Base):
 
     def change_scope(self) -> tuple[str | None, uuid.UUID | None, uuid.UUID | None]:
         return (self.region_code, self.medical_institution_id, self.elderly_institution_id)
+
+    def change_other_region(self) -> str | None:
+        return self.medical_region_code
 
 
 class AgreementDocument(Base):

@@ -84,7 +84,10 @@ async def list_agreements(
     cipher: CipherDep,
     status_: Annotated[AgreementState | None, Query(alias="status", description="实际状态")] = None,
     institution_id: Annotated[uuid.UUID | None, Query(description="任一方机构")] = None,
-    region_code: Annotated[str | None, Query(pattern=r"^35\d{4}$", description="行政区划（含下级）")] = None,
+    region_code: Annotated[
+        str | None,
+        Query(pattern=r"^35\d{4}$", description="行政区划（含下级）：任一方机构所在县区属于该区划的协议"),
+    ] = None,
     ending_before: Annotated[BusinessDate | None, Query(description="终止日期不晚于")] = None,
 ) -> Page[AgreementRead]:
     today = clock.today()
@@ -306,8 +309,8 @@ Move = Callable[[AsyncSession, Principal, Agreement, Any, Clock], Awaitable[obje
 
 
 def _step(move: Move, *, as_party: bool = True) -> Perform[AgreementStep]:
-    """Load the agreement (a party's, or any in scope for the county's filing), check If-Match, move."""
-    get = service.get_as_party if as_party else service.get
+    """Load the agreement (a party's, or one of the county's for its filing), check If-Match, move."""
+    get = service.get_as_party if as_party else service.get_to_file
 
     async def load(step: AgreementStep, principal: Principal) -> Agreement:
         return await get(step.session, principal, step.agreement_id)

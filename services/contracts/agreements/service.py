@@ -17,7 +17,7 @@ from libs.common.auth import Principal
 from libs.common.errors import IllegalTransition, Unprocessable
 from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_phone
-from libs.common.scope import can_see, region_condition, visible_condition
+from libs.common.scope import can_see, regions_condition, visible_condition
 from services.contracts.agreements import lifecycle, pairs
 from services.contracts.agreements.errors import (
     AgreementNotFound,
@@ -88,10 +88,25 @@ TERM_FIELDS = (
 # ------------------------------------------------------------------------------------------ reading
 
 
+#: an agreement is read in its elderly-care party's county (where it belongs) and its medical party's
+REGION_COLUMNS = (Agreement.region_code, Agreement.medical_region_code)
+
+
 def visible(principal: Principal) -> Any:
+    """What ``principal`` reads: agreements of which either party's county lies in its region, or (an
+    institution user) those its institution is a party to."""
     return visible_condition(
-        principal, Agreement.region_code, [Agreement.medical_institution_id, Agreement.elderly_institution_id]
+        principal, REGION_COLUMNS, [Agreement.medical_institution_id, Agreement.elderly_institution_id]
     )
+
+
+def in_region(region_code: str) -> Any:
+    """Agreements of which either party's county lies in ``region_code`` (any level); 422 if unknown."""
+    try:
+        scope = divisions.RegionScope.for_region(region_code)
+    except ValueError:
+        raise Unprocessable("未知的行政区划代码", code="unknown_region") from None
+    return regions_condition(scope.prefix, scope.excluded, REGION_COLUMNS)
 
 
 def is_party(principal: Principal, agreement: Agreement) -> bool:
@@ -107,6 +122,7 @@ async def get(session: AsyncSession, principal: Principal, agreement_id: uuid.UU
         principal,
         region_code=agreement.region_code,
         institution_ids=[agreement.medical_institution_id, agreement.elderly_institution_id],
+        other_region_codes=[agreement.medical_region_code],
     ):
         raise AgreementNotFound()
     return agreement
@@ -116,6 +132,15 @@ async def get_as_party(session: AsyncSession, principal: Principal, agreement_id
     agreement = await get(session, principal, agreement_id)
     if not is_party(principal, agreement):
         raise NotAParty()
+    return agreement
+
+
+async def get_to_file(session: AsyncSession, principal: Principal, agreement_id: uuid.UUID) -> Agreement:
+    """An agreement the caller may file (备案): one of its county (the elderly-care party's). The medical
+    party's county reads it (404 elsewhere) but does not file it (403 ``out_of_scope``)."""
+    agreement = await get(session, principal, agreement_id)
+    if principal.is_institution_user or not principal.scope.contains(agreement.region_code):
+        raise OutOfScope()
     return agreement
 
 
@@ -141,11 +166,7 @@ async def list_(
             )
         )
     if region_code is not None:
-        try:
-            scope = divisions.RegionScope.for_region(region_code)
-        except ValueError:
-            raise Unprocessable("未知的行政区划代码", code="unknown_region") from None
-        stmt = stmt.where(region_condition(scope.prefix, scope.excluded, Agreement.region_code))
+        stmt = stmt.where(in_region(region_code))
     if ending_before is not None:
         stmt = stmt.where(Agreement.end_date <= ending_before)
     return await paginate(session, stmt, order_by=[Agreement.id], params=params)

@@ -42,8 +42,10 @@ class Coverage(BaseModel):
     covered_by_own_medical_unit: int = Field(description="自有医疗机构（医养结合）且无签约协议的机构数")
     rate_pct: float
     meets_target: bool
-    signed_pairs: int = Field(description="签约对数：生效协议的不同（医疗机构，养老机构）组合数")
-    expiring: Expiring = Field(description="今后 30/60/90 天内到期的生效协议数")
+    signed_pairs: int = Field(
+        description="签约对数：生效协议的不同（医疗机构，养老机构）组合数；任一方所在县区属于统计范围即计入，只计一次"
+    )
+    expiring: Expiring = Field(description="今后 30/60/90 天内到期的生效协议数（任一方所在县区属于统计范围）")
     groups: list[CoverageGroup]
     uncovered_total: int
     uncovered: list[UncoveredInstitution] = Field(

@@ -3,6 +3,8 @@
 Covered: at least one agreement in force today (Asia/Shanghai) whose elderly-care party is the
 institution, or the institution has its own medical unit (the registry's ``has_medical_unit``: a
 医养结合机构, or an elderly-care institution whose internal clinic filing was accepted — 两证齐全).
+Signed pairs and expiring agreements count an agreement in each party's county (a 思明 hospital's
+agreement with a 湖里 home counts in 思明 and in 湖里, once in 厦门).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
 from libs.common.auth import Principal
-from libs.common.scope import region_condition
+from libs.common.scope import region_condition, regions_condition
 from services.contracts.agreements.lifecycle import in_force_condition
 from services.contracts.agreements.models import Agreement
+from services.contracts.agreements.service import REGION_COLUMNS
 from services.contracts.clients.registry import ELDERLY_CARE_KINDS, RegistryClient
 from services.contracts.coverage.schemas import Coverage, CoverageGroup, Expiring, UncoveredInstitution
 
@@ -45,7 +48,10 @@ async def coverage(
     uncovered_limit: int,
 ) -> Coverage:
     scope = divisions.RegionScope.for_region(region_code)
+    # covered: the region's elderly-care institutions (the agreement's own county); signed pairs and
+    # expiring agreements: those of which either party's county lies in the region (each counted once)
     in_scope = region_condition(scope.prefix, scope.excluded, Agreement.region_code)
+    either_party = regions_condition(scope.prefix, scope.excluded, REGION_COLUMNS)
     in_force = in_force_condition(today)
 
     institutions = await registry.list_institutions(
@@ -61,7 +67,7 @@ async def coverage(
     pairs = await session.scalar(
         select(func.count()).select_from(
             select(Agreement.medical_institution_id, Agreement.elderly_institution_id)
-            .where(in_force, in_scope)
+            .where(in_force, either_party)
             .distinct()
             .subquery()
         )
@@ -69,7 +75,9 @@ async def coverage(
     expiring = {}
     for days in (30, 60, 90):
         expiring[days] = await session.scalar(
-            select(func.count()).where(in_force, in_scope, Agreement.end_date <= today + timedelta(days=days))
+            select(func.count()).where(
+                in_force, either_party, Agreement.end_date <= today + timedelta(days=days)
+            )
         )
 
     totals: Counter[str] = Counter()

@@ -22,8 +22,9 @@ class Visit(EntityMixin, ChangeTracked, Base):
     )
 
     agreement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agreement.id"))
-    # copied from the agreement, for scope
+    # copied from the agreement, for scope: its county and its medical party's county (both read it)
     region_code: Mapped[str] = mapped_column(String(6))
+    medical_region_code: Mapped[str] = mapped_column(String(6))
     medical_institution_id: Mapped[uuid.UUID] = mapped_column(index=True)
     elderly_institution_id: Mapped[uuid.UUID] = mapped_column(index=True)
 
@@ -40,3 +41,6 @@ class Visit(EntityMixin, ChangeTracked, Base):
 
     def change_scope(self) -> tuple[str | None, uuid.UUID | None, uuid.UUID | None]:
         return (self.region_code, self.medical_institution_id, self.elderly_institution_id)
+
+    def change_other_region(self) -> str | None:
+        return self.medical_region_code

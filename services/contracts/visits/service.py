@@ -10,8 +10,9 @@ from sqlalchemy import Date, Float, Integer, Select, and_, case, cast, func, lit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit, divisions
-from libs.common.auth import Principal
+from libs.common.auth import Principal, Role
 from libs.common.pagination import PageParams, decode_cursor, encode_cursor, paginate
+from libs.common.scope import region_condition
 from services.contracts.agreements import service as agreements
 from services.contracts.agreements.models import SIGNED_STATES, Agreement, AgreementState, VisitPeriod
 from services.contracts.clock import Clock
@@ -50,6 +51,7 @@ async def create(
     visit = Visit(
         agreement_id=agreement.id,
         region_code=agreement.region_code,
+        medical_region_code=agreement.medical_region_code,
         medical_institution_id=agreement.medical_institution_id,
         elderly_institution_id=agreement.elderly_institution_id,
         visit_date=data.visit_date,
@@ -106,6 +108,19 @@ def check_period(start: date, end: date) -> None:
         raise PeriodInvalid("统计期不得超过 10 年")
 
 
+def counted_in(principal: Principal) -> Any:
+    """The county an agreement counts in for ``principal``'s reports by region: its own (the elderly-care
+    party's) when that lies in the caller's region, else its medical party's — so a county sees the
+    agreements of its hospitals with homes elsewhere, and a city or the province counts each once."""
+    if principal.role is Role.service or principal.is_institution_user:
+        return Agreement.region_code
+    scope = principal.scope
+    return case(
+        (region_condition(scope.prefix, scope.excluded, Agreement.region_code), Agreement.region_code),
+        else_=Agreement.medical_region_code,
+    )
+
+
 def shortfall_select(
     principal: Principal,
     *,
@@ -147,6 +162,7 @@ def shortfall_select(
     stmt = select(
         Agreement.id.label("agreement_id"),
         Agreement.region_code.label("region_code"),
+        counted_in(principal).label("counted_in"),
         Agreement.medical_name.label("medical_name"),
         Agreement.elderly_name.label("elderly_name"),
         Agreement.visit_count.label("visit_count"),
@@ -274,7 +290,7 @@ async def region_shortfalls(
     inner = shortfall_select(
         principal, start=start, end=end, min_per_month=min_per_month, dialect=dialect
     ).subquery()
-    group = divisions.city_unit_sql(inner.c.region_code) if group_by == "city" else inner.c.region_code
+    group = divisions.city_unit_sql(inner.c.counted_in) if group_by == "city" else inner.c.counted_in
     missing = case((inner.c.required > inner.c.done, inner.c.required - inner.c.done), else_=0.0)
     stmt = (
         select(

@@ -59,16 +59,17 @@ async def _independent(
         headers=tokens.headers(Role.province_admin),
     )
     institutions = listed.json()["items"]
-    in_force = (
-        "state IN ('active', 'countersigned') AND start_date <= :today AND end_date >= :today "
-        "AND region_code LIKE :prefix"
-    )
+    in_force = "state IN ('active', 'countersigned') AND start_date <= :today AND end_date >= :today"
+    # an institution is covered by an agreement with it as the elderly-care party (of its county); signed
+    # pairs and expiring agreements count in each party's county (issue 13)
+    covering = f"{in_force} AND region_code LIKE :prefix"
+    either = f"{in_force} AND (elderly_region_code LIKE :prefix OR medical_region_code LIKE :prefix)"
     params = {"today": TODAY, "prefix": prefix + "%"}
     signed_ids = {
         str(uuid.UUID(str(v))) if not isinstance(v, uuid.UUID) else str(v)
         for v in (
             await client_db.execute(
-                text(f"SELECT DISTINCT elderly_institution_id FROM agreement WHERE {in_force}"), params
+                text(f"SELECT DISTINCT elderly_institution_id FROM agreement WHERE {covering}"), params
             )
         ).scalars()
     }
@@ -76,7 +77,7 @@ async def _independent(
         await client_db.execute(
             text(
                 "SELECT COUNT(*) FROM (SELECT DISTINCT medical_institution_id, elderly_institution_id "
-                f"FROM agreement WHERE {in_force}) AS p"
+                f"FROM agreement WHERE {either}) AS p"
             ),
             params,
         )
@@ -85,7 +86,7 @@ async def _independent(
     for days in (30, 60, 90):
         expiring[days] = (
             await client_db.execute(
-                text(f"SELECT COUNT(*) FROM agreement WHERE {in_force} AND end_date <= :until"),
+                text(f"SELECT COUNT(*) FROM agreement WHERE {either} AND end_date <= :until"),
                 {**params, "until": TODAY + timedelta(days=days)},
             )
         ).scalar_one()
@@ -147,11 +148,12 @@ async def test_coverage_by_city_and_for_a_county_admin(
     ]
     county = await client.get(COVERAGE, headers=tokens.headers(Role.county_admin, "350981"))
     body = county.json()
+    # 福安's pairs: its hospital with its home, and its hospital with a 蕉城 home (each party's county counts)
     assert (body["region_code"], body["institutions"], body["covered"], body["signed_pairs"]) == (
         "350981",
         3,
         2,
-        1,
+        2,
     )
 
 

@@ -187,7 +187,7 @@ async def test_region_report_sums_agreements_and_counts_those_falling_short(
     elsewhere = await registry.elderly("350782")
     weekly = await signed(client, tokens, medical, first, start_date="2026-01-01")
     twice_weekly = await signed(client, tokens, medical, second, start_date="2026-01-01", visit_count=2)
-    await signed(client, tokens, medical, elsewhere, start_date="2026-01-01")
+    in_the_next_county = await signed(client, tokens, medical, elsewhere, start_date="2026-01-01")
     for day in ("2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"):
         clock.set_today(date(2026, 3, 31))
         await _log(client, weekly, staff_of(tokens, medical), day)
@@ -208,7 +208,20 @@ async def test_region_report_sums_agreements_and_counts_those_falling_short(
         params={**MARCH, "only_falling_short": "true"},
         headers=tokens.headers(Role.county_admin, "350781"),
     )
-    assert [item["agreement_id"] for item in listed.json()["items"]] == [twice_weekly["id"]]
+    # the county reads its hospital's agreement with a home of the next county too (either party's county)
+    assert [item["agreement_id"] for item in listed.json()["items"]] == sorted(
+        [twice_weekly["id"], in_the_next_county["id"]]
+    )
+    # ... and counts it as its own in its report by county; the city counted it once, in the home's county
+    county = await client.get(
+        "/api/v1/contracts/visits/shortfall",
+        params=MARCH,
+        headers=tokens.headers(Role.county_admin, "350781"),
+    )
+    assert [(r["region_code"], r["agreements"], r["falling_short"]) for r in county.json()["regions"]] == [
+        ("350781", 3, 2)
+    ]
+    assert regions["350782"]["agreements"] == 1
     by_city = await client.get(
         "/api/v1/contracts/visits/shortfall",
         params={**MARCH, "group_by": "city"},

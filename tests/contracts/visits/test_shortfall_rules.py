@@ -116,6 +116,7 @@ def _visits(agreement: Agreement, *days: date) -> list[Visit]:
         Visit(
             agreement_id=agreement.id,
             region_code=agreement.region_code,
+            medical_region_code=agreement.medical_region_code,
             medical_institution_id=agreement.medical_institution_id,
             elderly_institution_id=agreement.elderly_institution_id,
             visit_date=day,
