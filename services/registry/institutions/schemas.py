@@ -587,28 +587,3 @@ class InstitutionBulkRequest(BulkRequest):
     records: list[Annotated[dict[str, Any], DocumentedAs(InstitutionBulkRecord)]] = records_field(
         InstitutionBulkRecord
     )
-
-
-class RecordError(BaseModel):
-    field: str
-    message: str
-    code: str
-
-
-class ImportRowResult(BaseModel):
-    line: int = Field(description="文件中的行号（表头为第 1 行）")
-    status: str = Field(description="created / updated / unchanged / rejected")
-    id: uuid.UUID | None = None
-    name: str | None = None
-    errors: list[RecordError] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-
-
-class ImportResult(BaseModel):
-    mode: str = Field(description="all：全部无误才写入；partial：写入无误的行，返回被拒绝的行")
-    total: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    rows: list[ImportRowResult] = Field(description="被拒绝的行，以及有提示的行")
