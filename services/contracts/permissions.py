@@ -23,7 +23,8 @@ _ADMIN_READ = {
 }
 
 # Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
-SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read"}}
+# the indicators follow the feed of agreements and visits (the feed needs each list's permission)
+SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read", "agreements:read", "visits:read"}}
 POLICY = Policy(
     {
         Role.province_admin: _ADMIN_READ | {"agreements:bulk"},

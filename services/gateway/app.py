@@ -67,7 +67,7 @@ def create_app(
         settings,
         title="医养结合平台 · 网关 (gateway)",
         description=(
-            "用户、接口客户端与令牌；`/api/v1/{registry|contracts|homecare}/...` 的路由；"
+            "用户、接口客户端与令牌；`/api/v1/{registry|contracts|homecare|indicators}/...` 的路由；"
             "合并的 OpenAPI 文档。"
         ),
         routers=[

@@ -66,6 +66,7 @@ class GatewaySettings(ServiceSettings):
     registry_url: str = "http://127.0.0.1:8001"
     contracts_url: str = "http://127.0.0.1:8002"
     homecare_url: str = "http://127.0.0.1:8003"
+    indicators_url: str = "http://127.0.0.1:8004"
     # Upstream timeouts: connecting (a dead service answers fast) and the whole wait for each read
     # (``upstream_timeout_seconds`` of ServiceSettings).
     proxy_connect_timeout_seconds: float = 2.0
@@ -123,4 +124,5 @@ class GatewaySettings(ServiceSettings):
             "registry": self.registry_url.rstrip("/"),
             "contracts": self.contracts_url.rstrip("/"),
             "homecare": self.homecare_url.rstrip("/"),
+            "indicators": self.indicators_url.rstrip("/"),
         }

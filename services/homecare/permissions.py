@@ -25,7 +25,8 @@ _ADMINISTRATION = {
 }
 
 # Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
-SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read"}}
+# the indicators follow the feed of home beds, orders and ratings (the feed needs each list's permission)
+SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read", "home_beds:read", "orders:read"}}
 POLICY = Policy(
     {
         Role.province_admin: _ADMINISTRATION | {"catalog:write"},

@@ -94,7 +94,8 @@ SERVICE_CALLERS: dict[str, set[str]] = {
     "gateway": {"institutions:read", "practitioners:read"},  # staff accounts link a practitioner
     "contracts": {"institutions:read"},
     "homecare": {"institutions:read", "practitioners:read"},
-    "indicators": {"changes:read"},
+    # the indicators follow the feed of institutions and filings (the feed needs each list's permission)
+    "indicators": {"changes:read", "institutions:read", "filings:read"},
 }
 POLICY = Policy(
     {role: POLICY.grants.get(role, frozenset()) | DEMONSTRATION_GRANTS.get(role, set()) for role in Role},

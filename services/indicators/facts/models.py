@@ -1,0 +1,145 @@
+"""The read model: the facts behind the indicators, as the source services' feeds carry them.
+
+One table per followed entity type, keyed by the source's entity id. Each row is the latest state the
+feed gave (``source_seq``: the feed entry it came from; an entry not newer than it is ignored, so a page
+applied twice changes nothing). ``region_code`` is the entry's county-level region (an institution's
+county; an agreement's elderly-care party's county; a home bed's or order's county). Columns are the
+``*Data`` wire fields of ``clients/feeds.py`` — what the feeds carry today, nothing derived.
+
+No row is written here by anything but the followers (``followers/follower.py``) and the rebuild.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from libs.common.models import UTCDateTime, utcnow
+from services.indicators.base import Base
+
+
+class FactColumns:
+    """What every fact row has: the source's id, region, version, and where in the feed it came from."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    source_seq: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class InstitutionFact(FactColumns, Base):
+    """An institution of the registry (medical, elderly-care, integrated) with what the indicators count."""
+
+    __tablename__ = "institution"
+
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool]
+    has_medical_unit: Mapped[bool]
+    hospital_grade: Mapped[str | None] = mapped_column(String(20))
+    hospital_type: Mapped[str | None] = mapped_column(String(40))
+    ownership: Mapped[str | None] = mapped_column(String(20))
+    elderly_care_ownership: Mapped[str | None] = mapped_column(String(40))
+    integrated_model: Mapped[str | None] = mapped_column(String(40))
+    internet_nursing_provider: Mapped[bool]
+    home_bed_service: Mapped[bool]
+    beds_elderly_care: Mapped[int]
+    beds_medical: Mapped[int]
+    beds_integrated: Mapped[int]
+    beds_nursing: Mapped[int]
+    beds_hospice: Mapped[int]
+    residents: Mapped[int]
+    elderly_green_channel: Mapped[bool]
+    hospice_care: Mapped[bool]
+    elderly_friendly: Mapped[bool]
+    national_demonstration_year: Mapped[int | None]
+    provincial_demonstration_year: Mapped[int | None]
+
+
+class FilingFact(FactColumns, Base):
+    """A 内设医疗机构 备案 (infirmary, nursing station, clinic) of an elderly-care institution."""
+
+    __tablename__ = "filing"
+
+    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    unit_kind: Mapped[str] = mapped_column(String(30))
+    unit_name: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    filing_no: Mapped[str | None] = mapped_column(String(60))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AgreementFact(FactColumns, Base):
+    """A 医养签约 agreement between a medical and an elderly-care institution, with both parties' regions."""
+
+    __tablename__ = "agreement"
+
+    title: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    terminated_on: Mapped[date | None] = mapped_column(Date)
+    visit_count: Mapped[int | None]
+    visit_period: Mapped[str | None] = mapped_column(String(20))
+    medical_institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    medical_name: Mapped[str] = mapped_column(String(200))
+    medical_region_code: Mapped[str] = mapped_column(String(6), index=True)
+    elderly_institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    elderly_name: Mapped[str] = mapped_column(String(200))
+    elderly_region_code: Mapped[str] = mapped_column(String(6))
+
+
+class RoundVisitFact(FactColumns, Base):
+    """A 巡诊 visit recorded under an agreement."""
+
+    __tablename__ = "round_visit"
+
+    agreement_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    medical_institution_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    elderly_institution_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    visit_date: Mapped[date] = mapped_column(Date, index=True)
+    residents_seen: Mapped[int]
+
+
+class HomeBedFact(FactColumns, Base):
+    """A 家庭病床 of a provider institution, with its opening and closing dates."""
+
+    __tablename__ = "home_bed"
+
+    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    provider_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    opened_date: Mapped[date | None] = mapped_column(Date, index=True)
+    closed_date: Mapped[date | None] = mapped_column(Date)
+
+
+class OrderFact(FactColumns, Base):
+    """A 互联网+护理服务 order: who provides it, its state, when it was placed and booked."""
+
+    __tablename__ = "care_order"
+
+    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    nurse_practitioner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+
+
+class RatingFact(FactColumns, Base):
+    """The rating of an order."""
+
+    __tablename__ = "order_rating"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    score: Mapped[int]
+    rated_by: Mapped[str | None] = mapped_column(String(20))
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime())

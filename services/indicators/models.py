@@ -1,0 +1,4 @@
+"""Imports every model module so that ``Base.metadata`` holds all the indicators service's tables."""
+
+from services.indicators.facts import models as facts  # noqa: F401
+from services.indicators.followers import models as followers  # noqa: F401

@@ -1,0 +1,29 @@
+"""Indicators settings (env prefix ``INDICATORS_``): how the feed followers poll.
+
+None of these is in config_defaults.csv: they are operational choices of this service.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from libs.common.settings import ServiceSettings
+
+
+class IndicatorsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INDICATORS_", extra="ignore")
+    # asks the gateway for service tokens (one per followed service): production requires its secret
+    calls_other_services: ClassVar[bool] = True
+
+    service_name: str = "indicators"
+
+    # Seconds between polls of a feed once caught up; 0 starts no follower (tests start them themselves).
+    follow_interval_seconds: float = Field(default=5.0, ge=0)
+    # Entries asked for per page (the feeds answer at most 1,000).
+    follow_batch_size: int = Field(default=500, ge=1, le=1000)
+    # Retry after a failed poll: the first wait, doubled per failure in a row, never longer than the cap.
+    follow_backoff_initial_seconds: float = Field(default=1.0, gt=0)
+    follow_backoff_max_seconds: float = Field(default=300.0, gt=0)
