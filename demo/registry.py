@@ -566,9 +566,9 @@ def _practitioner_row(
         if kind == "carer"
         else f"{rng.randint(2000, 2024)}{rng.randint(10**7, 10**8 - 1)}",
         "clinical_years": years,
-        "id_card_encrypted": cipher.encrypt(id_card),
-        "id_card_hash": cipher.lookup_hash(id_card, "id_card"),
-        "phone_encrypted": cipher.encrypt(phone),
+        "id_number_enc": cipher.encrypt(id_card),
+        "id_number_hash": cipher.lookup_hash(id_card, "id_card"),
+        "phone_enc": cipher.encrypt(phone),
         "trainings": trainings,
         "misconduct_recorded": False,
         "active": True,
@@ -615,7 +615,7 @@ async def seed_session(
         row = {
             "id": demo_id("institution", spec.name),
             **values,
-            "contact_phone_encrypted": cipher.encrypt(phone),
+            "contact_phone_enc": cipher.encrypt(phone),
             "has_medical_unit": values["kind"] != "elderly_care",
             "active": True,
         }

@@ -78,7 +78,7 @@ INSTITUTION = FeedEntity(
     payload=InstitutionFeedPayload,
     permission="institutions:read",
     shown_by=InstitutionRead,
-    excluded={"contact_phone_encrypted": PERSONAL},
+    excluded={"contact_phone_enc": PERSONAL},
     renamed=RENAMED,
 )
 
@@ -132,7 +132,7 @@ PRACTITIONER = FeedEntity(
     payload=PractitionerFeedPayload,
     permission="practitioners:read",
     shown_by=PractitionerRead,
-    excluded={"id_card_encrypted": PERSONAL, "id_card_hash": BLIND_INDEX, "phone_encrypted": PERSONAL},
+    excluded={"id_number_enc": PERSONAL, "id_number_hash": BLIND_INDEX, "phone_enc": PERSONAL},
 )
 
 _STAGE_DATES = [f"{stage}_{end}_date" for stage in STAGES for end in ("start", "end")]

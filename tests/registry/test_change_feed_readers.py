@@ -66,15 +66,15 @@ def _records() -> dict[str, dict[str, Any]]:
     secret = SECRET.encode()
     return {
         # no name: the name index (a commit hook) would need the row itself
-        "institution": {"region_code": HULI, "contact_phone_encrypted": secret},
+        "institution": {"region_code": HULI, "contact_phone_enc": secret},
         "filing": {"region_code": HULI, "institution_id": INSTITUTION, "unit_name": "兰馨医务室"},
         "practitioner": {
             "region_code": HULI,
             "institution_id": INSTITUTION,
             "name": "王护士",
-            "id_card_encrypted": secret,
-            "id_card_hash": SECRET,
-            "phone_encrypted": secret,
+            "id_number_enc": secret,
+            "id_number_hash": SECRET,
+            "phone_enc": secret,
         },
         "demonstration_batch": {"name": "第二批"},
         "demonstration_application": {

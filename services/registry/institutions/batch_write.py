@@ -35,7 +35,7 @@ from services.registry.institutions.schemas import RENAMED, WRITABLE_FIELDS, Ins
 from services.registry.institutions.service import ENTITY, PERSONAL_FIELDS, warnings_for
 
 # Columns a bulk write sets (everything but the key, bookkeeping and derived columns).
-WRITABLE = tuple(name for name in WRITABLE_FIELDS if name != "contact_phone") + ("contact_phone_encrypted",)
+WRITABLE = tuple(name for name in WRITABLE_FIELDS if name != "contact_phone") + ("contact_phone_enc",)
 TABLE: Table = Institution.__table__  # type: ignore[assignment]
 CHUNK = 500  # keys per IN (...) list: far below every backend's parameter limit
 
@@ -143,7 +143,7 @@ async def check_uscc_owners(session: AsyncSession, candidates: Sequence[Candidat
 def stored_fields(row: dict[str, Any], cipher: PersonalDataCipher) -> dict[str, Any]:
     """A stored row's writable fields, shaped like :class:`InstitutionCreate`."""
     fields = {name: row[name] for name in WRITABLE_FIELDS if name != "contact_phone"}
-    fields["contact_phone"] = cipher.decrypt(row["contact_phone_encrypted"])
+    fields["contact_phone"] = cipher.decrypt(row["contact_phone_enc"])
     return fields
 
 
@@ -173,10 +173,10 @@ def column_values(
     data: InstitutionCreate, cipher: PersonalDataCipher, existing: dict[str, Any] | None
 ) -> dict[str, Any]:
     values = data.model_dump(exclude={"contact_phone"})
-    if existing is not None and cipher.decrypt(existing["contact_phone_encrypted"]) == data.contact_phone:
-        values["contact_phone_encrypted"] = existing["contact_phone_encrypted"]  # unchanged: keep the blob
+    if existing is not None and cipher.decrypt(existing["contact_phone_enc"]) == data.contact_phone:
+        values["contact_phone_enc"] = existing["contact_phone_enc"]  # unchanged: keep the blob
     else:
-        values["contact_phone_encrypted"] = cipher.encrypt(data.contact_phone)
+        values["contact_phone_enc"] = cipher.encrypt(data.contact_phone)
     return values
 
 
@@ -294,8 +294,8 @@ def _track_and_audit(
     for row in inserts:
         changes.track(session, Institution(**row), previous_scope=None)
         diff = {k: v for k, v in row.items() if k in WRITABLE and v not in (None, 0, False)}
-        diff.pop("contact_phone_encrypted", None)
-        if row.get("contact_phone_encrypted") is not None:
+        diff.pop("contact_phone_enc", None)
+        if row.get("contact_phone_enc") is not None:
             diff["contact_phone"] = audit.MASK
         audit_row(row["id"], "create", diff)
     for candidate, values, changed in updates:
@@ -307,8 +307,8 @@ def _track_and_audit(
             session, Institution(**merged), previous_scope=Institution(**candidate.existing).change_scope()
         )
         diff = {
-            ("contact_phone" if key == "contact_phone_encrypted" else key): (
-                audit.MASK if key == "contact_phone_encrypted" else [candidate.existing.get(key), value]
+            ("contact_phone" if key == "contact_phone_enc" else key): (
+                audit.MASK if key == "contact_phone_enc" else [candidate.existing.get(key), value]
             )
             for key, value in changed.items()
         }

@@ -36,7 +36,7 @@ class Institution(EntityMixin, ChangeTracked, Base):
 
     __tablename__ = "institution"
     __change_entity__ = "institution"
-    __change_exclude__: ClassVar[frozenset[str]] = frozenset({"contact_phone_encrypted"})
+    __change_exclude__: ClassVar[frozenset[str]] = frozenset({"contact_phone_enc"})
     __table_args__ = (
         Index("ix_institution_region_name", "region_code", "name", "id"),
         Index("ix_institution_latitude_longitude", "latitude", "longitude"),
@@ -71,7 +71,7 @@ class Institution(EntityMixin, ChangeTracked, Base):
 
     legal_person: Mapped[str | None] = mapped_column(String(50))
     contact_name: Mapped[str | None] = mapped_column(String(50))
-    contact_phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     beds_elderly_care: Mapped[int] = mapped_column(Integer, default=0, index=True)
     beds_medical: Mapped[int] = mapped_column(Integer, default=0, index=True)

@@ -168,9 +168,7 @@ async def get_institution(
     cipher: CipherDep,
     request: Request,
 ) -> InstitutionRead:
-    disclose = (
-        service.discloses_to(principal, institution) and institution.contact_phone_encrypted is not None
-    )
+    disclose = service.discloses_to(principal, institution) and institution.contact_phone_enc is not None
     if disclose:
         await record_disclosures(
             request,

@@ -63,7 +63,7 @@ def to_read(
 ) -> InstitutionRead:
     """The wire form; the contact phone is whole only when ``disclose`` (the caller's own institution)."""
     read = InstitutionRead.model_validate(institution)
-    phone = cipher.decrypt(institution.contact_phone_encrypted)
+    phone = cipher.decrypt(institution.contact_phone_enc)
     read.contact_phone = phone if disclose else mask_phone(phone)
     read.warnings = list(warnings)
     return read
@@ -225,7 +225,7 @@ def warnings_for(data: InstitutionCreate) -> list[str]:
 
 def _column_values(data: InstitutionCreate, cipher: PersonalDataCipher) -> dict[str, Any]:
     values = data.model_dump(exclude={"contact_phone"})
-    values["contact_phone_encrypted"] = cipher.encrypt(data.contact_phone)
+    values["contact_phone_enc"] = cipher.encrypt(data.contact_phone)
     return values
 
 
@@ -302,7 +302,7 @@ async def create(
 def current_fields(institution: Institution, cipher: PersonalDataCipher) -> dict[str, Any]:
     """The institution's writable fields as a dict shaped like :class:`InstitutionCreate`."""
     values = {name: getattr(institution, name) for name in WRITABLE_FIELDS if name != "contact_phone"}
-    values["contact_phone"] = cipher.decrypt(institution.contact_phone_encrypted)
+    values["contact_phone"] = cipher.decrypt(institution.contact_phone_enc)
     return values
 
 
@@ -343,9 +343,9 @@ async def update(
     if not changed:
         return institution, warnings_for(merged)
     for key, value in _column_values(merged, cipher).items():
-        if key == "contact_phone_encrypted":
+        if key == "contact_phone_enc":
             if "contact_phone" in changed:
-                institution.contact_phone_encrypted = value
+                institution.contact_phone_enc = value
         elif key in changed:
             setattr(institution, key, value)
     if "kind" in changed:

@@ -73,9 +73,7 @@ TITLE_LADDERS: Final = {
 class Practitioner(EntityMixin, ChangeTracked, Base):
     __tablename__ = "practitioner"
     __change_entity__ = "practitioner"
-    __change_exclude__: ClassVar[frozenset[str]] = frozenset(
-        {"id_card_encrypted", "id_card_hash", "phone_encrypted"}
-    )
+    __change_exclude__: ClassVar[frozenset[str]] = frozenset({"id_number_enc", "id_number_hash", "phone_enc"})
     __table_args__ = (
         Index("ix_practitioner_institution_kind", "institution_id", "kind", "id"),
         Index("ix_practitioner_region", "region_code", "id"),
@@ -88,9 +86,9 @@ class Practitioner(EntityMixin, ChangeTracked, Base):
     title: Mapped[Title | None] = mapped_column(str_enum(Title, 30), index=True)
     practice_certificate_no: Mapped[str | None] = mapped_column(String(40))
     clinical_years: Mapped[int] = mapped_column(Integer, default=0)
-    id_card_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
-    id_card_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     trainings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     misconduct_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

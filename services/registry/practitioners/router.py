@@ -51,7 +51,7 @@ async def _reads(
     disclosed = [
         row.id
         for row in rows
-        if service.discloses_to(principal, row) and (row.id_card_encrypted or row.phone_encrypted)
+        if service.discloses_to(principal, row) and (row.id_number_enc or row.phone_enc)
     ]
     await record_disclosures(
         request,

@@ -91,8 +91,8 @@ def to_read(
     p: Practitioner, cipher: PersonalDataCipher, rule: EligibilityRule, *, disclose: bool
 ) -> PractitionerRead:
     read = PractitionerRead.model_validate(p)
-    id_number = cipher.decrypt(p.id_card_encrypted)
-    phone = cipher.decrypt(p.phone_encrypted)
+    id_number = cipher.decrypt(p.id_number_enc)
+    phone = cipher.decrypt(p.phone_enc)
     read.id_number = id_number if disclose else mask_id_card(id_number)
     read.phone = phone if disclose else mask_phone(phone)
     read.homecare_eligible = rule.applies(p)
@@ -146,7 +146,7 @@ async def lookup_by_id_number(
     stmt = (
         select(Practitioner)
         .where(
-            Practitioner.id_card_hash == cipher.lookup_hash(id_number, "id_card"),
+            Practitioner.id_number_hash == cipher.lookup_hash(id_number, "id_card"),
             visible_condition(principal, Practitioner.region_code, Practitioner.institution_id),
         )
         .order_by(Practitioner.id)
@@ -159,10 +159,10 @@ def _personal_columns(values: dict[str, Any], cipher: PersonalDataCipher) -> dic
     columns: dict[str, Any] = {}
     if "id_number" in values:
         id_number = values["id_number"]
-        columns["id_card_encrypted"] = cipher.encrypt(id_number)
-        columns["id_card_hash"] = cipher.lookup_hash(id_number, "id_card") if id_number else None
+        columns["id_number_enc"] = cipher.encrypt(id_number)
+        columns["id_number_hash"] = cipher.lookup_hash(id_number, "id_card") if id_number else None
     if "phone" in values:
-        columns["phone_encrypted"] = cipher.encrypt(values["phone"])
+        columns["phone_enc"] = cipher.encrypt(values["phone"])
     return columns
 
 

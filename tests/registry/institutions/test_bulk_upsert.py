@@ -97,7 +97,7 @@ async def test_created_and_updated_records_reach_the_change_feed(
     assert len(entries) == 1
     assert entries[0]["data"]["external_id"] == "C1"
     assert entries[0]["version"] == 1
-    assert "contact_phone_encrypted" not in entries[0]["data"]
+    assert "contact_phone_enc" not in entries[0]["data"]
 
 
 async def test_a_record_outside_the_clients_city_is_rejected(

@@ -366,7 +366,7 @@ async def test_contact_phone_is_never_in_the_change_feed(client: httpx.AsyncClie
     entries = [e for e in feed.json()["items"] if e["entity_id"] == created["id"]]
     assert entries
     assert "13812345678" not in feed.text
-    assert "contact_phone_encrypted" not in entries[0]["data"]
+    assert "contact_phone_enc" not in entries[0]["data"]
 
 
 async def test_enums_carry_chinese_labels(client: httpx.AsyncClient, tokens: Tokens) -> None:
