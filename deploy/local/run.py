@@ -1,11 +1,13 @@
-"""Run the whole platform on one machine: migrate, seed demo data, start the four services.
+"""Run the whole platform on one machine: migrate, seed demo data, start the five services.
 
     .venv/bin/python deploy/local/run.py            # what `make run` does
-    .venv/bin/python deploy/local/run.py --ports 18000,18001,18002,18003 --data-dir /tmp/x --no-seed
+    .venv/bin/python deploy/local/run.py --ports 18000,18001,18002,18003,18004 --data-dir /tmp/x --no-seed
 
-Each service is its own uvicorn process (gateway 8000, registry 8001, contracts 8002, homecare 8003) on
-SQLite files under ``var/`` unless ``--database-url`` names a PostgreSQL server (each service then gets its
-own schema in that database). Ctrl-C (SIGINT) or SIGTERM stops them all.
+Each service is its own uvicorn process (gateway 8000, registry 8001, contracts 8002, homecare 8003,
+indicators 8004) on SQLite files under ``var/`` unless ``--database-url`` names a PostgreSQL server (each
+service then gets its own schema in that database). Ctrl-C (SIGINT) or SIGTERM stops them all.
+``--ports`` also takes the older four-port form (gateway … homecare): the indicators then get a free
+port of their own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("gateway", "registry", "contracts", "homecare")
+SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
 DEMO_ACCOUNTS = [
     ("prov_admin", "省卫健委管理员 (350000)"),
     ("fz_admin", "福州市卫健委管理员 (350100)"),
@@ -52,12 +55,16 @@ def _secrets(data_dir: Path) -> dict[str, dict[str, str]]:
     Marked as development values (secrets ``dev-…``, key ids ``dev1``): production refuses them wherever
     the data directory is (libs/common/production.py)."""
     path = data_dir / "dev_secrets.json"
-    if path.exists():
-        return dict(json.loads(path.read_text()))
-    values = {
-        name: {"client_secret": "dev-" + secrets.token_urlsafe(24), "data_key": _key(), "lookup_key": _key()}
-        for name in SERVICES
-    }
+    values: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [name for name in SERVICES if name not in values]  # a service added since they were made
+    if not missing:
+        return values
+    for name in missing:
+        values[name] = {
+            "client_secret": "dev-" + secrets.token_urlsafe(24),
+            "data_key": _key(),
+            "lookup_key": _key(),
+        }
     path.write_text(json.dumps(values))
     path.chmod(0o600)
     return values
@@ -85,6 +92,7 @@ def service_env(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, st
         env[prefix + "PERSONAL_DATA_LOOKUP_KEY"] = dev_secrets[name]["lookup_key"]
         if name != "gateway":
             env[prefix + "SERVICE_CLIENT_SECRET"] = dev_secrets[name]["client_secret"]
+        if name != "gateway" and name in ports:  # a harness may start only some of the services
             env[f"GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{ports[name]}"
     return env
 
@@ -94,6 +102,23 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit(f"{what} failed (exit {result.returncode})")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def parse_ports(text: str) -> dict[str, int]:
+    """``gateway,registry,contracts,homecare[,indicators]``: the four-port form of earlier scripts gets
+    a free port for the indicators."""
+    ports = [int(p) for p in text.split(",")]
+    if len(ports) == len(SERVICES) - 1:
+        ports.append(_free_port())
+    if len(ports) != len(SERVICES):
+        raise SystemExit(f"--ports takes {len(SERVICES)} ports ({','.join(SERVICES)})")
+    return dict(zip(SERVICES, ports, strict=True))
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -113,7 +138,9 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the 医养结合 platform locally")
-    parser.add_argument("--ports", default="8000,8001,8002,8003", help="gateway,registry,contracts,homecare")
+    parser.add_argument(
+        "--ports", default="8000,8001,8002,8003,8004", help="gateway,registry,contracts,homecare,indicators"
+    )
     parser.add_argument("--data-dir", type=Path, default=REPO / "var")
     parser.add_argument(
         "--database-url", default="", help="e.g. postgresql+asyncpg://postgres@127.0.0.1/yiyang"
@@ -123,7 +150,7 @@ def main() -> None:
     parser.add_argument("--log-dir", type=Path, default=None, help="write each service's log to a file here")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    ports = dict(zip(SERVICES, (int(p) for p in args.ports.split(",")), strict=True))
+    ports = parse_ports(args.ports)
     env = service_env(args, ports)
     python = sys.executable
 
@@ -190,7 +217,7 @@ def main() -> None:
             for username, who in DEMO_ACCOUNTS:
                 print(f"    {username:<18} {who}", flush=True)
             print("    城市平台客户端 xm_city_platform / Demo@2026-platform (厦门)", flush=True)
-        print("按 Ctrl-C 停止 (Ctrl-C stops all four services)", flush=True)
+        print("按 Ctrl-C 停止 (Ctrl-C stops all the services)", flush=True)
         print("READY", flush=True)
         while not stopping:
             for name, process in processes.items():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 import pytest
 
@@ -10,9 +13,16 @@ from tests.e2e.conftest import Platform, login
 pytestmark = pytest.mark.e2e
 
 
-async def test_all_four_processes_are_ready(platform: Platform) -> None:
+async def test_all_five_processes_are_ready(platform: Platform) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
-        for url in (platform.gateway, platform.registry, platform.contracts, platform.homecare):
+        urls = (
+            platform.gateway,
+            platform.registry,
+            platform.contracts,
+            platform.homecare,
+            platform.indicators,
+        )
+        for url in urls:
             assert (await client.get(f"{url}/readyz")).status_code == 200
 
 
@@ -79,3 +89,22 @@ async def test_merged_openapi_document_covers_every_service(gateway: httpx.Async
         op["operationId"] for item in paths.values() for op in item.values() if "operationId" in op
     ]
     assert len(operation_ids) == len(set(operation_ids))
+
+
+async def test_the_indicators_follow_every_feed_with_their_own_service_client(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """The indicators' followers run in the background from the start (the seeded data is read through
+    the gateway with the indicators' service token); the status says each feed is caught up."""
+    headers = await login(gateway, "prov_admin")
+    deadline = time.monotonic() + 90
+    while True:
+        response = await gateway.get("/api/v1/indicators/status", headers=headers)
+        assert response.status_code == 200, response.text
+        feeds = response.json()["feeds"]
+        if all(feed["caught_up"] and feed["consecutive_failures"] == 0 for feed in feeds):
+            break
+        assert time.monotonic() < deadline, feeds
+        await asyncio.sleep(0.5)
+    assert [feed["feed"] for feed in feeds] == ["registry", "contracts", "homecare"]
+    assert all(feed["entries_applied"] > 0 for feed in feeds), feeds  # the demo data of each
