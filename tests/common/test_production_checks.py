@@ -29,6 +29,8 @@ from services.contracts.settings import ContractsSettings
 from services.gateway.settings import GatewaySettings
 from services.homecare.app import create_app as create_homecare_app
 from services.homecare.settings import HomecareSettings
+from services.indicators.app import create_app as create_indicators_app
+from services.indicators.settings import IndicatorsSettings
 from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
 
@@ -37,8 +39,12 @@ SERVICES: list[tuple[type[ServiceSettings], AppFactory]] = [
     (RegistrySettings, create_registry_app),
     (ContractsSettings, create_contracts_app),
     (HomecareSettings, create_homecare_app),
+    (IndicatorsSettings, create_indicators_app),
 ]
-IDS = ["registry", "contracts", "homecare"]
+IDS = ["registry", "contracts", "homecare", "indicators"]
+#: the services that ask the gateway for service tokens (and so need a service-client secret)
+CALLERS = SERVICES[1:]
+CALLER_IDS = IDS[1:]
 STRONG_SECRET = "s3cr3t-" + "x" * 40
 REPO = Path(__file__).resolve().parents[2]
 
@@ -151,9 +157,7 @@ def test_a_short_lookup_key_is_refused(
     assert "k" * 31 not in message
 
 
-@pytest.mark.parametrize(
-    ("settings_type", "factory"), [SERVICES[1], SERVICES[2]], ids=["contracts", "homecare"]
-)
+@pytest.mark.parametrize(("settings_type", "factory"), CALLERS, ids=CALLER_IDS)
 @pytest.mark.parametrize(
     "secret",
     ["", "a" * 31, "dev-" + "a" * 40, "Demo@2026", "Demo@2026-platform"],
@@ -169,9 +173,7 @@ def test_a_weak_or_development_service_client_secret_is_refused(
         assert secret not in message
 
 
-@pytest.mark.parametrize(
-    ("settings_type", "factory"), [SERVICES[1], SERVICES[2]], ids=["contracts", "homecare"]
-)
+@pytest.mark.parametrize(("settings_type", "factory"), CALLERS, ids=CALLER_IDS)
 def test_the_service_client_secret_run_py_made_under_var_is_refused(
     settings_type: type[ServiceSettings],
     factory: AppFactory,
@@ -192,9 +194,7 @@ def test_the_service_client_secret_run_py_made_under_var_is_refused(
         assert secret not in message
 
 
-@pytest.mark.parametrize(
-    ("settings_type", "factory"), [SERVICES[1], SERVICES[2]], ids=["contracts", "homecare"]
-)
+@pytest.mark.parametrize(("settings_type", "factory"), CALLERS, ids=CALLER_IDS)
 def test_a_32_character_service_client_secret_is_enough(
     settings_type: type[ServiceSettings], factory: AppFactory, test_databases: TestDatabases
 ) -> None:
