@@ -1,0 +1,1 @@
+"""Reference data the province loads: resident population per county and year, and the targets."""
