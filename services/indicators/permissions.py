@@ -6,6 +6,10 @@
 - ``reports:read`` — the reports (part B, issue 13): officials read their region (the province all, a
   city its own and its counties, a county itself), a city platform its city, an institution user its own
   institution's contribution; the scope is applied to each query (libs/common/scope.py).
+- ``reference:read`` — the population and target tables (``reference/``): officials read them in their
+  scope (a county its own population rows and the targets that apply to it: the province's, its city's,
+  its own, "each county" ones of a region containing it); institution users and city platforms do not.
+- ``reference:write`` — loading a new version of a table: province admins only.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ from fastapi import Depends
 from libs.common.access import Policy
 from libs.common.auth import Principal, Role
 
-_OFFICIALS = {"status:read", "reports:read"}
+_OFFICIALS = {"status:read", "reports:read", "reference:read"}
 
 POLICY = Policy(
     {
-        Role.province_admin: _OFFICIALS,
+        Role.province_admin: _OFFICIALS | {"reference:write"},
         Role.city_admin: _OFFICIALS,
         Role.county_admin: _OFFICIALS,
         Role.institution_admin: {"reports:read"},
@@ -32,3 +36,5 @@ POLICY = Policy(
 )
 
 StatusRead = Annotated[Principal, Depends(POLICY.require("status:read"))]
+ReferenceRead = Annotated[Principal, Depends(POLICY.require("reference:read"))]
+ReferenceWrite = Annotated[Principal, Depends(POLICY.require("reference:write"))]

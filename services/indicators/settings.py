@@ -1,4 +1,5 @@
-"""Indicators settings (env prefix ``INDICATORS_``): how the feed followers poll.
+"""Indicators settings (env prefix ``INDICATORS_``): how the feed followers poll, and the caps of a
+reference-data load.
 
 None of these is in config_defaults.csv: they are operational choices of this service.
 """
@@ -27,3 +28,7 @@ class IndicatorsSettings(ServiceSettings):
     # Retry after a failed poll: the first wait, doubled per failure in a row, never longer than the cap.
     follow_backoff_initial_seconds: float = Field(default=1.0, gt=0)
     follow_backoff_max_seconds: float = Field(default=300.0, gt=0)
+
+    # Reference data (population, targets): the largest XLSX file and the most data rows one load takes.
+    reference_import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    reference_import_max_rows: int = Field(default=5000, ge=1)
