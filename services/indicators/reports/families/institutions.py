@@ -1,0 +1,97 @@
+"""Indicators of the registry's institutions: 医养结合 institutions and beds, public integrated beds,
+绿色通道, large homes, 安宁疗护 counties, 老年友善.
+
+Institutions count while ``active``. An institution's attributes are its current ones (the registry's
+feed carries no history of them); what is dated — a 内设医疗机构 filing's acceptance — is asked on the
+period's reference date.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, and_, case, exists, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.indicators.facts.models import FilingFact, InstitutionFact
+from services.indicators.reports.periods import Period
+from services.indicators.reports.units import units
+
+I = InstitutionFact  # noqa: E741
+MEDICAL_KINDS = ("medical", "integrated")
+ELDERLY_KINDS = ("elderly_care", "integrated")
+GRADED = ("grade_1", "grade_2", "grade_3")
+COMMUNITY_FACILITIES = ("rural_happiness_home", "day_care_center")
+
+
+def accepted_filing(period: Period) -> ColumnElement[bool]:
+    """The institution has a 内设医疗机构 filing accepted by the reference date (and not revoked)."""
+    return exists().where(
+        FilingFact.institution_id == I.id,
+        FilingFact.state == "accepted",
+        or_(FilingFact.accepted_at.is_(None), FilingFact.accepted_at < period.end_moment),
+    )
+
+
+def integrated(period: Period) -> ColumnElement[bool]:
+    """医养结合: kind ``integrated``; an elderly-care institution with an accepted 内设医疗机构 filing;
+    a medical institution with registered elderly-care beds (两证齐全)."""
+    return or_(
+        I.kind == "integrated",
+        and_(I.kind == "elderly_care", accepted_filing(period)),
+        and_(I.kind == "medical", I.beds_elderly_care > 0),
+    )
+
+
+def beds() -> ColumnElement[int]:
+    """An institution's beds: medical plus elderly-care."""
+    return I.beds_medical + I.beds_elderly_care
+
+
+def _institutions(num: Any, den: Any, *where: ColumnElement[bool]) -> Select[Any]:
+    return units(
+        region_code=I.region_code, record_id=I.id, name=I.name, num=num, den=den, party_a=I.id
+    ).where(I.active.is_(True), *where)
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def integrated_institutions(period: Period) -> Select[Any]:
+    return _institutions(1, None, integrated(period))
+
+
+def integrated_beds(period: Period) -> Select[Any]:
+    return _institutions(beds(), None, integrated(period))
+
+
+def public_integrated_beds(period: Period) -> Select[Any]:
+    """The numerator of ``public_integrated_beds_per_10k``: beds of the 医养结合 institutions that are
+    public medical institutions (the denominator is the resident population, not a record)."""
+    return _institutions(beds(), None, integrated(period), I.kind.in_(MEDICAL_KINDS), I.ownership == "public")
+
+
+def green_channel_rate(_period: Period) -> Select[Any]:
+    return _institutions(
+        _flag(I.elderly_green_channel.is_(True)), 1, I.kind.in_(MEDICAL_KINDS), I.hospital_grade.in_(GRADED)
+    )
+
+
+def large_homes_integrated(period: Period) -> Select[Any]:
+    return _institutions(_flag(integrated(period)), 1, I.kind.in_(ELDERLY_KINDS), I.residents > 100)
+
+
+def hospice_institutions(_period: Period) -> Select[Any]:
+    """Medical institutions offering 安宁疗护: a county counts when it has at least one."""
+    return _institutions(1, None, I.kind.in_(MEDICAL_KINDS), I.hospice_care.is_(True))
+
+
+def elder_friendly_rate(_period: Period) -> Select[Any]:
+    return _institutions(_flag(I.elderly_friendly.is_(True)), 1, I.kind.in_(MEDICAL_KINDS))
+
+
+def elderly_care_proper() -> ColumnElement[bool]:
+    """养老机构 proper: elderly-care or integrated institutions that are not community facilities
+    (农村幸福院, 日间照料中心)."""
+    return and_(I.kind.in_(ELDERLY_KINDS), I.category.not_in(COMMUNITY_FACILITIES))

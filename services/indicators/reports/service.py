@@ -1,0 +1,535 @@
+"""The reports: per-county figures of each indicator (one statement each), summed up the levels.
+
+Rates, and figures per 10,000 residents, are recomputed from the summed numerators and denominators,
+never averaged. An indicator the platform holds no facts for, a population not loaded, an empty
+denominator: the figure is missing with its reason, never 0.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from libs.common import divisions
+from libs.common.auth import Principal
+from libs.common.errors import Forbidden, Unprocessable
+from libs.common.pagination import encode_cursor
+from services.indicators.reference.catalogue import Unit
+from services.indicators.reference.service import PopulationRow, TargetRow, population, targets
+from services.indicators.reports import schemas
+from services.indicators.reports.catalog import (
+    DEFINITIONS,
+    EMPTY_DENOMINATOR,
+    NO_POPULATION,
+    Definition,
+    baselines,
+)
+from services.indicators.reports.periods import Period
+from services.indicators.reports.regions import Region, region_of
+from services.indicators.reports.units import COUNTY
+
+Counts = dict[str, tuple[int, int | None]]  # county → (numerator, denominator)
+MAX_EXPORT_ROWS = 100_000
+
+
+def definition_of(code: str) -> Definition:
+    definition = DEFINITIONS.get(code)
+    if definition is None:
+        raise Unprocessable(f"未知的指标 {code}", code="unknown_indicator")
+    return definition
+
+
+def _party_condition(principal: Principal, units: Any) -> list[ColumnElement[bool]]:
+    """An institution user's contribution: the units its institution is a party to."""
+    if not principal.is_institution_user:
+        return []
+    if principal.institution_id is None:
+        return [false()]
+    return [or_(units.c.party_a == principal.institution_id, units.c.party_b == principal.institution_id)]
+
+
+async def county_counts(
+    session: AsyncSession, definition: Definition, period: Period, region: Region, principal: Principal
+) -> Counts:
+    """One statement: the definition's units in ``region``, numerator and denominator per county."""
+    assert definition.builder is not None
+    units = definition.builder(period).subquery()
+    stmt = (
+        select(units.c.region_code, func.sum(units.c.num), func.sum(units.c.den))
+        .where(region.condition(units.c.region_code), *_party_condition(principal, units))
+        .group_by(units.c.region_code)
+    )
+    counties = set(region.counties())
+    found: Counts = {}
+    for county, num, den in (await session.execute(stmt)).all():
+        if county in counties:
+            found[county] = (int(num or 0), None if den is None else int(den))
+    if definition.method == "counties":
+        return {county: (1 if found.get(county, (0, None))[0] > 0 else 0, 1) for county in counties}
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    numerator: int | None
+    denominator: int | None
+    value: float | None
+    reason: str | None
+
+
+def compute(
+    definition: Definition, counts: Counts, counties: Iterable[str], people: dict[str, PopulationRow]
+) -> Computed:
+    """The figure of a region (its ``counties``) from the per-county counts."""
+    if definition.missing is not None:
+        return Computed(None, None, None, definition.missing)
+    counties = list(counties)
+    numerator = sum(counts.get(c, (0, None))[0] for c in counties)
+    if definition.method == "population":
+        if not counties or any(c not in people for c in counties):
+            return Computed(numerator, None, None, NO_POPULATION)
+        residents = sum(people[c].residents for c in counties)
+        if residents == 0:
+            return Computed(numerator, 0, None, EMPTY_DENOMINATOR)
+        return Computed(numerator, residents, numerator * 10_000 / residents, None)
+    if definition.denominator is None:
+        return Computed(numerator, None, float(numerator), None)
+    denominator = sum(counts.get(c, (0, 0))[1] or 0 for c in counties)
+    if denominator == 0:
+        return Computed(numerator, 0, None, EMPTY_DENOMINATOR)
+    return Computed(numerator, denominator, numerator / denominator, None)
+
+
+# ----------------------------------------------------------------------------------------- targets
+def _short_by(target: TargetRow, value: float) -> float:
+    gap = Decimal(str(value)) - target.value
+    if target.comparison in ("gte", "gt"):
+        return float(max(-gap, Decimal(0)))
+    if target.comparison == "lte":
+        return float(max(gap, Decimal(0)))
+    return float(abs(gap))
+
+
+def _applicable(
+    all_targets: Sequence[TargetRow], code: str, region: Region, period: Period
+) -> list[TargetRow]:
+    """The targets of ``code`` that apply to ``region``: the region's own, and the "each county" targets of
+    a region overlapping it — per (region, each county) the first due on or after the reference date, else
+    the latest one due before it."""
+    counties = set(region.counties())
+    chosen: dict[tuple[str, bool], TargetRow] = {}
+    for target in all_targets:
+        if target.indicator != code:
+            continue
+        if target.each_county:
+            if divisions.get(target.region_code) is None or not counties & set(
+                region_of(target.region_code).counties()
+            ):
+                continue
+        elif target.region_code != region.code:
+            continue
+        key = (target.region_code, target.each_county)
+        current = chosen.get(key)
+        if current is None or _better(target, current, period.end):
+            chosen[key] = target
+    return list(chosen.values())
+
+
+def _better(candidate: TargetRow, current: TargetRow, reference: date) -> bool:
+    if candidate.due_date >= reference:
+        return current.due_date < reference or candidate.due_date < current.due_date
+    return current.due_date < reference and candidate.due_date > current.due_date
+
+
+def target_status(
+    target: TargetRow,
+    definition: Definition,
+    region: Region,
+    counts: Counts,
+    people: dict[str, PopulationRow],
+    whole: Computed,
+) -> schemas.TargetStatus:
+    base: dict[str, Any] = {
+        "region_code": target.region_code,
+        "each_county": target.each_county,
+        "comparison": target.comparison.value,
+        "value": float(target.value),
+        "due_date": target.due_date,
+        "source": target.source,
+    }
+    if not target.each_county:
+        if whole.value is None:
+            return schemas.TargetStatus(**base, status="missing", short_by=None, reason=whole.reason)
+        met = target.met_by(whole.value)
+        short = None if met else _short_by(target, whole.value)
+        return schemas.TargetStatus(**base, status="met" if met else "short", short_by=short)
+    covered = set(region_of(target.region_code).counties())
+    failing: list[schemas.CountyShort] = []
+    missing = False
+    for county in (c for c in region.counties() if c in covered):
+        figure = compute(definition, counts, [county], people)
+        if figure.value is None:
+            missing = True
+            failing.append(_county_short(county, None, None, figure.reason))
+        elif not target.met_by(figure.value):
+            failing.append(_county_short(county, figure.value, _short_by(target, figure.value), None))
+    any_short = any(f.short_by is not None for f in failing)
+    status: schemas.TargetState = "short" if any_short else "missing" if missing else "met"
+    reason = next((f.reason for f in failing if f.reason), None) if status == "missing" else None
+    return schemas.TargetStatus(**base, status=status, short_by=None, counties_short=failing, reason=reason)
+
+
+def _county_short(
+    county: str, value: float | None, short: float | None, reason: str | None
+) -> schemas.CountyShort:
+    division = divisions.get(county)
+    return schemas.CountyShort(
+        region_code=county,
+        region_name=division.name if division else county,
+        value=value,
+        short_by=short,
+        reason=reason,
+    )
+
+
+# ------------------------------------------------------------------------------------------ report
+@dataclass
+class ReportData:
+    """Everything a report is made of: per-county counts of every computed indicator, the population,
+    the targets."""
+
+    period: Period
+    region: Region
+    counts: dict[str, Counts]
+    people: dict[str, PopulationRow]
+    targets: list[TargetRow]
+
+    def figure(self, definition: Definition, region: Region, *, with_targets: bool = True) -> schemas.Figure:
+        counts = self.counts.get(definition.code, {})
+        computed = compute(definition, counts, region.counties(), self.people)
+        baseline = baselines().get((definition.code, region.code))
+        return schemas.Figure(
+            indicator=definition.code,
+            name=definition.name,
+            unit=definition.unit.value,
+            numerator_label=definition.numerator,
+            denominator_label=definition.denominator,
+            numerator=computed.numerator,
+            denominator=computed.denominator,
+            value=computed.value,
+            status="missing" if computed.value is None else "computed",
+            missing_reason=computed.reason,
+            baseline=(
+                schemas.Baseline(
+                    region_code=baseline.region_code,
+                    year=baseline.year,
+                    value=float(baseline.value),
+                    source=baseline.source,
+                    note=baseline.note,
+                )
+                if baseline
+                else None
+            ),
+            targets=(
+                [
+                    target_status(t, definition, region, counts, self.people, computed)
+                    for t in _applicable(self.targets, definition.code, region, self.period)
+                ]
+                if with_targets
+                else []
+            ),
+        )
+
+    def region_figures(self, region: Region) -> schemas.RegionFigures:
+        return schemas.RegionFigures(
+            region_code=region.code,
+            region_name=region.name,
+            level=region.level,
+            figures=[self.figure(d, region) for d in DEFINITIONS.values()],
+        )
+
+
+async def report_data(
+    session: AsyncSession,
+    principal: Principal,
+    region: Region,
+    period: Period,
+    codes: Iterable[str] | None = None,
+) -> ReportData:
+    chosen = [DEFINITIONS[c] for c in codes] if codes is not None else list(DEFINITIONS.values())
+    counts = {
+        d.code: await county_counts(session, d, period, region, principal)
+        for d in chosen
+        if d.missing is None
+    }
+    people = await population(session, period.year) if any(d.method == "population" for d in chosen) else {}
+    return ReportData(period, region, counts, people, await targets(session))
+
+
+def report(data: ReportData, principal: Principal) -> schemas.Report:
+    breakdown = [] if principal.is_institution_user else data.region.children()
+    return schemas.Report(
+        period=data.period.label,
+        reference_date=data.period.end,
+        institution_id=str(principal.institution_id) if principal.is_institution_user else None,
+        region=data.region_figures(data.region),
+        breakdown=[data.region_figures(child) for child in breakdown],
+    )
+
+
+# ------------------------------------------------------------------------------------------ series
+async def series(
+    session: AsyncSession, principal: Principal, definition: Definition, region: Region, periods: list[Period]
+) -> list[schemas.SeriesPoint]:
+    points = []
+    for period in periods:  # one statement per period (a bounded range, see the router)
+        counts = (
+            await county_counts(session, definition, period, region, principal)
+            if definition.missing is None
+            else {}
+        )
+        people = await population(session, period.year) if definition.method == "population" else {}
+        computed = compute(definition, counts, region.counties(), people)
+        points.append(
+            schemas.SeriesPoint(
+                period=period.label,
+                reference_date=period.end,
+                numerator=computed.numerator,
+                denominator=computed.denominator,
+                value=computed.value,
+                status="missing" if computed.value is None else "computed",
+                missing_reason=computed.reason,
+            )
+        )
+    return points
+
+
+# -------------------------------------------------------------------------------------- evaluation
+async def evaluation(session: AsyncSession, principal: Principal, due: date | None) -> schemas.Evaluation:
+    """Each target due (by ``due`` if given): the regions in the caller's scope that meet it and those
+    that fall short (each county, for an "each county" target)."""
+    if principal.is_institution_user:
+        raise Forbidden("机构用户不评价区域目标，请查看本机构的统计贡献", code="permission_denied")
+    own = region_of(principal.region_code)
+    counties_in_scope = set(own.counties())
+    found = await targets(session, due_on_or_before=due)
+    cache: dict[tuple[str, int], Counts] = {}
+    people_by_year: dict[int, dict[str, PopulationRow]] = {}
+    results = []
+    for target in found:
+        if divisions.get(target.region_code) is None:
+            continue
+        target_region = region_of(target.region_code)
+        if target.each_county:
+            evaluated = [c for c in target_region.counties() if c in counties_in_scope]
+        else:
+            evaluated = [target_region.code] if principal.scope.contains(target_region.code) else []
+        if not evaluated:
+            continue
+        definition = DEFINITIONS.get(target.indicator)
+        if definition is None:
+            continue
+        period = Period(target.due_date.year)
+        key = (definition.code, period.year)
+        if key not in cache:
+            cache[key] = (
+                await county_counts(session, definition, period, own, principal)
+                if definition.missing is None
+                else {}
+            )
+        if definition.method == "population" and period.year not in people_by_year:
+            people_by_year[period.year] = await population(session, period.year)
+        people = people_by_year.get(period.year, {})
+        met, short, missing = [], [], []
+        for code in evaluated:
+            region = region_of(code)
+            figure = compute(definition, cache[key], region.counties(), people)
+            if figure.value is None:
+                missing.append(_result(region, None, "missing", None, figure.reason))
+            elif target.met_by(figure.value):
+                met.append(_result(region, figure.value, "met", None, None))
+            else:
+                short.append(_result(region, figure.value, "short", _short_by(target, figure.value), None))
+        results.append(
+            schemas.TargetEvaluation(
+                indicator=target.indicator,
+                name=definition.name,
+                region_code=target.region_code,
+                each_county=target.each_county,
+                comparison=target.comparison.value,
+                value=float(target.value),
+                due_date=target.due_date,
+                source=target.source,
+                period=period.label,
+                met=met,
+                short=short,
+                missing=missing,
+            )
+        )
+    return schemas.Evaluation(due=due, targets=results)
+
+
+def _result(
+    region: Region, value: float | None, status: schemas.TargetState, short: float | None, reason: str | None
+) -> schemas.RegionResult:
+    return schemas.RegionResult(
+        region_code=region.code,
+        region_name=region.name,
+        value=value,
+        status=status,
+        short_by=short,
+        reason=reason,
+    )
+
+
+# ------------------------------------------------------------------------------------- drill-down
+def _part_condition(definition: Definition, part: str, units: Any) -> ColumnElement[bool]:
+    if part == "numerator":
+        return units.c.num > 0  # type: ignore[no-any-return]
+    if definition.denominator is None or definition.method == "population":
+        raise Unprocessable(
+            f"指标「{definition.name}」的分母不是记录（{definition.denominator or '无分母'}），只能查看分子",
+            code="no_denominator_records",
+        )
+    if part == "denominator":
+        return units.c.den > 0  # type: ignore[no-any-return]
+    return units.c.den > units.c.num  # type: ignore[no-any-return]
+
+
+def _decode(cursor: str) -> list[str]:
+    import base64
+
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
+        values = json.loads(raw)
+        if (
+            not isinstance(values, list)
+            or not 2 <= len(values) <= 3
+            or not all(isinstance(v, str) for v in values)
+        ):
+            raise ValueError("cursor shape")
+        return values
+    except (ValueError, TypeError, UnicodeError, RecursionError) as exc:
+        raise Unprocessable("分页游标无效", code="invalid_cursor") from exc
+
+
+def _row(
+    definition: Definition,
+    region_code: str,
+    record_id: Any,
+    related: Any,
+    name: str,
+    num: int,
+    den: int | None,
+) -> schemas.RecordRow:
+    kind = definition.records or COUNTY
+    division = divisions.get(region_code)
+    return schemas.RecordRow(
+        region_code=region_code,
+        region_name=division.name if division else region_code,
+        kind=kind.code,
+        source=kind.source,
+        id=str(record_id),
+        related_id=None if related is None else str(related),
+        name=name,
+        numerator=num,
+        denominator=den,
+    )
+
+
+async def records(
+    session: AsyncSession,
+    principal: Principal,
+    definition: Definition,
+    region: Region,
+    period: Period,
+    part: str,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[schemas.RecordRow], str | None]:
+    """The records behind a figure: one page, ordered by county then id (keyset, no OFFSET)."""
+    if definition.missing is not None:
+        raise Unprocessable(f"指标「{definition.name}」缺失：{definition.missing}", code="indicator_missing")
+    assert definition.builder is not None
+    if definition.method == "counties":
+        return await _county_records(session, principal, definition, region, period, part, limit, cursor)
+    units = definition.builder(period).subquery()
+    pair = units.c.related_id
+    order = [units.c.region_code, units.c.record_id] + (
+        [pair] if definition.records and definition.records.code == "pair" else []
+    )
+    stmt: Select[Any] = select(
+        units.c.region_code, units.c.record_id, units.c.related_id, units.c.name, units.c.num, units.c.den
+    ).where(
+        region.condition(units.c.region_code),
+        _part_condition(definition, part, units),
+        *_party_condition(principal, units),
+    )
+    if cursor:
+        values = _decode(cursor)
+        if len(values) != len(order):
+            raise Unprocessable("分页游标无效", code="invalid_cursor")
+        try:
+            typed: list[Any] = [values[0], *(uuid.UUID(v) for v in values[1:])]
+        except ValueError as exc:
+            raise Unprocessable("分页游标无效", code="invalid_cursor") from exc
+        clauses = []
+        for i, column in enumerate(order):
+            clauses.append(and_(*(order[j] == typed[j] for j in range(i)), column > typed[i]))
+        stmt = stmt.where(or_(*clauses))
+    rows = (await session.execute(stmt.order_by(*order).limit(limit + 1))).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([last[0], str(last[1]), *([str(last[2])] if len(order) == 3 else [])])
+    return [
+        _row(definition, r[0], r[1], r[2], r[3], int(r[4] or 0), None if r[5] is None else int(r[5]))
+        for r in rows
+    ], next_cursor
+
+
+async def _county_records(
+    session: AsyncSession,
+    principal: Principal,
+    definition: Definition,
+    region: Region,
+    period: Period,
+    part: str,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[schemas.RecordRow], str | None]:
+    counts = await county_counts(session, definition, period, region, principal)
+    after = _decode(cursor)[0] if cursor else ""
+    chosen = [
+        county
+        for county in sorted(counts)
+        if county > after
+        and (
+            (part == "numerator" and counts[county][0] > 0)
+            or part == "denominator"
+            or (part == "gap" and counts[county][0] == 0)
+        )
+    ]
+    page = chosen[:limit]
+    next_cursor = encode_cursor([page[-1], ""]) if len(chosen) > limit else None
+    rows = []
+    for county in page:
+        division = divisions.get(county)
+        name = division.name if division else county
+        rows.append(_row(definition, county, county, None, name, counts[county][0], 1))
+    return rows, next_cursor
+
+
+def unit_label(unit: Unit) -> str:
+    return {Unit.rate: "比率", Unit.per_10k: "每万常住人口", Unit.count: "数量"}[unit]
