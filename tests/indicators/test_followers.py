@@ -15,7 +15,7 @@ from sqlalchemy import update
 from libs.common.auth import Role, TokenVerifier
 from libs.common.database import session_scope
 from libs.common.testing import Tokens, running
-from services.indicators.facts.models import AgreementFact, InstitutionFact
+from services.indicators.facts.models import AgreementFact, InstitutionFact, OrderFact
 from services.indicators.followers.follower import FollowError, backoff_delay
 from services.indicators.followers.models import FeedCursor
 from tests.cross_service.conftest import Live
@@ -244,3 +244,23 @@ async def test_the_indicators_read_only_the_feeds_they_need(
         assert practitioners.json()["code"] == "entity_type_forbidden"
         listing = await http.get("/api/v1/registry/practitioners", headers=headers)
         assert listing.status_code == 403
+
+
+async def test_an_order_placed_and_cancelled_in_homecare_reaches_the_read_model(
+    indicators: Indicators, live: Live
+) -> None:
+    w = Writer(live)
+    provider = await w.provider("350206")
+    order = await w.order(provider, await w.recipient(provider))
+    await indicators.followers["homecare"].catch_up()
+    row = await fact(indicators.database, OrderFact, order["id"])
+    assert (row.institution_id, row.status, row.region_code) == (
+        uuid.UUID(provider["id"]),
+        "submitted",
+        "350206",
+    )
+
+    cancelled = await w.cancel_order(provider, order)
+    await indicators.followers["homecare"].catch_up()
+    row = await fact(indicators.database, OrderFact, order["id"])
+    assert (row.status, row.version) == ("cancelled", cancelled["version"])
