@@ -12,6 +12,7 @@ indicator's unit:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
@@ -60,4 +61,37 @@ INDICATORS: Final[dict[str, Indicator]] = {
         Indicator("family_doctor_renewal_rate", "家庭医生续签率", Unit.rate),
         Indicator("disabled_elder_assessments", "失能老年人健康评估人数", Unit.number),
     )
+}
+
+
+class Dataset(StrEnum):
+    population = "population"
+    targets = "targets"
+
+
+class Comparison(StrEnum):
+    """How an indicator's value is held against its target: value ≥, >, = or ≤ target."""
+
+    gte = "gte"
+    gt = "gt"
+    eq = "eq"
+    lte = "lte"
+
+    def holds(self, value: Decimal | float | int, target: Decimal | float | int) -> bool:
+        """Whether ``value`` meets ``target`` under this comparison (exact arithmetic on Decimals)."""
+        actual, wanted = Decimal(str(value)), Decimal(str(target))
+        if self is Comparison.gte:
+            return actual >= wanted
+        if self is Comparison.gt:
+            return actual > wanted
+        if self is Comparison.eq:
+            return actual == wanted
+        return actual <= wanted
+
+
+COMPARISON_SIGNS: Final[dict[str, str]] = {
+    Comparison.gte: "≥",
+    Comparison.gt: ">",
+    Comparison.eq: "=",
+    Comparison.lte: "≤",
 }
