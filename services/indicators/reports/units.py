@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Select, Uuid, literal, null, type_coerce
+from sqlalchemy import Integer, Select, Uuid, cast, literal, null
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.indicators.reports.periods import Period
@@ -47,12 +47,12 @@ def units(
 
     def number(value: Any) -> ColumnElement[Any]:
         if value is None:
-            return type_coerce(null(), Integer)
+            return cast(null(), Integer)
         if isinstance(value, int):
-            return literal(value, Integer)
+            return cast(literal(value, Integer), Integer)
         return value  # type: ignore[no-any-return]
 
-    none_id = type_coerce(null(), Uuid())
+    none_id = cast(null(), Uuid())
     return select(
         region_code.label("region_code"),
         record_id.label("record_id"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, case, cast, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, case, exists, func, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.indicators.facts.models import AgreementFact, InstitutionFact, RoundVisitFact
@@ -23,7 +23,7 @@ SIGNED = ("countersigned", "active", "expired", "terminated")
 
 
 def in_force(period: Period, agreement: type[AgreementFact] = AgreementFact) -> ColumnElement[bool]:
-    day = cast(literal(period.end), Date)
+    day = period.end
     return and_(
         agreement.state.in_(SIGNED),
         agreement.start_date <= day,
