@@ -1,8 +1,7 @@
 """Encrypted personal-data columns are named alike in every service (issue 12): ``<field>_enc``.
 
 An encrypted column is a binary column (``LargeBinary``) holding ``PersonalDataCipher.encrypt``'s output;
-the only other binary columns hold uploaded documents and are listed here by name. The contracts columns
-still named without the suffix are listed too, so that a new one cannot join them unnoticed.
+the only other binary columns hold uploaded documents and are listed here by name.
 """
 
 from __future__ import annotations
@@ -25,14 +24,6 @@ DOCUMENTS = {
     "registry.demonstration_attachment.content",
     "contracts.agreement_document.content",
 }
-#: encrypted contracts columns not yet renamed (5 columns across referrals and agreements; a follow-up)
-NOT_YET_RENAMED = {
-    "contracts.referral.resident_name",
-    "contracts.referral.resident_id_number",
-    "contracts.referral.resident_phone",
-    "contracts.agreement.medical_contact_phone",
-    "contracts.agreement.elderly_contact_phone",
-}
 METADATA: dict[str, MetaData] = {
     "registry": RegistryBase.metadata,
     "contracts": ContractsBase.metadata,
@@ -53,10 +44,10 @@ def _binary_columns(service: str) -> set[str]:
 @pytest.mark.parametrize("service", sorted(METADATA))
 def test_every_encrypted_column_ends_in_enc(service: str) -> None:
     columns = _binary_columns(service)
-    misnamed = sorted(c for c in columns - DOCUMENTS - NOT_YET_RENAMED if not c.endswith(SUFFIX))
+    misnamed = sorted(c for c in columns - DOCUMENTS if not c.endswith(SUFFIX))
     assert not misnamed, f"encrypted personal-data columns must be named <field>{SUFFIX}: {misnamed}"
 
 
 def test_the_exception_lists_are_not_stale() -> None:
     every = set().union(*(_binary_columns(service) for service in METADATA))
-    assert DOCUMENTS | NOT_YET_RENAMED <= every, sorted((DOCUMENTS | NOT_YET_RENAMED) - every)
+    assert DOCUMENTS <= every, sorted((DOCUMENTS) - every)

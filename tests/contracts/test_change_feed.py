@@ -45,7 +45,7 @@ async def test_feed_carries_agreements_and_referrals_without_personal_data(
     text = str(mine)
     for secret in (ID_NUMBER, "张三丰", "13700001111", "13912345678", "13812345678"):
         assert secret not in text
-    for field in ("resident_id_hash", "resident_name", "medical_contact_phone", "source_hash"):
+    for field in ("resident_id_hash", "resident_name_enc", "medical_contact_phone_enc", "source_hash"):
         assert field not in latest["referral"]["data"]
         assert field not in latest["agreement"]["data"]
 

@@ -61,8 +61,8 @@ def _records() -> dict[str, dict[str, Any]]:
             **parties,
             "title": "医养签约",
             "medical_contact_name": SECRET,
-            "medical_contact_phone": secret,
-            "elderly_contact_phone": secret,
+            "medical_contact_phone_enc": secret,
+            "elderly_contact_phone_enc": secret,
             "source_hash": SECRET,
         },
         "visit": {
@@ -75,8 +75,8 @@ def _records() -> dict[str, dict[str, Any]]:
             **parties,
             "reason": SECRET,
             "close_reason": SECRET,
-            "resident_name": secret,
-            "resident_id_number": secret,
+            "resident_name_enc": secret,
+            "resident_id_number_enc": secret,
             "resident_id_hash": SECRET,
         },
     }

@@ -57,7 +57,7 @@ from services.contracts.clients.registry import RegistryClient, RegistryInstitut
 S = AgreementState
 #: above this many distinct institutions, list the caller's region instead of one look-up per id
 LIST_THRESHOLD = 20
-_PHONES = ("medical_contact_phone", "elderly_contact_phone")
+_PHONES = ("medical_contact_phone_enc", "elderly_contact_phone_enc")
 #: the columns an update of a pushed record rewrites (parties and key stay)
 _WRITABLE = (
     "medical_name",
@@ -70,9 +70,9 @@ _WRITABLE = (
     "title",
     *TERM_FIELDS,
     "medical_contact_name",
-    "medical_contact_phone",
+    "medical_contact_phone_enc",
     "elderly_contact_name",
-    "elderly_contact_phone",
+    "elderly_contact_phone_enc",
     "activated_at",
     "expired_at",
     "terminated_at",

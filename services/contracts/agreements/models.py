@@ -139,7 +139,7 @@ def _in(states: tuple[AgreementState, ...]) -> str:
 class Agreement(EntityMixin, ChangeTracked, Base):
     __tablename__ = "agreement"
     __change_entity__ = "agreement"
-    __change_exclude__ = frozenset({"medical_contact_phone", "elderly_contact_phone", "source_hash"})
+    __change_exclude__ = frozenset({"medical_contact_phone_enc", "elderly_contact_phone_enc", "source_hash"})
     __table_args__ = (
         UniqueConstraint("source_system", "external_id"),
         # At most one agreement being negotiated, and one in force, per pair: concurrent creates
@@ -201,9 +201,9 @@ class Agreement(EntityMixin, ChangeTracked, Base):
 
     # contacts: the phone numbers are personal data (encrypted)
     medical_contact_name: Mapped[str | None] = mapped_column(String(50))
-    medical_contact_phone: Mapped[bytes | None] = mapped_column(LargeBinary)
+    medical_contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     elderly_contact_name: Mapped[str | None] = mapped_column(String(50))
-    elderly_contact_phone: Mapped[bytes | None] = mapped_column(LargeBinary)
+    elderly_contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     # lifecycle
     submitted_by_institution_id: Mapped[uuid.UUID | None] = mapped_column()

@@ -147,7 +147,7 @@ async def get_agreement(
     cipher: CipherDep,
 ) -> AgreementRead:
     disclose = service.is_party(principal, agreement) and (
-        agreement.medical_contact_phone is not None or agreement.elderly_contact_phone is not None
+        agreement.medical_contact_phone_enc is not None or agreement.elderly_contact_phone_enc is not None
     )
     if disclose:
         await record_disclosures(

@@ -227,10 +227,10 @@ def present(
         start_date=agreement.start_date,
         end_date=agreement.end_date,
         medical_contact=_contact(
-            agreement.medical_contact_name, agreement.medical_contact_phone, cipher, disclose
+            agreement.medical_contact_name, agreement.medical_contact_phone_enc, cipher, disclose
         ),
         elderly_contact=_contact(
-            agreement.elderly_contact_name, agreement.elderly_contact_phone, cipher, disclose
+            agreement.elderly_contact_name, agreement.elderly_contact_phone_enc, cipher, disclose
         ),
         submitted_by_institution_id=agreement.submitted_by_institution_id,
         submitted_at=agreement.submitted_at,
@@ -333,11 +333,11 @@ def _apply_terms(
         agreement.title = data.title
     fields = data.model_fields_set
     if "medical_contact" in fields:
-        agreement.medical_contact_name, agreement.medical_contact_phone = _encrypt_contact(
+        agreement.medical_contact_name, agreement.medical_contact_phone_enc = _encrypt_contact(
             cipher, data.medical_contact
         )
     if "elderly_contact" in fields:
-        agreement.elderly_contact_name, agreement.elderly_contact_phone = _encrypt_contact(
+        agreement.elderly_contact_name, agreement.elderly_contact_phone_enc = _encrypt_contact(
             cipher, data.elderly_contact
         )
 
@@ -370,10 +370,10 @@ def term_values(
     values = {key: getattr(data, key) for key in TERM_FIELDS}
     values["services"] = [s.value for s in data.services]
     values["title"] = data.title or default_title(medical.name, elderly.name)
-    values["medical_contact_name"], values["medical_contact_phone"] = _encrypt_contact(
+    values["medical_contact_name"], values["medical_contact_phone_enc"] = _encrypt_contact(
         cipher, data.medical_contact
     )
-    values["elderly_contact_name"], values["elderly_contact_phone"] = _encrypt_contact(
+    values["elderly_contact_name"], values["elderly_contact_phone_enc"] = _encrypt_contact(
         cipher, data.elderly_contact
     )
     return values
@@ -579,14 +579,14 @@ async def renew(
     terms.pop("title")
     phones = {
         "medical_contact": Contact(
-            name=agreement.medical_contact_name, phone=cipher.decrypt(agreement.medical_contact_phone)
+            name=agreement.medical_contact_name, phone=cipher.decrypt(agreement.medical_contact_phone_enc)
         )
-        if agreement.medical_contact_name and agreement.medical_contact_phone
+        if agreement.medical_contact_name and agreement.medical_contact_phone_enc
         else None,
         "elderly_contact": Contact(
-            name=agreement.elderly_contact_name, phone=cipher.decrypt(agreement.elderly_contact_phone)
+            name=agreement.elderly_contact_name, phone=cipher.decrypt(agreement.elderly_contact_phone_enc)
         )
-        if agreement.elderly_contact_name and agreement.elderly_contact_phone
+        if agreement.elderly_contact_name and agreement.elderly_contact_phone_enc
         else None,
     }
     create_data = AgreementCreate(

@@ -64,7 +64,7 @@ class Referral(EntityMixin, ChangeTracked, Base):
     __tablename__ = "referral"
     __change_entity__ = "referral"
     __change_exclude__ = frozenset(
-        {"resident_name", "resident_id_number", "resident_id_hash", "resident_phone"}
+        {"resident_name_enc", "resident_id_number_enc", "resident_id_hash", "resident_phone_enc"}
     )
     __table_args__ = (
         # One open referral per resident, also under concurrent requests.
@@ -91,10 +91,10 @@ class Referral(EntityMixin, ChangeTracked, Base):
     reason: Mapped[str] = mapped_column(Text)
 
     # the resident: personal data, encrypted; the ID number's blind index finds open referrals
-    resident_name: Mapped[bytes] = mapped_column(LargeBinary)
-    resident_id_number: Mapped[bytes] = mapped_column(LargeBinary)
+    resident_name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    resident_id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
     resident_id_hash: Mapped[str] = mapped_column(String(64))
-    resident_phone: Mapped[bytes | None] = mapped_column(LargeBinary)
+    resident_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     requested_by: Mapped[str] = mapped_column(String(120))

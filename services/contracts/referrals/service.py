@@ -106,9 +106,9 @@ async def list_(
 
 
 def present(referral: Referral, *, cipher: PersonalDataCipher, disclose: bool = False) -> ReferralRead:
-    name = cipher.decrypt(referral.resident_name)
-    id_number = cipher.decrypt(referral.resident_id_number)
-    phone = cipher.decrypt(referral.resident_phone)
+    name = cipher.decrypt(referral.resident_name_enc)
+    id_number = cipher.decrypt(referral.resident_id_number_enc)
+    phone = cipher.decrypt(referral.resident_phone_enc)
     resident = (
         ResidentRead(name=name, id_number=id_number, phone=phone, masked=False)
         if disclose
@@ -177,10 +177,10 @@ async def create(
         region_code=agreement.region_code,
         state=R.requested,
         reason=data.reason,
-        resident_name=cipher.encrypt(data.resident.name),
-        resident_id_number=cipher.encrypt(data.resident.id_number),
+        resident_name_enc=cipher.encrypt(data.resident.name),
+        resident_id_number_enc=cipher.encrypt(data.resident.id_number),
         resident_id_hash=id_hash,
-        resident_phone=cipher.encrypt(data.resident.phone),
+        resident_phone_enc=cipher.encrypt(data.resident.phone),
         requested_at=clock.now(),
         requested_by=principal.sub,
     )
