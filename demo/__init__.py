@@ -1,10 +1,11 @@
 """Demo data of every service, for development and the demo: never imported by production code.
 
 One module a service (``demo.registry``, ``demo.demonstration`` — the registry's 示范创建 batches —,
-``demo.gateway``, ``demo.contracts``, ``demo.homecare``), each run as ``python -m demo.<name>`` (what
-``deploy/local/run.py`` does) or called from tests. The import contract in ``pyproject.toml`` forbids
-``services`` and ``libs`` to import this package; what production must know of the demo (its passwords
-and account names, to refuse them) lives in production code and is imported from there.
+``demo.gateway``, ``demo.contracts``, ``demo.homecare``, ``demo.indicators``), each run as
+``python -m demo.<name>`` (what ``deploy/local/run.py`` does) or called from tests. The import contract
+in ``pyproject.toml`` forbids ``services`` and ``libs`` to import this package; what production must
+know of the demo (its passwords and account names, to refuse them) lives in production code and is
+imported from there.
 
 Stable ids, so that every service's seed agrees without calling the others.
 """

@@ -157,7 +157,7 @@ def main() -> None:
     for name in SERVICES:
         _run([python, "-m", "alembic", "-n", name, "upgrade", "head"], env, f"{name} migrations")
     if not args.no_seed:
-        for name in ("registry", "gateway", "contracts", "homecare"):
+        for name in ("registry", "gateway", "contracts", "homecare", "indicators"):
             _run([python, "-m", f"demo.{name}"], env, f"{name} demo data")
 
     processes: dict[str, subprocess.Popen[bytes]] = {}
