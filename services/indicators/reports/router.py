@@ -17,6 +17,7 @@ from libs.common.auth import Principal
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.errors import Unprocessable, problem_responses
+from libs.common.openapi import enum_labels
 from libs.common.pagination import MAX_LIMIT
 from libs.common.routing import ServiceRouter
 from services.indicators.permissions import POLICY
@@ -34,7 +35,11 @@ RegionQuery = Annotated[
 ]
 PeriodQuery = Annotated[str, Query(max_length=10, description="统计期：年份 2025 或季度 2025Q3")]
 PartQuery = Annotated[
-    schemas.Part, Query(description="numerator 分子, denominator 分母, gap 在分母不在分子（待签约等）")
+    schemas.Part,
+    Query(
+        description="numerator 分子, denominator 分母, gap 在分母不在分子（待签约等）",
+        json_schema_extra=enum_labels(schemas.PART_LABELS),
+    ),
 ]
 ERRORS = problem_responses(401, 403, 404, 422)
 
@@ -147,7 +152,10 @@ async def get_series(
     from_: Annotated[str, Query(alias="from", max_length=10, description="起始统计期（2023 或 2023Q1）")],
     to: Annotated[str, Query(max_length=10, description="截止统计期（含）")],
     region: RegionQuery = None,
-    by: Annotated[schemas.By, Query(description="year 按年, quarter 按季度")] = "year",
+    by: Annotated[
+        schemas.By,
+        Query(description="year 按年, quarter 按季度", json_schema_extra=enum_labels(schemas.BY_LABELS)),
+    ] = "year",
 ) -> schemas.Series:
     definition = service.definition_of(indicator)
     chosen = requested_region(principal, region)
