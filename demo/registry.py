@@ -109,7 +109,8 @@ def _base(name: str, region: str, kind: str, category: str, *, rng: random.Rando
         "legal_person": rng.choice(SURNAMES) + rng.choice(GIVEN),
         "contact_name": rng.choice(SURNAMES) + rng.choice(GIVEN),
         "contact_phone": f"0{rng.randint(591, 599)}-{rng.randint(2000000, 8999999)}",
-        "elderly_green_channel": kind != "medical" or rng.random() < 0.8,
+        # run by medical (and 医养结合) institutions, never a pure elderly-care home; same draws as before
+        "elderly_green_channel": kind == "integrated" or (kind == "medical" and rng.random() < 0.8),
     }
     if kind != "elderly_care":
         row["medical_operating_since"] = since
@@ -153,7 +154,8 @@ def _hospital(
         "licence_type": "practice_licence",
         "beds_medical": beds,
         "medical_insurance_designated": True,
-        "elderly_friendly": rng.random() < 0.6,
+        # recognised with a year from 2020 to 2024 (no extra draw, so the rest of the demo is unchanged)
+        "elderly_friendly_year": 2020 + sum(map(ord, name)) % 5 if rng.random() < 0.6 else None,
         "hospice_care": rng.random() < 0.3,
         "home_bed_service": rng.random() < 0.35,
         "tcm_hall": type_ == "tcm" or rng.random() < 0.3,

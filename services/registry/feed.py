@@ -63,6 +63,7 @@ _INSTITUTION_FIELDS = [
     "elderly_green_channel",
     "hospice_care",
     "elderly_friendly",
+    "elderly_friendly_year",
     "tcm_hall",
     "national_demonstration_year",
     "provincial_demonstration_year",

@@ -48,7 +48,6 @@ def institution_body(**overrides: Any) -> dict[str, Any]:
         "disabled_level_3": 5,
         "disabled_level_4": 5,
         "dementia_residents": 6,
-        "elderly_green_channel": True,
     }
     body.update(overrides)
     return body

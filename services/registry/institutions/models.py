@@ -92,7 +92,9 @@ class Institution(EntityMixin, ChangeTracked, Base):
     hospice_care: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     home_bed_service: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     internet_nursing_provider: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # derived: true exactly when elderly_friendly_year is set (schemas.InstitutionFields.elderly_friendly)
     elderly_friendly: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    elderly_friendly_year: Mapped[int | None] = mapped_column(Integer)
     tcm_hall: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     has_medical_unit: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 

@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     computed_field,
     field_validator,
     model_serializer,
@@ -19,7 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from libs.common import divisions
+from libs.common import clock, divisions
 from libs.common.bulk import BulkRequest, records_field
 from libs.common.dates import BusinessDate
 from libs.common.identifiers import USCC
@@ -110,6 +111,10 @@ FLAG_FIELDS = (
     "elderly_friendly",
     "tcm_hall",
 )
+#: the first year of the national 老年友善医疗机构 recognition (国卫老龄函〔2020〕457 号)
+ELDERLY_FRIENDLY_FIRST_YEAR = 2020
+#: the kinds that have a medical side (a licensed or filed medical institution of their own)
+MEDICAL_SIDE_KINDS = frozenset({InstitutionKind.medical, InstitutionKind.integrated})
 RESIDENT_FIELDS = (
     "residents",
     "disabled_level_1",
@@ -142,6 +147,52 @@ def refuse_naming_year(data: Any) -> Any:
             "全国医养结合示范机构命名年份（national_demonstration_year）只能由省级示范命名流程写入，不能直接填写",
         )
     return data
+
+
+#: derived from ``elderly_friendly_year`` (recognised ⇔ a year is recorded); readable, never an input
+ELDERLY_FRIENDLY_FIELD = "elderly_friendly"
+
+
+def refuse_elderly_friendly_flag(data: Any) -> Any:
+    """Refuse an input carrying the derived 老年友善 flag (stable code ``elderly_friendly_derived``)."""
+    if isinstance(data, dict) and ELDERLY_FRIENDLY_FIELD in data:
+        raise PydanticCustomError(
+            "elderly_friendly_derived",
+            "是否为老年友善医疗机构由认定年份（elderly_friendly_year）决定，"
+            "请填写认定年份，不要直接填写 elderly_friendly",
+        )
+    return data
+
+
+def _medical_side_only(value: Any, info: ValidationInfo, *, code: str, what: str) -> Any:
+    """``value`` (a flag or a year) may be set only on an institution with a medical side."""
+    kind = info.data.get("kind")
+    if value and kind is not None and kind not in MEDICAL_SIDE_KINDS:
+        raise PydanticCustomError(
+            code,
+            f"{what}只适用于医疗机构和医养结合机构（养老机构、农村幸福院、日间照料中心不能填写）",
+        )
+    return value
+
+
+def check_elderly_friendly_year(value: int | None, info: ValidationInfo) -> int | None:
+    """老年友善 recognition: from 2020, not in the future (中国标准时间), only with a medical side."""
+    if value is None:
+        return None
+    if value > clock.today_in_china().year:
+        raise PydanticCustomError("elderly_friendly_year_in_future", "老年友善医疗机构认定年份不能晚于今年")
+    result: int = _medical_side_only(
+        value, info, code="elderly_friendly_needs_medical_side", what="老年友善医疗机构认定"
+    )
+    return result
+
+
+def check_green_channel(value: bool, info: ValidationInfo) -> bool:
+    """The elders' 绿色通道 is run by a medical institution (indicators.md ``green_channel_rate``)."""
+    result: bool = _medical_side_only(
+        value, info, code="green_channel_needs_medical_side", what="老年人绿色通道"
+    )
+    return result
 
 
 class InstitutionFields(BaseModel):
@@ -205,7 +256,12 @@ class InstitutionFields(BaseModel):
     hospice_care: bool = Field(default=False, description="安宁疗护")
     home_bed_service: bool = Field(default=False, description="家庭病床服务")
     internet_nursing_provider: bool = Field(default=False, description="互联网+护理服务提供机构")
-    elderly_friendly: bool = Field(default=False, description="老年友善医疗机构")
+    elderly_friendly_year: int | None = Field(
+        default=None,
+        ge=ELDERLY_FRIENDLY_FIRST_YEAR,
+        description="老年友善医疗机构认定年份（2020 年起，不晚于今年；仅医疗机构、医养结合机构）；"
+        "填写即为老年友善医疗机构",
+    )
     tcm_hall: bool = Field(default=False, description="中医馆")
 
     provincial_demonstration_year: Year | None = Field(
@@ -213,7 +269,16 @@ class InstitutionFields(BaseModel):
     )
 
     _no_naming_year = model_validator(mode="before")(refuse_naming_year)
+    _no_friendly_flag = model_validator(mode="before")(refuse_elderly_friendly_flag)
     _old_names = model_validator(mode="wrap")(accept_old_names(RENAMED))
+    _green_channel = field_validator("elderly_green_channel")(check_green_channel)
+    _friendly_year = field_validator("elderly_friendly_year")(check_elderly_friendly_year)
+
+    @computed_field(description="老年友善医疗机构（由认定年份得出）")  # type: ignore[prop-decorator]
+    @property
+    def elderly_friendly(self) -> bool:
+        """Recognised as 老年友善 exactly when a recognition year is recorded (the one source of truth)."""
+        return self.elderly_friendly_year is not None
 
     @field_validator("licence_no")
     @classmethod
@@ -307,11 +372,12 @@ class InstitutionUpdate(BaseModel):
     hospice_care: bool | None = None
     home_bed_service: bool | None = None
     internet_nursing_provider: bool | None = None
-    elderly_friendly: bool | None = None
+    elderly_friendly_year: int | None = Field(default=None, ge=ELDERLY_FRIENDLY_FIRST_YEAR)
     tcm_hall: bool | None = None
     provincial_demonstration_year: Year | None = None
 
     _no_naming_year = model_validator(mode="before")(refuse_naming_year)
+    _no_friendly_flag = model_validator(mode="before")(refuse_elderly_friendly_flag)
     _old_names = model_validator(mode="wrap")(accept_old_names(RENAMED))
 
 
@@ -370,7 +436,8 @@ class InstitutionRead(BaseModel):
     medical_insurance_designated: bool
     elderly_green_channel: bool
     hospice_care: bool
-    elderly_friendly: bool
+    elderly_friendly: bool = Field(description="老年友善医疗机构（由认定年份得出，只读）")
+    elderly_friendly_year: int | None = Field(description="老年友善医疗机构认定年份")
     tcm_hall: bool
     national_demonstration_year: int | None
     provincial_demonstration_year: int | None

@@ -348,6 +348,8 @@ async def update(
                 institution.contact_phone_enc = value
         elif key in changed:
             setattr(institution, key, value)
+    if institution.elderly_friendly is not merged.elderly_friendly:  # derived from the year
+        institution.elderly_friendly = merged.elderly_friendly
     if "kind" in changed:
         institution.has_medical_unit = await medical_unit_present(session, institution)
     await session.flush()

@@ -94,7 +94,9 @@ COLUMNS: Final[tuple[Column, ...]] = (
     Column("安宁疗护", "hospice_care", "bool"),
     Column("家庭病床服务", "home_bed_service", "bool"),
     Column("互联网+护理服务", "internet_nursing_provider", "bool"),
-    Column("老年友善医疗机构", "elderly_friendly", "bool"),
+    # derived from the recognition year: shown in the export, never read back
+    Column("老年友善医疗机构", "elderly_friendly", "bool", imported=False),
+    Column("老年友善医疗机构认定年份", "elderly_friendly_year", "int"),
     Column("中医馆", "tcm_hall", "bool"),
     # written only by the 全国示范 naming step: shown in the export, never read back
     Column("全国示范机构年份", "national_demonstration_year", "int", imported=False),

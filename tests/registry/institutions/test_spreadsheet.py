@@ -52,7 +52,7 @@ def row(name: str, **overrides: Any) -> list[Any]:
         "入住人数": 60,
         "轻度失能人数": 20,
         "失智人数": 5,
-        "老年人绿色通道": "是",
+        "老年人绿色通道": "否",
         "联系电话": "0592-5551234",
     }
     values.update(overrides)
