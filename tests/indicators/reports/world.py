@@ -282,8 +282,11 @@ def units(w: World, code: str, only: uuid.UUID | None = None) -> list[Unit]:
         pairs: dict[tuple[str, uuid.UUID, uuid.UUID], None] = {}
         for a in w.agreements:
             if in_force(a):
-                for county in {a["medical_region_code"], a["elderly_region_code"]}:
-                    pairs[(county, a["medical_institution_id"], a["elderly_institution_id"])] = None
+                # indicators.md: distinct pairs, and counties add up to the province: one county each,
+                # the elderly-care party's (where the agreement lives)
+                pairs[
+                    (a["elderly_region_code"], a["medical_institution_id"], a["elderly_institution_id"])
+                ] = None
         for county, m, e in pairs:
             add(county, (m, e), 1, None, (m, e))
     elif code == "agreement_coverage":

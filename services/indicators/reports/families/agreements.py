@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select, union_all
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.indicators.facts.models import AgreementFact, InstitutionFact, RoundVisitFact
@@ -37,36 +37,26 @@ def in_force(period: Period, agreement: type[AgreementFact] = AgreementFact) -> 
 
 
 def signed_pairs(period: Period) -> Select[Any]:
-    """Distinct (medical, elderly-care) pairs with an agreement in force, counted in each party's county
-    (a pair across two counties counts once in each; a city's figure is the sum of its counties')."""
-    by_party = union_all(
-        select(
-            A.elderly_region_code.label("county"),
-            A.medical_institution_id.label("medical"),
-            A.elderly_institution_id.label("elderly"),
-            A.medical_name.label("medical_name"),
-            A.elderly_name.label("elderly_name"),
-        ).where(in_force(period)),
-        select(
-            A.medical_region_code,
-            A.medical_institution_id,
-            A.elderly_institution_id,
-            A.medical_name,
-            A.elderly_name,
-        ).where(in_force(period), A.medical_region_code != A.elderly_region_code),
-    ).subquery()
-    c = by_party.c
-    name = func.max(c.medical_name).concat(" — ").concat(func.max(c.elderly_name))
-    return units(
-        region_code=c.county,
-        record_id=c.medical,
-        related_id=c.elderly,
-        name=name,
-        num=1,
-        den=None,
-        party_a=c.medical,
-        party_b=c.elderly,
-    ).group_by(c.county, c.medical, c.elderly)
+    """Distinct (medical, elderly-care) pairs with an agreement in force, each counted once, in the
+    elderly-care party's county (the agreement's own region, where its visits take place): so counties
+    add up to their city and cities to the province, and the province's figure is the distinct pairs
+    indicators.md defines. A pair across two counties is *read* by both (contracts' scope and coverage
+    report count it in each party's county); summing both here would count it twice up the levels."""
+    name = func.max(A.medical_name).concat(" — ").concat(func.max(A.elderly_name))
+    return (
+        units(
+            region_code=A.elderly_region_code,
+            record_id=A.medical_institution_id,
+            related_id=A.elderly_institution_id,
+            name=name,
+            num=1,
+            den=None,
+            party_a=A.medical_institution_id,
+            party_b=A.elderly_institution_id,
+        )
+        .where(in_force(period))
+        .group_by(A.elderly_region_code, A.medical_institution_id, A.elderly_institution_id)
+    )
 
 
 def agreement_coverage(period: Period) -> Select[Any]:
