@@ -87,6 +87,7 @@ OrderFeedPayload = feed_payload(
         "window_start",
         "window_end",
         "nurse_practitioner_id",
+        "home_bed_id",
         "flagged",
         "flag_reasons",
         "version",
@@ -112,7 +113,6 @@ ORDER = FeedEntity(
         **{
             name: NOT_LISTED
             for name in (
-                "home_bed_id",
                 "catalog_version_id",
                 "catalog_version_code",
                 "placed_by_sub",

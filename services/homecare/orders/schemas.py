@@ -306,6 +306,9 @@ class OrderSummary(BaseModel):
     window_end: datetime
     item_codes: list[str]
     nurse_practitioner_id: uuid.UUID | None
+    home_bed_id: uuid.UUID | None = Field(
+        description="关联的家庭病床：家庭病床的服务及其评价据此归入该病床（建床对象满意率）"
+    )
     flagged: bool
     flag_reasons: list[str]
     total_yuan: Decimal

@@ -254,6 +254,7 @@ def to_summary(order: Order, cipher: PersonalDataCipher) -> OrderSummary:
         window_end=order.window_end,
         item_codes=[i.item_code for i in order.items],
         nurse_practitioner_id=order.nurse_practitioner_id,
+        home_bed_id=order.home_bed_id,
         flagged=order.flagged,
         flag_reasons=list(order.flag_reasons or []),
         total_yuan=order_fees(order).total_yuan,
