@@ -69,6 +69,9 @@ class Dataset(StrEnum):
     targets = "targets"
 
 
+DATASET_LABELS: Final[dict[str, str]] = {Dataset.population: "常住人口", Dataset.targets: "指标目标"}
+
+
 class Comparison(StrEnum):
     """How an indicator's value is held against its target: value ≥, >, = or ≤ target."""
 

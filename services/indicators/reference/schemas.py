@@ -9,9 +9,14 @@ from pydantic import BaseModel, Field
 
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page
-from services.indicators.reference.catalogue import COMPARISON_SIGNS, UNIT_LABELS, Comparison, Dataset, Unit
-
-DATASET_LABELS: dict[str, str] = {Dataset.population: "常住人口", Dataset.targets: "指标目标"}
+from services.indicators.reference.catalogue import (
+    COMPARISON_SIGNS,
+    DATASET_LABELS,
+    UNIT_LABELS,
+    Comparison,
+    Dataset,
+    Unit,
+)
 
 
 class SourceCount(BaseModel):

@@ -25,13 +25,12 @@ from libs.common.divisions import RegionScope
 from libs.common.errors import FieldError, NotFound, Unprocessable
 from libs.common.pagination import PageParams, paginate
 from libs.common.scope import RegionColumn, region_condition, visible_condition
-from services.indicators.reference.catalogue import COMPARISON_SIGNS, INDICATORS, Unit
+from services.indicators.reference.catalogue import COMPARISON_SIGNS, DATASET_LABELS, INDICATORS, Unit
 from services.indicators.reference.catalogue import Comparison as Comparison  # re-exported
 from services.indicators.reference.catalogue import Dataset as Dataset  # re-exported
 from services.indicators.reference.loading import ImportTooLarge, load, plain_decimal
 from services.indicators.reference.models import PopulationRecord, ReferenceVersion, TargetRecord
 from services.indicators.reference.schemas import (
-    DATASET_LABELS,
     PopulationFilter,
     PopulationPage,
     PopulationRead,
