@@ -23,8 +23,11 @@ _ADMIN_READ = {
 }
 
 # Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
-# the indicators follow the feed of agreements and visits (the feed needs each list's permission)
-SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read", "agreements:read", "visits:read"}}
+# the indicators follow the feed of agreements, visits and referrals (the feed needs each list's
+# permission; a referral's payload carries no resident data — see feed.py)
+SERVICE_CALLERS: dict[str, set[str]] = {
+    "indicators": {"changes:read", "agreements:read", "visits:read", "referrals:read"}
+}
 POLICY = Policy(
     {
         Role.province_admin: _ADMIN_READ | {"agreements:bulk"},
@@ -47,7 +50,16 @@ POLICY = Policy(
             "referrals:write",
         },
         Role.city_platform: {"agreements:read", "agreements:bulk", "visits:read", "changes:read"},
-        Role.service: {"agreements:read", "visits:read", "reports:read", "coverage:read", "changes:read"},
+        # referrals:read for the indicators' feed (双向转诊 counts); a list or feed read by a service shows
+        # no resident data (masked in the list, left out of the feed payload)
+        Role.service: {
+            "agreements:read",
+            "visits:read",
+            "referrals:read",
+            "reports:read",
+            "coverage:read",
+            "changes:read",
+        },
     },
     service_callers=SERVICE_CALLERS,
 )

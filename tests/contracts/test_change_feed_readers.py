@@ -37,7 +37,7 @@ READERS: dict[str, tuple[Role, str, uuid.UUID | None, set[str] | None]] = {
     "county_admin": (Role.county_admin, HULI, None, {"agreement", "visit", "referral"}),
     "institution_admin": (Role.institution_admin, HULI, ELDERLY, None),
     "institution_staff": (Role.institution_staff, HULI, ELDERLY, None),
-    "service": (Role.service, "350000", None, {"agreement", "visit"}),
+    "service": (Role.service, "350000", None, {"agreement", "visit", "referral"}),
 }
 
 SHOWN_BY: dict[str, type[BaseModel]] = {

@@ -85,6 +85,7 @@ class InstitutionData(_Wire):
     elderly_green_channel: bool = False
     hospice_care: bool = False
     elderly_friendly: bool = False
+    elderly_friendly_year: int | None = None
     national_demonstration_year: int | None = None
     provincial_demonstration_year: int | None = None
 
@@ -126,6 +127,22 @@ class VisitData(_Wire):
     residents_seen: int = 0
 
 
+class ReferralData(_Wire):
+    """A 双向转诊 referral: no resident data (the contracts feed carries none)."""
+
+    agreement_id: uuid.UUID | None = None
+    direction: str
+    urgency: str | None = None
+    from_institution_id: uuid.UUID
+    to_institution_id: uuid.UUID
+    state: str
+    requested_at: datetime
+    accepted_at: datetime | None = None
+    admitted_at: datetime | None = None
+    returned_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
 # ------------------------------------------------------------------------------- homecare payloads
 class HomeBedData(_Wire):
     institution_id: uuid.UUID
@@ -141,6 +158,7 @@ class OrderData(_Wire):
     created_at: datetime
     window_start: datetime | None = None
     nurse_practitioner_id: uuid.UUID | None = None
+    home_bed_id: uuid.UUID | None = None
 
 
 class RatingData(_Wire):

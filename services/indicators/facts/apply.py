@@ -25,6 +25,7 @@ from services.indicators.clients.feeds import (
     InstitutionData,
     OrderData,
     RatingData,
+    ReferralData,
     VisitData,
 )
 from services.indicators.facts.models import (
@@ -35,6 +36,7 @@ from services.indicators.facts.models import (
     InstitutionFact,
     OrderFact,
     RatingFact,
+    ReferralFact,
     RoundVisitFact,
 )
 
@@ -57,6 +59,7 @@ FACTS: dict[str, tuple[Fact, ...]] = {
     "contracts": (
         Fact("agreement", AgreementFact, AgreementData),
         Fact("visit", RoundVisitFact, VisitData),
+        Fact("referral", ReferralFact, ReferralData),
     ),
     "homecare": (
         Fact("home_bed", HomeBedFact, HomeBedData),

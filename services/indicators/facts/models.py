@@ -58,6 +58,7 @@ class InstitutionFact(FactColumns, Base):
     elderly_green_channel: Mapped[bool]
     hospice_care: Mapped[bool]
     elderly_friendly: Mapped[bool]
+    elderly_friendly_year: Mapped[int | None]
     national_demonstration_year: Mapped[int | None]
     provincial_demonstration_year: Mapped[int | None]
 
@@ -110,6 +111,24 @@ class RoundVisitFact(FactColumns, Base):
     residents_seen: Mapped[int]
 
 
+class ReferralFact(FactColumns, Base):
+    """A 双向转诊 referral under an agreement (up: elderly-care → medical; down: back); no resident data."""
+
+    __tablename__ = "referral"
+
+    agreement_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    direction: Mapped[str] = mapped_column(String(10))
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    from_institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    to_institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class HomeBedFact(FactColumns, Base):
     """A 家庭病床 of a provider institution, with its opening and closing dates."""
 
@@ -132,6 +151,8 @@ class OrderFact(FactColumns, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
     nurse_practitioner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    # the home bed the order serves: its rating counts towards 建床对象满意率
+    home_bed_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
 
 
 class RatingFact(FactColumns, Base):
