@@ -14,6 +14,7 @@ from sqlalchemy import select
 from libs.common.database import session_scope
 from libs.common.models import AuditRecord
 from libs.common.testing import Tokens
+from services.indicators.rebuild import clear
 from services.indicators.reference.service import PopulationRow, population
 from tests.indicators.reference.conftest import MAX_BYTES, MAX_ROWS
 from tests.indicators.reference.helpers import (
@@ -274,3 +275,12 @@ async def test_at_the_row_cap_a_file_still_loads(client: httpx.AsyncClient, toke
     response = await upload(client, tokens, "population", population_file(rows))
     assert response.status_code == 201, response.text
     assert response.json()["row_count"] == MAX_ROWS
+
+
+async def test_a_rebuild_of_the_read_model_keeps_the_reference_tables(
+    client: httpx.AsyncClient, reference_app: FastAPI, tokens: Tokens
+) -> None:
+    await upload(client, tokens, "population", population_file(ROWS))
+    before = await listing(client, tokens, "population")
+    await clear(reference_app.state.database)  # what python -m services.indicators.rebuild does first
+    assert await listing(client, tokens, "population") == before
