@@ -26,6 +26,7 @@ _serial = itertools.count(1)
 _KINDS: dict[str, dict[str, Any]] = {
     "medical": {"category": "hospital", "hospital_grade": "grade_2", "hospital_type": "general"},
     "elderly_care": {"category": "elderly_care_home"},
+    "integrated": {"category": "integrated_institution", "integrated_model": "medical_runs_elderly_care"},
 }
 
 
