@@ -35,7 +35,7 @@ from services.indicators.reports.catalog import (
 )
 from services.indicators.reports.periods import Period
 from services.indicators.reports.regions import Region, region_of
-from services.indicators.reports.units import COUNTY
+from services.indicators.reports.units import COUNTY, PeriodColumns, for_each_period
 
 Counts = dict[str, tuple[int, int | None]]  # county → (numerator, denominator)
 MAX_EXPORT_ROWS = 100_000
@@ -68,14 +68,45 @@ async def county_counts(
         .where(region.condition(units.c.region_code), *_party_condition(principal, units))
         .group_by(units.c.region_code)
     )
+    found = {county: (num, den) for county, num, den in (await session.execute(stmt)).all()}
+    return _counts(definition, region, found)
+
+
+async def series_counts(
+    session: AsyncSession,
+    definition: Definition,
+    periods: Sequence[Period],
+    region: Region,
+    principal: Principal,
+) -> list[Counts]:
+    """One statement for the whole range: the definition's units joined to each period (a derived table
+    of the periods, see units.PeriodColumns), numerator and denominator per period and county. The same
+    units as :func:`county_counts` asks period by period, so each period's counts are the same."""
+    assert definition.builder is not None
+    columns = PeriodColumns(periods)
+    units = for_each_period(definition.builder(columns), columns).subquery()
+    stmt = (
+        select(units.c.period_key, units.c.region_code, func.sum(units.c.num), func.sum(units.c.den))
+        .where(region.condition(units.c.region_code), *_party_condition(principal, units))
+        .group_by(units.c.period_key, units.c.region_code)
+    )
+    found: list[dict[str, tuple[Any, Any]]] = [{} for _ in periods]
+    for key, county, num, den in (await session.execute(stmt)).all():
+        found[int(key)][county] = (num, den)
+    return [_counts(definition, region, counts) for counts in found]
+
+
+def _counts(definition: Definition, region: Region, found: dict[str, tuple[Any, Any]]) -> Counts:
+    """The sums of a region's counties as numbers; for a "counties" indicator, 1 per county with a unit."""
     counties = set(region.counties())
-    found: Counts = {}
-    for county, num, den in (await session.execute(stmt)).all():
-        if county in counties:
-            found[county] = (int(num or 0), None if den is None else int(den))
+    counts: Counts = {
+        county: (int(num or 0), None if den is None else int(den))
+        for county, (num, den) in found.items()
+        if county in counties
+    }
     if definition.method == "counties":
-        return {county: (1 if found.get(county, (0, None))[0] > 0 else 0, 1) for county in counties}
-    return found
+        return {county: (1 if counts.get(county, (0, None))[0] > 0 else 0, 1) for county in counties}
+    return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,15 +321,20 @@ def report(data: ReportData, principal: Principal) -> schemas.Report:
 async def series(
     session: AsyncSession, principal: Principal, definition: Definition, region: Region, periods: list[Period]
 ) -> list[schemas.SeriesPoint]:
+    """The indicator for each period: ONE statement for the whole range (see :func:`series_counts`), and
+    the population of each year in it when the indicator is per 10,000 residents."""
+    all_counts = (
+        await series_counts(session, definition, periods, region, principal)
+        if definition.missing is None
+        else [{} for _ in periods]
+    )
+    people_by_year: dict[int, dict[str, PopulationRow]] = {}
+    if definition.method == "population":
+        for year in sorted({p.year for p in periods}):
+            people_by_year[year] = await population(session, year)
     points = []
-    for period in periods:  # one statement per period (a bounded range, see the router)
-        counts = (
-            await county_counts(session, definition, period, region, principal)
-            if definition.missing is None
-            else {}
-        )
-        people = await population(session, period.year) if definition.method == "population" else {}
-        computed = compute(definition, counts, region.counties(), people)
+    for period, counts in zip(periods, all_counts, strict=True):
+        computed = compute(definition, counts, region.counties(), people_by_year.get(period.year, {}))
         points.append(
             schemas.SeriesPoint(
                 period=period.label,

@@ -14,18 +14,25 @@ one SELECT of its units with these columns:
 The figure is one aggregate statement over that SELECT, grouped by county; the drill-down lists the same
 units (numerator: ``num`` > 0; denominator: ``den`` > 0; gap: ``den`` > ``num``), so a figure and its
 records can never disagree.
+
+A builder is given either a :class:`Period` (its dates are bound values) or :class:`PeriodColumns`: the
+columns of a derived table with one row per period (:func:`period_table`), so that ONE statement computes
+a whole series — every unit joined to every period it is asked for, grouped by the period's ``key`` and
+the county. A builder that groups its own rows adds :func:`period_keys` to its GROUP BY.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, Uuid, cast, literal, null
+from sqlalchemy import Date, Integer, Select, Uuid, cast, literal, null, select, true, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
+from libs.common.models import UTCDateTime
 from services.indicators.reports.periods import Period
 
 UNIT_COLUMNS = ("region_code", "record_id", "related_id", "name", "num", "den", "party_a", "party_b")
@@ -43,7 +50,6 @@ def units(
     related_id: Any = None,
 ) -> Select[Any]:
     """The SELECT of units, its columns named and typed alike for every family."""
-    from sqlalchemy import select
 
     def number(value: Any) -> ColumnElement[Any]:
         if value is None:
@@ -65,7 +71,54 @@ def units(
     )
 
 
-UnitsBuilder = Callable[[Period], Select[Any]]
+class PeriodColumns:
+    """Periods as SQL: the columns of a derived table with one row per period, named as the attributes
+    of :class:`Period` a builder reads (``start``, ``end``, ``start_moment``, ``end_moment``, ``months``,
+    ``weeks``), plus ``key``: the period's position in the series."""
+
+    def __init__(self, periods: Sequence[Period]) -> None:
+        if not periods:
+            raise ValueError("no period")
+        rows = [
+            select(
+                literal(n, Integer).label("key"),
+                literal(p.start, Date).label("start_date"),
+                literal(p.end, Date).label("end_date"),
+                literal(p.start_moment, UTCDateTime()).label("start_moment"),
+                literal(p.end_moment, UTCDateTime()).label("end_moment"),
+                literal(p.months, Integer).label("months"),
+                literal(p.weeks, Integer).label("weeks"),
+            )
+            for n, p in enumerate(periods)
+        ]
+        table = (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("periods")
+        self.table = table
+        self.key: ColumnElement[int] = table.c.key
+        self.start: ColumnElement[date] = table.c.start_date
+        self.end: ColumnElement[date] = table.c.end_date
+        self.start_moment: ColumnElement[datetime] = table.c.start_moment
+        self.end_moment: ColumnElement[datetime] = table.c.end_moment
+        self.months: ColumnElement[int] = table.c.months
+        self.weeks: ColumnElement[int] = table.c.weeks
+
+
+AnyPeriod = Period | PeriodColumns
+UnitsBuilder = Callable[[AnyPeriod], Select[Any]]
+
+
+def for_each_period(built: Select[Any], periods: PeriodColumns) -> Select[Any]:
+    """A builder's SELECT for every period: its units joined to the periods (a cross join, written as a
+    join ON true so it reads as intended), with the period's ``key`` as column ``period_key``."""
+    froms = built.get_final_froms()
+    return built.select_from(froms[0].join(periods.table, true())).add_columns(
+        periods.key.label("period_key")
+    )
+
+
+def period_keys(period: AnyPeriod) -> list[ColumnElement[int]]:
+    """What a builder that groups its rows adds to its GROUP BY: the period's key for a series, else
+    nothing."""
+    return [period.key] if isinstance(period, PeriodColumns) else []
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,14 +15,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.indicators.facts.models import AgreementFact, InstitutionFact, RoundVisitFact
 from services.indicators.reports.families.institutions import elderly_care_proper, integrated
-from services.indicators.reports.periods import Period
-from services.indicators.reports.units import units
+from services.indicators.reports.units import AnyPeriod, period_keys, units
 
 A = AgreementFact
 SIGNED = ("countersigned", "active", "expired", "terminated")
 
 
-def in_force(period: Period, agreement: type[AgreementFact] = AgreementFact) -> ColumnElement[bool]:
+def in_force(period: AnyPeriod, agreement: type[AgreementFact] = AgreementFact) -> ColumnElement[bool]:
     day = period.end
     return and_(
         agreement.state.in_(SIGNED),
@@ -36,7 +35,7 @@ def in_force(period: Period, agreement: type[AgreementFact] = AgreementFact) -> 
     )
 
 
-def signed_pairs(period: Period) -> Select[Any]:
+def signed_pairs(period: AnyPeriod) -> Select[Any]:
     """Distinct (medical, elderly-care) pairs with an agreement in force, each counted once, in the
     elderly-care party's county (the agreement's own region, where its visits take place): so counties
     add up to their city and cities to the province, and the province's figure is the distinct pairs
@@ -55,11 +54,16 @@ def signed_pairs(period: Period) -> Select[Any]:
             party_b=A.elderly_institution_id,
         )
         .where(in_force(period))
-        .group_by(A.elderly_region_code, A.medical_institution_id, A.elderly_institution_id)
+        .group_by(
+            A.elderly_region_code,
+            A.medical_institution_id,
+            A.elderly_institution_id,
+            *period_keys(period),
+        )
     )
 
 
-def agreement_coverage(period: Period) -> Select[Any]:
+def agreement_coverage(period: AnyPeriod) -> Select[Any]:
     """养老机构 proper with an agreement in force (as the elderly-care party) or their own medical unit
     (医养结合, see institutions.integrated) / all of them."""
     I = InstitutionFact  # noqa: E741
@@ -70,7 +74,7 @@ def agreement_coverage(period: Period) -> Select[Any]:
     ).where(I.active.is_(True), elderly_care_proper())
 
 
-def round_visits_done(period: Period) -> Select[Any]:
+def round_visits_done(period: AnyPeriod) -> Select[Any]:
     """Per agreement in force on the reference date: 巡诊 visits recorded in the period / visits it owes
     over the period (its frequency × the period's months, or weeks for a weekly frequency), counted in the
     elderly-care party's county, where the visits take place."""

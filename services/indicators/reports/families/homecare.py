@@ -12,18 +12,17 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from services.indicators.facts.models import HomeBedFact, InstitutionFact, OrderFact
-from services.indicators.reports.periods import Period
-from services.indicators.reports.units import units
+from services.indicators.reports.units import AnyPeriod, period_keys, units
 
 B = HomeBedFact
 O = OrderFact  # noqa: E741
 
 
-def _opened_in(period: Period) -> Any:
+def _opened_in(period: AnyPeriod) -> Any:
     return (B.opened_date >= period.start) & (B.opened_date <= period.end)
 
 
-def home_beds_opened(period: Period) -> Select[Any]:
+def home_beds_opened(period: AnyPeriod) -> Select[Any]:
     return units(
         region_code=B.region_code,
         record_id=B.id,
@@ -34,7 +33,7 @@ def home_beds_opened(period: Period) -> Select[Any]:
     ).where(_opened_in(period))
 
 
-def home_bed_providers(period: Period) -> Select[Any]:
+def home_bed_providers(period: AnyPeriod) -> Select[Any]:
     """Medical institutions with at least one home bed opened in the period, per county of the beds."""
     return (
         units(
@@ -46,11 +45,11 @@ def home_bed_providers(period: Period) -> Select[Any]:
             party_a=B.institution_id,
         )
         .where(_opened_in(period))
-        .group_by(B.region_code, B.institution_id)
+        .group_by(B.region_code, B.institution_id, *period_keys(period))
     )
 
 
-def homecare_orders(period: Period) -> Select[Any]:
+def homecare_orders(period: AnyPeriod) -> Select[Any]:
     provider = select(InstitutionFact.name).where(InstitutionFact.id == O.institution_id).scalar_subquery()
     return units(
         region_code=O.region_code,

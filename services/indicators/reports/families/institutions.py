@@ -14,8 +14,7 @@ from sqlalchemy import Select, and_, case, exists, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.indicators.facts.models import FilingFact, InstitutionFact
-from services.indicators.reports.periods import Period
-from services.indicators.reports.units import units
+from services.indicators.reports.units import AnyPeriod, units
 
 I = InstitutionFact  # noqa: E741
 MEDICAL_KINDS = ("medical", "integrated")
@@ -24,7 +23,7 @@ GRADED = ("grade_1", "grade_2", "grade_3")
 COMMUNITY_FACILITIES = ("rural_happiness_home", "day_care_center")
 
 
-def accepted_filing(period: Period) -> ColumnElement[bool]:
+def accepted_filing(period: AnyPeriod) -> ColumnElement[bool]:
     """The institution has a 内设医疗机构 filing accepted by the reference date (and not revoked)."""
     return exists().where(
         FilingFact.institution_id == I.id,
@@ -33,7 +32,7 @@ def accepted_filing(period: Period) -> ColumnElement[bool]:
     )
 
 
-def integrated(period: Period) -> ColumnElement[bool]:
+def integrated(period: AnyPeriod) -> ColumnElement[bool]:
     """医养结合: kind ``integrated``; an elderly-care institution with an accepted 内设医疗机构 filing;
     a medical institution with registered elderly-care beds (两证齐全)."""
     return or_(
@@ -58,36 +57,36 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
 
-def integrated_institutions(period: Period) -> Select[Any]:
+def integrated_institutions(period: AnyPeriod) -> Select[Any]:
     return _institutions(1, None, integrated(period))
 
 
-def integrated_beds(period: Period) -> Select[Any]:
+def integrated_beds(period: AnyPeriod) -> Select[Any]:
     return _institutions(beds(), None, integrated(period))
 
 
-def public_integrated_beds(period: Period) -> Select[Any]:
+def public_integrated_beds(period: AnyPeriod) -> Select[Any]:
     """The numerator of ``public_integrated_beds_per_10k``: beds of the 医养结合 institutions that are
     public medical institutions (the denominator is the resident population, not a record)."""
     return _institutions(beds(), None, integrated(period), I.kind.in_(MEDICAL_KINDS), I.ownership == "public")
 
 
-def green_channel_rate(_period: Period) -> Select[Any]:
+def green_channel_rate(_period: AnyPeriod) -> Select[Any]:
     return _institutions(
         _flag(I.elderly_green_channel.is_(True)), 1, I.kind.in_(MEDICAL_KINDS), I.hospital_grade.in_(GRADED)
     )
 
 
-def large_homes_integrated(period: Period) -> Select[Any]:
+def large_homes_integrated(period: AnyPeriod) -> Select[Any]:
     return _institutions(_flag(integrated(period)), 1, I.kind.in_(ELDERLY_KINDS), I.residents > 100)
 
 
-def hospice_institutions(_period: Period) -> Select[Any]:
+def hospice_institutions(_period: AnyPeriod) -> Select[Any]:
     """Medical institutions offering 安宁疗护: a county counts when it has at least one."""
     return _institutions(1, None, I.kind.in_(MEDICAL_KINDS), I.hospice_care.is_(True))
 
 
-def elder_friendly_rate(_period: Period) -> Select[Any]:
+def elder_friendly_rate(_period: AnyPeriod) -> Select[Any]:
     return _institutions(_flag(I.elderly_friendly.is_(True)), 1, I.kind.in_(MEDICAL_KINDS))
 
 
