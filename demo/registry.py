@@ -723,6 +723,7 @@ async def seed_session(
                 {
                     "id": uuid.uuid4(),
                     "institution_id": row["id"],
+                    "region_code": row["region_code"],
                     "year": year,
                     "operating_beds": beds,
                     "occupied_bed_days": int(beds * occupancy * days),
@@ -732,9 +733,7 @@ async def seed_session(
                     "disabled_or_dementia_residents": min(residents, disabled + dementia // 2),
                 }
             )
-    if stat_rows:
-        stat_rows = [{**r, "version": 1, "created_at": now, "updated_at": now} for r in stat_rows]
-        await session.execute(insert(_table(InstitutionYearStat)), stat_rows)
+    await _insert_tracked(session, InstitutionYearStat, stat_rows, now)  # in the feed, like institutions
 
     # practitioners: the named ones, and nurses of every title with a doctor at each hospital; every row
     # is generated at every run (each from its own random stream) and only the missing ones are written

@@ -13,8 +13,8 @@ from services.registry.demonstration.models import DemonstrationApplication, Dem
 from services.registry.demonstration.schemas import STAGES, ApplicationListItem, BatchRead
 from services.registry.filings.models import Filing
 from services.registry.filings.schemas import FilingRead
-from services.registry.institutions.models import Institution
-from services.registry.institutions.schemas import RENAMED, InstitutionRead
+from services.registry.institutions.models import Institution, InstitutionYearStat
+from services.registry.institutions.schemas import RENAMED, InstitutionRead, YearStatRead
 from services.registry.practitioners.models import Practitioner
 from services.registry.practitioners.schemas import PractitionerRead
 
@@ -81,6 +81,33 @@ INSTITUTION = FeedEntity(
     shown_by=InstitutionRead,
     excluded={"contact_phone_enc": PERSONAL},
     renamed=RENAMED,
+)
+
+# a year's occupancy and year-end residents: the indicators' 入住 100 人以上 rule asks them for year Y
+# (indicators.md: every date question on the period's reference date), not today's ``residents``
+_YEAR_STAT_FIELDS = [
+    "institution_id",
+    "year",
+    "operating_beds",
+    "occupied_bed_days",
+    "residents",
+    "disabled_residents",
+    "dementia_residents",
+    "disabled_or_dementia_residents",
+    "version",
+    "updated_at",
+]
+YearStatFeedPayload = feed_payload("InstitutionYearStatFeedPayload", YearStatRead, _YEAR_STAT_FIELDS)
+YEAR_STAT = FeedEntity(
+    model=InstitutionYearStat,
+    payload=YearStatFeedPayload,
+    permission="year_stats:read",
+    shown_by=YearStatRead,
+    excluded={
+        "id": "即条目的 entity_id",
+        "region_code": "所属机构的县区，只用于订阅范围（条目的 region_code）",
+        "created_at": NOT_LISTED,
+    },
 )
 
 _FILING_FIELDS = [
@@ -223,4 +250,4 @@ DEMONSTRATION_APPLICATION = FeedEntity(
     },
 )
 
-FEED = [INSTITUTION, FILING, PRACTITIONER, DEMONSTRATION_BATCH, DEMONSTRATION_APPLICATION]
+FEED = [INSTITUTION, YEAR_STAT, FILING, PRACTITIONER, DEMONSTRATION_BATCH, DEMONSTRATION_APPLICATION]

@@ -94,8 +94,9 @@ SERVICE_CALLERS: dict[str, set[str]] = {
     "gateway": {"institutions:read", "practitioners:read"},  # staff accounts link a practitioner
     "contracts": {"institutions:read"},
     "homecare": {"institutions:read", "practitioners:read"},
-    # the indicators follow the feed of institutions and filings (the feed needs each list's permission)
-    "indicators": {"changes:read", "institutions:read", "filings:read"},
+    # the indicators follow the feed of institutions, their year figures and filings (the feed needs each
+    # list's permission)
+    "indicators": {"changes:read", "institutions:read", "year_stats:read", "filings:read"},
 }
 POLICY = Policy(
     {role: POLICY.grants.get(role, frozenset()) | DEMONSTRATION_GRANTS.get(role, set()) for role in Role},

@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from libs.common.database import session_scope
 from services.indicators.clients.feeds import FeedEntry
 from services.indicators.facts.apply import apply_entries
-from services.indicators.facts.models import InstitutionFact, OrderFact, ReferralFact
+from services.indicators.facts.models import InstitutionFact, InstitutionYearStatFact, OrderFact, ReferralFact
 from tests.cross_service.conftest import Live
-from tests.cross_service.data import CONTRACTS, Writer
+from tests.cross_service.data import CONTRACTS, REGISTRY, Writer
 from tests.indicators.conftest import Indicators
 from tests.indicators.helpers import fact
 
@@ -115,3 +116,28 @@ async def test_an_order_entry_keeps_the_home_bed_it_serves(indicators: Indicator
         await apply_entries(session, "homecare", [entry(1, order, bed), entry(2, plain, None)])
     assert (await fact(indicators.database, OrderFact, str(order))).home_bed_id == bed
     assert (await fact(indicators.database, OrderFact, str(plain))).home_bed_id is None
+
+
+async def test_a_years_residents_reach_the_read_model(indicators: Indicators, live: Live) -> None:
+    """入住 100 人以上 for year Y reads the residents of year Y (indicators.md: the reference date)."""
+    w = Writer(live)
+    home = await w.institution("350203", beds_elderly_care=150, residents=80)
+    figures = {
+        "operating_beds": 150,
+        "occupied_bed_days": 43800,
+        "residents": 120,
+        "disabled_residents": 60,
+        "dementia_residents": 10,
+        "disabled_or_dementia_residents": 65,
+    }
+    put = await live.registry.put(
+        f"{REGISTRY}/institutions/{home['id']}/year-stats/2025", json=figures, headers=w.county("350203")
+    )
+    assert put.status_code == 201, put.text
+    await indicators.followers["registry"].catch_up()
+    async with session_scope(indicators.database, write=False) as session:
+        rows = (await session.scalars(select(InstitutionYearStatFact))).all()
+    mine = [r for r in rows if r.institution_id == uuid.UUID(home["id"])]
+    assert [(r.year, r.residents, r.operating_beds, r.region_code) for r in mine] == [
+        (2025, 120, 150, "350203")
+    ]

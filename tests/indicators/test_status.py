@@ -37,7 +37,7 @@ async def test_officials_of_every_level_read_the_status_of_every_feed(
     assert response.status_code == 200, response.text
     feeds = {feed["feed"]: feed for feed in response.json()["feeds"]}
     assert list(feeds) == ["registry", "contracts", "homecare"]
-    assert feeds["registry"]["entity_types"] == ["institution", "filing"]
+    assert feeds["registry"]["entity_types"] == ["institution", "institution_year_stat", "filing"]
     assert feeds["registry"]["caught_up"] is True
     assert feeds["registry"]["lag_entries"] == 0
     assert feeds["registry"]["lag_seconds"] is not None

@@ -23,7 +23,7 @@ from libs.common.testing import Tokens
 from services.registry.demonstration.schemas import ApplicationListItem, BatchRead
 from services.registry.feed import FEED
 from services.registry.filings.schemas import FilingRead
-from services.registry.institutions.schemas import InstitutionRead
+from services.registry.institutions.schemas import InstitutionRead, YearStatRead
 from services.registry.practitioners.schemas import PractitionerRead
 from tests.feed_readers import SECRET, assert_only_list_fields, read_feed, types_seen, write_one_of_each
 
@@ -37,18 +37,19 @@ READERS: dict[str, tuple[Role, str, set[str] | None]] = {
     "county_admin": (
         Role.county_admin,
         HULI,
-        {"institution", "filing", "practitioner", "demonstration_application"},
+        {"institution", "institution_year_stat", "filing", "practitioner", "demonstration_application"},
     ),
     "institution_admin": (Role.institution_admin, HULI, None),
     "service": (
         Role.service,
         "350000",
-        {"institution", "filing", "practitioner", "demonstration_application"},
+        {"institution", "institution_year_stat", "filing", "practitioner", "demonstration_application"},
     ),
 }
 
 SHOWN_BY: dict[str, type[BaseModel]] = {
     "institution": InstitutionRead,
+    "institution_year_stat": YearStatRead,
     "filing": FilingRead,
     "practitioner": PractitionerRead,
     "demonstration_batch": BatchRead,
@@ -67,6 +68,12 @@ def _records() -> dict[str, dict[str, Any]]:
     return {
         # no name: the name index (a commit hook) would need the row itself
         "institution": {"region_code": HULI, "contact_phone_enc": secret},
+        "institution_year_stat": {
+            "region_code": HULI,
+            "institution_id": INSTITUTION,
+            "year": 2025,
+            "residents": 120,
+        },
         "filing": {"region_code": HULI, "institution_id": INSTITUTION, "unit_name": "兰馨医务室"},
         "practitioner": {
             "region_code": HULI,

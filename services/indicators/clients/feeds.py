@@ -90,6 +90,17 @@ class InstitutionData(_Wire):
     provincial_demonstration_year: int | None = None
 
 
+class YearStatData(_Wire):
+    """An institution's figures for one year (occupancy, year-end residents)."""
+
+    institution_id: uuid.UUID
+    year: int
+    operating_beds: int = 0
+    occupied_bed_days: int = 0
+    residents: int = 0
+    disabled_or_dementia_residents: int = 0
+
+
 class FilingData(_Wire):
     institution_id: uuid.UUID
     unit_kind: str

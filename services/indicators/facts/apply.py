@@ -27,6 +27,7 @@ from services.indicators.clients.feeds import (
     RatingData,
     ReferralData,
     VisitData,
+    YearStatData,
 )
 from services.indicators.facts.models import (
     AgreementFact,
@@ -34,6 +35,7 @@ from services.indicators.facts.models import (
     FilingFact,
     HomeBedFact,
     InstitutionFact,
+    InstitutionYearStatFact,
     OrderFact,
     RatingFact,
     ReferralFact,
@@ -54,6 +56,7 @@ class Fact:
 FACTS: dict[str, tuple[Fact, ...]] = {
     "registry": (
         Fact("institution", InstitutionFact, InstitutionData),
+        Fact("institution_year_stat", InstitutionYearStatFact, YearStatData),
         Fact("filing", FilingFact, FilingData),
     ),
     "contracts": (

@@ -63,6 +63,20 @@ class InstitutionFact(FactColumns, Base):
     provincial_demonstration_year: Mapped[int | None]
 
 
+class InstitutionYearStatFact(FactColumns, Base):
+    """An institution's figures for one calendar year: the year-end residents answer 入住 100 人以上 for
+    that year (the reference date), where the institution's ``residents`` is only today's figure."""
+
+    __tablename__ = "institution_year_stat"
+
+    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    operating_beds: Mapped[int]
+    occupied_bed_days: Mapped[int] = mapped_column(BigInteger)
+    residents: Mapped[int]
+    disabled_or_dementia_residents: Mapped[int]
+
+
 class FilingFact(FactColumns, Base):
     """A 内设医疗机构 备案 (infirmary, nursing station, clinic) of an elderly-care institution."""
 

@@ -229,6 +229,8 @@ async def write(
 
     if updates:
         await _apply_updates(session, updates, now)
+        moved = {c.id: c.data.region_code for c, _v, ch in updates if "region_code" in ch and c.id and c.data}
+        await service.move_year_stats(session, moved)
     if inserts:
         table = TABLE
         per_statement = max(1, 30_000 // len(inserts[0]))

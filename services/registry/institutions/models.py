@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from libs.common.models import ChangeTracked, EntityMixin, str_enum
 from services.registry.base import Base
@@ -111,19 +124,25 @@ class Institution(EntityMixin, ChangeTracked, Base):
         return (self.region_code, self.id, None)
 
 
-class InstitutionYearStat(EntityMixin, Base):
+class InstitutionYearStat(EntityMixin, ChangeTracked, Base):
     """An institution's occupancy and residents for one calendar year.
 
     Occupancy is kept as ``occupied_bed_days`` (实际占用总床日数, the health-statistics measure) over
     ``operating_beds`` (实际开放床位, the year's average): occupancy = occupied_bed_days ÷
     (operating_beds × days in the year). Residents are the year-end count; ``disabled_residents`` are
     失能 level ≥ 1 (GB/T 42195), ``disabled_or_dementia_residents`` counts a person who is both once.
+
+    In the change feed (the indicators' 入住 100 人以上 rule reads a year's residents, not today's):
+    ``region_code`` is the institution's county, for the feed's scope only — filled from the institution
+    on insert and moved with it (``service.update``, ``batch_write``).
     """
 
     __tablename__ = "institution_year_stat"
+    __change_entity__ = "institution_year_stat"
     __table_args__ = (UniqueConstraint("institution_id", "year"),)
 
     institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institution.id"))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
     year: Mapped[int] = mapped_column(Integer)
     operating_beds: Mapped[int] = mapped_column(Integer)
     occupied_bed_days: Mapped[int] = mapped_column(Integer)
@@ -131,3 +150,14 @@ class InstitutionYearStat(EntityMixin, Base):
     disabled_residents: Mapped[int] = mapped_column(Integer)
     dementia_residents: Mapped[int] = mapped_column(Integer)
     disabled_or_dementia_residents: Mapped[int] = mapped_column(Integer)
+
+
+@event.listens_for(InstitutionYearStat, "before_insert")
+def _region_of_institution(_mapper: Mapper[Any], connection: Connection, target: InstitutionYearStat) -> None:
+    """A year's figures lie in their institution's county (the feed's scope)."""
+    if getattr(target, "region_code", None) is None:
+        region: str | None = connection.scalar(
+            select(Institution.region_code).where(Institution.id == target.institution_id)
+        )
+        if region is not None:
+            target.region_code = region

@@ -352,6 +352,8 @@ async def update(
         institution.elderly_friendly = merged.elderly_friendly
     if "kind" in changed:
         institution.has_medical_unit = await medical_unit_present(session, institution)
+    if "region_code" in changed:
+        await move_year_stats(session, {institution.id: institution.region_code})
     await session.flush()
     audit.record(
         session,
@@ -425,6 +427,17 @@ async def refresh_has_medical_unit(
 # -------------------------------------------------------------------------------------- year stats
 
 
+async def move_year_stats(session: AsyncSession, regions: dict[uuid.UUID, str]) -> None:
+    """The year figures follow their institution to its new county (their feed scope; ORM writes, so a
+    move leaves a tombstone in the old county's feed)."""
+    if not regions:
+        return
+    stmt = select(InstitutionYearStat).where(InstitutionYearStat.institution_id.in_(list(regions)))
+    for row in (await session.scalars(stmt)).all():
+        row.region_code = regions[row.institution_id]
+    await session.flush()
+
+
 async def year_stats(
     session: AsyncSession, institution_id: uuid.UUID, years: Iterable[int]
 ) -> list[InstitutionYearStat]:
@@ -479,7 +492,9 @@ async def put_year_stat(
     )
     values = data.model_dump()
     if existing is None:
-        row = InstitutionYearStat(institution_id=institution_id, year=year, **values)
+        row = InstitutionYearStat(
+            institution_id=institution_id, region_code=institution.region_code, year=year, **values
+        )
         session.add(row)
         await session.flush()
         before: dict[str, Any] = {}

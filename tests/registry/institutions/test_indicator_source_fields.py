@@ -28,7 +28,7 @@ from libs.common import clock
 from libs.common.auth import Role
 from libs.common.migrations import alembic_config
 from libs.common.testing import TestDatabases, Tokens, make_settings
-from services.registry.institutions.models import Institution
+from services.registry.institutions.models import Institution, InstitutionYearStat
 from services.registry.settings import RegistrySettings
 from tests.feed_readers import read_feed
 from tests.registry.factories import INSTITUTIONS, create_institution, hospital_body, institution_body
@@ -297,13 +297,15 @@ def _institution_row(**values: Any) -> dict[str, Any]:
         )
         row_values[column.name] = default
     row_values.update(
-        id=uuid.uuid4(),
-        version=1,
-        created_at=now,
-        updated_at=now,
-        region_code="350206",
-        active=True,
-        **values,
+        {
+            "id": uuid.uuid4(),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "region_code": "350206",
+            "active": True,
+            **values,
+        }
     )
     return row_values
 
@@ -377,3 +379,161 @@ async def test_the_migration_clears_what_cannot_stand_and_logs_how_many(
     messages = [r.getMessage() for r in caplog.records]
     assert any("绿色通道 cleared on 2 elderly-care institutions" in m for m in messages), messages
     assert any("flag cleared on 1 institutions without a recognition year" in m for m in messages), messages
+
+
+# ------------------------------------------------------------------------------ year figures in the feed
+
+FIGURES = {
+    "operating_beds": 150,
+    "occupied_bed_days": 43800,
+    "residents": 120,
+    "disabled_residents": 60,
+    "dementia_residents": 10,
+    "disabled_or_dementia_residents": 65,
+}
+
+
+async def _year_stat_entries(
+    client: httpx.AsyncClient, tokens: Tokens, institution_id: str
+) -> list[dict[str, Any]]:
+    status, entries = await read_feed(
+        client,
+        "/api/v1/registry/changes",
+        tokens.headers(Role.service, "350000"),
+        entity_types="institution_year_stat",
+    )
+    assert status == 200
+    return [e for e in entries if e["data"] is None or e["data"]["institution_id"] == institution_id]
+
+
+async def test_a_years_figures_enter_the_feed_in_the_institutions_county(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """``large_homes_integrated`` for year Y asks the residents of year Y (its reference date)."""
+    home = await create_institution(client, tokens, institution_body(name="年报养老院", residents=30))
+    url = f"{INSTITUTIONS}/{home['id']}/year-stats"
+    created = await client.put(f"{url}/2025", json=FIGURES, headers=county(tokens))
+    assert created.status_code == 201, created.text
+    replaced = await client.put(
+        f"{url}/2025", json={**FIGURES, "residents": 130}, headers={**county(tokens), "If-Match": '"1"'}
+    )
+    assert replaced.status_code == 200, replaced.text
+
+    entries = await _year_stat_entries(client, tokens, home["id"])
+    assert [(e["op"], e["region_code"], e["version"]) for e in entries] == [
+        ("upsert", "350206", 1),
+        ("upsert", "350206", 2),
+    ]
+    assert {k: entries[-1]["data"][k] for k in ("institution_id", "year", "residents")} == {
+        "institution_id": home["id"],
+        "year": 2025,
+        "residents": 130,
+    }
+    # a county outside sees nothing of it
+    status, other = await read_feed(
+        client,
+        "/api/v1/registry/changes",
+        tokens.headers(Role.county_admin, "350203"),
+        entity_types="institution_year_stat",
+    )
+    assert status == 200
+    assert not [e for e in other if e["entity_id"] == entries[0]["entity_id"]]
+
+
+async def test_the_figures_move_with_their_institution(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    platform = tokens.headers(Role.city_platform, "350200", sub="client:xm_city_platform")
+    record = {"external_id": "YS1", **institution_body(name="搬迁养老院")}
+    first = await client.post(
+        f"{INSTITUTIONS}/bulk", json={"source_system": "xm-ijiankang", "records": [record]}, headers=platform
+    )
+    home_id = first.json()["results"][0]["id"]
+    put = await client.put(f"{INSTITUTIONS}/{home_id}/year-stats/2025", json=FIGURES, headers=county(tokens))
+    assert put.status_code == 201, put.text
+
+    moved = await client.post(
+        f"{INSTITUTIONS}/bulk",
+        json={"source_system": "xm-ijiankang", "records": [{**record, "region_code": "350203"}]},
+        headers=platform,
+    )
+    assert moved.json()["results"][0]["outcome"] == "updated", moved.text
+    entries = await _year_stat_entries(client, tokens, home_id)
+    # created in 湖里; on the move a tombstone in 湖里 and the row again in 思明
+    assert [(e["op"], e["region_code"]) for e in entries] == [
+        ("upsert", "350206"),
+        ("delete", "350206"),
+        ("upsert", "350203"),
+    ]
+    siming = tokens.headers(Role.county_admin, "350203")
+    seen = await client.get(f"{INSTITUTIONS}/{home_id}/year-stats", headers=siming)
+    assert [row["residents"] for row in seen.json()] == [120]
+
+
+async def test_the_migration_enters_the_existing_figures_in_the_feed(
+    test_databases: TestDatabases, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(
+        RegistrySettings,
+        test_databases,
+        database_schema="registry_0008_check",
+        database_url=test_databases.url_for("registry_0008_check"),
+    )
+    config = alembic_config(settings)
+    await asyncio.to_thread(command.upgrade, config, "registry_0007")
+    engine = create_async_engine(settings.database_url)
+    schema = settings.database_schema if engine.dialect.name == "postgresql" else None
+    prefix = f"{schema}." if schema else ""
+    home = _institution_row(
+        name="存量养老院", kind="elderly_care", category="elderly_care_home", region_code="350203"
+    )
+    institution = sa.Table(
+        "institution",
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type) for c in Institution.__table__.columns),
+        schema=schema,
+    )
+    stats = sa.Table(
+        "institution_year_stat",
+        sa.MetaData(),
+        *(
+            sa.Column(c.name, c.type)
+            for c in InstitutionYearStat.__table__.columns
+            if c.name != "region_code"
+        ),
+        schema=schema,
+    )
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.insert(institution), [{**home, "elderly_friendly_year": None}])
+            await connection.execute(
+                sa.insert(stats),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "institution_id": home["id"],
+                        "year": 2025,
+                        **FIGURES,
+                        "version": 1,
+                        "created_at": datetime.now(UTC),
+                        "updated_at": datetime.now(UTC),
+                    }
+                ],
+            )
+        with caplog.at_level(logging.INFO, logger="alembic.runtime.migration"):
+            await asyncio.to_thread(command.upgrade, config, "registry_0008")
+        async with engine.connect() as connection:
+            region = (
+                await connection.execute(sa.text(f"SELECT region_code FROM {prefix}institution_year_stat"))
+            ).scalar_one()
+            entries = (
+                await connection.execute(
+                    sa.text(
+                        f"SELECT entity_type, op, region_code, entity_version FROM {prefix}change_record "
+                        "WHERE entity_type = 'institution_year_stat'"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert region == "350203"
+    assert [tuple(e) for e in entries] == [("institution_year_stat", "upsert", "350203", 1)]
+    assert any("1 institution year figures entered the change feed" in r.getMessage() for r in caplog.records)
