@@ -34,5 +34,9 @@ class RegistrySettings(ServiceSettings):
     demo_disabled_share_min_pct: int = 65
     # config_defaults.csv: demo.satisfaction_min_pct (likely)
     demo_satisfaction_min_pct: int = 95
+    # 动态管理: a revoked title bars the county or institution from applying again for this many years
+    # (seed 004, work plan 四(五): "3年内不得申请"). Not yet a row of config_defaults.csv (the shared
+    # notes are read-only here); proposed key demo.revoked_bar_years, confirmed by the seed.
+    demo_revoked_bar_years: int = 3
     # Not in config_defaults.csv: platform limit for one 示范 attachment (PDF/JPEG/PNG).
     demo_attachment_max_bytes: int = 10 * 1024 * 1024

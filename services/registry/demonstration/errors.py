@@ -45,6 +45,22 @@ class InstitutionNotEligible(Conflict):
     default_code = "demonstration_institution_not_eligible"
 
 
+class RevokedRecently(Conflict):
+    """动态管理: the applicant's title was revoked less than the barred years ago."""
+
+    default_code = "demonstration_revoked_recently"
+
+    def __init__(self, detail: str, *, application_id: str, revoked_date: date, allowed_from: date) -> None:
+        super().__init__(
+            detail,
+            extra={
+                "revoked_application_id": application_id,
+                "revoked_date": revoked_date.isoformat(),
+                "allowed_from": allowed_from.isoformat(),
+            },
+        )
+
+
 class ApplicationLocked(Conflict):
     """The application has been passed up: a lower level can no longer change it."""
 

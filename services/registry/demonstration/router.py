@@ -259,8 +259,11 @@ async def create_application(
     data: ApplicationCreate,
     response: Response,
     today: Today,
+    settings: SettingsDep,
 ) -> ApplicationRead:
-    application = await service.create(session, principal, data, today=today)
+    application = await service.create(
+        session, principal, data, today=today, revoked_bar_years=settings.demo_revoked_bar_years
+    )
     set_etag(response, application.version)
     response.headers["Location"] = f"{APPLICATIONS}/{application.id}"
     return service.to_read(application, principal)

@@ -31,6 +31,7 @@ from services.registry.demonstration.errors import (
     AttachmentNotFound,
     InstitutionNotEligible,
     NotApplicant,
+    RevokedRecently,
     WrongApplicantRole,
 )
 from services.registry.demonstration.models import (
@@ -301,8 +302,46 @@ def _check_items(kind: ApplicationKind, items: dict[AssessmentItem, Any] | None)
         )
 
 
+async def ensure_not_barred(
+    session: AsyncSession, applicant_key: str, applicant_name: str, *, today: date, bar_years: int
+) -> None:
+    """动态管理 (work plan 四(五)): a county or institution whose title was revoked may not apply again
+    within ``bar_years`` years of the revocation. The bar ends on the revocation date's anniversary
+    (revoked 2027-01-10, three years: refused up to 2030-01-09, allowed from 2030-01-10; a 29 February
+    revocation's anniversary in a common year is 28 February, as for operating years)."""
+    revoked = (
+        await session.execute(
+            select(DemonstrationApplication.id, DemonstrationApplication.closed_date)
+            .where(
+                DemonstrationApplication.applicant_key == applicant_key,
+                DemonstrationApplication.state == ApplicationState.revoked,
+                DemonstrationApplication.closed_date.is_not(None),
+            )
+            .order_by(DemonstrationApplication.closed_date.desc())
+            .limit(1)
+        )
+    ).first()
+    if revoked is None or revoked.closed_date is None:
+        return
+    application_id, revoked_date = revoked.id, revoked.closed_date
+    allowed_from = criteria.anniversary(revoked_date, bar_years)
+    if today < allowed_from:
+        raise RevokedRecently(
+            f"「{applicant_name}」的示范称号已于 {revoked_date.isoformat()} 撤销，"
+            f"{bar_years} 年内不得申请创建示范，{allowed_from.isoformat()} 起方可申请",
+            application_id=str(application_id),
+            revoked_date=revoked_date,
+            allowed_from=allowed_from,
+        )
+
+
 async def create(
-    session: AsyncSession, principal: Principal, data: ApplicationCreate, *, today: date
+    session: AsyncSession,
+    principal: Principal,
+    data: ApplicationCreate,
+    *,
+    today: date,
+    revoked_bar_years: int,
 ) -> DemonstrationApplication:
     batch = await batches.get(session, data.batch_id)
     batches.ensure_within(batch, "preparation", today, doing="创建申报", check_end=False)
@@ -332,6 +371,7 @@ async def create(
         applicant_key = f"institution:{institution.id}"
         applicant_name = institution.name
         institution_id = institution.id
+    await ensure_not_barred(session, applicant_key, applicant_name, today=today, bar_years=revoked_bar_years)
     existing = await session.scalar(
         select(DemonstrationApplication.id).where(
             DemonstrationApplication.batch_id == batch.id,
