@@ -24,14 +24,13 @@ from services.indicators.reports.units import (
     INSTITUTION,
     ORDER,
     PAIR,
+    REFERRAL,
     RecordKind,
     UnitsBuilder,
 )
 
 NO_POPULATION: Final = "未导入人口数据"
 NO_RESIDENT_SERVICES: Final = "居民服务尚未上线"
-NO_HOME_BED_RATINGS: Final = "评价尚未关联家庭病床：homecare 的订单变更未携带家庭病床"
-NO_REFERRALS: Final = "双向转诊尚未接入：contracts 未向指标服务开放转诊变更"
 EMPTY_DENOMINATOR: Final = "分母为 0（区域内没有符合条件的记录）"
 
 
@@ -112,7 +111,13 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             "home_bed_providers", "统计期内有建床的医疗机构", None, INSTITUTION, homecare.home_bed_providers
         ),
         Definition("home_beds_opened", "统计期内建床的家庭病床", None, HOME_BED, homecare.home_beds_opened),
-        Definition("home_bed_satisfaction", "满意评价", "撤床对象的评价", missing=NO_HOME_BED_RATINGS),
+        Definition(
+            "home_bed_satisfaction",
+            "统计期内撤床的家庭病床的满意评价（评分≥4）",
+            "统计期内撤床的家庭病床的评价",
+            HOME_BED,
+            homecare.home_bed_satisfaction,
+        ),
         Definition("homecare_orders", "统计期内下单的护理服务订单", None, ORDER, homecare.homecare_orders),
         Definition(
             "round_visits_done",
@@ -121,7 +126,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             AGREEMENT,
             agreements.round_visits_done,
         ),
-        Definition("referrals", "统计期内的双向转诊", None, missing=NO_REFERRALS),
+        Definition("referrals", "统计期内申请的双向转诊", None, REFERRAL, agreements.referrals),
         Definition(
             "health_management_rate",
             "规范健康管理的65岁及以上老年人",

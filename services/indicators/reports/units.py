@@ -123,7 +123,7 @@ def period_keys(period: AnyPeriod) -> list[ColumnElement[int]]:
 
 @dataclass(frozen=True, slots=True)
 class RecordKind:
-    """What a unit is, for the drill-down: 机构, 签约对, 协议, 家庭病床, 订单, 县."""
+    """What a unit is, for the drill-down: 机构, 签约对, 协议, 家庭病床, 订单, 转诊, 县."""
 
     code: str
     label: str
@@ -135,6 +135,7 @@ PAIR = RecordKind("pair", "签约机构对（医疗机构—养老机构）", "c
 AGREEMENT = RecordKind("agreement", "签约协议", "contracts")
 HOME_BED = RecordKind("home_bed", "家庭病床", "homecare")
 ORDER = RecordKind("order", "护理服务订单", "homecare")
+REFERRAL = RecordKind("referral", "双向转诊", "contracts")
 COUNTY = RecordKind("county", "县（区）", "divisions")
 
 

@@ -168,8 +168,10 @@ async def test_missing_figures_say_why_and_population_makes_the_per_10k_figure(
     per_10k = figures["public_integrated_beds_per_10k"]
     assert per_10k["value"] is None
     assert per_10k["missing_reason"] == "未导入人口数据"
-    assert figures["home_bed_satisfaction"]["status"] == "missing"
-    assert figures["referrals"]["status"] == "missing"
+    # the facts exist now (ratings reach a home bed through its order; the referral feed is followed)
+    for code in ("home_bed_satisfaction", "referrals"):
+        assert figures[code]["missing_reason"] is None, figures[code]
+        _assert_figure(w, figures[code], "350200")
     residents = {c: 100_000 + 1_000 * n for n, c in enumerate(sorted(world.counties_in("350200")))}
     await load_population(reference, residents)
     figures = _figures(
@@ -212,6 +214,10 @@ def _in_part(unit: world.Unit, part: str) -> bool:
         ("home_bed_providers", ("numerator",)),
         ("homecare_orders", ("numerator",)),
         ("hospice_counties", ("numerator", "gap")),
+        ("large_homes_integrated", ("numerator", "denominator", "gap")),
+        ("elder_friendly_rate", ("numerator", "denominator", "gap")),
+        ("home_bed_satisfaction", ("numerator", "denominator", "gap")),
+        ("referrals", ("numerator",)),
     ],
 )
 async def test_drill_down_lists_exactly_the_records_behind_each_part(
@@ -271,6 +277,77 @@ async def test_an_agreement_counts_on_the_reference_date_of_its_period(
     assert await pairs("2025") == 1  # terminated after the period's end: in force on 2025-12-31
     assert await pairs("2025Q4") == 1
     assert await pairs("2026Q1") == 0  # terminated on 2026-02-01, before 2026-03-31
+
+
+async def test_large_homes_read_the_residents_of_the_period_year_never_today_s(
+    reference: Database, indicators: Indicators, live: Live
+) -> None:
+    """入住 100 人以上 for year Y: the year-end residents of Y, else of the latest earlier year; a home
+    with no year figure up to Y is not counted (its size is unknown), whatever today's ``residents``; a
+    region with none is missing with its reason, not 0. 老年友善 counts from its recognition year."""
+    base = world.build(11)
+    county = "350206"
+    template = next(i for i in base.institutions if i["kind"] == "elderly_care")
+
+    def home(name: str, today: int) -> dict[str, Any]:
+        return template | {
+            "id": uuid.uuid4(),
+            "name": name,
+            "active": True,
+            "region_code": county,
+            "kind": "integrated",  # 医养结合 itself: numerator = denominator
+            "category": "elderly_care_home",
+            "residents": today,
+            "elderly_friendly": False,
+            "elderly_friendly_year": None,
+        }
+
+    fallback, small, unknown = (
+        home("去年以前超过100人", 10),
+        home("当年不足100人", 300),
+        home("无年度数", 500),
+    )
+    hospital = next(i for i in base.institutions if i["kind"] == "medical") | {
+        "active": True,
+        "region_code": county,
+        "elderly_friendly": True,
+        "elderly_friendly_year": 2025,
+    }
+    w = World(institutions=[fallback, small, unknown, hospital])
+
+    def stat(institution: dict[str, Any], year: int, residents: int) -> dict[str, Any]:
+        return {
+            **{k: template[k] for k in ("version", "source_seq", "changed_at")},
+            "id": uuid.uuid4(),
+            "region_code": county,
+            "institution_id": institution["id"],
+            "year": year,
+            "operating_beds": 200,
+            "occupied_bed_days": 0,
+            "residents": residents,
+            "disabled_or_dementia_residents": 0,
+        }
+
+    w.year_stats = [stat(fallback, 2024, 150), stat(small, 2025, 80), stat(small, 2023, 120)]
+    await world.store(indicators.database, w)
+
+    async def figure(code: str, period: str) -> dict[str, Any]:
+        body = (await _get(live, "/report", params={"period": period, "region": county})).json()
+        return _figures(body["region"])[code]
+
+    got = await figure("large_homes_integrated", "2025")  # fallback: 2024's 150; small: 2025's 80
+    assert (got["numerator"], got["denominator"], got["value"]) == (1, 1, 1.0)
+    got = await figure("large_homes_integrated", "2024Q2")  # fallback: 150; small: 2023's 120
+    assert (got["numerator"], got["denominator"]) == (2, 2)
+    got = await figure("large_homes_integrated", "2022")  # no figure up to 2022: not today's 10/300/500
+    assert (got["numerator"], got["denominator"], got["status"]) == (0, 0, "missing")
+    assert got["missing_reason"]
+    rows = await _all_records(live, "large_homes_integrated", county, "denominator")
+    assert [r["id"] for r in rows] == [str(fallback["id"])]
+    assert (await figure("elder_friendly_rate", "2025"))["numerator"] == 1
+    assert (await figure("elder_friendly_rate", "2024"))["numerator"] == 0  # flag set, recognised later
+    # the denominator: every medical institution, the integrated homes included
+    assert (await figure("elder_friendly_rate", "2024"))["denominator"] == 4
 
 
 async def test_scope_per_role(reference: Database, indicators: Indicators, live: Live) -> None:
@@ -342,6 +419,8 @@ async def test_an_institution_user_sees_its_own_contribution(
         "home_beds_opened",
         "homecare_orders",
         "integrated_beds",
+        "referrals",
+        "home_bed_satisfaction",
     ):
         numerator, denominator, _ = world.expected(w, code, county, only=hospital["id"])
         assert (figures[code]["numerator"], figures[code]["denominator"]) == (numerator, denominator), code

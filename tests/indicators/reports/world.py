@@ -19,7 +19,10 @@ from services.indicators.facts.models import (
     FilingFact,
     HomeBedFact,
     InstitutionFact,
+    InstitutionYearStatFact,
     OrderFact,
+    RatingFact,
+    ReferralFact,
     RoundVisitFact,
 )
 
@@ -54,6 +57,9 @@ class World:
     visits: list[dict[str, Any]] = field(default_factory=list)
     home_beds: list[dict[str, Any]] = field(default_factory=list)
     orders: list[dict[str, Any]] = field(default_factory=list)
+    year_stats: list[dict[str, Any]] = field(default_factory=list)
+    ratings: list[dict[str, Any]] = field(default_factory=list)
+    referrals: list[dict[str, Any]] = field(default_factory=list)
 
     def institution(self, id_: uuid.UUID) -> dict[str, Any]:
         return next(i for i in self.institutions if i["id"] == id_)
@@ -106,11 +112,28 @@ def build(seed: int) -> World:
                 "residents": rng.choice([0, rng.randint(1, 100), rng.randint(100, 300)]),
                 "elderly_green_channel": rng.random() < 0.6,
                 "hospice_care": rng.random() < 0.2,
-                "elderly_friendly": rng.random() < 0.5,
+                # recognised before, in, or after 2025, or never; the registry derives the flag from it
+                "elderly_friendly_year": rng.choice([None, None, 2019, 2025, 2026]),
                 "national_demonstration_year": None,
                 "provincial_demonstration_year": None,
             }
         )
+    for i in w.institutions:
+        i["elderly_friendly"] = i["elderly_friendly_year"] is not None
+        # year-end residents of some years (none at all for some): 入住 100 人以上 reads these, not
+        # today's ``residents``
+        for year in rng.sample([2023, 2024, 2025, 2026], k=rng.randint(0, 3)):
+            w.year_stats.append(
+                {
+                    **_meta(rng, i["region_code"]),
+                    "institution_id": i["id"],
+                    "year": year,
+                    "operating_beds": 200,
+                    "occupied_bed_days": 0,
+                    "residents": rng.choice([rng.randint(0, 100), rng.randint(101, 300)]),
+                    "disabled_or_dementia_residents": 0,
+                }
+            )
     elderly = [i for i in w.institutions if i["kind"] == "elderly_care"]
     medical = [i for i in w.institutions if i["kind"] in ("medical", "integrated")]
     for home in rng.sample(elderly, k=len(elderly) // 2):
@@ -171,14 +194,18 @@ def build(seed: int) -> World:
     for _ in range(30):
         provider = rng.choice(medical)
         opened = rng.choice([None, date(2025, 1, 1) + timedelta(days=rng.randint(-60, 420))])
+        # closed on the period's first or last day, just outside it, or not closed
+        closed = rng.choice([None, date(2025, 1, 1), REF, date(2024, 12, 31), date(2026, 1, 1)])
+        if opened is None or closed is None or closed < opened:
+            closed = None
         w.home_beds.append(
             {
                 **_meta(rng, rng.choice([provider["region_code"], rng.choice(COUNTIES)])),
                 "institution_id": provider["id"],
                 "provider_name": provider["name"],
-                "status": "opened" if opened else "applied",
+                "status": "closed" if closed else "opened" if opened else "applied",
                 "opened_date": opened,
-                "closed_date": None,
+                "closed_date": closed,
             }
         )
     for _ in range(30):
@@ -200,6 +227,66 @@ def build(seed: int) -> World:
                 "created_at": created,
                 "window_start": None,
                 "nurse_practitioner_id": None,
+                "home_bed_id": rng.choice([None, rng.choice(w.home_beds)["id"]]),
+            }
+        )
+    # home-bed services: orders of the beds, each rated (or not) on its own, score 1–5
+    for _ in range(40):
+        bed = rng.choice(w.home_beds)
+        w.orders.append(
+            {
+                **_meta(rng, bed["region_code"]),
+                "institution_id": bed["institution_id"],
+                "status": "completed",
+                "created_at": datetime(2025, 3, 1, tzinfo=UTC),
+                "window_start": None,
+                "nurse_practitioner_id": None,
+                "home_bed_id": bed["id"],
+            }
+        )
+    for order in w.orders:
+        if rng.random() < 0.8:
+            w.ratings.append(
+                {
+                    **_meta(rng, order["region_code"]),
+                    "order_id": order["id"],
+                    "score": rng.randint(1, 5),
+                    "rated_by": "family",
+                    # before the reference date's end (China), or just after it
+                    "rated_at": rng.choice(
+                        [
+                            datetime(2025, 6, 1, tzinfo=UTC),
+                            datetime(2025, 12, 31, 15, 59, tzinfo=UTC),
+                            datetime(2025, 12, 31, 16, 0, tzinfo=UTC),
+                        ]
+                    ),
+                }
+            )
+    for _ in range(25):
+        a = rng.choice(w.agreements)
+        up = rng.random() < 0.6
+        w.referrals.append(
+            {
+                **_meta(rng, a["elderly_region_code"]),
+                "agreement_id": a["id"],
+                "direction": "up" if up else "down",
+                "urgency": None,
+                "from_institution_id": a["elderly_institution_id" if up else "medical_institution_id"],
+                "to_institution_id": a["medical_institution_id" if up else "elderly_institution_id"],
+                "state": rng.choice(["requested", "accepted", "declined", "cancelled", "returned"]),
+                "requested_at": rng.choice(
+                    [
+                        datetime(2024, 12, 31, 16, 0, tzinfo=UTC),  # 2025-01-01 00:00 China: in
+                        datetime(2024, 12, 31, 15, 59, tzinfo=UTC),  # 2024: not
+                        datetime(2025, 12, 31, 15, 59, tzinfo=UTC),  # in
+                        datetime(2025, 12, 31, 16, 0, tzinfo=UTC),  # 2026: not
+                        datetime(2025, 5, 1, tzinfo=UTC),
+                    ]
+                ),
+                "accepted_at": None,
+                "admitted_at": None,
+                "returned_at": None,
+                "closed_at": None,
             }
         )
     return w
@@ -214,6 +301,9 @@ async def store(database: Database, w: World) -> None:
             (RoundVisitFact, w.visits),
             (HomeBedFact, w.home_beds),
             (OrderFact, w.orders),
+            (InstitutionYearStatFact, w.year_stats),
+            (RatingFact, w.ratings),
+            (ReferralFact, w.referrals),
         ):
             session.add_all(model(**row) for row in rows)
 
@@ -239,6 +329,13 @@ def in_force(a: dict[str, Any], day: date = REF) -> bool:
     if a["state"] == "terminated" and a["terminated_on"] is not None:
         end = min(end, a["terminated_on"])
     return bool(a["start_date"] <= day <= end)
+
+
+def year_residents(w: World, i: dict[str, Any], year: int = YEAR) -> int | None:
+    """入住人数 of ``year``: that year's year-end figure, else the latest earlier year's (the documented
+    fallback), else unknown (None) — never today's ``residents``."""
+    known = [s for s in w.year_stats if s["institution_id"] == i["id"] and s["year"] <= year]
+    return max(known, key=lambda s: s["year"])["residents"] if known else None
 
 
 @dataclass(frozen=True)
@@ -303,11 +400,13 @@ def units(w: World, code: str, only: uuid.UUID | None = None) -> list[Unit]:
                 add(i["region_code"], (i["id"],), int(i["elderly_green_channel"]), 1, (i["id"],))
     elif code == "large_homes_integrated":
         for i in active:
-            if i["kind"] in ("elderly_care", "integrated") and i["residents"] > 100:
+            residents = year_residents(w, i)
+            if i["kind"] in ("elderly_care", "integrated") and residents is not None and residents > 100:
                 add(i["region_code"], (i["id"],), int(_integrated(w, i)), 1, (i["id"],))
     elif code == "elder_friendly_rate":
         for i in medical:
-            add(i["region_code"], (i["id"],), int(i["elderly_friendly"]), 1, (i["id"],))
+            year = i["elderly_friendly_year"]
+            add(i["region_code"], (i["id"],), int(year is not None and year <= YEAR), 1, (i["id"],))
     elif code == "hospice_counties":
         for i in medical:
             if i["hospice_care"]:
@@ -325,6 +424,19 @@ def units(w: World, code: str, only: uuid.UUID | None = None) -> list[Unit]:
         for o in w.orders:
             if START <= o["created_at"] < END:
                 add(o["region_code"], (o["id"],), 1, None, (o["institution_id"],))
+    elif code == "home_bed_satisfaction":
+        # satisfied = score ≥ 4 of 1–5 (homecare's satisfaction report); ratings of the orders done for
+        # a bed closed in the period, given by the reference date
+        for b in w.home_beds:
+            if b["status"] == "closed" and b["closed_date"].year == YEAR:
+                orders = {o["id"] for o in w.orders if o["home_bed_id"] == b["id"]}
+                scores = [r["score"] for r in w.ratings if r["order_id"] in orders and r["rated_at"] < END]
+                satisfied = sum(1 for score in scores if score >= 4)
+                add(b["region_code"], (b["id"],), satisfied, len(scores), (b["institution_id"],))
+    elif code == "referrals":
+        for r in w.referrals:
+            if START <= r["requested_at"] < END:
+                add(r["region_code"], (r["id"],), 1, None, (r["from_institution_id"], r["to_institution_id"]))
     elif code == "round_visits_done":
         for a in w.agreements:
             if in_force(a):
@@ -345,6 +457,7 @@ RATES = (
     "large_homes_integrated",
     "elder_friendly_rate",
     "round_visits_done",
+    "home_bed_satisfaction",
 )
 COUNTS = (
     "integrated_institutions",
@@ -353,6 +466,7 @@ COUNTS = (
     "home_bed_providers",
     "home_beds_opened",
     "homecare_orders",
+    "referrals",
 )
 COMPUTED = (*COUNTS, *RATES, "hospice_counties", "public_integrated_beds_per_10k")
 MISSING = {

@@ -1,4 +1,4 @@
-"""Indicators of the contracts' agreements: signed pairs, coverage of 养老机构, 巡诊 done vs owed.
+"""Indicators of the contracts: signed pairs, coverage of 养老机构, 巡诊 done vs owed, 双向转诊.
 
 An agreement is **in force** on the reference date when it was signed (countersigned, active, expired or
 terminated), its term covers the date, and — if terminated — it ended after the date (``terminated_on``),
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.indicators.facts.models import AgreementFact, InstitutionFact, RoundVisitFact
+from services.indicators.facts.models import AgreementFact, InstitutionFact, ReferralFact, RoundVisitFact
 from services.indicators.reports.families.institutions import elderly_care_proper, integrated
 from services.indicators.reports.units import AnyPeriod, period_keys, units
 
@@ -96,3 +96,24 @@ def round_visits_done(period: AnyPeriod) -> Select[Any]:
         party_a=A.medical_institution_id,
         party_b=A.elderly_institution_id,
     ).where(in_force(period))
+
+
+def referrals(period: AnyPeriod) -> Select[Any]:
+    """Referrals requested in the period (``requested_at``, a moment placed in China time), whatever
+    became of them — as the contracts' own referral statistics count them — in the referral's county
+    (the elderly-care party's)."""
+    R = ReferralFact
+
+    def name_of(institution: Any) -> Any:
+        found = select(InstitutionFact.name).where(InstitutionFact.id == institution).scalar_subquery()
+        return func.coalesce(found, "")
+
+    return units(
+        region_code=R.region_code,
+        record_id=R.id,
+        name=name_of(R.from_institution_id).concat(" → ").concat(name_of(R.to_institution_id)),
+        num=1,
+        den=None,
+        party_a=R.from_institution_id,
+        party_b=R.to_institution_id,
+    ).where(R.requested_at >= period.start_moment, R.requested_at < period.end_moment)

@@ -2,18 +2,20 @@
 绿色通道, large homes, 安宁疗护 counties, 老年友善.
 
 Institutions count while ``active``. An institution's attributes are its current ones (the registry's
-feed carries no history of them); what is dated — a 内设医疗机构 filing's acceptance — is asked on the
-period's reference date.
+feed carries no history of them); what is dated is asked on the period's reference date: a 内设医疗机构
+filing's acceptance, the 老年友善 recognition year, and the residents of the period's year (the registry's
+year figures, ``institution_year_stat``: year-end residents), never today's ``residents``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, or_
+from sqlalchemy import Integer, Select, and_, case, exists, extract, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.indicators.facts.models import FilingFact, InstitutionFact
+from services.indicators.facts.models import FilingFact, InstitutionFact, InstitutionYearStatFact
+from services.indicators.reports.periods import Period
 from services.indicators.reports.units import AnyPeriod, units
 
 I = InstitutionFact  # noqa: E741
@@ -21,6 +23,28 @@ MEDICAL_KINDS = ("medical", "integrated")
 ELDERLY_KINDS = ("elderly_care", "integrated")
 GRADED = ("grade_1", "grade_2", "grade_3")
 COMMUNITY_FACILITIES = ("rural_happiness_home", "day_care_center")
+
+
+def period_year(period: AnyPeriod) -> ColumnElement[int]:
+    """The calendar year of the period's reference date (a bound value, or the series' column)."""
+    if isinstance(period, Period):
+        return literal(period.year, Integer)
+    return extract("year", period.end)
+
+
+def year_residents(period: AnyPeriod) -> ColumnElement[int | None]:
+    """The institution's residents for the period's year: the year-end figure of that year; when the
+    registry holds none for it (the year is not over, or not filed yet), the latest earlier year's
+    (fallback); NULL when it holds none up to that year — the institution's size is then unknown and it
+    is not counted. Today's ``residents`` is never used."""
+    S = InstitutionYearStatFact
+    return (
+        select(S.residents)
+        .where(S.institution_id == I.id, S.year <= period_year(period))
+        .order_by(S.year.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def accepted_filing(period: AnyPeriod) -> ColumnElement[bool]:
@@ -78,7 +102,11 @@ def green_channel_rate(_period: AnyPeriod) -> Select[Any]:
 
 
 def large_homes_integrated(period: AnyPeriod) -> Select[Any]:
-    return _institutions(_flag(integrated(period)), 1, I.kind.in_(ELDERLY_KINDS), I.residents > 100)
+    """Elderly-care institutions with more than 100 residents in the period's year (see
+    :func:`year_residents`) that are 医养结合 / all of them."""
+    return _institutions(
+        _flag(integrated(period)), 1, I.kind.in_(ELDERLY_KINDS), year_residents(period) > 100
+    )
 
 
 def hospice_institutions(_period: AnyPeriod) -> Select[Any]:
@@ -86,8 +114,12 @@ def hospice_institutions(_period: AnyPeriod) -> Select[Any]:
     return _institutions(1, None, I.kind.in_(MEDICAL_KINDS), I.hospice_care.is_(True))
 
 
-def elder_friendly_rate(_period: AnyPeriod) -> Select[Any]:
-    return _institutions(_flag(I.elderly_friendly.is_(True)), 1, I.kind.in_(MEDICAL_KINDS))
+def elder_friendly_rate(period: AnyPeriod) -> Select[Any]:
+    """Medical institutions recognised as 老年友善 by the period's year (recognised since a year ≤ it)
+    / all medical institutions. The current ``elderly_friendly`` flag is not read: it says nothing of
+    when."""
+    recognised = I.elderly_friendly_year <= period_year(period)
+    return _institutions(_flag(recognised), 1, I.kind.in_(MEDICAL_KINDS))
 
 
 def elderly_care_proper() -> ColumnElement[bool]:
