@@ -1,10 +1,23 @@
-"""Demo data: agreements among the briefing's named institutions, some 巡诊 visits and a referral.
+"""Demo data of the contracts service: the province's 医养签约 agreements, 巡诊 visits and referrals.
 
-Idempotent (records are keyed by stable demo ids and skipped when present); refuses production.
-Seeds never call other services: party names and region codes come from the briefing, ids from
-``demo_id("institution", name)`` exactly as the registry's seed makes them. Dates are relative to
-today (Asia/Shanghai), so the demo always shows an agreement in force, one about to expire, a draft
-and an expired one.
+Two parts, both deterministic (a fixed random seed; dates relative to today, Asia/Shanghai):
+
+- **The briefing's story** among the named institutions (ids from ``demo_id("institution", name)``): an
+  agreement in force 厦门新开元医院–兰馨颐养院 with weekly 巡诊 and a referral, one about to expire, a draft
+  (no 备案: a draft carries no ``filed_by``), an expired one, and work waiting for every institution
+  account: an agreement submitted by the other party for each of 兰馨颐养院, 厦门新开元医院, 厦门莲花医院,
+  厦门弘爱养护院 and 福州市社会福利院 to countersign.
+- **The province** (when the registry's demo database is given, see :mod:`demo.province`): about 2,574
+  distinct (medical, elderly-care) pairs with an agreement in force today (indicators.md 签约对数, source
+  000), spread over the counties as the 养老机构 proper are (not 农村幸福院 or day-care centres), each
+  home with the medical institutions of its county nearest to it, about one in ten with one of a
+  neighbouring county; some about to expire (a few with their renewal submitted), predecessors expired
+  and renewed, some terminated or expired for good, drafts and submitted ones waiting; signed ones 备案
+  with the county except a few still waiting for it. 巡诊 visits over the last two years at each
+  agreement's frequency (most complete, about a quarter short), referrals up and down over two years.
+
+Written with bulk INSERTs and a change-feed entry for each record, as the registry's seed does. Idempotent
+(records are keyed by stable demo ids and skipped when present); refuses production.
 
     python -m demo.contracts
 """
@@ -12,26 +25,45 @@ and an expired one.
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id, refuse_in_production
-from libs.common.changes import write_pending_changes
+from demo.province import Place, Province, apportion, distance_km, read_province
+from libs.common import changes
 from libs.common.database import Database, session_scope
+from libs.common.identifiers import id_number_check_char
 from libs.common.keys import personal_data_cipher
 from libs.common.personal_data import PersonalDataCipher
 from services.contracts import models as _all_models  # noqa: F401  (every model and its feed declaration)
 from services.contracts.agreements.lifecycle import signed_state_for
-from services.contracts.agreements.models import Agreement, AgreementState, FeePayer, ServiceKind, VisitPeriod
+from services.contracts.agreements.models import (
+    REFERRAL_SERVICES,
+    Agreement,
+    AgreementState,
+    FeePayer,
+    ServiceKind,
+    VisitPeriod,
+)
 from services.contracts.agreements.service import default_title
 from services.contracts.clock import CHINA_TZ, Clock
 from services.contracts.referrals.models import Referral, ReferralDirection, ReferralState, Urgency
 from services.contracts.settings import ContractsSettings
 from services.contracts.visits.models import Visit
+from services.registry.settings import RegistrySettings
+
+#: 签约对数 of the province (indicators.md, source 000): distinct pairs with an agreement in force
+SIGNED_PAIRS_TARGET = 2574
+A = AgreementState
+S = ServiceKind
 
 
 @dataclass(frozen=True)
@@ -39,10 +71,15 @@ class Party:
     name: str
     region_code: str
     kind: str
+    id_override: uuid.UUID | None = None
 
     @property
     def id(self) -> uuid.UUID:
-        return demo_id("institution", self.name)
+        return self.id_override or demo_id("institution", self.name)
+
+
+def party(place: Place) -> Party:
+    return Party(place.name, place.region_code, place.kind, place.id)
 
 
 XINKAIYUAN = Party("厦门新开元医院", "350206", "medical")
@@ -50,8 +87,8 @@ LIANHUA = Party("厦门莲花医院", "350203", "medical")
 LANXIN = Party("兰馨颐养院", "350206", "elderly_care")
 HONGAI = Party("厦门弘爱养护院", "350206", "integrated")
 LIANHUA_CARE = Party("厦门市莲花爱心护理院", "350203", "integrated")
-
-S = ServiceKind
+FUZHOU_WELFARE = Party("福州市社会福利院", "350104", "elderly_care")
+NAMED = frozenset(p.name for p in (XINKAIYUAN, LIANHUA, LANXIN, HONGAI, LIANHUA_CARE, FUZHOU_WELFARE))
 
 
 @dataclass(frozen=True)
@@ -61,15 +98,40 @@ class DemoAgreement:
     start: date
     end: date
     services: tuple[ServiceKind, ...]
-    visits_per_week: int
+    visits_per_period: int
     state: AgreementState | None = None  # None: signed, state from the dates
+    period: VisitPeriod = VisitPeriod.week
+    key: str = ""
+    submitted_by: Party | None = None  # for a submitted one: the party that submitted it
+    renews: uuid.UUID | None = None
+    terminated_on: date | None = None
+    filed: bool = True
+    compliance: float = 1.0
 
     @property
     def id(self) -> uuid.UUID:
-        return demo_id("agreement", f"{self.medical.name}-{self.elderly.name}-{self.start.isoformat()[:4]}")
+        key = self.key or self.start.isoformat()[:4]
+        if (
+            self.medical.id_override or self.elderly.id_override
+        ):  # generated: names may repeat in the province
+            return demo_id("agreement", f"{self.medical.id}-{self.elderly.id}-{key}")
+        return demo_id("agreement", f"{self.medical.name}-{self.elderly.name}-{key}")
+
+    @property
+    def pair(self) -> tuple[uuid.UUID, uuid.UUID]:
+        return (self.medical.id, self.elderly.id)
 
 
 def demo_agreements(today: date) -> list[DemoAgreement]:
+    """The briefing's story among the named institutions."""
+    expiring = DemoAgreement(
+        LIANHUA,
+        LIANHUA_CARE,
+        today - timedelta(days=345),
+        today + timedelta(days=20),
+        (S.medical_rounds, S.two_way_referral, S.rehabilitation, S.tcm),
+        1,
+    )
     return [
         DemoAgreement(
             XINKAIYUAN,
@@ -85,14 +147,7 @@ def demo_agreements(today: date) -> list[DemoAgreement]:
             ),
             1,
         ),
-        DemoAgreement(
-            LIANHUA,
-            LIANHUA_CARE,
-            today - timedelta(days=345),
-            today + timedelta(days=20),
-            (S.medical_rounds, S.two_way_referral, S.rehabilitation, S.tcm),
-            1,
-        ),
+        expiring,
         DemoAgreement(
             XINKAIYUAN,
             HONGAI,
@@ -100,7 +155,7 @@ def demo_agreements(today: date) -> list[DemoAgreement]:
             today + timedelta(days=394),
             (S.medical_rounds, S.emergency_green_channel, S.training),
             2,
-            AgreementState.draft,
+            A.draft,
         ),
         DemoAgreement(
             LIANHUA,
@@ -110,142 +165,675 @@ def demo_agreements(today: date) -> list[DemoAgreement]:
             (S.medical_rounds, S.appointment),
             1,
         ),
+        # work waiting: each institution account has an agreement the other party submitted
+        DemoAgreement(  # 兰馨颐养院 countersigns: 莲花医院 submitted a new one, the old one expired
+            LIANHUA,
+            LANXIN,
+            today + timedelta(days=10),
+            today + timedelta(days=375),
+            (S.medical_rounds, S.appointment, S.tcm),
+            2,
+            A.submitted,
+            VisitPeriod.month,
+            key="resign",
+            submitted_by=LIANHUA,
+        ),
+        DemoAgreement(  # 厦门莲花医院 countersigns the renewal 莲花爱心护理院 submitted
+            LIANHUA,
+            LIANHUA_CARE,
+            expiring.end + timedelta(days=1),
+            expiring.end + timedelta(days=366),
+            (S.medical_rounds, S.two_way_referral, S.rehabilitation, S.tcm, S.hospice),
+            1,
+            A.submitted,
+            key="renewal",
+            submitted_by=LIANHUA_CARE,
+            renews=expiring.id,
+        ),
+        DemoAgreement(  # 厦门弘爱养护院 countersigns (a cross-county partner: 思明 hospital, 湖里 home)
+            LIANHUA,
+            HONGAI,
+            today + timedelta(days=15),
+            today + timedelta(days=745),
+            (S.medical_rounds, S.two_way_referral, S.emergency_green_channel, S.mental_health),
+            2,
+            A.submitted,
+            VisitPeriod.month,
+            submitted_by=LIANHUA,
+        ),
     ]
 
 
-def _agreement(spec: DemoAgreement, *, cipher: PersonalDataCipher, today: date, now: datetime) -> Agreement:
+def _named_with_province(province: Province, today: date) -> list[DemoAgreement]:
+    """The named accounts' agreements that need institutions of the generated province."""
+    places = [p for p in province.places if p.name not in NAMED]
+    specs: list[DemoAgreement] = []
+    huli_homes = sorted((p for p in places if p.is_home and p.region_code == "350206"), key=lambda p: p.name)
+    if huli_homes:  # 厦门新开元医院 countersigns what a 湖里 home submitted
+        home = party(huli_homes[0])
+        specs.append(
+            DemoAgreement(
+                XINKAIYUAN,
+                home,
+                today + timedelta(days=7),
+                today + timedelta(days=737),
+                (S.medical_rounds, S.health_management, S.two_way_referral, S.emergency_green_channel),
+                1,
+                A.submitted,
+                VisitPeriod.month,
+                submitted_by=home,
+            )
+        )
+    welfare = Place(
+        FUZHOU_WELFARE.id,
+        FUZHOU_WELFARE.name,
+        "elderly_care",
+        "elderly_care_home",
+        "350104",
+        None,
+        None,
+        26.0297,
+        119.3008,
+        None,
+        800,
+        False,
+        False,
+        False,
+    )
+    fuzhou_medical = sorted(
+        (p for p in places if p.is_medical and p.region_code[:4] == "3501"),
+        key=lambda p: (distance_km(welfare, p), p.name),
+    )
+    for n, medical in enumerate(fuzhou_medical[:3]):
+        if n < 2:  # in force: 福州市社会福利院 with its two nearest hospitals
+            specs.append(
+                DemoAgreement(
+                    party(medical),
+                    FUZHOU_WELFARE,
+                    today - timedelta(days=200 + 150 * n),
+                    today + timedelta(days=530 - 150 * n),
+                    (
+                        S.medical_rounds,
+                        S.health_management,
+                        S.emergency_green_channel,
+                        S.two_way_referral,
+                        S.hospice,
+                        S.training,
+                    ),
+                    1,
+                    period=VisitPeriod.week if n == 0 else VisitPeriod.month,
+                )
+            )
+        else:  # 福州市社会福利院 countersigns what the third submitted
+            specs.append(
+                DemoAgreement(
+                    party(medical),
+                    FUZHOU_WELFARE,
+                    today + timedelta(days=20),
+                    today + timedelta(days=750),
+                    (S.medical_rounds, S.rehabilitation, S.tcm),
+                    2,
+                    A.submitted,
+                    VisitPeriod.month,
+                    submitted_by=party(medical),
+                )
+            )
+    return specs
+
+
+SERVICE_BASE = (S.medical_rounds, S.health_management)
+SERVICE_EXTRA = (
+    S.appointment,
+    S.emergency_green_channel,
+    S.two_way_referral,
+    S.rehabilitation,
+    S.medical_nursing,
+    S.tcm,
+    S.mental_health,
+    S.hospice,
+    S.pharmacy_guidance,
+    S.training,
+    S.telemedicine,
+)
+
+
+def _services(rng: random.Random) -> tuple[ServiceKind, ...]:
+    extra = [s for s in SERVICE_EXTRA if rng.random() < 0.45]
+    if rng.random() < 0.85:  # most agreements cover the green channel and referrals
+        extra += [s for s in (S.emergency_green_channel, S.two_way_referral) if s not in extra]
+    return SERVICE_BASE + tuple(sorted(extra, key=list(ServiceKind).index))
+
+
+def _frequency(rng: random.Random) -> tuple[int, VisitPeriod]:
+    draw = rng.random()
+    if draw < 0.7:
+        return 1, VisitPeriod.month
+    if draw < 0.93:
+        return 2, VisitPeriod.month
+    return 1, VisitPeriod.week
+
+
+def province_agreements(province: Province, today: date, target: int) -> list[DemoAgreement]:
+    """About ``target`` pairs in force among the registry's homes and medical institutions, with their
+    history and the agreements not (or not yet) in force."""
+    rng = random.Random(350002)
+    places = [p for p in province.places if p.name not in NAMED]
+    homes = [p for p in places if p.is_home]
+    medical_by_county: dict[str, list[Place]] = defaultdict(list)
+    for p in places:
+        if p.is_medical:
+            medical_by_county[p.region_code].append(p)
+    if not homes or not medical_by_county:
+        return []
+    same: dict[uuid.UUID, list[Place]] = {}
+    near: dict[uuid.UUID, list[Place]] = {}
+    for home in homes:
+        same[home.id] = sorted(
+            medical_by_county.get(home.region_code, []), key=lambda m: (distance_km(home, m), m.name)
+        )
+        others = [
+            m
+            for code, ms in medical_by_county.items()
+            if code != home.region_code and code[:4] == home.region_code[:4]
+            for m in ms
+            if m.category == "hospital"
+        ]
+        near[home.id] = sorted(others, key=lambda m: (distance_km(home, m), m.name))[:2]
+    weights = [1.0 + h.beds_elderly_care / 120 for h in homes]
+    caps = [len(same[h.id]) + min(1, len(near[h.id])) for h in homes]
+    quotas = apportion(target, weights, caps)
+
+    specs: list[DemoAgreement] = []
+    term_choices = (365, 730, 1095, 1095, 1826)
+    for home, quota in zip(homes, quotas, strict=True):
+        elderly = party(home)
+        partners = same[home.id][:quota]
+        spare = same[home.id][quota:]
+        if near[home.id] and (len(partners) < quota or (quota >= 2 and rng.random() < 0.2)):
+            if len(partners) >= quota:
+                spare.insert(0, partners.pop())
+            partners.append(near[home.id][0])  # a cross-county partner (a hospital of the city)
+        for medical in partners:
+            services = _services(rng)
+            count, period = _frequency(rng)
+            term = rng.choice(term_choices)
+            if rng.random() < 0.06:  # expiring within 30 days
+                end = today + timedelta(days=rng.randint(1, 30))
+            else:
+                end = today + timedelta(days=rng.randint(31, term - 1))
+            start = end - timedelta(days=term)
+            compliance = 1.0 if rng.random() < 0.75 else rng.uniform(0.45, 0.85)
+            predecessor: DemoAgreement | None = None
+            if start > today - timedelta(days=730) and rng.random() < 0.6:
+                prev_term = rng.choice(term_choices[:3])
+                predecessor = DemoAgreement(
+                    party(medical),
+                    elderly,
+                    start - timedelta(days=prev_term),
+                    start - timedelta(days=1),
+                    services,
+                    count,
+                    A.expired,
+                    period,
+                    key="prev",
+                    compliance=compliance,
+                )
+                specs.append(predecessor)
+            current = DemoAgreement(
+                party(medical),
+                elderly,
+                start,
+                end,
+                services,
+                count,
+                None,
+                period,
+                key="current",
+                renews=predecessor.id if predecessor else None,
+                filed=rng.random() > 0.06,
+                compliance=compliance,
+            )
+            specs.append(current)
+            if end <= today + timedelta(days=30) and rng.random() < 0.4:  # its renewal, submitted
+                submitter = rng.choice((party(medical), elderly))
+                specs.append(
+                    DemoAgreement(
+                        party(medical),
+                        elderly,
+                        end + timedelta(days=1),
+                        end + timedelta(days=term),
+                        services,
+                        count,
+                        A.submitted,
+                        period,
+                        key="renewal",
+                        submitted_by=submitter,
+                        renews=current.id,
+                    )
+                )
+        # pairs not in force: ended for good, or being negotiated
+        for medical in spare[:2]:
+            draw = rng.random()
+            services = _services(rng)
+            count, period = _frequency(rng)
+            if draw < 0.05:
+                start = today - timedelta(days=rng.randint(200, 900))
+                end = start + timedelta(days=1095)
+                specs.append(
+                    DemoAgreement(
+                        party(medical),
+                        elderly,
+                        start,
+                        end,
+                        services,
+                        count,
+                        A.terminated,
+                        period,
+                        key="terminated",
+                        terminated_on=min(
+                            today - timedelta(days=5), start + timedelta(days=rng.randint(90, 600))
+                        ),
+                        compliance=rng.uniform(0.3, 0.7),
+                    )
+                )
+            elif draw < 0.11:
+                end = today - timedelta(days=rng.randint(10, 600))
+                specs.append(
+                    DemoAgreement(
+                        party(medical),
+                        elderly,
+                        end - timedelta(days=730),
+                        end,
+                        services,
+                        count,
+                        A.expired,
+                        period,
+                        key="ended",
+                        compliance=rng.uniform(0.5, 1.0),
+                    )
+                )
+            elif draw < 0.14:
+                start = today + timedelta(days=rng.randint(5, 60))
+                specs.append(
+                    DemoAgreement(
+                        party(medical),
+                        elderly,
+                        start,
+                        start + timedelta(days=1095),
+                        services,
+                        count,
+                        A.draft,
+                        period,
+                        key="draft",
+                    )
+                )
+            elif draw < 0.17:
+                start = today + timedelta(days=rng.randint(5, 60))
+                specs.append(
+                    DemoAgreement(
+                        party(medical),
+                        elderly,
+                        start,
+                        start + timedelta(days=1095),
+                        services,
+                        count,
+                        A.submitted,
+                        period,
+                        key="submitted",
+                        submitted_by=rng.choice((party(medical), elderly)),
+                    )
+                )
+            elif draw < 0.19:
+                start = today + timedelta(days=rng.randint(5, 45))
+                specs.append(
+                    DemoAgreement(
+                        party(medical),
+                        elderly,
+                        start,
+                        start + timedelta(days=1095),
+                        services,
+                        count,
+                        A.countersigned,
+                        period,
+                        key="countersigned",
+                    )
+                )
+    return specs
+
+
+def _county_filer(region_code: str) -> str:
+    return {"350206": "huli_admin", "350203": "siming_admin"}.get(region_code, f"demo_admin_{region_code}")
+
+
+def _agreement_row(
+    spec: DemoAgreement,
+    *,
+    cipher: PersonalDataCipher,
+    today: date,
+    now: datetime,
+    phones: tuple[bytes, bytes],
+) -> dict[str, Any]:
     state = spec.state or signed_state_for(spec.start, spec.end, today)
-    signed = state is not AgreementState.draft
-    return Agreement(
-        id=spec.id,
-        medical_institution_id=spec.medical.id,
-        medical_name=spec.medical.name,
-        medical_region_code=spec.medical.region_code,
-        elderly_institution_id=spec.elderly.id,
-        elderly_name=spec.elderly.name,
-        elderly_region_code=spec.elderly.region_code,
-        elderly_kind=spec.elderly.kind,
-        region_code=spec.elderly.region_code,
-        state=state,
-        title=default_title(spec.medical.name, spec.elderly.name),
-        services=[s.value for s in spec.services],
-        visit_count=spec.visits_per_week,
-        visit_period=VisitPeriod.week,
-        visit_staff="全科医师 1 名、护士 1 名，每次巡诊半天",
-        green_channel_terms="乙方老人突发急症时，甲方急诊科优先接诊，15 分钟内响应。"
+    signed = state not in (A.draft, A.submitted)
+    submitted = state is not A.draft
+    ended_at = datetime.combine(spec.terminated_on or spec.end, time(9), CHINA_TZ)
+    signed_at = datetime.combine(min(spec.start, today) - timedelta(days=14), time(10), CHINA_TZ)
+    submitted_at = signed_at - timedelta(days=3) if signed else now - timedelta(days=2)
+    submitter = spec.submitted_by or spec.elderly
+    return {
+        "id": spec.id,
+        "medical_institution_id": spec.medical.id,
+        "medical_name": spec.medical.name,
+        "medical_region_code": spec.medical.region_code,
+        "elderly_institution_id": spec.elderly.id,
+        "elderly_name": spec.elderly.name,
+        "elderly_region_code": spec.elderly.region_code,
+        "elderly_kind": spec.elderly.kind,
+        "region_code": spec.elderly.region_code,
+        "state": state,
+        "title": default_title(spec.medical.name, spec.elderly.name),
+        "services": [s.value for s in spec.services],
+        "visit_count": spec.visits_per_period,
+        "visit_period": spec.period,
+        "visit_staff": "全科医师 1 名、护士 1 名，每次巡诊半天",
+        "green_channel_terms": "乙方老人突发急症时，甲方急诊科优先接诊，15 分钟内响应。"
         if S.emergency_green_channel in spec.services
         else None,
-        fee_payer=FeePayer.elderly_care_party,
-        fee_amount_yuan=Decimal("12000.00"),
-        fee_terms="巡诊服务费按年结算；诊疗费用按医保规定结算。",
-        medical_duties="按约定频次巡诊，建立健康档案，开展健康管理和专业培训。",
-        elderly_duties="提供巡诊场地，配合做好老人健康信息登记和转诊交接。",
-        start_date=spec.start,
-        end_date=spec.end,
-        medical_contact_name="医务科",
-        medical_contact_phone_enc=cipher.encrypt("13800000001"),
-        elderly_contact_name="院长办公室",
-        elderly_contact_phone_enc=cipher.encrypt("13900000002"),
-        submitted_by_institution_id=spec.elderly.id if signed else None,
-        submitted_at=now if signed else None,
-        countersigned_at=now if signed else None,
-        activated_at=now if state in (AgreementState.active, AgreementState.expired) else None,
-        expired_at=now if state is AgreementState.expired else None,
-        filed_at=now if signed else None,
-        filed_by="huli_admin" if spec.elderly.region_code == "350206" else "siming_admin",
-    )
+        "referral_terms": "双向转诊经绿色通道办理，转出方提供病情摘要，接收方 30 分钟内答复。"
+        if S.two_way_referral in spec.services
+        else None,
+        "fee_payer": FeePayer.elderly_care_party,
+        "fee_amount_yuan": Decimal("12000.00"),
+        "fee_terms": "巡诊服务费按年结算；诊疗费用按医保规定结算。",
+        "medical_duties": "按约定频次巡诊，建立健康档案，开展健康管理和专业培训。",
+        "elderly_duties": "提供巡诊场地，配合做好老人健康信息登记和转诊交接。",
+        "change_terms": None,
+        "dispute_terms": None,
+        "start_date": spec.start,
+        "end_date": spec.end,
+        "medical_contact_name": "医务科",
+        "medical_contact_phone_enc": phones[0],
+        "elderly_contact_name": "院长办公室",
+        "elderly_contact_phone_enc": phones[1],
+        "submitted_by_institution_id": submitter.id if submitted else None,
+        "submitted_at": submitted_at if submitted else None,
+        "countersigned_at": signed_at if signed else None,
+        "activated_at": datetime.combine(spec.start, time(0), CHINA_TZ)
+        if state in (A.active, A.expired, A.terminated) and spec.start <= today
+        else None,
+        "expired_at": ended_at + timedelta(days=1) if state is A.expired else None,
+        "terminated_at": ended_at if state is A.terminated else None,
+        "terminated_on": spec.terminated_on if state is A.terminated else None,
+        "termination_reason": "养老机构搬迁，双方协商一致提前终止。" if state is A.terminated else None,
+        "terminated_by_institution_id": spec.elderly.id if state is A.terminated else None,
+        "renews_id": spec.renews,
+        # 备案 with the county: only a signed agreement is filed, never a draft or one not yet countersigned
+        "filed_at": signed_at + timedelta(days=5) if signed and spec.filed else None,
+        "filed_by": _county_filer(spec.elderly.region_code) if signed and spec.filed else None,
+        "filing_note": None,
+        "source_system": None,
+        "external_id": None,
+        "source_hash": None,
+    }
 
 
-def _visits(spec: DemoAgreement, today: date) -> list[Visit]:
+def _visit_days(spec: DemoAgreement, today: date, rng: random.Random) -> list[date]:
+    """The 巡诊 an agreement owed over the last two years, at its frequency, kept with its compliance."""
+    first = max(spec.start, today - timedelta(days=730))
+    last = min(spec.end, spec.terminated_on or spec.end, today - timedelta(days=1))
+    if spec.state in (A.draft, A.submitted, A.countersigned) or first > last:
+        return []
+    step = 7 / spec.visits_per_period if spec.period is VisitPeriod.week else 30.4 / spec.visits_per_period
+    days: list[date] = []
+    offset = rng.uniform(1, step)
+    while offset <= (last - first).days:
+        if spec.compliance >= 1.0 or rng.random() < spec.compliance:
+            days.append(first + timedelta(days=int(offset)))
+        offset += step
+    return days
+
+
+FINDINGS = (
+    "常规巡诊；血压、血糖复测，个别老人调整用药。",
+    "巡诊查房，慢病随访，指导压疮预防。",
+    "健康讲座一次；两位老人建议门诊复查。",
+    "巡诊评估失能老人康复情况，调整康复计划。",
+)
+REFERRAL_REASONS = {
+    ReferralDirection.up: (
+        "夜间突发胸闷气促，经绿色通道转诊急诊。",
+        "跌倒后髋部疼痛，转诊骨科。",
+        "发热咳嗽三天，转诊呼吸科。",
+    ),
+    ReferralDirection.down: ("术后病情稳定，转回养老机构康复。", "肺炎治愈出院，转回机构继续护理。"),
+}
+SURNAMES = "林陈黄张吴王郑李刘蔡杨许叶曾周谢何苏邱游"
+GIVEN = ("秀英", "桂兰", "玉珍", "金水", "阿妹", "国华", "淑贞", "文清", "丽珠", "建成")
+
+
+def _referral_rows(
+    spec: DemoAgreement, today: date, rng: random.Random, cipher: PersonalDataCipher, counter: list[int]
+) -> list[dict[str, Any]]:
+    if not (REFERRAL_SERVICES & set(spec.services)) or spec.state in (A.draft, A.submitted, A.countersigned):
+        return []
+    first = max(spec.start, today - timedelta(days=730))
+    last = min(spec.end, spec.terminated_on or spec.end, today)
+    months = (last - first).days / 30.4
+    if months <= 0:
+        return []
+    rows = []
+    for _ in range(int(months * rng.uniform(0.0, 0.08) + rng.random())):
+        direction = ReferralDirection.up if rng.random() < 0.7 else ReferralDirection.down
+        day = first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
+        requested = datetime.combine(day, time(rng.randint(7, 22), rng.randint(0, 59)), CHINA_TZ)
+        age_days = (today - day).days
+        draw = rng.random()
+        state = (
+            ReferralState.returned
+            if draw < 0.8
+            else ReferralState.declined
+            if draw < 0.9
+            else ReferralState.cancelled
+        )
+        if age_days <= 3:
+            state = rng.choice((ReferralState.requested, ReferralState.accepted, ReferralState.admitted))
+        elif age_days <= 20 and draw < 0.5:
+            state = ReferralState.admitted
+        counter[0] += 1
+        n = counter[0]
+        birth = date(1930 + n % 20, 1 + n % 12, 1 + n % 28)
+        first17 = f"{spec.elderly.region_code}{birth:%Y%m%d}{n % 1000:03d}"
+        number = first17 + id_number_check_char(first17)
+        urgency = (
+            Urgency.emergency if direction is ReferralDirection.up and rng.random() < 0.4 else Urgency.routine
+        )
+        accepted = requested + timedelta(minutes=rng.randint(5, 90))
+        from_id, to_id = (
+            (spec.elderly.id, spec.medical.id)
+            if direction is ReferralDirection.up
+            else (spec.medical.id, spec.elderly.id)
+        )
+        reached = {
+            ReferralState.requested: 0,
+            ReferralState.accepted: 1,
+            ReferralState.admitted: 2,
+            ReferralState.returned: 3,
+            ReferralState.declined: 0,
+            ReferralState.cancelled: 0,
+        }[state]
+        rows.append(
+            {
+                "id": demo_id("referral", f"{spec.id}-{n}"),
+                "agreement_id": spec.id,
+                "direction": direction,
+                "urgency": urgency,
+                "from_institution_id": from_id,
+                "to_institution_id": to_id,
+                "medical_institution_id": spec.medical.id,
+                "elderly_institution_id": spec.elderly.id,
+                "region_code": spec.elderly.region_code,
+                "state": state,
+                "reason": rng.choice(REFERRAL_REASONS[direction]),
+                "resident_name_enc": cipher.encrypt(rng.choice(SURNAMES) + rng.choice(GIVEN)),
+                "resident_id_number_enc": cipher.encrypt(number),
+                "resident_id_hash": cipher.lookup_hash(number, "id_card"),
+                "resident_phone_enc": None,
+                "requested_at": requested,
+                "requested_by": "seed",
+                "accepted_at": accepted if reached >= 1 else None,
+                "admitted_at": accepted + timedelta(hours=1) if reached >= 2 else None,
+                "returned_at": accepted + timedelta(days=rng.randint(3, 15)) if reached >= 3 else None,
+                "closed_at": requested + timedelta(hours=2)
+                if state in (ReferralState.declined, ReferralState.cancelled)
+                else None,
+                "close_reason": {
+                    ReferralState.declined: "床位已满，建议转诊上级医院",
+                    ReferralState.cancelled: "家属改为自行就医",
+                }.get(state),
+            }
+        )
+    return rows
+
+
+def _named_referral(spec: DemoAgreement, *, cipher: PersonalDataCipher, now: datetime) -> dict[str, Any]:
+    requested = now - timedelta(days=3, hours=2)
+    return {
+        "id": demo_id("referral", "兰馨颐养院-李秀英"),
+        "agreement_id": spec.id,
+        "direction": ReferralDirection.up,
+        "urgency": Urgency.emergency,
+        "from_institution_id": spec.elderly.id,
+        "to_institution_id": spec.medical.id,
+        "medical_institution_id": spec.medical.id,
+        "elderly_institution_id": spec.elderly.id,
+        "region_code": spec.elderly.region_code,
+        "state": ReferralState.admitted,
+        "reason": "夜间突发胸闷气促，经绿色通道转诊急诊。",
+        "resident_name_enc": cipher.encrypt("李秀英"),
+        "resident_id_number_enc": cipher.encrypt("350206194003150029"),
+        "resident_id_hash": cipher.lookup_hash("350206194003150029", "id_card"),
+        "resident_phone_enc": cipher.encrypt("13712345678"),
+        "requested_at": requested,
+        "requested_by": "lanxin_admin",
+        "accepted_at": requested + timedelta(minutes=12),
+        "admitted_at": requested + timedelta(minutes=55),
+        "returned_at": None,
+        "closed_at": None,
+        "close_reason": None,
+    }
+
+
+def _named_visits(spec: DemoAgreement, today: date) -> list[dict[str, Any]]:
     """Weekly rounds over the last ten weeks, with two weeks missed (a small shortfall to show)."""
     doctor = demo_id("practitioner", "张建国")
     nurse = demo_id("practitioner", "林晓燕")
-    visits = []
+    rows = []
     for week in range(10):
         if week in (3, 7):
             continue
         day = today - timedelta(days=7 * week + 2)
-        visits.append(
-            Visit(
-                id=demo_id("visit", f"{spec.id}-{day.isoformat()}"),
-                agreement_id=spec.id,
-                region_code=spec.elderly.region_code,
-                medical_region_code=spec.medical.region_code,
-                medical_institution_id=spec.medical.id,
-                elderly_institution_id=spec.elderly.id,
-                visit_date=day,
-                practitioner_ids=[str(doctor), str(nurse)],
-                residents_seen=18 + week % 4,
-                resident_refs=[],
-                services=[S.medical_rounds.value, S.health_management.value],
-                findings="常规巡诊；血压、血糖复测，个别老人调整用药。",
-                homebound_orders=[],
-                recorded_by="xinkaiyuan_doctor",
-            )
+        rows.append(
+            _visit_row(spec, day, [str(doctor), str(nurse)], 18 + week % 4, FINDINGS[0], "xinkaiyuan_doctor")
         )
-    return visits
+    return rows
 
 
-def _referral(spec: DemoAgreement, *, cipher: PersonalDataCipher, now: datetime) -> Referral:
-    requested = now - timedelta(days=3, hours=2)
-    return Referral(
-        id=demo_id("referral", "兰馨颐养院-李秀英"),
-        agreement_id=spec.id,
-        direction=ReferralDirection.up,
-        urgency=Urgency.emergency,
-        from_institution_id=spec.elderly.id,
-        to_institution_id=spec.medical.id,
-        medical_institution_id=spec.medical.id,
-        elderly_institution_id=spec.elderly.id,
-        region_code=spec.elderly.region_code,
-        state=ReferralState.admitted,
-        reason="夜间突发胸闷气促，经绿色通道转诊急诊。",
-        resident_name_enc=cipher.encrypt("李秀英"),
-        resident_id_number_enc=cipher.encrypt("350206194003150029"),
-        resident_id_hash=cipher.lookup_hash("350206194003150029", "id_card"),
-        resident_phone_enc=cipher.encrypt("13712345678"),
-        requested_at=requested,
-        requested_by="lanxin_admin",
-        accepted_at=requested + timedelta(minutes=12),
-        admitted_at=requested + timedelta(minutes=55),
-    )
+def _visit_row(
+    spec: DemoAgreement, day: date, staff: list[str], seen: int, findings: str, recorded_by: str
+) -> dict[str, Any]:
+    return {
+        "id": demo_id("visit", f"{spec.id}-{day.isoformat()}"),
+        "agreement_id": spec.id,
+        "region_code": spec.elderly.region_code,
+        "medical_region_code": spec.medical.region_code,
+        "medical_institution_id": spec.medical.id,
+        "elderly_institution_id": spec.elderly.id,
+        "visit_date": day,
+        "practitioner_ids": staff,
+        "residents_seen": seen,
+        "resident_refs": [],
+        "services": [S.medical_rounds.value, S.health_management.value],
+        "findings": findings,
+        "homebound_orders": [],
+        "recorded_by": recorded_by,
+    }
 
 
-async def _seed(session: AsyncSession, *, cipher: PersonalDataCipher, today: date, now: datetime) -> int:
-    added = 0
-    specs = demo_agreements(today)
-    for spec in specs:
-        if await session.get(Agreement, spec.id) is None:
-            session.add(_agreement(spec, cipher=cipher, today=today, now=now))
-            added += 1
-    await session.flush()
-    active = specs[0]
-    for visit in _visits(active, today):
-        if await session.get(Visit, visit.id) is None:
-            session.add(visit)
-            added += 1
-    referral = _referral(active, cipher=cipher, now=now)
-    if await session.get(Referral, referral.id) is None:
-        session.add(referral)
-        added += 1
-    await session.flush()
-    await write_pending_changes(session)
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+async def _insert_tracked(
+    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], now: datetime
+) -> int:
+    """Bulk INSERT of the rows not yet present, each with its change-feed entry."""
+    existing = set((await session.scalars(select(model.id))).all())
+    rows = [
+        {**row, "version": 1, "created_at": now, "updated_at": now}
+        for row in rows
+        if row["id"] not in existing
+    ]
+    if not rows:
+        return 0
+    per = max(1, 30_000 // len(rows[0]))
+    for start in range(0, len(rows), per):
+        await session.execute(insert(_table(model)), rows[start : start + per])
+    for row in rows:
+        changes.track(session, model(**row))
+    return len(rows)
+
+
+async def _seed(
+    session: AsyncSession, *, cipher: PersonalDataCipher, today: date, now: datetime, province: Province
+) -> int:
+    named = demo_agreements(today)
+    story = named + _named_with_province(province, today)
+    in_force = {s.pair for s in story if (s.state or signed_state_for(s.start, s.end, today)) is A.active}
+    specs = story + province_agreements(province, today, SIGNED_PAIRS_TARGET - len(in_force))
+    phones = (cipher.encrypt("13800000001"), cipher.encrypt("13900000002"))
+    agreement_rows = [_agreement_row(s, cipher=cipher, today=today, now=now, phones=phones) for s in specs]
+    rng = random.Random(350003)
+    visit_rows = _named_visits(named[0], today)
+    referral_rows = [_named_referral(named[0], cipher=cipher, now=now)]
+    counter = [0]
+    for spec in specs[len(named) :]:
+        for day in _visit_days(spec, today, rng):
+            visit_rows.append(
+                _visit_row(
+                    spec,
+                    day,
+                    [],
+                    rng.randint(6, 40),
+                    rng.choice(FINDINGS),
+                    "seed",
+                )
+            )
+        referral_rows += _referral_rows(spec, today, rng, cipher, counter)
+    added = await _insert_tracked(session, Agreement, agreement_rows, now)
+    added += await _insert_tracked(session, Visit, visit_rows, now)
+    added += await _insert_tracked(session, Referral, referral_rows, now)
+    await changes.write_pending_changes(session)
     return added
 
 
-async def seed(settings: ContractsSettings) -> None:
+async def seed(settings: ContractsSettings, registry: RegistrySettings | None = None) -> None:
+    """Seed the contracts demo; with ``registry`` (the registry's demo database) the whole province."""
     refuse_in_production(settings)
+    province = await read_province(registry) if registry is not None else Province([], [])
     database = Database(settings)
     clock = Clock()
     today = clock.today()
     now = datetime.combine(today, time(9, 0), CHINA_TZ)
     try:
         async with session_scope(database) as session:
-            added = await _seed(session, cipher=personal_data_cipher(settings), today=today, now=now)
+            added = await _seed(
+                session, cipher=personal_data_cipher(settings), today=today, now=now, province=province
+            )
     finally:
         await database.dispose()
     print(f"contracts: {added} demo records added")
 
 
 if __name__ == "__main__":
-    asyncio.run(seed(ContractsSettings()))
+    asyncio.run(seed(ContractsSettings(), RegistrySettings()))
