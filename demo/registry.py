@@ -18,7 +18,7 @@ import csv
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id, refuse_in_production
 from demo import demonstration as demonstration_seed
-from libs.common import changes, divisions
+from demo import indicators as indicators_seed
+from libs.common import changes
 from libs.common.database import Database, session_scope
 from libs.common.identifiers import id_number_check_char, uscc_check_char
 from libs.common.keys import personal_data_cipher
@@ -41,7 +42,21 @@ from services.registry.practitioners.models import Practitioner
 from services.registry.settings import RegistrySettings
 
 KINMEN: Final = "350527"
-SEATS_FILE: Final = Path(__file__).parent / "data" / "county_seats.csv"
+DATA: Final = Path(__file__).parent / "data"
+AREAS_FILE: Final = DATA / "county_areas.csv"
+TOWNSHIPS_FILE: Final = DATA / "fujian_townships.csv"
+
+#: the demo province's size (金门 excluded) and its headline aggregates (indicators.md, seed 000)
+TOTAL_INSTITUTIONS: Final = 1450
+INTEGRATED_TARGET: Final = 192
+INTEGRATED_BEDS_TARGET: Final = 53_000
+GREEN_CHANNEL_SHARE: Final = 0.988
+HOME_BED_PROVIDERS: Final = 269
+INTERNET_NURSING_PROVIDERS: Final = 33
+HULI: Final = "350206"
+HULI_FILED_HOMES: Final = 9  # 湖里's homes with an accepted 内设医务室 filing (seed 001), 兰馨颐养院 included
+#: township health centres that keep elderly-care beds (医疗机构 with registered 养老床位, 两证齐全)
+TOWNSHIP_WITH_ELDERLY_BEDS: Final = 35
 
 
 def make_uscc(first17: str) -> str:
@@ -59,23 +74,129 @@ def _org_code(rng: random.Random) -> str:
     return "".join(rng.choice(alphabet) for _ in range(9))
 
 
-def county_seats() -> dict[str, tuple[float, float]]:
-    with SEATS_FILE.open(encoding="utf-8") as handle:
-        return {row["code"]: (float(row["lat"]), float(row["lng"])) for row in csv.DictReader(handle)}
+@dataclass(frozen=True)
+class CountyArea:
+    """A county's anchor (its seat, moved inland where the seat is on the shore), its bounding box and
+    the side the sea lies on (``E``, ``SE``, ``S``; ``island``; empty inland) — ``county_areas.csv``."""
+
+    code: str
+    name: str
+    anchor: tuple[float, float]
+    box: tuple[float, float, float, float]  # south, west, north, east
+    sea: str
+
+    def contains(self, lat: float, lng: float) -> bool:
+        south, west, north, east = self.box
+        return south <= lat <= north and west <= lng <= east
 
 
-TOWNS: Final = (
-    "城关 东山 西园 南岭 北溪 龙江 凤山 青云 白沙 玉屏 金峰 桃源 梅林 竹坪 石门 洋中 坂头 溪口 官庄 新桥 "
-    "大洋 上坪 下洋 湖头 岭头 后埔 前亭 山美 长坑 黄田"
+#: the unit vector (north, east) pointing out to sea
+SEA_DIRECTIONS: Final = {"E": (0.0, 1.0), "SE": (-0.7071, 0.7071), "S": (-1.0, 0.0)}
+
+
+def county_areas() -> dict[str, CountyArea]:
+    with AREAS_FILE.open(encoding="utf-8") as handle:
+        return {
+            row["code"]: CountyArea(
+                row["code"],
+                row["name"],
+                (float(row["lat"]), float(row["lng"])),
+                (float(row["south"]), float(row["west"]), float(row["north"]), float(row["east"])),
+                row["sea"],
+            )
+            for row in csv.DictReader(handle)
+        }
+
+
+def townships() -> dict[str, list[str]]:
+    """County code → its towns, townships and streets (统计用区划代码 2023), in code order."""
+    result: dict[str, list[str]] = {}
+    with TOWNSHIPS_FILE.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            result.setdefault(row["county_code"], []).append(row["name"])
+    return result
+
+
+def jitter(area: CountyArea, rng: random.Random) -> tuple[float, float]:
+    """A point near the county's anchor: within 0.01° on an island, 0.02° in a district, 0.05° in a
+    county; in a coastal county never on the sea side of the anchor (reflected inland)."""
+    radius = 0.01 if area.sea == "island" else 0.02 if area.name.endswith("区") else 0.05
+    for _ in range(50):
+        d_lat, d_lng = rng.uniform(-radius, radius), rng.uniform(-radius, radius)
+        sea = SEA_DIRECTIONS.get(area.sea)
+        if sea is not None:
+            outward = d_lat * sea[0] + d_lng * sea[1]
+            if outward > 0:
+                d_lat, d_lng = d_lat - 2 * outward * sea[0], d_lng - 2 * outward * sea[1]
+        lat, lng = round(area.anchor[0] + d_lat, 5), round(area.anchor[1] + d_lng, 5)
+        if area.contains(lat, lng):
+            return lat, lng
+    return area.anchor
+
+
+ROADS: Final = "人民 中山 解放 建设 新华 和平 府前 东大 西门 南门 北环 胜利 民主 青年 工业 学府".split()
+#: village names common in Fujian, used with a real town for 村卫生室 and 农村幸福院 (demo, not a list)
+VILLAGES: Final = "前村 后洋 东坑 西林 下坂 上厝 林边 溪头 田中 坑口 岭下 洋尾 湖洋 后坑 新厝 溪南".split()
+#: words private institutions take for their names; each used once a county
+WORDS: Final = (
+    "康乐 福寿 松鹤 夕阳红 颐和 安康 椿萱 乐龄 康宁 福泰 如意 长青 寿山 怡园 仁爱 博爱 协和 惠民 华康 "
+    "同济 济民 永和 祥和 百福 天伦 颐年 福乐 康泰 安顺 和睦 瑞康 嘉禾 益寿 泰和 仁和 德康 宁康 普济 康美 "
+    "慈航 善德 鹤龄 晚晴 众康 爱心 温馨 阳光 春晖"
 ).split()
-VILLAGES: Final = "前村 后洋 东坑 西林 下坂 上厝 林边 溪头 田中 坑口 岭下 洋尾".split()
-HOME_WORDS: Final = "康乐 福寿 松鹤 夕阳红 颐和 安康 椿萱 乐龄 康宁 福泰 如意 长青 寿山 怡园".split()
 SURNAMES: Final = "林 陈 黄 张 吴 王 郑 李 刘 蔡 杨 许 叶 曾 周 谢 何 苏 邱 游".split()
 GIVEN: Final = (
     "晓燕 美玲 丽 建国 秀英 志强 雅婷 丽华 文斌 淑芬 海燕 国平 思琪 宏伟 婉清 伟明 慧敏 俊杰".split()
 )
 NURSE_TITLES: Final = ("nurse", "senior_nurse", "supervising_nurse", "associate_chief_nurse", "chief_nurse")
 DOCTOR_TITLES: Final = ("physician", "attending_physician", "associate_chief_physician", "chief_physician")
+
+#: when each category may have opened (years): 社区卫生服务中心 from the late 1990s, 日间照料中心 from
+#: 2011, 农村幸福院 from 2012; hospitals and 卫生院 may be old
+SINCE: Final = {
+    "hospital": (1950, 2015),
+    "private_hospital": (2000, 2020),
+    "township_health_center": (1952, 1985),
+    "community_health_center": (1998, 2015),
+    "village_clinic": (1970, 2015),
+    "clinic": (2000, 2022),
+    "welfare_center": (1958, 2000),
+    "nursing_home_public": (1985, 2010),  # 敬老院 of a town
+    "elderly_care_home": (2000, 2021),
+    "rural_happiness_home": (2012, 2022),
+    "day_care_center": (2011, 2023),
+    "integrated": (2012, 2021),
+}
+
+#: 三级 hospitals of each city's main urban districts (city centres): (county, name, type)
+CITY_CENTRE_HOSPITALS: Final = (
+    ("350102", "福州市中医院", "tcm"),
+    ("350103", "福州市第一医院", "general"),
+    ("350104", "福州市第二医院", "general"),
+    ("350203", "厦门市第一医院", "general"),
+    ("350206", "厦门市中医院", "tcm"),
+    ("350302", "莆田市第一医院", "general"),
+    ("350304", "莆田市中医院", "tcm"),
+    ("350404", "三明市第一医院", "general"),
+    ("350502", "泉州市第一医院", "general"),
+    ("350503", "泉州市中医院", "tcm"),
+    ("350602", "漳州市医院", "general"),
+    ("350602", "漳州市中医院", "tcm"),
+    ("350702", "南平市第一医院", "general"),
+    ("350802", "龙岩市第一医院", "general"),
+    ("350902", "宁德市医院", "general"),
+)
+
+#: the share of a county's institutions (beyond its county hospital, TCM hospital and welfare centre)
+#: each kind of institution takes
+SHARES: Final = {
+    "private_hospital": 0.22,
+    "primary": 0.28,  # 乡镇卫生院 after a town, 社区卫生服务中心 after a street
+    "small_medical": 0.06,  # 村卫生室 in a town, else a private 诊所
+    "home": 0.195,
+    "community": 0.12,  # 农村幸福院 in a town, 日间照料中心 in a street
+    "town_home": 0.06,  # 敬老院 of a town
+    "integrated": 0.065,
+}
 
 
 @dataclass
@@ -89,28 +210,31 @@ class Spec:
         return str(self.values["name"])
 
 
+def _date_in(rng: random.Random, first: int, last: int) -> date:
+    return date(rng.randint(first, last), rng.randint(1, 12), rng.randint(1, 28))
+
+
 def _base(name: str, region: str, kind: str, category: str, *, rng: random.Random, **values: Any) -> Spec:
-    seat = values.pop("seat")
-    county = divisions.get(region)
-    county_name = county.name if county else ""
-    spread = 0.03 if county_name.endswith("区") else 0.12
-    since = values.pop("since", date(rng.randint(1985, 2020), rng.randint(1, 12), rng.randint(1, 28)))
+    area: CountyArea = values.pop("area")
+    since = values.pop("since", None) or _date_in(rng, 1985, 2020)
     department = values.pop("department", "52")
+    place = area.name + values.pop("town", "")
+    lat, lng = jitter(area, rng)
     row: dict[str, Any] = {
         "name": name,
         "kind": kind,
         "category": category,
         "uscc": make_uscc(f"{department}{region}{_org_code(rng)}"),
         "region_code": region,
-        "address": f"{county_name}{rng.choice(TOWNS)}路{rng.randint(1, 300)}号",
-        "lat": round(seat[0] + rng.uniform(-spread, spread), 5),
-        "lng": round(seat[1] + rng.uniform(-spread, spread), 5),
+        "address": f"{place}{rng.choice(ROADS)}路{rng.randint(1, 300)}号",
+        "latitude": lat,
+        "longitude": lng,
         "operating_since": since,
         "legal_person": rng.choice(SURNAMES) + rng.choice(GIVEN),
         "contact_name": rng.choice(SURNAMES) + rng.choice(GIVEN),
         "contact_phone": f"0{rng.randint(591, 599)}-{rng.randint(2000000, 8999999)}",
-        # run by medical (and 医养结合) institutions, never a pure elderly-care home; same draws as before
-        "elderly_green_channel": kind == "integrated" or (kind == "medical" and rng.random() < 0.8),
+        # the 绿色通道 is run by medical institutions only; graded hospitals get theirs in _finish
+        "elderly_green_channel": kind != "elderly_care" and rng.random() < 0.5,
     }
     if kind != "elderly_care":
         row["medical_operating_since"] = since
@@ -134,7 +258,7 @@ def _hospital(
     name: str,
     region: str,
     rng: random.Random,
-    seat: tuple[float, float],
+    area: CountyArea,
     *,
     grade: str,
     type_: str,
@@ -154,241 +278,497 @@ def _hospital(
         "licence_type": "practice_licence",
         "beds_medical": beds,
         "medical_insurance_designated": True,
-        # recognised with a year from 2020 to 2024 (no extra draw, so the rest of the demo is unchanged)
         "elderly_friendly_year": 2020 + sum(map(ord, name)) % 5 if rng.random() < 0.6 else None,
         "hospice_care": rng.random() < 0.3,
-        "home_bed_service": rng.random() < 0.35,
         "tcm_hall": type_ == "tcm" or rng.random() < 0.3,
         "beds_rehabilitation": beds // 20,
         "beds_hospice": beds // 50 if rng.random() < 0.3 else 0,
     }
-    spec = _base(name, region, kind, "hospital", rng=rng, seat=seat, **{**defaults, **values})
+    spec = _base(name, region, kind, "hospital", rng=rng, area=area, **{**defaults, **values})
     spec.values["licence_no"] = f"{spec.values['uscc'][8:17]}{region}11{code}1"
     return spec
 
 
-def generated_institutions(rng: random.Random) -> list[Spec]:
-    seats = county_seats()
+def county_counts() -> dict[str, int]:
+    """Institutions per county, proportional to the demo population (``demo.indicators``, the one
+    source of population figures), at least 8; 金门 none."""
+    population = {
+        row["region_code"]: int(row["residents"])
+        for row in indicators_seed.population_rows()
+        if row["year"] == indicators_seed.YEARS[0] and row["region_code"] != KINMEN
+    }
+    total = sum(population.values())
+    return {code: max(8, round(TOTAL_INSTITUTIONS * people / total)) for code, people in population.items()}
+
+
+def _quota(remaining: int) -> dict[str, int]:
+    """Split ``remaining`` by SHARES (largest remainder)."""
+    exact = {key: remaining * share / sum(SHARES.values()) for key, share in SHARES.items()}
+    quota = {key: int(value) for key, value in exact.items()}
+    for key in sorted(exact, key=lambda k: exact[k] - quota[k], reverse=True)[
+        : remaining - sum(quota.values())
+    ]:
+        quota[key] += 1
+    return quota
+
+
+def _county(
+    area: CountyArea, count: int, towns: list[str], taken: set[str], rng: random.Random
+) -> list[Spec]:
+    code, county = area.code, area.name
+    urban = county.endswith("区")
+    short = county[:-1] if len(county) > 2 and county.endswith("县") else county
+    words = rng.sample(WORDS, len(WORDS))
+    streets = [t for t in towns if t.endswith("街道")]
+    rural = [t for t in towns if t.endswith(("镇", "乡"))]
     specs: list[Spec] = []
-    for division in divisions.all_divisions():
-        if division.level is not divisions.DivisionLevel.county or division.code == KINMEN:
-            continue
-        code, county = division.code, division.name
-        seat = seats[code]
-        urban = county.endswith("区")
-        towns = rng.sample(TOWNS, 8)
-        short = county[:-1] if len(county) > 2 else county
-        specs.append(
-            _hospital(
-                f"{county}医院" if urban else f"{short}县医院" if county.endswith("县") else f"{county}医院",
-                code,
-                rng,
-                seat,
-                grade="grade_2",
-                type_="general",
-                beds=rng.randint(200, 600),
-                internet_nursing_provider=rng.random() < 0.4,
-            )
+
+    def add(spec: Spec) -> None:
+        if spec.name not in taken:
+            taken.add(spec.name)
+            specs.append(spec)
+
+    hospital_name = f"{county}医院" if not county.endswith("县") else f"{short}县医院"
+    add(
+        _hospital(
+            hospital_name,
+            code,
+            rng,
+            area,
+            grade="grade_2",
+            type_="general",
+            beds=rng.randint(200, 600),
+            since=_date_in(rng, 1950, 1975),
         )
-        if not urban or rng.random() < 0.4:
-            specs.append(
+    )
+    for centre_code, name, type_ in CITY_CENTRE_HOSPITALS:
+        if centre_code == code:
+            add(
                 _hospital(
-                    f"{short}中医院" if not urban else f"{county}中医医院",
+                    name,
                     code,
                     rng,
-                    seat,
-                    grade="grade_2",
-                    type_="tcm",
-                    beds=rng.randint(100, 300),
+                    area,
+                    grade="grade_3",
+                    type_=type_,
+                    beds=rng.randint(800, 1800),
+                    since=_date_in(rng, 1930, 1965),
                 )
             )
-        if urban:
-            for town in towns[: rng.randint(2, 4)]:
-                specs.append(
-                    _base(
-                        f"{county}{town}街道社区卫生服务中心",
-                        code,
-                        "medical",
-                        "community_health_center",
-                        rng=rng,
-                        seat=seat,
-                        department="12",
-                        ownership="public",
-                        ws218_kind_code="B100",
-                        licence_type="practice_licence",
-                        beds_medical=rng.choice([0, 10, 20]),
-                        medical_insurance_designated=True,
-                        home_bed_service=rng.random() < 0.3,
-                        tcm_hall=rng.random() < 0.5,
-                    )
+    if not urban or count >= 25:
+        tcm = (
+            f"{short}县中医院"
+            if county.endswith("县")
+            else f"{county}中医院"
+            if not urban
+            else f"{county}中医医院"
+        )
+        add(
+            _hospital(
+                tcm,
+                code,
+                rng,
+                area,
+                grade="grade_2",
+                type_="tcm",
+                beds=rng.randint(100, 300),
+                since=_date_in(rng, 1956, 1990),
+            )
+        )
+    welfare_beds = rng.randint(100, 400)
+    add(
+        _base(
+            f"{county}社会福利中心",
+            code,
+            "elderly_care",
+            "elderly_care_home",
+            rng=rng,
+            area=area,
+            since=_date_in(rng, *SINCE["welfare_center"]),
+            department="12",
+            ownership="public",
+            elderly_care_ownership="public",
+            beds_elderly_care=welfare_beds,
+            beds_nursing=welfare_beds // 3,
+        )
+    )
+    quota = _quota(max(0, count - len(specs)))
+    if code == HULI:
+        quota["home"] = max(quota["home"], HULI_FILED_HOMES)
+    # primary care: one per township, streets first in a district, towns first in a county
+    primary_places = (streets + rural) if urban else (rural + streets)
+    for town in primary_places[: quota["primary"]]:
+        if town.endswith("街道"):
+            add(
+                _base(
+                    f"{county}{town}社区卫生服务中心",
+                    code,
+                    "medical",
+                    "community_health_center",
+                    rng=rng,
+                    area=area,
+                    town=town,
+                    since=_date_in(rng, *SINCE["community_health_center"]),
+                    department="12",
+                    ownership="public",
+                    ws218_kind_code="B100",
+                    licence_type="practice_licence",
+                    beds_medical=rng.choice([0, 10, 20]),
+                    medical_insurance_designated=True,
+                    tcm_hall=rng.random() < 0.5,
                 )
-            for town in towns[4 : 4 + rng.randint(0, 2)]:
-                specs.append(
-                    _base(
-                        f"{county}{town}社区卫生服务站",
-                        code,
-                        "medical",
-                        "community_health_station",
-                        rng=rng,
-                        seat=seat,
-                        department="12",
-                        ownership="public",
-                        ws218_kind_code="B200",
-                        licence_type="practice_licence",
-                    )
-                )
+            )
         else:
-            for town in towns[: rng.randint(4, 7)]:
-                specs.append(
-                    _base(
-                        f"{county}{town}镇卫生院",
-                        code,
-                        "medical",
-                        "township_health_center",
-                        rng=rng,
-                        seat=seat,
-                        department="12",
-                        ownership="public",
-                        ws218_kind_code=rng.choice(["C210", "C220"]),
-                        licence_type="practice_licence",
-                        beds_medical=rng.randint(10, 60),
-                        medical_insurance_designated=True,
-                        home_bed_service=rng.random() < 0.2,
-                        tcm_hall=rng.random() < 0.6,
-                    )
+            add(
+                _base(
+                    f"{county}{town}卫生院",
+                    code,
+                    "medical",
+                    "township_health_center",
+                    rng=rng,
+                    area=area,
+                    town=town,
+                    since=_date_in(rng, *SINCE["township_health_center"]),
+                    department="12",
+                    ownership="public",
+                    ws218_kind_code=rng.choice(["C210", "C220"]),
+                    licence_type="practice_licence",
+                    beds_medical=rng.randint(10, 60),
+                    medical_insurance_designated=True,
+                    tcm_hall=rng.random() < 0.6,
                 )
-            for town, village in zip(towns[: rng.randint(2, 4)], rng.sample(VILLAGES, 6), strict=False):
-                specs.append(
-                    _base(
-                        f"{county}{town}镇{village}村卫生室",
-                        code,
-                        "medical",
-                        "village_clinic",
-                        rng=rng,
-                        seat=seat,
-                        department="52",
-                        ws218_kind_code="D600",
-                        licence_type="practice_licence",
-                    )
+            )
+    overflow = max(0, quota["primary"] - len(primary_places))
+    villages = [(t, v) for t in rural for v in VILLAGES]
+    rng.shuffle(villages)
+    for n in range(quota["small_medical"] + overflow):
+        if villages and n % 2 == 0:
+            town, village = villages.pop()
+            add(
+                _base(
+                    f"{county}{town}{village}村卫生室",
+                    code,
+                    "medical",
+                    "village_clinic",
+                    rng=rng,
+                    area=area,
+                    town=town,
+                    since=_date_in(rng, *SINCE["village_clinic"]),
+                    ws218_kind_code="D600",
+                    licence_type="practice_licence",
                 )
-        beds = rng.randint(100, 400)
-        specs.append(
+            )
+        else:
+            add(
+                _base(
+                    f"{county}{words.pop()}诊所",
+                    code,
+                    "medical",
+                    "clinic",
+                    rng=rng,
+                    area=area,
+                    since=_date_in(rng, *SINCE["clinic"]),
+                    department="92",
+                    ownership="private",
+                    ws218_kind_code=rng.choice(["D211", "D212"]),
+                    licence_type="filing",
+                )
+            )
+    for _ in range(quota["private_hospital"]):
+        draw = rng.random()
+        grade = "grade_1" if draw < 0.75 else "ungraded" if draw < 0.97 else "grade_2"
+        type_ = "rehabilitation" if rng.random() < 0.15 else "general"
+        suffix = "康复医院" if type_ == "rehabilitation" else "医院"
+        add(
+            _hospital(
+                f"{county}{words.pop()}{suffix}",
+                code,
+                rng,
+                area,
+                grade=grade,
+                type_=type_,
+                beds=rng.randint(20, 99) if grade != "grade_2" else rng.randint(100, 250),
+                department="92",
+                ownership="private",
+                medical_insurance_designated=rng.random() < 0.6,
+                since=_date_in(rng, *SINCE["private_hospital"]),
+            )
+        )
+    for _ in range(quota["home"]):
+        beds = rng.randint(40, 300)
+        add(
             _base(
-                f"{short}社会福利中心" if not urban else f"{county}社会福利中心",
+                f"{county}{words.pop()}养老院",
                 code,
                 "elderly_care",
                 "elderly_care_home",
                 rng=rng,
-                seat=seat,
+                area=area,
+                since=_date_in(rng, *SINCE["elderly_care_home"]),
+                ownership="private",
+                elderly_care_ownership=rng.choice(["private", "private", "public_built_private_run"]),
+                beds_elderly_care=beds,
+                beds_nursing=beds // 4,
+            )
+        )
+    for town in (rural or streets)[: quota["town_home"]]:
+        beds = rng.randint(30, 120)
+        add(
+            _base(
+                f"{county}{town}敬老院",
+                code,
+                "elderly_care",
+                "elderly_care_home",
+                rng=rng,
+                area=area,
+                town=town,
+                since=_date_in(rng, *SINCE["nursing_home_public"]),
                 department="12",
                 ownership="public",
                 elderly_care_ownership="public",
                 beds_elderly_care=beds,
-                beds_nursing=beds // 3,
-                **_residents(rng, beds),
+                beds_nursing=beds // 5,
             )
         )
-        for word in rng.sample(HOME_WORDS, rng.randint(2, 5)):
-            beds = rng.randint(40, 300)
-            specs.append(
+    for n in range(quota["community"]):
+        if villages and (not streets or n % 3 != 2):
+            town, village = villages.pop()
+            add(
                 _base(
-                    f"{county}{word}养老院",
+                    f"{county}{town}{village}村农村幸福院",
                     code,
                     "elderly_care",
-                    "elderly_care_home",
+                    "rural_happiness_home",
                     rng=rng,
-                    seat=seat,
-                    ownership="private",
-                    elderly_care_ownership=rng.choice(["private", "private", "public_built_private_run"]),
-                    beds_elderly_care=beds,
-                    beds_nursing=beds // 4,
-                    **_residents(rng, beds),
+                    area=area,
+                    town=town,
+                    since=_date_in(rng, *SINCE["rural_happiness_home"]),
+                    department="12",
+                    ownership="public",
+                    elderly_care_ownership="public",
+                    beds_elderly_care=rng.randint(5, 20),
                 )
             )
-        if urban:
-            for town in towns[2 : 2 + rng.randint(1, 3)]:
-                specs.append(
-                    _base(
-                        f"{county}{town}街道日间照料中心",
-                        code,
-                        "elderly_care",
-                        "day_care_center",
-                        rng=rng,
-                        seat=seat,
-                        ownership="public",
-                        elderly_care_ownership="public_built_private_run",
-                        beds_elderly_care=rng.randint(5, 20),
-                    )
+        elif streets:
+            town = streets[n % len(streets)]
+            add(
+                _base(
+                    f"{county}{town}日间照料中心",
+                    code,
+                    "elderly_care",
+                    "day_care_center",
+                    rng=rng,
+                    area=area,
+                    town=town,
+                    since=_date_in(rng, *SINCE["day_care_center"]),
+                    ownership="public",
+                    elderly_care_ownership="public_built_private_run",
+                    beds_elderly_care=rng.randint(5, 20),
                 )
+            )
+    for n in range(quota["integrated"]):
+        beds = rng.randint(150, 450)
+        since = _date_in(rng, *SINCE["integrated"])
+        if n % 2 == 0:
+            add(
+                _base(
+                    f"{county}{words.pop()}颐养院",
+                    code,
+                    "integrated",
+                    "elderly_care_home",
+                    rng=rng,
+                    area=area,
+                    since=since,
+                    integrated_model="elderly_care_runs_medical",
+                    ownership="private",
+                    elderly_care_ownership="private",
+                    ws218_kind_code="D400",
+                    licence_type="filing",
+                    licence_no=f"YB{code}{since.year + 1}{n:04d}",
+                    medical_operating_since=date(since.year + 1, since.month, since.day),
+                    beds_elderly_care=beds,
+                    beds_medical=rng.choice([0, 10, 20]),
+                    beds_nursing=beds // 3,
+                )
+            )
         else:
-            for town, village in zip(towns[: rng.randint(2, 5)], rng.sample(VILLAGES, 6), strict=False):
-                specs.append(
-                    _base(
-                        f"{county}{town}镇{village}村农村幸福院",
-                        code,
-                        "elderly_care",
-                        "rural_happiness_home",
-                        rng=rng,
-                        seat=seat,
-                        department="12",
-                        ownership="public",
-                        elderly_care_ownership="public",
-                        beds_elderly_care=rng.randint(5, 20),
-                    )
-                )
-        for n in range(rng.randint(1, 3)):
-            beds = rng.randint(80, 400)
-            integrated_beds = int(beds * rng.uniform(0.4, 0.8))
-            if n % 2 == 0:
-                specs.append(
-                    _base(
-                        f"{county}{rng.choice(HOME_WORDS)}医养结合中心" + ("" if n == 0 else str(n + 1)),
-                        code,
-                        "integrated",
-                        "elderly_care_home",
-                        rng=rng,
-                        seat=seat,
-                        integrated_model="elderly_care_runs_medical",
-                        ownership="private",
-                        elderly_care_ownership="private",
-                        ws218_kind_code="D400",
-                        licence_type="filing",
-                        licence_no=f"YB{code}{rng.randint(2015, 2023)}{n:04d}",
-                        beds_elderly_care=beds,
-                        beds_integrated=integrated_beds,
-                        beds_medical=rng.choice([0, 10, 20]),
-                        beds_nursing=beds // 3,
-                        **_residents(rng, beds),
-                    )
-                )
-            else:
-                spec = _hospital(
-                    f"{county}护理院" + ("" if n == 1 else str(n)),
+            add(
+                _hospital(
+                    f"{county}{words.pop()}护理院",
                     code,
                     rng,
-                    seat,
+                    area,
                     grade="ungraded",
                     type_="nursing_home",
                     beds=rng.randint(50, 150),
                     kind="integrated",
                     integrated_model="medical_runs_elderly_care",
+                    department="52",
+                    ownership="private",
+                    since=since,
                     beds_elderly_care=beds,
-                    beds_integrated=integrated_beds,
                 )
-                spec.values.update(_residents(rng, beds))
-                specs.append(spec)
+            )
     return specs
 
 
+def generated_institutions(rng: random.Random, named: list[Spec] | None = None) -> list[Spec]:
+    """Every county's institutions (named ones count toward their county's share)."""
+    areas, towns = county_areas(), townships()
+    taken = {spec.name for spec in named or []}
+    named_per_county: dict[str, int] = {}
+    for spec in named or []:
+        named_per_county[spec.values["region_code"]] = named_per_county.get(spec.values["region_code"], 0) + 1
+    specs: list[Spec] = []
+    for code, count in county_counts().items():
+        specs += _county(areas[code], count - named_per_county.get(code, 0), towns[code], taken, rng)
+    return specs
+
+
+@dataclass(frozen=True)
+class PlannedFiling:
+    """A 内设医疗机构 filing of an elderly-care home: accepted on ``accepted``, or revoked later."""
+
+    institution: str
+    unit_kind: UnitKind
+    accepted: date
+    revoked: bool = False
+
+
+UNIT_SUFFIX: Final = {
+    UnitKind.infirmary: "医务室",
+    UnitKind.nursing_station: "护理站",
+    UnitKind.clinic: "诊所",
+}
+UNIT_CODE: Final = {UnitKind.infirmary: "D400", UnitKind.nursing_station: "A720", UnitKind.clinic: "D211"}
+NAMED_FILINGS: Final = (
+    PlannedFiling("兰馨颐养院", UnitKind.infirmary, date(2019, 3, 1)),
+    PlannedFiling("福州市社会福利院", UnitKind.infirmary, date(2005, 6, 1)),
+)
+
+
+def _beds(values: dict[str, Any]) -> int:
+    return int(values.get("beds_medical") or 0) + int(values.get("beds_elderly_care") or 0)
+
+
+def finish(named: list[Spec], generated: list[Spec], rng: random.Random) -> list[PlannedFiling]:
+    """Decide the province-wide figures on the generated institutions so that the aggregates match the
+    source documents: the 医养结合 set (count and beds), filings, 绿色通道, home beds, 互联网+护理."""
+    everything = named + generated
+    homes = [
+        s
+        for s in generated
+        if s.values["kind"] == "elderly_care"
+        and s.values["category"] == "elderly_care_home"
+        and s.values.get("ownership") == "private"
+    ]
+    huli_homes = [s for s in homes if s.values["region_code"] == HULI]
+    other_homes = [s for s in homes if s.values["region_code"] != HULI]
+    filed_huli = huli_homes[: HULI_FILED_HOMES - 1]  # 兰馨颐养院 is the ninth
+    township = [s for s in generated if s.values["category"] == "township_health_center"]
+    with_beds = rng.sample(township, min(TOWNSHIP_WITH_ELDERLY_BEDS, len(township)))
+    integrated_kind = [s for s in everything if s.values["kind"] == "integrated"]
+    named_filed = len(NAMED_FILINGS)
+    others = INTEGRATED_TARGET - len(integrated_kind) - named_filed - len(filed_huli) - len(with_beds)
+    filed_others = rng.sample(other_homes, max(0, min(others, len(other_homes) - 1)))
+    revoked_home = next(s for s in other_homes if s not in filed_others)
+    for spec in with_beds:
+        elderly = rng.randint(20, 60)
+        spec.values.update(
+            beds_elderly_care=elderly,
+            beds_nursing=elderly // 2,
+            elderly_care_operating_since=date(max(2013, spec.values["operating_since"].year), 6, 1),
+        )
+    # scale the generated 医养结合 institutions' elderly-care beds so the set's beds meet the target
+    generated_set = [s for s in generated if s.values["kind"] == "integrated"] + filed_huli + filed_others
+    fixed = sum(
+        _beds(s.values)
+        for s in named
+        if s.values["kind"] == "integrated" or s.name in {f.institution for f in NAMED_FILINGS}
+    ) + sum(_beds(s.values) for s in with_beds)
+    scaled = sum(int(s.values["beds_elderly_care"]) for s in generated_set)
+    medical = sum(int(s.values.get("beds_medical") or 0) for s in generated_set)
+    factor = (INTEGRATED_BEDS_TARGET - fixed - medical) / scaled if scaled else 1.0
+    for spec in generated_set:
+        beds = max(20, round(spec.values["beds_elderly_care"] * factor))
+        spec.values.update(beds_elderly_care=beds, beds_nursing=beds // 3)
+        if spec.values["kind"] == "integrated":
+            spec.values["beds_integrated"] = int(beds * rng.uniform(0.5, 0.8))
+    for spec in generated:
+        values = spec.values
+        if values["kind"] != "medical" and values["category"] == "elderly_care_home":
+            values.update(_residents(rng, int(values["beds_elderly_care"])))
+    # filings: 湖里's homes get a 医务室; elsewhere 医务室, 护理站 or 诊所; each after the home opened
+    filings = list(NAMED_FILINGS)
+    for n, spec in enumerate(filed_huli + filed_others):
+        unit = UnitKind.infirmary if spec in filed_huli else list(UNIT_SUFFIX)[n % 3]
+        opened: date = spec.values["operating_since"]
+        accepted = _date_in(rng, max(2015, opened.year + 1), 2023)
+        spec.values["medical_operating_since"] = accepted
+        filings.append(PlannedFiling(spec.name, unit, accepted))
+    filings.append(
+        PlannedFiling(revoked_home.name, UnitKind.nursing_station, date(2021, 5, 10), revoked=True)
+    )
+    # 绿色通道: 98.8 % of graded (一级 and above) medical institutions, never an elderly-care-only one
+    graded = [s for s in everything if s.values.get("hospital_grade") in ("grade_1", "grade_2", "grade_3")]
+    without = set(rng.sample(range(len(graded)), round(len(graded) * (1 - GREEN_CHANNEL_SHARE))))
+    for n, spec in enumerate(graded):
+        spec.values["elderly_green_channel"] = n not in without
+    # 家庭病床: 269 medical institutions, at least one a county (a 卫生院 or 社区卫生服务中心 first)
+    medical_side = [s for s in everything if s.values["kind"] != "elderly_care"]
+    for spec in medical_side:
+        spec.values["home_bed_service"] = False
+    chosen = [s for s in named if s.name in ("厦门新开元医院", "晋江市中医院")]
+    primary = [
+        s for s in generated if s.values["category"] in ("township_health_center", "community_health_center")
+    ]
+    for code in sorted({s.values["region_code"] for s in generated}):
+        firsts = [s for s in primary if s.values["region_code"] == code] or [
+            s for s in medical_side if s.values["region_code"] == code
+        ]
+        chosen.append(firsts[0])
+    huli_primary = [s for s in primary if s.values["region_code"] == HULI and s not in chosen]
+    chosen += huli_primary  # 湖里 reports 296 home beds: every 社区卫生服务中心 there takes part
+    pool = [
+        s
+        for s in medical_side
+        if s not in chosen
+        and s.values["category"] in ("township_health_center", "community_health_center", "hospital")
+    ]
+    chosen += rng.sample(pool, HOME_BED_PROVIDERS - len(chosen))
+    for spec in chosen:
+        spec.values["home_bed_service"] = True
+    # 互联网+护理服务: 33 flagged providers, the named two and the larger public hospitals
+    for spec in everything:
+        spec.values["internet_nursing_provider"] = spec.name in ("厦门新开元医院", "厦门莲花医院")
+    big = [
+        s
+        for s in generated
+        if s.values.get("hospital_grade") in ("grade_2", "grade_3") and s.values.get("ownership") == "public"
+    ]
+    for spec in rng.sample(big, INTERNET_NURSING_PROVIDERS - 2):
+        spec.values["internet_nursing_provider"] = True
+    return filings
+
+
+def province(rng: random.Random) -> tuple[list[Spec], list[PlannedFiling]]:
+    """The whole demo province: institutions (named first) and the filings to seed."""
+    named = named_institutions(rng)
+    generated = generated_institutions(rng, named)
+    filings = finish(named, generated, rng)
+    return named + generated, filings
+
+
 def named_institutions(rng: random.Random) -> list[Spec]:
-    xm_huli, xm_siming = (24.513, 118.146), (24.445, 118.082)
+    areas = county_areas()
+    xm_huli, xm_siming = areas["350206"], areas["350203"]
     lanxin = _base(
         "兰馨颐养院",
         "350206",
         "elderly_care",
         "elderly_care_home",
         rng=rng,
-        seat=xm_huli,
+        area=xm_huli,
         since=date(2016, 5, 1),
         ownership="private",
         elderly_care_ownership="private",
@@ -397,7 +777,7 @@ def named_institutions(rng: random.Random) -> list[Spec]:
         beds_nursing=120,
         **_residents(rng, 260, 0.62),
     )
-    lanxin.values.update(lat=24.5208, lng=118.1562)
+    lanxin.values.update(latitude=24.5208, longitude=118.1562)
     xinkaiyuan = _hospital(
         "厦门新开元医院",
         "350206",
@@ -412,7 +792,7 @@ def named_institutions(rng: random.Random) -> list[Spec]:
         home_bed_service=True,
         since=date(2003, 9, 1),
     )
-    xinkaiyuan.values.update(lat=24.4953, lng=118.1257, ownership="private")
+    xinkaiyuan.values.update(latitude=24.4953, longitude=118.1257, ownership="private")
     lianhua = _hospital(
         "厦门莲花医院",
         "350203",
@@ -425,14 +805,14 @@ def named_institutions(rng: random.Random) -> list[Spec]:
         internet_nursing_provider=True,
         since=date(2005, 6, 1),
     )
-    lianhua.values.update(lat=24.4869, lng=118.1252, ownership="private")
+    lianhua.values.update(latitude=24.4869, longitude=118.1252, ownership="private")
     hongai = _base(
         "厦门弘爱养护院",
         "350206",
         "integrated",
         "elderly_care_home",
         rng=rng,
-        seat=xm_huli,
+        area=xm_huli,
         since=date(2017, 1, 1),
         integrated_model="elderly_care_runs_medical",
         ownership="private",
@@ -448,7 +828,9 @@ def named_institutions(rng: random.Random) -> list[Spec]:
         hospice_care=True,
         **_residents(rng, 600, 0.82),
     )
-    hongai.values.update(lat=24.5302, lng=118.1874, licence_no=f"{hongai.values['uscc'][8:17]}35020621A7102")
+    hongai.values.update(
+        latitude=24.5302, longitude=118.1874, licence_no=f"{hongai.values['uscc'][8:17]}35020621A7102"
+    )
     lotus_care = _hospital(
         "厦门市莲花爱心护理院",
         "350203",
@@ -466,28 +848,33 @@ def named_institutions(rng: random.Random) -> list[Spec]:
         hospice_care=True,
         beds_hospice=12,
     )
-    lotus_care.values.update(lat=24.4811, lng=118.1198, ownership="private", **_residents(rng, 200, 0.86))
+    lotus_care.values.update(
+        latitude=24.4811, longitude=118.1198, ownership="private", **_residents(rng, 200, 0.86)
+    )
     fuzhou_welfare = _base(
         "福州市社会福利院",
         "350104",
         "elderly_care",
         "elderly_care_home",
         rng=rng,
-        seat=(26.047, 119.273),
+        area=areas["350104"],
         since=date(1958, 1, 1),
         department="12",
         ownership="public",
         elderly_care_ownership="public",
+        # its medical side: a 医务室 filed (accepted) in 2005, with beds (named in the first 示范 batch)
+        medical_operating_since=date(2005, 6, 1),
         beds_elderly_care=800,
+        beds_medical=20,
         beds_nursing=400,
         **_residents(rng, 800, 0.9),
     )
-    fuzhou_welfare.values.update(lat=26.0297, lng=119.3008)
+    fuzhou_welfare.values.update(latitude=26.0297, longitude=119.3008)
     jinjiang_tcm = _hospital(
         "晋江市中医院",
         "350582",
         rng,
-        (24.781, 118.552),
+        areas["350582"],
         grade="grade_3",
         type_="tcm",
         beds=800,
@@ -495,7 +882,7 @@ def named_institutions(rng: random.Random) -> list[Spec]:
         tcm_hall=True,
         home_bed_service=True,
     )
-    jinjiang_tcm.values.update(lat=24.8022, lng=118.5823)
+    jinjiang_tcm.values.update(latitude=24.8022, longitude=118.5823)
     return [lanxin, xinkaiyuan, lianhua, hongai, lotus_care, fuzhou_welfare, jinjiang_tcm]
 
 
@@ -603,7 +990,7 @@ async def seed_session(
     today = today or date.today()
     rng = random.Random(350000)
     now = utcnow()
-    specs = named_institutions(rng) + generated_institutions(rng)
+    specs, filings = province(rng)
     existing = set((await session.scalars(select(Institution.id))).all())
     existing_usccs = set(
         (await session.scalars(select(Institution.uscc).where(Institution.uscc.is_not(None)))).all()
@@ -624,26 +1011,22 @@ async def seed_session(
         by_name[spec.name] = row
         if row["id"] not in existing and row["uscc"] not in existing_usccs:
             institution_rows.append(row)
-    named_elderly = {"兰馨颐养院"}
-    filings_plan = [by_name[n] for n in named_elderly] + [
-        row
-        for row in by_name.values()
-        if row["kind"] == "elderly_care" and row["category"] == "elderly_care_home"
-    ][1:40:3]
-    revoked_index = 5
-    for n, row in enumerate(filings_plan):
-        row["has_medical_unit"] = n != revoked_index  # an accepted filing gives the medical unit
+    for planned in filings:
+        by_name[planned.institution]["has_medical_unit"] = not planned.revoked  # an accepted filing
     await _insert_tracked(session, Institution, institution_rows, now)
     new_ids = {row["id"] for row in institution_rows}
 
-    # filings: accepted internal clinics of some elderly-care homes (兰馨颐养院 first), one revoked
+    # filings: the 内设医疗机构 (医务室, 护理站, 诊所) of elderly-care homes, accepted on their date; one
+    # revoked after a site check, its history kept
     filing_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
-    for n, institution in enumerate(filings_plan):
+    for n, planned in enumerate(filings):
+        institution = by_name[planned.institution]
         if institution["id"] not in new_ids:
             continue
-        unit = [UnitKind.infirmary, UnitKind.nursing_station, UnitKind.clinic][n % 3]
-        revoked = n == revoked_index
+        unit = planned.unit_kind
+        accepted_at = datetime.combine(planned.accepted, time(2, 0), tzinfo=UTC)
+        reason = "现场核查：医师执业地点未变更" if planned.revoked else None
         filing_id = demo_id("filing", institution["name"])
         filing_rows.append(
             {
@@ -651,20 +1034,18 @@ async def seed_session(
                 "institution_id": institution["id"],
                 "region_code": institution["region_code"],
                 "unit_kind": unit,
-                "unit_name": institution["name"] + ("医务室", "护理站", "门诊部")[n % 3],
-                "ws218_kind_code": {"infirmary": "D400", "nursing_station": "A720", "clinic": "D211"}[
-                    unit.value
-                ],
+                "unit_name": institution["name"] + UNIT_SUFFIX[unit],
+                "ws218_kind_code": UNIT_CODE[unit],
                 "person_in_charge": rng.choice(SURNAMES) + rng.choice(GIVEN),
                 "doctors": 1 + n % 2,
                 "nurses": 2 + n % 3,
                 "service_scope": "常见病诊疗、慢病管理、康复护理",
-                "state": FilingState.revoked if revoked else FilingState.accepted,
+                "state": FilingState.revoked if planned.revoked else FilingState.accepted,
                 "documents": ["application_form", "premises_proof", "staff_qualifications", "rules"],
-                "filing_no": f"YB{institution['region_code']}2020{n:06d}",
+                "filing_no": f"YB{institution['region_code']}{planned.accepted.year}{n:06d}",
                 "revision": 1,
-                "accepted_at": now,
-                "state_reason": "现场核查：医师执业地点未变更" if revoked else None,
+                "accepted_at": accepted_at,
+                "state_reason": reason,
             }
         )
         event_rows.append(
@@ -679,10 +1060,10 @@ async def seed_session(
                 "revision": 1,
                 "actor_sub": "seed",
                 "actor_role": "institution_admin",
-                "occurred_at": now,
+                "occurred_at": accepted_at,
             }
         )
-        if revoked:
+        if planned.revoked:
             event_rows.append(
                 {
                     "id": uuid.uuid4(),
@@ -690,12 +1071,12 @@ async def seed_session(
                     "action": "revoke",
                     "from_state": "accepted",
                     "to_state": "revoked",
-                    "reason": "现场核查：医师执业地点未变更",
+                    "reason": reason,
                     "changes": None,
                     "revision": 1,
                     "actor_sub": "seed",
                     "actor_role": "county_admin",
-                    "occurred_at": now,
+                    "occurred_at": accepted_at + timedelta(days=200),
                 }
             )
     await _insert_tracked(session, Filing, filing_rows, now)
