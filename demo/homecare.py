@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id, refuse_in_production
+from demo.homecare_province import province_seed
+from demo.province import Province, read_province
 from libs.common.changes import write_pending_changes
 from libs.common.database import Database, session_scope
 from libs.common.keys import personal_data_cipher
@@ -44,6 +46,7 @@ from services.homecare.orders.visits.models import VisitRecord
 from services.homecare.providers.models import Provider, ProviderItem
 from services.homecare.recipients.models import ConsentMethod, ConsentSigner, Recipient
 from services.homecare.settings import HomecareSettings
+from services.registry.settings import RegistrySettings
 
 #: the catalog the data migration ``homecare_0002`` loads too (production data: it stays with the service)
 CATALOG_FILE = Path(__file__).parents[1] / "services" / "homecare" / "data" / "nursing_catalog_inferred.csv"
@@ -376,8 +379,10 @@ async def _home_bed(
     return bed
 
 
-async def seed(settings: HomecareSettings) -> None:
+async def seed(settings: HomecareSettings, registry: RegistrySettings | None = None) -> None:
+    """Seed the homecare demo; with ``registry`` (the registry's demo database) the whole province."""
     refuse_in_production(settings)
+    province = await read_province(registry) if registry is not None else Province([], [])
     database = Database(settings)
     cipher = personal_data_cipher(settings)
     try:
@@ -452,10 +457,31 @@ async def seed(settings: HomecareSettings) -> None:
                 start=today + timedelta(days=1),
                 version=version,
             )
+            # work waiting for 厦门莲花医院: 陈美玲's visit today, an order to dispatch and one to assess
+            for key, status, codes, hours, nurse in (
+                ("today-chenmeiling", OrderStatus.assigned, ["HC01", "HC38"], 2, "陈美玲"),
+                ("accepted-wu", OrderStatus.accepted, ["HC02"], 26, None),
+                ("submitted-lin", OrderStatus.submitted, ["HC05"], 50, None),
+            ):
+                await _order(
+                    session,
+                    key=key,
+                    provider=lianhua,
+                    recipient=people["吴宏伟" if "wu" in key else "林淑芬"],
+                    codes=codes,
+                    status=status,
+                    start=today + timedelta(hours=hours),
+                    nurse=nurse,
+                    version=version,
+                )
             await write_pending_changes(session)
+            if province.places:
+                added = await province_seed(session, cipher, settings, version, province)
+                await write_pending_changes(session)
+                print("homecare province:", ", ".join(f"{k} +{v}" for k, v in added.items()))
     finally:
         await database.dispose()
 
 
 if __name__ == "__main__":
-    asyncio.run(seed(HomecareSettings()))
+    asyncio.run(seed(HomecareSettings(), RegistrySettings()))
