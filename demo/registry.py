@@ -1,12 +1,22 @@
-"""Demo data of the registry: a believable province.
+"""Demo data of the registry: a province that looks like Fujian (issue 14).
 
-Every county has its hospitals, township health centres or community health centres, village clinics,
-a public welfare centre, private elderly-care homes, 农村幸福院 or day-care centres and a few 医养结合
-institutions (about 1,400 in all), placed around the county seat (``demo/data/county_seats.csv``), with
-valid USCCs; the named institutions and practitioners of the briefing have their demo ids
-(``demo_id("institution", name)``); nurses of every title; year figures for the last three years; some
-备案 filings. Generated with a fixed random seed, written with bulk INSERTs, idempotent (what exists is
-skipped). 金门县 (350527, Taiwan-administered) gets no institutions.
+About 1,450 institutions, each county's share proportional to its population in ``demo.indicators``
+(the one source of population figures; at least 8 a county; 金门县 350527, Taiwan-administered, none):
+its county hospital (二级) and TCM hospital, a welfare centre, then by fixed shares 乡镇卫生院 (after its
+real town) or 社区卫生服务中心 (after its real 街道, ``demo/data/fujian_townships.csv``), private hospitals
+(mostly 一级 or 未定级), 村卫生室 or 诊所, private homes, a town's 敬老院, 农村幸福院 or 日间照料中心 and
+医养结合 institutions (颐养院 养办医, 护理院 医办养). 三级 hospitals stand in the cities' main districts
+(``CITY_CENTRE_HOSPITALS``). Opening dates respect when each kind appeared (``SINCE``). Points lie near
+the county's anchor, inland of it on the coast, inside its box (``demo/data/county_areas.csv``).
+
+:func:`finish` then sets the province-wide figures to the source documents (indicators.md): 192 医养结合
+institutions (kind integrated; homes with an accepted 内设医疗机构 filing, nine of them in 湖里; 卫生院
+with elderly-care beds) with 53,000 beds; a 绿色通道 at 98.8 % of graded hospitals and never at an
+elderly-care-only institution; 269 institutions offering home beds (one a county at least, every 湖里
+社区卫生服务中心); 33 互联网+护理 providers. The named institutions and practitioners of the briefing have
+their demo ids (``demo_id("institution", name)``); 福州市社会福利院 has its 医务室 filing (2005) and beds.
+Nurses of every title, year figures for the last three years. Deterministic (a fixed random seed),
+written with bulk INSERTs, idempotent (what exists is skipped).
 
 Run: ``python -m demo.registry``.
 """
