@@ -9,14 +9,18 @@ document id as indicators.md names them: 000, 001, 002).
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
+
+from sqlalchemy import Select
 
 from services.indicators.reference.catalogue import INDICATORS, Unit
 from services.indicators.reports.families import agreements, homecare, institutions
+from services.indicators.reports.periods import Period
 from services.indicators.reports.units import (
     AGREEMENT,
     COUNTY,
@@ -45,6 +49,9 @@ class Definition:
     # "counties": counties with ≥ 1 unit / counties of the region
     method: str = "units"
     missing: str | None = None
+    # rows (region_code, party_a, party_b, requested_at, accepted_at) whose median response time the
+    # report shows beside the figure (referrals)
+    response_times: Callable[[Period], Select[Any]] | None = None
 
     @property
     def name(self) -> str:
@@ -126,7 +133,14 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             AGREEMENT,
             agreements.round_visits_done,
         ),
-        Definition("referrals", "统计期内申请的双向转诊", None, REFERRAL, agreements.referrals),
+        Definition(
+            "referrals",
+            "统计期内申请的双向转诊",
+            None,
+            REFERRAL,
+            agreements.referrals,
+            response_times=agreements.referral_response_times,
+        ),
         Definition(
             "health_management_rate",
             "规范健康管理的65岁及以上老年人",

@@ -63,6 +63,10 @@ class Figure(BaseModel):
     value: float | None
     status: FigureState = Field(json_schema_extra=enum_labels(FIGURE_STATE_LABELS))
     missing_reason: str | None = None
+    median_response_minutes: float | None = Field(
+        default=None,
+        description="双向转诊：统计期内申请且已接收的转诊，从申请到接收的中位分钟数（无已接收的转诊或其他指标为空）",
+    )
     baseline: Baseline | None = None
     targets: list[TargetStatus] = Field(default_factory=list)
 

@@ -8,9 +8,10 @@ denominator: the figure is missing with its reason, never 0.
 from __future__ import annotations
 
 import json
+import statistics
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -94,6 +95,21 @@ async def series_counts(
     for key, county, num, den in (await session.execute(stmt)).all():
         found[int(key)][county] = (num, den)
     return [_counts(definition, region, counts) for counts in found]
+
+
+async def response_minutes(
+    session: AsyncSession, definition: Definition, period: Period, region: Region, principal: Principal
+) -> dict[str, list[float]]:
+    """Per county, the response times (minutes, request → accept) behind the figure's median."""
+    assert definition.response_times is not None
+    rows = definition.response_times(period).subquery()
+    stmt = select(rows.c.region_code, rows.c.requested_at, rows.c.accepted_at).where(
+        region.condition(rows.c.region_code), *_party_condition(principal, rows)
+    )
+    found: dict[str, list[float]] = {}
+    for county, requested, accepted in (await session.execute(stmt)).all():
+        found.setdefault(county, []).append((accepted - requested).total_seconds() / 60)
+    return found
 
 
 def _counts(definition: Definition, region: Region, found: dict[str, tuple[Any, Any]]) -> Counts:
@@ -243,6 +259,15 @@ class ReportData:
     counts: dict[str, Counts]
     people: dict[str, PopulationRow]
     targets: list[TargetRow]
+    # per indicator with a median response time: per county, the minutes it is taken over
+    minutes: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+
+    def median_minutes(self, definition: Definition, region: Region) -> float | None:
+        by_county = self.minutes.get(definition.code)
+        if by_county is None:
+            return None
+        values = [m for county in region.counties() for m in by_county.get(county, [])]
+        return round(statistics.median(values), 1) if values else None
 
     def figure(self, definition: Definition, region: Region, *, with_targets: bool = True) -> schemas.Figure:
         counts = self.counts.get(definition.code, {})
@@ -259,6 +284,7 @@ class ReportData:
             value=computed.value,
             status="missing" if computed.value is None else "computed",
             missing_reason=computed.reason,
+            median_response_minutes=self.median_minutes(definition, region),
             baseline=(
                 schemas.Baseline(
                     region_code=baseline.region_code,
@@ -303,7 +329,12 @@ async def report_data(
         if d.missing is None
     }
     people = await population(session, period.year) if any(d.method == "population" for d in chosen) else {}
-    return ReportData(period, region, counts, people, await targets(session))
+    minutes = {
+        d.code: await response_minutes(session, d, period, region, principal)
+        for d in chosen
+        if d.missing is None and d.response_times is not None
+    }
+    return ReportData(period, region, counts, people, await targets(session), minutes)
 
 
 def report(data: ReportData, principal: Principal) -> schemas.Report:

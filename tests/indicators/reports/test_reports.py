@@ -108,6 +108,13 @@ def _assert_figure(
 ) -> None:
     numerator, denominator, value = world.expected(w, figure["indicator"], region, residents)
     assert (figure["numerator"], figure["denominator"]) == (numerator, denominator), (region, figure)
+    if figure["indicator"] == "referrals":
+        median = world.median_response_minutes(w, region)
+        assert figure["median_response_minutes"] == (
+            None if median is None else pytest.approx(median, abs=0.051)
+        )
+    else:
+        assert figure["median_response_minutes"] is None
     if value is None:
         assert figure["value"] is None
         assert figure["status"] == "missing"

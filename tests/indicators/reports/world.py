@@ -265,6 +265,19 @@ def build(seed: int) -> World:
     for _ in range(25):
         a = rng.choice(w.agreements)
         up = rng.random() < 0.6
+        state = rng.choice(["requested", "accepted", "declined", "cancelled", "returned"])
+        requested = rng.choice(
+            [
+                datetime(2024, 12, 31, 16, 0, tzinfo=UTC),  # 2025-01-01 00:00 China: in
+                datetime(2024, 12, 31, 15, 59, tzinfo=UTC),  # 2024: not
+                datetime(2025, 12, 31, 15, 59, tzinfo=UTC),  # in
+                datetime(2025, 12, 31, 16, 0, tzinfo=UTC),  # 2026: not
+                datetime(2025, 5, 1, tzinfo=UTC),
+            ]
+        )
+        accepted = None
+        if state in ("accepted", "returned"):
+            accepted = requested + timedelta(minutes=rng.randint(1, 600), seconds=rng.choice([0, 30]))
         w.referrals.append(
             {
                 **_meta(rng, a["elderly_region_code"]),
@@ -273,17 +286,9 @@ def build(seed: int) -> World:
                 "urgency": None,
                 "from_institution_id": a["elderly_institution_id" if up else "medical_institution_id"],
                 "to_institution_id": a["medical_institution_id" if up else "elderly_institution_id"],
-                "state": rng.choice(["requested", "accepted", "declined", "cancelled", "returned"]),
-                "requested_at": rng.choice(
-                    [
-                        datetime(2024, 12, 31, 16, 0, tzinfo=UTC),  # 2025-01-01 00:00 China: in
-                        datetime(2024, 12, 31, 15, 59, tzinfo=UTC),  # 2024: not
-                        datetime(2025, 12, 31, 15, 59, tzinfo=UTC),  # in
-                        datetime(2025, 12, 31, 16, 0, tzinfo=UTC),  # 2026: not
-                        datetime(2025, 5, 1, tzinfo=UTC),
-                    ]
-                ),
-                "accepted_at": None,
+                "state": state,
+                "requested_at": requested,
+                "accepted_at": accepted,
                 "admitted_at": None,
                 "returned_at": None,
                 "closed_at": None,
@@ -476,6 +481,21 @@ MISSING = {
     "family_doctor_renewal_rate": "居民服务尚未上线",
     "disabled_elder_assessments": "居民服务尚未上线",
 }
+
+
+def median_response_minutes(w: World, region: str) -> float | None:
+    """双向转诊 median response time: request → accept, in minutes, over the referrals requested in 2025
+    in ``region`` that were accepted (as the contracts' referral statistics measure it)."""
+    counties = counties_in(region)
+    minutes = sorted(
+        (r["accepted_at"] - r["requested_at"]).total_seconds() / 60
+        for r in w.referrals
+        if r["region_code"] in counties and START <= r["requested_at"] < END and r["accepted_at"]
+    )
+    if not minutes:
+        return None
+    middle = len(minutes) // 2
+    return float(minutes[middle] if len(minutes) % 2 else (minutes[middle - 1] + minutes[middle]) / 2)
 
 
 def expected(

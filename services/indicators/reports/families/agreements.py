@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from services.indicators.facts.models import AgreementFact, InstitutionFact, ReferralFact, RoundVisitFact
 from services.indicators.reports.families.institutions import elderly_care_proper, integrated
+from services.indicators.reports.periods import Period
 from services.indicators.reports.units import AnyPeriod, period_keys, units
 
 A = AgreementFact
@@ -117,3 +118,23 @@ def referrals(period: AnyPeriod) -> Select[Any]:
         party_a=R.from_institution_id,
         party_b=R.to_institution_id,
     ).where(R.requested_at >= period.start_moment, R.requested_at < period.end_moment)
+
+
+def referral_response_times(period: Period) -> Select[Any]:
+    """The referrals of :func:`referrals` that were accepted, with the moments of request and
+    acceptance: the median response time (request → accept, as the contracts' ``/referrals/stats``
+    measure it) of a region is taken over these rows of its counties — a median does not add up, so it
+    is not a unit sum."""
+    R = ReferralFact
+    columns: list[Any] = [
+        R.region_code.label("region_code"),
+        R.from_institution_id.label("party_a"),
+        R.to_institution_id.label("party_b"),
+        R.requested_at.label("requested_at"),
+        R.accepted_at.label("accepted_at"),
+    ]
+    return select(*columns).where(
+        R.requested_at >= period.start_moment,
+        R.requested_at < period.end_moment,
+        R.accepted_at.is_not(None),
+    )
