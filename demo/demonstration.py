@@ -121,6 +121,7 @@ async def seed_session(session: AsyncSession, settings: RegistrySettings) -> boo
         HULI,
         ApplicationCreate(batch_id=batch_id, kind=ApplicationKind.county, self_assessment=COUNTY_TEXTS),
         today=date(2026, 4, 8),
+        revoked_bar_years=settings.demo_revoked_bar_years,
     )
     for principal, action, body, day in (
         (HULI, Action.submit, None, date(2026, 4, 20)),
@@ -164,14 +165,16 @@ async def seed_session(session: AsyncSession, settings: RegistrySettings) -> boo
     for step, step_body, day in province_steps:
         huli = await transitions.perform(session, PROVINCE, huli.id, step, step_body, if_match="*", today=day)
 
-    await _institution(session, batch_id, "厦门弘爱养护院", recommend=True)
-    await _institution(session, batch_id, "福州市社会福利院", recommend=False)
+    await _institution(session, settings, batch_id, "厦门弘爱养护院", recommend=True)
+    await _institution(session, settings, batch_id, "福州市社会福利院", recommend=False)
     await session.flush()
     await changes.write_pending_changes(session)  # what the request session does before its commit
     return True
 
 
-async def _institution(session: AsyncSession, batch_id: uuid.UUID, name: str, *, recommend: bool) -> None:
+async def _institution(
+    session: AsyncSession, settings: RegistrySettings, batch_id: uuid.UUID, name: str, *, recommend: bool
+) -> None:
     institution = await session.scalar(
         select(Institution).where(Institution.id == demo_id("institution", name))
     )
@@ -190,6 +193,7 @@ async def _institution(session: AsyncSession, batch_id: uuid.UUID, name: str, *,
             declared_no_major_incident=True,
         ),
         today=date(2026, 4, 10),
+        revoked_bar_years=settings.demo_revoked_bar_years,
     )
     if not recommend:
         return

@@ -194,6 +194,13 @@ class DemonstrationApplication(EntityMixin, ChangeTracked, Base):
     declared_satisfaction_pct: Mapped[float | None] = mapped_column(Float)
     declared_no_major_incident: Mapped[bool | None] = mapped_column(Boolean)
     contact_name: Mapped[str | None] = mapped_column(String(50))
+    # the 推荐汇总表's contact columns (seed 004, attachments 4 and 5): a county gives its government's
+    # contact (head_*) and its health department's (contact_*); an institution its 负责人 and 联系人
+    head_name: Mapped[str | None] = mapped_column(String(50))
+    head_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    postal_address: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(6))
 
     submitted_date: Mapped[date | None] = mapped_column(Date)
     frozen_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)

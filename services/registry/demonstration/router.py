@@ -195,7 +195,12 @@ async def recommendation_summary(
     operation_id="registry_demonstration_recommendation_summary_xlsx",
     response_class=Response,
     responses={
-        200: {"content": {workbook.XLSX_MEDIA_TYPE: {}}, "description": "推荐汇总表"},
+        200: {
+            "content": {workbook.XLSX_MEDIA_TYPE: {}},
+            "description": (
+                "推荐汇总表：第 1 张表为通知附件 4／5 的正式格式，第 2 张表“审核情况”为冻结数据与各级意见"
+            ),
+        },
         **problem_responses(401, 403, 404, 422),
     },
 )
@@ -210,7 +215,7 @@ async def recommendation_summary_xlsx(
     table = await summaries.build(session, principal, batch_id, level=level, kind=kind, city_code=city_code)
     filename = f"{table.title}.xlsx"
     return Response(
-        content=workbook.render(table),
+        content=workbook.render(table, recommending_unit=summaries.recommending_unit(table)),
         media_type=workbook.XLSX_MEDIA_TYPE,
         headers={
             "Content-Disposition": _disposition(

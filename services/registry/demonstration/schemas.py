@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -34,6 +34,9 @@ from services.registry.demonstration.models import (
     NationalResult,
 )
 from services.registry.demonstration.workflow import ACTION_LABELS, LEVEL_LABELS, Action, Level
+from services.registry.institutions.schemas import ContactPhone
+
+PostalCode = Annotated[str, Field(pattern=r"^\d{6}$", examples=["361000"])]
 
 #: an application's public names replaced by the platform's vocabulary (old → new), until API 2.0.0:
 #: a reason for closing is ``close_reason``, as on home beds and referrals
@@ -226,7 +229,18 @@ class ApplicationCreate(BaseModel):
     self_assessment: dict[AssessmentItem, MultiLine] | None = None
     declared_satisfaction_pct: float | None = Field(default=None, ge=0, le=100)
     declared_no_major_incident: bool | None = None
-    contact_name: SingleLine | None = Field(default=None, max_length=50)
+    contact_name: SingleLine | None = Field(
+        default=None, max_length=50, description="联系人（机构）／县级卫生健康部门联系人（县）"
+    )
+    contact_phone: ContactPhone | None = Field(default=None, description="联系人的联系电话")
+    head_name: SingleLine | None = Field(
+        default=None, max_length=50, description="负责人（机构）／县级人民政府联系人（县）"
+    )
+    head_phone: ContactPhone | None = Field(
+        default=None, description="负责人（县级人民政府联系人）的联系电话"
+    )
+    postal_address: SingleLine | None = Field(default=None, max_length=200, description="通讯地址")
+    postal_code: PostalCode | None = Field(default=None, description="邮编（6 位数字）")
 
     @field_validator("self_assessment")
     @classmethod
@@ -245,7 +259,18 @@ class ApplicationUpdate(BaseModel):
     self_assessment: dict[AssessmentItem, MultiLine | None] | None = None
     declared_satisfaction_pct: float | None = Field(default=None, ge=0, le=100)
     declared_no_major_incident: bool | None = None
-    contact_name: SingleLine | None = Field(default=None, max_length=50)
+    contact_name: SingleLine | None = Field(
+        default=None, max_length=50, description="联系人（机构）／县级卫生健康部门联系人（县）"
+    )
+    contact_phone: ContactPhone | None = Field(default=None, description="联系人的联系电话")
+    head_name: SingleLine | None = Field(
+        default=None, max_length=50, description="负责人（机构）／县级人民政府联系人（县）"
+    )
+    head_phone: ContactPhone | None = Field(
+        default=None, description="负责人（县级人民政府联系人）的联系电话"
+    )
+    postal_address: SingleLine | None = Field(default=None, max_length=200, description="通讯地址")
+    postal_code: PostalCode | None = Field(default=None, description="邮编（6 位数字）")
 
     @field_validator("self_assessment")
     @classmethod
@@ -410,6 +435,11 @@ class ApplicationRead(ApplicationListItem):
     declared_satisfaction_pct: float | None
     declared_no_major_incident: bool | None
     contact_name: str | None
+    contact_phone: str | None
+    head_name: str | None
+    head_phone: str | None
+    postal_address: str | None
+    postal_code: str | None
     frozen_figures: dict[str, Any] | None = Field(description="提交时冻结的指标数据")
     county_opinion: str | None
     city_opinion: str | None
@@ -600,6 +630,12 @@ class SummaryRow(BaseModel):
     region_name: str
     applicant_name: str
     state: ApplicationState
+    head_name: str | None = Field(description="负责人（机构）／县级人民政府联系人（县）")
+    head_phone: str | None
+    contact_name: str | None = Field(description="联系人（机构）／县级卫生健康部门联系人（县）")
+    contact_phone: str | None
+    postal_address: str | None
+    postal_code: str | None
     figures: dict[str, str | None]
     submitted_date: date | None
     county_recommended_date: date | None

@@ -207,6 +207,11 @@ def to_read(application: DemonstrationApplication, principal: Principal) -> Appl
         declared_satisfaction_pct=application.declared_satisfaction_pct,
         declared_no_major_incident=application.declared_no_major_incident,
         contact_name=application.contact_name,
+        contact_phone=application.contact_phone,
+        head_name=application.head_name,
+        head_phone=application.head_phone,
+        postal_address=application.postal_address,
+        postal_code=application.postal_code,
         frozen_figures=application.frozen_figures,
         county_opinion=application.county_opinion,
         city_opinion=application.city_opinion,
@@ -300,6 +305,18 @@ def _check_items(kind: ApplicationKind, items: dict[AssessmentItem, Any] | None)
                 for item in wrong
             ],
         )
+
+
+CONTACT_AND_DECLARED_FIELDS = (
+    "declared_satisfaction_pct",
+    "declared_no_major_incident",
+    "contact_name",
+    "contact_phone",
+    "head_name",
+    "head_phone",
+    "postal_address",
+    "postal_code",
+)
 
 
 async def ensure_not_barred(
@@ -396,6 +413,11 @@ async def create(
         declared_satisfaction_pct=data.declared_satisfaction_pct,
         declared_no_major_incident=data.declared_no_major_incident,
         contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        head_name=data.head_name,
+        head_phone=data.head_phone,
+        postal_address=data.postal_address,
+        postal_code=data.postal_code,
         items=[
             DemonstrationAssessmentItem(item=item, text=text.strip())
             for item, text in (data.self_assessment or {}).items()
@@ -455,7 +477,7 @@ async def update(
     await ensure_loaded(session, application, "items")
     sent = data.model_dump(exclude_unset=True)
     changes: dict[str, Any] = {}
-    for key in ("declared_satisfaction_pct", "declared_no_major_incident", "contact_name"):
+    for key in CONTACT_AND_DECLARED_FIELDS:
         if key in sent and getattr(application, key) != sent[key]:
             changes[key] = [getattr(application, key), sent[key]]
             setattr(application, key, sent[key])

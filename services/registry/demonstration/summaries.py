@@ -160,6 +160,12 @@ async def build(
             region_name=_name(application.region_code),
             applicant_name=application.applicant_name,
             state=application.state,
+            head_name=application.head_name,
+            head_phone=application.head_phone,
+            contact_name=application.contact_name,
+            contact_phone=application.contact_phone,
+            postal_address=application.postal_address,
+            postal_code=application.postal_code,
             figures=_figures(application, years),
             submitted_date=application.submitted_date,
             county_recommended_date=application.county_recommended_date,
@@ -182,6 +188,16 @@ async def build(
         figure_columns=figure_columns(kind, years),
         rows=rows,
     )
+
+
+def recommending_unit(table: SummaryTable) -> str:
+    """The form's 推荐单位: the city's health commission (平潭: its 社会事业局, seed 004's addressee), or the
+    province's commission for the table it sends to the nation."""
+    if table.level == "province" or table.city_code is None:
+        return "福建省卫生健康委员会"
+    if table.city_code == divisions.PINGTAN_CODE:
+        return "平潭综合实验区社会事业局"
+    return f"{_name(table.city_code)}卫生健康委"
 
 
 def _city_title(city_code: str) -> str:

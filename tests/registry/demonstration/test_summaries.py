@@ -59,7 +59,7 @@ async def _sheet(flow: Flow, batch_id: str, headers: dict[str, str], **params: s
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == XLSX
     assert response.headers["content-disposition"].startswith("attachment;")
-    sheet: Worksheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet: Worksheet = openpyxl.load_workbook(io.BytesIO(response.content))["审核情况"]
     return sheet
 
 
