@@ -379,6 +379,32 @@ async def _home_bed(
     return bed
 
 
+async def _applied_home_bed(session: AsyncSession, provider: Provider, recipient: Recipient) -> None:
+    """A home bed waiting for 张建国's assessment (厦门新开元医院's doctor has a bed to review)."""
+    bed_id = demo_id("home_bed", "黄国平")
+    if await session.get(HomeBed, bed_id) is not None:
+        return
+    session.add(
+        HomeBed(
+            id=bed_id,
+            record_no="JTBC-DEMO-0002",
+            institution_id=provider.institution_id,
+            provider_name=provider.institution_name,
+            region_code=recipient.region_code,
+            recipient_id=recipient.id,
+            status=HomeBedStatus.applied,
+            diagnosis="2型糖尿病伴糖尿病足，行动不便",
+            condition_stable=True,
+            mobility=Mobility.frail,
+            conditions=["skin_stoma_incontinence"],
+            has_family_doctor_contract=True,
+            application_note="家属线上申请，已上传出院小结",
+            applied_by_sub="seed",
+        )
+    )
+    await session.flush()
+
+
 async def seed(settings: HomecareSettings, registry: RegistrySettings | None = None) -> None:
     """Seed the homecare demo; with ``registry`` (the registry's demo database) the whole province."""
     refuse_in_production(settings)
@@ -392,6 +418,7 @@ async def seed(settings: HomecareSettings, registry: RegistrySettings | None = N
             lianhua = await _provider(session, *LIANHUA)
             people = {d["name"]: await _recipient(session, cipher, d) for d in RECIPIENTS}
             bed = await _home_bed(session, xinkaiyuan, people["陈秀英"], settings)
+            await _applied_home_bed(session, xinkaiyuan, people["黄国平"])
             today = datetime.combine(clock.today(), time(15), tzinfo=clock.CHINA_TZ).astimezone(UTC)
             await _order(
                 session,

@@ -1,0 +1,321 @@
+"""The contracts and homecare demo tell the truth (issue 14, part B).
+
+The registry's demo is seeded, then the contracts and homecare seeds read it (as ``make run`` does), each
+into a database (or schema) of its own. The headline aggregates are counted here straight from the seeded
+tables with the definitions of indicators.md and compared with the source figures (within 5 %); the rules
+of rules.md are checked on every row: parties of the right kinds, no draft 备案, home-bed providers are
+medical institutions, nurses of done orders are eligible, one open referral per resident; and every demo
+account has work waiting.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+
+from demo import demo_id
+from demo import registry as registry_demo
+from demo.contracts import seed as seed_contracts
+from demo.homecare import seed as seed_homecare
+from libs.common import changes
+from libs.common.database import Database, session_scope
+from libs.common.keys import personal_data_cipher
+from libs.common.migrations import upgrade_head_async
+from libs.common.testing import TestDatabases, make_settings
+from services.contracts.clock import Clock
+from services.contracts.settings import ContractsSettings
+from services.homecare.settings import HomecareSettings
+from services.registry.settings import RegistrySettings
+
+#: indicators.md: 签约对数 2,574 (000); 开展家庭病床的医疗机构 269 (000);
+#: 湖里 家庭病床建床数 296 in 2024 (001)
+SIGNED_PAIRS = 2574
+HOME_BED_PROVIDERS = 269
+HULI_BEDS_2024 = 296
+#: rules.md: nurse eligibility — 护师 or above, at least 5 years of clinical nursing
+ELIGIBLE_TITLES = ("senior_nurse", "supervising_nurse", "associate_chief_nurse", "chief_nurse")
+
+
+def near(value: float, expected: float, tolerance: float = 0.05) -> bool:
+    return abs(value - expected) <= tolerance * expected
+
+
+@dataclass
+class Seeded:
+    registry: Database
+    contracts: Database
+    homecare: Database
+    today: date
+
+    async def rows(self, database: Database, sql: str, **params: Any) -> list[Any]:
+        async with database.session() as session:
+            return list((await session.execute(text(sql), params)).all())
+
+    def uid(self, value: uuid.UUID) -> Any:
+        """A uuid as a raw statement binds it (SQLite stores the 32 hex digits)."""
+        return value.hex if self.contracts.engine.dialect.name == "sqlite" else value
+
+    async def scalar(self, database: Database, sql: str, **params: Any) -> Any:
+        return (await self.rows(database, sql, **params))[0][0]
+
+
+@pytest_asyncio.fixture(scope="module")
+async def seeded(test_databases: TestDatabases) -> AsyncIterator[Seeded]:
+    def url(name: str) -> str:
+        return test_databases.postgres_url or f"sqlite+aiosqlite:///{test_databases.root / f'{name}.db'}"
+
+    registry = make_settings(
+        RegistrySettings, test_databases, database_url=url("demo_registry"), database_schema="demo_registry"
+    )
+    contracts = make_settings(
+        ContractsSettings,
+        test_databases,
+        database_url=url("demo_contracts"),
+        database_schema="demo_contracts",
+    )
+    homecare = make_settings(
+        HomecareSettings, test_databases, database_url=url("demo_homecare"), database_schema="demo_homecare"
+    )
+    for settings in (registry, contracts, homecare):
+        await upgrade_head_async(settings)
+    # the registry's province (institutions, practitioners), without its 示范 batches: not read here
+    registry_database = Database(registry)
+    try:
+        async with session_scope(registry_database) as session:
+            await registry_demo.seed_session(session, personal_data_cipher(registry))
+            await changes.write_pending_changes(session)
+    finally:
+        await registry_database.dispose()
+    await seed_contracts(contracts, registry)
+    await seed_homecare(homecare, registry)
+    databases = Seeded(Database(registry), Database(contracts), Database(homecare), Clock().today())
+    try:
+        yield databases
+    finally:
+        for database in (databases.registry, databases.contracts, databases.homecare):
+            await database.dispose()
+
+
+IN_FORCE = "state IN ('countersigned', 'active') AND start_date <= :today AND end_date >= :today"
+
+
+async def test_signed_pairs_in_force_are_the_provinces(seeded: Seeded) -> None:
+    pairs = await seeded.scalar(
+        seeded.contracts,
+        "SELECT COUNT(*) FROM (SELECT DISTINCT medical_institution_id, elderly_institution_id "
+        f"FROM agreement WHERE {IN_FORCE}) AS p",
+        today=seeded.today,
+    )
+    assert near(pairs, SIGNED_PAIRS), pairs
+
+
+async def test_agreements_bind_a_medical_institution_to_an_elderly_care_one(seeded: Seeded) -> None:
+    kinds = {
+        str(row.id).replace("-", ""): (row.kind, row.category, row.region_code)
+        for row in await seeded.rows(
+            seeded.registry, "SELECT id, kind, category, region_code FROM institution"
+        )
+    }
+    agreements = await seeded.rows(
+        seeded.contracts,
+        "SELECT medical_institution_id AS m, elderly_institution_id AS e, elderly_kind, medical_region_code, "
+        "elderly_region_code, region_code FROM agreement",
+    )
+    assert len(agreements) > SIGNED_PAIRS
+    for row in agreements:
+        medical = kinds[str(row.m).replace("-", "")]
+        elderly = kinds[str(row.e).replace("-", "")]
+        assert medical[0] == "medical"
+        assert elderly[0] in ("elderly_care", "integrated")
+        assert elderly[0] == row.elderly_kind
+        assert (medical[2], elderly[2], elderly[2]) == (
+            row.medical_region_code,
+            row.elderly_region_code,
+            row.region_code,
+        )
+    cross = sum(1 for row in agreements if row.medical_region_code != row.elderly_region_code)
+    assert 0 < cross < len(agreements) / 4  # mostly partners of the same county, some cross-county
+
+
+async def test_no_agreement_is_filed_before_it_is_signed(seeded: Seeded) -> None:
+    filed_unsigned = await seeded.scalar(
+        seeded.contracts,
+        "SELECT COUNT(*) FROM agreement WHERE state IN ('draft', 'submitted') "
+        "AND (filed_by IS NOT NULL OR filed_at IS NOT NULL)",
+    )
+    states = dict(await seeded.rows(seeded.contracts, "SELECT state, COUNT(*) FROM agreement GROUP BY state"))
+    assert filed_unsigned == 0
+    assert {"draft", "submitted", "countersigned", "active", "expired", "terminated"} <= set(states)
+    expiring = await seeded.scalar(
+        seeded.contracts,
+        f"SELECT COUNT(*) FROM agreement WHERE {IN_FORCE} AND end_date <= :soon",
+        today=seeded.today,
+        soon=date.fromordinal(seeded.today.toordinal() + 30),
+    )
+    assert expiring > 0
+
+
+async def test_rounds_follow_the_agreed_frequency_with_a_shortfall_for_some(seeded: Seeded) -> None:
+    per_agreement = await seeded.rows(
+        seeded.contracts,
+        "SELECT a.id, a.visit_count, a.visit_period, COUNT(v.id) AS done, MIN(v.visit_date) AS first "
+        "FROM agreement a JOIN visit v ON v.agreement_id = a.id "
+        "WHERE a.state = 'active' GROUP BY a.id, a.visit_count, a.visit_period",
+    )
+    assert len(per_agreement) > SIGNED_PAIRS * 0.8
+    short = 0
+    for row in per_agreement:
+        first = row.first if isinstance(row.first, date) else date.fromisoformat(str(row.first))
+        days = (seeded.today - first).days + 1
+        owed = days / (7 if row.visit_period == "week" else 30.4) * row.visit_count
+        assert row.done <= owed + 1
+        short += row.done < 0.9 * owed - 1
+    assert 0.1 * len(per_agreement) < short < 0.5 * len(per_agreement)
+    directions = dict(
+        await seeded.rows(seeded.contracts, "SELECT direction, COUNT(*) FROM referral GROUP BY direction")
+    )
+    assert directions.get("up", 0) > directions.get("down", 0) > 0
+    open_twice = await seeded.scalar(
+        seeded.contracts,
+        "SELECT COUNT(*) FROM (SELECT resident_id_hash FROM referral "
+        "WHERE state IN ('requested', 'accepted', 'admitted') "
+        "GROUP BY resident_id_hash HAVING COUNT(*) > 1) AS r",
+    )
+    assert open_twice == 0
+
+
+async def test_home_bed_figures_are_the_provinces(seeded: Seeded) -> None:
+    by_year = {
+        int(str(row[0])): row[1]
+        for row in await seeded.rows(
+            seeded.homecare,
+            "SELECT EXTRACT(YEAR FROM opened_date), COUNT(DISTINCT institution_id) FROM home_bed "
+            "WHERE opened_date IS NOT NULL GROUP BY 1"
+            if seeded.homecare.engine.dialect.name == "postgresql"
+            else "SELECT strftime('%Y', opened_date), COUNT(DISTINCT institution_id) FROM home_bed "
+            "WHERE opened_date IS NOT NULL GROUP BY 1",
+        )
+    }
+    assert near(by_year[2024], HOME_BED_PROVIDERS), by_year
+    assert near(by_year[2025], HOME_BED_PROVIDERS), by_year
+    huli = await seeded.scalar(
+        seeded.homecare,
+        "SELECT COUNT(*) FROM home_bed WHERE region_code = '350206' AND opened_date BETWEEN :a AND :b",
+        a=date(2024, 1, 1),
+        b=date(2024, 12, 31),
+    )
+    assert near(huli, HULI_BEDS_2024), huli
+    medical = {
+        str(r[0]).replace("-", "")
+        for r in await seeded.rows(seeded.registry, "SELECT id FROM institution WHERE kind = 'medical'")
+    }
+    providers = {
+        str(r[0]).replace("-", "")
+        for r in await seeded.rows(seeded.homecare, "SELECT DISTINCT institution_id FROM home_bed")
+    }
+    assert providers <= medical
+    open_closed = dict(
+        await seeded.rows(seeded.homecare, "SELECT status, COUNT(*) FROM home_bed GROUP BY status")
+    )
+    assert open_closed["closed"] > open_closed["opened"] > 0
+    unreasoned = await seeded.scalar(
+        seeded.homecare, "SELECT COUNT(*) FROM home_bed WHERE status = 'closed' AND close_reason IS NULL"
+    )
+    assert unreasoned == 0
+
+
+async def test_providers_orders_and_ratings(seeded: Seeded) -> None:
+    flagged = {
+        str(r[0]).replace("-", "")
+        for r in await seeded.rows(
+            seeded.registry, "SELECT id FROM institution WHERE internet_nursing_provider"
+        )
+    }
+    providers = {
+        str(r[0]).replace("-", "")
+        for r in await seeded.rows(seeded.homecare, "SELECT institution_id FROM provider")
+    }
+    assert flagged
+    assert flagged <= providers
+    eligible = {
+        str(r[0]).replace("-", "")
+        for r in await seeded.rows(
+            seeded.registry,
+            "SELECT id FROM practitioner WHERE kind = 'nurse' AND clinical_years >= 5 "
+            "AND NOT misconduct_recorded "
+            f"AND title IN {ELIGIBLE_TITLES}",
+        )
+    }
+    nurses = {
+        str(r[0]).replace("-", "")
+        for r in await seeded.rows(
+            seeded.homecare,
+            "SELECT DISTINCT nurse_practitioner_id FROM service_order WHERE status IN ('completed', 'rated')",
+        )
+    }
+    assert nurses <= eligible
+    orders = await seeded.scalar(seeded.homecare, "SELECT COUNT(*) FROM service_order")
+    assert orders > 2000
+    bed_ratings = await seeded.rows(
+        seeded.homecare,
+        "SELECT r.score, o.institution_id = b.institution_id AND o.recipient_id = b.recipient_id "
+        "FROM rating r JOIN service_order o ON o.id = r.order_id JOIN home_bed b ON b.id = o.home_bed_id",
+    )
+    assert len(bed_ratings) > 500
+    assert all(bool(same) for _, same in bed_ratings)
+    satisfied = sum(1 for score, _ in bed_ratings if score >= 4) / len(bed_ratings)
+    assert satisfied > 0.9
+    assert await seeded.scalar(seeded.homecare, "SELECT COUNT(*) FROM sos_alert") > 0
+    assert await seeded.scalar(seeded.homecare, "SELECT COUNT(*) FROM complaint") > 0
+
+
+@pytest.mark.parametrize(
+    "institution", ["兰馨颐养院", "厦门新开元医院", "厦门莲花医院", "厦门弘爱养护院", "福州市社会福利院"]
+)
+async def test_every_institution_account_has_an_agreement_to_countersign(
+    seeded: Seeded, institution: str
+) -> None:
+    me = demo_id("institution", institution)
+    waiting = await seeded.rows(
+        seeded.contracts,
+        "SELECT medical_institution_id, elderly_institution_id, submitted_by_institution_id FROM agreement "
+        "WHERE state = 'submitted'",
+    )
+    mine = [
+        row
+        for row in waiting
+        if str(me).replace("-", "") in {str(row[0]).replace("-", ""), str(row[1]).replace("-", "")}
+        and str(row[2]).replace("-", "") != str(me).replace("-", "")
+    ]
+    assert mine
+
+
+async def test_the_homecare_accounts_have_work_today(seeded: Seeded) -> None:
+    for institution in ("厦门新开元医院", "厦门莲花医院"):
+        waiting = await seeded.scalar(
+            seeded.homecare,
+            "SELECT COUNT(*) FROM service_order WHERE institution_id = :i "
+            "AND status IN ('submitted', 'accepted')",
+            i=seeded.uid(demo_id("institution", institution)),
+        )
+        assert waiting > 0
+    for nurse in ("林晓燕", "陈美玲"):
+        assigned = await seeded.scalar(
+            seeded.homecare,
+            "SELECT COUNT(*) FROM service_order WHERE nurse_practitioner_id = :n AND status = 'assigned'",
+            n=seeded.uid(demo_id("practitioner", nurse)),
+        )
+        assert assigned > 0
+    to_assess = await seeded.scalar(
+        seeded.homecare,
+        "SELECT COUNT(*) FROM home_bed WHERE institution_id = :i AND status = 'applied'",
+        i=seeded.uid(demo_id("institution", "厦门新开元医院")),
+    )
+    assert to_assess > 0
