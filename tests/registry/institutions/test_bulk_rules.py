@@ -51,7 +51,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "a code outside Fujian": (lambda: institution_body(region_code="110101"), "validation_failed"),
     "bad WS 218 kind code": (lambda: institution_body(ws218_kind_code="a1"), "validation_failed"),
     "bad USCC check digit": (
-        lambda: {**institution_body(), "uscc": institution_body()["uscc"][:-1] + "0"},
+        lambda: {**institution_body(), "uscc": _wrong_check_char(institution_body()["uscc"])},
         "validation_failed",
     ),
     "national 示范 year is read-only": (
@@ -65,6 +65,11 @@ CASES: dict[str, tuple[Case, str]] = {
     "unknown field": (lambda: institution_body(colour="red"), "validation_failed"),
     "county outside the caller's city": (lambda: institution_body(region_code="350104"), "out_of_scope"),
 }
+
+
+def _wrong_check_char(uscc: str) -> str:
+    """The USCC with a check character that is not its own (a fixed "0" is right for 1 in 31 codes)."""
+    return uscc[:-1] + ("1" if uscc[-1] == "0" else "0")
 
 
 def _admin(tokens: Tokens) -> dict[str, str]:
