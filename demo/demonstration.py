@@ -72,21 +72,20 @@ STAGES = BatchStages(
     public_notice=_stage("2026-11-01", "2026-11-30"),
     naming=_stage("2026-12-01", "2026-12-31"),
 )
-COUNTY_TEXTS = {
+COUNTY_TEXTS = {  # the work plan's six county criteria (seed 004, 三、创建标准 (一))
+    AssessmentItem.leadership: "区委区政府成立医养结合工作领导小组，卫健、民政、医保分工明确、协同推进。",
     AssessmentItem.policy: "区政府将医养结合纳入“十四五”老龄事业发展规划，出台医养结合实施方案和配套政策。",
-    AssessmentItem.support: "区财政每年安排医养结合专项资金，医养结合机构用地、用房优先保障。",
     AssessmentItem.services: "辖区养老机构全部与医疗机构签约，开展家庭病床和上门护理服务。",
     AssessmentItem.supervision: "建立医养结合机构服务质量评估和卫健、民政联合检查制度。",
-    AssessmentItem.staffing: "每年组织医养结合从业人员培训两期以上，护理员持证上岗。",
+    AssessmentItem.support: "区财政每年安排医养结合专项资金；每年组织医养结合从业人员培训两期以上。",
     AssessmentItem.public_approval: "第三方满意度调查显示老年人及家属满意度达 96%。",
 }
-INSTITUTION_TEXTS = {
-    AssessmentItem.basic_conditions: "养老机构备案与内设医疗机构执业许可齐全，医养结合床位 300 余张。",
-    AssessmentItem.service_capacity: "设内科、康复科、护理单元，提供安宁疗护和失智照护专区。",
-    AssessmentItem.management: "建立医养一体化管理制度和信息系统，医护与养护交接规范。",
-    AssessmentItem.quality_safety: "近五年无重大安全责任事故，院感防控和跌倒防范制度落实。",
+INSTITUTION_TEXTS = {  # the work plan's five institution criteria (三、创建标准 (二))
+    AssessmentItem.facilities: "养老机构备案与医疗机构执业许可齐全，医养结合床位 300 余张，无障碍设施达标。",
     AssessmentItem.staffing: "医师、护士、护理员配置达到标准，定期培训考核。",
-    AssessmentItem.social_evaluation: "入住老年人及家属满意度调查 97%。",
+    AssessmentItem.management: "建立医养一体化管理制度和信息系统，医护与养护交接规范。",
+    AssessmentItem.service_quality: "设内科、康复科、护理单元，提供安宁疗护和失智照护专区，院感防控落实。",
+    AssessmentItem.service_outcomes: "近五年无重大安全责任事故，入住老年人及家属满意度调查 97%。",
 }
 
 PROVINCE = Principal(sub=SEED, role=Role.province_admin, region_code="350000")

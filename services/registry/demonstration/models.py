@@ -69,52 +69,76 @@ STATE_LABELS = {
 
 
 class AssessmentItem(StrEnum):
-    """The self-assessment items: six for a county, six for an institution (``ITEMS_BY_KIND``)."""
+    """The self-assessment items, one per criterion of the work plan (seed 004, 医养结合示范项目工作方案
+    （2025 年版）三、创建标准): six for a county, five for an institution (``ITEMS_BY_KIND``). The
+    items of the earlier stand-in form are kept as deprecated names (``DEPRECATED_ITEMS``)."""
 
+    leadership = "leadership"
     policy = "policy"
-    support = "support"
     services = "services"
     supervision = "supervision"
-    staffing = "staffing"
+    support = "support"
     public_approval = "public_approval"
+    facilities = "facilities"
+    staffing = "staffing"
+    management = "management"
+    service_quality = "service_quality"
+    service_outcomes = "service_outcomes"
+    # deprecated (removed in API 2.0.0): the stand-in institution form's headings
     basic_conditions = "basic_conditions"
     service_capacity = "service_capacity"
-    management = "management"
     quality_safety = "quality_safety"
     social_evaluation = "social_evaluation"
 
 
+#: the work plan's criteria, as it titles them (county 1–6, institution 1–5)
 ITEM_LABELS = {
-    AssessmentItem.policy: "政策支持",
-    AssessmentItem.support: "保障措施",
-    AssessmentItem.services: "服务提供",
-    AssessmentItem.supervision: "监督管理",
-    AssessmentItem.staffing: "人才队伍",
-    AssessmentItem.public_approval: "群众认可",
-    AssessmentItem.basic_conditions: "基本条件",
-    AssessmentItem.service_capacity: "服务能力",
-    AssessmentItem.management: "内部管理",
-    AssessmentItem.quality_safety: "质量安全",
-    AssessmentItem.social_evaluation: "社会评价",
+    AssessmentItem.leadership: "党政重视，部门协同",
+    AssessmentItem.policy: "政策支持，推动有力",
+    AssessmentItem.services: "固本强基，优化提升",
+    AssessmentItem.supervision: "严格管理，强化监督",
+    AssessmentItem.support: "完善支撑，加强保障",
+    AssessmentItem.public_approval: "群众认可，评价良好",
+    AssessmentItem.facilities: "环境设施好",
+    AssessmentItem.staffing: "人员队伍好",
+    AssessmentItem.management: "内部管理好",
+    AssessmentItem.service_quality: "服务质量好",
+    AssessmentItem.service_outcomes: "服务效果好",
+    AssessmentItem.basic_conditions: "基本条件（已弃用）",
+    AssessmentItem.service_capacity: "服务能力（已弃用）",
+    AssessmentItem.quality_safety: "质量安全（已弃用）",
+    AssessmentItem.social_evaluation: "社会评价（已弃用）",
 }
 
 ITEMS_BY_KIND: dict[ApplicationKind, tuple[AssessmentItem, ...]] = {
     ApplicationKind.county: (
+        AssessmentItem.leadership,
         AssessmentItem.policy,
-        AssessmentItem.support,
         AssessmentItem.services,
         AssessmentItem.supervision,
-        AssessmentItem.staffing,
+        AssessmentItem.support,
         AssessmentItem.public_approval,
     ),
     ApplicationKind.institution: (
-        AssessmentItem.basic_conditions,
-        AssessmentItem.service_capacity,
-        AssessmentItem.management,
-        AssessmentItem.quality_safety,
+        AssessmentItem.facilities,
         AssessmentItem.staffing,
-        AssessmentItem.social_evaluation,
+        AssessmentItem.management,
+        AssessmentItem.service_quality,
+        AssessmentItem.service_outcomes,
     ),
+}
+
+#: the stand-in form's items still accepted (until API 2.0.0) and the heading each is folded into; texts
+#: of several old items landing on one heading are joined in this order. A county's old 人才队伍 belongs to
+#: criterion 5 (医务人员 training and careers); an institution's 服务能力 and 质量安全 to 服务质量好.
+DEPRECATED_ITEMS: dict[ApplicationKind, dict[AssessmentItem, AssessmentItem]] = {
+    ApplicationKind.county: {AssessmentItem.staffing: AssessmentItem.support},
+    ApplicationKind.institution: {
+        AssessmentItem.basic_conditions: AssessmentItem.facilities,
+        AssessmentItem.service_capacity: AssessmentItem.service_quality,
+        AssessmentItem.quality_safety: AssessmentItem.service_quality,
+        AssessmentItem.social_evaluation: AssessmentItem.service_outcomes,
+    },
 }
 
 

@@ -6,6 +6,7 @@ The review transitions are in :mod:`services.registry.demonstration.transitions`
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -35,6 +36,7 @@ from services.registry.demonstration.errors import (
     WrongApplicantRole,
 )
 from services.registry.demonstration.models import (
+    DEPRECATED_ITEMS,
     ITEM_LABELS,
     ITEMS_BY_KIND,
     KIND_LABELS,
@@ -289,6 +291,31 @@ def record_event(
     )
 
 
+def fold_items(
+    kind: ApplicationKind, items: Mapping[AssessmentItem, str | None] | None
+) -> dict[AssessmentItem, str | None] | None:
+    """The stand-in form's items (``DEPRECATED_ITEMS``, accepted until API 2.0.0) moved to the work plan's
+    headings; several texts landing on one heading are joined (a null clears the heading if nothing else
+    lands there). Unknown items are left for :func:`_check_items` to refuse."""
+    if items is None:
+        return None
+    renames = DEPRECATED_ITEMS[kind]
+    folded: dict[AssessmentItem, str | None] = {k: v for k, v in items.items() if k not in renames}
+    for old, new in renames.items():
+        if old not in items:
+            continue
+        text = items[old]
+        if text is None:
+            folded.setdefault(new, None)
+        else:
+            current = folded.get(new)
+            if current is None:
+                folded[new] = text
+            elif text.strip() not in current:
+                folded[new] = f"{current}\n\n{text}"
+    return folded
+
+
 def _check_items(kind: ApplicationKind, items: dict[AssessmentItem, Any] | None) -> None:
     wrong = [item for item in (items or {}) if item not in ITEMS_BY_KIND[kind]]
     if wrong:
@@ -363,7 +390,8 @@ async def create(
     batch = await batches.get(session, data.batch_id)
     batches.ensure_within(batch, "preparation", today, doing="创建申报", check_end=False)
     batches.ensure_within(batch, "application", today, doing="创建申报", check_start=False)
-    _check_items(data.kind, data.self_assessment)
+    self_assessment = fold_items(data.kind, data.self_assessment)
+    _check_items(data.kind, self_assessment)
     if data.kind is ApplicationKind.county:
         if principal.role is not Role.county_admin:
             raise WrongApplicantRole("示范县（市、区）由县级卫生健康部门为本地申报")
@@ -420,7 +448,8 @@ async def create(
         postal_code=data.postal_code,
         items=[
             DemonstrationAssessmentItem(item=item, text=text.strip())
-            for item, text in (data.self_assessment or {}).items()
+            for item, text in (self_assessment or {}).items()
+            if text is not None
         ],
     )
     session.add(application)
@@ -481,10 +510,11 @@ async def update(
         if key in sent and getattr(application, key) != sent[key]:
             changes[key] = [getattr(application, key), sent[key]]
             setattr(application, key, sent[key])
-    if data.self_assessment is not None:
-        _check_items(application.kind, data.self_assessment)
+    written = fold_items(application.kind, data.self_assessment)
+    if written is not None:
+        _check_items(application.kind, written)
         current = {item.item: item for item in application.items}
-        for item, text in data.self_assessment.items():
+        for item, text in written.items():
             row = current.get(item)
             if text is None:
                 if row is not None:
@@ -610,6 +640,7 @@ async def add_attachment(
     application = await get(session, principal, application_id, details=False)
     ensure_applicant_holds(principal, application)
     if item is not None:
+        item = DEPRECATED_ITEMS[application.kind].get(item, item)
         _check_items(application.kind, {item: None})
     checked = await read_checked(upload, max_bytes=max_bytes)
     attachment = DemonstrationAttachment(

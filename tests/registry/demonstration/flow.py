@@ -40,20 +40,19 @@ ON_NAMING = date(2026, 10, 20)
 ON_MANAGEMENT = date(2027, 1, 10)
 
 COUNTY_TEXTS = {
+    "leadership": "区委区政府建立医养结合联席会议制度，卫健、民政、医保分工协作",
     "policy": "出台医养结合专项政策，纳入政府工作报告",
-    "support": "财政每年安排专项资金，土地优先保障",
     "services": "医养签约覆盖全部养老机构，开展家庭病床",
     "supervision": "建立医养结合机构质量评估与联合检查制度",
-    "staffing": "医养结合从业人员每年培训两次以上",
+    "support": "财政每年安排专项资金，医养结合从业人员每年培训两次以上",
     "public_approval": "群众满意度调查达到 96%",
 }
 INSTITUTION_TEXTS = {
-    "basic_conditions": "医疗、养老两块执照齐全，床位 300 张",
-    "service_capacity": "开设康复、护理、安宁疗护科室",
-    "management": "制度健全，信息化管理",
-    "quality_safety": "近五年无重大安全责任事故",
+    "facilities": "医疗、养老两块执照齐全，床位 300 张，无障碍设施达标",
     "staffing": "医护人员 80 人，护理员持证上岗",
-    "social_evaluation": "入住老人及家属满意度 97%",
+    "management": "制度健全，信息化管理",
+    "service_quality": "开设康复、护理、安宁疗护科室，近五年无重大安全责任事故",
+    "service_outcomes": "入住老人及家属满意度 97%",
 }
 MOVE_DAYS = {
     "submit": ON_APPLICATION,

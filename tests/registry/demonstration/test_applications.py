@@ -50,13 +50,13 @@ async def test_county_admin_applies_for_its_own_county(flow: Flow) -> None:
         "思明区",
     )
     assert body["institution_id"] is None
-    assert [i["label"] for i in body["self_assessment"]] == [
-        "政策支持",
-        "保障措施",
-        "服务提供",
-        "监督管理",
-        "人才队伍",
-        "群众认可",
+    assert [i["label"] for i in body["self_assessment"]] == [  # the work plan's six criteria
+        "党政重视，部门协同",
+        "政策支持，推动有力",
+        "固本强基，优化提升",
+        "严格管理，强化监督",
+        "完善支撑，加强保障",
+        "群众认可，评价良好",
     ]
 
 
@@ -179,8 +179,8 @@ async def test_an_incomplete_self_assessment_blocks_submission(flow: Flow) -> No
     )
     refused = await flow.act(application["id"], "submit", flow.applicant(application))
     assert refused.status_code == 422
-    assert "self_assessment.basic_conditions" in refused.json()["extra"]["failing"]
-    assert refused.json()["extra"]["missing_items"][0] == "basic_conditions"
+    assert "self_assessment.facilities" in refused.json()["extra"]["failing"]
+    assert refused.json()["extra"]["missing_items"][0] == "facilities"
 
 
 async def test_criteria_follow_the_registry_until_submission_then_stay_frozen(flow: Flow) -> None:

@@ -23,7 +23,7 @@ async def upload(
     *,
     filename: str = "自评报告.pdf",
     declared_type: str = "application/pdf",
-    item: str | None = "basic_conditions",
+    item: str | None = "facilities",
     headers: dict[str, str] | None = None,
 ) -> Any:
     data = {"title": "自评报告"}
@@ -45,7 +45,7 @@ async def test_a_pdf_is_stored_with_its_sha256_and_downloads_byte_for_byte(flow:
     attachment = response.json()
     assert attachment["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert (attachment["content_type"], attachment["size_bytes"]) == ("application/pdf", len(PDF))
-    assert attachment["item"] == "basic_conditions"
+    assert attachment["item"] == "facilities"
 
     download = await flow.client.get(attachment["download_path"], headers=flow.city())
     assert download.status_code == 200
@@ -63,7 +63,7 @@ async def test_a_pdf_is_stored_with_its_sha256_and_downloads_byte_for_byte(flow:
     report = (
         await flow.client.get(f"{APPLICATIONS}/{application['id']}/criteria", headers=flow.province())
     ).json()
-    assert {i["item"]: i["attachments"] for i in report["self_assessment"]}["basic_conditions"] == 1
+    assert {i["item"]: i["attachments"] for i in report["self_assessment"]}["facilities"] == 1
 
 
 @pytest.mark.parametrize(("content", "media_type"), [(PNG, "image/png"), (JPEG, "image/jpeg")])
