@@ -218,6 +218,7 @@ class _Builder:
             status=status,
             window_start=start,
             window_end=start + timedelta(hours=2),
+            created_at=stamp,  # placed the day before: reports count orders by when they were placed
             address_enc=recipient.address_enc,
             latitude=recipient.latitude or 0.0,
             longitude=recipient.longitude or 0.0,

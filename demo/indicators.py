@@ -9,8 +9,8 @@ document whose targets the demo applies to the whole province), each with its do
 A rate is a fraction (1 = 100 %). "Each county" targets are set on the province (350000) with
 ``each_county``: the evaluation names the counties that fall short.
 
-**Population** — NOT statistics: round figures marked ``source = demo``, for the years 2023–2025 (the same
-figures each year). Each city-level unit's resident population is an approximate recent figure in units
+**Population** — NOT statistics: round figures marked ``source = demo``, for 2023 to the current year (the
+same figures each year). Each city-level unit's resident population is an approximate recent figure in units
 of 10,000 (``CITIES``; 福州 without 平潭, 平潭 on its own), summing to about 41.8 million for Fujian; it
 is split equally among the unit's county-level divisions (``libs/common/data/fujian_divisions.csv``) and
 rounded to 1,000. The share aged 65+ is set per city (older in the mountainous north and west — 南平,
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from demo import refuse_in_production
 from libs.common import divisions
 from libs.common.auth import Principal, Role
+from libs.common.clock import today_in_china
 from libs.common.database import Database, session_scope
 from services.indicators import models as _all_models  # noqa: F401  (every table on the metadata)
 from services.indicators.reference.catalogue import Dataset
@@ -40,7 +41,8 @@ from services.indicators.reference.spreadsheet import SheetRow
 from services.indicators.settings import IndicatorsSettings
 
 DEMO_SOURCE: Final = "demo"
-YEARS: Final = (2023, 2024, 2025)
+#: 2023 up to the current year (China time), so the running year's per-10k figures are not missing
+YEARS: Final = tuple(range(2023, today_in_china().year + 1))
 SEEDER: Final = Principal(sub="demo-seed", role=Role.province_admin, region_code=divisions.PROVINCE_CODE)
 
 # city-level unit: (resident population in 10,000s, share aged 65+) — demo figures, not statistics
