@@ -1,6 +1,6 @@
 """Fixtures of the indicators tests: the REAL registry, contracts, homecare, gateway and indicators apps
-in-process, on databases of their own (a SQLite file each, or one PostgreSQL database
-``<test db>_indicators`` with a schema per service).
+in-process (built by tests/platform_apps.py), on databases of their own (a SQLite file each, or one
+PostgreSQL database ``<test db>_indicators`` with a schema per service).
 
 The indicators follow the feeds as in production: through the gateway, with service tokens the gateway
 issues to its ``indicators`` service client. Between the gateway and the registry, and between the
@@ -12,43 +12,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Literal
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from libs.common.auth import Role, TokenIssuer, TokenVerifier
+from libs.common.auth import TokenIssuer, TokenVerifier
 from libs.common.database import Database
-from libs.common.http_client import StaticTokenSource
-from libs.common.testing import TestDatabases, Tokens, live_client, make_settings, running
-from services.contracts.app import create_app as create_contracts_app
-from services.contracts.clients.registry import RegistryClient as ContractsRegistryClient
+from libs.common.testing import TestDatabases, Tokens, make_settings, running
 from services.contracts.clock import ManualClock
-from services.contracts.settings import ContractsSettings
-from services.gateway.app import create_app as create_gateway_app
-from services.gateway.settings import GatewaySettings
-from services.homecare.app import create_app as create_homecare_app
-from services.homecare.settings import HomecareSettings
 from services.indicators.app import create_app as create_indicators_app
 from services.indicators.followers.follower import Followers
 from services.indicators.rebuild import clear
 from services.indicators.settings import IndicatorsSettings
-from services.registry.app import create_app as create_registry_app
-from services.registry.settings import RegistrySettings
-from tests.cross_service.conftest import TODAY, Live
+from tests import platform_apps
+from tests.platform_apps import TODAY, Live
 
 SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
-UPSTREAMS = {
-    "registry": "http://registry.test",
-    "contracts": "http://contracts.test",
-    "homecare": "http://homecare.test",
-    "indicators": "http://indicators.test",
-}
 INDICATORS_SECRET = "indicators-test-secret"
 
 
@@ -77,43 +58,21 @@ class Switch(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-async def _admin(server_url: str, sql: str) -> None:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 async def indicators_database_urls(test_databases: TestDatabases) -> AsyncIterator[dict[str, str]]:
-    if test_databases.postgres_url is None:
-        yield {s: f"sqlite+aiosqlite:///{test_databases.root / f'ind_{s}.db'}" for s in SERVICES}
-        return
-    url = make_url(test_databases.postgres_url)
-    name = f"{url.database}_indicators"
-    server = url.render_as_string(hide_password=False)
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    try:
-        yield dict.fromkeys(SERVICES, url.set(database=name).render_as_string(hide_password=False))
-    finally:
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _service_token(tokens: Tokens) -> StaticTokenSource:
-    return StaticTokenSource(tokens.token(Role.service, ttl=timedelta(hours=6)))
+    async with platform_apps.database_urls(
+        test_databases, SERVICES, sqlite_prefix="ind", postgres_suffix="indicators"
+    ) as urls:
+        yield urls
 
 
 @pytest.fixture(scope="session")
 async def registry_app(
     test_databases: TestDatabases, token_verifier: TokenVerifier, indicators_database_urls: dict[str, str]
 ) -> AsyncIterator[FastAPI]:
-    settings = make_settings(
-        RegistrySettings, test_databases, database_url=indicators_database_urls["registry"]
-    )
-    app = create_registry_app(settings, verifier=token_verifier)
-    async with running(app):
+    async with platform_apps.registry_app(
+        test_databases, token_verifier, indicators_database_urls["registry"]
+    ) as app:
         yield app
 
 
@@ -125,22 +84,14 @@ async def contracts_app(
     registry_app: FastAPI,
     indicators_database_urls: dict[str, str],
 ) -> AsyncIterator[FastAPI]:
-    token_source = _service_token(tokens)
-
-    def registry_client(_app: FastAPI) -> ContractsRegistryClient:
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=registry_app), base_url="http://gateway")
-        return ContractsRegistryClient(http, token_source, max_concurrency=1)
-
-    settings = make_settings(
-        ContractsSettings,
+    async with platform_apps.contracts_app(
         test_databases,
-        database_url=indicators_database_urls["contracts"],
-        calendar_interval_seconds=0,
-    )
-    app = create_contracts_app(
-        settings, verifier=token_verifier, registry_client_factory=registry_client, clock=ManualClock(TODAY)
-    )
-    async with running(app):
+        token_verifier,
+        tokens,
+        registry_app,
+        indicators_database_urls["contracts"],
+        ManualClock(TODAY),
+    ) as app:
         yield app
 
 
@@ -152,20 +103,10 @@ async def homecare_app(
     registry_app: FastAPI,
     indicators_database_urls: dict[str, str],
 ) -> AsyncIterator[FastAPI]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=registry_app), base_url="http://gateway"
-    ) as registry_http:
-        settings = make_settings(
-            HomecareSettings, test_databases, database_url=indicators_database_urls["homecare"]
-        )
-        app = create_homecare_app(
-            settings,
-            verifier=token_verifier,
-            registry_http=registry_http,
-            registry_tokens=_service_token(tokens),
-        )
-        async with running(app):
-            yield app
+    async with platform_apps.homecare_app(
+        test_databases, token_verifier, tokens, registry_app, indicators_database_urls["homecare"]
+    ) as app:
+        yield app
 
 
 @dataclass
@@ -221,25 +162,19 @@ async def platform(
     indicators' service tokens; the indicators reach it through ``hops.gateway``."""
     indicators_app = indicators_app_for(indicators_settings, token_verifier, hops)
     hops.registry.inner = httpx.ASGITransport(app=registry_app)
-    transports: dict[str, httpx.AsyncBaseTransport] = {
+    upstreams: dict[str, httpx.AsyncBaseTransport] = {
         "registry": hops.registry,
         "contracts": httpx.ASGITransport(app=contracts_app),
         "homecare": httpx.ASGITransport(app=homecare_app),
         "indicators": httpx.ASGITransport(app=indicators_app),
     }
-    settings = make_settings(
-        GatewaySettings,
+    async with platform_apps.gateway_app(
         test_databases,
-        database_url=indicators_database_urls["gateway"],
+        token_issuer,
+        indicators_database_urls["gateway"],
+        upstreams,
         service_clients={"indicators": INDICATORS_SECRET},
-        **{f"{service}_url": url for service, url in UPSTREAMS.items()},
-    )
-    gateway_app = create_gateway_app(
-        settings,
-        issuer=token_issuer,
-        upstream_mounts={UPSTREAMS[name]: transport for name, transport in transports.items()},
-    )
-    async with running(gateway_app):
+    ) as gateway_app:
         hops.gateway.inner = httpx.ASGITransport(app=gateway_app)
         async with running(indicators_app):
             yield gateway_app, indicators_app
@@ -287,10 +222,7 @@ async def live(
 ) -> AsyncIterator[Live]:
     """Clients whose writes commit: straight to each service, and through the gateway."""
     gateway_app, _indicators = platform
-    async with (
-        live_client(registry_app, base_url="http://gateway") as registry,
-        live_client(contracts_app) as contracts,
-        live_client(homecare_app) as homecare,
-        live_client(gateway_app) as gateway,
-    ):
-        yield Live(registry, contracts, homecare, gateway, tokens)
+    async with platform_apps.live_clients(
+        registry_app, contracts_app, homecare_app, gateway_app, tokens
+    ) as clients:
+        yield clients

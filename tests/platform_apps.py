@@ -1,0 +1,183 @@
+"""The REAL platform apps in-process, for the suites that run several services together
+(tests/cross_service, tests/indicators): each builder is an async context manager that creates an app
+and runs its lifespan around the block. The conftests keep their own fixtures (names, scopes, database
+URLs) and call these.
+
+The services reach the registry through ASGI transports, as in tests/contracts and tests/homecare, with
+service tokens of the session's test key; the gateway proxies ``/api/v1/{service}/...`` to the apps it
+is given a transport for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from libs.common.auth import Role, TokenIssuer, TokenVerifier
+from libs.common.http_client import StaticTokenSource
+from libs.common.testing import TestDatabases, Tokens, live_client, make_settings, running
+from services.contracts.app import create_app as create_contracts_app
+from services.contracts.clients.registry import RegistryClient as ContractsRegistryClient
+from services.contracts.clock import ManualClock
+from services.contracts.settings import ContractsSettings
+from services.gateway.app import create_app as create_gateway_app
+from services.gateway.settings import GatewaySettings
+from services.homecare.app import create_app as create_homecare_app
+from services.homecare.settings import HomecareSettings
+from services.registry.app import create_app as create_registry_app
+from services.registry.settings import RegistrySettings
+
+#: "today" of the contracts service in these tests (agreements' dates are set around it)
+TODAY = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
+
+
+def upstream_url(service: str) -> str:
+    """The base URL the gateway is configured with for ``service`` (served by an ASGI transport)."""
+    return f"http://{service}.test"
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def database_urls(
+    test_databases: TestDatabases, services: Iterable[str], *, sqlite_prefix: str, postgres_suffix: str
+) -> AsyncIterator[dict[str, str]]:
+    """A database URL per service: a SQLite file ``<sqlite_prefix>_<service>.db`` each, or one
+    PostgreSQL database ``<test db>_<postgres_suffix>`` (a schema per service), dropped at the end."""
+    if test_databases.postgres_url is None:
+        yield {s: f"sqlite+aiosqlite:///{test_databases.root / f'{sqlite_prefix}_{s}.db'}" for s in services}
+        return
+    url = make_url(test_databases.postgres_url)
+    name = f"{url.database}_{postgres_suffix}"
+    server = url.render_as_string(hide_password=False)
+    await _admin(server, f'CREATE DATABASE "{name}"')
+    try:
+        yield dict.fromkeys(services, url.set(database=name).render_as_string(hide_password=False))
+    finally:
+        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _service_token(tokens: Tokens) -> StaticTokenSource:
+    return StaticTokenSource(tokens.token(Role.service, ttl=timedelta(hours=6)))
+
+
+@asynccontextmanager
+async def registry_app(
+    test_databases: TestDatabases, token_verifier: TokenVerifier, database_url: str
+) -> AsyncIterator[FastAPI]:
+    settings = make_settings(RegistrySettings, test_databases, database_url=database_url)
+    async with running(create_registry_app(settings, verifier=token_verifier)) as app:
+        yield app
+
+
+@asynccontextmanager
+async def contracts_app(
+    test_databases: TestDatabases,
+    token_verifier: TokenVerifier,
+    tokens: Tokens,
+    registry: FastAPI,
+    database_url: str,
+    clock: ManualClock,
+) -> AsyncIterator[FastAPI]:
+    token_source = _service_token(tokens)
+
+    def registry_client(_app: FastAPI) -> ContractsRegistryClient:
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=registry), base_url="http://gateway")
+        # one registry call at a time: a rolled-back registry serves every request on one connection
+        return ContractsRegistryClient(http, token_source, max_concurrency=1)
+
+    settings = make_settings(
+        ContractsSettings, test_databases, database_url=database_url, calendar_interval_seconds=0
+    )
+    app = create_contracts_app(
+        settings, verifier=token_verifier, registry_client_factory=registry_client, clock=clock
+    )
+    async with running(app):
+        yield app
+
+
+@asynccontextmanager
+async def homecare_app(
+    test_databases: TestDatabases,
+    token_verifier: TokenVerifier,
+    tokens: Tokens,
+    registry: FastAPI,
+    database_url: str,
+) -> AsyncIterator[FastAPI]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=registry), base_url="http://gateway"
+    ) as registry_http:
+        settings = make_settings(HomecareSettings, test_databases, database_url=database_url)
+        app = create_homecare_app(
+            settings,
+            verifier=token_verifier,
+            registry_http=registry_http,
+            registry_tokens=_service_token(tokens),
+        )
+        async with running(app):
+            yield app
+
+
+@asynccontextmanager
+async def gateway_app(
+    test_databases: TestDatabases,
+    token_issuer: TokenIssuer,
+    database_url: str,
+    upstreams: Mapping[str, httpx.AsyncBaseTransport],
+    **settings_overrides: Any,
+) -> AsyncIterator[FastAPI]:
+    """The gateway, proxying each service of ``upstreams`` to its transport."""
+    settings = make_settings(
+        GatewaySettings,
+        test_databases,
+        database_url=database_url,
+        **{f"{service}_url": upstream_url(service) for service in upstreams},
+        **settings_overrides,
+    )
+    app = create_gateway_app(
+        settings,
+        issuer=token_issuer,
+        upstream_mounts={upstream_url(service): transport for service, transport in upstreams.items()},
+    )
+    async with running(app):
+        yield app
+
+
+@dataclass(frozen=True)
+class Live:
+    """Clients whose writes commit: straight to each service, and through the gateway."""
+
+    registry: httpx.AsyncClient
+    contracts: httpx.AsyncClient
+    homecare: httpx.AsyncClient
+    gateway: httpx.AsyncClient
+    tokens: Tokens
+
+
+@asynccontextmanager
+async def live_clients(
+    registry: FastAPI, contracts: FastAPI, homecare: FastAPI, gateway: FastAPI, tokens: Tokens
+) -> AsyncIterator[Live]:
+    async with (
+        live_client(registry, base_url="http://gateway") as registry_client,
+        live_client(contracts) as contracts_client,
+        live_client(homecare) as homecare_client,
+        live_client(gateway) as gateway_client,
+    ):
+        yield Live(registry_client, contracts_client, homecare_client, gateway_client, tokens)
