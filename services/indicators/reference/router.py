@@ -11,10 +11,12 @@ from typing import Annotated, Any, cast
 from urllib.parse import quote
 
 from fastapi import Depends, File, Query, Request, Response, UploadFile, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common.auth import Principal
 from libs.common.database import SessionDep
 from libs.common.errors import Unprocessable, problem_responses
-from libs.common.pagination import Page, PageDep
+from libs.common.pagination import Page, PageDep, PageParams
 from libs.common.routing import ServiceRouter
 from services.indicators.permissions import ReferenceRead, ReferenceWrite
 from services.indicators.reference import service
@@ -80,14 +82,33 @@ def _xlsx(content: bytes, name: str, version: int | None) -> Response:
     )
 
 
-async def _upload(file: UploadFile, settings: IndicatorsSettings) -> bytes:
+async def _load(
+    session: AsyncSession,
+    principal: Principal,
+    settings: IndicatorsSettings,
+    dataset: Dataset,
+    file: UploadFile,
+) -> VersionRead:
+    """Read the upload (at most ``reference_import_max_bytes``) and load it as the dataset's new version."""
     cap = settings.reference_import_max_bytes
     content = await file.read(cap + 1)
     if len(content) > cap:
         raise Unprocessable(
             f"文件超过 {cap:,} 字节（file too large）", code="file_too_large", extra={"max_bytes": cap}
         )
-    return content
+    return await service.load_file(
+        session,
+        principal,
+        dataset,
+        content,
+        filename=file.filename,
+        max_rows=settings.reference_import_max_rows,
+    )
+
+
+async def _versions(session: AsyncSession, dataset: Dataset, page: PageParams) -> Page[VersionRead]:
+    items, next_cursor = await service.versions(session, dataset, page)
+    return Page[VersionRead](items=items, next_cursor=next_cursor, limit=page.limit)
 
 
 _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -128,8 +149,7 @@ async def list_population(
 async def population_versions(
     session: SessionDep, _principal: ReferenceRead, page: PageDep
 ) -> Page[VersionRead]:
-    items, next_cursor = await service.versions(session, Dataset.population, page)
-    return Page[VersionRead](items=items, next_cursor=next_cursor, limit=page.limit)
+    return await _versions(session, Dataset.population, page)
 
 
 @router.get(
@@ -158,15 +178,7 @@ async def export_population(
 async def import_population(
     session: SessionDep, principal: ReferenceWrite, settings: SettingsDep, file: XLSX_FILE
 ) -> VersionRead:
-    content = await _upload(file, settings)
-    return await service.load_file(
-        session,
-        principal,
-        Dataset.population,
-        content,
-        filename=file.filename,
-        max_rows=settings.reference_import_max_rows,
-    )
+    return await _load(session, principal, settings, Dataset.population, file)
 
 
 # -------------------------------------------------------------------------------------- targets
@@ -197,8 +209,7 @@ async def list_targets(
     responses=problem_responses(401, 403, 422),
 )
 async def target_versions(session: SessionDep, _principal: ReferenceRead, page: PageDep) -> Page[VersionRead]:
-    items, next_cursor = await service.versions(session, Dataset.targets, page)
-    return Page[VersionRead](items=items, next_cursor=next_cursor, limit=page.limit)
+    return await _versions(session, Dataset.targets, page)
 
 
 @router.get(
@@ -225,12 +236,4 @@ async def export_targets(session: SessionDep, principal: ReferenceRead, filters:
 async def import_targets(
     session: SessionDep, principal: ReferenceWrite, settings: SettingsDep, file: XLSX_FILE
 ) -> VersionRead:
-    content = await _upload(file, settings)
-    return await service.load_file(
-        session,
-        principal,
-        Dataset.targets,
-        content,
-        filename=file.filename,
-        max_rows=settings.reference_import_max_rows,
-    )
+    return await _load(session, principal, settings, Dataset.targets, file)
