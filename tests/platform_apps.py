@@ -18,13 +18,18 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from libs.common.auth import Role, TokenIssuer, TokenVerifier
 from libs.common.http_client import StaticTokenSource
-from libs.common.testing import TestDatabases, Tokens, live_client, make_settings, running
+from libs.common.testing import (
+    TestDatabases,
+    Tokens,
+    live_client,
+    make_settings,
+    running,
+    scratch_database,
+)
 from services.contracts.app import create_app as create_contracts_app
 from services.contracts.clients.registry import RegistryClient as ContractsRegistryClient
 from services.contracts.clock import ManualClock
@@ -45,15 +50,6 @@ def upstream_url(service: str) -> str:
     return f"http://{service}.test"
 
 
-async def _admin(server_url: str, sql: str) -> None:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @asynccontextmanager
 async def database_urls(
     test_databases: TestDatabases, services: Iterable[str], *, sqlite_prefix: str, postgres_suffix: str
@@ -63,14 +59,11 @@ async def database_urls(
     if test_databases.postgres_url is None:
         yield {s: f"sqlite+aiosqlite:///{test_databases.root / f'{sqlite_prefix}_{s}.db'}" for s in services}
         return
-    url = make_url(test_databases.postgres_url)
-    name = f"{url.database}_{postgres_suffix}"
-    server = url.render_as_string(hide_password=False)
-    await _admin(server, f'CREATE DATABASE "{name}"')
-    try:
-        yield dict.fromkeys(services, url.set(database=name).render_as_string(hide_password=False))
-    finally:
-        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    server = make_url(test_databases.postgres_url)
+    async with scratch_database(
+        server.render_as_string(hide_password=False), f"{server.database}_{postgres_suffix}"
+    ) as url:
+        yield dict.fromkeys(services, url)
 
 
 def _service_token(tokens: Tokens) -> StaticTokenSource:

@@ -72,6 +72,27 @@ async def _admin(sql: str, server_url: str) -> None:
         await engine.dispose()
 
 
+async def create_database(server_url: str, name: str) -> str:
+    """Create the PostgreSQL database ``name`` on the server of ``server_url``; its URL."""
+    await _admin(f'CREATE DATABASE "{name}"', server_url)
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop the PostgreSQL database ``name`` (connections still open to it are closed)."""
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server_url)
+
+
+@asynccontextmanager
+async def scratch_database(server_url: str, name: str) -> AsyncIterator[str]:
+    """A PostgreSQL database ``name`` for the block (its URL), dropped at the end."""
+    url = await create_database(server_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(server_url, name)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``postgres_only`` (races on row and advisory locks) run only on PostgreSQL;
     ``make test-postgres-only`` runs just them."""
@@ -90,13 +111,8 @@ async def test_databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
         return
     server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
     name = f"yyt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"', server)
-    try:
-        yield TestDatabases(
-            tmp_path_factory.mktemp("db"), make_url(server).set(database=name).render_as_string(False)
-        )
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server)
+    async with scratch_database(server, name) as url:
+        yield TestDatabases(tmp_path_factory.mktemp("db"), url)
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ from libs.common.auth import (
     generate_private_key_pem,
     principal_claims,
 )
-from libs.common.testing import DEFAULT_POSTGRES_URL, running
+from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 
@@ -179,15 +179,6 @@ async def _postgres_available(server: str) -> bool:
         await engine.dispose()
 
 
-async def _admin(sql: str, server: str) -> None:
-    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -204,12 +195,8 @@ async def main() -> None:
             print(f"\nPostgreSQL: not reachable at {make_url(server).render_as_string()} (skipped)")
             return
         name = f"bench_bulk_{uuid.uuid4().hex[:8]}"
-        await _admin(f'CREATE DATABASE "{name}"', server)
-        try:
-            url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        async with scratch_database(server, name) as url:
             _report("PostgreSQL", await bench(url, args.runs))
-        finally:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server)
 
 
 if __name__ == "__main__":

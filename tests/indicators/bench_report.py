@@ -43,7 +43,6 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from demo.indicators import seed_reference
 from libs.common import divisions
@@ -55,6 +54,8 @@ from libs.common.testing import (
     TEST_ISSUER,
     TestDatabases,
     Tokens,
+    create_database,
+    drop_database,
     make_settings,
     running,
 )
@@ -383,15 +384,6 @@ def _print(backend: str, results: dict[str, dict[str, list[float]]]) -> None:
         )
 
 
-async def _admin(sql: str, server: str) -> None:
-    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -409,16 +401,15 @@ async def main() -> None:
         server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
         name = f"bench_ind_{uuid.uuid4().hex[:8]}"
         try:
-            await _admin(f'CREATE DATABASE "{name}"', server)
+            url = await create_database(server, name)
         except (OSError, Exception) as exc:  # noqa: BLE001 - any failure to connect means "not available"
             print(f"\nPostgreSQL: not reachable at {make_url(server).render_as_string()} (skipped: {exc})")
             return
         try:
-            url = make_url(server).set(database=name).render_as_string(hide_password=False)
             with tempfile.TemporaryDirectory() as tmp:
                 _print("PostgreSQL", await bench(TestDatabases(Path(tmp), url), args.runs))
         finally:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server)
+            await drop_database(server, name)
 
 
 if __name__ == "__main__":

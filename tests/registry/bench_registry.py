@@ -23,9 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from demo import demo_id
 from demo.registry import seed_session
@@ -39,20 +36,11 @@ from libs.common.auth import (
 )
 from libs.common.changes import write_pending_changes
 from libs.common.database import session_scope
-from libs.common.testing import DEFAULT_POSTGRES_URL, running
+from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
 
 ISSUER, AUDIENCE = "bench", "bench"
-
-
-async def _admin(sql: str, url: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
 
 
 def _headers(issuer: TokenIssuer, role: Role, region: str) -> dict[str, str]:
@@ -172,14 +160,10 @@ async def main() -> None:
     if args.postgres:
         server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
         name = f"bench_{uuid.uuid4().hex[:8]}"
-        await _admin(f'CREATE DATABASE "{name}"', server)
-        try:
-            url = make_url(server).set(database=name).render_as_string(False)
+        async with scratch_database(server, name) as url:
             settings = RegistrySettings(database_url=url, database_schema="registry", **common)
             print(f"PostgreSQL ({name})")
             results = await bench(settings, args.runs)
-        finally:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             settings = RegistrySettings(
