@@ -1,4 +1,5 @@
-"""What the indicators tests share: waiting for the followers, and the read model as plain data."""
+"""What the indicators tests share: waiting for the followers, the read model as plain data, and the
+indicators' service token from the gateway."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 from sqlalchemy import inspect, select
 
 from libs.common.database import Database, session_scope
@@ -23,6 +25,22 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 30
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {within} s")
         await asyncio.sleep(0.05)
+
+
+async def service_headers(http: httpx.AsyncClient, secret: str, audience: str) -> dict[str, str]:
+    """The ``Authorization`` header of a service token the gateway (``http``) issues to the indicators'
+    client for ``audience``."""
+    token = await http.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "indicators",
+            "client_secret": secret,
+            "audience": audience,
+        },
+    )
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 async def read_model(database: Database) -> dict[str, dict[str, dict[str, Any]]]:

@@ -21,7 +21,7 @@ from services.indicators.followers.models import FeedCursor
 from tests.cross_service.conftest import Live
 from tests.cross_service.data import REGISTRY, Writer, institution_body, unique
 from tests.indicators.conftest import Indicators, indicators_app_for
-from tests.indicators.helpers import STATUS, eventually, fact, read_model
+from tests.indicators.helpers import STATUS, eventually, fact, read_model, service_headers
 
 
 async def test_a_page_applied_twice_leaves_the_same_rows(indicators: Indicators, live: Live) -> None:
@@ -222,17 +222,7 @@ async def test_the_indicators_read_only_the_feeds_they_need(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=gateway_app), base_url="http://gw"
     ) as http:
-        token = await http.post(
-            "/api/v1/auth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "indicators",
-                "client_secret": indicators.settings.service_client_secret,
-                "audience": "registry",
-            },
-        )
-        assert token.status_code == 200, token.text
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = await service_headers(http, indicators.settings.service_client_secret, "registry")
         wanted = await http.get(
             "/api/v1/registry/changes", params={"entity_types": "institution,filing"}, headers=headers
         )

@@ -20,7 +20,7 @@ from services.indicators.facts.models import InstitutionFact, InstitutionYearSta
 from tests.cross_service.conftest import Live
 from tests.cross_service.data import CONTRACTS, REGISTRY, Writer
 from tests.indicators.conftest import Indicators
-from tests.indicators.helpers import fact
+from tests.indicators.helpers import fact, service_headers
 
 RESIDENT = {"name": "陈阿婆", "id_number": "11010519491231002X", "phone": "13912345678"}
 
@@ -78,17 +78,7 @@ async def test_the_indicators_client_may_read_referrals_from_the_contracts_feed(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=gateway_app), base_url="http://gw"
     ) as http:
-        token = await http.post(
-            "/api/v1/auth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": "indicators",
-                "client_secret": indicators.settings.service_client_secret,
-                "audience": "contracts",
-            },
-        )
-        assert token.status_code == 200, token.text
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = await service_headers(http, indicators.settings.service_client_secret, "contracts")
         feed = await http.get(
             f"{CONTRACTS}/changes", params={"entity_types": "agreement,visit,referral"}, headers=headers
         )
