@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, cast
-from urllib.parse import quote
 
 from fastapi import Depends, File, Query, Request, Response, UploadFile, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
 from libs.common.database import SessionDep
+from libs.common.downloads import attachment
 from libs.common.errors import Unprocessable, problem_responses
 from libs.common.pagination import Page, PageDep, PageParams
 from libs.common.routing import ServiceRouter
@@ -75,11 +75,7 @@ TargetFilterDep = Annotated[TargetFilter, Depends(target_filter)]
 
 def _xlsx(content: bytes, name: str, version: int | None) -> Response:
     filename = f"{name}_v{version}.xlsx" if version else f"{name}_模板.xlsx"
-    return Response(
-        content=content,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-    )
+    return attachment(content, filename, XLSX_MEDIA_TYPE)
 
 
 async def _load(

@@ -8,7 +8,6 @@ figures of its own county counted over the records its institution is a party to
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
@@ -16,6 +15,7 @@ from fastapi.responses import Response
 from libs.common.auth import Principal
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
+from libs.common.downloads import attachment
 from libs.common.errors import Unprocessable, problem_responses
 from libs.common.openapi import enum_labels
 from libs.common.pagination import MAX_LIMIT
@@ -45,11 +45,7 @@ ERRORS = problem_responses(401, 403, 404, 422)
 
 
 def _xlsx(content: bytes, filename: str) -> Response:
-    return Response(
-        content=content,
-        media_type=export.XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-    )
+    return attachment(content, filename, export.XLSX_MEDIA_TYPE)
 
 
 XLSX_RESPONSE = {200: {"description": "XLSX 文件", "content": {export.XLSX_MEDIA_TYPE: {}}}, **ERRORS}

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import File, Query, Response, UploadFile
 
 from libs.common.bulk import BulkMaxRecords, BulkResponse
 from libs.common.database import SessionDep
+from libs.common.downloads import attachment
 from libs.common.errors import FieldError, Unprocessable, problem_responses
 from libs.common.models import utcnow
 from libs.common.routing import ServiceRouter
@@ -121,8 +121,4 @@ async def export_institutions(
         content, media_type = spreadsheet.write_csv(rows), spreadsheet.CSV_MEDIA_TYPE
     else:
         content, media_type = spreadsheet.write_xlsx(rows), spreadsheet.XLSX_MEDIA_TYPE
-    return Response(
-        content=content,
-        media_type=media_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
-    )
+    return attachment(content, filename, media_type)
