@@ -13,11 +13,12 @@ institutions' ``national_demonstration_year`` (2023: the batch is a national one
 not touched). Its cut-off date (2023-03-31) assesses 2021 and 2022, older than the registry's demo
 figures: each institution first reports those two years (demo figures from its beds and residents).
 
-Batch 2 (public notice under way in November 2026):
+Batch 2 (planned on 2026 dates, moved by whole days so that its provincial review is open on the day the
+seed runs — ``Calendar`` — so the province always has applications to review; steps planned after that day
+are not taken):
 
-- 湖里区 applies for itself, 厦门市 recommends it, the province approves and sends it; the nation lists it
-  as a candidate.
-- 南安市 applies, 泉州市 recommends it; the province reviews it and declines it.
+- 湖里区 applies for itself and 厦门市 recommends it; 南安市 applies and 泉州市 recommends it: both wait for
+  the province's review.
 - 厦门弘爱养护院 applies; its hard criteria are computed from the registry's figures. When they pass it is
   recommended by 湖里区 and then declined by 厦门市 (the city's one recommendation went to 湖里区);
   when they do not, it stays a draft showing which criterion fails and by how much.
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -41,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from demo import demo_id, refuse_in_production
 from libs.common import changes, divisions
 from libs.common.auth import Principal, Role
+from libs.common.clock import today_in_china
 from libs.common.database import Database, session_scope
 from services.registry.demonstration import batches, service, transitions
 from services.registry.demonstration.criteria import assessment_years
@@ -94,7 +97,9 @@ FIRST_STAGES = BatchStages(
 )
 FIRST_CUTOFF = date(2023, 3, 31)  # the end of preparation, as batch 2's default cut-off (2026-03-31)
 FIRST_NAMED_ON = date(2023, 12, 15)
+PLANNED_REVIEW_DAY = date(2026, 6, 15)  # inside the planned provincial review
 FIRST_DOCUMENT_NO = "国卫老龄函〔2023〕216号"  # a demo number: the source documents do not give it
+#: batch 2 as planned for 2026; the seed moves it (``Calendar``) so that its provincial review is open
 STAGES = BatchStages(
     preparation=_stage("2026-03-01", "2026-03-31"),
     application=_stage("2026-04-01", "2026-05-15"),
@@ -365,127 +370,124 @@ async def _through_the_province(
 # ------------------------------------------------------------------------------------------ batch 2
 
 
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Batch 2's plan (the 2026 dates below) moved by whole days so that its provincial review is open on
+    the day the seed runs: whatever the date, 湖里区 and 南安市 wait for the province (prov_admin has two
+    applications to review) and the steps planned after that day are not taken."""
+
+    today: date
+
+    def at(self, planned: date) -> date:
+        return planned + (self.today - PLANNED_REVIEW_DAY)
+
+    def due(self, planned: date) -> bool:
+        return self.at(planned) <= self.today
+
+    def stages(self) -> BatchStages:
+        def moved(window: StageWindow) -> StageWindow:
+            return StageWindow(start_date=self.at(window.start_date), end_date=self.at(window.end_date))
+
+        return BatchStages(**{name: moved(getattr(STAGES, name)) for name in BatchStages.model_fields})
+
+
+Step = tuple[Principal, Action, BaseModel | None, date]
+
+
+async def _steps(
+    session: AsyncSession, calendar: Calendar, application_id: uuid.UUID, steps: Sequence[Step]
+) -> None:
+    """Take the planned steps that fall on or before today, in order."""
+    for principal, action, body, planned in steps:
+        if not calendar.due(planned):
+            return
+        await transitions.perform(
+            session, principal, application_id, action, body, if_match="*", today=calendar.at(planned)
+        )
+
+
 async def _second_batch(session: AsyncSession, settings: RegistrySettings) -> bool:
     batch_id = demo_id("demonstration_batch", BATCH_NAME)
     if await session.get(DemonstrationBatch, batch_id) is not None:
         return False
+    calendar = Calendar(today_in_china())
     await batches.create(
         session,
         PROVINCE,
-        BatchCreate(name=BATCH_NAME, county_quota=3, institution_quota=2, stages=STAGES),
+        BatchCreate(name=BATCH_NAME, county_quota=3, institution_quota=2, stages=calendar.stages()),
         settings=settings,
         batch_id=batch_id,
     )
-
-    huli = await service.create(
+    await _county_application(
         session,
+        settings,
+        calendar,
+        batch_id,
         HULI,
-        ApplicationCreate(batch_id=batch_id, kind=ApplicationKind.county, self_assessment=COUNTY_TEXTS),
-        today=date(2026, 4, 8),
-        revoked_bar_years=settings.demo_revoked_bar_years,
-    )
-    for principal, action, body, day in (
-        (HULI, Action.submit, None, date(2026, 4, 20)),
-        (
-            XIAMEN,
-            Action.city_recommend,
-            OpinionBody(opinion="经市级评审，推荐湖里区申报全国医养结合示范县"),
-            date(2026, 5, 25),
-        ),
-    ):
-        huli = await transitions.perform(session, principal, huli.id, action, body, if_match="*", today=day)
-    await transitions.write_province_review(
-        session,
-        PROVINCE,
-        huli.id,
-        ProvinceReviewWrite(
-            document_review_passed=True,
-            document_review_opinion="申报材料齐全，数据与登记信息一致",
-            site_visit_date=date(2026, 6, 18),
-            site_visit_findings="现场核查情况属实，医养结合服务网络健全",
-            expert_scores=[
-                ExpertScoreIn(expert_name="陈教授", score=93, comment="政策体系完整"),
-                ExpertScoreIn(expert_name="林主任", score=90.5),
-                ExpertScoreIn(expert_name="黄处长", score=91),
-            ],
-        ),
-        if_match="*",
-        today=date(2026, 6, 20),
-    )
-    province_steps: tuple[tuple[Action, BaseModel, date], ...] = (
-        (Action.province_approve, ProvinceApproveBody(reasons="综合评分第一，同意推荐"), date(2026, 7, 10)),
-        (Action.send_to_nation, SendToNationBody(note="随省卫健委推荐函报送"), date(2026, 7, 20)),
-        (
-            Action.national_result,
-            NationalResultBody(
-                result=NationalResult.candidate, result_date=date(2026, 11, 2), note="列入拟命名名单公示"
+        COUNTY_TEXTS,
+        created=date(2026, 4, 8),
+        steps=[
+            (HULI, Action.submit, None, date(2026, 4, 20)),
+            (
+                XIAMEN,
+                Action.city_recommend,
+                OpinionBody(opinion="经市级评审，推荐湖里区申报全国医养结合示范县"),
+                date(2026, 5, 25),
             ),
-            date(2026, 11, 2),
-        ),
+        ],
     )
-    for step, step_body, day in province_steps:
-        huli = await transitions.perform(session, PROVINCE, huli.id, step, step_body, if_match="*", today=day)
-
-    await _declined_by_the_province(session, settings, batch_id)
-    await _institution(session, settings, batch_id, "厦门弘爱养护院", recommend=True)
-    await _institution(session, settings, batch_id, "兰馨颐养院", recommend=False)
+    await _county_application(
+        session,
+        settings,
+        calendar,
+        batch_id,
+        NAN_AN,
+        county_texts("市"),
+        created=date(2026, 4, 9),
+        steps=[
+            (NAN_AN, Action.submit, None, date(2026, 4, 24)),
+            (
+                QUANZHOU,
+                Action.city_recommend,
+                OpinionBody(opinion="经市级评审，推荐南安市申报全国医养结合示范县"),
+                date(2026, 5, 27),
+            ),
+        ],
+    )
+    await _institution(session, settings, calendar, batch_id, "厦门弘爱养护院", recommend=True)
+    await _institution(session, settings, calendar, batch_id, "兰馨颐养院", recommend=False)
     return True
 
 
-async def _declined_by_the_province(
-    session: AsyncSession, settings: RegistrySettings, batch_id: uuid.UUID
+async def _county_application(
+    session: AsyncSession,
+    settings: RegistrySettings,
+    calendar: Calendar,
+    batch_id: uuid.UUID,
+    county: Principal,
+    texts: dict[AssessmentItem, str],
+    *,
+    created: date,
+    steps: Sequence[Step],
 ) -> None:
-    """南安市: recommended by 泉州市, reviewed by the province and not passed on (site visit short)."""
-    nan_an = await service.create(
+    application = await service.create(
         session,
-        NAN_AN,
-        ApplicationCreate(batch_id=batch_id, kind=ApplicationKind.county, self_assessment=county_texts("市")),
-        today=date(2026, 4, 9),
+        county,
+        ApplicationCreate(batch_id=batch_id, kind=ApplicationKind.county, self_assessment=texts),
+        today=calendar.at(created),
         revoked_bar_years=settings.demo_revoked_bar_years,
     )
-    nan_an = await transitions.perform(
-        session, NAN_AN, nan_an.id, Action.submit, None, if_match="*", today=date(2026, 4, 24)
-    )
-    nan_an = await transitions.perform(
-        session,
-        QUANZHOU,
-        nan_an.id,
-        Action.city_recommend,
-        OpinionBody(opinion="经市级评审，推荐南安市申报全国医养结合示范县"),
-        if_match="*",
-        today=date(2026, 5, 27),
-    )
-    await transitions.write_province_review(
-        session,
-        PROVINCE,
-        nan_an.id,
-        ProvinceReviewWrite(
-            document_review_passed=True,
-            document_review_opinion="申报材料齐全",
-            site_visit_date=date(2026, 6, 23),
-            site_visit_findings="部分乡镇养老机构尚未与医疗机构签约，家庭病床开展不足",
-            expert_scores=[
-                ExpertScoreIn(expert_name="陈教授", score=78, comment="服务网络有待完善"),
-                ExpertScoreIn(expert_name="林主任", score=80),
-                ExpertScoreIn(expert_name="黄处长", score=79.5),
-            ],
-        ),
-        if_match="*",
-        today=date(2026, 6, 25),
-    )
-    await transitions.perform(
-        session,
-        PROVINCE,
-        nan_an.id,
-        Action.decline,
-        ReasonBody(reason="现场核查发现医养签约尚未全覆盖，综合评分未达推荐要求，本批次不予推荐"),
-        if_match="*",
-        today=date(2026, 7, 10),
-    )
+    await _steps(session, calendar, application.id, steps)
 
 
 async def _institution(
-    session: AsyncSession, settings: RegistrySettings, batch_id: uuid.UUID, name: str, *, recommend: bool
+    session: AsyncSession,
+    settings: RegistrySettings,
+    calendar: Calendar,
+    batch_id: uuid.UUID,
+    name: str,
+    *,
+    recommend: bool,
 ) -> None:
     institution = await _institution_named(session, name)
     if institution is None:
@@ -501,38 +503,29 @@ async def _institution(
             declared_satisfaction_pct=97.0,
             declared_no_major_incident=True,
         ),
-        today=date(2026, 4, 10),
+        today=calendar.at(date(2026, 4, 10)),
         revoked_bar_years=settings.demo_revoked_bar_years,
     )
     if not recommend:
         return
-    try:
-        application = await transitions.perform(
-            session, admin, application.id, Action.submit, None, if_match="*", today=date(2026, 4, 28)
+    county = _county(institution.region_code)
+    steps: list[Step] = [
+        (admin, Action.submit, None, date(2026, 4, 28)),
+        (
+            county,
+            Action.county_recommend,
+            OpinionBody(opinion="经县级初审，符合申报条件，同意推荐"),
+            date(2026, 5, 8),
+        ),
+    ]
+    if application.city_code == XIAMEN.region_code:
+        steps.append(
+            (XIAMEN, Action.decline, ReasonBody(reason="本批次厦门市推荐湖里区申报示范县"), date(2026, 5, 26))
         )
+    try:
+        await _steps(session, calendar, application.id, steps)
     except CriteriaNotMet:
         log.info("demonstration seed: %s does not meet the hard criteria; left as a draft", name)
-        return
-    county = Principal(sub=SEED, role=Role.county_admin, region_code=institution.region_code)
-    application = await transitions.perform(
-        session,
-        county,
-        application.id,
-        Action.county_recommend,
-        OpinionBody(opinion="经县级初审，符合申报条件，同意推荐"),
-        if_match="*",
-        today=date(2026, 5, 8),
-    )
-    if application.city_code == XIAMEN.region_code:
-        await transitions.perform(
-            session,
-            XIAMEN,
-            application.id,
-            Action.decline,
-            ReasonBody(reason="本批次厦门市推荐湖里区申报示范县"),
-            if_match="*",
-            today=date(2026, 5, 26),
-        )
 
 
 async def seed(settings: RegistrySettings) -> None:

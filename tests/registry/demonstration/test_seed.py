@@ -1,5 +1,6 @@
-"""The 示范 demo seed: batch 1 (2023) named as seed 003 reports it, batch 2 with 湖里区 on the national
-candidate list and applications at several stages; idempotent."""
+"""The 示范 demo seed: batch 1 (2023) named as seed 003 reports it, batch 2 with its provincial review open
+on the day the seed runs (the province has two county applications to review) and applications at several
+stages; idempotent."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from fastapi import FastAPI
 from demo import demo_id
 from demo.demonstration import BATCH_NAME, FIRST_BATCH_NAME, seed_session
 from demo.registry import seed_session as seed_registry
-from tests.registry.demonstration.flow import APPLICATIONS, Flow
+from libs.common.clock import today_in_china
+from tests.registry.demonstration.flow import APPLICATIONS, BATCHES, Flow
 
 
 async def test_the_seed_writes_batch_two_once(flow: Flow, registry_app: FastAPI) -> None:
@@ -22,21 +24,18 @@ async def test_the_seed_writes_batch_two_once(flow: Flow, registry_app: FastAPI)
         APPLICATIONS, params={"batch_id": str(batch_id), "kind": "county"}, headers=flow.province()
     )
     counties = {c["applicant_name"]: c for c in listed.json()["items"]}
+    # both recommended by their cities, waiting for the province, whose review stage is open today
     assert {name: c["state"] for name, c in counties.items()} == {
-        "湖里区": "national_candidate",
-        "南安市": "declined",
+        "湖里区": "city_recommended",
+        "南安市": "city_recommended",
     }
     huli = counties["湖里区"]
     trail = await flow.client.get(f"{APPLICATIONS}/{huli['id']}/trail", headers=flow.province())
-    assert [e["action"] for e in trail.json()] == [
-        "create",
-        "submit",
-        "city-recommend",
-        "province-review",
-        "province-approve",
-        "send-to-nation",
-        "national-result",
-    ]
+    assert [e["action"] for e in trail.json()] == ["create", "submit", "city-recommend"]
+    batch = (await flow.client.get(f"{BATCHES}/{batch_id}", headers=flow.province())).json()
+    review = batch["stages"]["provincial_review"]
+    today = today_in_china().isoformat()
+    assert review["start_date"] <= today <= review["end_date"], review
 
 
 # seed 003 (四、开展医养结合示范县（市、区）和示范机构创建), verbatim: the first batch, named in 2023
