@@ -17,7 +17,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from demo.registry import seed_session
+from libs.common.auth import Role
 from libs.common.changes import write_pending_changes
+from libs.common.testing import Tokens
 
 DATA = Path(__file__).resolve().parents[2] / "demo" / "data"
 
@@ -60,7 +62,7 @@ async def _scalar(app: FastAPI, query: str) -> Any:
 
 
 async def test_headline_aggregates_match_the_sources(
-    client: httpx.AsyncClient, registry_app: FastAPI
+    client: httpx.AsyncClient, registry_app: FastAPI, tokens: Tokens
 ) -> None:
     rows = await _seeded_rows(
         registry_app,
@@ -69,6 +71,13 @@ async def test_headline_aggregates_match_the_sources(
     )
     assert near(rows[0]["n"], INTEGRATED), rows
     assert near(rows[0]["beds"], INTEGRATED_BEDS), rows
+    # and the registry's own statistics show them to the province (make run's figures)
+    stats = await client.get(
+        "/api/v1/registry/stats", params={"group_by": "city"}, headers=tokens.headers(Role.province_admin)
+    )
+    totals = stats.json()["totals"]
+    assert near(totals["integrated_institutions"], INTEGRATED), totals
+    assert near(totals["integrated_institution_beds"], INTEGRATED_BEDS), totals
 
     graded = await _scalar(
         registry_app,

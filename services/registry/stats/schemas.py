@@ -26,6 +26,10 @@ class BedCounts(BaseModel):
 
 class Counts(BaseModel):
     institutions: int = Field(description="机构总数（在用）")
+    integrated_institutions: int = Field(
+        description="医养结合机构数（省级统计口径：医养结合类机构、内设医疗机构已备案的养老机构、设有养老床位的医疗机构）"
+    )
+    integrated_institution_beds: int = Field(description="上述医养结合机构的床位数（医疗床位＋养老床位）")
     by_kind: dict[str, int] = Field(description="按机构类别：medical/elderly_care/integrated")
     by_category: dict[str, int] = Field(description="按机构细类")
     beds: BedCounts

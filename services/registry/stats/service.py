@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
 from libs.common.auth import Principal
 from libs.common.divisions import PROVINCE_CODE
 from libs.common.scope import visible_condition
-from services.registry.institutions.kinds import CATEGORY_LABELS, KIND_LABELS
+from services.registry.institutions.kinds import CATEGORY_LABELS, KIND_LABELS, InstitutionKind
 from services.registry.institutions.models import Institution
 from services.registry.institutions.schemas import BED_FIELDS
 from services.registry.stats.schemas import BedCounts, Counts, GroupBy, RegionCounts, RegistryStats
@@ -39,12 +39,40 @@ def _scope_divisions(principal: Principal, group_by: GroupBy) -> list[divisions.
     ]
 
 
+def _integrated() -> ColumnElement[bool]:
+    """医养结合 as the province reports it (indicators.md ``integrated_institutions``): kind integrated, an
+    elderly-care institution with an accepted 内设医疗机构 filing (``has_medical_unit``), or a medical
+    institution with registered elderly-care beds (两证齐全)."""
+    return or_(
+        Institution.kind == InstitutionKind.integrated,
+        and_(Institution.kind == InstitutionKind.elderly_care, Institution.has_medical_unit.is_(True)),
+        and_(Institution.kind == InstitutionKind.medical, Institution.beds_elderly_care > 0),
+    )
+
+
 def _empty() -> dict[str, Any]:
-    return {"institutions": 0, "by_kind": {}, "by_category": {}, "beds": {}, "beds_by_kind": {}}
+    return {
+        "institutions": 0,
+        "integrated_institutions": 0,
+        "integrated_institution_beds": 0,
+        "by_kind": {},
+        "by_category": {},
+        "beds": {},
+        "beds_by_kind": {},
+    }
 
 
-def _add(target: dict[str, Any], kind: str, category: str, count: int, beds: Sequence[int]) -> None:
+def _add(
+    target: dict[str, Any],
+    kind: str,
+    category: str,
+    count: int,
+    integrated: tuple[int, int],
+    beds: Sequence[int],
+) -> None:
     target["institutions"] += count
+    target["integrated_institutions"] += int(integrated[0] or 0)
+    target["integrated_institution_beds"] += int(integrated[1] or 0)
     target["by_kind"][kind] = target["by_kind"].get(kind, 0) + count
     target["by_category"][category] = target["by_category"].get(category, 0) + count
     kind_beds = target["beds_by_kind"].setdefault(kind, dict.fromkeys(BED_FIELDS, 0))
@@ -56,6 +84,8 @@ def _add(target: dict[str, Any], kind: str, category: str, count: int, beds: Seq
 def _counts(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "institutions": raw["institutions"],
+        "integrated_institutions": raw["integrated_institutions"],
+        "integrated_institution_beds": raw["integrated_institution_beds"],
         "by_kind": {str(kind): raw["by_kind"].get(str(kind), 0) for kind in KIND_LABELS},
         "by_category": {str(c): raw["by_category"].get(str(c), 0) for c in CATEGORY_LABELS},
         "beds": BedCounts(**raw["beds"]),
@@ -73,8 +103,22 @@ async def registry_stats(session: AsyncSession, principal: Principal, *, group_b
     """
     group = _group_expression(group_by).label("region_group")
     bed_sums = [func.coalesce(func.sum(getattr(Institution, name)), 0) for name in BED_FIELDS]
+    integrated = _integrated()
+    integrated_count = func.sum(case((integrated, 1), else_=0))
+    # their beds as the indicators count them: medical + elderly-care beds
+    integrated_beds = func.sum(
+        case((integrated, Institution.beds_medical + Institution.beds_elderly_care), else_=0)
+    )
     stmt = (
-        select(group, Institution.kind, Institution.category, func.count(Institution.id), *bed_sums)
+        select(
+            group,
+            Institution.kind,
+            Institution.category,
+            func.count(Institution.id),
+            integrated_count,
+            integrated_beds,
+            *bed_sums,
+        )
         .where(
             visible_condition(principal, Institution.region_code, Institution.id),
             Institution.active.is_(True),
@@ -84,9 +128,10 @@ async def registry_stats(session: AsyncSession, principal: Principal, *, group_b
     rows = (await session.execute(stmt)).all()
     per_region: dict[str, dict[str, Any]] = {d.code: _empty() for d in _scope_divisions(principal, group_by)}
     total = _empty()
-    for region_code, kind, category, count, *beds in rows:
-        _add(per_region.setdefault(region_code, _empty()), str(kind), str(category), count, beds)
-        _add(total, str(kind), str(category), count, beds)
+    for region_code, kind, category, count, in_integrated, integrated_bed_sum, *beds in rows:
+        cell = (int(in_integrated or 0), int(integrated_bed_sum or 0))
+        _add(per_region.setdefault(region_code, _empty()), str(kind), str(category), count, cell, beds)
+        _add(total, str(kind), str(category), count, cell, beds)
     scope_code = PROVINCE_CODE if principal.scope.prefix == "35" else principal.region_code
     scope_division = divisions.get(scope_code)
     groups = [

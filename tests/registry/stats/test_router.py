@@ -115,3 +115,41 @@ async def test_institution_users_and_platforms_have_no_stats(
 ) -> None:
     response = await client.get(STATS, headers=tokens.headers(role, "350206", institution_id=uuid.uuid4()))
     assert response.status_code == 403
+
+
+async def test_integrated_institutions_are_counted_as_the_province_reports_them(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """indicators.md ``integrated_institutions``: kind integrated, or an elderly-care institution with an
+    accepted 内设医疗机构 filing, or a medical institution with registered elderly-care beds (两证齐全); their
+    beds are medical + elderly-care beds. A plain home or hospital is not one."""
+    headers = tokens.headers(Role.county_admin, "350206")
+
+    async def totals() -> dict[str, int]:
+        body = (await client.get(STATS, params={"group_by": "county"}, headers=headers)).json()
+        return {k: body["totals"][k] for k in ("integrated_institutions", "integrated_institution_beds")}
+
+    before = await totals()
+    await create_institution(client, tokens, name="口径养老院", beds_elderly_care=80)  # not integrated
+    await create_institution(
+        client, tokens, hospital_body(name="口径医院", beds_medical=200)
+    )  # not integrated
+    await create_institution(  # 两证齐全: a hospital with elderly-care beds
+        client, tokens, hospital_body(name="口径两证医院", beds_medical=100, beds_elderly_care=40)
+    )
+    await create_institution(
+        client,
+        tokens,
+        institution_body(
+            name="口径结合院",
+            kind="integrated",
+            integrated_model="elderly_care_runs_medical",
+            beds_elderly_care=60,
+            beds_medical=10,
+        ),
+    )
+    after = await totals()
+    assert after["integrated_institutions"] - before["integrated_institutions"] == 2
+    assert after["integrated_institution_beds"] - before["integrated_institution_beds"] == (100 + 40) + (
+        60 + 10
+    )
