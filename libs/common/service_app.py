@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from libs.common import api_docs
 from libs.common.auth import TokenVerifier
 from libs.common.body_guard import BodyGuardMiddleware, BodyLimits
 from libs.common.database import Database
@@ -79,10 +80,19 @@ def create_service_app(
             )
             yield
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # /docs and /redoc are api_docs' pages, whose assets the service serves itself (no CDN).
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health_router)
+    api_docs.install(app)
     for router in routers:
         app.include_router(router)
     install_openapi(app, settings.service_name)
