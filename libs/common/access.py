@@ -64,12 +64,16 @@ class Policy:
                     f"service caller {caller!r} granted beyond the service row: {perms - service_row}"
                 )
 
-    def permits(self, principal: Principal, permission: str) -> bool:
-        """``allows`` for this principal (a service caller's own grants)."""
+    def granted(self, principal: Principal) -> frozenset[str]:
+        """What this principal may do: its role's row, or a named service caller's own set."""
         caller = service_caller(principal)
         if caller is not None and caller in self.service_callers:
-            return permission in self.service_callers[caller]
-        return self.allows(principal.role, permission)
+            return self.service_callers[caller]
+        return self.grants.get(principal.role, frozenset())
+
+    def permits(self, principal: Principal, permission: str) -> bool:
+        """``allows`` for this principal (a service caller's own grants)."""
+        return permission in self.granted(principal)
 
     @property
     def permissions(self) -> frozenset[str]:

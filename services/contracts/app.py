@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 
+from libs.common.access_router import access_router
 from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.http_client import ServiceTokenSource
@@ -69,6 +70,7 @@ def create_app(
             referrals_router,
             coverage_router,
             change_feed_router("contracts", POLICY, FEED),
+            access_router("contracts", POLICY),
         ],
         verifier=verifier,
         extensions=[registry_client, calendar_task],

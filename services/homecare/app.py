@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from libs.common.access_router import access_router
 from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.http_client import ServiceTokenSource, StaticTokenSource
@@ -73,6 +74,7 @@ def create_app(
             home_beds_router,
             reports_router,
             change_feed_router("homecare", POLICY, FEED),
+            access_router("homecare", POLICY),
         ],
         verifier=verifier,
         extensions=[registry_client],

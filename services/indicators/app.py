@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from libs.common.access_router import access_router
 from libs.common.auth import TokenVerifier
 from libs.common.database import Database
 from libs.common.http_client import ServiceTokenSource, StaticTokenSource
@@ -21,6 +22,7 @@ from services.indicators.clients.feeds import FeedClient
 from services.indicators.facts.apply import FACTS
 from services.indicators.followers.follower import Follower, Followers
 from services.indicators.followers.router import router as status_router
+from services.indicators.permissions import POLICY
 from services.indicators.reference.router import router as reference_router
 from services.indicators.reports.router import router as reports_router
 from services.indicators.settings import IndicatorsSettings
@@ -98,7 +100,7 @@ def create_app(
             "医养结合指标的数据底座：订阅 registry、contracts、homecare 的变更，保存计算指标所需的事实；"
             "数据同步状态。"
         ),
-        routers=[status_router, reference_router, reports_router],
+        routers=[status_router, reference_router, reports_router, access_router("indicators", POLICY)],
         verifier=verifier,
         extensions=[followers],
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from libs.common.access_router import access_router
 from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.service_app import create_service_app
@@ -35,6 +36,7 @@ def create_app(settings: RegistrySettings | None = None, *, verifier: TokenVerif
             stats_router,
             demonstration_router,
             change_feed_router("registry", POLICY, FEED),
+            access_router("registry", POLICY),
         ],
         verifier=verifier,
     )

@@ -13,7 +13,8 @@ from libs.common.auth import TokenIssuer
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from services.gateway.accounts.models import User
-from services.gateway.tokens import service
+from services.gateway.settings import GatewaySettings
+from services.gateway.tokens import grants, service
 from services.gateway.tokens.deps import BasicCredentials, GrantContextDep
 from services.gateway.tokens.errors import (
     AccountDisabled,
@@ -103,12 +104,18 @@ async def logout(request: Request, data: LogoutRequest) -> Response:
 
 @router.get(
     "/me",
-    summary="当前令牌的身份",
+    summary="当前令牌的身份与权限",
+    description=(
+        "令牌所代表的用户或接口客户端，以及其在网关与各服务的权限代码 `permissions`"
+        "（`<服务>:<权限>`，如 `registry:institutions:update`），供控制台决定显示哪些菜单与按钮。"
+        "权限由各服务按其权限表作答（`GET /api/v1/{服务}/access/me`）；暂时无法应答的服务，"
+        "其权限不在列表中。辖区与本机构等对象级范围仍在每次调用时检查。"
+    ),
     operation_id="gateway_get_me",
     response_model=Me,
     responses=problem_responses(401),
 )
-async def me(session: SessionDep, principal: CurrentPrincipal) -> Me:
+async def me(session: SessionDep, principal: CurrentPrincipal, request: Request) -> Me:
     division = divisions.get(principal.region_code)
     result = Me(
         sub=principal.sub,
@@ -130,8 +137,14 @@ async def me(session: SessionDep, principal: CurrentPrincipal) -> Me:
             raise AccountDisabled()
         result.username = user.username
         result.display_name = user.display_name
+        await session.rollback()  # the read is over: no connection is held while the services answer
     elif kind in {"client", "service"}:
         result.client_id = ident
+    settings: GatewaySettings = request.app.state.settings
+    token = request.headers["authorization"].partition(" ")[2].strip()  # verified by CurrentPrincipal
+    result.permissions = await grants.permissions(
+        principal, token, http=request.app.state.upstream_http, upstreams=settings.upstream_urls()
+    )
     return result
 
 

@@ -36,6 +36,14 @@ class Me(BaseModel):
     display_name: str | None = None
     client_id: str | None = Field(default=None, description="API 客户端标识（仅 city_platform / service）")
     expires_at: datetime | None = Field(description="当前访问令牌的过期时间")
+    permissions: list[str] = Field(
+        default_factory=list,
+        description=(
+            "调用者的权限代码 `<服务>:<权限>`（按字母排序），来自网关与各服务的权限表；"
+            "暂时无法应答的服务不在其中"
+        ),
+        examples=[["gateway:users:read", "registry:institutions:read", "registry:institutions:update"]],
+    )
 
 
 class Jwk(BaseModel):
