@@ -8,25 +8,37 @@ indicators 8004) on SQLite files under ``var/`` unless ``--database-url`` names 
 service then gets its own schema in that database). Ctrl-C (SIGINT) or SIGTERM stops them all.
 ``--ports`` also takes the older four-port form (gateway … homecare): the indicators then get a free
 port of their own.
+
+The web console (``web/``) is built into ``web/dist`` while the services migrate and seed — ``npm ci``
+when ``web/package-lock.json`` is newer than the last install, ``npm run build`` when the sources are
+newer than the build — and the gateway serves it at ``/`` (``GATEWAY_CONSOLE_DIR``). Without Node.js the
+API runs alone. ``--no-console-build`` serves ``--console-dir`` as it is (the browser tests build first).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import fcntl
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "web"
+CONSOLE_DIST = WEB / "dist"
+NPM_STAMP = WEB / "node_modules" / ".installed"  # the Makefile's stamp of `npm ci` too
 SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
 DEMO_ACCOUNTS = [
     ("prov_admin", "省卫健委管理员 (350000)"),
@@ -104,6 +116,110 @@ def _run(command: list[str], env: dict[str, str], what: str) -> None:
         raise SystemExit(f"{what} failed (exit {result.returncode})")
 
 
+def _newest_mtime(paths: list[Path]) -> float:
+    newest = 0.0
+    for path in paths:
+        if path.is_dir():
+            newest = max([newest, *(f.stat().st_mtime for f in path.rglob("*") if f.is_file())])
+        elif path.exists():
+            newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def console_is_stale() -> bool:
+    """True when ``web/dist`` is missing or older than what it is built from (as the Makefile decides)."""
+    index = CONSOLE_DIST / "index.html"
+    if not index.exists():
+        return True
+    sources = [WEB / "src", WEB / "public", WEB / "index.html", WEB / "package-lock.json"]
+    sources += sorted(WEB.glob("vite.config.*")) + sorted(WEB.glob("tsconfig*.json"))
+    return _newest_mtime(sources) > index.stat().st_mtime
+
+
+def npm_install_needed() -> bool:
+    """Whether ``web/node_modules`` lacks what ``web/package-lock.json`` pins: npm's own record of the
+    installed tree (``node_modules/.package-lock.json``) is compared with the lock, so a tree installed
+    by hand (``npm install``) is not reinstalled; optional packages of other platforms may be absent."""
+    lock, installed = WEB / "package-lock.json", WEB / "node_modules" / ".package-lock.json"
+    if not installed.exists():
+        return True
+    if NPM_STAMP.exists() and NPM_STAMP.stat().st_mtime >= lock.stat().st_mtime:
+        return False
+    wanted: dict[str, dict[str, object]] = json.loads(lock.read_text())["packages"]
+    have: dict[str, dict[str, object]] = json.loads(installed.read_text())["packages"]
+    return any(
+        have.get(path, {}).get("version") != entry.get("version")
+        for path, entry in wanted.items()
+        if path and not (entry.get("optional") and path not in have)
+    )
+
+
+class ConsoleBuild:
+    """``npm ci`` (if needed) and ``npm run build`` in a thread, output to ``log``; one build at a time
+    on this checkout (a lock under ``var/``), so two launchers never write ``web/dist`` together."""
+
+    def __init__(self, npm: str, log: Path) -> None:
+        self.npm = npm
+        self.log = log
+        self.error = ""
+        self.process: subprocess.Popen[bytes] | None = None
+        self.cancelled = False
+        self.thread = threading.Thread(target=self._build, name="console-build", daemon=True)
+
+    def _step(self, command: list[str], output: IO[str]) -> bool:
+        if self.cancelled:
+            return False
+        env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
+        self.process = subprocess.Popen(command, cwd=WEB, env=env, stdout=output, stderr=subprocess.STDOUT)
+        code = self.process.wait()
+        if code != 0 and not self.cancelled:
+            self.error = f"{' '.join(command)} failed (exit {code})"
+        return code == 0
+
+    def _build(self) -> None:
+        lock_path = REPO / "var" / "console-build.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "w") as lock, open(self.log, "w") as output:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another launcher's build finishes first
+            if npm_install_needed():
+                if not self._step([self.npm, "ci", "--no-audit", "--no-fund"], output):
+                    return
+                NPM_STAMP.touch()
+            if console_is_stale():
+                self._step([self.npm, "run", "build"], output)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error:
+            sys.stderr.write(self.log.read_text(errors="replace")[-4000:])
+            raise SystemExit(
+                f"控制台构建失败 (console build failed): {self.error}; log {self.log}. "
+                "Run with --no-console-build to start the API without rebuilding it."
+            )
+
+
+def plan_console(args: argparse.Namespace, log_dir: Path) -> ConsoleBuild | None:
+    """Start building the console when it is ours to build and stale; None when nothing is built."""
+    ours = args.console_dir.resolve() == CONSOLE_DIST and (WEB / "package-lock.json").exists()
+    npm = shutil.which("npm")
+    if args.no_console_build or not ours or not npm or not shutil.which("node"):
+        return None
+    if not npm_install_needed() and not console_is_stale():
+        return None
+    build = ConsoleBuild(npm, log_dir / "console-build.log")
+    print(f"正在构建控制台 (building the web console alongside the migrations; log {build.log})", flush=True)
+    build.start()
+    return build
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -148,26 +264,29 @@ def main() -> None:
     parser.add_argument("--environment", default="development", choices=["development", "test"])
     parser.add_argument("--no-seed", action="store_true")
     parser.add_argument("--log-dir", type=Path, default=None, help="write each service's log to a file here")
+    parser.add_argument(
+        "--console-dir", type=Path, default=CONSOLE_DIST, help="the built web console the gateway serves at /"
+    )
+    parser.add_argument(
+        "--no-console-build", action="store_true", help="serve --console-dir as it is; never run npm"
+    )
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     ports = parse_ports(args.ports)
     env = service_env(args, ports)
+    env["GATEWAY_CONSOLE_DIR"] = str(args.console_dir.resolve())
     python = sys.executable
-
-    for name in SERVICES:
-        _run([python, "-m", "alembic", "-n", name, "upgrade", "head"], env, f"{name} migrations")
-    if not args.no_seed:
-        for name in ("registry", "gateway", "contracts", "homecare", "indicators"):
-            _run([python, "-m", f"demo.{name}"], env, f"{name} demo data")
-
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
+    console_build: ConsoleBuild | None = None
 
     def stop(*_: object) -> None:
         nonlocal stopping
         if stopping:
             return
         stopping = True
+        if console_build:
+            console_build.cancel()
         for process in processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -184,7 +303,15 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop_and_exit)
     signal.signal(signal.SIGTERM, stop_and_exit)
     try:
+        console_build = plan_console(args, args.log_dir or args.data_dir)
         for name in SERVICES:
+            _run([python, "-m", "alembic", "-n", name, "upgrade", "head"], env, f"{name} migrations")
+        if not args.no_seed:
+            for name in ("registry", "gateway", "contracts", "homecare", "indicators"):
+                _run([python, "-m", f"demo.{name}"], env, f"{name} demo data")
+        for name in (*SERVICES[1:], SERVICES[0]):  # the gateway last: it serves the console being built
+            if name == "gateway" and console_build:
+                console_build.wait()
             log = open(args.log_dir / f"{name}.log", "ab") if args.log_dir else None  # noqa: SIM115
             processes[name] = subprocess.Popen(
                 [
@@ -207,7 +334,23 @@ def main() -> None:
             _wait_ready(f"http://127.0.0.1:{ports[name]}/readyz", processes[name], timeout=60)
         base = f"http://127.0.0.1:{ports['gateway']}"
         print("\n医养结合平台已启动 (platform is up)", flush=True)
-        print(f"  登录 / API 文档: {base}/docs   令牌: POST {base}/api/v1/auth/token", flush=True)
+        if (args.console_dir / "index.html").exists():
+            print(
+                f"  控制台 (web console): {base}/   用下列演示账号登录 (sign in with a demo account below)",
+                flush=True,
+            )
+        elif not shutil.which("npm"):
+            print(
+                "  控制台未构建：未找到 Node.js 20.19+ (npm)，仅提供 API。"
+                "(the web console is not built: no Node.js 20.19+ with npm; serving the API alone)",
+                flush=True,
+            )
+        else:
+            print(
+                f"  控制台未构建，仅提供 API (no web console in {args.console_dir}; serving the API alone)",
+                flush=True,
+            )
+        print(f"  API 文档: {base}/docs   令牌: POST {base}/api/v1/auth/token", flush=True)
         for name in SERVICES[1:]:
             print(
                 f"  {name:<9} http://127.0.0.1:{ports[name]}  (经网关: {base}/api/v1/{name}/...)", flush=True

@@ -57,6 +57,7 @@ def platform(test_databases: TestDatabases, tmp_path_factory: pytest.TempPathFac
         str(data_dir),
         "--log-dir",
         str(data_dir),
+        "--no-console-build",  # the API is under test here; the console's own tests build it (web/e2e)
     ]
     if test_databases.postgres_url:
         # the session's test database; each service in its own schema (e2e_<service>, set below)
