@@ -54,6 +54,8 @@ MATRIX = parse(
     GET    /coverage                                    Y  Y  Y  -  -  -
     # ARCHITECTURE: feeds serve city platforms
     GET    /changes                                     Y  Y  Y  -  -  Y
+    # issue 15: every caller may ask what it may do here (the console's menus)
+    GET    /access/me                                   Y  Y  Y  Y  Y  Y
     """,
 )
 

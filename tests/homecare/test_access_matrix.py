@@ -99,6 +99,8 @@ MATRIX = parse(
     GET    /reports/home-beds                             Y  Y  Y  Y  -  -
     # ARCHITECTURE: feeds serve city platforms (and officials' tools)
     GET    /changes                                       Y  Y  Y  -  -  Y
+    # issue 15: every caller may ask what it may do here (the console's menus)
+    GET    /access/me                                     Y  Y  Y  Y  Y  Y
     """,
 )
 

@@ -65,6 +65,8 @@ MATRIX = parse(
     GET    /stats                                                                            Y  Y  Y  -  -  -
     # ARCHITECTURE: feeds serve city platforms
     GET    /changes                                                                          Y  Y  Y  -  -  Y
+    # issue 15: every caller may ask what it may do here (the console's menus)
+    GET    /access/me                                                                        Y  Y  Y  Y  Y  Y
     # 示范创建 — rules: self-assessment and application → city recommends one → province reviews → nation
     # demo README: read (all)
     GET    /demonstration-batches                                                            Y  Y  Y  Y  Y  Y
