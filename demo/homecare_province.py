@@ -3,9 +3,9 @@
 On the institutions and practitioners of the registry's demo (:mod:`demo.province`), deterministic:
 
 - **Providers**: every 互联网+护理服务 institution the registry flags, and the medical institutions that
-  run 家庭病床 — about 269 (indicators.md ``home_bed_providers``, source 000), those the registry flags
-  first, then community health centres and township health centres — each opening home beds every year
-  from 2024 on; 湖里 opens 296 in 2024 (source 001).
+  run 家庭病床 — exactly those the registry's demo flags ``home_bed_service`` (269, indicators.md
+  ``home_bed_providers``, source 000) — each opening home beds every year from 2024 on; 湖里 opens 296 in
+  2024 (source 001).
 - **Home beds**: opened after an assessment, closed with a reason and a summary when their episode ended
   (re-assessed every 90 days while it lasts), the rest still open; one patient each.
 - **Orders** over two years at the 互联网+护理 providers, and the nursing visits of home beds as orders
@@ -104,36 +104,14 @@ def _pick_close(rng: random.Random) -> tuple[CloseReason, str]:
 
 
 def choose_bed_providers(province: Province, named: list[Place]) -> list[Place]:
-    """About 269 medical institutions running home beds: the named ones, the registry's flagged ones, then
-    community and township health centres of the counties with fewest, every 湖里 hospital and centre."""
-    rng = random.Random(350031)
-    medical = [
-        p
-        for p in province.places
-        if p.kind == "medical"
-        and p.category in ("hospital", "community_health_center", "township_health_center")
-        and p.name not in NAMED_PROVIDERS
-    ]
+    """The medical institutions running home beds: the named ones and those the registry flags
+    (``home_bed_service``, about 269 — the registry's demo decides, so that every home-bed provider's
+    institution carries the flag and the two services agree)."""
     chosen = {p.id: p for p in named}
-    for p in medical:
-        if p.home_bed_service or p.region_code == HULI:
+    for p in province.places:
+        if p.kind == "medical" and p.home_bed_service and p.name not in NAMED_PROVIDERS:
             chosen[p.id] = p
-    rest = [p for p in medical if p.id not in chosen]
-    rng.shuffle(rest)
-    per_county: dict[str, int] = defaultdict(int)
-    for p in chosen.values():
-        per_county[p.region_code] += 1
-    rest.sort(key=lambda p: (per_county[p.region_code] > 0, p.category == "hospital"))
-    for p in rest:
-        if len(chosen) >= HOME_BED_PROVIDERS:
-            break
-        chosen[p.id] = p
-        per_county[p.region_code] += 1
-    return (
-        list(chosen.values())[:HOME_BED_PROVIDERS]
-        if len(chosen) > HOME_BED_PROVIDERS
-        else list(chosen.values())
-    )
+    return list(chosen.values())
 
 
 class _Builder:

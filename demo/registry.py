@@ -16,7 +16,16 @@ elderly-care-only institution; 269 institutions offering home beds (one a county
 社区卫生服务中心); 33 互联网+护理 providers. The named institutions and practitioners of the briefing have
 their demo ids (``demo_id("institution", name)``); 福州市社会福利院 has its 医务室 filing (2005) and beds.
 Nurses of every title, year figures for the last three years. Deterministic (a fixed random seed),
-written with bulk INSERTs, idempotent (what exists is skipped).
+idempotent (what exists is skipped).
+
+The institutions are written through the registry's own bulk writer (:func:`write_institutions`: the
+steps of ``POST /institutions/bulk`` in ``services.registry.institutions.batch_write`` — the rules of
+``POST /institutions``, USCC owners, audit records, change-feed entries) as a province administrator with
+source system ``demo``, each under its demo id; a record the rules refuse stops the seed
+(:class:`SeedRejected`, naming it and its code). An accepted filing sets its home's ``has_medical_unit``
+through the institutions service (``refresh_has_medical_unit``). Filings (accepted on their historical
+dates, one revoked), year figures and practitioners are still bulk INSERTs with a change-feed entry each:
+the registry has no bulk path for them, and its single writes stamp today's date on an acceptance.
 
 Run: ``python -m demo.registry``.
 """
@@ -39,13 +48,19 @@ from demo import demo_id, refuse_in_production
 from demo import demonstration as demonstration_seed
 from demo import indicators as indicators_seed
 from libs.common import changes
+from libs.common.auth import Principal, Role
+from libs.common.bulk import DEFAULT_MAX_RECORDS, BulkOutcome, BulkRecordResult, open_batch
 from libs.common.database import Database, session_scope
+from libs.common.divisions import PROVINCE_CODE
 from libs.common.identifiers import id_number_check_char, uscc_check_char
 from libs.common.keys import personal_data_cipher
 from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
 from services.registry import models as _all_models  # noqa: F401  (every model and its feed declaration)
 from services.registry.filings.models import Filing, FilingEvent, FilingState, UnitKind
+from services.registry.institutions import batch_write
+from services.registry.institutions import service as institution_service
+from services.registry.institutions.batch_write import Candidate
 from services.registry.institutions.models import Institution, InstitutionYearStat
 from services.registry.institutions.schemas import InstitutionCreate
 from services.registry.practitioners.models import Practitioner
@@ -65,6 +80,8 @@ HOME_BED_PROVIDERS: Final = 269
 INTERNET_NURSING_PROVIDERS: Final = 33
 HULI: Final = "350206"
 HULI_FILED_HOMES: Final = 9  # 湖里's homes with an accepted 内设医务室 filing (seed 001), 兰馨颐养院 included
+#: the categories of the medical institutions that run 家庭病床 (kind medical)
+HOME_BED_CATEGORIES: Final = ("hospital", "community_health_center", "township_health_center")
 #: township health centres that keep elderly-care beds (医疗机构 with registered 养老床位, 两证齐全)
 TOWNSHIP_WITH_ELDERLY_BEDS: Final = 35
 
@@ -724,27 +741,28 @@ def finish(named: list[Spec], generated: list[Spec], rng: random.Random) -> list
     without = set(rng.sample(range(len(graded)), round(len(graded) * (1 - GREEN_CHANNEL_SHARE))))
     for n, spec in enumerate(graded):
         spec.values["elderly_green_channel"] = n not in without
-    # 家庭病床: 269 medical institutions, at least one a county (a 卫生院 or 社区卫生服务中心 first)
+    # 家庭病床: 269 medical institutions (kind medical: hospitals, 卫生院, 社区卫生服务中心 — the homecare
+    # demo's home-bed providers are exactly these), at least one a county (a 卫生院 or 社区卫生服务中心 first)
     medical_side = [s for s in everything if s.values["kind"] != "elderly_care"]
     for spec in medical_side:
         spec.values["home_bed_service"] = False
+    bed_side = [
+        s
+        for s in medical_side
+        if s.values["kind"] == "medical" and s.values["category"] in HOME_BED_CATEGORIES
+    ]
     chosen = [s for s in named if s.name in ("厦门新开元医院", "晋江市中医院")]
     primary = [
         s for s in generated if s.values["category"] in ("township_health_center", "community_health_center")
     ]
     for code in sorted({s.values["region_code"] for s in generated}):
         firsts = [s for s in primary if s.values["region_code"] == code] or [
-            s for s in medical_side if s.values["region_code"] == code
+            s for s in bed_side if s.values["region_code"] == code
         ]
         chosen.append(firsts[0])
     huli_primary = [s for s in primary if s.values["region_code"] == HULI and s not in chosen]
     chosen += huli_primary  # 湖里 reports 296 home beds: every 社区卫生服务中心 there takes part
-    pool = [
-        s
-        for s in medical_side
-        if s not in chosen
-        and s.values["category"] in ("township_health_center", "community_health_center", "hospital")
-    ]
+    pool = [s for s in bed_side if s not in chosen]
     chosen += rng.sample(pool, HOME_BED_PROVIDERS - len(chosen))
     for spec in chosen:
         spec.values["home_bed_service"] = True
@@ -993,8 +1011,129 @@ async def _insert_tracked(
             changes.track(session, model(**row))
 
 
+#: who writes the demo province: a province-level administrator (the bulk writer's rules apply to it)
+SEEDER: Final = Principal(sub="demo-seed", role=Role.province_admin, region_code=PROVINCE_CODE)
+#: the demo's records are keyed in the registry by (source_system, external_id) like a city platform's
+SOURCE_SYSTEM: Final = "demo"
+
+
+class SeedRejected(RuntimeError):
+    """A generated record the service's rules refuse: the demo must obey the rules, so the seed stops."""
+
+    def __init__(self, rejected: list[tuple[str, BulkRecordResult]]) -> None:
+        self.rejected = rejected
+        self.codes = [result.code or "" for _name, result in rejected]
+        lines = [
+            f"{name}: {result.outcome} {result.code or ''} {result.detail or ''} "
+            + "; ".join(f"{e.field} {e.code} {e.message}" for e in result.errors)
+            for name, result in rejected[:20]
+        ]
+        super().__init__(
+            f"演示数据未通过登记规则（{len(rejected)} 条）(demo records refused by the registry's rules):\n"
+            + "\n".join(lines)
+        )
+
+
+@dataclass
+class _DemoCandidate(Candidate):
+    """A demo institution in the bulk writer: created under its demo id, the id every service's seed and
+    the gateway's accounts name it by (a city platform's record gets a new id instead)."""
+
+    demo_id: uuid.UUID | None = None
+
+    def written(
+        self,
+        outcome: BulkOutcome,
+        *,
+        id: uuid.UUID,  # noqa: A002  (the protocol's name)
+        version: int | None,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        if outcome is BulkOutcome.created and self.demo_id is not None:
+            id = self.demo_id  # noqa: A001
+        super().written(outcome, id=id, version=version, changes=changes)
+
+
+async def write_institutions(
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    specs: list[Spec],
+    *,
+    max_records: int = DEFAULT_MAX_RECORDS,
+) -> list[uuid.UUID]:
+    """Write ``specs`` through the registry's bulk writer (``services.registry.institutions.batch_write``,
+    the steps of ``POST /institutions/bulk``: the rules of ``POST /institutions`` for each record, USCC
+    owners, duplicates, audit records and change-feed entries), in batches of ``max_records``, as
+    :data:`SEEDER` with source system ``demo``. Every record must be created; a rejected one (or one
+    found already keyed) raises :class:`SeedRejected` naming it and its code. Returns the ids created."""
+    created: list[uuid.UUID] = []
+    for start in range(0, len(specs), max_records):
+        chunk = specs[start : start + max_records]
+        records = [{"external_id": str(demo_id("institution", s.name)), **s.values} for s in chunk]
+        batch = open_batch(SOURCE_SYSTEM, records, max_records=max_records)
+        candidates: list[Candidate] = []
+        for record, spec in zip(batch.records, chunk, strict=True):
+            raw = {k: v for k, v in record.raw.items() if k not in ("external_id", "source_system")}
+            candidate: Candidate = _DemoCandidate(
+                index=record.index,
+                external_id=record.external_id,
+                raw=raw,
+                label=spec.name,
+                key=record.external_id,
+                demo_id=demo_id("institution", spec.name),
+            )
+            if record.rejected:
+                candidate.reject(record.code or "", record.detail or "", record.errors)
+            candidates.append(candidate)
+        batch.records[:] = candidates
+        batch_write.validate(candidates, SEEDER)
+        keys = [(SOURCE_SYSTEM, c.key) for c in candidates if not c.rejected]
+        existing = await batch_write.load_existing(session, batch_write.key_condition_source, keys)
+        by_key = {row["external_id"]: row for row in existing}
+        for candidate in candidates:
+            row = None if candidate.rejected else by_key.get(candidate.key)
+            if row is not None:
+                candidate.existing = row
+                candidate.id = row["id"]
+        batch_write.merge_existing(candidates, SEEDER, cipher)
+        batch_write.reject_duplicates(candidates, lambda c: c.data.uscc if c.data else None, "uscc")
+        await batch_write.check_uscc_owners(session, candidates)
+        await batch_write.write(
+            session,
+            SEEDER,
+            candidates,
+            cipher=cipher,
+            action="bulk_upsert",
+            extra_columns=lambda c: {"source_system": SOURCE_SYSTEM, "external_id": c.key},
+        )
+        response = batch.response()
+        refused = [
+            (spec.name, result)
+            for spec, result in zip(chunk, response.results, strict=True)
+            if result.outcome is not BulkOutcome.created
+        ]
+        if refused:
+            raise SeedRejected(refused)
+        created += [result.id for result in response.results if result.id is not None]
+    return created
+
+
+async def _refresh_medical_units(session: AsyncSession, institution_ids: set[uuid.UUID]) -> None:
+    """After the filings: each institution's ``has_medical_unit`` as the filing service sets it
+    (``institutions.service.refresh_has_medical_unit``: audited, in the change feed)."""
+    if not institution_ids:
+        return
+    rows = await session.scalars(select(Institution).where(Institution.id.in_(institution_ids)))
+    for institution in rows.all():
+        await institution_service.refresh_has_medical_unit(session, SEEDER, institution)
+
+
 async def seed_session(
-    session: AsyncSession, cipher: PersonalDataCipher, *, today: date | None = None
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    *,
+    today: date | None = None,
+    max_records: int = DEFAULT_MAX_RECORDS,
 ) -> dict[str, int]:
     """Insert what is missing; returns how many rows of each kind were added."""
     today = today or date.today()
@@ -1002,30 +1141,16 @@ async def seed_session(
     now = utcnow()
     specs, filings = province(rng)
     existing = set((await session.scalars(select(Institution.id))).all())
-    existing_usccs = set(
-        (await session.scalars(select(Institution.uscc).where(Institution.uscc.is_not(None)))).all()
-    )
-    institution_rows: list[dict[str, Any]] = []
+    # what exists is kept as it is (a demo institution edited since is not overwritten); the rest goes
+    # through the registry's bulk writer, which must create every one of them
+    wanted = [spec for spec in specs if demo_id("institution", spec.name) not in existing]
+    created = await write_institutions(session, cipher, wanted, max_records=max_records)
     by_name: dict[str, dict[str, Any]] = {}
     for spec in specs:
-        data = InstitutionCreate.model_validate(spec.values)  # the seed obeys the API's own rules
-        values = data.model_dump(exclude={"contact_phone"})
-        phone = data.contact_phone
-        row = {
-            "id": demo_id("institution", spec.name),
-            **values,
-            "contact_phone_enc": cipher.encrypt(phone),
-            "has_medical_unit": values["kind"] != "elderly_care",
-            "active": True,
-        }
-        by_name[spec.name] = row
-        if row["id"] not in existing and row["uscc"] not in existing_usccs:
-            institution_rows.append(row)
-    for planned in filings:
-        by_name[planned.institution]["has_medical_unit"] = not planned.revoked  # an accepted filing
-    await _insert_tracked(session, Institution, institution_rows, now)
-    new_ids = {row["id"] for row in institution_rows}
-
+        data = InstitutionCreate.model_validate(spec.values)
+        by_name[spec.name] = {"id": demo_id("institution", spec.name), **data.model_dump()}
+    institution_rows = [by_name[spec.name] for spec in wanted]
+    new_ids = set(created)
     # filings: the 内设医疗机构 (医务室, 护理站, 诊所) of elderly-care homes, accepted on their date; one
     # revoked after a site check, its history kept
     filing_rows: list[dict[str, Any]] = []
@@ -1092,6 +1217,7 @@ async def seed_session(
     await _insert_tracked(session, Filing, filing_rows, now)
     if event_rows:
         await session.execute(insert(_table(FilingEvent)), event_rows)
+    await _refresh_medical_units(session, {row["institution_id"] for row in filing_rows})
 
     # year figures for the last three years of every elderly-care and integrated institution
     stat_rows: list[dict[str, Any]] = []

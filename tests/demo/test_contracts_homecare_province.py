@@ -231,6 +231,32 @@ async def test_home_bed_figures_are_the_provinces(seeded: Seeded) -> None:
     assert unreasoned == 0
 
 
+async def test_home_bed_providers_are_the_institutions_the_registry_flags(seeded: Seeded) -> None:
+    """One truth in both services: the institutions the registry flags ``home_bed_service`` are exactly
+    the homecare providers offering home beds, every home bed is at one of them, and they are the
+    province's 269 (indicators.md 开展家庭病床的医疗机构, 000) medical institutions."""
+
+    def ids(rows: list[Any]) -> set[str]:
+        return {str(r[0]).replace("-", "") for r in rows}
+
+    flagged = ids(await seeded.rows(seeded.registry, "SELECT id FROM institution WHERE home_bed_service"))
+    flagged_kinds = {
+        r[0]
+        for r in await seeded.rows(
+            seeded.registry, "SELECT DISTINCT kind FROM institution WHERE home_bed_service"
+        )
+    }
+    offering = ids(
+        await seeded.rows(seeded.homecare, "SELECT institution_id FROM provider WHERE home_bed_service")
+    )
+    with_beds = ids(await seeded.rows(seeded.homecare, "SELECT DISTINCT institution_id FROM home_bed"))
+    assert near(len(flagged), HOME_BED_PROVIDERS), len(flagged)
+    assert flagged_kinds == {"medical"}
+    assert offering - flagged == set(), len(offering - flagged)
+    assert flagged - offering == set(), len(flagged - offering)
+    assert with_beds <= flagged, len(with_beds - flagged)
+
+
 async def test_providers_orders_and_ratings(seeded: Seeded) -> None:
     flagged = {
         str(r[0]).replace("-", "")
