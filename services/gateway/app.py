@@ -1,4 +1,5 @@
-"""The gateway: users, API clients and tokens; routing of ``/api/v1/{service}/...``; the merged OpenAPI.
+"""The gateway: users, API clients and tokens; browser sessions; routing of ``/api/v1/{service}/...``;
+the merged OpenAPI; the web console at ``/``.
 
 Run with ``uvicorn services.gateway.app:app``.
 """
@@ -17,7 +18,9 @@ from services.gateway.accounts.router import enums_router
 from services.gateway.accounts.router import router as users_router
 from services.gateway.api_clients.router import router as api_clients_router
 from services.gateway.api_clients.router import secret_router as api_clients_secret_router
+from services.gateway.browser_session.router import router as session_router
 from services.gateway.clients.registry import RegistryClient
+from services.gateway.console import serving as console
 from services.gateway.demo_credentials import refuse_demo_credentials
 from services.gateway.openapi import router as openapi
 from services.gateway.proxy.router import router as proxy_router
@@ -72,6 +75,7 @@ def create_app(
         ),
         routers=[
             tokens_router,
+            session_router,
             jwks_router,
             users_router,
             enums_router,
@@ -80,11 +84,12 @@ def create_app(
             proxy_router,  # last: /api/v1/{service}/...
         ],
         verifier=own_verifier(issuer) if issuer else None,
-        extensions=[refuse_demo_credentials, signing, upstream_client],
+        extensions=[refuse_demo_credentials, signing, upstream_client, console.console_build],
         jobs=[login_attempt_retention_job(settings)],
     )
     install_oauth_error_handler(app)
     openapi.install(app)
+    console.install(app)  # what no route answers: the web console (when built), else 404
     return app
 
 

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.production import development_values, is_under, secret_problem
-from libs.common.settings import VAR_DIR, ServiceSettings
+from libs.common.settings import REPO_ROOT, VAR_DIR, ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
@@ -75,6 +75,12 @@ class GatewaySettings(ServiceSettings):
     openapi_cache_seconds: float = 30.0
     openapi_fetch_timeout_seconds: float = 3.0
 
+    # The browser session (browser_session/): its cookies carry ``Secure`` unless this is false (only for
+    # plain-HTTP tests on a host a browser does not count as secure; 127.0.0.1 and localhost are).
+    session_cookie_secure: bool = True
+    # The web console's build (web/dist), served at / when the directory exists (console/).
+    console_dir: Path = REPO_ROOT / "web" / "dist"
+
     @model_validator(mode="after")
     def _retention_covers_throttling(self) -> Self:
         longest = max(
@@ -110,6 +116,8 @@ class GatewaySettings(ServiceSettings):
             else:
                 if pem in known:
                     problems.append(f"{file_setting} 是开发环境的密钥 (the development key)")
+        if not self.session_cookie_secure:
+            problems.append(f"{self.env_name('session_cookie_secure')} 为 false：会话 Cookie 须带 Secure")
         clients = self.env_name("service_clients")
         if not self.service_clients:
             problems.append(f"{clients} 未配置 (missing)")

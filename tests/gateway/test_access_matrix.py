@@ -40,13 +40,16 @@ PUBLIC = HEALTH_CHECKS | {
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/api/v1/auth/enums"),
+    ("POST", "/api/v1/auth/session"),
 }
+#: no token either, but the browser session's cookie and CSRF header (tests/gateway/browser_session)
+SESSION_COOKIE = {("POST", "/api/v1/auth/session/refresh"), ("DELETE", "/api/v1/auth/session")}
 
 
 class TestAccessMatrix(AccessMatrixWalk):
     app_fixture = "gateway_app"
     matrix = MATRIX
-    public = PUBLIC
+    public = PUBLIC | SESSION_COOKIE
     unauthenticated = "/api/v1/auth/users"
 
     @pytest.mark.parametrize(("method", "path"), sorted(PUBLIC))

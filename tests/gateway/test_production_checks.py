@@ -194,3 +194,8 @@ def test_login_attempt_retention_is_never_shorter_than_the_throttling_reads(
             login_attempt_retention_days=2,
         )
     assert make_settings(GatewaySettings, test_databases).login_attempt_retention_days == 90
+
+
+def test_session_cookies_without_secure_are_refused(test_databases: TestDatabases, tmp_path: Path) -> None:
+    message = _refusal(_production(test_databases, tmp_path, session_cookie_secure=False))
+    assert "GATEWAY_SESSION_COOKIE_SECURE" in message
