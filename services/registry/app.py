@@ -12,6 +12,7 @@ from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.service_app import create_service_app
 from services.registry.demonstration.router import router as demonstration_router
+from services.registry.directory.router import router as directory_router
 from services.registry.feed import FEED
 from services.registry.filings.router import router as filings_router
 from services.registry.institutions.bulk_router import router as institutions_bulk_router
@@ -34,6 +35,7 @@ def create_app(settings: RegistrySettings | None = None, *, verifier: TokenVerif
             filings_router,
             practitioners_router,
             stats_router,
+            directory_router,
             demonstration_router,
             change_feed_router("registry", POLICY, FEED),
             access_router("registry", POLICY),

@@ -89,6 +89,17 @@ DEMONSTRATION_GRANTS: dict[Role, set[str]] = {
     Role.city_platform: {"demonstration:read"},
     Role.service: {"demonstration:read"},
 }
+# 伙伴机构目录 (issue 15): institutions find a partner to sign a 医养签约 with; officials browse it in scope.
+DIRECTORY_GRANTS: dict[Role, set[str]] = {
+    role: {"directory:read"}
+    for role in (
+        Role.province_admin,
+        Role.city_admin,
+        Role.county_admin,
+        Role.institution_admin,
+        Role.institution_staff,
+    )
+}
 # Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
 SERVICE_CALLERS: dict[str, set[str]] = {
     "gateway": {"institutions:read", "practitioners:read"},  # staff accounts link a practitioner
@@ -99,7 +110,12 @@ SERVICE_CALLERS: dict[str, set[str]] = {
     "indicators": {"changes:read", "institutions:read", "year_stats:read", "filings:read"},
 }
 POLICY = Policy(
-    {role: POLICY.grants.get(role, frozenset()) | DEMONSTRATION_GRANTS.get(role, set()) for role in Role},
+    {
+        role: POLICY.grants.get(role, frozenset())
+        | DEMONSTRATION_GRANTS.get(role, set())
+        | DIRECTORY_GRANTS.get(role, set())
+        for role in Role
+    },
     service_callers=SERVICE_CALLERS,
 )
 
@@ -119,4 +135,5 @@ FilingsReview = Annotated[Principal, Depends(POLICY.require("filings:review"))]
 PractitionersRead = Annotated[Principal, Depends(POLICY.require("practitioners:read"))]
 PractitionersWrite = Annotated[Principal, Depends(POLICY.require("practitioners:write"))]
 StatsRead = Annotated[Principal, Depends(POLICY.require("stats:read"))]
+DirectoryRead = Annotated[Principal, Depends(POLICY.require("directory:read"))]
 ChangesRead = POLICY.require("changes:read")

@@ -67,6 +67,8 @@ MATRIX = parse(
     GET    /changes                                                                          Y  Y  Y  -  -  Y
     # issue 15: every caller may ask what it may do here (the console's menus)
     GET    /access/me                                                                        Y  Y  Y  Y  Y  Y
+    # issue 15: institutions look for a partner (rules: 医养签约); officials browse it in scope
+    GET    /directory/institutions                                                           Y  Y  Y  Y  Y  -
     # 示范创建 — rules: self-assessment and application → city recommends one → province reviews → nation
     # demo README: read (all)
     GET    /demonstration-batches                                                            Y  Y  Y  Y  Y  Y

@@ -20,6 +20,7 @@ EXPECTED = {
     "/api/v1/registry/demonstration-applications",
     "/api/v1/registry/demonstration-applications/named",
     "/api/v1/registry/changes",
+    "/api/v1/registry/directory/institutions",
 }
 
 

@@ -34,6 +34,7 @@ ELSEWHERE: dict[str, str] = {
     "/institutions/{institution_id}/history": "one institution's trail: scoped by it (test_scope_by_id.py)",
     "/demonstration-batches": "batches are the province's, for all Fujian (no region)",
     "/demonstration-applications/named": "public: the nation publishes its named demonstrations (README)",
+    "/directory/institutions": "partners across counties by design; scope: tests/registry/directory",
 }
 
 
