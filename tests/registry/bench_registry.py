@@ -43,10 +43,11 @@ from services.registry.settings import RegistrySettings
 ISSUER, AUDIENCE = "bench", "bench"
 
 
-def _headers(issuer: TokenIssuer, role: Role, region: str) -> dict[str, str]:
-    token, _ = issuer.issue(
-        principal_claims(Principal(sub=f"bench:{role}", role=role, region_code=region)), timedelta(hours=1)
-    )
+def _headers(
+    issuer: TokenIssuer, role: Role, region: str, institution_id: uuid.UUID | None = None
+) -> dict[str, str]:
+    principal = Principal(sub=f"bench:{role}", role=role, region_code=region, institution_id=institution_id)
+    token, _ = issuer.issue(principal_claims(principal), timedelta(hours=1))
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -86,6 +87,9 @@ async def bench(settings: RegistrySettings, runs: int) -> list[tuple[str, float,
         province = _headers(issuer, Role.province_admin, "350000")
         city = _headers(issuer, Role.city_admin, "350200")
         county = _headers(issuer, Role.county_admin, "350206")
+        hospital = _headers(
+            issuer, Role.institution_admin, "350206", demo_id("institution", "厦门新开元医院")
+        )
         base = "/api/v1/registry"
         cases: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
             ("list, province, first page of 50", f"{base}/institutions", {}, province),
@@ -120,6 +124,19 @@ async def bench(settings: RegistrySettings, runs: int) -> list[tuple[str, float,
                 province,
             ),
             (
+                "directory, a hospital's partners nearest first",
+                f"{base}/directory/institutions",
+                {},
+                hospital,
+            ),
+            (
+                "directory, nearest first, page 5 (cursor)",
+                f"{base}/directory/institutions",
+                {"cursor": "DIRECTORY5"},
+                hospital,
+            ),
+            ("directory, q=颐养 nearest first", f"{base}/directory/institutions", {"q": "颐养"}, hospital),
+            (
                 "get one institution",
                 f"{base}/institutions/{demo_id('institution', '厦门新开元医院')}",
                 {},
@@ -138,9 +155,18 @@ async def bench(settings: RegistrySettings, runs: int) -> list[tuple[str, float,
                     )
                 ).json()
                 cursor = page["next_cursor"]
+            directory_cursor = None
+            for _ in range(4):
+                query: dict[str, str] = {"cursor": directory_cursor} if directory_cursor else {}
+                page = (
+                    await client.get(f"{base}/directory/institutions", params=query, headers=hospital)
+                ).json()
+                directory_cursor = page["next_cursor"]
             for label, path, params, headers in cases:
                 if params.get("cursor") == "PAGE5":
                     params = {"cursor": cursor}
+                if params.get("cursor") == "DIRECTORY5":
+                    params = {"cursor": directory_cursor}
                 median, p95 = await _time(runs, _getter(client, path, params, headers))
                 results.append((label, median, p95))
     return results
