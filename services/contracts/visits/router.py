@@ -35,6 +35,10 @@ ReadAgreement = Annotated[
 
 PeriodStart = Annotated[BusinessDate, Query(description="统计期起日（含）")]
 PeriodEnd = Annotated[BusinessDate, Query(description="统计期止日（含；晚于今天按今天计）")]
+RegionFilter = Annotated[
+    str | None,
+    Query(pattern=r"^35\d{4}$", description="行政区划（含下级）：任一方机构所在县区属于该区划的协议"),
+]
 
 
 def _period(start: date, end: date, clock: Clock) -> tuple[date, date]:
@@ -131,6 +135,7 @@ async def region_shortfall(
         Literal["city", "county"],
         Query(description="按设区市或县区汇总", json_schema_extra=enum_labels(GROUP_BY_LABELS)),
     ] = "county",
+    region_code: RegionFilter = None,
 ) -> ShortfallReport:
     start, end = _period(period_start, period_end, clock)
     regions = await service.region_shortfalls(
@@ -140,6 +145,7 @@ async def region_shortfall(
         end=end,
         min_per_month=settings.agreement_min_rounds_per_month,
         group_by=group_by,
+        region_code=region_code,
     )
     return ShortfallReport(
         period_start=start,
@@ -166,6 +172,7 @@ async def list_shortfalls(
     clock: ClockDep,
     settings: SettingsDep,
     only_falling_short: Annotated[bool, Query(description="只列未达标协议")] = False,
+    region_code: RegionFilter = None,
 ) -> Page[Shortfall]:
     start, end = _period(period_start, period_end, clock)
     rows, next_cursor = await service.list_shortfalls(
@@ -176,5 +183,6 @@ async def list_shortfalls(
         min_per_month=settings.agreement_min_rounds_per_month,
         params=page,
         only_falling_short=only_falling_short,
+        region_code=region_code,
     )
     return Page(items=rows, next_cursor=next_cursor, limit=page.limit)

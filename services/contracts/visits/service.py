@@ -129,6 +129,7 @@ def shortfall_select(
     min_per_month: int,
     dialect: str,
     agreement_id: uuid.UUID | None = None,
+    region_code: str | None = None,
 ) -> Select[Any]:
     """One row per agreement in force at some point of [start, end]: days in force, visits owed, done.
 
@@ -180,6 +181,8 @@ def shortfall_select(
     )
     if agreement_id is not None:
         stmt = stmt.where(Agreement.id == agreement_id)
+    if region_code is not None:
+        stmt = stmt.where(agreements.in_region(region_code))
     return stmt
 
 
@@ -258,10 +261,16 @@ async def list_shortfalls(
     min_per_month: int,
     params: PageParams,
     only_falling_short: bool,
+    region_code: str | None = None,
 ) -> tuple[list[Shortfall], str | None]:
     dialect = session.get_bind().dialect.name
     inner = shortfall_select(
-        principal, start=start, end=end, min_per_month=min_per_month, dialect=dialect
+        principal,
+        start=start,
+        end=end,
+        min_per_month=min_per_month,
+        dialect=dialect,
+        region_code=region_code,
     ).subquery()
     stmt = select(inner)
     if only_falling_short:
@@ -285,10 +294,16 @@ async def region_shortfalls(
     end: date,
     min_per_month: int,
     group_by: str,
+    region_code: str | None = None,
 ) -> list[RegionShortfall]:
     dialect = session.get_bind().dialect.name
     inner = shortfall_select(
-        principal, start=start, end=end, min_per_month=min_per_month, dialect=dialect
+        principal,
+        start=start,
+        end=end,
+        min_per_month=min_per_month,
+        dialect=dialect,
+        region_code=region_code,
     ).subquery()
     group = divisions.city_unit_sql(inner.c.counted_in) if group_by == "city" else inner.c.counted_in
     missing = case((inner.c.required > inner.c.done, inner.c.required - inner.c.done), else_=0.0)

@@ -231,6 +231,69 @@ async def test_region_report_sums_agreements_and_counts_those_falling_short(
     assert (city["agreements"], city["falling_short"]) == (3, 2)
 
 
+async def test_shortfall_narrowed_to_a_region_keeps_agreements_with_either_party_there(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens, clock: ManualClock
+) -> None:
+    """The console's region switcher: a city official narrows the shortfall list and summary to one of
+    its counties; an agreement belongs to a region when either party's county lies in it (as the
+    agreements list's region_code)."""
+    medical = await registry.medical("350781")
+    home_here, home_next_door = await registry.elderly("350781"), await registry.elderly("350782")
+    local = await signed(client, tokens, medical, home_here, start_date="2026-01-01")
+    across = await signed(client, tokens, medical, home_next_door, start_date="2026-01-01")
+    other_city = await signed(
+        client,
+        tokens,
+        await registry.medical("350203"),
+        await registry.elderly("350203"),
+        start_date="2026-01-01",
+    )
+    clock.set_today(date(2026, 4, 10))
+    city = tokens.headers(Role.city_admin, "350700")
+
+    async def listed(region_code: str) -> list[str]:
+        response = await client.get(
+            "/api/v1/contracts/visits/shortfall/agreements",
+            params={**MARCH, "region_code": region_code},
+            headers=city,
+        )
+        assert response.status_code == 200, response.text
+        return [item["agreement_id"] for item in response.json()["items"]]
+
+    assert await listed("350782") == [across["id"]]
+    assert await listed("350781") == sorted([local["id"], across["id"]])
+    assert await listed("350700") == sorted([local["id"], across["id"]])
+    # a region outside the caller's scope narrows to nothing (its scope still applies)
+    province_wide = tokens.headers(Role.province_admin, "350000")
+    outside = await client.get(
+        "/api/v1/contracts/visits/shortfall/agreements",
+        params={**MARCH, "region_code": "350203"},
+        headers=city,
+    )
+    assert outside.json()["items"] == []
+    everywhere = await client.get(
+        "/api/v1/contracts/visits/shortfall/agreements",
+        params={**MARCH, "region_code": "350203"},
+        headers=province_wide,
+    )
+    assert [item["agreement_id"] for item in everywhere.json()["items"]] == [other_city["id"]]
+
+    summary = await client.get(
+        "/api/v1/contracts/visits/shortfall", params={**MARCH, "region_code": "350782"}, headers=city
+    )
+    assert summary.status_code == 200, summary.text
+    # the one agreement touching 350782 counts, for the city, in its home's county
+    assert [(r["region_code"], r["agreements"]) for r in summary.json()["regions"]] == [("350782", 1)]
+
+    unknown = await client.get(
+        "/api/v1/contracts/visits/shortfall/agreements",
+        params={**MARCH, "region_code": "359999"},
+        headers=city,
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "unknown_region"
+
+
 async def test_period_end_before_start_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
     response = await client.get(
         "/api/v1/contracts/visits/shortfall",

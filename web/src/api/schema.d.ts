@@ -15253,6 +15253,8 @@ export interface operations {
                 period_end: string;
                 /** @description 统计期起日（含） */
                 period_start: string;
+                /** @description 行政区划（含下级）：任一方机构所在县区属于该区划的协议 */
+                region_code?: string | null;
             };
             header?: never;
             path?: never;
@@ -15311,6 +15313,8 @@ export interface operations {
                 period_end: string;
                 /** @description 统计期起日（含） */
                 period_start: string;
+                /** @description 行政区划（含下级）：任一方机构所在县区属于该区划的协议 */
+                region_code?: string | null;
             };
             header?: never;
             path?: never;
