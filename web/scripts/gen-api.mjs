@@ -26,13 +26,31 @@ async function schemaTypes(document) {
   return HEADER + astToString(ast)
 }
 
+function sortedLabels(found) {
+  return Object.fromEntries(Object.keys(found).sort().map((value) => [value, found[value]]))
+}
+
+/** The labels of an enum declared inline on a property (`status` of `Figure`), also inside `anyOf`
+ * (nullable) or `items` (arrays); a `$ref` to a named enum is labelled under that enum's own name. */
+function inlineLabels(property) {
+  for (const candidate of [property, ...(property.anyOf ?? []), property.items]) {
+    const found = candidate?.['x-enum-labels']
+    if (found && typeof found === 'object' && !candidate.$ref) return found
+  }
+  return null
+}
+
 function enumLabels(document) {
   const schemas = document.components?.schemas ?? {}
   const labels = {}
   for (const name of Object.keys(schemas).sort()) {
     const found = schemas[name]['x-enum-labels']
-    if (found && typeof found === 'object') {
-      labels[name] = Object.fromEntries(Object.keys(found).sort().map((value) => [value, found[value]]))
+    if (found && typeof found === 'object') labels[name] = sortedLabels(found)
+    // inline enums as `Schema.property` (e.g. `TargetStatus.status`: 达标 / 未达标 / 无法评价)
+    const properties = schemas[name].properties ?? {}
+    for (const property of Object.keys(properties).sort()) {
+      const inline = inlineLabels(properties[property])
+      if (inline) labels[`${name}.${property}`] = sortedLabels(inline)
     }
   }
   return JSON.stringify(labels, null, 2) + '\n'
