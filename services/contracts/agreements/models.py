@@ -136,6 +136,13 @@ def _in(states: tuple[AgreementState, ...]) -> str:
     return "state IN (" + ", ".join(f"'{s.value}'" for s in states) + ")"
 
 
+#: signed (stored countersigned, active or expired) and not yet filed with the county: 待备案
+AWAITING_FILING = (
+    _in((AgreementState.countersigned, AgreementState.active, AgreementState.expired))
+    + " AND filed_at IS NULL"
+)
+
+
 class Agreement(EntityMixin, ChangeTracked, Base):
     __tablename__ = "agreement"
     __change_entity__ = "agreement"
@@ -165,6 +172,14 @@ class Agreement(EntityMixin, ChangeTracked, Base):
         Index("ix_agreement_medical_region_code_id", "medical_region_code", "id"),
         Index("ix_agreement_state_end_date", "state", "end_date"),
         Index("ix_agreement_state_start_date", "state", "start_date"),
+        # the county's 待备案 list (?awaiting_filing=true): signed, not yet filed, by county, keyset on id
+        Index(
+            "ix_agreement_awaiting_filing",
+            "region_code",
+            "id",
+            sqlite_where=text(AWAITING_FILING),
+            postgresql_where=text(AWAITING_FILING),
+        ),
     )
 
     # parties, with the snapshot kept at signature (names and region codes)

@@ -89,6 +89,13 @@ async def list_agreements(
         Query(pattern=r"^35\d{4}$", description="行政区划（含下级）：任一方机构所在县区属于该区划的协议"),
     ] = None,
     ending_before: Annotated[BusinessDate | None, Query(description="终止日期不晚于")] = None,
+    awaiting_filing: Annotated[
+        bool,
+        Query(
+            description="只列待备案的协议：已签署（已会签、生效中、已到期）、尚未备案；"
+            "卫生健康部门只得到本辖区负责备案的协议（乙方养老机构在本辖区）"
+        ),
+    ] = False,
 ) -> Page[AgreementRead]:
     today = clock.today()
     rows, next_cursor = await service.list_(
@@ -100,6 +107,7 @@ async def list_agreements(
         institution_id=institution_id,
         region_code=region_code,
         ending_before=ending_before,
+        awaiting_filing=awaiting_filing,
     )
     return Page(
         items=[service.present(r, today=today, cipher=cipher) for r in rows],

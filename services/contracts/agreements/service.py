@@ -154,8 +154,21 @@ async def list_(
     institution_id: uuid.UUID | None = None,
     region_code: str | None = None,
     ending_before: date | None = None,
+    awaiting_filing: bool = False,
 ) -> tuple[list[Agreement], str | None]:
     stmt = select(Agreement).where(visible(principal))
+    if awaiting_filing:
+        # signed and not yet filed; an official sees those its region files (the elderly-care party's
+        # county, as POST /file requires), not its hospitals' agreements with other counties' homes
+        stmt = stmt.where(
+            Agreement.state.in_([S.countersigned, S.active, S.expired]),
+            Agreement.filed_at.is_(None),
+            visible_condition(
+                principal,
+                Agreement.region_code,
+                [Agreement.medical_institution_id, Agreement.elderly_institution_id],
+            ),
+        )
     if status is not None:
         stmt = stmt.where(lifecycle.status_condition(status, today))
     if institution_id is not None:

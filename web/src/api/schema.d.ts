@@ -13053,6 +13053,8 @@ export interface operations {
     contracts_list_agreements: {
         parameters: {
             query?: {
+                /** @description 只列待备案的协议：已签署（已会签、生效中、已到期）、尚未备案；卫生健康部门只得到本辖区负责备案的协议（乙方养老机构在本辖区） */
+                awaiting_filing?: boolean;
                 /** @description 上一页返回的 next_cursor */
                 cursor?: string | null;
                 /** @description 终止日期不晚于 */
