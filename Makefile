@@ -4,7 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres test-postgres-only coverage mutation check format
+.PHONY: run test test-sqlite test-postgres test-postgres-only coverage mutation check format \
+	check-web test-web web-build web-budgets e2e
+
+# The web console (web/): Node.js 20.19+ when present, required when CI=true; the browser suite runs on
+# Debian's chromium (CHROMIUM_PATH, default /usr/bin/chromium; Playwright never downloads a browser).
+NODE := $(shell command -v node 2>/dev/null)
+CHROMIUM_PATH ?= /usr/bin/chromium
+WEB_STAMP := web/node_modules/.installed
+WEB_SOURCES = $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package-lock.json \
+	$(wildcard web/vite.config.* web/tsconfig*.json)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -21,6 +30,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ "$(CI)" = "true" ] || [ "$(TEST_POSTGRES)" = "1" ]; then $(MAKE) --no-print-directory test-postgres; fi
+	$(MAKE) --no-print-directory test-web
 
 test-sqlite: $(STAMP)
 	TEST_DATABASE=sqlite $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
@@ -57,6 +67,45 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory check-web
+
+# npm ci once per package-lock.json (deploy/local/run.py reads the same stamp).
+$(WEB_STAMP): web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+# The console build, redone when its sources are newer (as deploy/local/run.py decides).
+web/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run build
+	@touch $@
+
+web-build: web/dist/index.html
+
+# Gzipped size budgets of the build (web/scripts/check-budgets.mjs reads Vite's manifest).
+web-budgets: web/dist/index.html
+	cd web && node scripts/check-budgets.mjs
+
+# The browser suite (web/e2e) against the real stack, started by deploy/local/run.py on ports 18500-18504.
+e2e: $(STAMP) web/dist/index.html
+	cd web && CHROMIUM_PATH=$(CHROMIUM_PATH) npm run e2e
+
+ifneq ($(NODE),)
+check-web: $(WEB_STAMP)
+	cd web && npm run lint && npm run typecheck && npm run check:api
+
+test-web: $(STAMP) $(WEB_STAMP)
+	cd web && npm test
+	$(MAKE) --no-print-directory web-budgets
+	@if [ -x "$(CHROMIUM_PATH)" ]; then $(MAKE) --no-print-directory e2e; \
+	elif [ "$(CI)" = "true" ]; then echo "CI needs chromium at $(CHROMIUM_PATH) for the browser suite" >&2; exit 1; \
+	else echo "no chromium at $(CHROMIUM_PATH): the browser suite (web/e2e) is skipped"; fi
+else ifeq ($(CI),true)
+check-web test-web:
+	@echo "CI needs Node.js 20.19+ for the web console (node not found)" >&2; exit 1
+else
+check-web test-web:
+	@echo "node not found: the web console's checks and tests are skipped (install Node.js 20.19+)"
+endif
 
 format: $(STAMP)
 	$(BIN)/ruff format .
