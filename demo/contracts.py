@@ -16,8 +16,17 @@ Two parts, both deterministic (a fixed random seed; dates relative to today, Asi
   with the county except a few still waiting for it. 巡诊 visits over the last two years at each
   agreement's frequency (most complete, about a quarter short), referrals up and down over two years.
 
-Written with bulk INSERTs and a change-feed entry for each record, as the registry's seed does. Idempotent
-(records are keyed by stable demo ids and skipped when present); refuses production.
+The signed and terminated agreements are written through the contracts service's own bulk writer
+(:func:`write_agreements`: ``services.contracts.agreements.bulk.upsert``, the code of
+``POST /agreements/bulk`` — parties' kinds and activity, the writer's scope, one agreement pending or in
+force per pair, audit, change feed) as a province administrator with source system ``demo``, the parties
+answered from the registry's demo database (:class:`DemoRegistry`); a refused one stops the seed
+(:class:`SeedRejected`). Their history, which the bulk path stamps "now" (submission, countersignature,
+activation, expiry, termination, renewal link, county 备案), is then set directly in the same transaction
+and their feed entries re-queued. Drafts and agreements awaiting countersignature (the bulk path takes
+only signed ones), 巡诊 visits and referrals (no bulk path) are bulk INSERTs with a change-feed entry
+each. Idempotent (agreements keyed by their demo id, other records by stable demo ids, skipped when
+present); refuses production.
 
     python -m demo.contracts
 """
@@ -28,22 +37,27 @@ import asyncio
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id, refuse_in_production
 from demo.province import Place, Province, apportion, distance_km, read_province
 from libs.common import changes
+from libs.common.auth import Principal, Role
+from libs.common.bulk import DEFAULT_MAX_RECORDS, BulkOutcome, BulkRecordResult
 from libs.common.database import Database, session_scope
+from libs.common.divisions import PROVINCE_CODE, RegionScope
 from libs.common.identifiers import id_number_check_char
 from libs.common.keys import personal_data_cipher
 from libs.common.personal_data import PersonalDataCipher
 from services.contracts import models as _all_models  # noqa: F401  (every model and its feed declaration)
+from services.contracts.agreements import bulk as agreements_bulk
 from services.contracts.agreements.lifecycle import signed_state_for
 from services.contracts.agreements.models import (
     REFERRAL_SERVICES,
@@ -53,13 +67,20 @@ from services.contracts.agreements.models import (
     ServiceKind,
     VisitPeriod,
 )
+from services.contracts.agreements.schemas import AgreementBulk
 from services.contracts.agreements.service import default_title
+from services.contracts.clients.registry import RegistryClient, RegistryInstitution
 from services.contracts.clock import CHINA_TZ, Clock
 from services.contracts.referrals.models import Referral, ReferralDirection, ReferralState, Urgency
 from services.contracts.settings import ContractsSettings
 from services.contracts.visits.models import Visit
 from services.registry.settings import RegistrySettings
 
+#: who writes the demo agreements: a province administrator, source system ``demo`` (like a city platform)
+SEEDER = Principal(sub="demo-seed", role=Role.province_admin, region_code=PROVINCE_CODE)
+SOURCE_SYSTEM = "demo"
+MEDICAL_PHONE = "13800000001"
+ELDERLY_PHONE = "13900000002"
 #: 签约对数 of the province (indicators.md, source 000): distinct pairs with an agreement in force
 SIGNED_PAIRS_TARGET = 2574
 A = AgreementState
@@ -784,15 +805,247 @@ async def _insert_tracked(
     return len(rows)
 
 
+class DemoRegistry(RegistryClient):
+    """The registry as the agreements' bulk writer asks it (parties by id, a region's listing), answered
+    from the registry's demo database (:func:`demo.province.read_province`: its active institutions) —
+    without it, from the briefing's named institutions as the registry's demo defines them."""
+
+    def __init__(self, province: Province) -> None:  # no HTTP client: nothing goes over the network
+        self.max_concurrency = 1
+        self.known = {
+            place.id: RegistryInstitution(
+                id=place.id,
+                name=place.name,
+                kind=place.kind,
+                region_code=place.region_code,
+                has_medical_unit=place.has_medical_unit,
+                category=place.category,
+                latitude=place.latitude,
+                longitude=place.longitude,
+            )
+            for place in province.places
+        }
+        if not province.places:
+            for named in (XINKAIYUAN, LIANHUA, LANXIN, HONGAI, LIANHUA_CARE, FUZHOU_WELFARE):
+                self.known[named.id] = RegistryInstitution(
+                    id=named.id, name=named.name, kind=named.kind, region_code=named.region_code
+                )
+
+    async def get_institution(self, institution_id: uuid.UUID) -> RegistryInstitution | None:
+        return self.known.get(institution_id)
+
+    async def get_institutions(
+        self, institution_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, RegistryInstitution]:
+        return {i: self.known[i] for i in set(institution_ids) if i in self.known}
+
+    async def list_institutions(
+        self, *, kinds: Collection[str], region_code: str, active_only: bool = True, page_size: int = 200
+    ) -> list[RegistryInstitution]:
+        scope = RegionScope.for_region(region_code)
+        return [
+            i
+            for i in self.known.values()
+            if i.kind in kinds and scope.contains(i.region_code) and (i.active or not active_only)
+        ]
+
+
+class SeedRejected(RuntimeError):
+    """A demo agreement the contracts service's rules refuse: the demo must obey them, so the seed stops."""
+
+    def __init__(self, rejected: list[tuple[str, BulkRecordResult]]) -> None:
+        self.rejected = rejected
+        self.codes = [result.code or "" for _name, result in rejected]
+        lines = [
+            f"{name}: {result.outcome} {result.code or ''} {result.detail or ''} "
+            + "; ".join(f"{e.field} {e.code} {e.message}" for e in result.errors)
+            for name, result in rejected[:20]
+        ]
+        super().__init__(
+            f"演示协议未通过签约规则（{len(rejected)} 条）(demo agreements refused by the contracts rules):\n"
+            + "\n".join(lines)
+        )
+
+
+#: what the bulk path cannot know of a signed agreement's past (it stamps "now"): set on the written
+#: agreement afterwards in the same transaction, and its change-feed entry queued again to carry them
+HISTORY = (
+    "submitted_by_institution_id",
+    "submitted_at",
+    "countersigned_at",
+    "activated_at",
+    "expired_at",
+    "terminated_at",
+    "terminated_by_institution_id",
+    "renews_id",
+    "filed_at",
+    "filed_by",
+)
+
+
+def _bulk_record(spec: DemoAgreement, row: dict[str, Any]) -> dict[str, Any]:
+    """The agreement as a city platform would push it (``AgreementRecord``), keyed by its demo id."""
+    record = {
+        key: row[key]
+        for key in (
+            "medical_institution_id",
+            "elderly_institution_id",
+            "services",
+            "visit_count",
+            "visit_period",
+            "visit_staff",
+            "green_channel_terms",
+            "referral_terms",
+            "fee_payer",
+            "fee_amount_yuan",
+            "fee_terms",
+            "medical_duties",
+            "elderly_duties",
+            "start_date",
+            "end_date",
+        )
+    }
+    record |= {
+        "external_id": str(spec.id),
+        "medical_contact": {"name": row["medical_contact_name"], "phone": MEDICAL_PHONE},
+        "elderly_contact": {"name": row["elderly_contact_name"], "phone": ELDERLY_PHONE},
+    }
+    if row["state"] is A.terminated:
+        record |= {
+            "status": "terminated",
+            "terminated_on": row["terminated_on"],
+            "termination_reason": row["termination_reason"],
+        }
+    return record
+
+
+async def write_agreements(
+    session: AsyncSession,
+    specs: list[DemoAgreement],
+    rows: list[dict[str, Any]],
+    *,
+    registry: RegistryClient,
+    cipher: PersonalDataCipher,
+    today: date,
+    now: datetime,
+    max_records: int,
+) -> tuple[dict[uuid.UUID, uuid.UUID], int]:
+    """Write the signed and terminated agreements among ``specs`` through the contracts service's bulk
+    writer (``services.contracts.agreements.bulk.upsert``, the code of ``POST /agreements/bulk``: the
+    parties' kinds and activity from the registry, the writer's scope, one agreement pending or in force
+    per pair, audit records and change-feed entries) as :data:`SEEDER` with source system ``demo``; then
+    set their history (:data:`HISTORY`) on the written agreements. Every record must be created (what
+    exists is skipped); one refused raises :class:`SeedRejected` naming it and the rule's code.
+
+    Returns the id each agreement has (demo id → id; the bulk writer gives a new agreement an id of its
+    own) and how many were created.
+    """
+    existing_ids = set((await session.scalars(select(Agreement.id))).all())
+    keyed = dict(
+        (
+            await session.execute(
+                select(Agreement.external_id, Agreement.id).where(Agreement.source_system == SOURCE_SYSTEM)
+            )
+        ).all()
+    )
+    ids: dict[uuid.UUID, uuid.UUID] = {}
+    wanted: list[tuple[DemoAgreement, dict[str, Any]]] = []
+    for spec, row in zip(specs, rows, strict=True):
+        if spec.id in existing_ids:  # written directly by an earlier seed
+            ids[spec.id] = spec.id
+        elif str(spec.id) in keyed:
+            ids[spec.id] = keyed[str(spec.id)]
+        elif row["state"] not in (A.draft, A.submitted):
+            wanted.append((spec, row))
+    for start in range(0, len(wanted), max_records):
+        chunk = wanted[start : start + max_records]
+        request = AgreementBulk(
+            source_system=SOURCE_SYSTEM, records=[_bulk_record(spec, row) for spec, row in chunk]
+        )
+        response = await agreements_bulk.upsert(
+            session,
+            SEEDER,
+            request,
+            registry=registry,
+            cipher=cipher,
+            today=today,
+            now=now,
+            page_size=200,
+            max_records=max_records,
+        )
+        refused = [
+            (f"{spec.medical.name}–{spec.elderly.name} ({spec.start}–{spec.end})", result)
+            for (spec, _row), result in zip(chunk, response.results, strict=True)
+            if result.outcome is not BulkOutcome.created or result.id is None
+        ]
+        if refused:
+            raise SeedRejected(refused)
+        for (spec, _row), result in zip(chunk, response.results, strict=True):
+            assert result.id is not None
+            ids[spec.id] = result.id
+    if not wanted:
+        return ids, 0
+    # their history: one executemany UPDATE, then each agreement's feed entry queued again (replacing
+    # the bulk writer's) with what it now holds — created in this transaction, so still version 1
+    written = {ids[spec.id]: row for spec, row in wanted}
+    table = cast(Table, Agreement.__table__)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({key: bindparam(f"v_{key}") for key in HISTORY}),
+        [
+            {
+                "b_id": agreement_id,
+                **{f"v_{key}": row[key] for key in HISTORY},
+                "v_renews_id": ids.get(row["renews_id"], row["renews_id"]),
+            }
+            for agreement_id, row in written.items()
+        ],
+        execution_options={"synchronize_session": False},
+    )
+    fresh = await session.scalars(
+        select(Agreement).where(Agreement.id.in_(written)).execution_options(populate_existing=True)
+    )
+    for agreement in fresh.all():
+        planned = written[agreement.id]["state"]
+        if agreement.state is not planned:
+            raise RuntimeError(f"演示协议 {agreement.title} 的状态 {agreement.state} 与计划 {planned} 不符")
+        changes.track(session, agreement, previous_scope=None)
+    return ids, len(wanted)
+
+
 async def _seed(
-    session: AsyncSession, *, cipher: PersonalDataCipher, today: date, now: datetime, province: Province
+    session: AsyncSession,
+    *,
+    cipher: PersonalDataCipher,
+    today: date,
+    now: datetime,
+    province: Province,
+    max_records: int = DEFAULT_MAX_RECORDS,
 ) -> int:
     named = demo_agreements(today)
     story = named + _named_with_province(province, today)
     in_force = {s.pair for s in story if (s.state or signed_state_for(s.start, s.end, today)) is A.active}
     specs = story + province_agreements(province, today, SIGNED_PAIRS_TARGET - len(in_force))
-    phones = (cipher.encrypt("13800000001"), cipher.encrypt("13900000002"))
+    phones = (cipher.encrypt(MEDICAL_PHONE), cipher.encrypt(ELDERLY_PHONE))
     agreement_rows = [_agreement_row(s, cipher=cipher, today=today, now=now, phones=phones) for s in specs]
+    ids, added = await write_agreements(
+        session,
+        specs,
+        agreement_rows,
+        registry=DemoRegistry(province),
+        cipher=cipher,
+        today=today,
+        now=now,
+        max_records=max_records,
+    )
+    # drafts and agreements waiting for the other party's signature: written directly (the bulk path
+    # takes only signed and terminated agreements); a renewal names its predecessor's id
+    direct = [
+        {**row, "renews_id": ids.get(row["renews_id"], row["renews_id"])}
+        for spec, row in zip(specs, agreement_rows, strict=True)
+        if spec.id not in ids
+    ]
     rng = random.Random(350003)
     visit_rows = _named_visits(named[0], today)
     referral_rows = [_named_referral(named[0], cipher=cipher, now=now)]
@@ -810,7 +1063,9 @@ async def _seed(
                 )
             )
         referral_rows += _referral_rows(spec, today, rng, cipher, counter)
-    added = await _insert_tracked(session, Agreement, agreement_rows, now)
+    for row in visit_rows + referral_rows:
+        row["agreement_id"] = ids.get(row["agreement_id"], row["agreement_id"])
+    added += await _insert_tracked(session, Agreement, direct, now)
     added += await _insert_tracked(session, Visit, visit_rows, now)
     added += await _insert_tracked(session, Referral, referral_rows, now)
     await changes.write_pending_changes(session)
@@ -828,7 +1083,12 @@ async def seed(settings: ContractsSettings, registry: RegistrySettings | None = 
     try:
         async with session_scope(database) as session:
             added = await _seed(
-                session, cipher=personal_data_cipher(settings), today=today, now=now, province=province
+                session,
+                cipher=personal_data_cipher(settings),
+                today=today,
+                now=now,
+                province=province,
+                max_records=settings.bulk_max_records,
             )
     finally:
         await database.dispose()
