@@ -14,17 +14,13 @@ const proxied = ['/api', '/docs', '/openapi.json', '/.well-known']
 export default defineConfig({
   plugins: [
     vue(),
-    // Element Plus by name: <el-button> in templates and ElMessage/ElMessageBox in scripts are imported
-    // per component, with their styles; Vue's own APIs are imported explicitly in every file.
-    AutoImport({
-      resolvers: [ElementPlusResolver()],
-      dts: 'auto-imports.d.ts',
-    }),
-    Components({
-      resolvers: [ElementPlusResolver()],
-      dts: 'components.d.ts',
-      dirs: [],
-    }),
+    // Element Plus by name: <el-button> in templates and ElMessage/ElMessageBox/ElNotification/ElLoading
+    // in scripts are imported per component, with their styles; Vue's own APIs are imported explicitly.
+    // No generated .d.ts (a file every build rewrites, racing between authors): the four script APIs are
+    // typed by src/element-plus-globals.d.ts; template components are not type-checked (Element Plus's
+    // own types give el-table slot rows as `DefaultRow`, unusable with the generated API types).
+    AutoImport({ resolvers: [ElementPlusResolver()], dts: false }),
+    Components({ resolvers: [ElementPlusResolver()], dts: false, dirs: [] }),
   ],
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
