@@ -35,6 +35,7 @@ from services.contracts.referrals.models import Referral, ReferralState
 from services.contracts.referrals.schemas import ReferralClose, ReferralCreate, ReferralRead, ReferralStats
 from services.contracts.visits.service import check_period
 
+BOX_LABELS = {"received": "收到的转诊", "sent": "发出的转诊"}
 router = ServiceRouter(prefix="/api/v1/contracts/referrals", tags=["referrals"])
 VisibleReferral = Annotated[
     Referral, Depends(load_visible(service.get, permission=ReferralsRead, id_name="referral_id"))
@@ -78,6 +79,13 @@ async def list_referrals(
     state: Annotated[ReferralState | None, Query(description="状态")] = None,
     agreement_id: Annotated[uuid.UUID | None, Query(description="协议")] = None,
     resident_id_number: Annotated[IdCardNumber | None, Query(description="按老人身份证号精确查找")] = None,
+    box: Annotated[
+        Literal["received", "sent"] | None,
+        Query(
+            description="机构用户：received 收到的转诊（本机构为接收方），sent 发出的转诊（本机构为转出方）",
+            json_schema_extra=enum_labels(BOX_LABELS),
+        ),
+    ] = None,
 ) -> Page[ReferralRead]:
     rows, next_cursor = await service.list_(
         session,
@@ -87,6 +95,7 @@ async def list_referrals(
         state=state,
         resident_id_number=resident_id_number,
         agreement_id=agreement_id,
+        box=box,
     )
     return Page(
         items=[service.present(r, cipher=cipher) for r in rows], next_cursor=next_cursor, limit=page.limit

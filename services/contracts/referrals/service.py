@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,8 +92,17 @@ async def list_(
     state: ReferralState | None = None,
     resident_id_number: str | None = None,
     agreement_id: uuid.UUID | None = None,
+    box: Literal["received", "sent"] | None = None,
 ) -> tuple[list[Referral], str | None]:
     stmt = select(Referral).where(visible(principal))
+    if box is not None:
+        # an official has no side: nothing is received or sent by a region
+        side = Referral.to_institution_id if box == "received" else Referral.from_institution_id
+        stmt = (
+            stmt.where(side == principal.institution_id)
+            if principal.is_institution_user
+            else stmt.where(false())
+        )
     if state is not None:
         stmt = stmt.where(Referral.state == state)
     if resident_id_number is not None:

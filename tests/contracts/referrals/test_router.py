@@ -307,3 +307,42 @@ async def test_green_channel_response_times_by_region(
         headers=tokens.headers(Role.city_admin, "350700"),
     )
     assert outside.json()["regions"] == []
+
+
+async def test_inbox_and_outbox_of_an_institution(
+    client: httpx.AsyncClient, registry: RegistryData, tokens: Tokens
+) -> None:
+    """box=received: referrals this institution is asked to take (it is the receiving side);
+    box=sent: those it referred out; a region official has no side, so both boxes are empty."""
+    medical, elderly, agreement = await _active(client, registry, tokens)
+    up = await client.post(REFERRALS, json=referral_body(agreement), headers=admin_of(tokens, elderly))
+    down = await client.post(
+        REFERRALS,
+        json=referral_body(agreement, direction="down", id_number=OTHER_ID_NUMBER),
+        headers=admin_of(tokens, medical),
+    )
+    assert (up.status_code, down.status_code) == (201, 201)
+
+    async def box(headers: dict[str, str], which: str) -> list[str]:
+        response = await client.get(
+            REFERRALS, params={"box": which, "agreement_id": agreement["id"]}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    assert await box(admin_of(tokens, medical), "received") == [up.json()["id"]]
+    assert await box(admin_of(tokens, medical), "sent") == [down.json()["id"]]
+    assert await box(admin_of(tokens, elderly), "received") == [down.json()["id"]]
+    assert await box(admin_of(tokens, elderly), "sent") == [up.json()["id"]]
+    county = tokens.headers(Role.county_admin, agreement["region_code"])
+    assert await box(county, "received") == []
+    assert (
+        len(
+            (await client.get(REFERRALS, params={"agreement_id": agreement["id"]}, headers=county)).json()[
+                "items"
+            ]
+        )
+        == 2
+    )
+    wrong = await client.get(REFERRALS, params={"box": "inbox"}, headers=admin_of(tokens, medical))
+    assert wrong.status_code == 422

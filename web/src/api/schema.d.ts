@@ -14499,6 +14499,8 @@ export interface operations {
             query?: {
                 /** @description 协议 */
                 agreement_id?: string | null;
+                /** @description 机构用户：received 收到的转诊（本机构为接收方），sent 发出的转诊（本机构为转出方） */
+                box?: ("received" | "sent") | null;
                 /** @description 上一页返回的 next_cursor */
                 cursor?: string | null;
                 /** @description 每页条数 (≤200) */
