@@ -2,7 +2,7 @@
 // page, and axe on the log-in and home pages (issue 15).
 import { request as apiRequest } from '@playwright/test'
 
-import { checkA11y, expect, shot, signIn, test } from './fixtures'
+import { checkA11y, expect, expectProblem, shot, signIn, test } from './fixtures'
 import { GATEWAY } from './stack'
 
 const REFRESH = '/api/v1/auth/session/refresh'
@@ -36,6 +36,17 @@ test('prov_admin signs in, sees the home page, signs out; the old session is rev
   })
   expect(replay.status()).toBe(401)
   await api.dispose()
+})
+
+test('a wrong password is refused with the reason, and the page stays on the log-in form', async ({ page }) => {
+  expectProblem(page, 401, 'invalid_grant')
+  await page.goto('/login')
+  await page.getByLabel('账号').fill('fz_admin')
+  await page.getByLabel('密码').fill('not-the-password')
+  await page.getByRole('button', { name: '登录' }).click()
+  await expect(page.getByRole('alert')).toContainText('登录未成功')
+  await expect(page).toHaveURL(/\/login/)
+  await shot(page, 'login-refused')
 })
 
 test('a reload keeps the session: the console refreshes silently with its cookie', async ({ page }) => {
