@@ -67,7 +67,7 @@ export function regionGroups(code: string): RegionGroup[] {
         code: city.code,
         name: divisionName(city.code),
         regions: [
-          { code: city.code, name: `${divisionName(city.code)}（全市）` },
+          { code: city.code, name: `${divisionName(city.code)}（全部）` },
           ...childrenOf(city.code).map((county) => ({ code: county.code, name: county.name })),
         ],
       })),
