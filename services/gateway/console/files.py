@@ -3,7 +3,8 @@
 The directory is read once, when the gateway starts (in a worker thread): every regular file under it
 becomes an entry of an index keyed by its URL path, and only those are ever answered — a request path
 is looked up, never joined to a directory, so nothing outside the build (``..``, symlinks leading out,
-encoded separators) can be reached. A rebuilt console is served after a restart of the gateway.
+encoded separators) can be reached. A rebuild is noticed by ``index.html``'s modification time (checked
+when a page or a file that has gone is asked for) and indexed again.
 """
 
 from __future__ import annotations
@@ -48,8 +49,17 @@ class ConsoleFile:
 
 @dataclass(frozen=True, slots=True)
 class ConsoleBuild:
+    root: Path
     index_html: bytes
+    index_mtime_ns: int
     files: dict[str, ConsoleFile]  # URL path ("/assets/app-abc123.js") → file
+
+    def rebuilt(self) -> bool:
+        """Whether ``index.html`` changed (or went) since this index was made. Blocking: a stat."""
+        try:
+            return (self.root / "index.html").stat().st_mtime_ns != self.index_mtime_ns
+        except OSError:
+            return True
 
 
 def load(directory: Path) -> ConsoleBuild | None:
@@ -67,4 +77,5 @@ def load(directory: Path) -> ConsoleBuild | None:
                 continue  # a symlink leading out of the build, a socket, …
             url = "/" + path.relative_to(root).as_posix()
             files[url] = ConsoleFile(path=path, media_type=media_type(filename))
-    return ConsoleBuild(index_html=index.read_bytes(), files=files)
+    mtime_ns = index.stat().st_mtime_ns
+    return ConsoleBuild(root=root, index_html=index.read_bytes(), index_mtime_ns=mtime_ns, files=files)

@@ -66,6 +66,27 @@ def _index(build: ConsoleBuild, request: Request) -> Response:
     return Response(build.index_html, media_type="text/html; charset=utf-8", headers=headers)
 
 
+async def _current(request: Request, build: ConsoleBuild) -> ConsoleBuild | None:
+    """The build, indexed again when ``index.html`` changed since (``npm run build`` while running)."""
+    if not await anyio.to_thread.run_sync(build.rebuilt):
+        return build
+    fresh = await anyio.to_thread.run_sync(load, build.root)
+    if fresh is not None:
+        request.app.state.console = fresh
+        log.info("console rebuilt: indexed again", extra={"files": len(fresh.files)})
+    return fresh
+
+
+async def _existing(request: Request, build: ConsoleBuild, path: str) -> tuple[ConsoleBuild | None, bool]:
+    """``(build, found)`` for a file path: a file indexed but since deleted (a rebuild replaced the hashed
+    names) re-reads the build instead of failing mid-response."""
+    found = build.files.get(path)
+    if found is not None and await anyio.Path(found.path).is_file():
+        return build, True
+    current = await _current(request, build)
+    return current, current is not None and path in current.files
+
+
 async def console_or_not_found(scope: Scope, receive: Receive, send: Send) -> None:
     """The router's default: the console where the rules above say so, else the usual 404 problem."""
     if scope["type"] != "http":
@@ -76,17 +97,21 @@ async def console_or_not_found(scope: Scope, receive: Receive, send: Send) -> No
     path: str = scope["path"]
     if build is None or request.method not in ("GET", "HEAD") or is_api_path(path):
         raise HTTPException(status_code=404)
-    found = build.files.get(path)
     response: Response
-    if found is not None and path != "/index.html":
+    if path != "/index.html" and (path in build.files or _looks_like_a_file(path)):
+        build, exists = await _existing(request, build, path)
+        if build is None or not exists:
+            raise HTTPException(status_code=404)  # a missing chunk must not come back as HTML
+        found = build.files[path]
         cache = IMMUTABLE if path.startswith(ASSETS_PREFIX) else REVALIDATE
         response = FileResponse(
             found.path, media_type=found.media_type, headers={**SECURITY_HEADERS, "Cache-Control": cache}
         )
-    elif found is None and _looks_like_a_file(path):
-        raise HTTPException(status_code=404)
     else:
-        response = _index(build, request)
+        current = await _current(request, build)
+        if current is None:
+            raise HTTPException(status_code=404)
+        response = _index(current, request)
     await response(scope, receive, send)
 
 

@@ -4,6 +4,7 @@ never the console where the API answers — an unknown API path stays a problem+
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -185,3 +186,36 @@ async def test_without_a_build_the_gateway_answers_the_api_alone(
         assert page.status_code == 404
         assert page.headers["content-type"] == "application/problem+json"
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_rebuild_while_running_is_served_and_its_old_chunks_are_404(
+    test_databases: TestDatabases, token_issuer: TokenIssuer, registry_app: FastAPI, tmp_path: Path
+) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_bytes(INDEX)
+    (dist / "assets" / "app-abc123.js").write_bytes(SCRIPT)
+    app = create_app(
+        gateway_settings(test_databases, console_dir=dist),
+        issuer=token_issuer,
+        upstream_mounts={REGISTRY_URL: httpx.ASGITransport(app=registry_app)},
+    )
+    async with running(app), rolled_back_client(app) as client:
+        assert (await client.get("/")).content == INDEX
+        # `npm run build` replaces the hashed chunks and index.html while the gateway runs.
+        (dist / "assets" / "app-abc123.js").unlink()
+        (dist / "assets" / "app-def456.js").write_bytes(b"console.log('new')")
+        rebuilt = INDEX.replace(b"app-abc123.js", b"app-def456.js")
+        (dist / "index.html").write_bytes(rebuilt)
+        stat = (dist / "index.html").stat()
+        os.utime(dist / "index.html", ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+
+        gone = await client.get("/assets/app-abc123.js")
+        assert gone.status_code == 404
+        assert gone.headers["content-type"] == "application/problem+json"
+        page = await client.get("/institutions")
+        assert page.status_code == 200
+        assert page.content == rebuilt
+        chunk = await client.get("/assets/app-def456.js")
+        assert chunk.status_code == 200
+        assert chunk.content == b"console.log('new')"
