@@ -2,13 +2,14 @@
 // deploy/local/run.py with the built console (the Makefile builds it first; the suite builds nothing).
 import { defineConfig } from '@playwright/test'
 
-import { GATEWAY } from './e2e/stack'
+import { GATEWAY, PORTS } from './e2e/stack'
 
 const ci = process.env.CI === 'true'
 
 export default defineConfig({
   testDir: './e2e',
-  outputDir: './e2e/results',
+  // per stack: runs on other E2E_PORTS in the same checkout do not wipe each other's traces
+  outputDir: `./e2e/results/${PORTS[0] ?? 'default'}`,
   globalSetup: './e2e/global-setup.ts',
   workers: 1, // two cores, and the stack's five processes share them
   fullyParallel: false,
