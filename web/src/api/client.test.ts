@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { api, onSessionLost, unwrap } from './client'
 import { useSubmitKey } from './idempotency'
 import { ApiError } from './problem'
-import { getAccessToken, refreshAccessToken, setAccessToken } from './session'
+import { getAccessToken, REFRESH_LOCK, refreshAccessToken, setAccessToken } from './session'
 
 interface Seen {
   method: string
@@ -109,6 +109,32 @@ describe('typed client', () => {
     expect(refresh?.headers.has('Authorization')).toBe(false)
     await refreshAccessToken()
     expect(net.refreshCount()).toBe(2) // a later refresh is a new request
+  })
+
+  it('waits while another tab holds the refresh lock, then refreshes with the cookie it left', async () => {
+    const net = gateway({ refreshOk: true })
+    // A Web Locks stand-in: one queue per origin, as the browser keeps across tabs.
+    let tail: Promise<unknown> = Promise.resolve()
+    const names: string[] = []
+    const locks = {
+      request: (name: string, _options: unknown, task: () => Promise<unknown>): Promise<unknown> => {
+        names.push(name)
+        const run = tail.then(task)
+        tail = run.catch(() => undefined)
+        return run
+      },
+    }
+    vi.stubGlobal('navigator', { locks })
+    let release: () => void = () => undefined
+    const otherTab = locks.request(REFRESH_LOCK, {}, () => new Promise<void>((resolve) => (release = resolve)))
+    const mine = refreshAccessToken()
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(net.refreshCount()).toBe(0) // the other tab's refresh is still in flight
+    release()
+    await otherTab
+    expect(await mine).toBe('valid')
+    expect(net.refreshCount()).toBe(1)
+    expect(names).toEqual([REFRESH_LOCK, REFRESH_LOCK])
   })
 
   it('adds an Idempotency-Key to every POST and keeps it on the retry after a refresh', async () => {

@@ -84,11 +84,22 @@ async function refreshOnce(): Promise<string | null> {
   return tokenFrom(response)
 }
 
+export const REFRESH_LOCK = 'yy-session-refresh'
+
+/** Runs `task` while holding a lock shared by every tab of this origin (Web Locks API), so that two tabs
+ * never send the same refresh cookie at once; without the API (old browsers) it just runs. */
+async function acrossTabs(task: () => Promise<string | null>): Promise<string | null> {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks
+  if (!locks) return task()
+  return await locks.request(REFRESH_LOCK, { mode: 'exclusive' }, task)
+}
+
 /** A new access token from the refresh cookie, or null when there is no session any more. Concurrent
- * callers share one request: the gateway rotates the refresh token, and a second request with the
- * already-rotated one would revoke the whole session. */
+ * callers share one request, and tabs take turns: the gateway rotates the refresh token, and a second
+ * request with the already-rotated one would revoke the whole session. A tab that waited sends the
+ * cookie the first tab's refresh left (the browser reads it when the request goes out). */
 export function refreshAccessToken(): Promise<string | null> {
-  refreshing ??= refreshOnce().finally(() => {
+  refreshing ??= acrossTabs(refreshOnce).finally(() => {
     refreshing = null
   })
   return refreshing
