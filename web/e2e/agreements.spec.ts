@@ -78,6 +78,12 @@ async function signOut(page: Page): Promise<void> {
   await expect(page).toHaveURL(/\/login/)
 }
 
+/** axe after a write: the success toast fades in and out (axe would measure its contrast mid-fade). */
+async function checkA11yAfterToast(page: Page): Promise<void> {
+  await expect(page.locator('.el-message')).toHaveCount(0)
+  await checkA11y(page)
+}
+
 async function confirm(page: Page, button: string): Promise<void> {
   await page.getByRole('dialog').getByRole('button', { name: button, exact: true }).click()
 }
@@ -137,7 +143,7 @@ test.describe.serial('an agreement from the directory to 备案', () => {
     await expect(page.getByText('已提交，待对方会签', { exact: true })).toBeVisible()
     await expect(page.getByRole('button', { name: '会签' })).toHaveCount(0) // the submitter does not countersign
     await shot(page, 'agreements-submitted')
-    await checkA11y(page)
+    await checkA11yAfterToast(page)
     await signOut(page)
   })
 
@@ -180,7 +186,22 @@ test.describe.serial('an agreement from the directory to 备案', () => {
     await expect(page.getByText('生效中', { exact: true })).toBeVisible()
     await expect(page.getByRole('button', { name: '备案', exact: true })).toHaveCount(0)
     await shot(page, 'agreements-filed')
-    await checkA11y(page)
+    await checkA11yAfterToast(page)
+    await signOut(page)
+  })
+
+  test('兰馨颐养院 renews it: a draft for the next term, linked to the filed one', async ({ page }) => {
+    expect(agreementPath).not.toBe('')
+    await signIn(page, 'lanxin_admin')
+    await page.goto(agreementPath)
+    await page.getByRole('button', { name: '续签', exact: true }).click()
+    const renewed = page.waitForResponse((r) => r.url().endsWith('/renew') && r.request().method() === 'POST')
+    await confirm(page, '生成续签草稿')
+    expect((await renewed).status()).toBe(201)
+    await expect(page).not.toHaveURL(new RegExp(`${agreementPath}$`))
+    await expect(page.getByText('草稿', { exact: true })).toBeVisible()
+    await expect(page.getByRole('link', { name: '查看原协议' })).toBeVisible()
+    await shot(page, 'agreements-renewal-draft')
   })
 })
 
