@@ -215,17 +215,3 @@ test('an institution sees its own profile and year figures', async ({ page }) =>
   await shot(page, 'institution-profile')
   await checkA11y(page)
 })
-
-test('an institution sees its referrals and opens one (read only: the demo referral stays as it is)', async ({ page }) => {
-  await signIn(page, 'lanxin_admin')
-  await page.goto('/agreements/referrals')
-  await expect(page.getByRole('heading', { name: '双向转诊' })).toBeVisible()
-  const row = page.getByRole('row', { name: /上转/ }).first()
-  await expect(row).toBeVisible()
-  await expect(row.getByText('转出')).toBeVisible() // 兰馨颐养院 sent it up to its hospital
-  await checkA11y(page)
-  await row.getByRole('button', { name: '处理' }).click()
-  const drawer = page.getByRole('dialog', { name: '转诊详情' })
-  await expect(drawer.getByText('身份证号')).toBeVisible()
-  await shot(page, 'referrals-detail')
-})

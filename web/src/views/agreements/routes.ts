@@ -29,12 +29,6 @@ const routes: RouteRecordRaw[] = [
         meta: { title: '协议备案', permission: 'contracts:agreements:file' },
       },
       {
-        path: 'referrals',
-        name: 'referrals',
-        component: () => import('./ReferralListPage.vue'),
-        meta: { title: '双向转诊', permission: 'contracts:referrals:read' },
-      },
-      {
         path: 'new',
         name: 'agreement-new',
         component: () => import('./AgreementDraftPage.vue'),
