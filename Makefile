@@ -25,12 +25,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python deploy/local/run.py
 
-# SQLite always; PostgreSQL too when CI=true or TEST_POSTGRES=1 (server from TEST_POSTGRES_URL,
-# default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres).
+# The web console's tests first (on a quiet machine: the browser suite runs a whole stack), then the
+# Python suite: SQLite always; PostgreSQL too when CI=true or TEST_POSTGRES=1 (server from
+# TEST_POSTGRES_URL, default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres). The two databases'
+# runs share nothing (each creates its own databases and takes free ports), so they run side by side, one
+# per core; each one's output is printed whole when it ends.
 test: $(STAMP)
-	$(MAKE) --no-print-directory test-sqlite
-	@if [ "$(CI)" = "true" ] || [ "$(TEST_POSTGRES)" = "1" ]; then $(MAKE) --no-print-directory test-postgres; fi
 	$(MAKE) --no-print-directory test-web
+	@if [ "$(CI)" = "true" ] || [ "$(TEST_POSTGRES)" = "1" ]; then \
+		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \
+	else $(MAKE) --no-print-directory test-sqlite; fi
 
 test-sqlite: $(STAMP)
 	TEST_DATABASE=sqlite $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
