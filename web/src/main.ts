@@ -7,6 +7,7 @@ import { useAuthStore } from '@/stores/auth'
 
 import App from './App.vue'
 import './styles/theme.css'
+import './styles/page.css'
 
 const app = createApp(App)
 app.use(createPinia())
