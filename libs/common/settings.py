@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     # PostgreSQL only: the schema that holds this service's tables and its alembic version table.
     database_schema: str = ""
     database_pool_size: int = 10
+    # Run the migrations to head when the app starts (development, tests). In production the migrations
+    # are a job run before a rolling restart (``alembic -n <service> upgrade head``), so the default
+    # there is False; an explicit ``<PREFIX>MIGRATE_ON_START=true`` still applies.
     migrate_on_start: bool = True
     log_level: str = "INFO"
     log_json: bool = True
@@ -70,7 +73,14 @@ class ServiceSettings(BaseSettings):
     retention_batch_size: int = Field(default=1000, ge=1)
     idempotency_retention_days: int = Field(default=7, ge=1)
 
+    # Scheduled jobs run in one replica at a time (libs/common/leases.py). PostgreSQL: the lease session's
+    # connect and statement timeout, and its TCP keepalive / user timeout, so a holder cut off from the
+    # database loses its leases (another replica takes over) within about twice this.
+    job_lease_timeout_seconds: float = Field(default=10.0, gt=0)
+
     def model_post_init(self, __context: object) -> None:
+        if self.is_production and "migrate_on_start" not in self.model_fields_set:
+            self.migrate_on_start = False
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{VAR_DIR / (self.service_name + '.db')}"
         if not self.database_schema:
