@@ -33,6 +33,8 @@ class Division:
     name: str
     level: DivisionLevel
     parent_code: str | None
+    #: False only for 金门县 (350527): in GB/T 2260 but Taiwan-administered (the data file's ``note``)
+    administered: bool = True
 
     @property
     def is_city_unit(self) -> bool:
@@ -50,6 +52,7 @@ def _divisions() -> dict[str, Division]:
             name=row["name"],
             level=DivisionLevel(row["level"]),
             parent_code=row["parent_code"] or None,
+            administered=row["administered"] != "no",
         )
         for row in rows
     }

@@ -197,6 +197,12 @@ def _better(candidate: TargetRow, current: TargetRow, reference: date) -> bool:
     return current.due_date < reference and candidate.due_date > current.due_date
 
 
+def administered_counties(region: Region) -> list[str]:
+    """The counties an "each county" target is evaluated in: not 金门县, which is listed in GB/T 2260 but
+    has no Fujian health administration (no institution, population or figure to evaluate)."""
+    return [c for c in region.counties() if (d := divisions.get(c)) is None or d.administered]
+
+
 def target_status(
     target: TargetRow,
     definition: Definition,
@@ -219,7 +225,7 @@ def target_status(
         met = target.met_by(whole.value)
         short = None if met else _short_by(target, whole.value)
         return schemas.TargetStatus(**base, status="met" if met else "short", short_by=short)
-    covered = set(region_of(target.region_code).counties())
+    covered = set(administered_counties(region_of(target.region_code)))
     failing: list[schemas.CountyShort] = []
     missing = False
     for county in (c for c in region.counties() if c in covered):
@@ -397,7 +403,7 @@ async def evaluation(session: AsyncSession, principal: Principal, due: date | No
             continue
         target_region = region_of(target.region_code)
         if target.each_county:
-            evaluated = [c for c in target_region.counties() if c in counties_in_scope]
+            evaluated = [c for c in administered_counties(target_region) if c in counties_in_scope]
         else:
             evaluated = [target_region.code] if principal.scope.contains(target_region.code) else []
         if not evaluated:

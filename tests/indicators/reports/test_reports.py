@@ -3,11 +3,13 @@ Python (world.py); scope per role; drill-down sets; targets; errors; XLSX."""
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -584,3 +586,49 @@ async def test_xlsx_summary_has_a_sheet_per_level_and_the_drill_down_exports(
         if u.county in world.counties_in("350200") and u.den and u.den > u.num
     }
     assert {r[4] for r in rows[1:]} == want
+
+
+def _quanzhou_counties_administered() -> tuple[set[str], set[str]]:
+    """泉州's counties from the division list, and those its note says are not administered by Fujian."""
+    path = Path(__file__).parents[3] / "libs" / "common" / "data" / "fujian_divisions.csv"
+    rows = [r for r in csv.DictReader(path.open(encoding="utf-8")) if r["parent_code"] == "350500"]
+    foreign = {r["code"] for r in rows if "Taiwan-administered" in r["note"]}
+    return {r["code"] for r in rows if r["level"] == "county"}, foreign
+
+
+async def test_each_county_targets_skip_the_county_with_no_fujian_administration(
+    reference: Database, indicators: Indicators, live: Live
+) -> None:
+    # 金门县 is in GB/T 2260 under 泉州 but Taiwan-administered: an "each county" target cannot be met,
+    # missed or left unevaluable there (no institution, population or figure can exist)
+    await _world(indicators, 9)
+    await load_targets(
+        reference,
+        [
+            {
+                "indicator": indicator,
+                "region_code": "350500",
+                "each_county": True,
+                "comparison": "gte",
+                "value": Decimal(1),
+                "due_date": date(2025, 12, 31),
+            }
+            for indicator in ("home_bed_providers", "agreement_coverage")
+        ],
+    )
+    counties, foreign = _quanzhou_counties_administered()
+    assert foreign == {"350527"}
+    response = await _get(live, "/targets/evaluation", params={"due": "2025-12-31"})
+    assert response.status_code == 200, response.text
+    by_indicator = {t["indicator"]: t for t in response.json()["targets"]}
+    # the test world has nothing in 泉州: no provider anywhere (short), no home to cover (missing)
+    providers = by_indicator["home_bed_providers"]
+    assert {r["region_code"] for r in providers["short"]} == counties - foreign
+    assert providers["met"] == providers["missing"] == []
+    coverage = by_indicator["agreement_coverage"]
+    assert {r["region_code"] for r in coverage["missing"]} == counties - foreign
+    figures = _figures(
+        (await _get(live, "/report", params={"period": "2025", "region": "350500"})).json()["region"]
+    )
+    [each] = figures["home_bed_providers"]["targets"]
+    assert {c["region_code"] for c in each["counties_short"]} == counties - foreign
