@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from libs.common.settings import ServiceSettings
@@ -41,3 +42,12 @@ class HomecareSettings(ServiceSettings):
     bulk_max_records: int = 1000
     # the longest wanted time window of one order (bounds the nurse booking check)
     order_max_window_hours: int = 12
+
+    # Attachments of visit records (issue 18) in S3-compatible object storage: deploy/compose.yaml wires
+    # MinIO here (endpoint, bucket, a bucket-scoped key pair from secret files). Empty endpoint: none
+    # configured (issue 18's filesystem store for `make run`). Not read by the service before issue 18.
+    attachments_s3_endpoint_url: str = ""
+    attachments_s3_bucket: str = "yiyang-attachments"
+    attachments_s3_region: str = "us-east-1"
+    attachments_s3_access_key_id: str = Field(default="", repr=False)
+    attachments_s3_secret_access_key: str = Field(default="", repr=False)
