@@ -78,6 +78,13 @@ class ServiceSettings(BaseSettings):
     # database loses its leases (another replica takes over) within about twice this.
     job_lease_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Traces (libs/common/tracing.py): OTLP/HTTP endpoint of the collector, e.g.
+    # http://otel-collector:4318/v1/traces; empty: no exporter and no tracing cost. The ratio of traces
+    # started here that are kept (a request arriving with a sampled traceparent follows its caller).
+    otlp_traces_endpoint: str = ""
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    otlp_timeout_seconds: float = Field(default=10.0, gt=0)
+
     def model_post_init(self, __context: object) -> None:
         if self.is_production and "migrate_on_start" not in self.model_fields_set:
             self.migrate_on_start = False
