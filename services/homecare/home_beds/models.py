@@ -7,10 +7,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from libs.common.models import ChangeTracked, EntityMixin, str_enum
+from libs.common.models import ChangeTracked, EntityMixin, UTCDateTime, str_enum, utcnow
 from services.homecare.base import Base
 
 
@@ -153,3 +153,20 @@ class HomeBedRound(EntityMixin, ChangeTracked, Base):
     round_date: Mapped[date] = mapped_column(Date)
     findings: Mapped[str] = mapped_column(Text)
     orders_text: Mapped[str | None] = mapped_column(Text)
+
+
+class HomeBedSource(Base):
+    """The key a historical import gave a home bed (``source_system`` + ``external_id``) and a digest of
+    the record it last wrote, so that a replayed record is ``unchanged``. Not in the change feed (the bed
+    is); one row per imported bed."""
+
+    __tablename__ = "home_bed_source"
+    __table_args__ = (UniqueConstraint("source_system", "external_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    home_bed_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("home_bed.id"), unique=True)
+    source_system: Mapped[str] = mapped_column(String(60))
+    external_id: Mapped[str] = mapped_column(String(100))
+    source_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
