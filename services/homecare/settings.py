@@ -43,11 +43,14 @@ class HomecareSettings(ServiceSettings):
     # the longest wanted time window of one order (bounds the nurse booking check)
     order_max_window_hours: int = 12
 
-    # Attachments of visit records (issue 18) in S3-compatible object storage: deploy/compose.yaml wires
-    # MinIO here (endpoint, bucket, a bucket-scoped key pair from secret files). Empty endpoint: none
-    # configured (issue 18's filesystem store for `make run`). Not read by the service before issue 18.
+    # Attachments of visit records (issue 18; unused before it lands): the S3-compatible object store's URL
+    # (MinIO in deploy/compose.yaml: http://minio:9000); empty: none (the filesystem store of `make run`).
     attachments_s3_endpoint_url: str = ""
+    # The bucket that holds the attachments (private; made by deploy/compose's minio-init job).
     attachments_s3_bucket: str = "yiyang-attachments"
+    # The object store's region (MinIO accepts any; us-east-1 is its default).
     attachments_s3_region: str = "us-east-1"
+    # The key pair of the homecare service at the object store (secret), limited to the bucket.
     attachments_s3_access_key_id: str = Field(default="", repr=False)
+    # The secret half of that key pair (secret).
     attachments_s3_secret_access_key: str = Field(default="", repr=False)
