@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from libs.common import tracing
 from libs.common.errors import UpstreamError, UpstreamTimeout
 from libs.common.request_context import REQUEST_ID_HEADER, current_request_id
 
@@ -95,12 +96,14 @@ class ServiceClient:
         request_id = current_request_id()
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
-        try:
-            response = await self._http.request(method, path, headers=headers, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(f"{self.upstream_name}响应超时", code="upstream_timeout") from exc
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"{self.upstream_name}不可用", code="upstream_unavailable") from exc
+        with tracing.client_span(method, path, peer=_peer(path), headers=headers):
+            try:
+                response = await self._http.request(method, path, headers=headers, **kwargs)
+            except httpx.TimeoutException as exc:
+                raise UpstreamTimeout(f"{self.upstream_name}响应超时", code="upstream_timeout") from exc
+            except httpx.HTTPError as exc:
+                raise UpstreamError(f"{self.upstream_name}不可用", code="upstream_unavailable") from exc
+            tracing.set_response_status(response.status_code)
         if response.status_code >= 500:
             raise UpstreamError(f"{self.upstream_name}返回错误 {response.status_code}", code="upstream_error")
         return response
@@ -124,6 +127,12 @@ class ServiceClient:
             raise UpstreamError(
                 f"{self.upstream_name}返回的数据无法识别", code=self.bad_payload_code
             ) from exc
+
+
+def _peer(path: str) -> str:
+    """The service a gateway path leads to (``/api/v1/registry/...`` → ``registry``), else the gateway."""
+    parts = path.split("/", 4)
+    return parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] and parts[3] else "gateway"
 
 
 def make_http_client(base_url: str, timeout_seconds: float) -> httpx.AsyncClient:

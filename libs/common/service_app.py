@@ -13,7 +13,8 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from libs.common import api_docs
+from libs.common import api_docs, tracing
+from libs.common import metrics as service_metrics
 from libs.common.auth import TokenVerifier
 from libs.common.body_guard import BodyGuardMiddleware, BodyLimits
 from libs.common.database import Database
@@ -61,6 +62,10 @@ def create_service_app(
             database = Database(settings)
             stack.push_async_callback(database.dispose)
             app.state.database = database
+            tracing.configure(settings)
+            stack.callback(tracing.shutdown)
+            tracing.instrument_engine(database.engine)
+            tracing.instrument_engine(database.read_engine)
             app.state.cipher = personal_data_cipher(settings)
             gateway_http = make_http_client(settings.gateway_url, settings.upstream_timeout_seconds)
             stack.push_async_callback(gateway_http.aclose)
@@ -92,12 +97,16 @@ def create_service_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health_router)
+    metrics = service_metrics.install(app, settings.service_name)
+    for job in (idempotency_retention_job(settings), *jobs):
+        metrics.declare_job(job.name, job.interval_seconds)
     api_docs.install(app)
     for router in routers:
         app.include_router(router)
     install_openapi(app, settings.service_name)
-    # Outermost first: request id, access log, CORS, unhandled errors (500 without dropping the
-    # connection), body guard (caps; the token before the body), then Starlette's exception handlers.
+    # Outermost first: request id, the server span (tracing), metrics, access log, CORS, unhandled
+    # errors (500 without dropping the connection), body guard (caps; the token before the body), then
+    # Starlette's exception handlers.
     app.add_middleware(BodyGuardMiddleware, limits=BodyLimits.from_settings(settings))
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
@@ -108,5 +117,7 @@ def create_service_app(
         expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
     )
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(service_metrics.MetricsMiddleware, metrics=metrics)
+    app.add_middleware(tracing.TracingMiddleware, service=settings.service_name)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -4,7 +4,10 @@
   (a stopped service answers *connection refused* at once → 502) and each read (a stuck one → 504).
 - Hop-by-hop headers are dropped both ways, and the upstream's CORS headers (the gateway's apply);
   ``Authorization`` is passed on (every service verifies the token itself); ``X-Request-ID`` is set to
-  the request's id; ``X-Forwarded-*`` are added.
+  the request's id; ``X-Forwarded-*`` are added; ``traceparent`` is the gateway's client span (when
+  tracing is on; libs/common/tracing.py), never the caller's.
+- Only ``/api/v1/{service}/...`` is forwarded (to the same path): a service's ``/metrics``,
+  ``/healthz`` and ``/readyz`` are not reachable through the gateway.
 - Only GET and HEAD are retried, once, and only when the connection could not be made (nothing was
   sent). Non-idempotent requests are never retried.
 - Header values are passed on as the bytes they arrived as (a non-ASCII ``X-Foo: é`` or
@@ -24,7 +27,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from libs.common import body_guard
+from libs.common import body_guard, tracing
 from libs.common.request_context import REQUEST_ID_HEADER, current_request_id
 from services.gateway.proxy.errors import UpstreamFailed, UpstreamTooSlow, UpstreamUnavailable
 
@@ -44,7 +47,14 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-_REQUEST_DROP = HOP_BY_HOP | {"host", "x-request-id", "x-forwarded-host", "x-forwarded-proto"}
+_REQUEST_DROP = HOP_BY_HOP | {
+    "host",
+    "x-request-id",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "traceparent",
+    "tracestate",
+}
 _RESPONSE_DROP = HOP_BY_HOP | {"server", "date", "x-request-id"}
 RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
 
@@ -127,22 +137,26 @@ async def forward(request: Request, *, service: str, base_url: str) -> Streaming
     )
     attempts = 2 if request.method in RETRYABLE_METHODS else 1
     upstream: httpx.Response | None = None
-    for attempt in range(1, attempts + 1):
-        try:
-            upstream = await http.send(outbound, stream=True)
-            break
-        except httpx.ConnectError as exc:
-            if attempt < attempts:
-                continue
-            raise UpstreamUnavailable(service) from exc
-        except httpx.TimeoutException as exc:
-            raise UpstreamTooSlow(service) from exc
-        except httpx.HTTPError as exc:
-            raise UpstreamFailed(service) from exc
-        except AttributeError as exc:
-            # httpcore on anyio asks the peer name of a socket the dying upstream already closed
-            # (``'NoneType' object has no attribute 'getpeername'``): the upstream went away
-            raise UpstreamUnavailable(service) from exc
+    with tracing.client_span(request.method, raw_path.decode("latin-1"), peer=service) as trace_headers:
+        outbound.headers.update(trace_headers)
+        for attempt in range(1, attempts + 1):
+            try:
+                upstream = await http.send(outbound, stream=True)
+                break
+            except httpx.ConnectError as exc:
+                if attempt < attempts:
+                    continue
+                raise UpstreamUnavailable(service) from exc
+            except httpx.TimeoutException as exc:
+                raise UpstreamTooSlow(service) from exc
+            except httpx.HTTPError as exc:
+                raise UpstreamFailed(service) from exc
+            except AttributeError as exc:
+                # httpcore on anyio asks the peer name of a socket the dying upstream already closed
+                # (``'NoneType' object has no attribute 'getpeername'``): the upstream went away
+                raise UpstreamUnavailable(service) from exc
+        if upstream is not None:
+            tracing.set_response_status(upstream.status_code)
     assert upstream is not None
     response = StreamingResponse(
         _relay(upstream, service),

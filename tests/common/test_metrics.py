@@ -1,0 +1,172 @@
+"""``/metrics`` (libs/common/metrics.py) on the sample service: Prometheus text that parses, series by
+route TEMPLATE (no id, no raw path), problems by code, the pool and change-feed gauges, job metrics."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+from sqlalchemy import text
+
+from libs.common.auth import Role
+from libs.common.database import Database
+from libs.common.metrics import UNMATCHED_ROUTE, ServiceMetrics
+from libs.common.retention import idempotency_retention_job
+from libs.common.testing import Tokens, live_client
+
+NOTE_ROUTE = "/api/v1/sample/notes/{note_id}"
+
+
+async def scrape(client: httpx.AsyncClient) -> list[Sample]:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return [s for family in text_string_to_metric_families(response.text) for s in family.samples]
+
+
+def value(samples: list[Sample], name: str, **labels: str) -> float:
+    """The sum of the samples called ``name`` whose labels include ``labels`` (0 when none)."""
+    return sum(s.value for s in samples if s.name == name and labels.items() <= s.labels.items())
+
+
+async def test_metrics_parse_as_prometheus_text_and_name_every_family(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics")
+    families = {family.name for family in text_string_to_metric_families(response.text)}
+    assert {
+        "yiyang_http_requests",
+        "yiyang_http_request_duration_seconds",
+        "yiyang_http_problems",
+        "yiyang_http_requests_in_progress",
+        "yiyang_db_pool_size",
+        "yiyang_db_pool_checked_out",
+        "yiyang_db_pool_max",
+        "yiyang_changes_head_seq",
+        "yiyang_job_runs",
+        "yiyang_job_failures",
+        "yiyang_job_last_success_timestamp_seconds",
+        "yiyang_job_interval_seconds",
+    } <= families
+
+
+async def test_requests_are_counted_by_route_template_never_by_raw_path(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    headers = tokens.headers(Role.province_admin)
+    before = await scrape(client)
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    for note_id in ids:
+        response = await client.get(f"/api/v1/sample/notes/{note_id}", headers=headers)
+        assert response.status_code == 404
+    after = await scrape(client)
+
+    labels = {"service": "sample", "method": "GET", "route": NOTE_ROUTE}
+    counted = value(after, "yiyang_http_requests_total", status="404", **labels)
+    assert counted - value(before, "yiyang_http_requests_total", status="404", **labels) == 2
+    timed = value(after, "yiyang_http_request_duration_seconds_count", **labels)
+    assert timed - value(before, "yiyang_http_request_duration_seconds_count", **labels) == 2
+    problems = value(after, "yiyang_http_problems_total", code="note_not_found", status="404", **labels)
+    assert problems - value(before, "yiyang_http_problems_total", code="note_not_found", **labels) == 2
+    exposition = (await client.get("/metrics")).text
+    assert all(str(note_id) not in exposition for note_id in ids)
+
+
+async def test_a_path_no_route_matches_is_one_series(client: httpx.AsyncClient) -> None:
+    secret = "350203199001011234"
+    before = await scrape(client)
+    response = await client.get(f"/api/v1/sample/nowhere/{secret}")
+    assert response.status_code == 404
+    after = await scrape(client)
+    labels = {"method": "GET", "route": UNMATCHED_ROUTE, "status": "404"}
+    assert value(after, "yiyang_http_requests_total", **labels) - value(
+        before, "yiyang_http_requests_total", **labels
+    ) == 1
+    assert secret not in (await client.get("/metrics")).text
+
+
+async def test_validation_errors_and_unknown_methods_are_counted_with_their_code(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    headers = tokens.headers(Role.province_admin)
+    before = await scrape(client)
+    response = await client.get("/api/v1/sample/notes/not-a-uuid", headers=headers)
+    assert response.status_code == 422
+    code = response.json()["code"]
+    response = await client.request("PROPFIND", "/api/v1/sample/notes", headers=headers)
+    assert response.status_code == 405
+    after = await scrape(client)
+    labels = {"method": "GET", "route": NOTE_ROUTE, "status": "422", "code": code}
+    assert value(after, "yiyang_http_problems_total", **labels) - value(
+        before, "yiyang_http_problems_total", **labels
+    ) == 1
+    other = {"method": "OTHER", "status": "405"}
+    assert value(after, "yiyang_http_requests_total", **other) - value(
+        before, "yiyang_http_requests_total", **other
+    ) == 1
+
+
+async def test_pool_gauges_describe_the_service_database(sample_app: FastAPI, client: httpx.AsyncClient) -> None:
+    samples = await scrape(client)
+    database: Database = sample_app.state.database
+    settings = database.settings
+    size = value(samples, "yiyang_db_pool_size", engine="primary")
+    assert size == (1 if settings.is_sqlite else settings.database_pool_size)
+    assert value(samples, "yiyang_db_pool_max", engine="primary") >= size
+    assert 0 <= value(samples, "yiyang_db_pool_checked_out", engine="primary") <= size + 10
+
+
+async def test_change_feed_head_is_the_last_committed_seq(sample_app: FastAPI, tokens: Tokens) -> None:
+    headers = tokens.headers(Role.province_admin)
+    async with live_client(sample_app) as client:
+        created = await client.post(
+            "/api/v1/sample/notes",
+            json={"title": f"metrics-{uuid.uuid4().hex[:12]}", "region_code": "350203"},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        database: Database = sample_app.state.database
+        async with database.read_engine.connect() as connection:
+            head = await connection.scalar(text("SELECT max(seq) FROM change_record"))
+        samples = await scrape(client)
+    assert head
+    assert value(samples, "yiyang_changes_head_seq", service="sample") == head
+
+
+async def test_scheduled_jobs_are_declared_with_their_interval(
+    sample_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    retention = idempotency_retention_job(sample_app.state.settings)
+    samples = await scrape(client)
+    job = {"service": "sample", "job": retention.name}
+    declared = [s for s in samples if s.name == "yiyang_job_interval_seconds" and s.labels == job]
+    assert [s.value for s in declared] == [retention.interval_seconds]
+    assert [s for s in samples if s.name == "yiyang_job_runs_total" and s.labels == job]
+
+
+@dataclass
+class _Turn:
+    service: str
+    job: str
+    outcome: str
+    started_at: float
+    duration_seconds: float
+
+
+def test_job_turns_move_runs_failures_and_last_success() -> None:
+    metrics = ServiceMetrics("sample")
+    metrics.declare_job("calendar", 60)
+    metrics.on_job_pass(_Turn("sample", "calendar", "done", 1000.0, 0.5))
+    metrics.on_job_pass(_Turn("sample", "calendar", "failed", 1060.0, 0.25))
+    metrics.on_job_pass(_Turn("sample", "calendar", "standby", 1120.0, 0.0))
+    metrics.on_job_pass(_Turn("other", "calendar", "done", 1180.0, 0.1))  # another app's job
+    samples = [s for family in metrics.registry.collect() for s in family.samples]
+    job = {"service": "sample", "job": "calendar"}
+    assert value(samples, "yiyang_job_runs_total", **job) == 2
+    assert value(samples, "yiyang_job_failures_total", **job) == 1
+    assert value(samples, "yiyang_job_last_success_timestamp_seconds", **job) == 1000.5
+    assert value(samples, "yiyang_job_lease_held", **job) == 0  # its last turn was in standby
+    assert value(samples, "yiyang_job_interval_seconds", **job) == 60
+    assert value(samples, "yiyang_job_duration_seconds_count", **job) == 2
