@@ -23,6 +23,7 @@ from libs.common.health import router as health_router
 from libs.common.http_client import make_http_client
 from libs.common.jobs import PeriodicJob, periodic_jobs
 from libs.common.keys import personal_data_cipher
+from libs.common.leases import Leases
 from libs.common.logs import AccessLogMiddleware, configure_logging
 from libs.common.migrations import upgrade_head_async
 from libs.common.openapi import install as install_openapi
@@ -47,7 +48,8 @@ def create_service_app(
 ) -> FastAPI:
     """Build a service app. ``extensions`` are async context managers run inside the lifespan, after
     the database and before serving (e.g. outbound clients of other services). ``jobs`` run
-    periodically while the app serves (libs/common/jobs.py), after the pruning of idempotency records
+    periodically while the app serves, each in one replica at a time (``app.state.leases``,
+    libs/common/jobs.py), after the pruning of idempotency records
     every service has. In production, a configuration with development keys or secrets is refused here
     (libs/common/production.py)."""
     ensure_production_ready(settings)
@@ -66,6 +68,10 @@ def create_service_app(
             stack.callback(tracing.shutdown)
             tracing.instrument_engine(database.engine)
             tracing.instrument_engine(database.read_engine)
+            # the scheduled jobs' leases (one runner per job across replicas), given up at shutdown
+            leases = Leases(settings)
+            stack.push_async_callback(leases.close)
+            app.state.leases = leases
             app.state.cipher = personal_data_cipher(settings)
             gateway_http = make_http_client(settings.gateway_url, settings.upstream_timeout_seconds)
             stack.push_async_callback(gateway_http.aclose)
@@ -81,7 +87,7 @@ def create_service_app(
             for extension in extensions:
                 await stack.enter_async_context(extension(app))
             await stack.enter_async_context(
-                periodic_jobs(database, [idempotency_retention_job(settings), *jobs])
+                periodic_jobs(database, [idempotency_retention_job(settings), *jobs], leases=leases)
             )
             yield
 

@@ -32,7 +32,8 @@ class ContractsSettings(ServiceSettings):
 
     # Largest signed agreement document accepted (bytes).
     document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
-    # How often each replica moves agreements along the calendar (activation, expiry); 0 disables it.
+    # How often the calendar moves agreements (activation, expiry), in the one replica holding the
+    # job's lease (libs/common/jobs.py); 0 disables it.
     calendar_interval_seconds: float = Field(default=300.0, ge=0)
     # Page size used when listing institutions from the registry (its maximum is 200).
     registry_page_size: int = Field(default=200, ge=1, le=200)

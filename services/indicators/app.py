@@ -87,6 +87,7 @@ def create_app(
                 interval=settings.follow_interval_seconds,
                 backoff_initial=settings.follow_backoff_initial_seconds,
                 backoff_max=settings.follow_backoff_max_seconds,
+                leases=app.state.leases,
             )
         try:
             yield

@@ -1,24 +1,25 @@
-"""The periodic task that persists calendar moves (activation, expiry) in every replica's lifespan.
+"""The periodic job that persists calendar moves (activation, expiry), started in every replica's lifespan
+and run by one replica at a time (the job's lease, libs/common/jobs.py).
 
-Safe with several replicas: each move is a conditional UPDATE, so the replicas that run at the same
-moment move each agreement once between them, and a run that finds nothing to do changes nothing.
+Safe even when two passes meet (a holder cut off from the database and its successor): each move is a
+conditional UPDATE, so the agreements move once between them, and a pass that finds nothing to do
+changes nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
 from libs.common.changes import write_pending_changes
 from libs.common.database import Database, session_scope
+from libs.common.jobs import PeriodicJob, periodic_jobs
 from services.contracts.agreements.lifecycle import advance_calendar
 from services.contracts.clock import Clock
 
-log = logging.getLogger("services.contracts.schedule")
+JOB_NAME = "agreement_calendar"
 
 
 async def run_once(database: Database, clock: Clock) -> int:
@@ -28,27 +29,15 @@ async def run_once(database: Database, clock: Clock) -> int:
     return moved
 
 
-async def _loop(database: Database, clock: Clock, interval: float) -> None:
-    while True:
-        try:
-            moved = await run_once(database, clock)
-            if moved:
-                log.info("calendar moved agreements", extra={"moved": moved})
-        except Exception:  # the loop must survive a bad run (database restart, lock timeout)
-            log.exception("calendar run failed")
-        await asyncio.sleep(interval)
+def calendar_job(clock: Clock, interval_seconds: float) -> PeriodicJob:
+    async def run(database: Database) -> int:
+        return await run_once(database, clock)
+
+    return PeriodicJob(name=JOB_NAME, interval_seconds=interval_seconds, run=run)
 
 
 @contextlib.asynccontextmanager
 async def calendar_task(app: FastAPI) -> AsyncIterator[None]:
-    interval: float = app.state.settings.calendar_interval_seconds
-    if interval <= 0:
+    job = calendar_job(app.state.clock, app.state.settings.calendar_interval_seconds)
+    async with periodic_jobs(app.state.database, [job], leases=app.state.leases):
         yield
-        return
-    task = asyncio.create_task(_loop(app.state.database, app.state.clock, interval))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

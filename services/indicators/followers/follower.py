@@ -2,10 +2,13 @@
 model in ONE transaction with the cursor after it, and keeps going whatever happens upstream.
 
 - **Resumes** from the cursor stored in the indicators database (a restart re-reads nothing applied).
-- **Idempotent**: a page applied twice changes nothing (``facts/apply.py``); two replicas may follow
-  the same feed — the page is applied only if the stored cursor is still the one it was read from (the
-  cursor row is locked for the transaction), otherwise it is dropped and the next poll starts from the
-  newer cursor.
+- **One replica follows each feed**: the background loop polls only while it holds the feed's lease
+  (``follower:<feed>``, libs/common/leases.py); the other replicas stand by and take over within one
+  interval when the holder stops.
+- **Idempotent**: a page applied twice changes nothing (``facts/apply.py``); should two pollers meet (a
+  holder cut off from the database and its successor, or ``catch_up`` beside the loop) the page is
+  applied only if the stored cursor is still the one it was read from (the cursor row is locked for the
+  transaction), otherwise it is dropped and the next poll starts from the newer cursor.
 - **No lock across HTTP**: the page is fetched before the write transaction opens.
 - **Survives** a source, the gateway or the database being down: a failed poll is recorded (code,
   detail, time, failures in a row) and retried after a capped exponential backoff; the task never ends
@@ -28,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from libs.common.clock import now as wall_clock
 from libs.common.database import Database, session_scope
 from libs.common.errors import DomainError
+from libs.common.leases import Leases
 from services.indicators.clients.feeds import FeedClient, FeedPage
 from services.indicators.facts.apply import FACTS, UnexpectedEntry, apply_entries
 from services.indicators.followers.models import FeedCursor
@@ -79,6 +83,10 @@ class Follower:
         self.database = database
         self.batch_size = batch_size
         self.clock = clock
+
+    @property
+    def lease_name(self) -> str:
+        return f"follower:{self.feed}"
 
     async def stored_cursor(self) -> str | None:
         async with session_scope(self.database, write=False) as session:
@@ -174,13 +182,19 @@ class Follower:
         backoff_initial: float,
         backoff_max: float,
         stop: asyncio.Event | None = None,
+        leases: Leases | None = None,
     ) -> None:
         """Follow until ``stop`` is set: at once while the feed has more, every ``interval`` once caught
-        up, after a growing backoff while polls fail. A poll under way when ``stop`` is set finishes
+        up, after a growing backoff while polls fail; with ``leases``, only while holding the feed's
+        lease (else ask again every ``interval``). A poll under way when ``stop`` is set finishes
         first (a cancelled database call could leave its connection behind). Never raises."""
         stop = stop or asyncio.Event()
         failures = 0
         while not stop.is_set():
+            if leases is not None and not await leases.hold(self.lease_name):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=interval)
+                continue
             try:
                 result = await self.poll_once()
                 failures = 0
@@ -196,6 +210,8 @@ class Follower:
                 await self._record_failure("internal_error", "内部错误（见日志）")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
+        if leases is not None:  # another replica may follow at once
+            await leases.release(self.lease_name)
 
 
 class Followers:
@@ -212,7 +228,11 @@ class Followers:
     def __getitem__(self, feed: str) -> Follower:
         return self.by_feed[feed]
 
-    def start(self, *, interval: float, backoff_initial: float, backoff_max: float) -> None:
+    def start(
+        self, *, interval: float, backoff_initial: float, backoff_max: float, leases: Leases | None = None
+    ) -> None:
+        """Start each follower's loop; with ``leases`` (the app's), each feed is followed by the one
+        replica holding its lease."""
         self._stop = asyncio.Event()
         for follower in self.by_feed.values():
             self._tasks.append(
@@ -222,6 +242,7 @@ class Followers:
                         backoff_initial=backoff_initial,
                         backoff_max=backoff_max,
                         stop=self._stop,
+                        leases=leases,
                     ),
                     name=f"follower:{follower.feed}",
                 )
