@@ -29,7 +29,9 @@ _ADMINISTRATION = {
 SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read", "home_beds:read", "orders:read"}}
 POLICY = Policy(
     {
-        Role.province_admin: _ADMINISTRATION | {"catalog:write"},
+        # the historical import of home beds (issue 14): the province (not the platforms, which do not
+        # sync home beds)
+        Role.province_admin: _ADMINISTRATION | {"catalog:write", "home_beds:import"},
         Role.city_admin: _ADMINISTRATION,
         Role.county_admin: _ADMINISTRATION,
         Role.institution_admin: {
@@ -127,6 +129,7 @@ ComplaintsWrite = Annotated[Principal, Depends(POLICY.require("complaints:write"
 ComplaintsResolve = Annotated[Principal, Depends(POLICY.require("complaints:resolve"))]
 HomeBedsRead = Annotated[Principal, Depends(POLICY.require("home_beds:read"))]
 HomeBedsWrite = Annotated[Principal, Depends(POLICY.require("home_beds:write"))]
+HomeBedsImport = Annotated[Principal, Depends(POLICY.require("home_beds:import"))]
 ReportsRead = Annotated[Principal, Depends(POLICY.require("reports:read"))]
 AssignmentsRead = Annotated[Principal, Depends(POLICY.require("assignments:read"))]
 ChangesRead = POLICY.require("changes:read")

@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import Principal
+from libs.common.bulk import BulkMaxRecords, BulkResponse, open_batch
 from libs.common.concurrency import set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
@@ -19,18 +20,19 @@ from libs.common.routing import ServiceRouter
 from libs.common.transitions import Perform, Transition, TransitionTable, add_transition_routes
 from services.homecare.clients.registry import FetchedPractitioner, RegistryClient, fetch_practitioner
 from services.homecare.deps import RegistryDep, SettingsDep
-from services.homecare.home_beds import service
+from services.homecare.home_beds import history, service
 from services.homecare.home_beds.models import HomeBed, HomeBedStatus
 from services.homecare.home_beds.schemas import (
     HomeBedApply,
     HomeBedAssess,
+    HomeBedBulkRequest,
     HomeBedClose,
     HomeBedOpen,
     HomeBedRead,
     HomeBedRoundCreate,
     HomeBedRoundRead,
 )
-from services.homecare.permissions import HomeBedsRead, HomeBedsWrite
+from services.homecare.permissions import HomeBedsImport, HomeBedsRead, HomeBedsWrite
 from services.homecare.settings import HomecareSettings
 
 router = ServiceRouter(prefix="/api/v1/homecare/home-beds", tags=["homecare-home-beds"])
@@ -100,6 +102,41 @@ async def apply_home_bed(
     set_etag(response, bed.version)
     response.headers["Location"] = f"{router.prefix}/{bed.id}"
     return service.to_read(bed, principal)
+
+
+@router.post(
+    "/bulk",
+    summary="历史家庭病床批量导入（省级；按 source_system + external_id 新增或更新，逐条返回结果）",
+    description=(
+        "过往的家庭病床整段导入：申请时的病情事实、建床评估、建床（诊疗护理计划、知情同意、查床间隔）、"
+        "每个周期届满时的再评估、查床记录和撤床（原因与小结），均带原始日期。每批最多 bulk_max_records 条"
+        "（默认 1000；超过则整批 422 batch_too_large）。每条记录按单条操作的同一规则校验：机构须登记提供"
+        "家庭病床服务（no_home_bed_service），服务对象须存在（recipient_not_found），须符合建床条件"
+        "（home_bed_not_qualified），评估、建床、再评估、查床须为本机构在职医师（doctor_required），"
+        "查床日期在建床与撤床（或今天）之间（round_date_invalid），撤床不早于建床（closed_date_invalid），"
+        "同一服务对象同期只有一张家庭病床（home_bed_exists）；另有日期不得晚于今天（date_in_future）、"
+        "先后有序（dates_out_of_order）。被拒绝的记录不写入任何内容；与上次导入相同的记录为 unchanged，"
+        "重放同一批次不产生任何变化。更新不能变更机构或服务对象（immutable_field）、不能把已撤床改回在床"
+        "（home_bed_closed）、不能删除已导入的查床（round_removed）。"
+    ),
+    operation_id="homecare_bulk_import_home_beds",
+    response_model=BulkResponse,
+    responses=problem_responses(401, 403, 422, 502, 504),
+)
+async def bulk_import_home_beds(
+    session: SessionDep,
+    principal: HomeBedsImport,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    max_records: BulkMaxRecords,
+    data: HomeBedBulkRequest,
+) -> BulkResponse:
+    batch = open_batch(data.source_system, data.records, max_records=max_records)
+    history.validate(batch)
+    # the registry first: the session's first statement opens the write transaction
+    practitioners = await history.fetch_practitioners(registry, history.practitioner_ids(batch))
+    await history.upsert(session, principal, settings, batch, practitioners)
+    return batch.response()
 
 
 @router.get(

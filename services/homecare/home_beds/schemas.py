@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic.config import JsonDict
 
+from libs.common.bulk import BulkRequest, records_field
 from libs.common.dates import BusinessDate, BusinessMoment
+from libs.common.openapi import DocumentedAs
 from libs.common.text import MultiLine
 from services.homecare.home_beds.models import (
     CLOSE_REASON_LABELS,
@@ -191,3 +195,130 @@ class HomeBedRead(BaseModel):
     @property
     def close_reason_label(self) -> str | None:
         return CLOSE_REASON_LABELS[self.close_reason] if self.close_reason else None
+
+
+# ------------------------------------------------------------------------------ historical import (bulk)
+
+#: 厦门新开元医院 and its doctor 张建国 (41e21bc7-…) of the demo data (``demo_id(…)``)
+_PROVIDER_ID = "59ea5c2c-42f5-5c3f-b761-4b01a16af790"
+HISTORY_RECORD_EXAMPLE: JsonDict = {
+    "external_id": "XM-HL-JTBC-2025-0107",
+    "institution_id": _PROVIDER_ID,
+    "recipient_id": _RECIPIENT_ID,
+    "record_no": "JTBC-350206-2025-0107",
+    "diagnosis": "脑梗死后遗症；高血压 3 级",
+    "condition_stable": True,
+    "mobility": "bedridden",
+    "conditions": ["stroke_or_post_surgery_rehab", "chronic_bed_rest"],
+    "has_family_doctor_contract": True,
+    "assessment": {
+        "assessed_at": "2025-03-01T09:00:00+08:00",
+        "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480",
+        "note": "符合建床条件",
+    },
+    "opening": {
+        "opened_at": "2025-03-03T10:00:00+08:00",
+        "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480",
+        "care_plan": "每周查床 1 次；监测血压；肢体康复训练指导",
+        "consent_at": "2025-03-03T10:00:00+08:00",
+        "round_interval_days": 7,
+    },
+    "reassessments": [
+        {
+            "assessed_at": "2025-06-01T09:30:00+08:00",
+            "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480",
+            "note": "仍符合建床条件，续床一个周期",
+        }
+    ],
+    "rounds": [
+        {
+            "round_date": "2025-03-10",
+            "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480",
+            "findings": "神志清，血压 138/82 mmHg",
+        }
+    ],
+    "closing": {
+        "closed_at": "2025-07-20T16:00:00+08:00",
+        "reason": "recovered_or_stable",
+        "summary": "病情稳定，按计划撤床，转家庭医生签约随访",
+    },
+}
+
+
+class HomeBedHistoryAssessment(BaseModel):
+    """An assessment (or a re-assessment) as it happened: when and by which doctor of the provider."""
+
+    assessed_at: BusinessMoment = Field(description="评估时间")
+    practitioner_id: uuid.UUID = Field(description="评估医师（须为本机构在职医师）")
+    note: MultiLine | None = Field(default=None, max_length=2000)
+
+
+class HomeBedHistoryOpening(HomeBedOpen):
+    """``POST /home-beds/{id}/open`` as it happened: the same fields, plus when and by which doctor."""
+
+    opened_at: BusinessMoment = Field(description="建床时间（建床日期即其当天）")
+    practitioner_id: uuid.UUID = Field(description="建床医师（须为本机构在职医师）")
+    opened_date: None = Field(default=None, description="不用：建床日期取 opened_at 当天")
+
+
+class HomeBedHistoryRound(BaseModel):
+    """A 查床 round as ``POST /home-beds/{id}/rounds`` records it, plus the doctor who made it."""
+
+    client_record_id: uuid.UUID | None = Field(
+        default=None, description="原系统的查床记录 ID；缺省时由键、日期与医师导出（重放不重复）"
+    )
+    round_date: BusinessDate
+    practitioner_id: uuid.UUID = Field(description="查床医师（须为本机构在职医师）")
+    findings: MultiLine = Field(min_length=1, max_length=4000)
+    orders_text: MultiLine | None = Field(default=None, max_length=4000, description="医嘱")
+
+
+class HomeBedHistoryClosing(BaseModel):
+    """``POST /home-beds/{id}/close`` as it happened."""
+
+    closed_at: BusinessMoment = Field(description="撤床时间（撤床日期即其当天）")
+    reason: CloseReason
+    summary: MultiLine = Field(min_length=2, max_length=4000, description="撤床小结")
+
+
+class HomeBedHistoryRecord(HomeBedApply):
+    """A past home bed: the application's facts (the body of ``POST /home-beds``), the assessment, the
+    opening, the re-assessments of each period, the rounds and, when it ended, the closing."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [HISTORY_RECORD_EXAMPLE]})
+
+    external_id: str = Field(min_length=1, max_length=100)
+    institution_id: uuid.UUID = Field(description="承担家庭病床的机构（须已登记提供家庭病床服务）")
+    recipient_id: uuid.UUID | None = Field(default=None, description="服务对象 id")  # type: ignore[assignment]
+    recipient_external_id: str | None = Field(
+        default=None, min_length=1, max_length=100, description="同一 source_system 上报的服务对象"
+    )
+    record_no: str | None = Field(
+        default=None, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", description="原病床编号"
+    )
+    assessment: HomeBedHistoryAssessment
+    opening: HomeBedHistoryOpening
+    reassessments: list[HomeBedHistoryAssessment] = Field(
+        default_factory=list, max_length=100, description="每个周期届满时的再评估（按时间先后）"
+    )
+    rounds: list[HomeBedHistoryRound] = Field(default_factory=list, max_length=1000)
+    closing: HomeBedHistoryClosing | None = Field(default=None, description="撤床；缺省表示仍在床")
+
+    @model_validator(mode="after")
+    def _one_recipient(self) -> HomeBedHistoryRecord:
+        if (self.recipient_id is None) == (self.recipient_external_id is None):
+            raise ValueError("须且只能指定 recipient_id 或 recipient_external_id 之一")
+        return self
+
+
+class HomeBedBulkRequest(BulkRequest):
+    """A batch of past home beds; each record is validated on its own as a HomeBedHistoryRecord."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"source_system": "xm-jtbc", "records": [HISTORY_RECORD_EXAMPLE]}]},
+    )
+
+    records: list[Annotated[dict[str, Any], DocumentedAs(HomeBedHistoryRecord)]] = records_field(
+        HomeBedHistoryRecord
+    )

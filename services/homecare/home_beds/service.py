@@ -17,7 +17,7 @@ from libs.common.errors import Conflict, Forbidden, IllegalTransition, NotFound,
 from libs.common.pagination import PageParams, paginate
 from libs.common.scope import visible_condition
 from services.homecare import clock
-from services.homecare.clients.registry import FetchedPractitioner
+from services.homecare.clients.registry import FetchedPractitioner, PractitionerInfo
 from services.homecare.home_beds.models import (
     HomeBed,
     HomeBedRound,
@@ -34,6 +34,7 @@ from services.homecare.home_beds.schemas import (
     HomeBedRoundCreate,
 )
 from services.homecare.providers import service as providers
+from services.homecare.providers.models import Provider
 from services.homecare.recipients import service as recipients
 from services.homecare.settings import HomecareSettings
 
@@ -86,6 +87,35 @@ def qualification_gaps(bed: HomeBed, settings: HomecareSettings) -> list[str]:
     return gaps
 
 
+def is_provider_doctor(info: PractitionerInfo | None, institution_id: uuid.UUID) -> bool:
+    """The rule for who assesses, opens, re-assesses and does rounds: an active doctor of the provider."""
+    return (
+        info is not None and info.kind == "doctor" and info.active and info.institution_id == institution_id
+    )
+
+
+def check_home_bed_provider(provider: Provider | None) -> Provider:
+    """The institution runs home beds (a provider flagged ``home_bed_service``)."""
+    if provider is None or not provider.home_bed_service:
+        raise Unprocessable("本机构未登记提供家庭病床服务", code="no_home_bed_service")
+    return provider
+
+
+def check_round_date(round_date: date, opened_date: date | None, today: date) -> None:
+    if opened_date and round_date < opened_date or round_date > today:
+        raise Unprocessable("查床日期须在建床日期与今天之间", code="round_date_invalid")
+
+
+def check_closed_date(closed: date, opened_date: date | None) -> None:
+    if opened_date and closed < opened_date:
+        raise Unprocessable("撤床日期不能早于建床日期", code="closed_date_invalid")
+
+
+def period_end(start: date, settings: HomecareSettings) -> date:
+    """The end of a period begun (opened or re-assessed) on ``start``."""
+    return start + timedelta(days=settings.home_bed_period_days)
+
+
 def _ensure_provider_user(principal: Principal, bed: HomeBed) -> None:
     if not (principal.is_institution_user and principal.institution_id == bed.institution_id):
         raise Forbidden("只有承担该家庭病床的机构可以执行此操作", code="not_home_bed_provider")
@@ -95,15 +125,8 @@ def _ensure_doctor(fetched: FetchedPractitioner, principal: Principal, bed: Home
     """The caller is a doctor of the provider. ``fetched`` is the caller asked of the registry before the
     request's write transaction opened (a registry failure is raised only here, after the bed's checks)."""
     _ensure_provider_user(principal, bed)
-    if principal.practitioner_id is not None:
-        doctor = fetched.get()
-        if (
-            doctor is not None
-            and doctor.kind == "doctor"
-            and doctor.active
-            and doctor.institution_id == bed.institution_id
-        ):
-            return principal.practitioner_id
+    if principal.practitioner_id is not None and is_provider_doctor(fetched.get(), bed.institution_id):
+        return principal.practitioner_id
     raise Forbidden("须由本机构医师执行", code="doctor_required")
 
 
@@ -143,9 +166,7 @@ async def apply(
 ) -> HomeBed:
     if not principal.is_institution_user or principal.institution_id is None:
         raise Forbidden("家庭病床由提供该服务的机构受理", code="not_home_bed_provider")
-    provider = await providers.find(session, principal.institution_id)
-    if provider is None or not provider.home_bed_service:
-        raise Unprocessable("本机构未登记提供家庭病床服务", code="no_home_bed_service")
+    provider = check_home_bed_provider(await providers.find(session, principal.institution_id))
     recipient = await recipients.get(session, principal, data.recipient_id)
     existing = await session.scalar(
         select(HomeBed.id).where(
@@ -221,7 +242,7 @@ async def open_(
     bed.care_plan = data.care_plan
     bed.consent_at = data.consent_at
     bed.round_interval_days = data.round_interval_days or settings.home_bed_round_interval_days
-    bed.period_end_date = opened + timedelta(days=settings.home_bed_period_days)
+    bed.period_end_date = period_end(opened, settings)
     return await _saved(session, principal, bed, "open", {"opened_date": opened})
 
 
@@ -241,8 +262,7 @@ async def add_round(
         return existing, False
     _target(bed, "rounds")
     practitioner_id = _ensure_doctor(doctor, principal, bed)
-    if bed.opened_date and data.round_date < bed.opened_date or data.round_date > clock.today():
-        raise Unprocessable("查床日期须在建床日期与今天之间", code="round_date_invalid")
+    check_round_date(data.round_date, bed.opened_date, clock.today())
     round_ = HomeBedRound(
         home_bed_id=bed.id,
         institution_id=bed.institution_id,
@@ -295,7 +315,7 @@ async def reassess(
     bed.assessed_by_practitioner_id = practitioner_id
     bed.assessment = {"qualified": True, "gaps": [], "note": data.note, "reassessment": True}
     bed.reassessment_count += 1
-    bed.period_end_date = clock.today() + timedelta(days=settings.home_bed_period_days)
+    bed.period_end_date = period_end(clock.today(), settings)
     return await _saved(session, principal, bed, "reassess", {"period_end_date": bed.period_end_date})
 
 
@@ -310,8 +330,7 @@ async def close(
     _ensure_provider_user(principal, bed)
     check_if_match(if_match, bed.version)
     closed = data.closed_date or clock.today()
-    if bed.opened_date and closed < bed.opened_date:
-        raise Unprocessable("撤床日期不能早于建床日期", code="closed_date_invalid")
+    check_closed_date(closed, bed.opened_date)
     bed.status = S.closed
     bed.closed_at = clock.now()
     bed.closed_date = closed
