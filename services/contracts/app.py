@@ -23,8 +23,10 @@ from services.contracts.clock import Clock
 from services.contracts.coverage.router import router as coverage_router
 from services.contracts.feed import FEED
 from services.contracts.permissions import POLICY
+from services.contracts.referrals.bulk_router import router as referrals_bulk_router
 from services.contracts.referrals.router import router as referrals_router
 from services.contracts.settings import ContractsSettings
+from services.contracts.visits.bulk_router import router as visits_bulk_router
 from services.contracts.visits.router import router as visits_router
 
 SERVICE_CLIENT_ID = "contracts"
@@ -65,6 +67,8 @@ def create_app(
         description="医疗机构与养老机构的签约协议、巡诊记录、双向转诊、签约覆盖率。",
         routers=[
             bulk_router,
+            visits_bulk_router,
+            referrals_bulk_router,
             agreements_router,
             visits_router,
             referrals_router,

@@ -109,6 +109,9 @@ VISIT = FeedEntity(
         "findings": HEALTH,
         "homebound_orders": HEALTH,
         "updated_at": NOT_LISTED,
+        "source_system": NOT_LISTED,
+        "external_id": NOT_LISTED,
+        "source_hash": "批量上报的去重散列，内部用",
     },
 )
 
@@ -146,6 +149,9 @@ REFERRAL = FeedEntity(
         "requested_by": NOT_LISTED,
         "created_at": NOT_LISTED,
         "updated_at": NOT_LISTED,
+        "source_system": NOT_LISTED,
+        "external_id": NOT_LISTED,
+        "source_hash": "批量上报的去重散列，内部用",
     },
 )
 

@@ -30,7 +30,8 @@ SERVICE_CALLERS: dict[str, set[str]] = {
 }
 POLICY = Policy(
     {
-        Role.province_admin: _ADMIN_READ | {"agreements:bulk"},
+        # bulk writes (city platforms, and the province's historical import, issue 14)
+        Role.province_admin: _ADMIN_READ | {"agreements:bulk", "visits:bulk", "referrals:bulk"},
         Role.city_admin: set(_ADMIN_READ),
         Role.county_admin: _ADMIN_READ | {"agreements:file"},
         Role.institution_admin: {
@@ -49,7 +50,14 @@ POLICY = Policy(
             "referrals:read",
             "referrals:write",
         },
-        Role.city_platform: {"agreements:read", "agreements:bulk", "visits:read", "changes:read"},
+        Role.city_platform: {
+            "agreements:read",
+            "agreements:bulk",
+            "visits:read",
+            "visits:bulk",
+            "referrals:bulk",
+            "changes:read",
+        },
         # referrals:read for the indicators' feed (双向转诊 counts); a list or feed read by a service shows
         # no resident data (masked in the list, left out of the feed payload)
         Role.service: {
@@ -68,6 +76,8 @@ AgreementsRead = Annotated[Principal, Depends(POLICY.require("agreements:read"))
 AgreementsWrite = Annotated[Principal, Depends(POLICY.require("agreements:write"))]
 AgreementsFile = Annotated[Principal, Depends(POLICY.require("agreements:file"))]
 AgreementsBulk = Annotated[Principal, Depends(POLICY.require("agreements:bulk"))]
+VisitsBulk = Annotated[Principal, Depends(POLICY.require("visits:bulk"))]
+ReferralsBulk = Annotated[Principal, Depends(POLICY.require("referrals:bulk"))]
 VisitsRead = Annotated[Principal, Depends(POLICY.require("visits:read"))]
 VisitsWrite = Annotated[Principal, Depends(POLICY.require("visits:write"))]
 ReferralsRead = Annotated[Principal, Depends(POLICY.require("referrals:read"))]

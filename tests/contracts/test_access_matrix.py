@@ -15,6 +15,9 @@ MATRIX = parse(
     #                                                   pv ct co ia is pl
     # README: city platforms and the province
     POST   /agreements/bulk                             Y  -  -  -  -  Y
+    # issue 14: historical import of visits and referrals (the province; a city platform in its city)
+    POST   /visits/bulk                                 Y  -  -  -  -  Y
+    POST   /referrals/bulk                              Y  -  -  -  -  Y
     GET    /service-kinds                               Y  Y  Y  Y  Y  Y
     GET    /agreements                                  Y  Y  Y  Y  Y  Y
     # rules: binds two institutions (their admins)

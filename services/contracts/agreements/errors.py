@@ -102,3 +102,36 @@ class AlreadyRenewed(Conflict):
 
     def __init__(self) -> None:
         super().__init__("该协议已有续签协议")
+
+
+class RenewedNotFound(Unprocessable):
+    default_code = "renews_not_found"
+
+    def __init__(self) -> None:
+        message = "所续签的原协议未上报（须已上报，或在本批中位于其前）"
+        super().__init__(
+            message,
+            errors=[FieldError(field="body.renews_external_id", message=message, code="renews_not_found")],
+        )
+
+
+class RenewalPairMismatch(Unprocessable):
+    default_code = "renewal_pair_mismatch"
+
+    def __init__(self) -> None:
+        message = "续签协议的双方须与原协议相同"
+        super().__init__(
+            message,
+            errors=[
+                FieldError(field="body.renews_external_id", message=message, code="renewal_pair_mismatch")
+            ],
+        )
+
+
+class AgreementChanged(Conflict):
+    """A pushed visit or referral cannot move to another agreement."""
+
+    default_code = "agreement_changed"
+
+    def __init__(self) -> None:
+        super().__init__("已上报记录所属的协议不能更改")

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from libs.common.bulk import EXTERNAL_ID_MAX_LENGTH, BulkRequest, records_field
-from libs.common.dates import BusinessDate
+from libs.common.dates import BusinessDate, BusinessMoment
 from libs.common.identifiers import MobilePhone
 from libs.common.openapi import DocumentedAs
 from libs.common.text import MultiLine, SingleLine
@@ -227,16 +227,26 @@ class AgreementRead(BaseModel):
 
 
 class BulkRecordStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
     signed = "signed"
     terminated = "terminated"
 
 
-BULK_RECORD_STATUS_LABELS = {BulkRecordStatus.signed: "已签署", BulkRecordStatus.terminated: "已提前终止"}
+BULK_RECORD_STATUS_LABELS = {
+    BulkRecordStatus.draft: "草稿",
+    BulkRecordStatus.submitted: "已提交，待对方会签",
+    BulkRecordStatus.signed: "已签署",
+    BulkRecordStatus.terminated: "已提前终止",
+}
 
 
 class AgreementRecord(AgreementCreate):
     """One agreement as a city platform holds it: the body of ``POST /agreements`` (the same fields and the
-    same checks), its key in the platform, and how it stands (signed, or terminated early)."""
+    same checks), its key in the platform, how it stands (a draft, submitted and awaiting the other
+    party's countersignature, signed, or terminated early) and, for a historical import, the moments of its
+    past — each optional; a moment not given is stamped with the time of the import, as the single
+    write would."""
 
     external_id: SingleLine = Field(
         min_length=1,
@@ -245,10 +255,36 @@ class AgreementRecord(AgreementCreate):
         examples=["XY-2026-0001"],
     )
     status: BulkRecordStatus = Field(
-        default=BulkRecordStatus.signed, description="signed 已签署（按日期生效/到期）/ terminated 已提前终止"
+        default=BulkRecordStatus.signed,
+        description=(
+            "draft 草稿 / submitted 已提交待会签 / signed 已签署（按日期生效/到期）/ terminated 已提前终止"
+        ),
     )
     termination_reason: MultiLine | None = Field(default=None, max_length=1000)
     terminated_on: BusinessDate | None = None
+    submitted_by_institution_id: uuid.UUID | None = Field(
+        default=None, description="先签署并提交的一方（协议双方之一）；submitted 状态必填"
+    )
+    submitted_at: BusinessMoment | None = Field(default=None, description="提交时间（原始时间）")
+    countersigned_at: BusinessMoment | None = Field(default=None, description="会签时间（已签署、已终止）")
+    activated_at: BusinessMoment | None = Field(
+        default=None, description="生效时间（已生效或已到期的协议；不早于起始日）"
+    )
+    expired_at: BusinessMoment | None = Field(
+        default=None, description="到期时间（已到期的协议；晚于终止日）"
+    )
+    terminated_at: BusinessMoment | None = Field(default=None, description="作出终止决定的时间")
+    terminated_by_institution_id: uuid.UUID | None = Field(default=None, description="提出终止的一方")
+    renews_external_id: SingleLine | None = Field(
+        default=None,
+        max_length=EXTERNAL_ID_MAX_LENGTH,
+        description="所续签的原协议在同一城市平台内的编号（原协议须已上报，或在本批中位于其前）",
+    )
+    filed_at: BusinessMoment | None = Field(
+        default=None, description="县级卫健部门备案时间（仅已会签的协议）"
+    )
+    filed_by: SingleLine | None = Field(default=None, max_length=120, description="备案人（账号）")
+    filing_note: MultiLine | None = Field(default=None, max_length=1000, description="备案意见")
 
     @model_validator(mode="after")
     def _termination(self) -> Self:
@@ -256,6 +292,29 @@ class AgreementRecord(AgreementCreate):
             self.termination_reason and self.terminated_on
         ):
             raise ValueError("已终止的协议须填写终止原因和终止日期")
+        if self.status is BulkRecordStatus.submitted and self.submitted_by_institution_id is None:
+            raise ValueError("待会签的协议须填写提交方 submitted_by_institution_id")
+        if (self.filed_at is None) != (self.filed_by is None):
+            raise ValueError("备案时间 filed_at 与备案人 filed_by 须同时填写")
+        return self
+
+
+class AgreementKey(BaseModel):
+    """How a bulk record names its agreement: by id, or by the agreement's key in the same source system."""
+
+    agreement_id: uuid.UUID | None = Field(
+        default=None, description="协议 id（与 agreement_external_id 二选一）"
+    )
+    agreement_external_id: SingleLine | None = Field(
+        default=None,
+        max_length=EXTERNAL_ID_MAX_LENGTH,
+        description="协议在同一城市平台内的编号（经 POST /agreements/bulk 上报）",
+    )
+
+    @model_validator(mode="after")
+    def _one_agreement(self) -> Self:
+        if (self.agreement_id is None) == (self.agreement_external_id is None):
+            raise ValueError("agreement_id 与 agreement_external_id 须填写且只填写其一")
         return self
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -494,14 +494,19 @@ async def _transition_audit(
     )
 
 
+def check_term_not_over(end_date: date, today: date) -> None:
+    """An agreement whose term is over can no longer be submitted (422 ``term_over``)."""
+    if end_date < today:
+        raise TermInvalid("协议期限已过，不能提交", code="term_over")
+
+
 async def submit(
     session: AsyncSession, principal: Principal, agreement: Agreement, *, clock: Clock
 ) -> Agreement:
     today = clock.today()
     if _status(agreement, today) is not S.draft:
         raise _illegal(agreement, "submit", today)
-    if agreement.end_date < today:
-        raise TermInvalid("协议期限已过，不能提交", code="term_over")
+    check_term_not_over(agreement.end_date, today)
     before = agreement.state
     agreement.state = S.submitted
     agreement.submitted_by_institution_id = principal.institution_id
@@ -563,6 +568,23 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def check_renewal_term(renewed_status: AgreementState, renewed_end: date, start: date) -> None:
+    """A renewal of an agreement in force starts after it ends (422 ``renewal_overlaps``)."""
+    if start <= renewed_end and renewed_status is S.active:
+        raise TermInvalid("续签协议的起始日期须晚于原协议终止日期", code="renewal_overlaps")
+
+
+def check_renewable(renewed_status: AgreementState) -> None:
+    """Only an agreement in force or expired is renewed (409 ``illegal_transition``)."""
+    if "renew" not in lifecycle.ALLOWED_ACTIONS[renewed_status]:
+        raise IllegalTransition(
+            entity="协议",
+            state=renewed_status.value,
+            action="renew",
+            allowed=lifecycle.ALLOWED_ACTIONS[renewed_status],
+        )
+
+
 async def renew(
     session: AsyncSession,
     principal: Principal,
@@ -575,8 +597,7 @@ async def renew(
     term_months: int,
 ) -> Agreement:
     today = clock.today()
-    if "renew" not in lifecycle.ALLOWED_ACTIONS[_status(agreement, today)]:
-        raise _illegal(agreement, "renew", today)
+    check_renewable(_status(agreement, today))
     renewed = await session.scalar(
         select(Agreement.id).where(Agreement.renews_id == agreement.id, Agreement.state != S.terminated)
     )
@@ -584,8 +605,7 @@ async def renew(
         raise AlreadyRenewed()
     start = data.start_date or max(agreement.end_date + timedelta(days=1), today)
     end = data.end_date or add_months(start, term_months) - timedelta(days=1)
-    if start <= agreement.end_date and _status(agreement, today) is S.active:
-        raise TermInvalid("续签协议的起始日期须晚于原协议终止日期", code="renewal_overlaps")
+    check_renewal_term(_status(agreement, today), agreement.end_date, start)
     if end < start:
         raise TermInvalid("协议终止日期不得早于起始日期")
     terms = terms_of(agreement) | {"start_date": start, "end_date": end}
@@ -613,13 +633,21 @@ async def renew(
     )
 
 
+FILEABLE_STATES = (S.countersigned, S.active, S.expired)
+
+
+def check_fileable(state: AgreementState, filed_at: datetime | None) -> None:
+    """Only a signed agreement is filed (备案), once (409 ``not_fileable``, ``already_filed``)."""
+    if state not in FILEABLE_STATES:
+        raise NotFileable()
+    if filed_at is not None:
+        raise AlreadyFiled()
+
+
 async def file(
     session: AsyncSession, principal: Principal, agreement: Agreement, data: File, *, clock: Clock
 ) -> Agreement:
-    if agreement.state not in (S.countersigned, S.active, S.expired):
-        raise NotFileable()
-    if agreement.filed_at is not None:
-        raise AlreadyFiled()
+    check_fileable(agreement.state, agreement.filed_at)
     agreement.filed_at = clock.now()
     agreement.filed_by = principal.sub
     agreement.filing_note = data.note

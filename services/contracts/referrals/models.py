@@ -77,6 +77,8 @@ class Referral(EntityMixin, ChangeTracked, Base):
         ),
         Index("ix_referral_region_code_requested_at", "region_code", "requested_at"),
         Index("ix_referral_resident_id_hash", "resident_id_hash"),
+        # a referral imported in bulk (historical import, issue 14) is keyed by its city platform's id
+        Index("ux_referral_source_key", "source_system", "external_id", unique=True),
     )
 
     agreement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agreement.id"), index=True)
@@ -103,6 +105,11 @@ class Referral(EntityMixin, ChangeTracked, Base):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     close_reason: Mapped[str | None] = mapped_column(Text)
+
+    # records imported in bulk (POST /referrals/bulk): their key and the hash that makes a replay unchanged
+    source_system: Mapped[str | None] = mapped_column(String(60))
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    source_hash: Mapped[str | None] = mapped_column(String(64))
 
     def change_scope(self) -> tuple[str | None, uuid.UUID | None, uuid.UUID | None]:
         return (self.region_code, self.medical_institution_id, self.elderly_institution_id)

@@ -34,12 +34,14 @@ from services.contracts.referrals.models import (
 )
 from services.contracts.referrals.schemas import (
     ReferralClose,
+    ReferralContent,
     ReferralCreate,
     ReferralRead,
     ReferralRegionStats,
     ResidentRead,
 )
 from services.contracts.sql_dates import minutes_between
+from services.contracts.visits.service import in_force_on
 
 R = ReferralState
 ENTITY = "referral"
@@ -147,9 +149,49 @@ def present(referral: Referral, *, cipher: PersonalDataCipher, disclose: bool = 
     )
 
 
-def _eligible(agreement: Agreement, today: date) -> bool:
+def check_eligible(agreement: Agreement, day: date, *, today: date) -> None:
+    """A referral needs an agreement with 双向转诊 or 急诊急救绿色通道 in force on its day — today: in
+    force now (422 ``agreement_not_eligible``)."""
+    if not REFERRAL_SERVICES & set(agreement.services) or not in_force_on(agreement, day):
+        raise AgreementNotEligible()
     status = lifecycle.effective_status(agreement.state, agreement.start_date, agreement.end_date, today)
-    return status is AgreementState.active and bool(REFERRAL_SERVICES & set(agreement.services))
+    if day >= today and status is not AgreementState.active:
+        raise AgreementNotEligible()
+
+
+def sides(agreement: Agreement, direction: ReferralDirection) -> tuple[uuid.UUID, uuid.UUID]:
+    """(from, to): up is elderly-care → medical, down medical → elderly-care."""
+    if direction is ReferralDirection.up:
+        return agreement.elderly_institution_id, agreement.medical_institution_id
+    return agreement.medical_institution_id, agreement.elderly_institution_id
+
+
+def referral_values(
+    agreement: Agreement, data: ReferralContent, cipher: PersonalDataCipher, *, id_hash: str
+) -> dict[str, Any]:
+    """The columns of a referral under ``agreement`` (the resident encrypted, with the ID number's blind
+    index ``id_hash``)."""
+    source, target = sides(agreement, data.direction)
+    return {
+        "agreement_id": agreement.id,
+        "direction": data.direction,
+        "urgency": data.urgency,
+        "from_institution_id": source,
+        "to_institution_id": target,
+        "medical_institution_id": agreement.medical_institution_id,
+        "elderly_institution_id": agreement.elderly_institution_id,
+        "region_code": agreement.region_code,
+        "reason": data.reason,
+        "resident_name_enc": cipher.encrypt(data.resident.name),
+        "resident_id_number_enc": cipher.encrypt(data.resident.id_number),
+        "resident_id_hash": id_hash,
+        "resident_phone_enc": cipher.encrypt(data.resident.phone),
+    }
+
+
+def audit_changes(data: ReferralContent) -> dict[str, Any]:
+    """What the audit record keeps of a referral's request (the resident masked)."""
+    return {**data.model_dump(mode="json", exclude={"resident"}), "resident": "***"}
 
 
 async def create(
@@ -161,14 +203,10 @@ async def create(
     clock: Clock,
 ) -> Referral:
     agreement = await agreements.get_as_party(session, principal, data.agreement_id)
-    if data.direction is ReferralDirection.up:
-        source, target = agreement.elderly_institution_id, agreement.medical_institution_id
-    else:
-        source, target = agreement.medical_institution_id, agreement.elderly_institution_id
+    source, _target = sides(agreement, data.direction)
     if principal.institution_id != source:
         raise WrongSide("转诊申请须由转出机构提出（上转为养老机构，下转为医疗机构）")
-    if not _eligible(agreement, clock.today()):
-        raise AgreementNotEligible()
+    check_eligible(agreement, clock.today(), today=clock.today())
     id_hash = cipher.lookup_hash(data.resident.id_number, "id_card")
     open_one = await session.scalar(
         select(Referral.id).where(Referral.resident_id_hash == id_hash, Referral.state.in_(OPEN_STATES))
@@ -176,20 +214,8 @@ async def create(
     if open_one is not None:
         raise OpenReferralExists()
     referral = Referral(
-        agreement_id=agreement.id,
-        direction=data.direction,
-        urgency=data.urgency,
-        from_institution_id=source,
-        to_institution_id=target,
-        medical_institution_id=agreement.medical_institution_id,
-        elderly_institution_id=agreement.elderly_institution_id,
-        region_code=agreement.region_code,
+        **referral_values(agreement, data, cipher, id_hash=id_hash),
         state=R.requested,
-        reason=data.reason,
-        resident_name_enc=cipher.encrypt(data.resident.name),
-        resident_id_number_enc=cipher.encrypt(data.resident.id_number),
-        resident_id_hash=id_hash,
-        resident_phone_enc=cipher.encrypt(data.resident.phone),
         requested_at=clock.now(),
         requested_by=principal.sub,
     )
@@ -204,7 +230,7 @@ async def create(
         action="referral.create",
         entity_type=ENTITY,
         entity_id=referral.id,
-        changes={**data.model_dump(mode="json", exclude={"resident"}), "resident": "***"},
+        changes=audit_changes(data),
     )
     return referral
 

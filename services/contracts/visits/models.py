@@ -19,6 +19,8 @@ class Visit(EntityMixin, ChangeTracked, Base):
     __table_args__ = (
         Index("ix_visit_agreement_id_visit_date", "agreement_id", "visit_date"),
         Index("ix_visit_region_code_visit_date", "region_code", "visit_date"),
+        # a visit imported in bulk (historical import, issue 14) is keyed by its city platform's id
+        Index("ux_visit_source_key", "source_system", "external_id", unique=True),
     )
 
     agreement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agreement.id"))
@@ -38,6 +40,11 @@ class Visit(EntityMixin, ChangeTracked, Base):
     #: authorisations and prescriptions for residents who cannot travel (see schemas.HomeboundOrder)
     homebound_orders: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     recorded_by: Mapped[str] = mapped_column(String(120))
+
+    # records imported in bulk (POST /visits/bulk): their key and the hash that makes a replay unchanged
+    source_system: Mapped[str | None] = mapped_column(String(60))
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    source_hash: Mapped[str | None] = mapped_column(String(64))
 
     def change_scope(self) -> tuple[str | None, uuid.UUID | None, uuid.UUID | None]:
         return (self.region_code, self.medical_institution_id, self.elderly_institution_id)

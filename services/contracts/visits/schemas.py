@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from libs.common.bulk import EXTERNAL_ID_MAX_LENGTH, BulkRequest, records_field
 from libs.common.dates import BusinessDate
+from libs.common.openapi import DocumentedAs
 from libs.common.text import MultiLine, SingleLine
 from services.contracts.agreements.models import ServiceKind, VisitPeriod
+from services.contracts.agreements.schemas import AgreementKey
 
 _REF = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9\-_/#]+$")
 
@@ -59,6 +62,42 @@ class VisitCreate(BaseModel):
         if self.resident_refs and len(self.resident_refs) > self.residents_seen:
             raise ValueError("诊视对象编号数不得多于诊视人数")
         return self
+
+
+class VisitRecord(AgreementKey, VisitCreate):
+    """One past 巡诊 as a city platform holds it: the body of ``POST /agreements/{id}/visits`` (the same
+    fields and checks), its agreement, its key, and who recorded it."""
+
+    external_id: SingleLine = Field(
+        min_length=1, max_length=EXTERNAL_ID_MAX_LENGTH, description="城市平台内的巡诊记录编号"
+    )
+    recorded_by: SingleLine | None = Field(
+        default=None, max_length=120, description="原登记人（账号）；默认为上报方"
+    )
+
+
+class VisitBulk(BulkRequest):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "source_system": "xm-ijk",
+                    "records": [
+                        {
+                            "external_id": "XZ-2025-0001",
+                            "agreement_external_id": "XY-2025-0001",
+                            "visit_date": "2025-06-18",
+                            "practitioner_ids": ["3f1c2a9e-7d4b-4c1e-9a52-0b8e6f1d2c31"],
+                            "residents_seen": 24,
+                            "services": ["medical_rounds"],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    records: list[Annotated[dict[str, Any], DocumentedAs(VisitRecord)]] = records_field(VisitRecord)
 
 
 class VisitRead(BaseModel):

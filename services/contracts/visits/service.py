@@ -38,31 +38,50 @@ def in_force_on(agreement: Agreement, day: date) -> bool:
     return agreement.start_date <= day <= end
 
 
+def check_visit(agreement: Agreement, data: VisitCreate, *, today: date) -> None:
+    """A visit lies within the agreement's term (up to a termination), not in the future (422
+    ``visit_outside_term``), and gives only agreed services (422 ``service_not_agreed``)."""
+    if data.visit_date > today or not in_force_on(agreement, data.visit_date):
+        raise VisitOutsideTerm()
+    extra = {s.value for s in data.services} - set(agreement.services)
+    if extra:
+        raise ServiceNotAgreed(f"协议未约定以下服务：{', '.join(sorted(extra))}")
+
+
+def visit_values(agreement: Agreement, data: VisitCreate, *, recorded_by: str) -> dict[str, Any]:
+    """The columns of a visit of ``agreement`` (scope copied from the agreement)."""
+    return {
+        "agreement_id": agreement.id,
+        "region_code": agreement.region_code,
+        "medical_region_code": agreement.medical_region_code,
+        "medical_institution_id": agreement.medical_institution_id,
+        "elderly_institution_id": agreement.elderly_institution_id,
+        "visit_date": data.visit_date,
+        "practitioner_ids": [str(p) for p in data.practitioner_ids],
+        "residents_seen": data.residents_seen,
+        "resident_refs": data.resident_refs,
+        "services": [s.value for s in data.services],
+        "findings": data.findings,
+        "homebound_orders": [o.model_dump(mode="json") for o in data.homebound_orders],
+        "recorded_by": recorded_by,
+    }
+
+
+def audit_changes(agreement: Agreement, data: VisitCreate) -> dict[str, Any]:
+    return {
+        "agreement_id": agreement.id,
+        "visit_date": data.visit_date,
+        "residents_seen": data.residents_seen,
+    }
+
+
 async def create(
     session: AsyncSession, principal: Principal, agreement: Agreement, data: VisitCreate, *, clock: Clock
 ) -> Visit:
     if principal.institution_id != agreement.medical_institution_id:
         raise NotMedicalParty()
-    if data.visit_date > clock.today() or not in_force_on(agreement, data.visit_date):
-        raise VisitOutsideTerm()
-    extra = {s.value for s in data.services} - set(agreement.services)
-    if extra:
-        raise ServiceNotAgreed(f"协议未约定以下服务：{', '.join(sorted(extra))}")
-    visit = Visit(
-        agreement_id=agreement.id,
-        region_code=agreement.region_code,
-        medical_region_code=agreement.medical_region_code,
-        medical_institution_id=agreement.medical_institution_id,
-        elderly_institution_id=agreement.elderly_institution_id,
-        visit_date=data.visit_date,
-        practitioner_ids=[str(p) for p in data.practitioner_ids],
-        residents_seen=data.residents_seen,
-        resident_refs=data.resident_refs,
-        services=[s.value for s in data.services],
-        findings=data.findings,
-        homebound_orders=[o.model_dump(mode="json") for o in data.homebound_orders],
-        recorded_by=principal.sub,
-    )
+    check_visit(agreement, data, today=clock.today())
+    visit = Visit(**visit_values(agreement, data, recorded_by=principal.sub))
     session.add(visit)
     await session.flush()
     audit.record(
@@ -71,11 +90,7 @@ async def create(
         action="visit.create",
         entity_type="visit",
         entity_id=visit.id,
-        changes={
-            "agreement_id": agreement.id,
-            "visit_date": data.visit_date,
-            "residents_seen": data.residents_seen,
-        },
+        changes=audit_changes(agreement, data),
     )
     return visit
 

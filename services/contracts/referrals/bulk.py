@@ -1,0 +1,297 @@
+"""Historical import of 双向转诊 referrals (``POST /referrals/bulk``, issue 14) on the common bulk protocol.
+
+A record is the body of ``POST /referrals`` plus its agreement (by id or by the agreement's key in the same
+source system), its key (``source_system`` of the batch, ``external_id``), the state it reached and the
+original moments of the transitions that led there. It obeys the single write's rules because it goes
+through the same functions: the record schema extends the request's (``ReferralContent``: the resident's
+ID number and phone checked); :func:`service.check_eligible` (an agreement with 双向转诊 or 绿色通道 in force
+on the day of the request — ``agreement_not_eligible``); :func:`service.referral_values` (the sides from
+the direction; the resident's name, ID number and phone encrypted, the ID number's blind index); the one
+open referral per resident (``open_referral_exists``, against the stored ones and the batch's earlier
+records; the partial unique index holds it under concurrent writers too); the lifecycle of
+:data:`service.TRANSITIONS` (an update moves only forward — ``illegal_transition``). Its dates are checked
+by :mod:`services.contracts.history`: none in the future, requested ≤ accepted ≤ admitted ≤ returned and
+requested ≤ closed, each the moment of a transition the state was reached through and no other. Who
+writes: a province administrator or a city platform whose region holds the agreement's county.
+
+A batch: one SELECT of its agreements, one of the referrals held under its keys, one of the open
+referrals of its residents, one INSERT (executemany), one UPDATE (executemany, version-checked), the audit
+records (resident masked) and change-feed entries (no resident data; in the batch's order). A replay is
+``unchanged`` (a hash of the record, the resident blind-indexed, is stored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from libs.common import audit, bulk, changes
+from libs.common.auth import Principal
+from libs.common.bulk import BulkOutcome, BulkRecord, BulkResponse
+from libs.common.errors import IllegalTransition
+from libs.common.personal_data import PersonalDataCipher
+from services.contracts import history
+from services.contracts.agreements import refs
+from services.contracts.agreements.errors import AgreementChanged
+from services.contracts.clock import CHINA_TZ
+from services.contracts.referrals import service
+from services.contracts.referrals.errors import OpenReferralExists
+from services.contracts.referrals.models import OPEN_STATES, Referral, ReferralState
+from services.contracts.referrals.schemas import ReferralBulk, ReferralRecord
+
+R = ReferralState
+ENTITY = "referral"
+_PERSONAL = ("resident_name_enc", "resident_id_number_enc", "resident_phone_enc")
+_STAMPS = ("accepted_at", "admitted_at", "returned_at", "closed_at")
+#: the columns an update of a pushed referral rewrites (its agreement and key stay)
+_WRITABLE = (
+    "direction",
+    "urgency",
+    "from_institution_id",
+    "to_institution_id",
+    "reason",
+    *_PERSONAL,
+    "resident_id_hash",
+    "state",
+    "requested_at",
+    "requested_by",
+    *_STAMPS,
+    "close_reason",
+    "source_hash",
+)
+
+
+def _routes(state: ReferralState) -> list[list[ReferralState]]:
+    """The ways a referral reaches ``state`` from its request (the states passed through, in order)."""
+    if state is R.requested:
+        return [[]]
+    return [
+        [*route, state]
+        for sources, target, _side in service.TRANSITIONS.values()
+        if target is state
+        for source in sources
+        for route in _routes(source)
+    ]
+
+
+def reached_by(state: ReferralState) -> dict[str, bool | None]:
+    """The moments a referral in ``state`` has — True required, None optional, False absent — from the
+    lifecycle's transitions (:data:`service.TRANSITIONS`): a returned one was accepted and admitted, a
+    cancelled one may have been accepted, a declined one was not."""
+    routes = _routes(state)
+    result: dict[str, bool | None] = {}
+    for moment_state, stamp in (
+        (R.accepted, "accepted_at"),
+        (R.admitted, "admitted_at"),
+        (R.returned, "returned_at"),
+    ):
+        on = [moment_state in route for route in routes]
+        result[stamp] = True if all(on) else None if any(on) else False
+    result["closed_at"] = state in (R.declined, R.cancelled)
+    return result
+
+
+def _reachable(current: ReferralState, target: ReferralState) -> bool:
+    return any(current in route or current is R.requested for route in _routes(target))
+
+
+def check_history(record: ReferralRecord, *, now: datetime) -> None:
+    """The record's moments: none in the future, in the lifecycle's order, those of its state only."""
+    r = record
+    stamps = [
+        ("requested_at", r.requested_at),
+        ("accepted_at", r.accepted_at),
+        ("admitted_at", r.admitted_at),
+        ("returned_at", r.returned_at),
+        ("closed_at", r.closed_at),
+    ]
+    history.not_in_future(stamps, now=now)
+    wanted = reached_by(r.state)
+    history.absent(
+        ((name, getattr(r, name)) for name, need in wanted.items() if need is False), state=r.state.value
+    )
+    history.present(
+        ((name, getattr(r, name)) for name, need in wanted.items() if need is True), state=r.state.value
+    )
+    closing = r.state in (R.declined, R.cancelled)
+    (history.present if closing else history.absent)([("close_reason", r.close_reason)], state=r.state.value)
+    history.in_order(stamps[:4], tz=CHINA_TZ)
+    history.in_order(
+        [("requested_at", r.requested_at), ("accepted_at", r.accepted_at), ("closed_at", r.closed_at)],
+        tz=CHINA_TZ,
+    )
+
+
+def _record_hash(record: ReferralRecord, cipher: PersonalDataCipher) -> str:
+    data = record.model_dump(mode="json", exclude={"external_id", "resident"})
+    resident = record.resident
+    data["resident"] = [
+        cipher.lookup_hash(resident.name, "name"),
+        cipher.lookup_hash(resident.id_number, "id_card"),
+        cipher.lookup_hash(resident.phone, "mobile") if resident.phone else None,
+    ]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class _Import:
+    principal: Principal
+    source_system: str
+    agreements: refs.Agreements
+    existing: dict[str, Referral]
+    #: a resident's (blind index) open referral, as the batch leaves it
+    open_by_resident: dict[str, uuid.UUID]
+    cipher: PersonalDataCipher
+    today: date
+    now: datetime
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+
+    def check(self, record: BulkRecord[ReferralRecord]) -> None:
+        data = cast(ReferralRecord, record.data)
+        agreement = self.agreements.get(data)
+        refs.ensure_importer(self.principal, agreement)
+        current = self.existing.get(record.external_id or "")
+        digest = _record_hash(data, self.cipher)
+        if current is not None and current.source_hash == digest:
+            record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
+            return
+        check_history(data, now=self.now)
+        service.check_eligible(agreement, data.requested_at.astimezone(CHINA_TZ).date(), today=self.today)
+        if current is not None:
+            if current.agreement_id != agreement.id:
+                raise AgreementChanged()
+            if not _reachable(current.state, data.state):
+                raise IllegalTransition(
+                    entity="转诊",
+                    state=current.state.value,
+                    action=data.state.value,
+                    allowed=service.allowed_actions(current.state),
+                )
+        id_hash = self.cipher.lookup_hash(data.resident.id_number, "id_card")
+        referral_id = current.id if current is not None else uuid.uuid4()
+        holder = self.open_by_resident.get(id_hash)
+        if data.state in OPEN_STATES:
+            if holder is not None and holder != referral_id:
+                raise OpenReferralExists()
+            self.open_by_resident[id_hash] = referral_id
+        elif holder == referral_id:
+            del self.open_by_resident[id_hash]
+        values = {
+            **service.referral_values(agreement, data, self.cipher, id_hash=id_hash),
+            "state": data.state,
+            "requested_at": data.requested_at,
+            "requested_by": data.requested_by or self.principal.sub,
+            **{stamp: getattr(data, stamp) for stamp in _STAMPS},
+            "close_reason": data.close_reason,
+            "source_hash": digest,
+        }
+        audited = {
+            **service.audit_changes(data),
+            "state": data.state.value,
+            "requested_at": data.requested_at,
+            **{stamp: getattr(data, stamp) for stamp in _STAMPS if getattr(data, stamp) is not None},
+        }
+        if current is None:
+            self.inserts.append(
+                {
+                    "id": referral_id,
+                    "version": 1,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                    "source_system": self.source_system,
+                    "external_id": record.external_id,
+                    **values,
+                }
+            )
+            record.written(BulkOutcome.created, id=referral_id, version=1, changes=audited)
+            return
+        plain = [key for key in _WRITABLE if key not in (*_PERSONAL, "resident_id_hash", "source_hash")]
+        before = {key: getattr(current, key) for key in plain}
+        after = {key: values[key] for key in plain}
+        changed: dict[str, Any] = dict(audit.diff(before, after))
+        if current.resident_id_hash != id_hash or any(
+            self.cipher.decrypt(getattr(current, key)) != self.cipher.decrypt(values[key])
+            for key in _PERSONAL
+        ):
+            changed["resident"] = audit.MASK
+        self.updates.append(
+            {"b_id": current.id, "b_version": current.version, **{f"v_{k}": values[k] for k in _WRITABLE}}
+        )
+        record.written(BulkOutcome.updated, id=current.id, version=current.version + 1, changes=changed)
+
+
+async def import_(
+    session: AsyncSession,
+    principal: Principal,
+    request: ReferralBulk,
+    *,
+    cipher: PersonalDataCipher,
+    today: date,
+    now: datetime,
+    max_records: int,
+) -> BulkResponse:
+    batch = bulk.open_batch(request.source_system, request.records, max_records=max_records)
+    batch.validate(ReferralRecord, exclude=())
+    valid = [cast(ReferralRecord, r.data) for r in batch.live()]
+    agreements = await refs.load(session, valid, source_system=request.source_system)
+    existing: dict[str, Referral] = {}
+    keys = {r.external_id for r in batch.live() if r.external_id}
+    if keys:
+        rows = await session.scalars(
+            select(Referral).where(
+                Referral.source_system == request.source_system, Referral.external_id.in_(keys)
+            )
+        )
+        existing = {r.external_id or "": r for r in rows}
+    hashes = {cipher.lookup_hash(r.resident.id_number, "id_card") for r in valid}
+    open_by_resident: dict[str, uuid.UUID] = {}
+    if hashes:
+        found = await session.execute(
+            select(Referral.resident_id_hash, Referral.id).where(
+                Referral.resident_id_hash.in_(hashes), Referral.state.in_(OPEN_STATES)
+            )
+        )
+        open_by_resident = {id_hash: referral_id for id_hash, referral_id in found.all()}
+    work = _Import(
+        principal, request.source_system, agreements, existing, open_by_resident, cipher, today, now
+    )
+    batch.check(work.check)
+    await _write(session, work, now)
+    bulk.audit_written(session, principal, batch, entity_type=ENTITY, personal_fields={"resident"})
+    return batch.response()
+
+
+async def _write(session: AsyncSession, work: _Import, now: datetime) -> None:
+    table = cast(Table, Referral.__table__)
+    if work.updates:  # first: an update may close the open referral a new one of the batch follows
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values(
+                {
+                    **{name: bindparam(f"v_{name}") for name in _WRITABLE},
+                    "version": bindparam("b_version") + 1,
+                }
+            )
+            .values(updated_at=now)
+        )
+        await session.execute(stmt, work.updates, execution_options={"synchronize_session": False})
+        fresh = await session.scalars(
+            select(Referral)
+            .where(Referral.id.in_([row["b_id"] for row in work.updates]))
+            .execution_options(populate_existing=True)
+        )
+        for referral in fresh:
+            changes.track(session, referral)
+    if work.inserts:
+        await session.execute(insert(table), work.inserts)
+        for row in work.inserts:  # the feed entry from the written values (no re-read), in batch order
+            changes.track(session, Referral(**row))
