@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test test-sqlite test-postgres test-postgres-only coverage mutation check format \
-	check-web test-web web-build web-budgets e2e
+	check-web test-web web-build web-budgets e2e k8s-tools
 
 # The web console (web/): Node.js 20.19+ when present, required when CI=true; the browser suite runs on
 # Debian's chromium (CHROMIUM_PATH, default /usr/bin/chromium; Playwright never downloads a browser).
@@ -110,6 +110,20 @@ else
 check-web test-web:
 	@echo "node not found: the web console's checks and tests are skipped (install Node.js 20.19+)"
 endif
+
+# The kustomize that tests/deploy/test_k8s_manifests.py builds deploy/k8s with: Debian's kubernetes-client
+# (kubectl 1.20, kustomize v2.0.3), unpacked under var/tools — not installed, so it never clashes with a
+# kubectl already on the machine. Needs apt's package lists (apt-get update); .ci/run calls it.
+KUBECTL_KUSTOMIZE := var/tools/kubernetes-client/usr/bin/kubectl
+
+$(KUBECTL_KUSTOMIZE):
+	rm -rf var/tools/kubernetes-client var/tools/deb && mkdir -p var/tools/deb
+	cd var/tools/deb && apt-get download kubernetes-client
+	dpkg-deb -x var/tools/deb/kubernetes-client_*.deb var/tools/kubernetes-client
+	rm -rf var/tools/deb
+	$@ version --client
+
+k8s-tools: $(KUBECTL_KUSTOMIZE)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
