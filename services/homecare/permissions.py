@@ -31,7 +31,7 @@ POLICY = Policy(
     {
         # the historical import of home beds (issue 14): the province (not the platforms, which do not
         # sync home beds)
-        Role.province_admin: _ADMINISTRATION | {"catalog:write", "home_beds:import"},
+        Role.province_admin: _ADMINISTRATION | {"catalog:write", "home_beds:import", "providers:import"},
         Role.city_admin: _ADMINISTRATION,
         Role.county_admin: _ADMINISTRATION,
         Role.institution_admin: {
@@ -79,6 +79,7 @@ POLICY = Policy(
         Role.city_platform: {
             "catalog:read",
             "providers:read",
+            "providers:import",
             "recipients:read",
             "recipients:write",
             "recipients:bulk",
@@ -108,6 +109,7 @@ CatalogRead = Annotated[Principal, Depends(POLICY.require("catalog:read"))]
 CatalogWrite = Annotated[Principal, Depends(POLICY.require("catalog:write"))]
 ProvidersRead = Annotated[Principal, Depends(POLICY.require("providers:read"))]
 ProvidersWrite = Annotated[Principal, Depends(POLICY.require("providers:write"))]
+ProvidersImport = Annotated[Principal, Depends(POLICY.require("providers:import"))]
 RecipientsRead = Annotated[Principal, Depends(POLICY.require("recipients:read"))]
 RecipientsWrite = Annotated[Principal, Depends(POLICY.require("recipients:write"))]
 RecipientsBulk = Annotated[Principal, Depends(POLICY.require("recipients:bulk"))]

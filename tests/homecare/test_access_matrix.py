@@ -23,6 +23,8 @@ MATRIX = parse(
     PUT    /providers/{institution_id}                    -  -  -  Y  -  -
     # the provider's prices
     PUT    /providers/{institution_id}/items/{item_code}  -  -  -  Y  -  -
+    # issue 14: the province, or a city platform for its city, loads providers' settings in bulk
+    POST   /providers/bulk                                Y  -  -  -  -  Y
     # officials see masked data (README)
     GET    /recipients                                    Y  Y  Y  Y  Y  Y
     # the request side: institution or city platform

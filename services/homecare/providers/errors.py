@@ -16,7 +16,7 @@ class NotAProvider(Unprocessable):
     default_code = "not_an_internet_nursing_provider"
 
     def __init__(self) -> None:
-        super().__init__("该机构不是在册的互联网+护理服务医疗机构（机构注册信息未开通）")
+        super().__init__("该机构不是在册的上门服务医疗机构（机构注册信息未开通互联网+护理服务或家庭病床）")
 
 
 class NotOwnInstitution(Forbidden):
@@ -29,11 +29,11 @@ class NotOwnInstitution(Forbidden):
 class PriceOutsideGuidance(Unprocessable):
     default_code = "price_outside_guidance"
 
-    def __init__(self, low: Decimal | None, high: Decimal | None) -> None:
+    def __init__(self, low: Decimal | None, high: Decimal | None, *, field: str = "body.price_yuan") -> None:
         shown = [str(v) if v is not None else "—" for v in (low, high)]
         super().__init__(
             f"价格须在指导价范围内（{shown[0]} – {shown[1]} 元）",
-            errors=[FieldError(field="body.price_yuan", message="超出指导价范围", code="outside_guidance")],
+            errors=[FieldError(field=field, message="超出指导价范围", code="outside_guidance")],
             extra={
                 "price_min_yuan": str(low) if low is not None else None,
                 "price_max_yuan": str(high) if high is not None else None,

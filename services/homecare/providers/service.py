@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,7 @@ from libs.common.scope import can_see, visible_condition
 from services.homecare.catalog import service as catalog
 from services.homecare.catalog.errors import CatalogItemUnknown
 from services.homecare.catalog.models import CatalogItem
-from services.homecare.clients.registry import RegistryClient
+from services.homecare.clients.registry import InstitutionInfo, RegistryClient
 from services.homecare.providers.errors import (
     ItemNotOffered,
     NotAProvider,
@@ -52,6 +53,26 @@ async def list_(
     return await paginate(session, stmt, order_by=[Provider.id], params=params)
 
 
+def check_visit_fee(settings: HomecareSettings, fee: Decimal) -> None:
+    ceiling = settings.visit_fee_ceiling_yuan
+    if ceiling is not None and fee > ceiling:
+        raise VisitFeeAboveCeiling(ceiling)
+
+
+def check_provider_institution(info: InstitutionInfo | None) -> InstitutionInfo:
+    """Who may be a provider: an active medical (or integrated) institution the registry lists as running
+    home services — 互联网+护理服务 or 家庭病床 (rules.md: providers are licensed medical institutions that
+    already run home services; a home-bed provider needs its settings here to take home beds)."""
+    if (
+        info is None
+        or not info.active
+        or not (info.internet_nursing_provider or info.home_bed_service)
+        or info.kind not in PROVIDER_KINDS
+    ):
+        raise NotAProvider()
+    return info
+
+
 def _ensure_own(principal: Principal, institution_id: uuid.UUID) -> None:
     if principal.role is not Role.institution_admin or principal.institution_id != institution_id:
         raise NotOwnInstitution()
@@ -69,17 +90,8 @@ async def upsert(
 ) -> tuple[Provider, bool]:
     """Create or update a provider's settings; the registry must list it as a provider."""
     _ensure_own(principal, institution_id)
-    ceiling = settings.visit_fee_ceiling_yuan
-    if ceiling is not None and data.visit_fee_yuan > ceiling:
-        raise VisitFeeAboveCeiling(ceiling)
-    info = await registry.get_institution(institution_id)
-    if (
-        info is None
-        or not info.active
-        or not info.internet_nursing_provider
-        or info.kind not in PROVIDER_KINDS
-    ):
-        raise NotAProvider()
+    check_visit_fee(settings, data.visit_fee_yuan)
+    info = check_provider_institution(await registry.get_institution(institution_id))
     provider = await find(session, institution_id)
     created = provider is None
     if provider is None:
@@ -150,10 +162,10 @@ async def set_item(
     return row
 
 
-def _check_guidance(item: CatalogItem, data: ProviderItemUpdate) -> None:
+def _check_guidance(item: CatalogItem, data: ProviderItemUpdate, field: str = "body.price_yuan") -> None:
     low, high = item.price_min_yuan, item.price_max_yuan
     if (low is not None and data.price_yuan < low) or (high is not None and data.price_yuan > high):
-        raise PriceOutsideGuidance(low, high)
+        raise PriceOutsideGuidance(low, high, field=field)
 
 
 async def items_read(session: AsyncSession, institution_id: uuid.UUID) -> list[ProviderItemRead]:

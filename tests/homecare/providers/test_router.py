@@ -50,7 +50,7 @@ async def test_a_provider_sets_prices_within_the_guidance_only(world: World) -> 
 
 
 async def test_an_institution_not_flagged_in_the_registry_cannot_become_a_provider(world: World) -> None:
-    clinic = await world.institution(provider=False)
+    clinic = await world.institution(provider=False, home_bed=False)
     response = await world.client.put(
         f"{HC}/providers/{clinic.id}", json={"visit_fee_yuan": "30"}, headers=world.admin(clinic)
     )
