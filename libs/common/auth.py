@@ -100,8 +100,14 @@ def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
         "x": _b64url(numbers.x.to_bytes(32, "big")),
         "y": _b64url(numbers.y.to_bytes(32, "big")),
     }
-    canonical = json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()
-    return {**jwk, "kid": _b64url(hashlib.sha256(canonical).digest()), "use": "sig", "alg": ALGORITHM}
+    return {**jwk, "kid": _thumbprint(jwk), "use": "sig", "alg": ALGORITHM}
+
+
+def _thumbprint(jwk: Mapping[str, str]) -> str:
+    """RFC 7638 thumbprint of an EC public JWK (the ``kid`` this platform gives its keys)."""
+    members = {name: jwk[name] for name in ("crv", "kty", "x", "y")}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return _b64url(hashlib.sha256(canonical).digest())
 
 
 def generate_private_key_pem() -> str:
@@ -118,6 +124,22 @@ def ensure_dev_key_file(path: Path) -> str:
         path.write_text(generate_private_key_pem(), encoding="ascii")
         path.chmod(0o600)
     return path.read_text(encoding="ascii")
+
+
+def _published_jwk(jwk: Mapping[str, Any]) -> dict[str, Any]:
+    """An extra key to publish: an EC P-256 public JWK with a ``kid``; a private member is refused (it
+    would be published) — so is anything else."""
+    if "d" in jwk:
+        raise ValueError("extra_public_jwks: a private key was given; publish the public key only")
+    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or not jwk.get("kid"):
+        raise ValueError("extra_public_jwks: each key must be an EC P-256 public JWK with a kid")
+    x, y = jwk.get("x"), jwk.get("y")
+    if not isinstance(x, str) or not isinstance(y, str):
+        raise ValueError("extra_public_jwks: each key must carry x and y")
+    public = {"kty": "EC", "crv": "P-256", "x": x, "y": y}
+    if jwk["kid"] != _thumbprint(public):
+        raise ValueError("extra_public_jwks: a kid is not its key's thumbprint (RFC 7638)")
+    return {**public, "kid": jwk["kid"], "use": "sig", "alg": ALGORITHM}
 
 
 class TokenIssuer:
@@ -139,7 +161,12 @@ class TokenIssuer:
         self.kid = self.public_jwk["kid"]
         self.issuer = issuer
         self.audience = audience
-        self._extra = list(extra_public_jwks)
+        # previous (or next) keys published beside the signing one: public members only, no duplicate
+        self._extra: list[dict[str, Any]] = []
+        for jwk in extra_public_jwks:
+            published = _published_jwk(jwk)
+            if published["kid"] not in {self.kid, *(k["kid"] for k in self._extra)}:
+                self._extra.append(published)
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         return {"keys": [self.public_jwk, *self._extra]}
