@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test test-sqlite test-postgres test-postgres-only coverage mutation check format \
-	check-web test-web web-build web-budgets e2e k8s-tools
+	check-web test-web web-build web-budgets e2e k8s-tools nginx-tools
 
 # The web console (web/): Node.js 20.19+ when present, required when CI=true; the browser suite runs on
 # Debian's chromium (CHROMIUM_PATH, default /usr/bin/chromium; Playwright never downloads a browser).
@@ -124,6 +124,19 @@ $(KUBECTL_KUSTOMIZE):
 	$@ version --client
 
 k8s-tools: $(KUBECTL_KUSTOMIZE)
+
+# The nginx that tests/deploy/test_dockerfile.py runs the console image's config with (Debian's nginx and
+# nginx-common, for mime.types), unpacked under var/tools like kubectl: not installed, no daemon started.
+NGINX := var/tools/nginx/usr/sbin/nginx
+
+$(NGINX):
+	rm -rf var/tools/nginx var/tools/nginx-deb && mkdir -p var/tools/nginx-deb
+	cd var/tools/nginx-deb && apt-get download nginx nginx-common
+	for deb in var/tools/nginx-deb/*.deb; do dpkg-deb -x $$deb var/tools/nginx; done
+	rm -rf var/tools/nginx-deb
+	$@ -v
+
+nginx-tools: $(NGINX)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
