@@ -24,6 +24,10 @@ _ADMINISTRATION = {
     "changes:read",
 }
 
+# the historical import of past orders and the recipients they serve (issue 14): the province, and a
+# city platform for its city (the province also pushes recipients through the platforms' bulk path)
+_HISTORY_IMPORT = {"recipients:bulk", "orders:import"}
+
 # Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
 # the indicators follow the feed of home beds, orders and ratings (the feed needs each list's permission)
 SERVICE_CALLERS: dict[str, set[str]] = {"indicators": {"changes:read", "home_beds:read", "orders:read"}}
@@ -31,7 +35,9 @@ POLICY = Policy(
     {
         # the historical import of home beds (issue 14): the province (not the platforms, which do not
         # sync home beds)
-        Role.province_admin: _ADMINISTRATION | {"catalog:write", "home_beds:import", "providers:import"},
+        Role.province_admin: _ADMINISTRATION
+        | {"catalog:write", "home_beds:import", "providers:import"}
+        | _HISTORY_IMPORT,
         Role.city_admin: _ADMINISTRATION,
         Role.county_admin: _ADMINISTRATION,
         Role.institution_admin: {
@@ -86,6 +92,7 @@ POLICY = Policy(
             "orders:read",
             "orders:place",
             "orders:bulk",
+            "orders:import",
             "orders:cancel",
             "orders:rate",
             "complaints:read",
@@ -116,6 +123,7 @@ RecipientsBulk = Annotated[Principal, Depends(POLICY.require("recipients:bulk"))
 OrdersRead = Annotated[Principal, Depends(POLICY.require("orders:read"))]
 OrdersPlace = Annotated[Principal, Depends(POLICY.require("orders:place"))]
 OrdersBulk = Annotated[Principal, Depends(POLICY.require("orders:bulk"))]
+OrdersImport = Annotated[Principal, Depends(POLICY.require("orders:import"))]
 OrdersAssess = Annotated[Principal, Depends(POLICY.require("orders:assess"))]
 OrdersDecide = Annotated[Principal, Depends(POLICY.require("orders:decide"))]
 OrdersVisit = Annotated[Principal, Depends(POLICY.require("orders:visit"))]

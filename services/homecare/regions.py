@@ -8,6 +8,8 @@ the city platform whose scope holds it. So:
   rules name no case in which an institution serves an elder registered in another county, and a record
   placed elsewhere would leave the view of the institution's own supervisors;
 - a city platform records anywhere in its city (平潭 counts as a city);
+- the province admin records anywhere in the province, through the bulk and historical-import paths only
+  (the permission table gives it no single write);
 - nobody else writes recipients or orders (the permission table), so anyone else is refused.
 """
 
@@ -36,7 +38,7 @@ def region_error(
                 code="region_not_institution_county",
             )
         return None
-    if principal.role is Role.city_platform and principal.scope.contains(region_code):
+    if principal.role in (Role.city_platform, Role.province_admin) and principal.scope.contains(region_code):
         return None
     return RegionNotAllowed(f"{what}不在您的管辖范围内")
 

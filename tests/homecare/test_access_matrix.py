@@ -32,13 +32,15 @@ MATRIX = parse(
     POST   /recipients/lookup                             Y  Y  Y  Y  Y  Y
     GET    /recipients/{recipient_id}                     Y  Y  Y  Y  Y  Y
     PATCH  /recipients/{recipient_id}                     -  -  -  Y  Y  Y
-    # README "city platforms"
-    POST   /recipients/bulk                               -  -  -  -  -  Y
+    # README "city platforms"; issue 14: the province loads the recipients of past orders (historical import)
+    POST   /recipients/bulk                               Y  -  -  -  -  Y
     GET    /orders                                        Y  Y  Y  Y  Y  Y
     # rules: request (person, address, items, time)
     POST   /orders                                        -  -  -  Y  Y  Y
     # README "city platforms"
     POST   /orders/bulk                                   -  -  -  -  -  Y
+    # issue 14: past orders (historical import) — the province, and a city platform joining with its records
+    POST   /orders/history/bulk                           Y  -  -  -  -  Y
     GET    /orders/{order_id}                             Y  Y  Y  Y  Y  Y
     # rules: the institution's 首诊/assessment (README: a doctor for high-risk items)
     POST   /orders/{order_id}/assess                      -  -  -  Y  Y  -

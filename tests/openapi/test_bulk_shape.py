@@ -25,6 +25,7 @@ KNOWN = {
     "/api/v1/contracts/agreements/bulk",
     "/api/v1/homecare/recipients/bulk",
     "/api/v1/homecare/orders/bulk",
+    "/api/v1/homecare/orders/history/bulk",
 }
 #: keys that describe rather than shape (documentation, examples, enum labels)
 DESCRIPTIVE = {"title", "description", "examples", "example", "x-enum-labels", "x-labels", "default"}

@@ -7,6 +7,7 @@ fields are ignored and flags we read but the registry does not (yet) send defaul
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -63,6 +64,38 @@ class RegistryClient(ServiceClient):
 
     async def get_practitioner(self, practitioner_id: uuid.UUID) -> PractitionerInfo | None:
         return await self.get_or_none(f"{PRACTITIONERS_PATH}/{practitioner_id}", PractitionerInfo)
+
+    async def practitioners_of(
+        self, institution_ids: Iterable[uuid.UUID], *, page_size: int = 200
+    ) -> dict[uuid.UUID, PractitionerInfo]:
+        """Every practitioner of these institutions, for a whole batch at once: one listing per institution
+        followed through its pages (what a batch names is checked against it; a practitioner of another
+        institution is simply not there). Call it before the request's write transaction opens."""
+        found: dict[uuid.UUID, PractitionerInfo] = {}
+        for institution_id in sorted(set(institution_ids)):
+            cursor: str | None = None
+            while True:
+                params: list[tuple[str, str | int]] = [
+                    ("institution_id", str(institution_id)),
+                    ("limit", page_size),
+                ]
+                if cursor:
+                    params.append(("cursor", cursor))
+                page = self.read(
+                    await self.request("GET", PRACTITIONERS_PATH, params=params), _PractitionerPage
+                )
+                for item in page.items:
+                    if item.institution_id == institution_id:
+                        found[item.id] = item
+                if not page.next_cursor or not page.items:
+                    break
+                cursor = page.next_cursor
+        return found
+
+
+class _PractitionerPage(_Wire):
+    items: list[PractitionerInfo]
+    next_cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

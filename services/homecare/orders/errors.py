@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from libs.common.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
@@ -140,4 +141,15 @@ class RaterInvalid(Unprocessable):
         super().__init__(
             "机构代为评价时，评价人须为服务对象或家属",
             errors=[FieldError(field="body.rated_by", message="须为 recipient 或 family", code="invalid")],
+        )
+
+
+class HomeBedNotOpen(Unprocessable):
+    default_code = "home_bed_not_open"
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            f"家庭病床在 {day.isoformat()} 未处于建床期",
+            errors=[FieldError(field="body.home_bed_id", message="当日未建床或已撤床", code="not_open")],
+            extra={"date": day.isoformat()},
         )

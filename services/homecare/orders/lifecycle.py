@@ -11,7 +11,9 @@ a write older (by the app's clock) than what the order has already recorded answ
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -69,6 +71,7 @@ from services.homecare.orders.transitions import (
     target,
 )
 from services.homecare.orders.visits.models import VisitRecord
+from services.homecare.recipients.models import Recipient
 from services.homecare.settings import HomecareSettings
 
 # The nurses' title ladder, lowest first: the registry sends codes, config and catalogs may use labels.
@@ -235,7 +238,11 @@ async def assess(
 def _ensure_doctor_of(fetched: FetchedPractitioner, principal: Principal, institution_id: uuid.UUID) -> None:
     if principal.practitioner_id is None:
         raise DoctorAssessmentRequired()
-    doctor = fetched.get()
+    check_doctor(fetched.get(), institution_id)
+
+
+def check_doctor(doctor: PractitionerInfo | None, institution_id: uuid.UUID) -> None:
+    """An order with a high-risk or 医嘱 item is assessed by an active doctor of the provider."""
     if (
         doctor is None
         or doctor.kind != "doctor"
@@ -246,8 +253,12 @@ def _ensure_doctor_of(fetched: FetchedPractitioner, principal: Principal, instit
 
 
 def _check_service_group(order: Order, group: ServiceGroup) -> None:
-    recipient = order.recipient
-    if group is ServiceGroup.very_old and clock.age_on(recipient.birth_date, clock.today()) < VERY_OLD_AGE:
+    check_service_group(order.recipient, group, on=clock.today())
+
+
+def check_service_group(recipient: Recipient, group: ServiceGroup, *, on: date) -> None:
+    """The service group must fit the recipient as registered (高龄 counted on the day ``on``)."""
+    if group is ServiceGroup.very_old and clock.age_on(recipient.birth_date, on) < VERY_OLD_AGE:
         raise ServiceGroupMismatch(f"高龄老人指 {VERY_OLD_AGE} 周岁及以上")
     if group is ServiceGroup.frail_disabled_demented and not (
         recipient.disability_level >= 1 or recipient.dementia
@@ -321,9 +332,30 @@ def title_rank(title: str | None) -> int:
     return -1
 
 
+@dataclass(frozen=True, slots=True)
+class ItemNeeds:
+    """What an item asks of the nurse (from the order's item snapshot or the catalog)."""
+
+    code: str
+    required_title: str | None
+    needs_specialist_training: bool
+
+
 def check_nurse(nurse: PractitionerInfo | None, order: Order, settings: HomecareSettings) -> None:
     """Only an active, homecare-eligible nurse of the provider, qualified for every item."""
-    if nurse is None or nurse.institution_id != order.institution_id:
+    items = [ItemNeeds(i.item_code, i.required_title, i.needs_specialist_training) for i in order.items]
+    check_nurse_for(nurse, order.institution_id, items, settings)
+
+
+def check_nurse_for(
+    nurse: PractitionerInfo | None,
+    institution_id: uuid.UUID,
+    items: Sequence[ItemNeeds],
+    settings: HomecareSettings,
+) -> None:
+    """The rule of :func:`check_nurse` for a provider and the items of an order (assign and the
+    historical import call it alike)."""
+    if nurse is None or nurse.institution_id != institution_id:
         raise NurseNotEligible("该护士不属于承接机构")
     if nurse.kind != "nurse" or not nurse.active:
         raise NurseNotEligible("只能派给在职护士")
@@ -332,13 +364,11 @@ def check_nurse(nurse: PractitionerInfo | None, order: Order, settings: Homecare
     rank = title_rank(nurse.title)
     if rank < title_rank(settings.nurse_min_title):
         raise NurseNotEligible(f"上门护理须为{settings.nurse_min_title}及以上职称")
-    low_title = [i.item_code for i in order.items if i.required_title and rank < title_rank(i.required_title)]
+    low_title = [i.code for i in items if i.required_title and rank < title_rank(i.required_title)]
     if low_title:
         raise NurseNotQualified(low_title, "护士职称低于项目要求")
     trained = nurse.trained_item_codes()
-    untrained = [
-        i.item_code for i in order.items if i.needs_specialist_training and i.item_code not in trained
-    ]
+    untrained = [i.code for i in items if i.needs_specialist_training and i.code not in trained]
     if untrained:
         raise NurseNotQualified(untrained, f"护士未取得这些专科项目的培训：{', '.join(untrained)}")
 

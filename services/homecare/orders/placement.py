@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from services.homecare.catalog.errors import CatalogItemUnknown
 from services.homecare.catalog.models import CatalogItem, CatalogVersion
 from services.homecare.home_beds.models import HomeBed, HomeBedStatus
 from services.homecare.orders import fees
-from services.homecare.orders.errors import NotEligibleForItems
+from services.homecare.orders.errors import HomeBedNotOpen, NotEligibleForItems
 from services.homecare.orders.schemas import OrderFields
 from services.homecare.providers.errors import ItemNotOffered, ProviderNotFound
 from services.homecare.providers.models import Provider, ProviderItem
@@ -100,6 +100,13 @@ async def load(
     return Lookups(providers, version, items, prices, home_beds)
 
 
+def _open_on(bed: HomeBed, day: date) -> bool:
+    """The bed was open on ``day``: opened by then, and not closed before it."""
+    if bed.opened_date is None or bed.opened_date > day:
+        return False
+    return bed.closed_date is None or day <= bed.closed_date
+
+
 @dataclass(frozen=True)
 class ServiceAddress:
     """Where the visit takes place: the order's own address, or the recipient's home."""
@@ -162,8 +169,12 @@ def check(
     lookups: Lookups,
     *,
     now: datetime,
+    on: date | None = None,
 ) -> Placement:
-    """Every rule of placing ``data`` for ``recipient`` (None when the caller may not see it)."""
+    """Every rule of placing ``data`` for ``recipient`` (None when the caller may not see it).
+
+    ``on``: the day a past order was placed (the historical import): its window may have passed, and a
+    home bed it names must have been open on that day (it may be closed now)."""
     institution_id = serving_institution(principal, data)
     if institution_id is None:
         raise NotEligibleForItems("须指定服务机构", "body.institution_id")
@@ -184,17 +195,16 @@ def check(
         raise NotEligibleForItems(
             f"期望时段不得超过 {settings.order_max_window_hours} 小时", "body.window_end"
         )
-    if data.window_end <= now:
+    if on is None and data.window_end <= now:
         raise NotEligibleForItems("期望时段已过", "body.window_end")
     if data.home_bed_id is not None:
         bed = lookups.home_beds.get(data.home_bed_id)
-        if (
-            bed is None
-            or bed.status is not HomeBedStatus.opened
-            or bed.recipient_id != recipient.id
-            or bed.institution_id != institution_id
-        ):
+        if bed is None or bed.recipient_id != recipient.id or bed.institution_id != institution_id:
             raise NotEligibleForItems("家庭病床须为本机构为该服务对象已建的病床", "body.home_bed_id")
+        if on is None and bed.status is not HomeBedStatus.opened:
+            raise NotEligibleForItems("家庭病床须为本机构为该服务对象已建的病床", "body.home_bed_id")
+        if on is not None and not _open_on(bed, on):
+            raise HomeBedNotOpen(on)
     codes = sorted(set(data.item_codes))
     unknown = [c for c in codes if c not in lookups.catalog_items]
     if unknown:

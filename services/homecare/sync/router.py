@@ -4,9 +4,10 @@ from libs.common.bulk import BulkMaxRecords, BulkResponse, open_batch
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.routing import ServiceRouter
-from services.homecare.deps import CipherDep, SettingsDep
-from services.homecare.permissions import OrdersBulk, RecipientsBulk
-from services.homecare.sync import service
+from services.homecare.deps import CipherDep, RegistryDep, SettingsDep
+from services.homecare.permissions import OrdersBulk, OrdersImport, RecipientsBulk
+from services.homecare.sync import history, service
+from services.homecare.sync.history_schemas import OrderHistoryBulkRequest
 from services.homecare.sync.schemas import OrderBulkRequest, RecipientBulkRequest
 
 router = ServiceRouter(prefix="/api/v1/homecare", tags=["homecare-sync"])
@@ -57,4 +58,42 @@ async def bulk_upsert_orders(
 ) -> BulkResponse:
     batch = open_batch(data.source_system, data.records, max_records=max_records)
     await service.upsert_orders(session, principal, cipher, settings, batch)
+    return batch.response()
+
+
+HISTORY_DESCRIPTION = (
+    "城市平台接入时导入多年的历史订单，或省级导入：每条为已结束的订单（completed / rated / cancelled），"
+    "带原始时间的全过程（下单、评估、受理、派单与护士、出发、签到、签退、完成或取消及原因）、服务记录、"
+    "评价，以及可选的一键报警（已处理）和投诉。每批最多 bulk_max_records 条（默认 1000；超过则整批 422 "
+    "batch_too_large），以 (source_system, external_id) 为键。每条按单条写入的同一规则校验：下单规则同 "
+    "POST /orders（期望时段可在过去；关联的家庭病床须为本机构为该服务对象所建且当日在床，否则 "
+    "home_bed_not_open），护士规则同派单（nurse_not_eligible / nurse_not_qualified，一次性向机构注册服务"
+    "查询），含高风险或需医嘱项目须本机构医师评估（doctor_assessment_required），服务人群须符合服务对象"
+    "（service_group_mismatch），服务记录的项目须为订单项目（items_not_in_order）；时间不得晚于当前"
+    "（history_in_future），各环节先后有序（history_out_of_order）。被拒绝的记录不写入任何内容；与已导入"
+    "内容相同的记录为 unchanged（重放同一批次不产生任何变化），内容不同则拒绝（history_already_imported）。"
+    "写入审计记录与变更流（载荷为原始时间）。"
+)
+
+
+@router.post(
+    "/orders/history/bulk",
+    summary="历史订单批量导入（省级、城市平台；含服务记录、评价、报警与投诉）",
+    description=HISTORY_DESCRIPTION,
+    operation_id="homecare_bulk_import_order_history",
+    response_model=BulkResponse,
+    responses=problem_responses(401, 403, 422, 502, 504),
+)
+async def bulk_import_order_history(
+    session: SessionDep,
+    principal: OrdersImport,
+    cipher: CipherDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    max_records: BulkMaxRecords,
+    data: OrderHistoryBulkRequest,
+) -> BulkResponse:
+    batch = open_batch(data.source_system, data.records, max_records=max_records)
+    # asks the registry once, before the session's first statement opens the write transaction
+    await history.import_orders(session, principal, cipher, settings, registry, batch)
     return batch.response()

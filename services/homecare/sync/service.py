@@ -13,7 +13,7 @@ UPDATE, and the change-feed and audit rows — never a round trip per record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
@@ -143,7 +143,11 @@ async def upsert_recipients(
     principal: Principal,
     cipher: PersonalDataCipher,
     batch: Batch[RecipientBulkRecord],
+    *,
+    new_id: Callable[[str], uuid.UUID] | None = None,
 ) -> None:
+    """``new_id``: the id a new record gets from its external id (an in-process loader keeping its own
+    ids, e.g. the demo's); a random one otherwise."""
     batch.validate(RecipientBulkRecord, exclude=())
     live = list(batch.live())
     if not live:
@@ -184,8 +188,9 @@ async def upsert_recipients(
             principal, cipher, data, lookups, recipient_id=current.id if current is not None else None
         )
         if current is None:
+            assert record.external_id is not None
             row = {
-                "id": uuid.uuid4(),
+                "id": new_id(record.external_id) if new_id is not None else uuid.uuid4(),
                 **columns,
                 "source_system": source_system,
                 "external_id": record.external_id,
@@ -279,6 +284,33 @@ def _incoming_order(data: OrderBulkRecord, where: placement.ServiceAddress) -> d
     }
 
 
+async def named_recipients(
+    session: AsyncSession,
+    principal: Principal,
+    source_system: str,
+    records: Sequence[BulkRecord[Any]],
+) -> tuple[dict[uuid.UUID, Recipient], dict[str | None, Recipient]]:
+    """The recipients the records name (``recipient_id``, or ``recipient_external_id`` of the same
+    source system) that the caller may see, as ``POST /orders`` finds them: by id, by external id."""
+    by_id = {_data(r).recipient_id for r in records if _data(r).recipient_id}
+    by_ext = {_data(r).recipient_external_id for r in records if _data(r).recipient_external_id}
+    found = list(
+        await session.scalars(
+            select(Recipient).where(
+                recipients.visible(principal),
+                or_(
+                    Recipient.id.in_(by_id),
+                    and_(Recipient.source_system == source_system, Recipient.external_id.in_(by_ext)),
+                ),
+            )
+        )
+    )
+    return (
+        {r.id: r for r in found},
+        {r.external_id: r for r in found if r.source_system == source_system},
+    )
+
+
 async def upsert_orders(
     session: AsyncSession,
     principal: Principal,
@@ -291,22 +323,7 @@ async def upsert_orders(
     if not live:
         return
     source_system = batch.source_system
-    by_id = {_data(r).recipient_id for r in live if _data(r).recipient_id}
-    by_ext = {_data(r).recipient_external_id for r in live if _data(r).recipient_external_id}
-    # the recipients the platform may see, as POST /orders finds them
-    found = list(
-        await session.scalars(
-            select(Recipient).where(
-                recipients.visible(principal),
-                or_(
-                    Recipient.id.in_(by_id),
-                    and_(Recipient.source_system == source_system, Recipient.external_id.in_(by_ext)),
-                ),
-            )
-        )
-    )
-    recipient_by_id = {r.id: r for r in found}
-    recipient_by_ext = {r.external_id: r for r in found if r.source_system == source_system}
+    recipient_by_id, recipient_by_ext = await named_recipients(session, principal, source_system, live)
     lookups = await placement.load(
         session,
         institution_ids=[i for r in live if (i := _data(r).institution_id) is not None],

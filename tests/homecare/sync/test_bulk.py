@@ -101,9 +101,22 @@ async def test_recipients_bulk_gives_each_record_its_outcome_and_a_replay_change
 
 async def test_only_city_platforms_bulk_upsert(world: World) -> None:
     c = await crew(world)
-    for headers in (world.admin(c.provider), world.city(), world.province()):
+    for headers in (world.admin(c.provider), world.city()):
         response = await _bulk(world, "recipients", [_recipient("X")], headers)
         assert response.status_code == 403
+
+
+async def test_the_province_loads_recipients_anywhere_in_the_province(world: World) -> None:
+    """Issue 14: the province loads the recipients of past orders (the historical import) through the
+    platforms' bulk path, anywhere in Fujian; a city admin still may not."""
+    response = await _bulk(
+        world,
+        "recipients",
+        [_recipient("P1"), _recipient("P2", region_code="350104", address="福建省福州市仓山区 1 号")],
+        world.province(),
+    )
+    assert response.status_code == 200, response.text
+    assert [r["outcome"] for r in response.json()["results"]] == ["created", "created"]
 
 
 async def test_a_thousand_recipients_take_a_handful_of_statements(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
@@ -44,7 +45,28 @@ class Consumable(BaseModel):
     unit_price_yuan: Amount = Field(ge=0, le=10000, decimal_places=2)
 
 
-class VisitRecordWrite(BaseModel):
+class VisitContent(BaseModel):
+    """What a visit record says: the items done, vital signs, consumables, notes, signature and photos
+    (the nurse app's record and a historical import's visit record alike)."""
+
+    items_done: list[SingleLine] = Field(
+        min_length=1, max_length=10, description="已完成的项目（订单项目的子集）"
+    )
+    vital_signs: VitalSigns = Field(default_factory=VitalSigns)
+    consumables: list[Consumable] = Field(default_factory=list, max_length=50)
+    notes: MultiLine | None = Field(default=None, max_length=4000)
+    signature_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
+    photo_sha256: list[SingleLine] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _photos(self) -> Self:
+        for digest in self.photo_sha256:
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError("photo_sha256 须为 64 位小写十六进制")
+        return self
+
+
+class VisitRecordWrite(VisitContent):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -76,22 +98,11 @@ class VisitRecordWrite(BaseModel):
     record_id: uuid.UUID = Field(description="客户端生成的记录 ID（UUID）；同一记录的多次提交用同一 ID")
     client_created_at: AwareDatetime
     client_updated_at: AwareDatetime = Field(description="客户端最后修改时间；旧于已存版本的提交被拒绝")
-    items_done: list[SingleLine] = Field(
-        min_length=1, max_length=10, description="已完成的项目（订单项目的子集）"
-    )
-    vital_signs: VitalSigns = Field(default_factory=VitalSigns)
-    consumables: list[Consumable] = Field(default_factory=list, max_length=50)
-    notes: MultiLine | None = Field(default=None, max_length=4000)
-    signature_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
-    photo_sha256: list[SingleLine] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _times(self) -> VisitRecordWrite:
         if self.client_updated_at < self.client_created_at:
             raise ValueError("client_updated_at 不得早于 client_created_at")
-        for digest in self.photo_sha256:
-            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                raise ValueError("photo_sha256 须为 64 位小写十六进制")
         return self
 
 

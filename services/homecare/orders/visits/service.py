@@ -7,6 +7,7 @@ one replaces it, an older one is refused with the current state.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -36,6 +37,7 @@ from services.homecare.orders.visits.models import VisitRecord
 from services.homecare.orders.visits.schemas import (
     Assignment,
     ConsumableRead,
+    VisitContent,
     VisitRecordRead,
     VisitRecordWrite,
     VitalSigns,
@@ -64,11 +66,25 @@ def _current(record: VisitRecord) -> dict[str, Any]:
     }
 
 
+def check_items_done(data: VisitContent, order_item_codes: Collection[str]) -> None:
+    """The items a record says were done must be items of the order."""
+    unknown = sorted(set(data.items_done) - set(order_item_codes))
+    if unknown:
+        raise ItemsNotInOrder(unknown)
+
+
 def _columns(data: VisitRecordWrite) -> dict[str, Any]:
-    lines = [(c.qty, c.unit_price_yuan) for c in data.consumables]
     return {
         "client_created_at": data.client_created_at,
         "client_updated_at": data.client_updated_at,
+        **content_columns(data),
+    }
+
+
+def content_columns(data: VisitContent) -> dict[str, Any]:
+    """The columns of what a record says (the nurse app's record and a historical import's alike)."""
+    lines = [(c.qty, c.unit_price_yuan) for c in data.consumables]
+    return {
         "items_done": sorted(data.items_done),
         **data.vital_signs.model_dump(),
         "consumables": [
@@ -90,9 +106,7 @@ async def submit(
     if_match: str | None,
 ) -> tuple[VisitRecord, Outcome]:
     ensure_assigned_nurse(principal, order)
-    unknown = sorted(set(data.items_done) - {i.item_code for i in order.items})
-    if unknown:
-        raise ItemsNotInOrder(unknown)
+    check_items_done(data, [i.item_code for i in order.items])
     record = await find(session, order)
     if record is not None:
         if record.record_id != data.record_id:
