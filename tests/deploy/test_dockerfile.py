@@ -11,12 +11,19 @@ catch a bad Dockerfile.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
+import json
+import os
+import pwd
 import re
+import socket
 import tomllib
 from pathlib import Path
 
+import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from services.gateway.console.serving import SECURITY_HEADERS
 from tests.deploy.container_files import (
@@ -28,6 +35,7 @@ from tests.deploy.container_files import (
     local_services,
     parse_dockerfile,
 )
+from tests.faults.live_server import serving
 
 CONSOLE_TARGET = "console"
 NGINX = REPO / "deploy" / "docker" / "nginx"
@@ -380,3 +388,143 @@ def test_the_console_proxies_the_api_to_the_configured_gateway() -> None:
     # the console image serves what the node stage built
     copies = [i for i in dockerfile().stage(CONSOLE_TARGET).instructions if i.keyword == "COPY"]
     assert any(c.flags().get("from") == "console-build" and c.operands()[0] == "/web/dist" for c in copies)
+
+
+# ---- the console's nginx config, run by nginx (Debian's, `make nginx-tools`) ----
+
+NGINX_BINARY = REPO / "var" / "tools" / "nginx" / "usr" / "sbin" / "nginx"
+MIME_TYPES = REPO / "var" / "tools" / "nginx" / "etc" / "nginx" / "mime.types"
+
+
+async def _echo(scope: Scope, receive: Receive, send: Send) -> None:
+    """The gateway's stand-in: answers with what reached it (path, Host, X-Forwarded-For)."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+    body = json.dumps(
+        {"path": scope["path"], "host": headers.get("host"), "xff": headers.get("x-forwarded-for")}
+    )
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+    )
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+def _nginx_files(tmp_path: Path, port: int, upstream: str) -> Path:
+    """The image's config as nginx's image makes it at start (the template with GATEWAY_UPSTREAM
+    substituted), its paths moved under ``tmp_path``; the main config as nginx-unprivileged's, trimmed."""
+    html = tmp_path / "html"
+    (html / "assets").mkdir(parents=True)
+    (html / "index.html").write_text("<!doctype html><title>控制台</title>")
+    (html / "assets" / "app-1a2b3c.js").write_text("console.log(1)")
+    (html / "favicon.ico").write_bytes(b"\0")
+    snippet = tmp_path / "console-security-headers.conf"
+    snippet.write_text((NGINX / "console-security-headers.conf").read_text("utf-8"))
+    server = (
+        _nginx_config()
+        .replace("${GATEWAY_UPSTREAM}", upstream)
+        .replace("listen 8080;", f"listen 127.0.0.1:{port};")
+        .replace("/etc/nginx/snippets/console-security-headers.conf", str(snippet))
+        .replace("root /usr/share/nginx/html;", f"root {html};")
+    )
+    (tmp_path / "default.conf").write_text(server)
+    temp = "".join(
+        f"{kind}_temp_path {tmp_path / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"{user}worker_processes 1;\ndaemon off;\npid {tmp_path / 'nginx.pid'};\n"
+        f"error_log {tmp_path / 'error.log'} warn;\nevents {{ worker_connections 64; }}\n"
+        f"http {{\ninclude {MIME_TYPES};\ndefault_type application/octet-stream;\naccess_log off;\n"
+        f"{temp}include {tmp_path / 'default.conf'};\n}}\n"
+    )
+    return main
+
+
+@pytest.fixture
+def nginx() -> Path:
+    if NGINX_BINARY.exists():
+        return NGINX_BINARY
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI needs nginx for the console's config: make nginx-tools")
+    pytest.skip("no nginx under var/tools (make nginx-tools): the console's config is not run")
+
+
+async def test_nginx_serves_the_console_and_proxies_the_api_as_the_gateway_would(
+    nginx: Path, tmp_path: Path
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    async with serving(_echo) as upstream:
+        config = _nginx_files(tmp_path, port, upstream)
+        checked = await asyncio.create_subprocess_exec(
+            str(nginx),
+            "-t",
+            "-p",
+            str(tmp_path),
+            "-e",
+            str(tmp_path / "error.log"),
+            "-c",
+            str(config),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await checked.communicate()
+        assert checked.returncode == 0, output.decode()
+        process = await asyncio.create_subprocess_exec(
+            str(nginx),
+            "-p",
+            str(tmp_path),
+            "-e",
+            str(tmp_path / "error.log"),
+            "-c",
+            str(config),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5.0) as client:
+                for _ in range(100):
+                    try:
+                        health = await client.get("/healthz")
+                        break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.05)
+                else:
+                    pytest.fail("nginx did not answer")
+                assert health.status_code == 200
+                page = await client.get("/referrals/inbox")  # a history-mode route
+                asset = await client.get("/assets/app-1a2b3c.js")
+                missing_asset = await client.get("/assets/app-gone.js")
+                missing_file = await client.get("/logo.png")
+                api = await client.get(
+                    "/api/v1/registry/institutions/export.xlsx", headers={"Host": "yiyang.example:8443"}
+                )
+        finally:
+            process.terminate()
+            await process.wait()
+    assert page.status_code == 200
+    assert "控制台" in page.text
+    assert page.headers["cache-control"] == "no-cache"
+    for name, value in SECURITY_HEADERS.items():
+        assert page.headers[name] == value
+        assert asset.headers[name] == value
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "javascript" in asset.headers["content-type"]
+    assert missing_asset.status_code == 404
+    assert missing_file.status_code == 404
+    assert "控制台" not in missing_asset.text + missing_file.text  # a missing file is never the page
+    assert api.status_code == 200
+    assert api.json() == {
+        "path": "/api/v1/registry/institutions/export.xlsx",  # an API path with an extension is proxied
+        "host": "yiyang.example:8443",  # the gateway's same-origin check compares Origin with it
+        "xff": "127.0.0.1",
+    }
+    assert "Content-Security-Policy" not in api.headers  # the API's own headers, not the console's
