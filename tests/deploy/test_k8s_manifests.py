@@ -399,6 +399,26 @@ def test_each_service_has_its_service_autoscaler_and_disruption_budget(build: tu
         assert pdbs[name]["spec"]["selector"]["matchLabels"] == selector
 
 
+def test_the_autoscalers_own_the_replica_counts_and_prometheus_finds_the_metrics(
+    build: tuple[Obj, ...],
+) -> None:
+    """No Deployment states replicas (an apply would reset what its HorizontalPodAutoscaler chose); each
+    service's pods are annotated for scraping at the path the services serve their metrics on."""
+    from libs.common.metrics import router as metrics_router
+
+    (metrics_path,) = {getattr(route, "path", "") for route in metrics_router.routes}
+    for name, deployment in _of_kind(build, "Deployment").items():
+        assert "replicas" not in deployment["spec"], name
+        if name in SERVICES:
+            template = deployment["spec"]["template"]
+            (container,) = template["spec"]["containers"]
+            assert template["metadata"]["annotations"] == {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": str(container["ports"][0]["containerPort"]),
+                "prometheus.io/path": metrics_path,
+            }
+
+
 # ------------------------------------------------------------------------------------------- databases
 
 
@@ -678,13 +698,15 @@ def test_only_the_gateway_reaches_the_services(build: tuple[Obj, ...]) -> None:
 
 def test_only_a_service_reaches_its_database(build: tuple[Obj, ...]) -> None:
     """``<service>-db`` answers on 5432 its service's pods and migration Job, its own instances and the
-    CloudNativePG operator, nobody else."""
+    CloudNativePG operator, nobody else; its metrics exporter (9187) only Prometheus."""
     network = Network(build)
     for service in SERVICES:
         expected = {service, f"{service}-migrate", OPERATOR_NAMESPACE}
         assert network.sources(f"{service}-db", 5432) == expected
         # and the database's own policy alone (were the others' egress rules wrong)
         assert network.sources(f"{service}-db", 5432, egress=False) == expected
+        # Prometheus reads the instances' exporter, and nothing else
+        assert network.sources(f"{service}-db", 9187) == {MONITORING_NAMESPACE}
 
 
 def test_what_each_pod_reaches(build: tuple[Obj, ...]) -> None:
