@@ -17,6 +17,7 @@ from services.registry.feed import FEED
 from services.registry.filings.router import router as filings_router
 from services.registry.institutions.bulk_router import router as institutions_bulk_router
 from services.registry.institutions.router import router as institutions_router
+from services.registry.institutions.year_stats_router import router as year_stats_bulk_router
 from services.registry.permissions import POLICY
 from services.registry.practitioners.router import router as practitioners_router
 from services.registry.settings import RegistrySettings
@@ -31,6 +32,7 @@ def create_app(settings: RegistrySettings | None = None, *, verifier: TokenVerif
         routers=[
             # Routers with fixed paths under /institutions come before the one with /{institution_id}.
             institutions_bulk_router,
+            year_stats_bulk_router,
             institutions_router,
             filings_router,
             practitioners_router,

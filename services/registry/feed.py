@@ -126,13 +126,22 @@ _FILING_FIELDS = [
     "filing_no",
     "revision",
     "accepted_at",
+    "revoked_at",
     "state_reason",
     "version",
     "created_at",
     "updated_at",
 ]
 FilingFeedPayload = feed_payload("FilingFeedPayload", FilingRead, _FILING_FIELDS)
-FILING = FeedEntity(model=Filing, payload=FilingFeedPayload, permission="filings:read", shown_by=FilingRead)
+#: the key a history import gave a record is the sender's business, not a field of the list
+_IMPORT_KEY = {"source_system": NOT_LISTED, "external_id": NOT_LISTED}
+FILING = FeedEntity(
+    model=Filing,
+    payload=FilingFeedPayload,
+    permission="filings:read",
+    shown_by=FilingRead,
+    excluded=_IMPORT_KEY,
+)
 
 _PRACTITIONER_FIELDS = [
     "id",
@@ -160,7 +169,12 @@ PRACTITIONER = FeedEntity(
     payload=PractitionerFeedPayload,
     permission="practitioners:read",
     shown_by=PractitionerRead,
-    excluded={"id_number_enc": PERSONAL, "id_number_hash": BLIND_INDEX, "phone_enc": PERSONAL},
+    excluded={
+        "id_number_enc": PERSONAL,
+        "id_number_hash": BLIND_INDEX,
+        "phone_enc": PERSONAL,
+        **_IMPORT_KEY,
+    },
 )
 
 _STAGE_DATES = [f"{stage}_{end}_date" for stage in STAGES for end in ("start", "end")]

@@ -100,6 +100,16 @@ DIRECTORY_GRANTS: dict[Role, set[str]] = {
         Role.institution_staff,
     )
 }
+# Historical import (issue 14): past filings, practitioners and year figures in bulk, keyed by
+# (source_system, external_id), with the scope of each record checked on the server. Filings: the
+# province and the county/city over its region; practitioners and year figures: the province, the county
+# and a city platform within its city (as they write or sync those records).
+HISTORY_IMPORT_GRANTS: dict[Role, set[str]] = {
+    Role.province_admin: {"filings:import", "practitioners:import", "year_stats:import"},
+    Role.city_admin: {"filings:import"},
+    Role.county_admin: {"filings:import", "practitioners:import", "year_stats:import"},
+    Role.city_platform: {"practitioners:import", "year_stats:import"},
+}
 # Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
 SERVICE_CALLERS: dict[str, set[str]] = {
     "gateway": {"institutions:read", "practitioners:read"},  # staff accounts link a practitioner
@@ -114,6 +124,7 @@ POLICY = Policy(
         role: POLICY.grants.get(role, frozenset())
         | DEMONSTRATION_GRANTS.get(role, set())
         | DIRECTORY_GRANTS.get(role, set())
+        | HISTORY_IMPORT_GRANTS.get(role, set())
         for role in Role
     },
     service_callers=SERVICE_CALLERS,
@@ -129,11 +140,14 @@ InstitutionsExport = Annotated[Principal, Depends(POLICY.require("institutions:e
 InstitutionsBulkUpsert = Annotated[Principal, Depends(POLICY.require("institutions:bulk_upsert"))]
 YearStatsRead = Annotated[Principal, Depends(POLICY.require("year_stats:read"))]
 YearStatsWrite = Annotated[Principal, Depends(POLICY.require("year_stats:write"))]
+YearStatsImport = Annotated[Principal, Depends(POLICY.require("year_stats:import"))]
 FilingsRead = Annotated[Principal, Depends(POLICY.require("filings:read"))]
 FilingsSubmit = Annotated[Principal, Depends(POLICY.require("filings:submit"))]
 FilingsReview = Annotated[Principal, Depends(POLICY.require("filings:review"))]
+FilingsImport = Annotated[Principal, Depends(POLICY.require("filings:import"))]
 PractitionersRead = Annotated[Principal, Depends(POLICY.require("practitioners:read"))]
 PractitionersWrite = Annotated[Principal, Depends(POLICY.require("practitioners:write"))]
+PractitionersImport = Annotated[Principal, Depends(POLICY.require("practitioners:import"))]
 StatsRead = Annotated[Principal, Depends(POLICY.require("stats:read"))]
 DirectoryRead = Annotated[Principal, Depends(POLICY.require("directory:read"))]
 ChangesRead = POLICY.require("changes:read")

@@ -35,11 +35,15 @@ MATRIX = parse(
     # rules: status history kept; admins and the institution
     GET    /institutions/{institution_id}/history                                            Y  Y  Y  Y  -  -
     GET    /institutions/{institution_id}/year-stats                                         Y  Y  Y  Y  -  -
+    # issue 14, historical import: the province, the county, a city platform within its city
+    POST   /institutions/year-stats/bulk                                                     Y  -  Y  -  -  Y
     # the institution reports, the county corrects
     PUT    /institutions/{institution_id}/year-stats/{year}                                  -  -  Y  Y  -  -
     GET    /filings                                                                          Y  Y  Y  Y  -  -
     # rules: the institution files; the county may file for it
     POST   /filings                                                                          -  -  Y  Y  -  -
+    # issue 14, historical import of past filings: the province, the city and county over their region
+    POST   /filings/bulk                                                                     Y  Y  Y  -  -  -
     GET    /filings/{filing_id}                                                              Y  Y  Y  Y  -  -
     PATCH  /filings/{filing_id}                                                              -  -  Y  Y  -  -
     # rules: "with the history kept"
@@ -57,6 +61,8 @@ MATRIX = parse(
     # README: county, institution admin
     POST   /practitioners                                                                    -  -  Y  Y  -  -
     POST   /practitioners/lookup                                                             Y  Y  Y  Y  Y  -
+    # issue 14, historical import: the province, the county, a city platform within its city
+    POST   /practitioners/bulk                                                               Y  -  Y  -  -  Y
     GET    /practitioners/{practitioner_id}                                                  Y  Y  Y  Y  Y  -
     PATCH  /practitioners/{practitioner_id}                                                  -  -  Y  Y  -  -
     POST   /practitioners/{practitioner_id}/deactivate                                       -  -  Y  Y  -  -

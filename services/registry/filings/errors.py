@@ -39,3 +39,25 @@ class InstitutionInactive(Conflict):
 
     def __init__(self) -> None:
         super().__init__("机构已停用，不能备案")
+
+
+class FilingNoTaken(Conflict):
+    default_code = "filing_no_taken"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "备案号已被另一份备案使用（filing number taken）",
+            errors=[FieldError(field="body.filing_no", message="备案号已被使用", code="taken")],
+        )
+
+
+class FilingHistoryFixed(Conflict):
+    """A filing of a history import keeps its institution, 备案号 and acceptance date once written."""
+
+    default_code = "filing_history_fixed"
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        super().__init__(
+            "已导入备案的机构、备案号和备案时间不能更改：" + "、".join(fields),
+            errors=[FieldError(field=f"body.{name}", message="不能更改", code="fixed") for name in fields],
+        )

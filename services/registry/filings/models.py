@@ -53,7 +53,10 @@ UNIT_KIND_CODES: Final = {
 class Filing(EntityMixin, ChangeTracked, Base):
     __tablename__ = "filing"
     __change_entity__ = "filing"
-    __table_args__ = (Index("ix_filing_region_state", "region_code", "state"),)
+    __table_args__ = (
+        Index("ix_filing_region_state", "region_code", "state"),
+        Index("ix_filing_source_key", "source_system", "external_id", unique=True),
+    )
 
     institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institution.id"), index=True)
     region_code: Mapped[str] = mapped_column(String(6))
@@ -72,6 +75,10 @@ class Filing(EntityMixin, ChangeTracked, Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state_reason: Mapped[str | None] = mapped_column(String(500))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Records of a history import are keyed by (source_system, external_id); both null for others.
+    source_system: Mapped[str | None] = mapped_column(String(60))
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
     def change_scope(self) -> tuple[str | None, uuid.UUID | None, None]:
         return (self.region_code, self.institution_id, None)

@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import clock
 from libs.common.auth import Principal
+from libs.common.bulk import BulkMaxRecords, BulkResponse
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
@@ -23,9 +25,10 @@ from libs.common.transitions import (
     TransitionTable,
     add_transition_routes,
 )
-from services.registry.filings import service
+from services.registry.filings import bulk, service
 from services.registry.filings.models import Filing, FilingState
 from services.registry.filings.schemas import (
+    FilingBulkRequest,
     FilingContent,
     FilingCorrection,
     FilingCreate,
@@ -33,7 +36,7 @@ from services.registry.filings.schemas import (
     FilingEventRead,
     FilingRead,
 )
-from services.registry.permissions import FilingsRead, FilingsReview, FilingsSubmit
+from services.registry.permissions import FilingsImport, FilingsRead, FilingsReview, FilingsSubmit
 
 router = ServiceRouter(prefix="/api/v1/registry/filings", tags=["filings"])
 VisibleFiling = Annotated[
@@ -83,6 +86,29 @@ async def create_filing(
     filing = await service.create(session, principal, data)
     response.headers["Location"] = f"{router.prefix}/{filing.id}"
     return _read(filing, response)
+
+
+@router.post(
+    "/bulk",
+    summary="批量导入历史备案（按 source_system + external_id；保留原备案时间、状态与备案号）",
+    operation_id="registry_bulk_import_filings",
+    description=(
+        "每条记录为 POST /filings 的内容加原始备案时间 accepted_at、状态（accepted 已备案 / revoked 已撤销，"
+        "撤销须附 revoked_at 与 revoke_reason）和原备案号 filing_no；"
+        "规则与单条提交相同（机构存在、在管辖范围内、非医疗机构、在用，材料齐全），另校验日期：不晚于现在（date_in_future）、撤销不早于备案"
+        "（dates_out_of_order）、备案不早于机构开业（before_institution_opened）；备案号唯一（filing_no_taken），"
+        "已导入备案的机构、备案号与备案时间不可更改（filing_history_fixed）。历史记录与审计按原始时间写入，"
+        "机构的内设医疗机构标志随之更新。每条记录单独返回 created / updated / unchanged / rejected；"
+        "重放同一批次不产生任何变化；每批最多 bulk_max_records 条（默认 1000），"
+        "超出则整批 422 batch_too_large。"
+    ),
+    response_model=BulkResponse,
+    responses=problem_responses(401, 403, 422),
+)
+async def bulk_import_filings(
+    session: SessionDep, principal: FilingsImport, data: FilingBulkRequest, max_records: BulkMaxRecords
+) -> BulkResponse:
+    return await bulk.import_history(session, principal, data, now=clock.now(), max_records=max_records)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -118,7 +119,7 @@ def _ensure_writable(principal: Principal, filing: Filing) -> None:
     )
 
 
-def _event(
+def add_event(
     session: AsyncSession,
     principal: Principal,
     filing: Filing,
@@ -127,7 +128,11 @@ def _event(
     from_state: FilingState | None,
     reason: str | None = None,
     changes: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+    audit_extra: Mapping[str, Any] | None = None,
 ) -> None:
+    """One step of the filing's history and its audit record (``occurred_at``: now, or the original time
+    of a step brought by a history import; ``audit_extra``: how it came, for the audit record only)."""
     session.add(
         FilingEvent(
             filing_id=filing.id,
@@ -139,6 +144,7 @@ def _event(
             revision=filing.revision,
             actor_sub=principal.sub,
             actor_role=principal.role.value,
+            occurred_at=occurred_at or utcnow(),
         )
     )
     audit.record(
@@ -151,11 +157,12 @@ def _event(
             "state": [from_state.value if from_state else None, filing.state.value],
             "reason": reason,
             **(changes or {}),
+            **(audit_extra or {}),
         },
     )
 
 
-def _filing_no(region_code: str, now: datetime) -> str:
+def filing_no_for(region_code: str, now: datetime) -> str:
     return f"YB{region_code}{now:%Y%m%d}{secrets.randbelow(10**6):06d}"
 
 
@@ -168,18 +175,19 @@ async def _accept(session: AsyncSession, principal: Principal, filing: Filing) -
     filing.accepted_at = now
     filing.state_reason = None
     if filing.filing_no is None:
-        filing.filing_no = _filing_no(filing.region_code, now)
+        filing.filing_no = filing_no_for(filing.region_code, now)
 
 
-async def _refresh_institution(session: AsyncSession, principal: Principal, filing: Filing) -> None:
+async def refresh_institution(session: AsyncSession, principal: Principal, filing: Filing) -> None:
     institution = await session.get(Institution, filing.institution_id)
     assert institution is not None
     await session.flush()
     await institutions.refresh_has_medical_unit(session, principal, institution)
 
 
-async def create(session: AsyncSession, principal: Principal, data: FilingCreate) -> Filing:
-    institution = await institutions.get(session, principal, data.institution_id)
+def check_filable(principal: Principal, institution: Institution) -> None:
+    """The caller may file for ``institution`` (in its scope), which may have a filed unit (not a medical
+    institution) and is active — the rule of ``create`` and of the history import."""
     ensure_in_scope_for_write(
         principal, region_code=institution.region_code, institution_ids=[institution.id], what="机构"
     )
@@ -189,6 +197,11 @@ async def create(session: AsyncSession, principal: Principal, data: FilingCreate
         )
     if not institution.active:
         raise InstitutionInactive()
+
+
+async def create(session: AsyncSession, principal: Principal, data: FilingCreate) -> Filing:
+    institution = await institutions.get(session, principal, data.institution_id)
+    check_filable(principal, institution)
     values = data.model_dump(exclude={"institution_id", "submit"}, exclude_none=True)
     values["documents"] = [str(doc) for doc in values.get("documents", [])]
     filing = Filing(
@@ -203,7 +216,7 @@ async def create(session: AsyncSession, principal: Principal, data: FilingCreate
         await _accept(session, principal, filing)
     session.add(filing)
     await session.flush()
-    _event(
+    add_event(
         session,
         principal,
         filing,
@@ -212,7 +225,7 @@ async def create(session: AsyncSession, principal: Principal, data: FilingCreate
         changes=_json(values),
     )
     if filing.state == FilingState.accepted:
-        await _refresh_institution(session, principal, filing)
+        await refresh_institution(session, principal, filing)
     return filing
 
 
@@ -220,28 +233,39 @@ def _json(values: dict[str, Any]) -> dict[str, Any]:
     return {key: (str(value) if hasattr(value, "value") else value) for key, value in values.items()}
 
 
-def _ensure_allowed(filing: Filing, action: str) -> None:
+def ensure_allowed(filing: Filing, action: str) -> None:
     if action not in ALLOWED[filing.state]:
         raise IllegalTransition(
             entity="备案", state=filing.state.value, action=action, allowed=ALLOWED[filing.state]
         )
 
 
-def _apply(filing: Filing, content: FilingContent) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
+def content_changes(filing: Filing, content: FilingContent) -> dict[str, tuple[Any, Any]]:
+    """What ``content`` (the fields it carries) would change in the filing: field → (old, new)."""
+    changes: dict[str, tuple[Any, Any]] = {}
     for key, value in content.model_dump(exclude_unset=True, include=set(CONTENT_FIELDS)).items():
         if key == "documents":
             value = sorted(str(doc) for doc in value or [])
         old = getattr(filing, key)
         if old != value:
-            changes[key] = [
-                old.value if hasattr(old, "value") else old,
-                value.value if hasattr(value, "value") else value,
-            ]
-            setattr(filing, key, value)
+            changes[key] = (old, value)
+    return changes
+
+
+def apply_changes(filing: Filing, changes: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
+    """Write :func:`content_changes` to the filing; returns them as the history records them."""
+    for key, (_old, value) in changes.items():
+        setattr(filing, key, value)
     if "unit_kind" in changes:
         filing.ws218_kind_code = UNIT_KIND_CODES[filing.unit_kind]
-    return changes
+    return {
+        key: [old.value if hasattr(old, "value") else old, new.value if hasattr(new, "value") else new]
+        for key, (old, new) in changes.items()
+    }
+
+
+def _apply(filing: Filing, content: FilingContent) -> dict[str, Any]:
+    return apply_changes(filing, content_changes(filing, content))
 
 
 async def update_draft(
@@ -262,7 +286,7 @@ async def update_draft(
     changes = _apply(filing, data)
     await session.flush()
     if changes:
-        _event(session, principal, filing, action="edit", from_state=filing.state, changes=changes)
+        add_event(session, principal, filing, action="edit", from_state=filing.state, changes=changes)
     return filing
 
 
@@ -280,7 +304,7 @@ async def transition(
     filing = await get(session, principal, filing_id)
     _ensure_writable(principal, filing)
     check_if_match(if_match, filing.version)
-    _ensure_allowed(filing, action)
+    ensure_allowed(filing, action)
     before = filing.state
     changes: dict[str, Any] = {}
     if action in ("correct", "resubmit") and correction is not None:
@@ -300,10 +324,11 @@ async def transition(
     elif action == "revoke":
         filing.state = FilingState.revoked
         filing.state_reason = reason
+        filing.revoked_at = utcnow()
     await session.flush()
-    _event(
+    add_event(
         session, principal, filing, action=action, from_state=before, reason=reason, changes=changes or None
     )
     if filing.state != before:
-        await _refresh_institution(session, principal, filing)
+        await refresh_institution(session, principal, filing)
     return filing

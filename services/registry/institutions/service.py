@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from libs.common import audit, divisions, geo
+from libs.common import audit, clock, divisions, geo
 from libs.common.auth import Principal
 from libs.common.concurrency import check_if_match
 from libs.common.errors import Forbidden, validation_field_errors
@@ -22,7 +22,7 @@ from libs.common.models import AuditRecord
 from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_phone
 from libs.common.scope import can_see, ensure_in_scope_for_write, region_condition, visible_condition
-from services.registry.institutions import name_search
+from services.registry.institutions import history_rules, name_search
 from services.registry.institutions.errors import (
     FieldNotEditable,
     InstitutionAlreadyInState,
@@ -485,6 +485,7 @@ async def put_year_stat(
     """Create or replace one year's figures (replacing needs If-Match). Returns (row, created)."""
     institution = await get(session, principal, institution_id)
     check_may_edit(principal, institution_id=institution.id, region_code=institution.region_code, changed=())
+    history_rules.check_year_reportable(institution, year, clock.today_in_china())
     existing = await session.scalar(
         select(InstitutionYearStat).where(
             InstitutionYearStat.institution_id == institution_id, InstitutionYearStat.year == year

@@ -77,6 +77,7 @@ class Practitioner(EntityMixin, ChangeTracked, Base):
     __table_args__ = (
         Index("ix_practitioner_institution_kind", "institution_id", "kind", "id"),
         Index("ix_practitioner_region", "region_code", "id"),
+        Index("ix_practitioner_source_key", "source_system", "external_id", unique=True),
     )
 
     institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("institution.id"))
@@ -92,6 +93,9 @@ class Practitioner(EntityMixin, ChangeTracked, Base):
     trainings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     misconduct_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # Records pushed in bulk are keyed by (source_system, external_id); both null for others.
+    source_system: Mapped[str | None] = mapped_column(String(60))
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
     def change_scope(self) -> tuple[str | None, uuid.UUID | None, None]:
         return (self.region_code, self.institution_id, None)

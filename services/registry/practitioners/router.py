@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.audit import record_disclosures
+from libs.common.bulk import BulkMaxRecords, BulkResponse
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
@@ -16,10 +17,11 @@ from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.registry.deps import CipherDep, SettingsDep
-from services.registry.permissions import PractitionersRead, PractitionersWrite
-from services.registry.practitioners import service
+from services.registry.permissions import PractitionersImport, PractitionersRead, PractitionersWrite
+from services.registry.practitioners import bulk, service
 from services.registry.practitioners.models import Practitioner, PractitionerKind, Title
 from services.registry.practitioners.schemas import (
+    PractitionerBulkRequest,
     PractitionerCreate,
     PractitionerLookup,
     PractitionerRead,
@@ -140,6 +142,32 @@ async def create_practitioner(
     set_etag(response, practitioner.version)
     response.headers["Location"] = f"{router.prefix}/{practitioner.id}"
     return service.to_read(practitioner, cipher, rule, disclose=False)
+
+
+@router.post(
+    "/bulk",
+    summary="批量上报执业人员（按 source_system + external_id 新增或更新）",
+    operation_id="registry_bulk_upsert_practitioners",
+    description=(
+        "每条记录为 POST /practitioners 的内容加 external_id 与在岗状态 active；规则与单条新增相同"
+        "（身份证号 GB 11643 校验、职称与人员类别相符、机构存在且在管辖范围内、"
+        "机构在用 institution_inactive），"
+        "已有记录按 PATCH /practitioners/{id} 的规则更新所带字段（所属机构不可更改 "
+        "practitioner_institution_fixed）；身份证号、手机号加密保存并建盲索引。每条记录单独返回 "
+        "created / updated / unchanged / rejected；重放同一批次不产生任何变化；每批最多 bulk_max_records 条"
+        "（默认 1000），超出则整批 422 batch_too_large。"
+    ),
+    response_model=BulkResponse,
+    responses=problem_responses(401, 403, 422),
+)
+async def bulk_upsert_practitioners(
+    session: SessionDep,
+    principal: PractitionersImport,
+    data: PractitionerBulkRequest,
+    cipher: CipherDep,
+    max_records: BulkMaxRecords,
+) -> BulkResponse:
+    return await bulk.upsert(session, principal, data, cipher=cipher, max_records=max_records)
 
 
 @router.get(

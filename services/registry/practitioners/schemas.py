@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
@@ -17,7 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from libs.common.bulk import BulkRequest, records_field
 from libs.common.identifiers import IdCardNumber, MobilePhone
+from libs.common.openapi import DocumentedAs
 from libs.common.renamed_fields import accept_old_names, emit_old_names, old_input, old_output
 from libs.common.text import SingleLine
 from services.registry.practitioners.models import (
@@ -146,3 +148,43 @@ class PractitionerRead(BaseModel):
     @property
     def title_label(self) -> str | None:
         return TITLE_LABELS[self.title] if self.title else None
+
+
+class PractitionerRecord(PractitionerCreate):
+    """One practitioner of ``POST /practitioners/bulk``: the body of ``POST /practitioners`` with its key
+    and whether the person still works at the institution."""
+
+    external_id: str = Field(description="来源系统内的人员编号（与批次的 source_system 一起作为键）")
+    active: bool = Field(default=True, description="在岗（false：已离职或停用）")
+
+
+class PractitionerBulkRequest(BulkRequest):
+    """A batch of practitioners (libs/common/bulk.py): each record is validated on its own."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "source_system": "xm-ijiankang",
+                    "records": [
+                        {
+                            "external_id": "RY-0001",
+                            "institution_id": "3f1c2a9e-7d4b-4c1e-9a52-0b8e6f1d2c31",
+                            "name": "林晓燕",
+                            "kind": "nurse",
+                            "title": "supervising_nurse",
+                            "practice_certificate_no": "201835020012",
+                            "clinical_years": 12,
+                            "id_number": "350206198503150021",
+                            "phone": "13812345678",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    records: list[Annotated[dict[str, Any], DocumentedAs(PractitionerRecord)]] = records_field(
+        PractitionerRecord
+    )

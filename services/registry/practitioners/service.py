@@ -18,7 +18,12 @@ from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_id_card, mask_phone
 from libs.common.scope import can_see, ensure_in_scope_for_write, visible_condition
 from services.registry.institutions import service as institutions
-from services.registry.practitioners.errors import PractitionerAlreadyInState, PractitionerNotFound
+from services.registry.institutions.models import Institution
+from services.registry.practitioners.errors import (
+    InstitutionInactive,
+    PractitionerAlreadyInState,
+    PractitionerNotFound,
+)
 from services.registry.practitioners.models import (
     TITLE_LABELS,
     TITLE_LADDERS,
@@ -155,7 +160,7 @@ async def lookup_by_id_number(
     return list((await session.scalars(stmt)).all())
 
 
-def _personal_columns(values: dict[str, Any], cipher: PersonalDataCipher) -> dict[str, Any]:
+def personal_columns(values: dict[str, Any], cipher: PersonalDataCipher) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     if "id_number" in values:
         id_number = values["id_number"]
@@ -166,20 +171,33 @@ def _personal_columns(values: dict[str, Any], cipher: PersonalDataCipher) -> dic
     return columns
 
 
+def check_institution(principal: Principal, institution: Institution) -> None:
+    """A practitioner is recorded under an institution in the caller's scope (its own, for an
+    institution's admin) that is active — the rule of ``create`` and of the bulk."""
+    ensure_in_scope_for_write(
+        principal, region_code=institution.region_code, institution_ids=[institution.id], what="机构"
+    )
+    if not institution.active:
+        raise InstitutionInactive()
+
+
+def column_values(data: PractitionerCreate, cipher: PersonalDataCipher) -> dict[str, Any]:
+    """The columns of a new practitioner from the body of ``create`` (personal data encrypted, the ID
+    number with its blind index)."""
+    values = data.model_dump(mode="json", exclude={"id_number", "phone", "institution_id"})
+    return {**values, **personal_columns({"id_number": data.id_number, "phone": data.phone}, cipher)}
+
+
 async def create(
     session: AsyncSession, principal: Principal, data: PractitionerCreate, *, cipher: PersonalDataCipher
 ) -> Practitioner:
     institution = await institutions.get(session, principal, data.institution_id)
-    ensure_in_scope_for_write(
-        principal, region_code=institution.region_code, institution_ids=[institution.id], what="机构"
-    )
-    values = data.model_dump(mode="json", exclude={"id_number", "phone", "institution_id"})
+    check_institution(principal, institution)
     practitioner = Practitioner(
         institution_id=institution.id,
         region_code=institution.region_code,
         active=True,
-        **values,
-        **_personal_columns({"id_number": data.id_number, "phone": data.phone}, cipher),
+        **column_values(data, cipher),
     )
     session.add(practitioner)
     await session.flush()
@@ -223,7 +241,7 @@ async def update(
     for key, value in patch.items():
         if key not in PERSONAL_FIELDS:
             setattr(practitioner, key, value)
-    for key, value in _personal_columns(patch, cipher).items():
+    for key, value in personal_columns(patch, cipher).items():
         setattr(practitioner, key, value)
     await session.flush()
     changes = audit.diff(before, {k: v for k, v in patch.items() if k not in PERSONAL_FIELDS})
