@@ -18,14 +18,20 @@ their demo ids (``demo_id("institution", name)``); 福州市社会福利院 has 
 Nurses of every title, year figures for the last three years. Deterministic (a fixed random seed),
 idempotent (what exists is skipped).
 
-The institutions are written through the registry's own bulk writer (:func:`write_institutions`: the
-steps of ``POST /institutions/bulk`` in ``services.registry.institutions.batch_write`` — the rules of
-``POST /institutions``, USCC owners, audit records, change-feed entries) as a province administrator with
-source system ``demo``, each under its demo id; a record the rules refuse stops the seed
-(:class:`SeedRejected`, naming it and its code). An accepted filing sets its home's ``has_medical_unit``
-through the institutions service (``refresh_has_medical_unit``). Filings (accepted on their historical
-dates, one revoked), year figures and practitioners are still bulk INSERTs with a change-feed entry each:
-the registry has no bulk path for them, and its single writes stamp today's date on an acceptance.
+Every row goes through the registry's own write path, as a province administrator (:data:`SEEDER`)
+with source system ``demo``, each record keyed and created under its demo id; a record the rules refuse
+stops the seed (:class:`SeedRejected`, naming it and its code):
+
+- institutions through the bulk writer of ``POST /institutions/bulk`` (:func:`write_institutions`,
+  ``services.registry.institutions.batch_write``: the rules of ``POST /institutions``, USCC owners, audit
+  records, change-feed entries);
+- filings through the historical import of ``POST /filings/bulk`` (``services.registry.filings.bulk``):
+  accepted on their historical dates, one revoked 200 days later with its reason, each step a history
+  entry and audit record on its original date, the home's ``has_medical_unit`` refreshed;
+- year figures through ``POST /institutions/year-stats/bulk`` (``institutions.year_stats_bulk``: the
+  rules of the PUT, past years only);
+- practitioners through ``POST /practitioners/bulk`` (``services.registry.practitioners.bulk``: the
+  single create's rules, ID numbers and phones encrypted with the blind index).
 
 Run: ``python -m demo.registry``.
 """
@@ -41,7 +47,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id, refuse_in_production
@@ -49,7 +55,14 @@ from demo import demonstration as demonstration_seed
 from demo import indicators as indicators_seed
 from libs.common import changes
 from libs.common.auth import Principal, Role
-from libs.common.bulk import DEFAULT_MAX_RECORDS, BulkOutcome, BulkRecordResult, open_batch
+from libs.common.bulk import (
+    DEFAULT_MAX_RECORDS,
+    BulkOutcome,
+    BulkRecord,
+    BulkRecordResult,
+    BulkResponse,
+    open_batch,
+)
 from libs.common.database import Database, session_scope
 from libs.common.divisions import PROVINCE_CODE
 from libs.common.identifiers import id_number_check_char, uscc_check_char
@@ -57,13 +70,17 @@ from libs.common.keys import personal_data_cipher
 from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
 from services.registry import models as _all_models  # noqa: F401  (every model and its feed declaration)
-from services.registry.filings.models import Filing, FilingEvent, FilingState, UnitKind
-from services.registry.institutions import batch_write
-from services.registry.institutions import service as institution_service
+from services.registry.filings import bulk as filings_bulk
+from services.registry.filings.models import FilingState, UnitKind
+from services.registry.filings.schemas import FilingBulkRequest
+from services.registry.institutions import batch_write, year_stats_bulk
 from services.registry.institutions.batch_write import Candidate
-from services.registry.institutions.models import Institution, InstitutionYearStat
+from services.registry.institutions.models import Institution
 from services.registry.institutions.schemas import InstitutionCreate
+from services.registry.institutions.year_stats_bulk import YearStatBulkRequest
+from services.registry.practitioners import bulk as practitioners_bulk
 from services.registry.practitioners.models import Practitioner
+from services.registry.practitioners.schemas import PractitionerBulkRequest
 from services.registry.settings import RegistrySettings
 
 KINMEN: Final = "350527"
@@ -667,7 +684,6 @@ UNIT_SUFFIX: Final = {
     UnitKind.nursing_station: "护理站",
     UnitKind.clinic: "诊所",
 }
-UNIT_CODE: Final = {UnitKind.infirmary: "D400", UnitKind.nursing_station: "A720", UnitKind.clinic: "D211"}
 NAMED_FILINGS: Final = (
     PlannedFiling("兰馨颐养院", UnitKind.infirmary, date(2019, 3, 1)),
     PlannedFiling("福州市社会福利院", UnitKind.infirmary, date(2005, 6, 1)),
@@ -931,7 +947,7 @@ NAMED_PRACTITIONERS: Final = (
 )
 
 
-def _practitioner_row(
+def _practitioner_record(
     pid: uuid.UUID,
     name: str,
     institution: dict[str, Any],
@@ -939,8 +955,8 @@ def _practitioner_row(
     title: str | None,
     years: int,
     rng: random.Random,
-    cipher: PersonalDataCipher,
 ) -> dict[str, Any]:
+    """A practitioner as a record of ``POST /practitioners/bulk`` (keyed by its demo id)."""
     birth = date(2026 - 22 - years - rng.randint(0, 5), rng.randint(1, 12), rng.randint(1, 28))
     id_card = make_id_card(f"{institution['region_code']}{birth:%Y%m%d}{rng.randint(100, 999)}")
     phone = f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}"
@@ -973,9 +989,8 @@ def _practitioner_row(
             }
         )
     return {
-        "id": pid,
+        "external_id": str(pid),
         "institution_id": institution["id"],
-        "region_code": institution["region_code"],
         "name": name,
         "kind": kind,
         "title": title,
@@ -983,32 +998,12 @@ def _practitioner_row(
         if kind == "carer"
         else f"{rng.randint(2000, 2024)}{rng.randint(10**7, 10**8 - 1)}",
         "clinical_years": years,
-        "id_number_enc": cipher.encrypt(id_card),
-        "id_number_hash": cipher.lookup_hash(id_card, "id_card"),
-        "phone_enc": cipher.encrypt(phone),
+        "id_number": id_card,
+        "phone": phone,
         "trainings": trainings,
         "misconduct_recorded": False,
         "active": True,
     }
-
-
-def _table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-async def _insert_tracked(
-    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], now: Any
-) -> None:
-    if not rows:
-        return
-    rows = [{**row, "version": 1, "created_at": now, "updated_at": now} for row in rows]
-    per = max(1, 30_000 // len(rows[0]))
-    for start in range(0, len(rows), per):
-        await session.execute(insert(_table(model)), rows[start : start + per])
-    if hasattr(model, "__change_entity__"):
-        for row in rows:
-            changes.track(session, model(**row))
 
 
 #: who writes the demo province: a province-level administrator (the bulk writer's rules apply to it)
@@ -1118,14 +1113,21 @@ async def write_institutions(
     return created
 
 
-async def _refresh_medical_units(session: AsyncSession, institution_ids: set[uuid.UUID]) -> None:
-    """After the filings: each institution's ``has_medical_unit`` as the filing service sets it
-    (``institutions.service.refresh_has_medical_unit``: audited, in the change feed)."""
-    if not institution_ids:
-        return
-    rows = await session.scalars(select(Institution).where(Institution.id.in_(institution_ids)))
-    for institution in rows.all():
-        await institution_service.refresh_has_medical_unit(session, SEEDER, institution)
+def _demo_id(record: BulkRecord[Any]) -> uuid.UUID:
+    """A demo record is created under its demo id, its ``external_id`` (the id every service's seed and
+    the gateway's accounts name it by; a city platform's record gets a new id instead)."""
+    return uuid.UUID(record.external_id)
+
+
+def _all_created(answer: BulkResponse, names: list[str]) -> None:
+    """Every demo record must be created: one refused (or found already keyed) stops the seed."""
+    refused = [
+        (name, result)
+        for name, result in zip(names, answer.results, strict=True)
+        if result.outcome is not BulkOutcome.created
+    ]
+    if refused:
+        raise SeedRejected(refused)
 
 
 async def seed_session(
@@ -1152,9 +1154,8 @@ async def seed_session(
     institution_rows = [by_name[spec.name] for spec in wanted]
     new_ids = set(created)
     # filings: the 内设医疗机构 (医务室, 护理站, 诊所) of elderly-care homes, accepted on their date; one
-    # revoked after a site check, its history kept
-    filing_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
+    # revoked after a site check, its history kept — through the history import of POST /filings/bulk
+    filing_records: list[dict[str, Any]] = []
     for n, planned in enumerate(filings):
         institution = by_name[planned.institution]
         if institution["id"] not in new_ids:
@@ -1162,65 +1163,35 @@ async def seed_session(
         unit = planned.unit_kind
         accepted_at = datetime.combine(planned.accepted, time(2, 0), tzinfo=UTC)
         reason = "现场核查：医师执业地点未变更" if planned.revoked else None
-        filing_id = demo_id("filing", institution["name"])
-        filing_rows.append(
+        filing_records.append(
             {
-                "id": filing_id,
+                "external_id": str(demo_id("filing", institution["name"])),
                 "institution_id": institution["id"],
-                "region_code": institution["region_code"],
                 "unit_kind": unit,
                 "unit_name": institution["name"] + UNIT_SUFFIX[unit],
-                "ws218_kind_code": UNIT_CODE[unit],
                 "person_in_charge": rng.choice(SURNAMES) + rng.choice(GIVEN),
                 "doctors": 1 + n % 2,
                 "nurses": 2 + n % 3,
                 "service_scope": "常见病诊疗、慢病管理、康复护理",
-                "state": FilingState.revoked if planned.revoked else FilingState.accepted,
                 "documents": ["application_form", "premises_proof", "staff_qualifications", "rules"],
+                "state": FilingState.revoked if planned.revoked else FilingState.accepted,
                 "filing_no": f"YB{institution['region_code']}{planned.accepted.year}{n:06d}",
-                "revision": 1,
                 "accepted_at": accepted_at,
-                "state_reason": reason,
+                "revoked_at": accepted_at + timedelta(days=200) if planned.revoked else None,
+                "revoke_reason": reason,
             }
         )
-        event_rows.append(
-            {
-                "id": uuid.uuid4(),
-                "filing_id": filing_id,
-                "action": "submit",
-                "from_state": None,
-                "to_state": "accepted",
-                "reason": None,
-                "changes": None,
-                "revision": 1,
-                "actor_sub": "seed",
-                "actor_role": "institution_admin",
-                "occurred_at": accepted_at,
-            }
+    for start in range(0, len(filing_records), max_records):
+        chunk = filing_records[start : start + max_records]
+        request = FilingBulkRequest(source_system=SOURCE_SYSTEM, records=chunk)
+        answer = await filings_bulk.import_history(
+            session, SEEDER, request, now=now, max_records=max_records, new_id=_demo_id
         )
-        if planned.revoked:
-            event_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "filing_id": filing_id,
-                    "action": "revoke",
-                    "from_state": "accepted",
-                    "to_state": "revoked",
-                    "reason": reason,
-                    "changes": None,
-                    "revision": 1,
-                    "actor_sub": "seed",
-                    "actor_role": "county_admin",
-                    "occurred_at": accepted_at + timedelta(days=200),
-                }
-            )
-    await _insert_tracked(session, Filing, filing_rows, now)
-    if event_rows:
-        await session.execute(insert(_table(FilingEvent)), event_rows)
-    await _refresh_medical_units(session, {row["institution_id"] for row in filing_rows})
+        _all_created(answer, [f"{r['unit_name']}（备案）" for r in chunk])
 
     # year figures for the last three years of every elderly-care and integrated institution
-    stat_rows: list[dict[str, Any]] = []
+    names = {row["id"]: row["name"] for row in institution_rows}
+    stat_records: list[dict[str, Any]] = []
     for row in institution_rows:
         if row["kind"] == "medical" or not row.get("residents"):
             continue
@@ -1236,11 +1207,10 @@ async def seed_session(
                 else int(residents * 0.7)
             )
             dementia = int(residents * 0.15)
-            stat_rows.append(
+            stat_records.append(
                 {
-                    "id": uuid.uuid4(),
+                    "external_id": f"{row['id']}:{year}",
                     "institution_id": row["id"],
-                    "region_code": row["region_code"],
                     "year": year,
                     "operating_beds": beds,
                     "occupied_bed_days": int(beds * occupancy * days),
@@ -1250,7 +1220,17 @@ async def seed_session(
                     "disabled_or_dementia_residents": min(residents, disabled + dementia // 2),
                 }
             )
-    await _insert_tracked(session, InstitutionYearStat, stat_rows, now)  # in the feed, like institutions
+    # through POST /institutions/year-stats/bulk's code (the PUT's rules, audit, feed)
+    for start in range(0, len(stat_records), max_records):
+        chunk = stat_records[start : start + max_records]
+        answer = await year_stats_bulk.upsert(
+            session,
+            SEEDER,
+            YearStatBulkRequest(source_system=SOURCE_SYSTEM, records=chunk),
+            today=today,
+            max_records=max_records,
+        )
+        _all_created(answer, [f"{names[r['institution_id']]} {r['year']} 年统计" for r in chunk])
 
     # practitioners: the named ones, and nurses of every title with a doctor at each hospital; every row
     # is generated at every run (each from its own random stream) and only the missing ones are written
@@ -1260,7 +1240,7 @@ async def seed_session(
         person_rng = random.Random(f"practitioner:{name}")
         pid = demo_id("practitioner", name)
         people.append(
-            _practitioner_row(pid, name, by_name[institution_name], kind, title, years, person_rng, cipher)
+            _practitioner_record(pid, name, by_name[institution_name], kind, title, years, person_rng)
         )
     hospitals = [r for r in by_name.values() if r["category"] in ("hospital", "community_health_center")]
     for institution in hospitals:
@@ -1271,19 +1251,30 @@ async def seed_session(
             years = staff_rng.randint(low, high)
             name = staff_rng.choice(SURNAMES) + staff_rng.choice(GIVEN)
             pid = demo_id("practitioner", f"{institution['name']}:{i}:{name}")
-            people.append(_practitioner_row(pid, name, institution, "nurse", title, years, staff_rng, cipher))
+            people.append(_practitioner_record(pid, name, institution, "nurse", title, years, staff_rng))
         name = staff_rng.choice(SURNAMES) + staff_rng.choice(GIVEN)
         pid = demo_id("practitioner", f"{institution['name']}:doctor:{name}")
         doctor_title, doctor_years = staff_rng.choice(DOCTOR_TITLES), staff_rng.randint(3, 30)
         people.append(
-            _practitioner_row(pid, name, institution, "doctor", doctor_title, doctor_years, staff_rng, cipher)
+            _practitioner_record(pid, name, institution, "doctor", doctor_title, doctor_years, staff_rng)
         )
-    people = [row for row in people if row["id"] not in existing_people]
-    await _insert_tracked(session, Practitioner, people, now)
+    people = [row for row in people if uuid.UUID(row["external_id"]) not in existing_people]
+    # through POST /practitioners/bulk's code (the single create's rules, encryption, audit, feed)
+    for start in range(0, len(people), max_records):
+        chunk = people[start : start + max_records]
+        answer = await practitioners_bulk.upsert(
+            session,
+            SEEDER,
+            PractitionerBulkRequest(source_system=SOURCE_SYSTEM, records=chunk),
+            cipher=cipher,
+            max_records=max_records,
+            new_id=_demo_id,
+        )
+        _all_created(answer, [f"{r['name']}（执业人员）" for r in chunk])
     return {
         "institutions": len(institution_rows),
-        "filings": len(filing_rows),
-        "year_stats": len(stat_rows),
+        "filings": len(filing_records),
+        "year_stats": len(stat_records),
         "practitioners": len(people),
     }
 
