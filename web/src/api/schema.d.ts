@@ -666,6 +666,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contracts/referrals/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 批量导入历史双向转诊记录（含状态与各环节原始时间；按 source_system + external_id 新增或更新） */
+        post: operations["contracts_bulk_import_referrals"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contracts/referrals/stats": {
         parameters: {
             query?: never;
@@ -694,6 +711,23 @@ export interface paths {
         get: operations["contracts_list_service_kinds"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contracts/visits/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 批量导入历史巡诊记录（按 source_system + external_id 新增或更新，逐条返回结果） */
+        post: operations["contracts_bulk_import_visits"];
         delete?: never;
         options?: never;
         head?: never;
@@ -972,6 +1006,26 @@ export interface paths {
         put?: never;
         /** 撤回申请 */
         post: operations["homecare_withdraw_home_bed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/homecare/home-beds/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 历史家庭病床批量导入（省级；按 source_system + external_id 新增或更新，逐条返回结果）
+         * @description 过往的家庭病床整段导入：申请时的病情事实、建床评估、建床（诊疗护理计划、知情同意、查床间隔）、每个周期届满时的再评估、查床记录和撤床（原因与小结），均带原始日期。每批最多 bulk_max_records 条（默认 1000；超过则整批 422 batch_too_large）。每条记录按单条操作的同一规则校验：机构须登记提供家庭病床服务（no_home_bed_service），服务对象须存在（recipient_not_found），须符合建床条件（home_bed_not_qualified），评估、建床、再评估、查床须为本机构在职医师（doctor_required），查床日期在建床与撤床（或今天）之间（round_date_invalid），撤床不早于建床（closed_date_invalid），同一服务对象同期只有一张家庭病床（home_bed_exists）；另有日期不得晚于今天（date_in_future）、先后有序（dates_out_of_order）。被拒绝的记录不写入任何内容；与上次导入相同的记录为 unchanged，重放同一批次不产生任何变化。更新不能变更机构或服务对象（immutable_field）、不能把已撤床改回在床（home_bed_closed）、不能删除已导入的查床（round_removed）。
+         */
+        post: operations["homecare_bulk_import_home_beds"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1343,6 +1397,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/homecare/orders/history/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 历史订单批量导入（省级、城市平台；含服务记录、评价、报警与投诉）
+         * @description 城市平台接入时导入多年的历史订单，或省级导入：每条为已结束的订单（completed / rated / cancelled），带原始时间的全过程（下单、评估、受理、派单与护士、出发、签到、签退、完成或取消及原因）、服务记录、评价，以及可选的一键报警（已处理）和投诉。每批最多 bulk_max_records 条（默认 1000；超过则整批 422 batch_too_large），以 (source_system, external_id) 为键。每条按单条写入的同一规则校验：下单规则同 POST /orders（期望时段可在过去；关联的家庭病床须为本机构为该服务对象所建且当日在床，否则 home_bed_not_open），护士规则同派单（nurse_not_eligible / nurse_not_qualified，一次性向机构注册服务查询），含高风险或需医嘱项目须本机构医师评估（doctor_assessment_required），服务人群须符合服务对象（service_group_mismatch），服务记录的项目须为订单项目（items_not_in_order）；时间不得晚于当前（history_in_future），各环节先后有序（history_out_of_order）。被拒绝的记录不写入任何内容；与已导入内容相同的记录为 unchanged（重放同一批次不产生任何变化），内容不同则拒绝（history_already_imported）。写入审计记录与变更流（载荷为原始时间）。
+         */
+        post: operations["homecare_bulk_import_order_history"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/homecare/providers": {
         parameters: {
             query?: never;
@@ -1371,7 +1445,7 @@ export interface paths {
         get: operations["homecare_get_provider"];
         /**
          * 开通或修改本机构的互联网+护理服务设置（上门服务费）
-         * @description 首次开通无需 If-Match；之后修改须携带 If-Match。机构须在注册服务中登记为互联网+护理服务机构。
+         * @description 首次开通无需 If-Match；之后修改须携带 If-Match。机构须在注册服务中登记为互联网+护理服务或家庭病床服务机构。
          */
         put: operations["homecare_put_provider"];
         post?: never;
@@ -1392,6 +1466,26 @@ export interface paths {
         /** 开通项目并设置价格（须在指导价范围内） */
         put: operations["homecare_put_provider_item"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/homecare/providers/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 批量设置服务机构的上门服务费与项目价格（省级或城市平台；按机构新增或更新，逐条返回结果）
+         * @description 每条记录等同于 PUT /providers/{institution_id} 加其项目的 PUT …/items/{item_code}，按同一规则校验：上门服务费上限（visit_fee_above_ceiling）、机构须在注册服务中登记为互联网+护理服务或家庭病床服务机构（not_an_internet_nursing_provider）、项目须在当前目录中（catalog_item_unknown）且价格在指导价范围内（price_outside_guidance）；机构须在调用方辖区内（out_of_scope）。未列出的项目保持不变；与已存数据相同的记录为 unchanged。每批最多 bulk_max_records 条（默认 1000；超过则整批 422 batch_too_large）。
+         */
+        post: operations["homecare_bulk_upsert_providers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2484,6 +2578,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/registry/filings/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 批量导入历史备案（按 source_system + external_id；保留原备案时间、状态与备案号）
+         * @description 每条记录为 POST /filings 的内容加原始备案时间 accepted_at、状态（accepted 已备案 / revoked 已撤销，撤销须附 revoked_at 与 revoke_reason）和原备案号 filing_no；规则与单条提交相同（机构存在、在管辖范围内、非医疗机构、在用，材料齐全），另校验日期：不晚于现在（date_in_future）、撤销不早于备案（dates_out_of_order）、备案不早于机构开业（before_institution_opened）；备案号唯一（filing_no_taken），已导入备案的机构、备案号与备案时间不可更改（filing_history_fixed）。历史记录与审计按原始时间写入，机构的内设医疗机构标志随之更新。每条记录单独返回 created / updated / unchanged / rejected；重放同一批次不产生任何变化；每批最多 bulk_max_records 条（默认 1000），超出则整批 422 batch_too_large。
+         */
+        post: operations["registry_bulk_import_filings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/registry/institutions": {
         parameters: {
             query?: never;
@@ -2693,6 +2807,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/registry/institutions/year-stats/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 批量填报机构年度床位使用与入住统计（按机构 + 年度新增或替换）
+         * @description 每条记录为 PUT /institutions/{institution_id}/year-stats/{year} 的内容加 institution_id、year 与 external_id；规则与单条填报相同（机构存在且在管辖范围内，各项人数、床日数自洽），年度须已结束（year_not_past）且不早于机构开业年度（before_institution_opened）。已有该年度数据时替换之。每条记录单独返回 created / updated / unchanged / rejected；重放同一批次不产生任何变化；每批最多 bulk_max_records 条（默认 1000），超出则整批 422 batch_too_large。
+         */
+        post: operations["registry_bulk_upsert_year_stats"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/registry/practitioners": {
         parameters: {
             query?: never;
@@ -2757,6 +2891,26 @@ export interface paths {
         put?: never;
         /** 重新启用执业人员（需 If-Match） */
         post: operations["registry_reactivate_practitioner"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/practitioners/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 批量上报执业人员（按 source_system + external_id 新增或更新）
+         * @description 每条记录为 POST /practitioners 的内容加 external_id 与在岗状态 active；规则与单条新增相同（身份证号 GB 11643 校验、职称与人员类别相符、机构存在且在管辖范围内、机构在用 institution_inactive），已有记录按 PATCH /practitioners/{id} 的规则更新所带字段（所属机构不可更改 practitioner_institution_fixed）；身份证号、手机号加密保存并建盲索引。每条记录单独返回 created / updated / unchanged / rejected；重放同一批次不产生任何变化；每批最多 bulk_max_records 条（默认 1000），超出则整批 422 batch_too_large。
+         */
+        post: operations["registry_bulk_upsert_practitioners"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3240,14 +3394,27 @@ export interface components {
         /**
          * AgreementRecord
          * @description One agreement as a city platform holds it: the body of ``POST /agreements`` (the same fields and the
-         *     same checks), its key in the platform, and how it stands (signed, or terminated early).
+         *     same checks), its key in the platform, how it stands (a draft, submitted and awaiting the other
+         *     party's countersignature, signed, or terminated early) and, for a historical import, the moments of its
+         *     past — each optional; a moment not given is stamped with the time of the import, as the single
+         *     write would.
          */
         AgreementRecord: {
+            /**
+             * Activated At
+             * @description 生效时间（已生效或已到期的协议；不早于起始日）
+             */
+            activated_at?: string | null;
             /**
              * Change Terms
              * @description 协议变更与解除
              */
             change_terms?: string | null;
+            /**
+             * Countersigned At
+             * @description 会签时间（已签署、已终止）
+             */
+            countersigned_at?: string | null;
             /**
              * Dispute Terms
              * @description 争议解决
@@ -3271,6 +3438,11 @@ export interface components {
              */
             end_date: string;
             /**
+             * Expired At
+             * @description 到期时间（已到期的协议；晚于终止日）
+             */
+            expired_at?: string | null;
+            /**
              * External Id
              * @description 城市平台内的协议编号
              * @example XY-2026-0001
@@ -3285,6 +3457,21 @@ export interface components {
              * @description 收费标准与结算方式
              */
             fee_terms?: string | null;
+            /**
+             * Filed At
+             * @description 县级卫健部门备案时间（仅已会签的协议）
+             */
+            filed_at?: string | null;
+            /**
+             * Filed By
+             * @description 备案人（账号）
+             */
+            filed_by?: string | null;
+            /**
+             * Filing Note
+             * @description 备案意见
+             */
+            filing_note?: string | null;
             /**
              * Green Channel Terms
              * @description 绿色通道约定
@@ -3308,6 +3495,11 @@ export interface components {
              */
             referral_terms?: string | null;
             /**
+             * Renews External Id
+             * @description 所续签的原协议在同一城市平台内的编号（原协议须已上报，或在本批中位于其前）
+             */
+            renews_external_id?: string | null;
+            /**
              * Services
              * @description 签约服务项目
              */
@@ -3318,10 +3510,30 @@ export interface components {
              */
             start_date: string;
             /**
-             * @description signed 已签署（按日期生效/到期）/ terminated 已提前终止
+             * @description draft 草稿 / submitted 已提交待会签 / signed 已签署（按日期生效/到期）/ terminated 已提前终止
              * @default signed
              */
             status: components["schemas"]["BulkRecordStatus"];
+            /**
+             * Submitted At
+             * @description 提交时间（原始时间）
+             */
+            submitted_at?: string | null;
+            /**
+             * Submitted By Institution Id
+             * @description 先签署并提交的一方（协议双方之一）；submitted 状态必填
+             */
+            submitted_by_institution_id?: string | null;
+            /**
+             * Terminated At
+             * @description 作出终止决定的时间
+             */
+            terminated_at?: string | null;
+            /**
+             * Terminated By Institution Id
+             * @description 提出终止的一方
+             */
+            terminated_by_institution_id?: string | null;
             /** Terminated On */
             terminated_on?: string | null;
             /** Termination Reason */
@@ -4246,10 +4458,10 @@ export interface components {
         };
         /**
          * BulkRecordStatus
-         * @description 取值：`signed` 已签署；`terminated` 已提前终止
+         * @description 取值：`draft` 草稿；`submitted` 已提交，待对方会签；`signed` 已签署；`terminated` 已提前终止
          * @enum {string}
          */
-        BulkRecordStatus: "signed" | "terminated";
+        BulkRecordStatus: "draft" | "submitted" | "signed" | "terminated";
         /**
          * BulkResponse
          * @description The answer of every bulk endpoint: one result per record, in request order, and the counts.
@@ -4459,6 +4671,29 @@ export interface components {
             status: components["schemas"]["ComplaintStatus"];
             /** Version */
             version: number;
+        };
+        /**
+         * ComplaintHistory
+         * @example {
+         *       "content": "护士比约定时段晚到 40 分钟，事先没有电话告知家属"
+         *     }
+         */
+        ComplaintHistory: {
+            /** Content */
+            content: string;
+            /**
+             * Filed At
+             * Format: date-time
+             * @description 投诉时间（下单之后）
+             */
+            filed_at: string;
+            /** Resolution */
+            resolution?: string | null;
+            /**
+             * Resolved At
+             * @description 办结时间（与 resolution 同时填写）
+             */
+            resolved_at?: string | null;
         };
         /** ComplaintRead */
         ComplaintRead: {
@@ -5516,6 +5751,48 @@ export interface components {
             note?: string | null;
         };
         /**
+         * FilingBulkRequest
+         * @description A batch of past filings (libs/common/bulk.py): each record is validated on its own.
+         * @example {
+         *       "records": [
+         *         {
+         *           "accepted_at": "2019-03-01T10:00:00+08:00",
+         *           "doctors": 1,
+         *           "documents": [
+         *             "application_form",
+         *             "premises_proof",
+         *             "staff_qualifications",
+         *             "rules"
+         *           ],
+         *           "external_id": "BA-2019-0007",
+         *           "filing_no": "YB350206201900007",
+         *           "institution_id": "8a0d5b7c-1e2f-4a3b-8c9d-6e5f4a3b2c1d",
+         *           "nurses": 2,
+         *           "person_in_charge": "林晓燕",
+         *           "revoke_reason": "现场核查：医师执业地点未变更",
+         *           "revoked_at": "2019-09-17T15:30:00+08:00",
+         *           "state": "revoked",
+         *           "unit_kind": "infirmary",
+         *           "unit_name": "兰馨颐养院医务室"
+         *         }
+         *       ],
+         *       "source_system": "xm-ijiankang"
+         *     }
+         */
+        FilingBulkRequest: {
+            /**
+             * Records
+             * @description 记录（字段同 FilingHistoryRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["FilingHistoryRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /**
          * FilingContent
          * @description What a filing says about the unit (a correction sends a subset).
          */
@@ -5725,6 +6002,11 @@ export interface components {
             region_code: string;
             /** Revision */
             revision: number;
+            /**
+             * Revoked At
+             * @description 撤销时间（已撤销的备案）
+             */
+            revoked_at?: string | null;
             /** Service Scope */
             service_scope: string | null;
             state: components["schemas"]["FilingState"];
@@ -5742,6 +6024,81 @@ export interface components {
             version: number;
             /** Ws218 Kind Code */
             ws218_kind_code: string;
+        };
+        /**
+         * FilingHistoryRecord
+         * @description One past filing of a history import (``POST /filings/bulk``): the body of ``POST /filings`` (always
+         *     submitted: a past filing was accepted) with its original dates, its state and its 备案号.
+         */
+        FilingHistoryRecord: {
+            /**
+             * Accepted At
+             * Format: date-time
+             * @description 备案时间（原始时间，不晚于现在）
+             */
+            accepted_at: string;
+            /**
+             * Doctors
+             * @description 医师人数
+             */
+            doctors?: number | null;
+            /**
+             * Documents
+             * @description 已提交的材料
+             */
+            documents?: components["schemas"]["FilingDocument"][] | null;
+            /**
+             * External Id
+             * @description 来源系统内的备案编号（与批次的 source_system 一起作为键）
+             */
+            external_id: string;
+            /**
+             * Filing No
+             * @description 原备案号（缺省时按备案日期生成）
+             */
+            filing_no?: string | null;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /**
+             * Nurses
+             * @description 护士人数
+             */
+            nurses?: number | null;
+            /**
+             * Person In Charge
+             * @description 负责人
+             */
+            person_in_charge?: string | null;
+            /**
+             * Revoke Reason
+             * @description 撤销理由（state 为 revoked 时必填）
+             */
+            revoke_reason?: string | null;
+            /**
+             * Revoked At
+             * @description 撤销时间（state 为 revoked 时必填；不早于备案时间，不晚于现在）
+             */
+            revoked_at?: string | null;
+            /**
+             * Service Scope
+             * @description 服务范围
+             */
+            service_scope?: string | null;
+            /**
+             * @description accepted（已备案）或 revoked（已撤销）
+             * @default accepted
+             */
+            state: components["schemas"]["FilingState"];
+            /** @description 内设医务室/护理站/诊所 */
+            unit_kind: components["schemas"]["UnitKind"];
+            /**
+             * Unit Name
+             * @example 兰馨颐养院医务室
+             */
+            unit_name: string;
         };
         /** FilingRead */
         FilingRead: {
@@ -5781,6 +6138,11 @@ export interface components {
             region_code: string;
             /** Revision */
             revision: number;
+            /**
+             * Revoked At
+             * @description 撤销时间（已撤销的备案）
+             */
+            revoked_at?: string | null;
             /** Service Scope */
             service_scope: string | null;
             state: components["schemas"]["FilingState"];
@@ -5809,6 +6171,14 @@ export interface components {
          * @enum {string}
          */
         FilingState: "draft" | "accepted" | "rejected" | "revoked";
+        /**
+         * FinalStatus
+         * @description The states a historical order may be imported in (its flow is over).
+         *
+         *     取值：`completed` 已完成；`rated` 已评价；`cancelled` 已取消
+         * @enum {string}
+         */
+        FinalStatus: "completed" | "rated" | "cancelled";
         /**
          * FlagReviewBody
          * @example {
@@ -5912,6 +6282,73 @@ export interface components {
             note?: string | null;
         };
         /**
+         * HomeBedBulkRequest
+         * @description A batch of past home beds; each record is validated on its own as a HomeBedHistoryRecord.
+         * @example {
+         *       "records": [
+         *         {
+         *           "assessment": {
+         *             "assessed_at": "2025-03-01T09:00:00+08:00",
+         *             "note": "符合建床条件",
+         *             "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480"
+         *           },
+         *           "closing": {
+         *             "closed_at": "2025-07-20T16:00:00+08:00",
+         *             "reason": "recovered_or_stable",
+         *             "summary": "病情稳定，按计划撤床，转家庭医生签约随访"
+         *           },
+         *           "condition_stable": true,
+         *           "conditions": [
+         *             "stroke_or_post_surgery_rehab",
+         *             "chronic_bed_rest"
+         *           ],
+         *           "diagnosis": "脑梗死后遗症；高血压 3 级",
+         *           "external_id": "XM-HL-JTBC-2025-0107",
+         *           "has_family_doctor_contract": true,
+         *           "institution_id": "59ea5c2c-42f5-5c3f-b761-4b01a16af790",
+         *           "mobility": "bedridden",
+         *           "opening": {
+         *             "care_plan": "每周查床 1 次；监测血压；肢体康复训练指导",
+         *             "consent_at": "2025-03-03T10:00:00+08:00",
+         *             "opened_at": "2025-03-03T10:00:00+08:00",
+         *             "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480",
+         *             "round_interval_days": 7
+         *           },
+         *           "reassessments": [
+         *             {
+         *               "assessed_at": "2025-06-01T09:30:00+08:00",
+         *               "note": "仍符合建床条件，续床一个周期",
+         *               "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480"
+         *             }
+         *           ],
+         *           "recipient_id": "de596705-739e-540d-8b7e-f5a5aabaecca",
+         *           "record_no": "JTBC-350206-2025-0107",
+         *           "rounds": [
+         *             {
+         *               "findings": "神志清，血压 138/82 mmHg",
+         *               "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480",
+         *               "round_date": "2025-03-10"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "source_system": "xm-jtbc"
+         *     }
+         */
+        HomeBedBulkRequest: {
+            /**
+             * Records
+             * @description 记录（字段同 HomeBedHistoryRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["HomeBedHistoryRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /**
          * HomeBedClose
          * @example {
          *       "closed_date": "2026-05-31",
@@ -5991,6 +6428,225 @@ export interface components {
             updated_at: string;
             /** Version */
             version: number;
+        };
+        /**
+         * HomeBedHistoryAssessment
+         * @description An assessment (or a re-assessment) as it happened: when and by which doctor of the provider.
+         */
+        HomeBedHistoryAssessment: {
+            /**
+             * Assessed At
+             * Format: date-time
+             * @description 评估时间
+             */
+            assessed_at: string;
+            /** Note */
+            note?: string | null;
+            /**
+             * Practitioner Id
+             * Format: uuid
+             * @description 评估医师（须为本机构在职医师）
+             */
+            practitioner_id: string;
+        };
+        /**
+         * HomeBedHistoryClosing
+         * @description ``POST /home-beds/{id}/close`` as it happened.
+         */
+        HomeBedHistoryClosing: {
+            /**
+             * Closed At
+             * Format: date-time
+             * @description 撤床时间（撤床日期即其当天）
+             */
+            closed_at: string;
+            reason: components["schemas"]["CloseReason"];
+            /**
+             * Summary
+             * @description 撤床小结
+             */
+            summary: string;
+        };
+        /**
+         * HomeBedHistoryOpening
+         * @description ``POST /home-beds/{id}/open`` as it happened: the same fields, plus when and by which doctor.
+         * @example {
+         *       "care_plan": "每周查床 1 次；监测血压；压力性损伤换药；肢体康复训练指导；家属照护培训",
+         *       "consent_at": "2026-03-02T10:30:00+08:00",
+         *       "opened_date": "2026-03-02",
+         *       "round_interval_days": 7
+         *     }
+         */
+        HomeBedHistoryOpening: {
+            /**
+             * Care Plan
+             * @description 诊疗护理计划
+             */
+            care_plan: string;
+            /**
+             * Consent At
+             * Format: date-time
+             * @description 签署知情同意的时间
+             */
+            consent_at: string;
+            /**
+             * Opened At
+             * Format: date-time
+             * @description 建床时间（建床日期即其当天）
+             */
+            opened_at: string;
+            /**
+             * Opened Date
+             * @description 不用：建床日期取 opened_at 当天
+             */
+            opened_date?: null;
+            /**
+             * Practitioner Id
+             * Format: uuid
+             * @description 建床医师（须为本机构在职医师）
+             */
+            practitioner_id: string;
+            /**
+             * Round Interval Days
+             * @description 查床间隔；默认取配置
+             */
+            round_interval_days?: number | null;
+        };
+        /**
+         * HomeBedHistoryRecord
+         * @description A past home bed: the application's facts (the body of ``POST /home-beds``), the assessment, the
+         *     opening, the re-assessments of each period, the rounds and, when it ended, the closing.
+         * @example {
+         *       "assessment": {
+         *         "assessed_at": "2025-03-01T09:00:00+08:00",
+         *         "note": "符合建床条件",
+         *         "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480"
+         *       },
+         *       "closing": {
+         *         "closed_at": "2025-07-20T16:00:00+08:00",
+         *         "reason": "recovered_or_stable",
+         *         "summary": "病情稳定，按计划撤床，转家庭医生签约随访"
+         *       },
+         *       "condition_stable": true,
+         *       "conditions": [
+         *         "stroke_or_post_surgery_rehab",
+         *         "chronic_bed_rest"
+         *       ],
+         *       "diagnosis": "脑梗死后遗症；高血压 3 级",
+         *       "external_id": "XM-HL-JTBC-2025-0107",
+         *       "has_family_doctor_contract": true,
+         *       "institution_id": "59ea5c2c-42f5-5c3f-b761-4b01a16af790",
+         *       "mobility": "bedridden",
+         *       "opening": {
+         *         "care_plan": "每周查床 1 次；监测血压；肢体康复训练指导",
+         *         "consent_at": "2025-03-03T10:00:00+08:00",
+         *         "opened_at": "2025-03-03T10:00:00+08:00",
+         *         "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480",
+         *         "round_interval_days": 7
+         *       },
+         *       "reassessments": [
+         *         {
+         *           "assessed_at": "2025-06-01T09:30:00+08:00",
+         *           "note": "仍符合建床条件，续床一个周期",
+         *           "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480"
+         *         }
+         *       ],
+         *       "recipient_id": "de596705-739e-540d-8b7e-f5a5aabaecca",
+         *       "record_no": "JTBC-350206-2025-0107",
+         *       "rounds": [
+         *         {
+         *           "findings": "神志清，血压 138/82 mmHg",
+         *           "practitioner_id": "41e21bc7-43d8-531f-b3e4-1caa9543c480",
+         *           "round_date": "2025-03-10"
+         *         }
+         *       ]
+         *     }
+         */
+        HomeBedHistoryRecord: {
+            /** Application Note */
+            application_note?: string | null;
+            assessment: components["schemas"]["HomeBedHistoryAssessment"];
+            /** @description 撤床；缺省表示仍在床 */
+            closing?: components["schemas"]["HomeBedHistoryClosing"] | null;
+            /**
+             * Condition Stable
+             * @description 病情稳定
+             */
+            condition_stable: boolean;
+            /** Conditions */
+            conditions?: components["schemas"]["QualifyingCondition"][];
+            /**
+             * Diagnosis
+             * @description 明确诊断
+             */
+            diagnosis: string;
+            /** External Id */
+            external_id: string;
+            /**
+             * Has Family Doctor Contract
+             * @description 已签约家庭医生
+             * @default false
+             */
+            has_family_doctor_contract: boolean;
+            /**
+             * Institution Id
+             * Format: uuid
+             * @description 承担家庭病床的机构（须已登记提供家庭病床服务）
+             */
+            institution_id: string;
+            mobility: components["schemas"]["Mobility"];
+            opening: components["schemas"]["HomeBedHistoryOpening"];
+            /**
+             * Reassessments
+             * @description 每个周期届满时的再评估（按时间先后）
+             */
+            reassessments?: components["schemas"]["HomeBedHistoryAssessment"][];
+            /**
+             * Recipient External Id
+             * @description 同一 source_system 上报的服务对象
+             */
+            recipient_external_id?: string | null;
+            /**
+             * Recipient Id
+             * @description 服务对象 id
+             */
+            recipient_id?: string | null;
+            /**
+             * Record No
+             * @description 原病床编号
+             */
+            record_no?: string | null;
+            /** Rounds */
+            rounds?: components["schemas"]["HomeBedHistoryRound"][];
+        };
+        /**
+         * HomeBedHistoryRound
+         * @description A 查床 round as ``POST /home-beds/{id}/rounds`` records it, plus the doctor who made it.
+         */
+        HomeBedHistoryRound: {
+            /**
+             * Client Record Id
+             * @description 原系统的查床记录 ID；缺省时由键、日期与医师导出（重放不重复）
+             */
+            client_record_id?: string | null;
+            /** Findings */
+            findings: string;
+            /**
+             * Orders Text
+             * @description 医嘱
+             */
+            orders_text?: string | null;
+            /**
+             * Practitioner Id
+             * Format: uuid
+             * @description 查床医师（须为本机构在职医师）
+             */
+            practitioner_id: string;
+            /**
+             * Round Date
+             * Format: date
+             */
+            round_date: string;
         };
         /**
          * HomeBedOpen
@@ -8270,6 +8926,214 @@ export interface components {
          * @enum {string}
          */
         OrderGroupBy: "provider" | "region" | "item" | "status";
+        /**
+         * OrderHistoryBulkRequest
+         * @description A batch of past orders; each record is validated on its own as an OrderHistoryRecord.
+         * @example {
+         *       "records": [
+         *         {
+         *           "external_id": "XM-HL-DD-20250312-0007",
+         *           "institution_id": "59ea5c2c-42f5-5c3f-b761-4b01a16af790",
+         *           "item_codes": [
+         *             "HC01",
+         *             "HC09"
+         *           ],
+         *           "nurse_practitioner_id": "b7f2c0d4-5a7e-5a57-9a1d-6d2d3f0c8e11",
+         *           "rating": {
+         *             "comment": "护士很耐心",
+         *             "rated_at": "2025-03-12T18:00:00+08:00",
+         *             "rated_by": "family",
+         *             "score": 5
+         *           },
+         *           "recipient_external_id": "XM-HL-2025-000088",
+         *           "service_group": "chronic",
+         *           "status": "rated",
+         *           "timeline": {
+         *             "accepted_at": "2025-03-11T14:12:00+08:00",
+         *             "assessed_at": "2025-03-11T14:10:00+08:00",
+         *             "assigned_at": "2025-03-11T15:30:00+08:00",
+         *             "checked_in_at": "2025-03-12T09:05:00+08:00",
+         *             "checked_out_at": "2025-03-12T10:10:00+08:00",
+         *             "completed_at": "2025-03-12T10:15:00+08:00",
+         *             "departed_at": "2025-03-12T08:30:00+08:00",
+         *             "submitted_at": "2025-03-11T13:02:00+08:00"
+         *           },
+         *           "visit_record": {
+         *             "consumables": [
+         *               {
+         *                 "name": "一次性换药包",
+         *                 "qty": 1,
+         *                 "unit_price_yuan": 12.5
+         *               }
+         *             ],
+         *             "items_done": [
+         *               "HC01",
+         *               "HC09"
+         *             ],
+         *             "notes": "骶尾部皮肤完整，已翻身减压并指导家属",
+         *             "vital_signs": {
+         *               "bp_diastolic": 82,
+         *               "bp_systolic": 138,
+         *               "pulse": 74,
+         *               "spo2": 97
+         *             }
+         *           },
+         *           "window_end": "2025-03-12T11:00:00+08:00",
+         *           "window_start": "2025-03-12T09:00:00+08:00"
+         *         }
+         *       ],
+         *       "source_system": "xm-ijiankang"
+         *     }
+         */
+        OrderHistoryBulkRequest: {
+            /**
+             * Records
+             * @description 记录（字段同 OrderHistoryRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["OrderHistoryRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /**
+         * OrderHistoryRecord
+         * @description A past order in a final state: the body of ``POST /orders`` plus the platform's key, the recipient
+         *     by id or by external id, and what happened to it.
+         * @example {
+         *       "external_id": "XM-HL-DD-20250312-0007",
+         *       "institution_id": "59ea5c2c-42f5-5c3f-b761-4b01a16af790",
+         *       "item_codes": [
+         *         "HC01",
+         *         "HC09"
+         *       ],
+         *       "nurse_practitioner_id": "b7f2c0d4-5a7e-5a57-9a1d-6d2d3f0c8e11",
+         *       "rating": {
+         *         "comment": "护士很耐心",
+         *         "rated_at": "2025-03-12T18:00:00+08:00",
+         *         "rated_by": "family",
+         *         "score": 5
+         *       },
+         *       "recipient_external_id": "XM-HL-2025-000088",
+         *       "service_group": "chronic",
+         *       "status": "rated",
+         *       "timeline": {
+         *         "accepted_at": "2025-03-11T14:12:00+08:00",
+         *         "assessed_at": "2025-03-11T14:10:00+08:00",
+         *         "assigned_at": "2025-03-11T15:30:00+08:00",
+         *         "checked_in_at": "2025-03-12T09:05:00+08:00",
+         *         "checked_out_at": "2025-03-12T10:10:00+08:00",
+         *         "completed_at": "2025-03-12T10:15:00+08:00",
+         *         "departed_at": "2025-03-12T08:30:00+08:00",
+         *         "submitted_at": "2025-03-11T13:02:00+08:00"
+         *       },
+         *       "visit_record": {
+         *         "consumables": [
+         *           {
+         *             "name": "一次性换药包",
+         *             "qty": 1,
+         *             "unit_price_yuan": 12.5
+         *           }
+         *         ],
+         *         "items_done": [
+         *           "HC01",
+         *           "HC09"
+         *         ],
+         *         "notes": "骶尾部皮肤完整，已翻身减压并指导家属",
+         *         "vital_signs": {
+         *           "bp_diastolic": 82,
+         *           "bp_systolic": 138,
+         *           "pulse": 74,
+         *           "spo2": 97
+         *         }
+         *       },
+         *       "window_end": "2025-03-12T11:00:00+08:00",
+         *       "window_start": "2025-03-12T09:00:00+08:00"
+         *     }
+         */
+        OrderHistoryRecord: {
+            /**
+             * Address
+             * @description 默认为服务对象住址
+             */
+            address?: string | null;
+            /**
+             * Assessed By Practitioner Id
+             * @description 评估医师（含高风险或需医嘱项目时必填，须为本机构医师）
+             */
+            assessed_by_practitioner_id?: string | null;
+            /**
+             * Cancel Reason
+             * @description 取消原因
+             */
+            cancel_reason?: string | null;
+            /** @description 投诉 */
+            complaint?: components["schemas"]["ComplaintHistory"] | null;
+            /** External Id */
+            external_id: string;
+            /**
+             * Home Bed Id
+             * @description 关联的家庭病床
+             */
+            home_bed_id?: string | null;
+            /**
+             * Institution Id
+             * @description 服务机构；机构用户下单时默认本机构
+             */
+            institution_id?: string | null;
+            /**
+             * Item Codes
+             * @description 目录项目编码（须为机构已开通）
+             */
+            item_codes: string[];
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /** Note */
+            note?: string | null;
+            /**
+             * Nurse Practitioner Id
+             * @description 上门护士（已派单则必填，须具备上门资格并胜任每个项目）
+             */
+            nurse_practitioner_id?: string | null;
+            /** @description 评价（已评价必填） */
+            rating?: components["schemas"]["RatingHistory"] | null;
+            /**
+             * Recipient External Id
+             * @description 同一 source_system 的服务对象
+             */
+            recipient_external_id?: string | null;
+            /** Recipient Id */
+            recipient_id?: string | null;
+            /**
+             * Region Code
+             * @description 服务地址所在县级区划
+             */
+            region_code?: string | null;
+            /** @description 首诊评估的服务人群（评估过则必填） */
+            service_group?: components["schemas"]["ServiceGroup"] | null;
+            /** @description 服务中的一键报警（已处理） */
+            sos?: components["schemas"]["SosHistory"] | null;
+            /** @description 订单的最终状态：completed / rated / cancelled */
+            status: components["schemas"]["FinalStatus"];
+            timeline: components["schemas"]["Timeline"];
+            /** @description 服务记录（已完成、已评价必填） */
+            visit_record?: components["schemas"]["VisitHistory"] | null;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            /**
+             * Window Start
+             * Format: date-time
+             * @description 期望上门时段开始
+             */
+            window_start: string;
+        };
         /** OrderItemFeedPayload */
         OrderItemFeedPayload: {
             /** Item Code */
@@ -8811,6 +9675,39 @@ export interface components {
              */
             year: number;
         };
+        /**
+         * PractitionerBulkRequest
+         * @description A batch of practitioners (libs/common/bulk.py): each record is validated on its own.
+         * @example {
+         *       "records": [
+         *         {
+         *           "clinical_years": 12,
+         *           "external_id": "RY-0001",
+         *           "id_number": "350206198503150021",
+         *           "institution_id": "3f1c2a9e-7d4b-4c1e-9a52-0b8e6f1d2c31",
+         *           "kind": "nurse",
+         *           "name": "林晓燕",
+         *           "phone": "13812345678",
+         *           "practice_certificate_no": "201835020012",
+         *           "title": "supervising_nurse"
+         *         }
+         *       ],
+         *       "source_system": "xm-ijiankang"
+         *     }
+         */
+        PractitionerBulkRequest: {
+            /**
+             * Records
+             * @description 记录（字段同 PractitionerRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["PractitionerRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
         /** PractitionerCreate */
         PractitionerCreate: {
             /**
@@ -8992,6 +9889,72 @@ export interface components {
             /** Version */
             version: number;
         };
+        /**
+         * PractitionerRecord
+         * @description One practitioner of ``POST /practitioners/bulk``: the body of ``POST /practitioners`` with its key
+         *     and whether the person still works at the institution.
+         */
+        PractitionerRecord: {
+            /**
+             * Active
+             * @description 在岗（false：已离职或停用）
+             * @default true
+             */
+            active: boolean;
+            /**
+             * Clinical Years
+             * @description 临床工作年限
+             * @default 0
+             */
+            clinical_years: number;
+            /**
+             * External Id
+             * @description 来源系统内的人员编号（与批次的 source_system 一起作为键）
+             */
+            external_id: string;
+            /**
+             * Id Card
+             * @deprecated
+             * @description 居民身份证号。已弃用：请改用 id_number，API 2.0.0 起不再支持（deprecated: use id_number; removed in 2.0.0）
+             */
+            id_card?: string | null;
+            /**
+             * Id Number
+             * @description 居民身份证号（个人信息，加密保存）
+             */
+            id_number?: string | null;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            kind: components["schemas"]["PractitionerKind"];
+            /**
+             * Misconduct Recorded
+             * @description 有不良执业记录
+             * @default false
+             */
+            misconduct_recorded: boolean;
+            /**
+             * Name
+             * @example 林晓燕
+             */
+            name: string;
+            /**
+             * Phone
+             * @description 手机号（个人信息，加密保存）
+             */
+            phone?: string | null;
+            /**
+             * Practice Certificate No
+             * @description 执业证书编号
+             */
+            practice_certificate_no?: string | null;
+            /** @description 专业技术职称（护理员无） */
+            title?: components["schemas"]["Title"] | null;
+            /** Trainings */
+            trainings?: components["schemas"]["Training"][];
+        };
         /** PractitionerUpdate */
         PractitionerUpdate: {
             /** Clinical Years */
@@ -9051,6 +10014,106 @@ export interface components {
              * @example urn:yiyang:problem:not_found
              */
             type: string;
+        };
+        /**
+         * ProviderBulkItem
+         * @description ``PUT /providers/{institution_id}/items/{item_code}`` as one item of a record.
+         * @example {
+         *       "enabled": true,
+         *       "price_yuan": 60
+         *     }
+         */
+        ProviderBulkItem: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Item Code
+             * @description 当前目录中的项目编码
+             */
+            item_code: string;
+            /**
+             * Price Yuan
+             * @description 本机构价格（元）
+             */
+            price_yuan: number | string;
+        };
+        /**
+         * ProviderBulkRecord
+         * @description ``PUT /providers/{institution_id}`` and its items' PUTs as one record; items not named are left as
+         *     they are.
+         * @example {
+         *       "external_id": "XM-HL-JG-0001",
+         *       "institution_id": "59ea5c2c-42f5-5c3f-b761-4b01a16af790",
+         *       "items": [
+         *         {
+         *           "item_code": "HC01",
+         *           "price_yuan": 60
+         *         },
+         *         {
+         *           "enabled": true,
+         *           "item_code": "HC05",
+         *           "price_yuan": 50
+         *         }
+         *       ],
+         *       "visit_fee_yuan": 50
+         *     }
+         */
+        ProviderBulkRecord: {
+            /** External Id */
+            external_id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /** Items */
+            items?: components["schemas"]["ProviderBulkItem"][];
+            /**
+             * Visit Fee Yuan
+             * @description 上门服务费（元/次）
+             */
+            visit_fee_yuan: number | string;
+        };
+        /**
+         * ProviderBulkRequest
+         * @description A batch of provider settings; each record is validated on its own as a ProviderBulkRecord.
+         * @example {
+         *       "records": [
+         *         {
+         *           "external_id": "XM-HL-JG-0001",
+         *           "institution_id": "59ea5c2c-42f5-5c3f-b761-4b01a16af790",
+         *           "items": [
+         *             {
+         *               "item_code": "HC01",
+         *               "price_yuan": 60
+         *             },
+         *             {
+         *               "enabled": true,
+         *               "item_code": "HC05",
+         *               "price_yuan": 50
+         *             }
+         *           ],
+         *           "visit_fee_yuan": 50
+         *         }
+         *       ],
+         *       "source_system": "xm-ijiankang"
+         *     }
+         */
+        ProviderBulkRequest: {
+            /**
+             * Records
+             * @description 记录（字段同 ProviderBulkRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["ProviderBulkRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
         };
         /** ProviderDetail */
         ProviderDetail: {
@@ -9291,6 +10354,31 @@ export interface components {
              * Format: date-time
              */
             rated_at: string;
+            rated_by: components["schemas"]["RaterKind"];
+            /** Score */
+            score: number;
+        };
+        /**
+         * RatingHistory
+         * @example {
+         *       "comment": "林护士操作规范，讲解耐心，准时上门",
+         *       "rated_by": "family",
+         *       "score": 5
+         *     }
+         */
+        RatingHistory: {
+            /** Comment */
+            comment?: string | null;
+            /**
+             * Rated At
+             * Format: date-time
+             * @description 评价时间（完成之后）
+             */
+            rated_at: string;
+            /**
+             * @description 城市平台评价时固定为 city_platform
+             * @default recipient
+             */
             rated_by: components["schemas"]["RaterKind"];
             /** Score */
             score: number;
@@ -9753,6 +10841,43 @@ export interface components {
             source: string;
         };
         /**
+         * ReferralBulk
+         * @example {
+         *       "records": [
+         *         {
+         *           "accepted_at": "2025-06-18T22:25:00+08:00",
+         *           "admitted_at": "2025-06-18T23:05:00+08:00",
+         *           "agreement_external_id": "XY-2025-0001",
+         *           "direction": "up",
+         *           "external_id": "ZZ-2025-0001",
+         *           "reason": "夜间突发胸闷气促，经绿色通道转诊急诊",
+         *           "requested_at": "2025-06-18T22:10:00+08:00",
+         *           "resident": {
+         *             "id_number": "350206194001010021",
+         *             "name": "陈阿婆"
+         *           },
+         *           "returned_at": "2025-06-30T10:00:00+08:00",
+         *           "state": "returned",
+         *           "urgency": "emergency"
+         *         }
+         *       ],
+         *       "source_system": "xm-ijk"
+         *     }
+         */
+        ReferralBulk: {
+            /**
+             * Records
+             * @description 记录（字段同 ReferralRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["ReferralRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /**
          * ReferralClose
          * @example {
          *       "reason": "家属决定转往其他医院"
@@ -9897,6 +11022,81 @@ export interface components {
             readonly urgency_label: string;
             /** Version */
             version: number;
+        };
+        /**
+         * ReferralRecord
+         * @description One referral as a city platform holds it (historical import): the body of ``POST /referrals`` (the
+         *     same fields and checks), its agreement (by id or by the agreement's key), its key, the state it has
+         *     reached and the original moments of the lifecycle's transitions (requested ≤ accepted ≤ admitted ≤
+         *     returned; declined or cancelled with closed_at and a reason).
+         */
+        ReferralRecord: {
+            /**
+             * Accepted At
+             * @description 接收时间
+             */
+            accepted_at?: string | null;
+            /**
+             * Admitted At
+             * @description 入院/入住时间
+             */
+            admitted_at?: string | null;
+            /**
+             * Agreement External Id
+             * @description 协议在同一城市平台内的编号（经 POST /agreements/bulk 上报）
+             */
+            agreement_external_id?: string | null;
+            /**
+             * Agreement Id
+             * @description 协议 id（与 agreement_external_id 二选一）
+             */
+            agreement_id?: string | null;
+            /**
+             * Close Reason
+             * @description 拒绝或取消的原因
+             */
+            close_reason?: string | null;
+            /**
+             * Closed At
+             * @description 拒绝或取消的时间
+             */
+            closed_at?: string | null;
+            /** @description up 上转（养老→医疗）/ down 下转（医疗→养老） */
+            direction: components["schemas"]["ReferralDirection"];
+            /**
+             * External Id
+             * @description 城市平台内的转诊记录编号
+             */
+            external_id: string;
+            /**
+             * Reason
+             * @description 转诊原因、病情摘要
+             */
+            reason: string;
+            /**
+             * Requested At
+             * Format: date-time
+             * @description 申请时间（原始时间）
+             */
+            requested_at: string;
+            /**
+             * Requested By
+             * @description 申请人（账号）；默认为上报方
+             */
+            requested_by?: string | null;
+            resident: components["schemas"]["Resident"];
+            /**
+             * Returned At
+             * @description 转回时间
+             */
+            returned_at?: string | null;
+            /**
+             * @description 转诊当前状态
+             * @default requested
+             */
+            state: components["schemas"]["ReferralState"];
+            /** @default routine */
+            urgency: components["schemas"]["Urgency"];
         };
         /** ReferralRegionStats */
         ReferralRegionStats: {
@@ -10715,6 +11915,32 @@ export interface components {
             version: number;
         };
         /**
+         * SosHistory
+         * @description A one-tap SOS the nurse raised during the visit, and how it was resolved.
+         */
+        SosHistory: {
+            /** Latitude */
+            latitude?: number | null;
+            /** Longitude */
+            longitude?: number | null;
+            /** Message */
+            message?: string | null;
+            /**
+             * Raised At
+             * Format: date-time
+             * @description 报警时间（出发至签退之间）
+             */
+            raised_at: string;
+            /** Resolution */
+            resolution: string;
+            /**
+             * Resolved At
+             * Format: date-time
+             * @description 处理时间
+             */
+            resolved_at: string;
+        };
+        /**
          * SosRaise
          * @example {
          *       "client_at": "2026-12-01T09:50:00+08:00",
@@ -11100,6 +12326,63 @@ export interface components {
             reason: string;
         };
         /**
+         * Timeline
+         * @description When each step happened (the original times, not the import's). A step not reached is null.
+         */
+        Timeline: {
+            /**
+             * Accepted At
+             * @description 受理时间
+             */
+            accepted_at?: string | null;
+            /**
+             * Assessed At
+             * @description 首诊评估时间
+             */
+            assessed_at?: string | null;
+            /**
+             * Assigned At
+             * @description 派单时间
+             */
+            assigned_at?: string | null;
+            /**
+             * Cancelled At
+             * @description 取消时间
+             */
+            cancelled_at?: string | null;
+            /**
+             * Checked In At
+             * @description 到达签到时间
+             */
+            checked_in_at?: string | null;
+            /**
+             * Checked Out At
+             * @description 签退时间
+             */
+            checked_out_at?: string | null;
+            /**
+             * Completed At
+             * @description 完成时间
+             */
+            completed_at?: string | null;
+            /**
+             * Departed At
+             * @description 护士出发时间
+             */
+            departed_at?: string | null;
+            /**
+             * Started At
+             * @description 开始服务时间（默认签到时间）
+             */
+            started_at?: string | null;
+            /**
+             * Submitted At
+             * Format: date-time
+             * @description 下单时间
+             */
+            submitted_at: string;
+        };
+        /**
          * Title
          * @description Professional titles (卫生专业技术资格), nurses' and doctors' ladders.
          *
@@ -11338,6 +12621,39 @@ export interface components {
             sources: components["schemas"]["SourceCount"][];
         };
         /**
+         * VisitBulk
+         * @example {
+         *       "records": [
+         *         {
+         *           "agreement_external_id": "XY-2025-0001",
+         *           "external_id": "XZ-2025-0001",
+         *           "practitioner_ids": [
+         *             "3f1c2a9e-7d4b-4c1e-9a52-0b8e6f1d2c31"
+         *           ],
+         *           "residents_seen": 24,
+         *           "services": [
+         *             "medical_rounds"
+         *           ],
+         *           "visit_date": "2025-06-18"
+         *         }
+         *       ],
+         *       "source_system": "xm-ijk"
+         *     }
+         */
+        VisitBulk: {
+            /**
+             * Records
+             * @description 记录（字段同 VisitRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["VisitRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /**
          * VisitCreate
          * @example {
          *       "findings": "2 名老人血压控制欠佳，已调整用药并预约复诊",
@@ -11436,6 +12752,36 @@ export interface components {
             visit_date: string;
         };
         /**
+         * VisitHistory
+         * @description The visit record of a completed order (what the nurse app records), with when it was written.
+         */
+        VisitHistory: {
+            /** Consumables */
+            consumables?: components["schemas"]["Consumable"][];
+            /**
+             * Items Done
+             * @description 已完成的项目（订单项目的子集）
+             */
+            items_done: string[];
+            /** Notes */
+            notes?: string | null;
+            /** Photo Sha256 */
+            photo_sha256?: string[];
+            /**
+             * Record Id
+             * @description 原系统的记录 ID（UUID；缺省时由平台生成）
+             */
+            record_id?: string | null;
+            /**
+             * Recorded At
+             * @description 记录时间（签到至完成之间；缺省为签退时间）
+             */
+            recorded_at?: string | null;
+            /** Signature Sha256 */
+            signature_sha256?: string | null;
+            vital_signs?: components["schemas"]["VitalSigns-Input"];
+        };
+        /**
          * VisitPeriod
          * @description 取值：`week` 每周；`month` 每月
          * @enum {string}
@@ -11488,6 +12834,81 @@ export interface components {
             services: components["schemas"]["ServiceKind"][];
             /** Version */
             version: number;
+            /**
+             * Visit Date
+             * Format: date
+             */
+            visit_date: string;
+        };
+        /**
+         * VisitRecord
+         * @description One past 巡诊 as a city platform holds it: the body of ``POST /agreements/{id}/visits`` (the same
+         *     fields and checks), its agreement, its key, and who recorded it.
+         * @example {
+         *       "findings": "2 名老人血压控制欠佳，已调整用药并预约复诊",
+         *       "practitioner_ids": [
+         *         "3f1c2a9e-7d4b-4c1e-9a52-0b8e6f1d2c31"
+         *       ],
+         *       "resident_refs": [
+         *         "A-012",
+         *         "A-031"
+         *       ],
+         *       "residents_seen": 24,
+         *       "services": [
+         *         "medical_rounds",
+         *         "health_management"
+         *       ],
+         *       "visit_date": "2026-03-18"
+         *     }
+         */
+        VisitRecord: {
+            /**
+             * Agreement External Id
+             * @description 协议在同一城市平台内的编号（经 POST /agreements/bulk 上报）
+             */
+            agreement_external_id?: string | null;
+            /**
+             * Agreement Id
+             * @description 协议 id（与 agreement_external_id 二选一）
+             */
+            agreement_id?: string | null;
+            /**
+             * External Id
+             * @description 城市平台内的巡诊记录编号
+             */
+            external_id: string;
+            /**
+             * Findings
+             * @description 巡诊发现与处理
+             */
+            findings?: string | null;
+            /** Homebound Orders */
+            homebound_orders?: components["schemas"]["HomeboundOrder"][];
+            /**
+             * Practitioner Ids
+             * @description 巡诊人员（注册库 id）
+             */
+            practitioner_ids: string[];
+            /**
+             * Recorded By
+             * @description 原登记人（账号）；默认为上报方
+             */
+            recorded_by?: string | null;
+            /**
+             * Resident Refs
+             * @description 诊视对象的机构内编号（可选，不含姓名等身份信息）
+             */
+            resident_refs?: string[];
+            /**
+             * Residents Seen
+             * @description 诊视人数
+             */
+            residents_seen: number;
+            /**
+             * Services
+             * @description 提供的服务
+             */
+            services: components["schemas"]["ServiceKind"][];
             /**
              * Visit Date
              * Format: date
@@ -11755,6 +13176,39 @@ export interface components {
             year: number;
         };
         /**
+         * YearStatBulkRequest
+         * @description A batch of year figures (libs/common/bulk.py): each record is validated on its own.
+         * @example {
+         *       "records": [
+         *         {
+         *           "dementia_residents": 12,
+         *           "disabled_or_dementia_residents": 46,
+         *           "disabled_residents": 40,
+         *           "external_id": "ND-2025-0001",
+         *           "institution_id": "8a0d5b7c-1e2f-4a3b-8c9d-6e5f4a3b2c1d",
+         *           "occupied_bed_days": 35040,
+         *           "operating_beds": 120,
+         *           "residents": 96,
+         *           "year": 2025
+         *         }
+         *       ],
+         *       "source_system": "xm-ijiankang"
+         *     }
+         */
+        YearStatBulkRequest: {
+            /**
+             * Records
+             * @description 记录（字段同 YearStatRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["YearStatRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /**
          * YearStatRead
          * @example {
          *       "dementia_residents": 12,
@@ -11814,6 +13268,65 @@ export interface components {
             /** Version */
             version: number;
             /** Year */
+            year: number;
+        };
+        /**
+         * YearStatRecord
+         * @description One institution's figures for one year (``POST /institutions/year-stats/bulk``).
+         * @example {
+         *       "dementia_residents": 12,
+         *       "disabled_or_dementia_residents": 46,
+         *       "disabled_residents": 40,
+         *       "occupied_bed_days": 35040,
+         *       "operating_beds": 120,
+         *       "residents": 96
+         *     }
+         */
+        YearStatRecord: {
+            /**
+             * Dementia Residents
+             * @description 失智人数
+             */
+            dementia_residents: number;
+            /**
+             * Disabled Or Dementia Residents
+             * @description 失能或失智人数（两者兼有者只计一次）
+             */
+            disabled_or_dementia_residents: number;
+            /**
+             * Disabled Residents
+             * @description 失能（1 级及以上）人数
+             */
+            disabled_residents: number;
+            /**
+             * External Id
+             * @description 来源系统内的记录编号（原样返回）
+             */
+            external_id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /**
+             * Occupied Bed Days
+             * @description 实际占用总床日数
+             */
+            occupied_bed_days: number;
+            /**
+             * Operating Beds
+             * @description 实际开放床位（全年平均）
+             */
+            operating_beds: number;
+            /**
+             * Residents
+             * @description 年末入住人数
+             */
+            residents: number;
+            /**
+             * Year
+             * @description 年度（只能是已结束的年度）
+             */
             year: number;
         };
         /**
@@ -15156,6 +16669,75 @@ export interface operations {
             };
         };
     };
+    contracts_bulk_import_referrals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferralBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     contracts_referral_stats: {
         parameters: {
             query: {
@@ -15239,6 +16821,66 @@ export interface operations {
             };
             /** @description 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    contracts_bulk_import_visits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16578,6 +18220,84 @@ export interface operations {
             };
             /** @description 缺少 If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    homecare_bulk_import_home_beds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HomeBedBulkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务超时 */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18582,6 +20302,84 @@ export interface operations {
             };
         };
     };
+    homecare_bulk_import_order_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderHistoryBulkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     homecare_list_providers: {
         parameters: {
             query?: {
@@ -18877,6 +20675,84 @@ export interface operations {
             };
             /** @description 缺少 If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    homecare_bulk_upsert_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderBulkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务超时 */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -23971,6 +25847,66 @@ export interface operations {
             };
         };
     };
+    registry_bulk_import_filings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FilingBulkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     registry_list_institutions: {
         parameters: {
             query?: {
@@ -25053,6 +26989,66 @@ export interface operations {
             };
         };
     };
+    registry_bulk_upsert_year_stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["YearStatBulkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     registry_list_practitioners: {
         parameters: {
             query?: {
@@ -25498,6 +27494,66 @@ export interface operations {
             };
             /** @description 缺少 If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registry_bulk_upsert_practitioners: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PractitionerBulkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
