@@ -38,12 +38,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.common import changes
 from libs.common.auth import Principal
 from libs.common.bulk import Batch, BulkOutcome, BulkRecord, audit_written
 from libs.common.errors import Conflict, FieldError, Forbidden
+from libs.common.models import ChangeTracked, utcnow
 from libs.common.scope import visible_condition
 from services.homecare import clock
 from services.homecare.clients.registry import PractitionerInfo
@@ -151,9 +153,10 @@ class _Import:
     today: date
     now: datetime
     new_id: Callable[[BulkRecord[HomeBedHistoryRecord]], uuid.UUID]
-    beds: list[HomeBed] = field(default_factory=list)
-    rounds: list[HomeBedRound] = field(default_factory=list)
-    sources: list[HomeBedSource] = field(default_factory=list)
+    written_at: datetime = field(default_factory=utcnow)
+    beds: list[dict[str, Any]] = field(default_factory=list)  # new rows, one multi-row INSERT
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     # ---------------------------------------------------------------------------------------- checks
 
@@ -241,14 +244,7 @@ class _Import:
         if stored is not None and stored[0].source_hash == digest:
             record.written(BulkOutcome.unchanged, id=stored[1].id, version=stored[1].version)
             return
-        probe = HomeBed(
-            diagnosis=data.diagnosis,
-            condition_stable=data.condition_stable,
-            mobility=data.mobility,
-            conditions=[c.value for c in data.conditions],
-            has_family_doctor_contract=data.has_family_doctor_contract,
-        )
-        gaps = service.qualification_gaps(probe, self.settings)
+        gaps = service.qualification_gaps(data, self.settings)
         if gaps:
             raise HomeBedNotQualified(gaps)
         self._doctor(data.assessment.practitioner_id, provider, "assessment")
@@ -334,20 +330,33 @@ class _Import:
             "rounds": rounds,
         }
 
+    def _stamps(self) -> dict[str, Any]:
+        return {
+            "id": uuid.uuid4(),
+            "version": 1,
+            "created_at": self.written_at,
+            "updated_at": self.written_at,
+        }
+
     def _round_rows(
-        self, bed: HomeBed, data: HomeBedHistoryRecord, ids: list[uuid.UUID], skip: Collection[uuid.UUID]
-    ) -> list[HomeBedRound]:
+        self,
+        bed: Mapping[str, Any],
+        data: HomeBedHistoryRecord,
+        ids: list[uuid.UUID],
+        skip: Collection[uuid.UUID],
+    ) -> list[dict[str, Any]]:
         return [
-            HomeBedRound(
-                home_bed_id=bed.id,
-                institution_id=bed.institution_id,
-                region_code=bed.region_code,
-                practitioner_id=r.practitioner_id,
-                client_record_id=rid,
-                round_date=r.round_date,
-                findings=r.findings,
-                orders_text=r.orders_text,
-            )
+            {
+                **self._stamps(),
+                "home_bed_id": bed["id"],
+                "institution_id": bed["institution_id"],
+                "region_code": bed["region_code"],
+                "practitioner_id": r.practitioner_id,
+                "client_record_id": rid,
+                "round_date": r.round_date,
+                "findings": r.findings,
+                "orders_text": r.orders_text,
+            }
             for r, rid in zip(data.rounds, ids, strict=True)
             if rid not in skip
         ]
@@ -363,28 +372,32 @@ class _Import:
     ) -> None:
         opened = clock.local_date(data.opening.opened_at)
         values = self._values(data, opened)
-        bed = HomeBed(
-            id=self.new_id(record),
-            record_no=data.record_no or f"JTBC-{opened:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}",
-            institution_id=provider.institution_id,
-            provider_name=provider.institution_name,
-            region_code=recipient.region_code,
-            recipient_id=recipient.id,
-            applied_by_sub=self.principal.sub,
+        bed = {
+            **self._stamps(),
+            "id": self.new_id(record),
+            "record_no": data.record_no or f"JTBC-{opened:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}",
+            "institution_id": provider.institution_id,
+            "provider_name": provider.institution_name,
+            "region_code": recipient.region_code,
+            "recipient_id": recipient.id,
+            "applied_by_sub": self.principal.sub,
             **values,
-        )
+        }
         self.beds.append(bed)
         self.rounds += self._round_rows(bed, data, round_ids, ())
         self.sources.append(
-            HomeBedSource(
-                home_bed_id=bed.id,
-                source_system=self.source_system,
-                external_id=record.external_id,
-                source_hash=digest,
-            )
+            {
+                "id": uuid.uuid4(),
+                "home_bed_id": bed["id"],
+                "source_system": self.source_system,
+                "external_id": record.external_id,
+                "source_hash": digest,
+                "created_at": self.written_at,
+                "updated_at": self.written_at,
+            }
         )
         record.written(
-            BulkOutcome.created, id=bed.id, version=1, changes=self._audited(values, len(data.rounds))
+            BulkOutcome.created, id=bed["id"], version=1, changes=self._audited(values, len(data.rounds))
         )
 
     def _update(
@@ -412,7 +425,12 @@ class _Import:
         before = {k: getattr(bed, k) for k in values}
         for key, value in values.items():
             setattr(bed, key, value)
-        self.rounds += self._round_rows(bed, data, round_ids, held)
+        self.rounds += self._round_rows(
+            {"id": bed.id, "institution_id": bed.institution_id, "region_code": bed.region_code},
+            data,
+            round_ids,
+            held,
+        )
         source.source_hash = digest
         changed = {k: v for k, v in self._audited(values, len(data.rounds)).items()}
         changed["changed"] = sorted(k for k in values if before[k] != values[k])
@@ -467,11 +485,23 @@ async def upsert(
     work.record_nos = await _record_nos(session, {d.record_no for d in live if d.record_no})
     work.stored_rounds = await _stored_rounds(session, [b.id for b in beds])
     batch.check(work.check)
-    session.add_all(work.beds)
-    await session.flush()
-    session.add_all([*work.rounds, *work.sources])
-    await session.flush()
+    await session.flush()  # the updated episodes (ORM: version-checked, in the feed from the flush)
+    # the new ones in multi-row INSERTs; the feed entries queued as the ORM flush would queue them
+    for model, rows in ((HomeBed, work.beds), (HomeBedRound, work.rounds), (HomeBedSource, work.sources)):
+        if rows:
+            await session.execute(insert(_table(model)), rows)
+    for model, rows in ((HomeBed, work.beds), (HomeBedRound, work.rounds)):
+        for row in rows:
+            entity = model(**row)
+            assert isinstance(entity, ChangeTracked)
+            changes.track(session, entity, previous_scope=None)
     audit_written(session, principal, batch, entity_type=ENTITY)
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 # ------------------------------------------------------------------------------------ batch look-ups

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,7 +72,22 @@ class HomeBedNotFound(NotFound):
         super().__init__("家庭病床不存在")
 
 
-def qualification_gaps(bed: HomeBed, settings: HomecareSettings) -> list[str]:
+class QualificationFacts(Protocol):
+    """What the qualification rule reads: a stored bed, or a past episode being imported."""
+
+    @property
+    def diagnosis(self) -> str: ...
+    @property
+    def condition_stable(self) -> bool: ...
+    @property
+    def mobility(self) -> Mobility: ...
+    @property
+    def conditions(self) -> Sequence[object]: ...
+    @property
+    def has_family_doctor_contract(self) -> bool: ...
+
+
+def qualification_gaps(bed: QualificationFacts, settings: HomecareSettings) -> list[str]:
     """Why the applicant does not qualify (empty: qualifies), per rules.md and config."""
     gaps = []
     if not bed.diagnosis.strip():
