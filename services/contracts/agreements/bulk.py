@@ -299,6 +299,8 @@ class _Upsert:
     updates: list[dict[str, Any]] = field(default_factory=list)
     previous_scopes: dict[uuid.UUID, Any] = field(default_factory=dict)
     created: dict[str, _Renewed] = field(default_factory=dict)
+    #: the agreements written, in the batch's order
+    written: list[uuid.UUID] = field(default_factory=list)
 
     def check(self, record: BulkRecord[AgreementRecord]) -> None:
         """The rules of ``POST /agreements`` (and of the transitions its status went through) for one
@@ -392,6 +394,7 @@ class _Upsert:
                 **values,
             }
         )
+        self.written.append(agreement_id)
         self.created[record.external_id or ""] = _Renewed(
             agreement_id, pair, values["state"], data.start_date, data.end_date
         )
@@ -447,6 +450,7 @@ class _Upsert:
             {"b_id": current.id, "b_version": current.version, **{f"v_{k}": values[k] for k in _WRITABLE}}
         )
         self.previous_scopes[current.id] = current.change_scope()
+        self.written.append(current.id)
         record.written(
             BulkOutcome.updated, id=current.id, version=current.version + 1, changes=audit.diff(before, after)
         )
@@ -547,10 +551,10 @@ async def _write(session: AsyncSession, work: _Upsert, now: datetime) -> None:
             .values(updated_at=now)
         )
         await session.execute(stmt, work.updates, execution_options={"synchronize_session": False})
-    written = [row["id"] for row in work.inserts] + [row["b_id"] for row in work.updates]
-    if written:
+    if work.written:
         fresh = await session.scalars(
-            select(Agreement).where(Agreement.id.in_(written)).execution_options(populate_existing=True)
+            select(Agreement).where(Agreement.id.in_(work.written)).execution_options(populate_existing=True)
         )
-        for agreement in fresh:
-            changes.track(session, agreement, previous_scope=work.previous_scopes.get(agreement.id))
+        by_id = {agreement.id: agreement for agreement in fresh}
+        for agreement_id in work.written:  # the feed's order is the batch's
+            changes.track(session, by_id[agreement_id], previous_scope=work.previous_scopes.get(agreement_id))

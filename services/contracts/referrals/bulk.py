@@ -23,7 +23,6 @@ records (resident masked) and change-feed entries (no resident data; in the batc
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -130,14 +129,15 @@ def check_history(record: ReferralRecord, *, now: datetime) -> None:
 
 
 def _record_hash(record: ReferralRecord, cipher: PersonalDataCipher) -> str:
-    data = record.model_dump(mode="json", exclude={"external_id", "resident"})
+    """The record's hash, the resident blind-indexed (no personal data in clear in what is stored)."""
     resident = record.resident
-    data["resident"] = [
+    blind = [
         cipher.lookup_hash(resident.name, "name"),
         cipher.lookup_hash(resident.id_number, "id_card"),
-        cipher.lookup_hash(resident.phone, "mobile") if resident.phone else None,
+        cipher.lookup_hash(resident.phone, "mobile") if resident.phone else "",
     ]
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    data = record.model_dump_json(exclude={"external_id", "resident"}) + "|" + "|".join(blind)
+    return hashlib.sha256(data.encode()).hexdigest()
 
 
 @dataclass
@@ -153,6 +153,8 @@ class _Import:
     now: datetime
     inserts: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    #: the referrals written, in the batch's order
+    written: list[uuid.UUID] = field(default_factory=list)
 
     def check(self, record: BulkRecord[ReferralRecord]) -> None:
         data = cast(ReferralRecord, record.data)
@@ -199,6 +201,7 @@ class _Import:
             "requested_at": data.requested_at,
             **{stamp: getattr(data, stamp) for stamp in _STAMPS if getattr(data, stamp) is not None},
         }
+        self.written.append(referral_id)
         if current is None:
             self.inserts.append(
                 {
@@ -271,6 +274,7 @@ async def import_(
 
 async def _write(session: AsyncSession, work: _Import, now: datetime) -> None:
     table = cast(Table, Referral.__table__)
+    written: dict[uuid.UUID, Referral] = {}
     if work.updates:  # first: an update may close the open referral a new one of the batch follows
         stmt = (
             update(table)
@@ -289,9 +293,9 @@ async def _write(session: AsyncSession, work: _Import, now: datetime) -> None:
             .where(Referral.id.in_([row["b_id"] for row in work.updates]))
             .execution_options(populate_existing=True)
         )
-        for referral in fresh:
-            changes.track(session, referral)
+        written |= {referral.id: referral for referral in fresh}
     if work.inserts:
         await session.execute(insert(table), work.inserts)
-        for row in work.inserts:  # the feed entry from the written values (no re-read), in batch order
-            changes.track(session, Referral(**row))
+        written |= {row["id"]: Referral(**row) for row in work.inserts}  # the entry's values, no re-read
+    for referral_id in work.written:  # the feed's order is the batch's
+        changes.track(session, written[referral_id])

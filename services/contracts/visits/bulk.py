@@ -19,7 +19,6 @@ the record is stored).
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -53,8 +52,7 @@ _WRITABLE = (
 
 
 def _record_hash(record: VisitRecord) -> str:
-    data = record.model_dump(mode="json", exclude={"external_id"})
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(record.model_dump_json(exclude={"external_id"}).encode()).hexdigest()
 
 
 @dataclass
@@ -67,6 +65,8 @@ class _Import:
     now: datetime
     inserts: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    #: the visits written, in the batch's order
+    written: list[uuid.UUID] = field(default_factory=list)
 
     def check(self, record: BulkRecord[VisitRecord]) -> None:
         data = cast(VisitRecord, record.data)
@@ -95,6 +95,7 @@ class _Import:
                     **values,
                 }
             )
+            self.written.append(visit_id)
             record.written(
                 BulkOutcome.created, id=visit_id, version=1, changes=service.audit_changes(agreement, data)
             )
@@ -103,6 +104,7 @@ class _Import:
             raise AgreementChanged()
         before = {key: getattr(current, key) for key in _WRITABLE if key != "source_hash"}
         after = {key: values[key] for key in _WRITABLE if key != "source_hash"}
+        self.written.append(current.id)
         self.updates.append(
             {"b_id": current.id, "b_version": current.version, **{f"v_{k}": values[k] for k in _WRITABLE}}
         )
@@ -140,10 +142,10 @@ async def import_(
 
 async def _write(session: AsyncSession, work: _Import, now: datetime) -> None:
     table = cast(Table, Visit.__table__)
+    written: dict[uuid.UUID, Visit] = {}
     if work.inserts:
         await session.execute(insert(table), work.inserts)
-        for row in work.inserts:  # the feed entry from the written values (no re-read), in batch order
-            changes.track(session, Visit(**row))
+        written |= {row["id"]: Visit(**row) for row in work.inserts}  # the feed entry's values, no re-read
     if work.updates:
         stmt = (
             update(table)
@@ -162,5 +164,6 @@ async def _write(session: AsyncSession, work: _Import, now: datetime) -> None:
             .where(Visit.id.in_([row["b_id"] for row in work.updates]))
             .execution_options(populate_existing=True)
         )
-        for visit in fresh:
-            changes.track(session, visit)
+        written |= {visit.id: visit for visit in fresh}
+    for visit_id in work.written:  # the feed's order is the batch's
+        changes.track(session, written[visit_id])
