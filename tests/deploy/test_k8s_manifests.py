@@ -26,7 +26,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -35,7 +35,13 @@ from typing import Any, Final
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
 
 from libs.common.settings import ServiceSettings
 from services.contracts.settings import ContractsSettings
@@ -330,49 +336,117 @@ def test_services_start_with_the_images_entrypoint_and_migrate_only_as_a_job(
             assert values[prefix + "MIGRATE_ON_START"] == "false"
 
 
-def _placeholder_secrets() -> dict[str, str]:
-    """Stand-ins for the values the $(VAR)s of the settings take from Secrets."""
-    return {"DATABASE_USER": "app", "DATABASE_PASSWORD": "pw"} | {
-        f"SERVICE_CLIENT_{name.upper()}": "x" for name in CALLERS
-    }
-
-
 def _expand(value: str, env: Mapping[str, str]) -> str:
     """Kubernetes' $(VAR) expansion of an env value."""
     return re.sub(r"\$\((\w+)\)", lambda match: env.get(match.group(1), match.group(0)), value)
 
 
+def _pod_environment(
+    objects: tuple[Obj, ...], container: Obj, secret: Callable[[str, str], str]
+) -> dict[str, str]:
+    """The container's environment as the kubelet makes it: its envFrom ConfigMaps, then its env in order
+    ($(VAR) expanded from what is defined before), a Secret's key given by ``secret(name, key)`` (an
+    optional key is left unset)."""
+    maps = _of_kind(objects, "ConfigMap")
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(maps[source["configMapRef"]["name"]]["data"])
+    for item in container.get("env", []):
+        if "value" in item:
+            env[item["name"]] = _expand(item["value"], env)
+        else:
+            ref = item["valueFrom"]["secretKeyRef"]
+            if not ref.get("optional"):
+                env[item["name"]] = secret(ref["name"], ref["key"])
+    return env
+
+
+def _settings(settings_type: type[ServiceSettings], env: Mapping[str, str]) -> ServiceSettings:
+    """The settings a service reads from ``env`` (its prefix's variables; JSON for lists and objects, as
+    pydantic-settings parses them), nothing from this process's environment."""
+    prefix = str(settings_type.model_config.get("env_prefix") or "")
+    values = {name[len(prefix) :].lower(): value for name, value in env.items() if name.startswith(prefix)}
+    return settings_type.model_validate(
+        {name: json.loads(value) if value[:1] in "[{" else value for name, value in values.items()}
+    )
+
+
 def test_every_setting_the_manifests_give_is_one_the_service_reads(build: tuple[Obj, ...]) -> None:
-    """Every ``<PREFIX>_*`` variable of a service's pods names a field of its settings class, and the plain
-    values parse: the settings the pods start with are the ones production means."""
-    deployments = _of_kind(build, "Deployment")
+    """Every ``<PREFIX>_*`` variable of a service's pods names a field of its settings class, and the
+    values parse into the settings production means: no migration at start, the database behind
+    CloudNativePG's read-write service with TLS, the other services behind their Services."""
+    deployments, services = _of_kind(build, "Deployment"), _of_kind(build, "Service")
+    stand_in = {"username": "app", "password": "pw", "keys": "{}"}
     for service, settings_type in SETTINGS.items():
         (container,) = deployments[service]["spec"]["template"]["spec"]["containers"]
+        env = _pod_environment(build, container, lambda name, key: stand_in.get(key, "x"))
         prefix = service.upper() + "_"
-        env = _placeholder_secrets()
-        for name, value in _config(build, container).items():
-            env[name] = _expand(value, env)
-        names = set(env) | set(_env(container))
         fields = {prefix + field.upper() for field in settings_type.model_fields}
-        assert {name for name in names if name.startswith(prefix)} - fields == set(), service
-        plain = {name[len(prefix) :].lower(): value for name, value in env.items() if name.startswith(prefix)}
-        settings = settings_type.model_validate(
-            {name: json.loads(value) if value[:1] in "[{" else value for name, value in plain.items()}
-        )
+        given = {name for name in (*env, *_env(container)) if name.startswith(prefix)}
+        assert given - fields == set(), service
+        settings = _settings(settings_type, env)
         assert settings.environment == "production"
         assert settings.migrate_on_start is False
         assert settings.cors_origins == []
-        assert settings.database_url == (
-            f"postgresql+asyncpg://app:pw@{service}-db-rw:5432/{service}?ssl=require"
+        assert (
+            settings.database_url == f"postgresql+asyncpg://app:pw@{service}-db-rw:5432/{service}?ssl=require"
         )
         if isinstance(settings, GatewaySettings):
-            services = _of_kind(build, "Service")
             for upstream, url in settings.upstream_urls().items():
                 assert url == f"http://{upstream}:{services[upstream]['spec']['ports'][0]['port']}"
             assert settings.service_clients == dict.fromkeys(CALLERS, "x")
             assert settings.trusted_proxy_count == 1
         else:
             assert settings.gateway_url == f"http://gateway:{services_port(build, 'gateway')}"
+
+
+def test_the_manifests_give_each_service_all_that_production_requires(
+    build: tuple[Obj, ...], tmp_path: Path
+) -> None:
+    """With real-looking values in the operator's Secrets, every service's production check passes on
+    the environment its pod gets: no required secret is left out of the manifests, the service clients
+    the gateway knows are the callers' own secrets, and the signing-key file is where the Secret is
+    mounted."""
+    values: dict[tuple[str, str], str] = {}
+
+    def secret(name: str, key: str) -> str:
+        if (name, key) not in values:
+            if key == "keys":
+                values[(name, key)] = json.dumps(
+                    {"k2026a": base64.urlsafe_b64encode(os.urandom(32)).decode()}
+                )
+            elif key == "primary-key-id":
+                values[(name, key)] = "k2026a"
+            else:
+                values[(name, key)] = base64.urlsafe_b64encode(os.urandom(30)).decode()
+        return values[(name, key)]
+
+    deployments = _of_kind(build, "Deployment")
+    for service, settings_type in SETTINGS.items():
+        pod = deployments[service]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = _pod_environment(build, container, secret)
+        if service == "gateway":
+            (mount,) = (m for m in container["volumeMounts"] if m["name"] == "signing")
+            (volume,) = (v for v in pod["volumes"] if v["name"] == "signing")
+            (item,) = volume["secret"]["items"]
+            assert volume["secret"]["secretName"] == "gateway-signing-key"
+            assert item["key"] == "signing-key.pem"
+            assert env["GATEWAY_SIGNING_KEY_FILE"] == f"{mount['mountPath']}/{item['path']}"
+            pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+                Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+            )
+            key_file = tmp_path / "signing-key.pem"
+            key_file.write_bytes(pem)
+            env["GATEWAY_SIGNING_KEY_FILE"] = str(key_file)
+        settings = _settings(settings_type, env)
+        assert settings.production_checks() == [], service
+        if isinstance(settings, GatewaySettings):
+            assert settings.service_clients == {
+                caller: values[("service-clients", caller)] for caller in CALLERS
+            }
+        elif service in CALLERS:
+            assert settings.service_client_secret == values[("service-clients", service)]
 
 
 def services_port(objects: tuple[Obj, ...], name: str) -> int:
