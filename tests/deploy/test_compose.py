@@ -321,3 +321,13 @@ async def test_the_postgres_init_script_runs_and_each_role_can_migrate_its_datab
                 await connection.execute(text(f'DROP DATABASE IF EXISTS "{unique}" WITH (FORCE)'))
                 await connection.execute(text(f'DROP ROLE IF EXISTS "{unique}"'))
         await admin.dispose()
+
+
+def test_third_party_images_are_pinned_to_a_release() -> None:
+    for name, service in _services().items():
+        image = str(service["image"])
+        if image.startswith("yiyang/"):
+            continue  # ours: the tag is the release being deployed (YIYANG_TAG)
+        _, _, tag = image.rpartition(":")
+        assert tag != "latest", f"{name}: {image}"
+        assert re.search(r"\d+[.-]\d+", tag), f"{name}: {image}"
