@@ -334,6 +334,15 @@ def test_services_start_with_the_images_entrypoint_and_migrate_only_as_a_job(
         for values in (_config(build, container), _config(build, migrate)):
             assert values[prefix + "ENVIRONMENT"] == "production"
             assert values[prefix + "MIGRATE_ON_START"] == "false"
+        # the Job migrates the database the service uses (the same URL from the same Secret's keys)
+        urls = {
+            _pod_environment(build, each, lambda name, key: f"{name}.{key}")[prefix + "DATABASE_URL"]
+            for each in (container, migrate)
+        }
+        assert urls == {
+            f"postgresql+asyncpg://{service}-db-app.username:{service}-db-app.password"
+            f"@{service}-db-rw:5432/{service}?ssl=require"
+        }
 
 
 def _expand(value: str, env: Mapping[str, str]) -> str:
