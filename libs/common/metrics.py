@@ -53,6 +53,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from libs.common.jobs import JobPass
+
 log = logging.getLogger("libs.common.metrics")
 
 PREFIX = "yiyang_"
@@ -193,8 +195,8 @@ class ServiceMetrics:
         else:
             self.job_failures.labels(self.service, job).inc()
 
-    def on_job_pass(self, event: Any) -> None:
-        """The listener libs/common/jobs.py calls after each turn of a job loop (a ``JobPass``)."""
+    def on_job_pass(self, event: JobPass) -> None:
+        """The listener libs/common/jobs.py calls after each turn of a job loop."""
         if event.service != self.service:
             return
         self.observe_job(

@@ -21,7 +21,7 @@ from libs.common.database import Database
 from libs.common.errors import install_error_handlers
 from libs.common.health import router as health_router
 from libs.common.http_client import make_http_client
-from libs.common.jobs import PeriodicJob, periodic_jobs
+from libs.common.jobs import PeriodicJob, add_pass_listener, periodic_jobs
 from libs.common.keys import personal_data_cipher
 from libs.common.leases import Leases
 from libs.common.logs import AccessLogMiddleware, configure_logging
@@ -68,6 +68,7 @@ def create_service_app(
             stack.callback(tracing.shutdown)
             tracing.instrument_engine(database.engine)
             tracing.instrument_engine(database.read_engine)
+            stack.callback(add_pass_listener(metrics.on_job_pass))  # job runs in /metrics
             # the scheduled jobs' leases (one runner per job across replicas), given up at shutdown
             leases = Leases(settings)
             stack.push_async_callback(leases.close)
@@ -99,6 +100,9 @@ def create_service_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry spans are off: they record the query string (personal data) and
+        # would double ours (libs/common/tracing.py: route template, request id, no query)
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -4,7 +4,6 @@ route TEMPLATE (no id, no raw path), problems by code, the pool and change-feed 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
@@ -14,6 +13,7 @@ from sqlalchemy import text
 
 from libs.common.auth import Role
 from libs.common.database import Database
+from libs.common.jobs import JobPass, Outcome, notify
 from libs.common.metrics import UNMATCHED_ROUTE, ServiceMetrics
 from libs.common.retention import idempotency_retention_job
 from libs.common.testing import Tokens, live_client
@@ -81,9 +81,11 @@ async def test_a_path_no_route_matches_is_one_series(client: httpx.AsyncClient) 
     assert response.status_code == 404
     after = await scrape(client)
     labels = {"method": "GET", "route": UNMATCHED_ROUTE, "status": "404"}
-    assert value(after, "yiyang_http_requests_total", **labels) - value(
-        before, "yiyang_http_requests_total", **labels
-    ) == 1
+    assert (
+        value(after, "yiyang_http_requests_total", **labels)
+        - value(before, "yiyang_http_requests_total", **labels)
+        == 1
+    )
     assert secret not in (await client.get("/metrics")).text
 
 
@@ -99,16 +101,22 @@ async def test_validation_errors_and_unknown_methods_are_counted_with_their_code
     assert response.status_code == 405
     after = await scrape(client)
     labels = {"method": "GET", "route": NOTE_ROUTE, "status": "422", "code": code}
-    assert value(after, "yiyang_http_problems_total", **labels) - value(
-        before, "yiyang_http_problems_total", **labels
-    ) == 1
+    assert (
+        value(after, "yiyang_http_problems_total", **labels)
+        - value(before, "yiyang_http_problems_total", **labels)
+        == 1
+    )
     other = {"method": "OTHER", "status": "405"}
-    assert value(after, "yiyang_http_requests_total", **other) - value(
-        before, "yiyang_http_requests_total", **other
-    ) == 1
+    assert (
+        value(after, "yiyang_http_requests_total", **other)
+        - value(before, "yiyang_http_requests_total", **other)
+        == 1
+    )
 
 
-async def test_pool_gauges_describe_the_service_database(sample_app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_pool_gauges_describe_the_service_database(
+    sample_app: FastAPI, client: httpx.AsyncClient
+) -> None:
     samples = await scrape(client)
     database: Database = sample_app.state.database
     settings = database.settings
@@ -146,22 +154,17 @@ async def test_scheduled_jobs_are_declared_with_their_interval(
     assert [s for s in samples if s.name == "yiyang_job_runs_total" and s.labels == job]
 
 
-@dataclass
-class _Turn:
-    service: str
-    job: str
-    outcome: str
-    started_at: float
-    duration_seconds: float
+def _turn(service: str, outcome: Outcome, started_at: float, seconds: float) -> JobPass:
+    return JobPass(service, "calendar", "test", outcome, None, started_at, seconds)
 
 
 def test_job_turns_move_runs_failures_and_last_success() -> None:
     metrics = ServiceMetrics("sample")
     metrics.declare_job("calendar", 60)
-    metrics.on_job_pass(_Turn("sample", "calendar", "done", 1000.0, 0.5))
-    metrics.on_job_pass(_Turn("sample", "calendar", "failed", 1060.0, 0.25))
-    metrics.on_job_pass(_Turn("sample", "calendar", "standby", 1120.0, 0.0))
-    metrics.on_job_pass(_Turn("other", "calendar", "done", 1180.0, 0.1))  # another app's job
+    metrics.on_job_pass(_turn("sample", "done", 1000.0, 0.5))
+    metrics.on_job_pass(_turn("sample", "failed", 1060.0, 0.25))
+    metrics.on_job_pass(_turn("sample", "standby", 1120.0, 0.0))
+    metrics.on_job_pass(_turn("other", "done", 1180.0, 0.1))  # another app's job
     samples = [s for family in metrics.registry.collect() for s in family.samples]
     job = {"service": "sample", "job": "calendar"}
     assert value(samples, "yiyang_job_runs_total", **job) == 2
@@ -170,3 +173,25 @@ def test_job_turns_move_runs_failures_and_last_success() -> None:
     assert value(samples, "yiyang_job_lease_held", **job) == 0  # its last turn was in standby
     assert value(samples, "yiyang_job_interval_seconds", **job) == 60
     assert value(samples, "yiyang_job_duration_seconds_count", **job) == 2
+
+
+async def test_a_job_turn_reported_by_the_job_loop_shows_in_the_app_metrics(
+    client: httpx.AsyncClient,
+) -> None:
+    before = await scrape(client)
+    job = {"service": "sample", "job": "metrics_probe"}
+    notify(
+        JobPass(
+            service="sample",
+            job="metrics_probe",
+            holder="test",
+            outcome="done",
+            count=3,
+            started_at=2000.0,
+            duration_seconds=0.5,
+        )
+    )
+    after = await scrape(client)
+    assert value(after, "yiyang_job_runs_total", **job) - value(before, "yiyang_job_runs_total", **job) == 1
+    assert value(after, "yiyang_job_last_success_timestamp_seconds", **job) == 2000.5
+    assert value(after, "yiyang_job_lease_held", **job) == 1

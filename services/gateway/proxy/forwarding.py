@@ -7,7 +7,9 @@
   the request's id; ``X-Forwarded-*`` are added; ``traceparent`` is the gateway's client span (when
   tracing is on; libs/common/tracing.py), never the caller's.
 - Only ``/api/v1/{service}/...`` is forwarded (to the same path): a service's ``/metrics``,
-  ``/healthz`` and ``/readyz`` are not reachable through the gateway.
+  ``/healthz`` and ``/readyz`` are not reachable through the gateway. A path with a ``.`` or ``..``
+  segment (also percent-encoded) is refused (404) unsent: the outbound URL would lose its dot segments
+  and could leave ``/api/v1/{service}/`` (``/api/v1/registry/../../../metrics``).
 - Only GET and HEAD are retried, once, and only when the connection could not be made (nothing was
   sent). Non-idempotent requests are never retried.
 - Header values are passed on as the bytes they arrived as (a non-ASCII ``X-Foo: é`` or
@@ -28,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from libs.common import body_guard, tracing
+from libs.common.errors import NotFound
 from libs.common.request_context import REQUEST_ID_HEADER, current_request_id
 from services.gateway.proxy.errors import UpstreamFailed, UpstreamTooSlow, UpstreamUnavailable
 
@@ -123,8 +126,15 @@ async def _admit_body(request: Request, service: str) -> None:
         await body_guard.verify_bearer(request.scope, request.app.state.verifier, service=service)
 
 
+def _has_dot_segment(path: str) -> bool:
+    """``path`` (percent-decoded, as in the ASGI scope) has a ``.`` or ``..`` segment."""
+    return any(segment in (".", "..") for segment in path.split("/"))
+
+
 async def forward(request: Request, *, service: str, base_url: str) -> StreamingResponse:
     http: httpx.AsyncClient = request.app.state.upstream_http
+    if _has_dot_segment(request.scope["path"]):
+        raise NotFound("资源不存在", code="not_found")
     await _admit_body(request, service)
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     query = request.scope.get("query_string", b"")
