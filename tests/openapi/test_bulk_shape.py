@@ -26,6 +26,8 @@ KNOWN = {
     "/api/v1/homecare/recipients/bulk",
     "/api/v1/homecare/orders/bulk",
     "/api/v1/homecare/orders/history/bulk",
+    "/api/v1/homecare/home-beds/bulk",
+    "/api/v1/homecare/providers/bulk",
 }
 #: keys that describe rather than shape (documentation, examples, enum labels)
 DESCRIPTIVE = {"title", "description", "examples", "example", "x-enum-labels", "x-labels", "default"}
