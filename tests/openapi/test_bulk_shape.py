@@ -22,6 +22,9 @@ from tests.openapi.document import build, operations, service_app
 #: the bulk routes the platform has today: the test fails if one disappears or stops being found
 KNOWN = {
     "/api/v1/registry/institutions/bulk",
+    "/api/v1/registry/institutions/year-stats/bulk",
+    "/api/v1/registry/filings/bulk",
+    "/api/v1/registry/practitioners/bulk",
     "/api/v1/contracts/agreements/bulk",
     "/api/v1/homecare/recipients/bulk",
     "/api/v1/homecare/orders/bulk",
