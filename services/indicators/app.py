@@ -21,6 +21,7 @@ from services.indicators import models  # noqa: F401  (every table on Base.metad
 from services.indicators.clients.feeds import FeedClient
 from services.indicators.facts.apply import FACTS
 from services.indicators.followers.follower import Follower, Followers
+from services.indicators.followers.metrics import feed_lag_refresher
 from services.indicators.followers.router import router as status_router
 from services.indicators.permissions import POLICY
 from services.indicators.reference.router import router as reference_router
@@ -94,7 +95,7 @@ def create_app(
         finally:
             await running.stop()
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="医养结合平台 · 指标统计 (indicators)",
         description=(
@@ -105,6 +106,8 @@ def create_app(
         verifier=verifier,
         extensions=[followers],
     )
+    app.state.metrics.add_refresher(feed_lag_refresher(app, app.state.metrics))  # feed lag in /metrics
+    return app
 
 
 app = create_app()
