@@ -186,6 +186,14 @@ async def write_providers(
     return written
 
 
+async def stored_providers(
+    session: AsyncSession, institution_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Provider]:
+    """The providers as stored (after :func:`write_providers`), by institution."""
+    rows = await session.scalars(select(Provider).where(Provider.institution_id.in_(list(institution_ids))))
+    return {p.institution_id: p for p in rows}
+
+
 # ---------------------------------------------------------------------------------------- home beds
 
 
@@ -274,7 +282,11 @@ async def write_home_beds(
             )
         ).all()
     )
-    pending = [b for b in beds if str(b.id) not in stored]
+    present = set(
+        (await session.scalars(select(HomeBed.id).where(HomeBed.id.in_([b.id for b in beds])))).all()
+    )
+    # written by an earlier run, through this path or (before it) directly
+    pending = [b for b in beds if str(b.id) not in stored and b.id not in present]
     created = 0
     for start in range(0, len(pending), max_records):
         chunk = pending[start : start + max_records]
@@ -335,6 +347,7 @@ __all__ = [
     "catalog_version",
     "home_bed_record",
     "provider_record",
+    "stored_providers",
     "write_home_beds",
     "write_providers",
 ]
