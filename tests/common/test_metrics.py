@@ -3,9 +3,14 @@ route TEMPLATE (no id, no raw path), problems by code, the pool and change-feed 
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
+from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
@@ -17,6 +22,7 @@ from libs.common.jobs import JobPass, Outcome, notify
 from libs.common.metrics import UNMATCHED_ROUTE, ServiceMetrics
 from libs.common.retention import idempotency_retention_job
 from libs.common.testing import Tokens, live_client
+from services.indicators.followers.metrics import feed_lag_refresher
 
 NOTE_ROUTE = "/api/v1/sample/notes/{note_id}"
 
@@ -195,3 +201,83 @@ async def test_a_job_turn_reported_by_the_job_loop_shows_in_the_app_metrics(
     assert value(after, "yiyang_job_runs_total", **job) - value(before, "yiyang_job_runs_total", **job) == 1
     assert value(after, "yiyang_job_last_success_timestamp_seconds", **job) == 2000.5
     assert value(after, "yiyang_job_lease_held", **job) == 1
+
+
+# ------------------------------------------------------------ deploy/observability: dashboard and rules
+OBSERVABILITY = Path(__file__).resolve().parents[2] / "deploy" / "observability"
+_NAME = re.compile(r"\b(yiyang_[a-z0-9_]+|yiyang:[a-z0-9_:]+)")
+_MATCHER = re.compile(r"([a-z_]+)\s*(?:=~|!~|!=|=)\s*\"")
+_GROUPING = re.compile(r"\b(?:by|on)\s*\(([^)]*)\)")
+# labels Prometheus adds to every scraped series
+TARGET_LABELS = {"instance", "job"}
+
+
+def _exported() -> tuple[set[str], set[str]]:
+    """Every series name the services export (counters with ``_total``, histograms with their parts) and
+    every label they carry: the shared metrics and the indicators' feed gauges."""
+    metrics = ServiceMetrics("probe")
+    feed_lag_refresher(FastAPI(), metrics)
+    names: set[str] = set()
+    for family in metrics.registry.collect():  # a labelled family without series is listed too
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}.get(family.type, [""])
+        names.update(family.name + suffix for suffix in suffixes)
+    # prometheus_client lists no label names publicly: its metric objects hold them
+    collectors: Any = metrics.registry._collector_to_names
+    labels = {"le"} | {label for c in collectors for label in getattr(c, "_labelnames", ())}
+    return names, labels
+
+
+def _rules() -> list[dict[str, Any]]:
+    document = yaml.safe_load((OBSERVABILITY / "prometheus-rules.yaml").read_text(encoding="utf-8"))
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def _dashboard_expressions() -> list[str]:
+    dashboard = json.loads((OBSERVABILITY / "grafana-dashboard.json").read_text(encoding="utf-8"))
+    expressions = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    expressions += [v["definition"] for v in dashboard["templating"]["list"] if "definition" in v]
+    return expressions
+
+
+def test_the_dashboard_and_the_rules_use_only_series_the_services_export() -> None:
+    exported, labels = _exported()
+    rules = _rules()
+    recorded = {rule["record"] for rule in rules if "record" in rule}
+    expressions = [rule["expr"] for rule in rules] + _dashboard_expressions()
+    assert len(expressions) > 20
+    used = {name for expression in expressions for name in _NAME.findall(expression)}
+    assert {n for n in used if n.startswith("yiyang_")} - exported == set()
+    assert {n for n in used if n.startswith("yiyang:")} - recorded == set()
+    known_labels = labels | TARGET_LABELS | {"feed"}
+    for expression in expressions:
+        matched = set(_MATCHER.findall(expression))
+        grouped = {label.strip() for group in _GROUPING.findall(expression) for label in group.split(",")}
+        assert (matched | grouped) - {""} <= known_labels, expression
+    # the dashboard shows each family the issue asks for
+    dashboard_names = {name for e in _dashboard_expressions() for name in _NAME.findall(e)}
+    for wanted in (
+        "yiyang_http_requests_total",
+        "yiyang_http_request_duration_seconds_bucket",
+        "yiyang_http_problems_total",
+        "yiyang_db_pool_checked_out",
+        "yiyang_feed_seconds_behind",
+        "yiyang:feed_items_behind",
+        "yiyang_job_last_success_timestamp_seconds",
+        "yiyang_job_failures_total",
+    ):
+        assert wanted in dashboard_names
+
+
+def test_every_alert_has_a_severity_a_summary_and_covers_the_issue() -> None:
+    alerts = {rule["alert"]: rule for rule in _rules() if "alert" in rule}
+    for name, rule in alerts.items():
+        assert rule["labels"]["severity"] in {"page", "warning"}, name
+        assert rule["annotations"]["summary"], name
+        assert rule["annotations"]["description"], name
+    assert {
+        "YiyangHighErrorRatio",
+        "YiyangHighLatencyP99",
+        "YiyangFeedLagging",
+        "YiyangJobNotSucceeding",
+        "YiyangDbPoolExhausted",
+    } <= set(alerts)
