@@ -16,17 +16,25 @@ Two parts, both deterministic (a fixed random seed; dates relative to today, Asi
   with the county except a few still waiting for it. 巡诊 visits over the last two years at each
   agreement's frequency (most complete, about a quarter short), referrals up and down over two years.
 
-The signed and terminated agreements are written through the contracts service's own bulk writer
-(:func:`write_agreements`: ``services.contracts.agreements.bulk.upsert``, the code of
-``POST /agreements/bulk`` — parties' kinds and activity, the writer's scope, one agreement pending or in
-force per pair, audit, change feed) as a province administrator with source system ``demo``, the parties
-answered from the registry's demo database (:class:`DemoRegistry`); a refused one stops the seed
-(:class:`SeedRejected`). Their history, which the bulk path stamps "now" (submission, countersignature,
-activation, expiry, termination, renewal link, county 备案), is then set directly in the same transaction
-and their feed entries re-queued. Drafts and agreements awaiting countersignature (the bulk path takes
-only signed ones), 巡诊 visits and referrals (no bulk path) are bulk INSERTs with a change-feed entry
-each. Idempotent (agreements keyed by their demo id, other records by stable demo ids, skipped when
-present); refuses production.
+Every record goes through the contracts service's own write path, its historical import (issue 14), in
+process, as a province administrator with source system ``demo``, keyed by its demo id:
+
+- the agreements — drafts, submitted ones, signed and terminated ones, each with its history (who
+  submitted it and when, countersignature, activation, expiry or termination, the agreement it renews,
+  the county's 备案) — through :func:`write_agreements` (``services.contracts.agreements.bulk.upsert``,
+  the code of ``POST /agreements/bulk``: the parties' kinds and activity, answered from the registry's
+  demo database by :class:`DemoRegistry`; the writer's scope; one agreement pending or in force per pair;
+  renewals; 备案 only of a signed agreement; the dates' order);
+- the 巡诊 visits through ``services.contracts.visits.bulk.import_`` (``POST /visits/bulk``: within the
+  agreement's term, not in the future, agreed services);
+- the referrals through ``services.contracts.referrals.bulk.import_`` (``POST /referrals/bulk``: an
+  agreement with referrals in force on the day, the lifecycle's moments in order and none in the future —
+  a request of today is placed before the seed's "now", a return still to come is dated now — one open
+  referral per resident, the resident encrypted).
+
+Each writes its audit records and change-feed entries as the single writes do. A refused record stops the
+seed naming it and the rule's code (:class:`SeedRejected`). Idempotent (what is already held under its
+key is not sent again); refuses production.
 
     python -m demo.contracts
 """
@@ -37,20 +45,20 @@ import asyncio
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id, refuse_in_production
 from demo.province import Place, Province, apportion, distance_km, read_province
 from libs.common import changes
 from libs.common.auth import Principal, Role
-from libs.common.bulk import DEFAULT_MAX_RECORDS, BulkOutcome, BulkRecordResult
+from libs.common.bulk import DEFAULT_MAX_RECORDS, BulkOutcome, BulkRecordResult, BulkResponse
 from libs.common.database import Database, session_scope
 from libs.common.divisions import PROVINCE_CODE, RegionScope
 from libs.common.identifiers import id_number_check_char
@@ -68,15 +76,18 @@ from services.contracts.agreements.models import (
     VisitPeriod,
 )
 from services.contracts.agreements.schemas import AgreementBulk
-from services.contracts.agreements.service import default_title
 from services.contracts.clients.registry import RegistryClient, RegistryInstitution
 from services.contracts.clock import CHINA_TZ, Clock
+from services.contracts.referrals import bulk as referrals_bulk
 from services.contracts.referrals.models import Referral, ReferralDirection, ReferralState, Urgency
+from services.contracts.referrals.schemas import ReferralBulk
 from services.contracts.settings import ContractsSettings
+from services.contracts.visits import bulk as visits_bulk
 from services.contracts.visits.models import Visit
+from services.contracts.visits.schemas import VisitBulk
 from services.registry.settings import RegistrySettings
 
-#: who writes the demo agreements: a province administrator, source system ``demo`` (like a city platform)
+#: who writes the demo records: a province administrator, source system ``demo`` (like a city platform)
 SEEDER = Principal(sub="demo-seed", role=Role.province_admin, region_code=PROVINCE_CODE)
 SOURCE_SYSTEM = "demo"
 MEDICAL_PHONE = "13800000001"
@@ -526,14 +537,11 @@ def _county_filer(region_code: str) -> str:
     return {"350206": "huli_admin", "350203": "siming_admin"}.get(region_code, f"demo_admin_{region_code}")
 
 
-def _agreement_row(
-    spec: DemoAgreement,
-    *,
-    cipher: PersonalDataCipher,
-    today: date,
-    now: datetime,
-    phones: tuple[bytes, bytes],
-) -> dict[str, Any]:
+def _agreement_record(spec: DemoAgreement, *, today: date, now: datetime) -> dict[str, Any]:
+    """The agreement as ``POST /agreements/bulk`` takes it (``AgreementRecord``), keyed by its demo id,
+    with its history: who submitted it and when, its countersignature, activation, expiry or
+    termination, the agreement it renews, and its 备案 with the county (only a signed agreement is filed,
+    never a draft or one not yet countersigned)."""
     state = spec.state or signed_state_for(spec.start, spec.end, today)
     signed = state not in (A.draft, A.submitted)
     submitted = state is not A.draft
@@ -541,21 +549,15 @@ def _agreement_row(
     signed_at = datetime.combine(min(spec.start, today) - timedelta(days=14), time(10), CHINA_TZ)
     submitted_at = signed_at - timedelta(days=3) if signed else now - timedelta(days=2)
     submitter = spec.submitted_by or spec.elderly
-    return {
-        "id": spec.id,
+    status = {A.draft: "draft", A.submitted: "submitted", A.terminated: "terminated"}.get(state, "signed")
+    record: dict[str, Any] = {
+        "external_id": str(spec.id),
+        "status": status,
         "medical_institution_id": spec.medical.id,
-        "medical_name": spec.medical.name,
-        "medical_region_code": spec.medical.region_code,
         "elderly_institution_id": spec.elderly.id,
-        "elderly_name": spec.elderly.name,
-        "elderly_region_code": spec.elderly.region_code,
-        "elderly_kind": spec.elderly.kind,
-        "region_code": spec.elderly.region_code,
-        "state": state,
-        "title": default_title(spec.medical.name, spec.elderly.name),
         "services": [s.value for s in spec.services],
         "visit_count": spec.visits_per_period,
-        "visit_period": spec.period,
+        "visit_period": spec.period.value,
         "visit_staff": "全科医师 1 名、护士 1 名，每次巡诊半天",
         "green_channel_terms": "乙方老人突发急症时，甲方急诊科优先接诊，15 分钟内响应。"
         if S.emergency_green_channel in spec.services
@@ -563,19 +565,15 @@ def _agreement_row(
         "referral_terms": "双向转诊经绿色通道办理，转出方提供病情摘要，接收方 30 分钟内答复。"
         if S.two_way_referral in spec.services
         else None,
-        "fee_payer": FeePayer.elderly_care_party,
+        "fee_payer": FeePayer.elderly_care_party.value,
         "fee_amount_yuan": Decimal("12000.00"),
         "fee_terms": "巡诊服务费按年结算；诊疗费用按医保规定结算。",
         "medical_duties": "按约定频次巡诊，建立健康档案，开展健康管理和专业培训。",
         "elderly_duties": "提供巡诊场地，配合做好老人健康信息登记和转诊交接。",
-        "change_terms": None,
-        "dispute_terms": None,
         "start_date": spec.start,
         "end_date": spec.end,
-        "medical_contact_name": "医务科",
-        "medical_contact_phone_enc": phones[0],
-        "elderly_contact_name": "院长办公室",
-        "elderly_contact_phone_enc": phones[1],
+        "medical_contact": {"name": "医务科", "phone": MEDICAL_PHONE},
+        "elderly_contact": {"name": "院长办公室", "phone": ELDERLY_PHONE},
         "submitted_by_institution_id": submitter.id if submitted else None,
         "submitted_at": submitted_at if submitted else None,
         "countersigned_at": signed_at if signed else None,
@@ -583,19 +581,18 @@ def _agreement_row(
         if state in (A.active, A.expired, A.terminated) and spec.start <= today
         else None,
         "expired_at": ended_at + timedelta(days=1) if state is A.expired else None,
-        "terminated_at": ended_at if state is A.terminated else None,
-        "terminated_on": spec.terminated_on if state is A.terminated else None,
-        "termination_reason": "养老机构搬迁，双方协商一致提前终止。" if state is A.terminated else None,
-        "terminated_by_institution_id": spec.elderly.id if state is A.terminated else None,
-        "renews_id": spec.renews,
-        # 备案 with the county: only a signed agreement is filed, never a draft or one not yet countersigned
+        "renews_external_id": str(spec.renews) if spec.renews else None,
         "filed_at": signed_at + timedelta(days=5) if signed and spec.filed else None,
         "filed_by": _county_filer(spec.elderly.region_code) if signed and spec.filed else None,
-        "filing_note": None,
-        "source_system": None,
-        "external_id": None,
-        "source_hash": None,
     }
+    if state is A.terminated:
+        record |= {
+            "terminated_on": spec.terminated_on,
+            "termination_reason": "养老机构搬迁，双方协商一致提前终止。",
+            "terminated_at": ended_at,
+            "terminated_by_institution_id": spec.elderly.id,
+        }
+    return {key: value for key, value in record.items() if value is not None}
 
 
 def _visit_days(spec: DemoAgreement, today: date, rng: random.Random) -> list[date]:
@@ -633,8 +630,11 @@ GIVEN = ("秀英", "桂兰", "玉珍", "金水", "阿妹", "国华", "淑贞", "
 
 
 def _referral_rows(
-    spec: DemoAgreement, today: date, rng: random.Random, cipher: PersonalDataCipher, counter: list[int]
+    spec: DemoAgreement, today: date, now: datetime, rng: random.Random, counter: list[int]
 ) -> list[dict[str, Any]]:
+    """Past referrals under ``spec`` as ``POST /referrals/bulk`` takes them (``ReferralRecord``): their
+    state and the moments of its transitions, none after ``now`` (a request of today is placed before
+    it, a return still to come is dated now)."""
     if not (REFERRAL_SERVICES & set(spec.services)) or spec.state in (A.draft, A.submitted, A.countersigned):
         return []
     first = max(spec.start, today - timedelta(days=730))
@@ -647,6 +647,7 @@ def _referral_rows(
         direction = ReferralDirection.up if rng.random() < 0.7 else ReferralDirection.down
         day = first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
         requested = datetime.combine(day, time(rng.randint(7, 22), rng.randint(0, 59)), CHINA_TZ)
+        requested = min(requested, now - timedelta(hours=4))
         age_days = (today - day).days
         draw = rng.random()
         state = (
@@ -669,11 +670,6 @@ def _referral_rows(
             Urgency.emergency if direction is ReferralDirection.up and rng.random() < 0.4 else Urgency.routine
         )
         accepted = requested + timedelta(minutes=rng.randint(5, 90))
-        from_id, to_id = (
-            (spec.elderly.id, spec.medical.id)
-            if direction is ReferralDirection.up
-            else (spec.medical.id, spec.elderly.id)
-        )
         reached = {
             ReferralState.requested: 0,
             ReferralState.accepted: 1,
@@ -682,28 +678,24 @@ def _referral_rows(
             ReferralState.declined: 0,
             ReferralState.cancelled: 0,
         }[state]
+        reason = rng.choice(REFERRAL_REASONS[direction])
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
         rows.append(
             {
-                "id": demo_id("referral", f"{spec.id}-{n}"),
-                "agreement_id": spec.id,
-                "direction": direction,
-                "urgency": urgency,
-                "from_institution_id": from_id,
-                "to_institution_id": to_id,
-                "medical_institution_id": spec.medical.id,
-                "elderly_institution_id": spec.elderly.id,
-                "region_code": spec.elderly.region_code,
-                "state": state,
-                "reason": rng.choice(REFERRAL_REASONS[direction]),
-                "resident_name_enc": cipher.encrypt(rng.choice(SURNAMES) + rng.choice(GIVEN)),
-                "resident_id_number_enc": cipher.encrypt(number),
-                "resident_id_hash": cipher.lookup_hash(number, "id_card"),
-                "resident_phone_enc": None,
+                "external_id": str(demo_id("referral", f"{spec.id}-{n}")),
+                "agreement_external_id": str(spec.id),
+                "direction": direction.value,
+                "urgency": urgency.value,
+                "reason": reason,
+                "resident": {"name": name, "id_number": number},
+                "state": state.value,
                 "requested_at": requested,
                 "requested_by": "seed",
                 "accepted_at": accepted if reached >= 1 else None,
                 "admitted_at": accepted + timedelta(hours=1) if reached >= 2 else None,
-                "returned_at": accepted + timedelta(days=rng.randint(3, 15)) if reached >= 3 else None,
+                "returned_at": min(now, accepted + timedelta(days=rng.randint(3, 15)))
+                if reached >= 3
+                else None,
                 "closed_at": requested + timedelta(hours=2)
                 if state in (ReferralState.declined, ReferralState.cancelled)
                 else None,
@@ -716,31 +708,20 @@ def _referral_rows(
     return rows
 
 
-def _named_referral(spec: DemoAgreement, *, cipher: PersonalDataCipher, now: datetime) -> dict[str, Any]:
+def _named_referral(spec: DemoAgreement, *, now: datetime) -> dict[str, Any]:
     requested = now - timedelta(days=3, hours=2)
     return {
-        "id": demo_id("referral", "兰馨颐养院-李秀英"),
-        "agreement_id": spec.id,
-        "direction": ReferralDirection.up,
-        "urgency": Urgency.emergency,
-        "from_institution_id": spec.elderly.id,
-        "to_institution_id": spec.medical.id,
-        "medical_institution_id": spec.medical.id,
-        "elderly_institution_id": spec.elderly.id,
-        "region_code": spec.elderly.region_code,
-        "state": ReferralState.admitted,
+        "external_id": str(demo_id("referral", "兰馨颐养院-李秀英")),
+        "agreement_external_id": str(spec.id),
+        "direction": ReferralDirection.up.value,
+        "urgency": Urgency.emergency.value,
         "reason": "夜间突发胸闷气促，经绿色通道转诊急诊。",
-        "resident_name_enc": cipher.encrypt("李秀英"),
-        "resident_id_number_enc": cipher.encrypt("350206194003150029"),
-        "resident_id_hash": cipher.lookup_hash("350206194003150029", "id_card"),
-        "resident_phone_enc": cipher.encrypt("13712345678"),
+        "resident": {"name": "李秀英", "id_number": "350206194003150029", "phone": "13712345678"},
+        "state": ReferralState.admitted.value,
         "requested_at": requested,
         "requested_by": "lanxin_admin",
         "accepted_at": requested + timedelta(minutes=12),
         "admitted_at": requested + timedelta(minutes=55),
-        "returned_at": None,
-        "closed_at": None,
-        "close_reason": None,
     }
 
 
@@ -754,55 +735,31 @@ def _named_visits(spec: DemoAgreement, today: date) -> list[dict[str, Any]]:
             continue
         day = today - timedelta(days=7 * week + 2)
         rows.append(
-            _visit_row(spec, day, [str(doctor), str(nurse)], 18 + week % 4, FINDINGS[0], "xinkaiyuan_doctor")
+            _visit_record(spec, day, [doctor, nurse], 18 + week % 4, FINDINGS[0], "xinkaiyuan_doctor")
         )
     return rows
 
 
-def _visit_row(
-    spec: DemoAgreement, day: date, staff: list[str], seen: int, findings: str, recorded_by: str
+def _visit_record(
+    spec: DemoAgreement, day: date, staff: list[uuid.UUID], seen: int, findings: str, recorded_by: str
 ) -> dict[str, Any]:
+    """A past 巡诊 as ``POST /visits/bulk`` takes it (``VisitRecord``), keyed by its demo id."""
     return {
-        "id": demo_id("visit", f"{spec.id}-{day.isoformat()}"),
-        "agreement_id": spec.id,
-        "region_code": spec.elderly.region_code,
-        "medical_region_code": spec.medical.region_code,
-        "medical_institution_id": spec.medical.id,
-        "elderly_institution_id": spec.elderly.id,
+        "external_id": str(demo_id("visit", f"{spec.id}-{day.isoformat()}")),
+        "agreement_external_id": str(spec.id),
         "visit_date": day,
         "practitioner_ids": staff,
         "residents_seen": seen,
-        "resident_refs": [],
         "services": [S.medical_rounds.value, S.health_management.value],
         "findings": findings,
-        "homebound_orders": [],
         "recorded_by": recorded_by,
     }
 
 
-def _table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-async def _insert_tracked(
-    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], now: datetime
-) -> int:
-    """Bulk INSERT of the rows not yet present, each with its change-feed entry."""
-    existing = set((await session.scalars(select(model.id))).all())
-    rows = [
-        {**row, "version": 1, "created_at": now, "updated_at": now}
-        for row in rows
-        if row["id"] not in existing
-    ]
-    if not rows:
-        return 0
-    per = max(1, 30_000 // len(rows[0]))
-    for start in range(0, len(rows), per):
-        await session.execute(insert(_table(model)), rows[start : start + per])
-    for row in rows:
-        changes.track(session, model(**row))
-    return len(rows)
+def _rounds_staff(spec: DemoAgreement) -> list[uuid.UUID]:
+    """The medical party's 巡诊 doctor of the generated province (a demo id: the registry's demo has
+    named practitioners only for the briefing's institutions; visits' practitioner ids are not checked)."""
+    return [demo_id("practitioner", f"巡诊医师-{spec.medical.id}")]
 
 
 class DemoRegistry(RegistryClient):
@@ -851,9 +808,9 @@ class DemoRegistry(RegistryClient):
 
 
 class SeedRejected(RuntimeError):
-    """A demo agreement the contracts service's rules refuse: the demo must obey them, so the seed stops."""
+    """A demo record the contracts service's rules refuse: the demo must obey them, so the seed stops."""
 
-    def __init__(self, rejected: list[tuple[str, BulkRecordResult]]) -> None:
+    def __init__(self, rejected: list[tuple[str, BulkRecordResult]], what: str = "演示协议") -> None:
         self.rejected = rejected
         self.codes = [result.code or "" for _name, result in rejected]
         lines = [
@@ -862,110 +819,65 @@ class SeedRejected(RuntimeError):
             for name, result in rejected[:20]
         ]
         super().__init__(
-            f"演示协议未通过签约规则（{len(rejected)} 条）(demo agreements refused by the contracts rules):\n"
-            + "\n".join(lines)
+            f"{what}未通过签约服务的规则（{len(rejected)} 条）"
+            "(demo records refused by the contracts rules):\n" + "\n".join(lines)
         )
 
 
-#: what the bulk path cannot know of a signed agreement's past (it stamps "now"): set on the written
-#: agreement afterwards in the same transaction, and its change-feed entry queued again to carry them
-HISTORY = (
-    "submitted_by_institution_id",
-    "submitted_at",
-    "countersigned_at",
-    "activated_at",
-    "expired_at",
-    "terminated_at",
-    "terminated_by_institution_id",
-    "renews_id",
-    "filed_at",
-    "filed_by",
-)
+Write = Callable[[list[dict[str, Any]]], Awaitable[BulkResponse]]
 
 
-def _bulk_record(spec: DemoAgreement, row: dict[str, Any]) -> dict[str, Any]:
-    """The agreement as a city platform would push it (``AgreementRecord``), keyed by its demo id."""
-    record = {
-        key: row[key]
-        for key in (
-            "medical_institution_id",
-            "elderly_institution_id",
-            "services",
-            "visit_count",
-            "visit_period",
-            "visit_staff",
-            "green_channel_terms",
-            "referral_terms",
-            "fee_payer",
-            "fee_amount_yuan",
-            "fee_terms",
-            "medical_duties",
-            "elderly_duties",
-            "start_date",
-            "end_date",
-        )
-    }
-    record |= {
-        "external_id": str(spec.id),
-        "medical_contact": {"name": row["medical_contact_name"], "phone": MEDICAL_PHONE},
-        "elderly_contact": {"name": row["elderly_contact_name"], "phone": ELDERLY_PHONE},
-    }
-    if row["state"] is A.terminated:
-        record |= {
-            "status": "terminated",
-            "terminated_on": row["terminated_on"],
-            "termination_reason": row["termination_reason"],
-        }
-    return record
+async def _write_new(
+    session: AsyncSession,
+    model: type[Agreement | Visit | Referral],
+    records: list[tuple[str, dict[str, Any]]],
+    write: Write,
+    *,
+    what: str,
+    max_records: int,
+) -> int:
+    """Send the records not yet written (keyed by their demo id in source system ``demo``) through a
+    bulk writer, ``max_records`` a batch, in order; each must be created — one refused raises
+    :class:`SeedRejected` naming it and the rule's code. Returns how many were created."""
+    held = set(
+        (await session.scalars(select(model.external_id).where(model.source_system == SOURCE_SYSTEM))).all()
+    )
+    wanted = [(name, record) for name, record in records if record["external_id"] not in held]
+    for start in range(0, len(wanted), max_records):
+        chunk = wanted[start : start + max_records]
+        response = await write([record for _name, record in chunk])
+        refused = [
+            (name, result)
+            for (name, _record), result in zip(chunk, response.results, strict=True)
+            if result.outcome is not BulkOutcome.created
+        ]
+        if refused:
+            raise SeedRejected(refused, what)
+    return len(wanted)
 
 
 async def write_agreements(
     session: AsyncSession,
     specs: list[DemoAgreement],
-    rows: list[dict[str, Any]],
     *,
     registry: RegistryClient,
     cipher: PersonalDataCipher,
     today: date,
     now: datetime,
     max_records: int,
-) -> tuple[dict[uuid.UUID, uuid.UUID], int]:
-    """Write the signed and terminated agreements among ``specs`` through the contracts service's bulk
-    writer (``services.contracts.agreements.bulk.upsert``, the code of ``POST /agreements/bulk``: the
-    parties' kinds and activity from the registry, the writer's scope, one agreement pending or in force
-    per pair, audit records and change-feed entries) as :data:`SEEDER` with source system ``demo``; then
-    set their history (:data:`HISTORY`) on the written agreements. Every record must be created (what
-    exists is skipped); one refused raises :class:`SeedRejected` naming it and the rule's code.
+) -> int:
+    """Write ``specs`` — drafts, submitted, signed and terminated agreements with their history — through
+    the contracts service's bulk writer (``services.contracts.agreements.bulk.upsert``, the code of
+    ``POST /agreements/bulk``: the parties' kinds and activity from the registry, the writer's scope, one
+    agreement pending or in force per pair, renewals, 备案, the dates' order, audit records and
+    change-feed entries) as :data:`SEEDER` with source system ``demo``. A renewal follows the agreement
+    it renews. Returns how many were created."""
 
-    Returns the id each agreement has (demo id → id; the bulk writer gives a new agreement an id of its
-    own) and how many were created.
-    """
-    existing_ids = set((await session.scalars(select(Agreement.id))).all())
-    keyed = dict(
-        (
-            await session.execute(
-                select(Agreement.external_id, Agreement.id).where(Agreement.source_system == SOURCE_SYSTEM)
-            )
-        ).all()
-    )
-    ids: dict[uuid.UUID, uuid.UUID] = {}
-    wanted: list[tuple[DemoAgreement, dict[str, Any]]] = []
-    for spec, row in zip(specs, rows, strict=True):
-        if spec.id in existing_ids:  # written directly by an earlier seed
-            ids[spec.id] = spec.id
-        elif str(spec.id) in keyed:
-            ids[spec.id] = keyed[str(spec.id)]
-        elif row["state"] not in (A.draft, A.submitted):
-            wanted.append((spec, row))
-    for start in range(0, len(wanted), max_records):
-        chunk = wanted[start : start + max_records]
-        request = AgreementBulk(
-            source_system=SOURCE_SYSTEM, records=[_bulk_record(spec, row) for spec, row in chunk]
-        )
-        response = await agreements_bulk.upsert(
+    async def write(records: list[dict[str, Any]]) -> BulkResponse:
+        return await agreements_bulk.upsert(
             session,
             SEEDER,
-            request,
+            AgreementBulk(source_system=SOURCE_SYSTEM, records=records),
             registry=registry,
             cipher=cipher,
             today=today,
@@ -973,45 +885,15 @@ async def write_agreements(
             page_size=200,
             max_records=max_records,
         )
-        refused = [
-            (f"{spec.medical.name}–{spec.elderly.name} ({spec.start}–{spec.end})", result)
-            for (spec, _row), result in zip(chunk, response.results, strict=True)
-            if result.outcome is not BulkOutcome.created or result.id is None
-        ]
-        if refused:
-            raise SeedRejected(refused)
-        for (spec, _row), result in zip(chunk, response.results, strict=True):
-            assert result.id is not None
-            ids[spec.id] = result.id
-    if not wanted:
-        return ids, 0
-    # their history: one executemany UPDATE, then each agreement's feed entry queued again (replacing
-    # the bulk writer's) with what it now holds — created in this transaction, so still version 1
-    written = {ids[spec.id]: row for spec, row in wanted}
-    table = cast(Table, Agreement.__table__)
-    await session.execute(
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values({key: bindparam(f"v_{key}") for key in HISTORY}),
-        [
-            {
-                "b_id": agreement_id,
-                **{f"v_{key}": row[key] for key in HISTORY},
-                "v_renews_id": ids.get(row["renews_id"], row["renews_id"]),
-            }
-            for agreement_id, row in written.items()
-        ],
-        execution_options={"synchronize_session": False},
-    )
-    fresh = await session.scalars(
-        select(Agreement).where(Agreement.id.in_(written)).execution_options(populate_existing=True)
-    )
-    for agreement in fresh.all():
-        planned = written[agreement.id]["state"]
-        if agreement.state is not planned:
-            raise RuntimeError(f"演示协议 {agreement.title} 的状态 {agreement.state} 与计划 {planned} 不符")
-        changes.track(session, agreement, previous_scope=None)
-    return ids, len(wanted)
+
+    records = [
+        (
+            f"{spec.medical.name}–{spec.elderly.name} ({spec.start}–{spec.end})",
+            _agreement_record(spec, today=today, now=now),
+        )
+        for spec in specs
+    ]
+    return await _write_new(session, Agreement, records, write, what="演示协议", max_records=max_records)
 
 
 async def _seed(
@@ -1027,47 +909,53 @@ async def _seed(
     story = named + _named_with_province(province, today)
     in_force = {s.pair for s in story if (s.state or signed_state_for(s.start, s.end, today)) is A.active}
     specs = story + province_agreements(province, today, SIGNED_PAIRS_TARGET - len(in_force))
-    phones = (cipher.encrypt(MEDICAL_PHONE), cipher.encrypt(ELDERLY_PHONE))
-    agreement_rows = [_agreement_row(s, cipher=cipher, today=today, now=now, phones=phones) for s in specs]
-    ids, added = await write_agreements(
+    added = await write_agreements(
         session,
         specs,
-        agreement_rows,
         registry=DemoRegistry(province),
         cipher=cipher,
         today=today,
         now=now,
         max_records=max_records,
     )
-    # drafts and agreements waiting for the other party's signature: written directly (the bulk path
-    # takes only signed and terminated agreements); a renewal names its predecessor's id
-    direct = [
-        {**row, "renews_id": ids.get(row["renews_id"], row["renews_id"])}
-        for spec, row in zip(specs, agreement_rows, strict=True)
-        if spec.id not in ids
-    ]
     rng = random.Random(350003)
-    visit_rows = _named_visits(named[0], today)
-    referral_rows = [_named_referral(named[0], cipher=cipher, now=now)]
+    visits = _named_visits(named[0], today)
+    referrals = [_named_referral(named[0], now=now)]
     counter = [0]
     for spec in specs[len(named) :]:
+        staff = _rounds_staff(spec)
         for day in _visit_days(spec, today, rng):
-            visit_rows.append(
-                _visit_row(
-                    spec,
-                    day,
-                    [],
-                    rng.randint(6, 40),
-                    rng.choice(FINDINGS),
-                    "seed",
-                )
-            )
-        referral_rows += _referral_rows(spec, today, rng, cipher, counter)
-    for row in visit_rows + referral_rows:
-        row["agreement_id"] = ids.get(row["agreement_id"], row["agreement_id"])
-    added += await _insert_tracked(session, Agreement, direct, now)
-    added += await _insert_tracked(session, Visit, visit_rows, now)
-    added += await _insert_tracked(session, Referral, referral_rows, now)
+            visits.append(_visit_record(spec, day, staff, rng.randint(6, 40), rng.choice(FINDINGS), "seed"))
+        referrals += _referral_rows(spec, today, now, rng, counter)
+
+    async def write_visits(records: list[dict[str, Any]]) -> BulkResponse:
+        request = VisitBulk(source_system=SOURCE_SYSTEM, records=records)
+        return await visits_bulk.import_(
+            session, SEEDER, request, today=today, now=now, max_records=max_records
+        )
+
+    async def write_referrals(records: list[dict[str, Any]]) -> BulkResponse:
+        request = ReferralBulk(source_system=SOURCE_SYSTEM, records=records)
+        return await referrals_bulk.import_(
+            session, SEEDER, request, cipher=cipher, today=today, now=now, max_records=max_records
+        )
+
+    added += await _write_new(
+        session,
+        Visit,
+        [(f"巡诊 {r['agreement_external_id']} {r['visit_date']}", r) for r in visits],
+        write_visits,
+        what="演示巡诊",
+        max_records=max_records,
+    )
+    added += await _write_new(
+        session,
+        Referral,
+        [(f"转诊 {r['agreement_external_id']} {r['requested_at']:%Y-%m-%d %H:%M}", r) for r in referrals],
+        write_referrals,
+        what="演示转诊",
+        max_records=max_records,
+    )
     await changes.write_pending_changes(session)
     return added
 

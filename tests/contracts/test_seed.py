@@ -36,7 +36,12 @@ async def test_seed_is_idempotent_and_tells_the_demo_story(
         async with database.session() as session:
             agreements = (await session.scalars(select(Agreement).order_by(Agreement.start_date))).all()
             visits = await session.scalar(select(func.count(Visit.id)))
-            referral = await session.get(Referral, demo_id("referral", "兰馨颐养院-李秀英"))
+            referral = await session.scalar(  # written through POST /referrals/bulk, keyed by its demo id
+                select(Referral).where(
+                    Referral.source_system == "demo",
+                    Referral.external_id == str(demo_id("referral", "兰馨颐养院-李秀英")),
+                )
+            )
     finally:
         await database.dispose()
     today = Clock().today()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -128,6 +128,11 @@ def check_history(record: ReferralRecord, *, now: datetime) -> None:
     )
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """A moment as stored and fed (UTC), whatever offset the record gave it."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
 def _record_hash(record: ReferralRecord, cipher: PersonalDataCipher) -> str:
     """The record's hash, the resident blind-indexed (no personal data in clear in what is stored)."""
     resident = record.resident
@@ -189,9 +194,9 @@ class _Import:
         values = {
             **service.referral_values(agreement, data, self.cipher, id_hash=id_hash),
             "state": data.state,
-            "requested_at": data.requested_at,
+            "requested_at": _utc(data.requested_at),
             "requested_by": data.requested_by or self.principal.sub,
-            **{stamp: getattr(data, stamp) for stamp in _STAMPS},
+            **{stamp: _utc(getattr(data, stamp)) for stamp in _STAMPS},
             "close_reason": data.close_reason,
             "source_hash": digest,
         }
