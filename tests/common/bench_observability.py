@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -42,9 +43,8 @@ def build(root: Path, *, observed: bool) -> FastAPI:
     )
     app = create_service_app(settings, title="bench", description="bench", routers=[])
     if not observed:
-        app.user_middleware = [
-            m for m in app.user_middleware if m.cls not in (MetricsMiddleware, TracingMiddleware)
-        ]
+        left_out: tuple[Any, ...] = (MetricsMiddleware, TracingMiddleware)
+        app.user_middleware = [m for m in app.user_middleware if m.cls not in left_out]
     return app
 
 
