@@ -23,6 +23,16 @@ HULI, SIMING = "350206", "350203"
 DOCUMENTS = ["application_form", "premises_proof", "staff_qualifications", "rules"]
 ACCEPTED = "2019-03-01T10:00:00+08:00"
 REVOKED = "2019-09-17T15:30:00+08:00"
+#: the fields of POST /filings (a single write)
+FILING_BODY = {
+    "institution_id",
+    "unit_kind",
+    "unit_name",
+    "person_in_charge",
+    "doctors",
+    "nurses",
+    "documents",
+}
 
 
 def record(external_id: str, institution_id: str, **overrides: Any) -> dict[str, Any]:
@@ -276,3 +286,24 @@ async def test_a_batch_above_the_limit_is_refused_whole(client: httpx.AsyncClien
     assert response.json()["code"] == "batch_too_large"
     listed = await client.get(FILINGS, params={"institution_id": home["id"]}, headers=province(tokens))
     assert listed.json()["items"] == []
+
+
+async def test_a_revocation_through_the_single_path_records_when_it_happened(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    home = await create_institution(client, tokens)
+    created = await client.post(
+        FILINGS,
+        json={k: v for k, v in record("-", home["id"]).items() if k in FILING_BODY},
+        headers=tokens.headers(Role.county_admin, HULI),
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["revoked_at"] is None
+    before = datetime.now(UTC)
+    revoked = await client.post(
+        f"{FILINGS}/{created.json()['id']}/revoke",
+        json={"reason": "现场核查不符合备案条件"},
+        headers={**tokens.headers(Role.county_admin, HULI), "If-Match": created.headers["etag"]},
+    )
+    assert revoked.status_code == 200, revoked.text
+    assert datetime.fromisoformat(revoked.json()["revoked_at"]) >= before - timedelta(seconds=1)

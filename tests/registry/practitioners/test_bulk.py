@@ -184,3 +184,19 @@ async def test_a_batch_above_the_limit_is_refused_whole(
     response = await post(client, province(tokens), *[record(f"B-{i}", hospital["id"]) for i in range(1001)])
     assert response.status_code == 422
     assert response.json()["code"] == "batch_too_large"
+
+
+async def test_the_single_create_refuses_an_inactive_institution_too(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    closed = await create_institution(client, tokens, hospital_body(name="湖里区歇业医院"))
+    county = tokens.headers(Role.county_admin, HULI)
+    deactivated = await client.post(
+        f"{INSTITUTIONS}/{closed['id']}/deactivate",
+        json={"reason": "停业"},
+        headers={**county, "If-Match": '"1"'},
+    )
+    assert deactivated.status_code == 200, deactivated.text
+    response = await client.post(PRACTITIONERS, json=practitioner_body(closed["id"]), headers=county)
+    assert response.status_code == 409
+    assert response.json()["code"] == "institution_inactive"
