@@ -26,6 +26,8 @@ KNOWN = {
     "/api/v1/registry/filings/bulk",
     "/api/v1/registry/practitioners/bulk",
     "/api/v1/contracts/agreements/bulk",
+    "/api/v1/contracts/visits/bulk",
+    "/api/v1/contracts/referrals/bulk",
     "/api/v1/homecare/recipients/bulk",
     "/api/v1/homecare/orders/bulk",
     "/api/v1/homecare/orders/history/bulk",
