@@ -203,20 +203,21 @@ def _moment(day: date, hour: int) -> datetime:
 
 def home_bed_record(bed: HomeBed, settings: HomecareSettings, today: date) -> dict[str, Any]:
     """A past episode built the way the demo builds its ``HomeBed`` rows, as ``POST /home-beds/bulk``
-    takes it: the assessment and opening as recorded; one re-assessment at the end of each period it
-    counts (``reassessment_count``, so the current period ends where the row says); its last 查床 round on
-    ``last_round_date`` by the doctor who opened it (none when that date is not between the opening and
-    the closing or today: no round yet); the closing, if it ended."""
+    takes it (Python values: the record model validates them as it validates JSON): the assessment and
+    opening as recorded; one re-assessment at the end of each period it counts (``reassessment_count``,
+    so the current period ends where the row says); its last 查床 round on ``last_round_date`` by the
+    doctor who opened it (none when that date is not between the opening and the closing or today: no
+    round yet); the closing, if it ended."""
     assert bed.opened_date is not None
     assert bed.opened_at is not None
     assert bed.assessed_at is not None
     period = settings.home_bed_period_days
-    doctor = str(bed.opened_by_practitioner_id) if bed.opened_by_practitioner_id else None
-    assessor = str(bed.assessed_by_practitioner_id) if bed.assessed_by_practitioner_id else None
+    doctor = bed.opened_by_practitioner_id
+    assessor = bed.assessed_by_practitioner_id
     reassessments = [
         # at the start of the day the period ends: never later than now, even when that day is today
         {
-            "assessed_at": _moment(bed.opened_date + timedelta(days=period * k), 0).isoformat(),
+            "assessed_at": _moment(bed.opened_date + timedelta(days=period * k), 0),
             "practitioner_id": doctor,
             "note": REASSESSMENT_NOTE,
         }
@@ -224,8 +225,8 @@ def home_bed_record(bed: HomeBed, settings: HomecareSettings, today: date) -> di
     ]
     record: dict[str, Any] = {
         "external_id": str(bed.id),
-        "institution_id": str(bed.institution_id),
-        "recipient_id": str(bed.recipient_id),
+        "institution_id": bed.institution_id,
+        "recipient_id": bed.recipient_id,
         "record_no": bed.record_no,
         "diagnosis": bed.diagnosis,
         "condition_stable": bed.condition_stable,
@@ -234,20 +235,20 @@ def home_bed_record(bed: HomeBed, settings: HomecareSettings, today: date) -> di
         "has_family_doctor_contract": bed.has_family_doctor_contract,
         "application_note": bed.application_note,
         "assessment": {
-            "assessed_at": bed.assessed_at.isoformat(),
+            "assessed_at": bed.assessed_at,
             "practitioner_id": assessor,
             "note": (bed.assessment or {}).get("note"),
         },
         "opening": {
-            "opened_at": bed.opened_at.isoformat(),
+            "opened_at": bed.opened_at,
             "practitioner_id": doctor,
             "care_plan": bed.care_plan,
-            "consent_at": (bed.consent_at or bed.opened_at).isoformat(),
+            "consent_at": bed.consent_at or bed.opened_at,
             "round_interval_days": bed.round_interval_days,
         },
         "reassessments": reassessments,
         "rounds": [
-            {"round_date": last_round.isoformat(), "practitioner_id": doctor, "findings": ROUND_FINDINGS}
+            {"round_date": last_round, "practitioner_id": doctor, "findings": ROUND_FINDINGS}
             for last_round in [bed.last_round_date]
             if last_round is not None and bed.opened_date <= last_round <= (bed.closed_date or today)
         ],
@@ -255,7 +256,7 @@ def home_bed_record(bed: HomeBed, settings: HomecareSettings, today: date) -> di
     if bed.status is HomeBedStatus.closed:
         assert bed.closed_at is not None
         record["closing"] = {
-            "closed_at": bed.closed_at.isoformat(),
+            "closed_at": bed.closed_at,
             "reason": getattr(bed.close_reason, "value", bed.close_reason),
             "summary": bed.close_summary,
         }
