@@ -8,9 +8,12 @@ installed nothing is recorded or sent. Also: the gateway forwards no service's `
 from __future__ import annotations
 
 import asyncio
+import http.server
+import threading
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -245,3 +248,53 @@ async def test_the_gateway_forwards_no_service_metrics(stack: Stack, path: str) 
     status, body = await raw_get(stack.gateway, path)
     assert status == 404
     assert "yiyang_" not in body
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver on loopback that keeps what it is sent."""
+
+    received: ClassVar[list[tuple[str, str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.received.append((self.path, self.headers.get("Content-Type", ""), body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+async def test_spans_are_exported_over_otlp_when_an_endpoint_is_set(
+    sample_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        settings = sample_app.state.settings.model_copy(
+            update={"otlp_traces_endpoint": f"http://127.0.0.1:{server.server_port}/v1/traces"}
+        )
+        tracing.configure(settings)
+        assert tracing.enabled()
+        response = await client.get("/healthz", headers={"X-Request-ID": "otlp-export-1"})
+        assert response.status_code == 200
+        await asyncio.to_thread(tracing.shutdown)  # flushes the batch
+        assert not tracing.enabled()
+    finally:
+        server.shutdown()
+        thread.join()
+    assert _Collector.received, "the exporter sent nothing"
+    path, content_type, body = _Collector.received[-1]
+    assert path == "/v1/traces"
+    assert content_type == "application/x-protobuf"
+    assert b"GET /healthz" in body
+    assert b"otlp-export-1" in body
+    assert b"sample" in body  # service.name of the resource
+
+
+def test_without_an_endpoint_nothing_is_installed(sample_app: FastAPI) -> None:
+    tracing.configure(sample_app.state.settings)
+    assert not tracing.enabled()
