@@ -1,9 +1,18 @@
 """Demo data of the homecare service (idempotent; refuses production; never calls another service).
 
 The catalog ``inferred-1``; provider settings for 厦门新开元医院 (湖里, also 家庭病床) and 厦门莲花医院
-(思明); a few recipients in 湖里 and 思明; orders in several states, one assigned to 林晓燕 for today;
-an open home bed. Institutions and practitioners are named by their demo ids (``demo_id``), with the
-snapshots (names, regions) the registry's seed gives them.
+(思明); a few recipients in 湖里 and 思明; orders in several states, 林晓燕 and 陈美玲 each with a visit
+today (15:00, or the next half hour when seeded later); an open home bed and one applied for.
+Institutions and practitioners are named by their demo ids (``demo_id``), with the snapshots (names,
+regions) the registry's seed gives them.
+
+Recipients and orders go through the homecare service's own write paths (:mod:`demo.homecare_orders`):
+the recipients' bulk path, the orders' historical import for the orders that are over (rated,
+completed, cancelled), the orders' bulk path and the provider's transitions (assess, accept, assign) for
+those under way; a record the rules refuse stops the seed (``SeedRejected``). The practitioners the
+rules ask about come from the registry's demo (the named ones when it is absent). The catalog, the
+providers and the home beds are still written here as ORM objects (their service paths are another piece
+of issue 14).
 
 Run: ``python -m demo.homecare``.
 """
@@ -11,6 +20,7 @@ Run: ``python -m demo.homecare``.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,31 +30,30 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id, refuse_in_production
+from demo.homecare_orders import (
+    ActiveOrder,
+    DemoPractitioners,
+    import_history,
+    place_active,
+    service_group,
+    write_recipients,
+)
 from demo.homecare_province import province_seed
 from demo.province import Province, read_province
 from libs.common.changes import write_pending_changes
 from libs.common.database import Database, session_scope
 from libs.common.keys import personal_data_cipher
-from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
 from services.homecare import models as _all_models  # noqa: F401  (every model and its feed declaration)
 from services.homecare.catalog import importing
 from services.homecare.catalog.models import CatalogItem, CatalogVersion
 from services.homecare.home_beds.models import HomeBed, HomeBedStatus, Mobility
-from services.homecare.orders import fees
 from services.homecare.orders.models import (
-    NurseBooking,
-    Order,
-    OrderEvent,
-    OrderItem,
     OrderStatus,
-    RaterKind,
-    Rating,
     ServiceGroup,
 )
-from services.homecare.orders.visits.models import VisitRecord
 from services.homecare.providers.models import Provider, ProviderItem
-from services.homecare.recipients.models import ConsentMethod, ConsentSigner, Recipient
+from services.homecare.recipients.models import Recipient
 from services.homecare.settings import HomecareSettings
 from services.registry.settings import RegistrySettings
 
@@ -73,7 +82,7 @@ PRICES = {
 RECIPIENTS: list[dict[str, Any]] = [
     {
         "name": "陈秀英",
-        "id": "350206193808120024",
+        "id": "350206193808120025",
         "phone": "13906001001",
         "region": "350206",
         "address": "福建省厦门市湖里区江头街道台湾街 188 号 2 单元 601",
@@ -87,7 +96,7 @@ RECIPIENTS: list[dict[str, Any]] = [
     },
     {
         "name": "黄国平",
-        "id": "350206194403050031",
+        "id": "350206194403050035",
         "phone": "13906001002",
         "region": "350206",
         "address": "福建省厦门市湖里区殿前街道高殿路 66 号 801",
@@ -101,7 +110,7 @@ RECIPIENTS: list[dict[str, Any]] = [
     },
     {
         "name": "林淑芬",
-        "id": "350203194112200048",
+        "id": "350203194112200049",
         "phone": "13906001003",
         "region": "350203",
         "address": "福建省厦门市思明区莲前街道莲花五村 12 号 302",
@@ -115,7 +124,7 @@ RECIPIENTS: list[dict[str, Any]] = [
     },
     {
         "name": "吴宏伟",
-        "id": "350203193605150010",
+        "id": "350203193605150014",
         "phone": "13906001004",
         "region": "350203",
         "address": "福建省厦门市思明区嘉莲街道嘉禾路 300 号 1502",
@@ -167,177 +176,128 @@ async def _provider(session: AsyncSession, name: str, region: str, home_beds: bo
     return provider
 
 
-async def _recipient(session: AsyncSession, cipher: PersonalDataCipher, data: dict[str, Any]) -> Recipient:
-    recipient_id = demo_id("recipient", data["name"])
-    existing = await session.get(Recipient, recipient_id)
-    if existing is not None:
-        return existing
-    number: str = data["id"]
+def _recipient_record(provider: Provider, data: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``POST /recipients`` for a named recipient, keyed by its demo id."""
     contact_name, relation, contact_phone = data["contact"]
-    recipient = Recipient(
-        id=recipient_id,
-        institution_id=demo_id("institution", data["provider"][0]),
-        region_code=data["region"],
-        name_enc=cipher.encrypt(data["name"]),
-        id_number_enc=cipher.encrypt(number),
-        id_number_hash=cipher.lookup_hash(number, "id_card"),
-        phone_enc=cipher.encrypt(data["phone"]),
-        address_enc=cipher.encrypt(data["address"]),
-        latitude=data["lat"],
-        longitude=data["lng"],
-        birth_date=datetime.strptime(number[6:14], "%Y%m%d").date(),
-        sex="female" if int(number[16]) % 2 == 0 else "male",
-        disability_level=data["disability"],
-        dementia=data["dementia"],
-        chronic_diseases=data["diseases"],
-        emergency_contact_name_enc=cipher.encrypt(contact_name),
-        emergency_contact_relation=relation,
-        emergency_contact_phone_enc=cipher.encrypt(contact_phone),
-        consent_given_at=datetime(2026, 11, 1, 1, 0, tzinfo=UTC),
-        consent_method=ConsentMethod.written,
-        consent_signed_by=ConsentSigner.family,
-        created_by_sub="seed",
-    )
-    session.add(recipient)
-    await session.flush()
-    return recipient
-
-
-async def _order(
-    session: AsyncSession,
-    *,
-    key: str,
-    provider: Provider,
-    recipient: Recipient,
-    version: CatalogVersion,
-    codes: list[str],
-    status: OrderStatus,
-    start: datetime,
-    nurse: str | None = None,
-    home_bed: HomeBed | None = None,
-) -> Order | None:
-    order_id = demo_id("order", key)
-    if await session.get(Order, order_id) is not None:
-        return None
-    items = {
-        i.code: i
-        for i in await session.scalars(
-            select(CatalogItem).where(
-                CatalogItem.catalog_version_id == version.id, CatalogItem.code.in_(codes)
-            )
-        )
+    return {
+        "external_id": str(demo_id("recipient", data["name"])),
+        "institution_id": str(provider.institution_id),
+        "name": data["name"],
+        "id_number": data["id"],
+        "phone": data["phone"],
+        "address": data["address"],
+        "region_code": data["region"],
+        "latitude": data["lat"],
+        "longitude": data["lng"],
+        "disability_level": data["disability"],
+        "dementia": data["dementia"],
+        "chronic_diseases": data["diseases"],
+        "emergency_contact": {"name": contact_name, "relation": relation, "phone": contact_phone},
+        "consent": {
+            "given_at": datetime(2026, 11, 1, 1, 0, tzinfo=UTC).isoformat(),
+            "method": "written",
+            "signed_by": "family",
+        },
     }
-    prices = [Decimal(PRICES[c]) for c in codes]
-    nurse_id = demo_id("practitioner", nurse) if nurse else None
-    reached = list(OrderStatus).index(status)
-    stamp = start - timedelta(hours=1)
 
-    def at(step: OrderStatus) -> datetime | None:
-        order_of = list(OrderStatus)
-        return (
-            stamp + timedelta(minutes=10 * order_of.index(step)) if order_of.index(step) <= reached else None
-        )
 
-    order = Order(
-        id=order_id,
-        institution_id=provider.institution_id,
-        provider_name=provider.institution_name,
-        region_code=recipient.region_code,
-        recipient_id=recipient.id,
-        home_bed_id=home_bed.id if home_bed else None,
-        catalog_version_id=version.id,
-        catalog_version_code=version.code,
-        status=status,
-        window_start=start,
-        window_end=start + timedelta(hours=2),
-        address_enc=recipient.address_enc,
-        latitude=recipient.latitude or 0.0,
-        longitude=recipient.longitude or 0.0,
-        placed_by_sub="seed",
-        placed_by_role="institution_staff",
-        requires_doctor=any(items[c].risk == "high" or items[c].needs_medical_order for c in codes),
-        service_group=ServiceGroup.chronic if status is not OrderStatus.submitted else None,
-        assessed_at=at(OrderStatus.assessed),
-        nurse_practitioner_id=nurse_id if reached >= list(OrderStatus).index(OrderStatus.assigned) else None,
-        assigned_at=at(OrderStatus.assigned),
-        visit_fee_yuan=provider.visit_fee_yuan,
-        items_total_yuan=fees.items_total(prices),
-        flag_reasons=[],
+@dataclass(frozen=True, slots=True)
+class NamedOrder:
+    key: str
+    provider: Provider
+    recipient: dict[str, Any]
+    codes: list[str]
+    status: OrderStatus
+    start: datetime
+    nurse: str | None = None
+    home_bed: HomeBed | None = None
+
+
+def _order_record(order: NamedOrder) -> dict[str, Any]:
+    """The body of ``POST /orders`` for a named order, keyed by its demo id."""
+    record: dict[str, Any] = {
+        "external_id": str(demo_id("order", order.key)),
+        "institution_id": str(order.provider.institution_id),
+        "recipient_id": str(demo_id("recipient", order.recipient["name"])),
+        "item_codes": order.codes,
+        "window_start": order.start.isoformat(),
+        "window_end": (order.start + timedelta(hours=2)).isoformat(),
+    }
+    if order.home_bed is not None:
+        record["home_bed_id"] = str(order.home_bed.id)
+    return record
+
+
+def _past_record(order: NamedOrder, *, now: datetime) -> dict[str, Any]:
+    """A named order that is over, as the historical import takes it: done by its nurse (with the visit
+    record, rated by the family when ``rated``), or cancelled by the family before it was dispatched."""
+    record = _order_record(order)
+    group = service_group({"chronic_diseases": order.recipient["diseases"]}, order.start)
+    if order.status is OrderStatus.cancelled:
+        submitted = now - timedelta(hours=3)
+        record.update(
+            status="cancelled",
+            service_group=group.value,
+            timeline={
+                "submitted_at": submitted.isoformat(),
+                "assessed_at": (submitted + timedelta(minutes=10)).isoformat(),
+                "accepted_at": (submitted + timedelta(minutes=20)).isoformat(),
+                "cancelled_at": (submitted + timedelta(hours=1)).isoformat(),
+            },
+            cancel_reason="家属改期",
+        )
+        return record
+    assert order.nurse is not None
+    stamp = order.start - timedelta(hours=1)
+    steps = ("submitted_at", "assessed_at", "accepted_at", "assigned_at", "departed_at", "checked_in_at")
+    timeline = {name: (stamp + timedelta(minutes=13 * k)).isoformat() for k, name in enumerate(steps)}
+    completed = order.start + timedelta(minutes=75)
+    timeline.update(
+        started_at=(order.start + timedelta(minutes=10)).isoformat(),
+        checked_out_at=(order.start + timedelta(minutes=70)).isoformat(),
+        completed_at=completed.isoformat(),
     )
-    if status in (OrderStatus.completed, OrderStatus.rated):
-        order.en_route_at = at(OrderStatus.en_route)
-        order.checked_in_at = at(OrderStatus.checked_in)
-        order.in_service_at = at(OrderStatus.in_service)
-        order.checked_out_at = at(OrderStatus.checked_out)
-        order.completed_at = at(OrderStatus.completed)
-        order.response_minutes = Decimal(30)
-        order.consumables_total_yuan = Decimal("12.50")
-        order.total_yuan = fees.total(order.items_total_yuan, order.visit_fee_yuan, Decimal("12.50"))
-        order.fees_fixed_at = order.completed_at
-    if status is OrderStatus.cancelled:
-        order.ended_at = stamp
-        order.end_reason = "家属改期"
-    session.add(order)
-    await session.flush()
-    session.add_all(
-        OrderItem(
-            order_id=order.id,
-            institution_id=order.institution_id,
-            region_code=order.region_code,
-            item_code=c,
-            item_name=items[c].name,
-            risk=items[c].risk,
-            needs_medical_order=items[c].needs_medical_order,
-            needs_specialist_training=items[c].needs_specialist_training,
-            required_title=items[c].required_title,
-            price_yuan=Decimal(PRICES[c]),
-        )
-        for c in codes
+    record.update(
+        status=order.status.value,
+        service_group=group.value,
+        nurse_practitioner_id=str(demo_id("practitioner", order.nurse)),
+        timeline=timeline,
+        visit_record={
+            "record_id": str(demo_id("visit_record", order.key)),
+            "recorded_at": completed.isoformat(),
+            "items_done": order.codes,
+            "vital_signs": {
+                "bp_systolic": 136,
+                "bp_diastolic": 84,
+                "pulse": 74,
+                "temperature_c": "36.5",
+                "spo2": 97,
+            },
+            "consumables": [{"name": "一次性换药包", "qty": 1, "unit_price_yuan": "12.50"}],
+            "notes": "生命体征平稳，已完成健康宣教",
+        },
     )
-    session.add(OrderEvent(order_id=order.id, action="submit", to_status="submitted", actor_sub="seed"))
-    if nurse_id and status is OrderStatus.assigned:
-        session.add(
-            NurseBooking(order_id=order.id, practitioner_id=nurse_id, start_at=start, end_at=order.window_end)
-        )
-    if status in (OrderStatus.completed, OrderStatus.rated):
-        assert nurse_id is not None
-        assert order.completed_at is not None
-        session.add(
-            VisitRecord(
-                order_id=order.id,
-                record_id=demo_id("visit_record", key),
-                institution_id=order.institution_id,
-                region_code=order.region_code,
-                practitioner_id=nurse_id,
-                client_created_at=order.completed_at,
-                client_updated_at=order.completed_at,
-                items_done=codes,
-                bp_systolic=136,
-                bp_diastolic=84,
-                pulse=74,
-                temperature_c=Decimal("36.5"),
-                spo2=97,
-                consumables=[{"name": "一次性换药包", "qty": 1, "unit_price_yuan": "12.50"}],
-                consumables_total_yuan=Decimal("12.50"),
-                notes="生命体征平稳，已完成健康宣教",
-                photo_sha256=[],
-            )
-        )
-    if status is OrderStatus.rated:
-        order.rated_at = order.completed_at
-        session.add(
-            Rating(
-                order_id=order.id,
-                institution_id=order.institution_id,
-                region_code=order.region_code,
-                score=5,
-                comment="护士很耐心",
-                rated_by=RaterKind.family,
-                rater_sub="seed",
-            )
-        )
-    await session.flush()
-    return order
+    if order.status is OrderStatus.rated:
+        record["rating"] = {
+            "score": 5,
+            "comment": "护士很耐心",
+            "rated_by": "family",
+            "rated_at": (completed + timedelta(hours=1)).isoformat(),
+        }
+    return record
+
+
+def _today_start(now: datetime) -> datetime:
+    """The named story's visits today: 15:00 (Asia/Shanghai), or the next half hour at least 30 minutes
+    ahead when the seed runs later (an order is placed for a window still to come)."""
+    base = datetime.combine(clock.today(), time(15), tzinfo=clock.CHINA_TZ)
+    soonest = now.astimezone(clock.CHINA_TZ) + timedelta(minutes=30)
+    if base >= soonest:
+        return base.astimezone(UTC)
+    rounded = soonest.replace(minute=0, second=0, microsecond=0) + timedelta(
+        minutes=30 if soonest.minute < 30 else 60
+    )
+    return rounded.astimezone(UTC)
 
 
 async def _home_bed(
@@ -416,91 +376,142 @@ async def seed(settings: HomecareSettings, registry: RegistrySettings | None = N
             version = await _catalog(session)
             xinkaiyuan = await _provider(session, *XINKAIYUAN)
             lianhua = await _provider(session, *LIANHUA)
-            people = {d["name"]: await _recipient(session, cipher, d) for d in RECIPIENTS}
-            bed = await _home_bed(session, xinkaiyuan, people["陈秀英"], settings)
-            await _applied_home_bed(session, xinkaiyuan, people["黄国平"])
-            today = datetime.combine(clock.today(), time(15), tzinfo=clock.CHINA_TZ).astimezone(UTC)
-            await _order(
-                session,
-                key="today-linxiaoyan",
-                provider=xinkaiyuan,
-                recipient=people["陈秀英"],
-                codes=["HC01", "HC17"],
-                status=OrderStatus.assigned,
-                start=today,
-                nurse="林晓燕",
-                home_bed=bed,
-                version=version,
+            providers = {XINKAIYUAN[0]: xinkaiyuan, LIANHUA[0]: lianhua}
+            await write_recipients(
+                session, cipher, [_recipient_record(providers[d["provider"][0]], d) for d in RECIPIENTS]
             )
-            await _order(
-                session,
-                key="submitted-huang",
-                provider=xinkaiyuan,
-                recipient=people["黄国平"],
-                codes=["HC02"],
-                status=OrderStatus.submitted,
-                start=today + timedelta(days=1),
-                version=version,
+            people = {d["name"]: d for d in RECIPIENTS}
+            chen = await session.get(Recipient, demo_id("recipient", "陈秀英"))
+            huang = await session.get(Recipient, demo_id("recipient", "黄国平"))
+            assert chen is not None
+            assert huang is not None
+            bed = await _home_bed(session, xinkaiyuan, chen, settings)
+            await _applied_home_bed(session, xinkaiyuan, huang)
+            now = clock.now()
+            today = _today_start(now)
+            xky, lh = xinkaiyuan, lianhua
+            past = [
+                NamedOrder(
+                    "rated-chen",
+                    xky,
+                    people["陈秀英"],
+                    ["HC01", "HC09"],
+                    OrderStatus.rated,
+                    today - timedelta(days=7),
+                    nurse="林晓燕",
+                ),
+                NamedOrder(
+                    "completed-lin",
+                    lh,
+                    people["林淑芬"],
+                    ["HC38"],
+                    OrderStatus.completed,
+                    today - timedelta(days=3),
+                    nurse="陈美玲",
+                ),
+                NamedOrder(
+                    "cancelled-wu",
+                    lh,
+                    people["吴宏伟"],
+                    ["HC07"],
+                    OrderStatus.cancelled,
+                    today + timedelta(days=1),
+                ),
+            ]
+            practitioners = DemoPractitioners(province)
+            await import_history(
+                session, cipher, settings, practitioners, [_past_record(o, now=now) for o in past]
             )
-            await _order(
+            zhang = demo_id("practitioner", "张建国")
+            under_way = [
+                # 林晓燕's visit today to 陈秀英's home bed; 厦门新开元医院's orders to assess and dispatch
+                (
+                    NamedOrder(
+                        "today-linxiaoyan",
+                        xky,
+                        people["陈秀英"],
+                        ["HC01", "HC17"],
+                        OrderStatus.assigned,
+                        today,
+                        nurse="林晓燕",
+                        home_bed=bed,
+                    ),
+                    None,
+                ),
+                (
+                    NamedOrder(
+                        "submitted-huang",
+                        xky,
+                        people["黄国平"],
+                        ["HC02"],
+                        OrderStatus.submitted,
+                        today + timedelta(days=1),
+                    ),
+                    None,
+                ),
+                (
+                    NamedOrder(
+                        "accepted-huang",
+                        xky,
+                        people["黄国平"],
+                        ["HC01", "HC05"],
+                        OrderStatus.accepted,
+                        today + timedelta(days=2),
+                    ),
+                    zhang,
+                ),
+                # work waiting for 厦门莲花医院: 陈美玲's visit today, an order to dispatch and one to assess
+                (
+                    NamedOrder(
+                        "today-chenmeiling",
+                        lh,
+                        people["林淑芬"],
+                        ["HC01", "HC38"],
+                        OrderStatus.assigned,
+                        today + timedelta(hours=2),
+                        nurse="陈美玲",
+                    ),
+                    None,
+                ),
+                (
+                    NamedOrder(
+                        "accepted-wu",
+                        lh,
+                        people["吴宏伟"],
+                        ["HC02"],
+                        OrderStatus.accepted,
+                        today + timedelta(hours=26),
+                    ),
+                    None,
+                ),
+                (
+                    NamedOrder(
+                        "submitted-lin",
+                        lh,
+                        people["林淑芬"],
+                        ["HC05"],
+                        OrderStatus.submitted,
+                        today + timedelta(hours=50),
+                    ),
+                    None,
+                ),
+            ]
+            await place_active(
                 session,
-                key="accepted-huang",
-                provider=xinkaiyuan,
-                recipient=people["黄国平"],
-                codes=["HC01", "HC05"],
-                status=OrderStatus.accepted,
-                start=today + timedelta(days=2),
-                version=version,
+                cipher,
+                settings,
+                practitioners,
+                [
+                    ActiveOrder(
+                        _order_record(o),
+                        o.status.value,
+                        ServiceGroup.chronic,
+                        nurse=demo_id("practitioner", o.nurse) if o.nurse else None,
+                        doctor=doctor,
+                    )
+                    for o, doctor in under_way
+                ],
             )
-            await _order(
-                session,
-                key="rated-chen",
-                provider=xinkaiyuan,
-                recipient=people["陈秀英"],
-                codes=["HC01", "HC09"],
-                status=OrderStatus.rated,
-                start=today - timedelta(days=7),
-                nurse="林晓燕",
-                version=version,
-            )
-            await _order(
-                session,
-                key="completed-lin",
-                provider=lianhua,
-                recipient=people["林淑芬"],
-                codes=["HC38"],
-                status=OrderStatus.completed,
-                start=today - timedelta(days=3),
-                nurse="陈美玲",
-                version=version,
-            )
-            await _order(
-                session,
-                key="cancelled-wu",
-                provider=lianhua,
-                recipient=people["吴宏伟"],
-                codes=["HC07"],
-                status=OrderStatus.cancelled,
-                start=today + timedelta(days=1),
-                version=version,
-            )
-            # work waiting for 厦门莲花医院: 陈美玲's visit today, an order to dispatch and one to assess
-            for key, status, codes, hours, nurse in (
-                ("today-chenmeiling", OrderStatus.assigned, ["HC01", "HC38"], 2, "陈美玲"),
-                ("accepted-wu", OrderStatus.accepted, ["HC02"], 26, None),
-                ("submitted-lin", OrderStatus.submitted, ["HC05"], 50, None),
-            ):
-                await _order(
-                    session,
-                    key=key,
-                    provider=lianhua,
-                    recipient=people["吴宏伟" if "wu" in key else "林淑芬"],
-                    codes=codes,
-                    status=status,
-                    start=today + timedelta(hours=hours),
-                    nurse=nurse,
-                    version=version,
-                )
             await write_pending_changes(session)
             if province.places:
                 added = await province_seed(session, cipher, settings, version, province)

@@ -9,12 +9,18 @@ On the institutions and practitioners of the registry's demo (:mod:`demo.provinc
 - **Home beds**: opened after an assessment, closed with a reason and a summary when their episode ended
   (re-assessed every 90 days while it lasts), the rest still open; one patient each.
 - **Orders** over two years at the 互联网+护理 providers, and the nursing visits of home beds as orders
-  linked to their bed (``home_bed_id``), rated on their own (建床对象满意率 reads them); each completed
-  order has its visit record by an eligible nurse of the provider (≥ 5 years, 护师 or above); a few
-  cancelled; SOS alerts and complaints, a few.
+  linked to their bed (``home_bed_id``, open on that day), rated on their own (建床对象满意率 reads
+  them); each completed order has its visit record by an eligible nurse of the provider (≥ 5 years, 护师
+  or above), an order with a 医嘱 item was assessed by a doctor of the provider; the nurse arrives 20–90
+  minutes after the request; a few cancelled the evening before; a few resolved SOS alerts and
+  complaints; two orders per provider waiting (to assess, to dispatch).
 
-Idempotent as a block (skipped when its first home bed exists); ORM objects, one flush, so every feed
-entry is written the way the services write it.
+Written through the homecare service's own paths (:mod:`demo.homecare_orders`): recipients by the
+recipients' bulk path, past orders — with their timeline, visit record, rating, SOS and complaint — by
+the orders' historical import (``POST /orders/history/bulk``), the waiting ones by the orders' bulk path
+and the provider's transitions; a record the rules refuse stops the seed (``SeedRejected``). Providers
+and home beds are still ORM objects here (their service paths are another piece of issue 14). Idempotent
+as a block (skipped when its first home bed exists).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,6 +37,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id
+from demo.homecare_orders import (
+    ActiveOrder,
+    DemoPractitioners,
+    import_history,
+    place_active,
+    service_group,
+    write_recipients,
+)
 from demo.province import Person, Place, Province
 from libs.common.identifiers import id_number_check_char
 from libs.common.personal_data import PersonalDataCipher
@@ -42,21 +57,8 @@ from services.homecare.home_beds.models import (
     Mobility,
     QualifyingCondition,
 )
-from services.homecare.orders import fees
-from services.homecare.orders.complaints.models import Complaint, ComplaintStatus
-from services.homecare.orders.models import (
-    Order,
-    OrderEvent,
-    OrderItem,
-    OrderStatus,
-    RaterKind,
-    Rating,
-    ServiceGroup,
-)
-from services.homecare.orders.sos.models import SosAlert
-from services.homecare.orders.visits.models import VisitRecord
+from services.homecare.orders.models import OrderStatus, ServiceGroup
 from services.homecare.providers.models import Provider, ProviderItem
-from services.homecare.recipients.models import ConsentMethod, ConsentSigner, Recipient
 from services.homecare.settings import HomecareSettings
 
 HOME_BED_PROVIDERS = 269  # indicators.md home_bed_providers (000)
@@ -91,6 +93,8 @@ CLOSE = (
     (CloseReason.died, 0.1, "患者病逝，家属办理撤床"),
     (CloseReason.family_request, 0.08, "家属要求撤床"),
 )
+#: the states a past order is imported in (the others are placed and moved on)
+FINAL = frozenset({OrderStatus.completed, OrderStatus.rated, OrderStatus.cancelled})
 COMMENTS = ("护士很耐心", "服务专业，准时上门", "操作规范，讲解清楚", "态度好")
 
 
@@ -114,6 +118,30 @@ def choose_bed_providers(province: Province, named: list[Place]) -> list[Place]:
     return list(chosen.values())
 
 
+@dataclass(frozen=True, slots=True)
+class DemoRecipient:
+    """A recipient the demo registers (through the recipients' bulk path): its id and its record."""
+
+    id: uuid.UUID
+    record: dict[str, Any]
+
+
+@dataclass(slots=True)
+class DemoOrder:
+    """An order the demo writes: a past one (through the historical import) or one under way."""
+
+    record: dict[str, Any]
+    status: OrderStatus
+    service_group: ServiceGroup
+    doctor: uuid.UUID | None
+    institution_id: uuid.UUID
+    nurse: uuid.UUID | None
+    checked_in_at: datetime | None
+    completed_at: datetime | None
+    latitude: float | None
+    longitude: float | None
+
+
 class _Builder:
     def __init__(
         self,
@@ -121,12 +149,16 @@ class _Builder:
         settings: HomecareSettings,
         version: CatalogVersion,
         items: dict[str, Any],
+        doctors: dict[uuid.UUID, list[Person]],
     ) -> None:
         self.cipher = cipher
         self.settings = settings
         self.version = version
         self.items = items
+        self.doctors = doctors
         self.objects: list[Any] = []
+        self.recipients: list[DemoRecipient] = []
+        self.orders: list[DemoOrder] = []
         self.serial = 0
         self.count: dict[str, int] = defaultdict(int)
 
@@ -134,7 +166,7 @@ class _Builder:
         self.objects.append(obj)
         self.count[type(obj).__name__] += 1
 
-    def recipient(self, place: Place, rng: random.Random, *, disability: int) -> Recipient:
+    def recipient(self, place: Place, rng: random.Random, *, disability: int) -> DemoRecipient:
         self.serial += 1
         n = self.serial
         birth = date(1928 + n % 30, 1 + n % 12, 1 + n % 28)
@@ -142,35 +174,41 @@ class _Builder:
         number = first17 + id_number_check_char(first17)
         lat = (place.latitude or 26.0) + rng.uniform(-0.02, 0.02)
         lng = (place.longitude or 119.3) + rng.uniform(-0.02, 0.02)
-        recipient = Recipient(
-            id=demo_id("recipient", f"province:{n}"),
-            institution_id=place.id,
-            region_code=place.region_code,
-            name_enc=self.cipher.encrypt(rng.choice(SURNAMES) + rng.choice(GIVEN)),
-            id_number_enc=self.cipher.encrypt(number),
-            id_number_hash=self.cipher.lookup_hash(number, "id_card"),
-            phone_enc=self.cipher.encrypt(f"139{n:08d}"),
-            address_enc=self.cipher.encrypt(f"{place.name}附近 {rng.randint(1, 200)} 号"),
-            latitude=round(lat, 5),
-            longitude=round(lng, 5),
-            birth_date=birth,
-            sex="female" if int(number[16]) % 2 == 0 else "male",
-            disability_level=disability,
-            dementia=rng.random() < 0.15,
-            chronic_diseases=["高血压"] if rng.random() < 0.6 else [],
-            consent_given_at=datetime(FIRST_YEAR, 1, 1, 1, 0, tzinfo=clock.CHINA_TZ),
-            consent_method=ConsentMethod.written,
-            consent_signed_by=ConsentSigner.family,
-            created_by_sub="seed",
-        )
-        self.add(recipient)
+        recipient_id = demo_id("recipient", f"province:{n}")
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        address = f"{place.name}附近 {rng.randint(1, 200)} 号"
+        dementia = rng.random() < 0.15
+        diseases = ["高血压"] if rng.random() < 0.6 else []
+        record = {
+            "external_id": str(recipient_id),
+            "institution_id": str(place.id),
+            "name": name,
+            "id_number": number,
+            "phone": f"139{n:08d}",
+            "address": address,
+            "region_code": place.region_code,
+            "latitude": round(lat, 5),
+            "longitude": round(lng, 5),
+            "birth_date": birth.isoformat(),
+            "disability_level": disability,
+            "dementia": dementia,
+            "chronic_diseases": diseases,
+            "consent": {
+                "given_at": datetime(FIRST_YEAR, 1, 1, 1, 0, tzinfo=clock.CHINA_TZ).isoformat(),
+                "method": "written",
+                "signed_by": "family",
+            },
+        }
+        recipient = DemoRecipient(recipient_id, record)
+        self.recipients.append(recipient)
+        self.count["Recipient"] += 1
         return recipient
 
     def order(
         self,
         key: str,
         place: Place,
-        recipient: Recipient,
+        recipient: DemoRecipient,
         codes: list[str],
         status: OrderStatus,
         start: datetime,
@@ -179,107 +217,112 @@ class _Builder:
         *,
         home_bed: HomeBed | None = None,
         score: int | None = None,
-    ) -> Order:
-        items = [self.items[c] for c in codes]
-        prices = [Decimal(PRICES[c]) for c in codes]
-        stamp = start - timedelta(hours=20)
+    ) -> DemoOrder:
+        """A past order (completed, rated, cancelled: the historical import's record, with its timeline,
+        visit record and rating) or one under way (submitted, accepted: placed, then assessed and
+        accepted by the provider)."""
+        order_id = demo_id("order", key)
+        record: dict[str, Any] = {
+            "external_id": str(order_id),
+            "institution_id": str(place.id),
+            "recipient_id": str(recipient.id),
+            "item_codes": codes,
+            "window_start": start.isoformat(),
+            "window_end": (start + timedelta(hours=2)).isoformat(),
+        }
+        if home_bed is not None:
+            record["home_bed_id"] = str(home_bed.id)
         done = status in (OrderStatus.completed, OrderStatus.rated)
-        order = Order(
-            id=demo_id("order", key),
-            institution_id=place.id,
-            provider_name=place.name,
-            region_code=recipient.region_code,
-            recipient_id=recipient.id,
-            home_bed_id=home_bed.id if home_bed else None,
-            catalog_version_id=self.version.id,
-            catalog_version_code=self.version.code,
-            status=status,
-            window_start=start,
-            window_end=start + timedelta(hours=2),
-            created_at=stamp,  # placed the day before: reports count orders by when they were placed
-            address_enc=recipient.address_enc,
-            latitude=recipient.latitude or 0.0,
-            longitude=recipient.longitude or 0.0,
-            placed_by_sub="seed",
-            placed_by_role="institution_staff",
-            requires_doctor=any(i.risk == "high" or i.needs_medical_order for i in items),
-            service_group=ServiceGroup.chronic if status is not OrderStatus.submitted else None,
-            assessed_at=stamp + timedelta(hours=1) if status is not OrderStatus.submitted else None,
-            nurse_practitioner_id=nurse.id if nurse and status is not OrderStatus.cancelled else None,
-            assigned_at=stamp + timedelta(hours=2) if nurse and status is not OrderStatus.cancelled else None,
-            visit_fee_yuan=Decimal("50.00"),
-            items_total_yuan=fees.items_total(prices),
-            flag_reasons=[],
-        )
-        if done:
+        checked_in = completed = None
+        assessed = clock.now()
+        if status in (OrderStatus.submitted, OrderStatus.accepted):
+            pass  # placed through the orders' bulk path, then moved on (place_active)
+        elif done:
             assert nurse is not None
-            order.en_route_at = start - timedelta(minutes=30)
-            order.checked_in_at = start + timedelta(minutes=5)
-            order.in_service_at = start + timedelta(minutes=10)
-            order.checked_out_at = start + timedelta(minutes=70)
-            order.completed_at = start + timedelta(minutes=75)
-            order.response_minutes = Decimal(rng.randint(20, 90))
-            order.consumables_total_yuan = Decimal("12.50")
-            order.total_yuan = fees.total(order.items_total_yuan, order.visit_fee_yuan, Decimal("12.50"))
-            order.fees_fixed_at = order.completed_at
-            self.add(
-                VisitRecord(
-                    order_id=order.id,
-                    record_id=demo_id("visit_record", key),
-                    institution_id=place.id,
-                    region_code=order.region_code,
-                    practitioner_id=nurse.id,
-                    client_created_at=order.completed_at,
-                    client_updated_at=order.completed_at,
-                    items_done=codes,
-                    bp_systolic=rng.randint(115, 150),
-                    bp_diastolic=rng.randint(65, 92),
-                    pulse=rng.randint(60, 95),
-                    temperature_c=Decimal("36.5"),
-                    spo2=rng.randint(93, 99),
-                    consumables=[{"name": "一次性换药包", "qty": 1, "unit_price_yuan": "12.50"}],
-                    consumables_total_yuan=Decimal("12.50"),
-                    notes="生命体征平稳，已完成健康宣教",
-                    photo_sha256=[],
-                )
+            # the nurse arrives 20–90 minutes after the request (the response time), 5 minutes into the window
+            checked_in = start + timedelta(minutes=5)
+            submitted = checked_in - timedelta(minutes=rng.randint(20, 90))
+            span = checked_in - submitted
+            assessed = submitted + span * 0.1
+            completed = start + timedelta(minutes=75)
+            record.update(
+                status=status.value,
+                nurse_practitioner_id=str(nurse.id),
+                timeline={
+                    "submitted_at": submitted.isoformat(),
+                    "assessed_at": assessed.isoformat(),
+                    "accepted_at": (submitted + span * 0.2).isoformat(),
+                    "assigned_at": (submitted + span * 0.3).isoformat(),
+                    "departed_at": (submitted + span * 0.5).isoformat(),
+                    "checked_in_at": checked_in.isoformat(),
+                    "started_at": (start + timedelta(minutes=10)).isoformat(),
+                    "checked_out_at": (start + timedelta(minutes=70)).isoformat(),
+                    "completed_at": completed.isoformat(),
+                },
+                visit_record={
+                    "record_id": str(demo_id("visit_record", key)),
+                    "recorded_at": completed.isoformat(),
+                    "items_done": codes,
+                    "vital_signs": {
+                        "bp_systolic": rng.randint(115, 150),
+                        "bp_diastolic": rng.randint(65, 92),
+                        "pulse": rng.randint(60, 95),
+                        "temperature_c": "36.5",
+                        "spo2": rng.randint(93, 99),
+                    },
+                    "consumables": [{"name": "一次性换药包", "qty": 1, "unit_price_yuan": "12.50"}],
+                    "notes": "生命体征平稳，已完成健康宣教",
+                },
             )
-        if status is OrderStatus.cancelled:
-            order.ended_at = stamp
-            order.end_reason = "家属改期"
-        if status is OrderStatus.rated and order.completed_at is not None:
-            order.rated_at = order.completed_at + timedelta(hours=3)
+        else:  # cancelled the evening before, after the provider accepted it
+            submitted = start - timedelta(hours=20)
+            assessed = submitted + timedelta(hours=1)
+            record.update(
+                status=status.value,
+                timeline={
+                    "submitted_at": submitted.isoformat(),
+                    "assessed_at": assessed.isoformat(),
+                    "accepted_at": (submitted + timedelta(hours=1, minutes=10)).isoformat(),
+                    "cancelled_at": (submitted + timedelta(hours=3)).isoformat(),
+                },
+                cancel_reason="家属改期",
+            )
+        group = service_group(recipient.record, assessed)
+        doctors = self.doctors.get(place.id)
+        doctor = (
+            doctors[0].id
+            if doctors
+            and any(self.items[c].risk == "high" or self.items[c].needs_medical_order for c in codes)
+            else None
+        )
+        if status not in (OrderStatus.submitted, OrderStatus.accepted):
+            record["service_group"] = group.value
+            if doctor is not None:
+                record["assessed_by_practitioner_id"] = str(doctor)
+        if status is OrderStatus.rated and completed is not None:
             value = (
                 score if score is not None else (5 if rng.random() < 0.8 else 4 if rng.random() < 0.8 else 3)
             )
-            self.add(
-                Rating(
-                    order_id=order.id,
-                    institution_id=place.id,
-                    region_code=order.region_code,
-                    score=value,
-                    comment=rng.choice(COMMENTS) if value >= 4 else "上门时间比约定晚",
-                    rated_by=RaterKind.family,
-                    rater_sub="seed",
-                    rated_at=order.rated_at,
-                )
-            )
-        self.add(order)
-        for code, item, price in zip(codes, items, prices, strict=True):
-            self.add(
-                OrderItem(
-                    order_id=order.id,
-                    institution_id=place.id,
-                    region_code=order.region_code,
-                    item_code=code,
-                    item_name=item.name,
-                    risk=item.risk,
-                    needs_medical_order=item.needs_medical_order,
-                    needs_specialist_training=item.needs_specialist_training,
-                    required_title=item.required_title,
-                    price_yuan=price,
-                )
-            )
-        self.add(OrderEvent(order_id=order.id, action="submit", to_status="submitted", actor_sub="seed"))
+            record["rating"] = {
+                "score": value,
+                "comment": rng.choice(COMMENTS) if value >= 4 else "上门时间比约定晚",
+                "rated_by": "family",
+                "rated_at": (completed + timedelta(hours=3)).isoformat(),
+            }
+        order = DemoOrder(
+            record=record,
+            status=status,
+            service_group=group,
+            doctor=doctor,
+            institution_id=place.id,
+            nurse=nurse.id if nurse and done else None,
+            checked_in_at=checked_in,
+            completed_at=completed,
+            latitude=recipient.record["latitude"],
+            longitude=recipient.record["longitude"],
+        )
+        self.orders.append(order)
+        self.count["Order"] += 1
         return order
 
 
@@ -304,7 +347,14 @@ async def province_seed(
             select(CatalogItem).where(CatalogItem.catalog_version_id == version.id)
         )
     }
-    builder = _Builder(cipher, settings, version, catalog)
+    nurses: dict[uuid.UUID, list[Person]] = defaultdict(list)
+    doctors: dict[uuid.UUID, list[Person]] = defaultdict(list)
+    for person in province.people:
+        if person.eligible_nurse and person.name != "林晓燕":  # 林晓燕's diary is the named story's
+            nurses[person.institution_id].append(person)
+        if person.kind == "doctor":
+            doctors[person.institution_id].append(person)
+    builder = _Builder(cipher, settings, version, catalog, doctors)
     by_name = {p.name: p for p in province.places}
     named = [by_name[n] for n in ("厦门新开元医院",) if n in by_name]
     bed_places = choose_bed_providers(province, named)
@@ -332,13 +382,6 @@ async def province_seed(
                     price_yuan=Decimal(price),
                 )
             )
-    nurses: dict[uuid.UUID, list[Person]] = defaultdict(list)
-    doctors: dict[uuid.UUID, list[Person]] = defaultdict(list)
-    for person in province.people:
-        if person.eligible_nurse and person.name != "林晓燕":  # 林晓燕's diary is the named story's
-            nurses[person.institution_id].append(person)
-        if person.kind == "doctor":
-            doctors[person.institution_id].append(person)
 
     # home beds, every year from 2024: 湖里 296 in 2024, the others a few each per year
     huli = [p for p in bed_places if p.region_code == HULI]
@@ -421,7 +464,7 @@ async def province_seed(
 
     # 互联网+护理服务 orders over two years at the flagged providers, a few waiting today
     start_day = today - timedelta(days=730)
-    past_orders: list[Order] = []
+    past_orders: list[DemoOrder] = []
     for place in internet:
         staff = nurses.get(place.id)
         people = [builder.recipient(place, rng, disability=rng.choice((0, 1, 2, 3))) for _ in range(12)]
@@ -462,49 +505,50 @@ async def province_seed(
                 rng,
             )
     done = [o for o in past_orders if o.status in (OrderStatus.completed, OrderStatus.rated)]
-    for n, order in enumerate(rng.sample(done, min(6, len(done)))):
-        assert order.nurse_practitioner_id is not None
+    for order in rng.sample(done, min(6, len(done))):
         assert order.checked_in_at is not None
-        builder.add(
-            SosAlert(
-                order_id=order.id,
-                institution_id=order.institution_id,
-                region_code=order.region_code,
-                practitioner_id=order.nurse_practitioner_id,
-                client_event_id=demo_id("sos", f"province:{n}"),
-                client_at=order.checked_in_at + timedelta(minutes=20),
-                raised_at=order.checked_in_at + timedelta(minutes=20),
-                latitude=order.latitude,
-                longitude=order.longitude,
-                message="服务对象家属情绪激动，请求协助",
-                resolved_at=order.checked_in_at + timedelta(minutes=45),
-                resolved_by_sub="seed",
-                resolution="机构值班人员电话沟通后安抚，服务完成",
-            )
-        )
+        order.record["sos"] = {
+            "raised_at": (order.checked_in_at + timedelta(minutes=20)).isoformat(),
+            "latitude": order.latitude,
+            "longitude": order.longitude,
+            "message": "服务对象家属情绪激动，请求协助",
+            "resolved_at": (order.checked_in_at + timedelta(minutes=45)).isoformat(),
+            "resolution": "机构值班人员电话沟通后安抚，服务完成",
+        }
+        builder.count["SosAlert"] += 1
+    now = clock.now()
     for n, order in enumerate(rng.sample(done, min(12, len(done)))):
+        assert order.completed_at is not None
         resolved = n % 3 != 0
-        builder.add(
-            Complaint(
-                order_id=order.id,
-                institution_id=order.institution_id,
-                region_code=order.region_code,
-                status=ComplaintStatus.resolved if resolved else ComplaintStatus.open,
-                content="护士上门比约定时间晚了四十分钟" if n % 2 else "耗材费用说明不清楚",
-                filed_by_sub="seed",
-                filed_by_role="recipient",
-                resolution="已向家属致歉并调整排班" if resolved else None,
-                resolved_at=order.completed_at + timedelta(days=2)
-                if resolved and order.completed_at
-                else None,
-            )
-        )
-    # no relationships between the models: parents are flushed before the rows that point at them
-    for first in ((Provider, ProviderItem, Recipient), (HomeBed,), (Order,)):
-        session.add_all(o for o in builder.objects if isinstance(o, first))
-        await session.flush()
-    session.add_all(
-        o for o in builder.objects if not isinstance(o, (Provider, ProviderItem, Recipient, HomeBed, Order))
-    )
+        filed = order.completed_at + timedelta(hours=1)
+        order.record["complaint"] = {
+            "content": "护士上门比约定时间晚了四十分钟" if n % 2 else "耗材费用说明不清楚",
+            "filed_at": filed.isoformat(),
+            "resolution": "已向家属致歉并调整排班" if resolved else None,
+            "resolved_at": max(filed, min(order.completed_at + timedelta(days=2), now)).isoformat()
+            if resolved
+            else None,
+        }
+        builder.count["Complaint"] += 1
+
+    # through the service's own write paths, parents first: providers, recipients, home beds, orders
+    session.add_all(o for o in builder.objects if isinstance(o, (Provider, ProviderItem)))
     await session.flush()
+    await write_recipients(session, cipher, [r.record for r in builder.recipients])
+    session.add_all(o for o in builder.objects if isinstance(o, HomeBed))
+    await session.flush()
+    practitioners = DemoPractitioners(province)
+    past = [o for o in builder.orders if o.status in FINAL]
+    await import_history(session, cipher, settings, practitioners, [o.record for o in past])
+    await place_active(
+        session,
+        cipher,
+        settings,
+        practitioners,
+        [
+            ActiveOrder(o.record, o.status.value, o.service_group, doctor=o.doctor)
+            for o in builder.orders
+            if o.status not in FINAL
+        ],
+    )
     return dict(builder.count)

@@ -16,7 +16,7 @@ test.beforeEach(async ({ page }) => {
   )
 })
 
-const CHEN_XIUYING_ID_NUMBER = '350206193808120024' // demo recipient of 厦门新开元医院 (born 1938: 高龄)
+const CHEN_XIUYING_ID_NUMBER = '350206193808120025' // demo recipient of 厦门新开元医院 (born 1938: 高龄)
 
 async function asAdmin(): Promise<APIRequestContext> {
   const anonymous = await apiRequest.newContext({ baseURL: GATEWAY })

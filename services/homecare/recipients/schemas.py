@@ -121,7 +121,7 @@ class RecipientUpdate(BaseModel):
 
 
 class RecipientLookup(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"id_number": "350206193808120024"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id_number": "350206193808120025"}]})
 
     id_number: str = Field(min_length=15, max_length=20, description="身份证号（仅在请求体中传递）")
 

@@ -317,7 +317,11 @@ async def upsert_orders(
     cipher: PersonalDataCipher,
     settings: HomecareSettings,
     batch: Batch[OrderBulkRecord],
+    *,
+    new_id: Callable[[str], uuid.UUID] | None = None,
 ) -> None:
+    """``new_id``: the id a new order gets from its external id (an in-process loader keeping its own
+    ids, e.g. the demo's); a random one otherwise."""
     batch.validate(OrderBulkRecord, exclude=())
     live = list(batch.live())
     if not live:
@@ -371,7 +375,12 @@ async def upsert_orders(
                 raise OrderAlreadyProcessed()
         # the rule of POST /orders
         placed = placement.check(principal, cipher, settings, data, recipient, lookups, now=moment)
-        order_id = current.id if current is not None else uuid.uuid4()
+        if current is not None:
+            order_id = current.id
+        elif new_id is not None and record.external_id is not None:
+            order_id = new_id(record.external_id)
+        else:
+            order_id = uuid.uuid4()
         common = {
             "window_start": data.window_start,
             "window_end": data.window_end,
