@@ -10684,7 +10684,7 @@ export interface components {
         /**
          * RecipientLookup
          * @example {
-         *       "id_number": "350206193808120024"
+         *       "id_number": "350206193808120025"
          *     }
          */
         RecipientLookup: {
