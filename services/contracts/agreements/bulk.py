@@ -176,7 +176,8 @@ def check_history(
     in the lifecycle's order, none the state cannot have."""
     r = record
     if r.filed_at is not None:  # 备案 only of a signed agreement (once: see _update)
-        check_fileable(S.expired if state is S.terminated else state, None)
+        # a terminated one was filed while it was signed (filed_at <= terminated_at is checked below)
+        check_fileable(S.countersigned if state is S.terminated else state, None)
     if state is S.submitted:
         check_term_not_over(r.end_date, today)
     for name, party in (
