@@ -123,7 +123,7 @@ async def test_a_missing_file_is_404_not_index_html(web: httpx.AsyncClient, path
         "/openapi.json/x",
         "/.well-known/openid-configuration",
         "/healthz/x",
-        "/metrics",
+        "/metrics/x",
     ],
 )
 async def test_api_paths_never_fall_back_to_the_console(web: httpx.AsyncClient, path: str) -> None:
@@ -140,6 +140,7 @@ async def test_the_api_and_docs_still_answer_beside_the_console(web: httpx.Async
     assert (await web.get("/openapi.json")).json()["openapi"].startswith("3.1")
     assert (await web.get("/.well-known/jwks.json")).json()["keys"]
     assert (await web.get("/api/v1/auth/me")).json()["code"] == "missing_token"
+    assert "yiyang_http_requests_total" in (await web.get("/metrics")).text  # its own, internal (issue 17)
 
 
 async def test_writes_to_console_paths_are_404(web: httpx.AsyncClient) -> None:
