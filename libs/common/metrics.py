@@ -24,14 +24,18 @@ which is small; other bodies are not looked at).
 answers only ``/api/v1/{service}/...`` and a service serves its metrics at ``/metrics``. The gateway's
 own ``/metrics`` is for the cluster's Prometheus: the Ingress must not route it (deploy/observability/).
 
-Metrics are per process: run one uvicorn worker per pod (scale with replicas), or each scrape sees one
-worker's numbers.
+Several uvicorn workers (``WEB_CONCURRENCY`` > 1) share their numbers through prometheus-client's
+multiprocess mode: set ``PROMETHEUS_MULTIPROC_DIR`` to a directory of their own, emptied before uvicorn
+starts (deploy/docker/entrypoint.sh); any worker's ``/metrics`` then answers for all of them (counters
+and histograms summed; gauges as their ``multiprocess_mode`` says). Without it, each worker counts alone
+and a scrape sees one of them: run one worker per pod.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -46,6 +50,7 @@ from prometheus_client import (
     disable_created_metrics,
 )
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,6 +73,13 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 JOB_BUCKETS = (0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0)
 
 Refresher = Callable[[], Awaitable[None]]
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> str | None:
+    """The directory the workers share their metrics through, when prometheus-client's multiprocess
+    mode is on (the variable must be set before the process starts)."""
+    return os.environ.get(MULTIPROCESS_DIR_ENV) or None
 
 
 class ServiceMetrics:
@@ -98,27 +110,41 @@ class ServiceMetrics:
             registry=r,
         )
         self.in_progress = Gauge(
-            PREFIX + "http_requests_in_progress", "Requests being served", ["service"], registry=r
+            PREFIX + "http_requests_in_progress",
+            "Requests being served",
+            ["service"],
+            registry=r,
+            multiprocess_mode="livesum",
         )
         pool_labels = ["service", "engine"]
         self.pool_size = Gauge(PREFIX + "db_pool_size", "Connections the pool keeps", pool_labels, registry=r)
         self.pool_checked_out = Gauge(
-            PREFIX + "db_pool_checked_out", "Connections in use", pool_labels, registry=r
+            PREFIX + "db_pool_checked_out",
+            "Connections in use",
+            pool_labels,
+            registry=r,
+            multiprocess_mode="livesum",
         )
         self.pool_overflow = Gauge(
-            PREFIX + "db_pool_overflow", "Connections open beyond the pool size", pool_labels, registry=r
+            PREFIX + "db_pool_overflow",
+            "Connections open beyond the pool size",
+            pool_labels,
+            registry=r,
+            multiprocess_mode="livesum",
         )
         self.pool_max = Gauge(
             PREFIX + "db_pool_max",
             "Most connections the pool hands out at once (size + max overflow)",
             pool_labels,
             registry=r,
+            multiprocess_mode="livesum",
         )
         self.changes_head = Gauge(
             PREFIX + "changes_head_seq",
             "The last sequence number of this service's change feed",
             ["service"],
             registry=r,
+            multiprocess_mode="max",
         )
         job_labels = ["service", "job"]
         self.job_runs = Counter(
@@ -132,6 +158,7 @@ class ServiceMetrics:
             "Unix time of the job's last successful pass here",
             job_labels,
             registry=r,
+            multiprocess_mode="max",
         )
         self.job_duration = Histogram(
             PREFIX + "job_duration_seconds",
@@ -145,12 +172,14 @@ class ServiceMetrics:
             "How often the job runs (its passes run in the replica holding its lease)",
             job_labels,
             registry=r,
+            multiprocess_mode="max",
         )
         self.job_lease_held = Gauge(
             PREFIX + "job_lease_held",
             "1 when this replica held the job's lease at its last turn, 0 when it stood by",
             job_labels,
             registry=r,
+            multiprocess_mode="livesum",
         )
         self.in_progress_child = self.in_progress.labels(service)
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
@@ -216,7 +245,17 @@ class ServiceMetrics:
                 await refresher()
             except Exception:  # a gauge that cannot be read must not take the scrape down
                 log.warning("metrics refresher failed", exc_info=True)
-        return generate_latest(self.registry)
+        directory = multiprocess_dir()
+        if directory is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=directory)  # type: ignore[no-untyped-call]
+        return generate_latest(merged)
+
+    def process_stopped(self) -> None:
+        """Drop this process's live gauges from the shared directory (the app's shutdown)."""
+        if multiprocess_dir() is not None:
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
     def observe_pool(self, engine_name: str, engine: AsyncEngine) -> None:
         """The pool's numbers now (a pool without a size, e.g. SQLite's NullPool, is left out)."""

@@ -69,6 +69,7 @@ def create_service_app(
             tracing.instrument_engine(database.engine)
             tracing.instrument_engine(database.read_engine)
             stack.callback(add_pass_listener(metrics.on_job_pass))  # job runs in /metrics
+            stack.callback(metrics.process_stopped)
             # the scheduled jobs' leases (one runner per job across replicas), given up at shutdown
             leases = Leases(settings)
             stack.push_async_callback(leases.close)

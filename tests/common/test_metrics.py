@@ -4,7 +4,10 @@ route TEMPLATE (no id, no raw path), problems by code, the pool and change-feed 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from sqlalchemy import text
 from libs.common.auth import Role
 from libs.common.database import Database
 from libs.common.jobs import JobPass, Outcome, notify
-from libs.common.metrics import UNMATCHED_ROUTE, ServiceMetrics
+from libs.common.metrics import MULTIPROCESS_DIR_ENV, UNMATCHED_ROUTE, ServiceMetrics
 from libs.common.retention import idempotency_retention_job
 from libs.common.testing import Tokens, live_client
 from services.indicators.followers.metrics import feed_lag_refresher
@@ -281,3 +284,48 @@ def test_every_alert_has_a_severity_a_summary_and_covers_the_issue() -> None:
         "YiyangJobNotSucceeding",
         "YiyangDbPoolExhausted",
     } <= set(alerts)
+
+
+# --------------------------------------------------------------- several uvicorn workers (multiprocess)
+_WORKER = """
+import asyncio, sys
+from libs.common.metrics import ServiceMetrics
+metrics = ServiceMetrics("sample")
+for _ in range(int(sys.argv[1])):
+    metrics.observe_request("GET", "/api/v1/sample/notes/{note_id}", 200, 0.01)
+metrics.in_progress_child.inc()
+metrics.observe_job("calendar", outcome="done", seconds=0.1, finished_at=float(sys.argv[2]))
+if sys.argv[3] == "stop":
+    metrics.process_stopped()
+else:
+    sys.stdout.write(asyncio.run(metrics.render()).decode())
+"""
+
+
+def test_workers_sharing_a_multiprocess_directory_answer_for_all_of_them(tmp_path: Path) -> None:
+    """Two worker processes (``PROMETHEUS_MULTIPROC_DIR`` set): the second's /metrics sums both workers'
+    requests, keeps the latest job success, and leaves out the first's live gauges once it stopped."""
+    environment = {**os.environ, MULTIPROCESS_DIR_ENV: str(tmp_path)}
+    root = Path(__file__).resolve().parents[2]
+
+    def worker(*arguments: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _WORKER, *arguments],
+            env=environment,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout
+
+    worker("3", "1000", "stop")
+    exposition = worker("2", "900", "render")
+    samples = [s for family in text_string_to_metric_families(exposition) for s in family.samples]
+    labels = {"service": "sample", "route": NOTE_ROUTE, "status": "200"}
+    assert value(samples, "yiyang_http_requests_total", **labels) == 5
+    assert value(samples, "yiyang_http_request_duration_seconds_count", route=NOTE_ROUTE) == 5
+    assert value(samples, "yiyang_http_requests_in_progress", service="sample") == 1  # the stopped one left
+    assert value(samples, "yiyang_job_last_success_timestamp_seconds", job="calendar") == 1000
+    assert value(samples, "yiyang_job_runs_total", job="calendar") == 2

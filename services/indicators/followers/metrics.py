@@ -15,8 +15,6 @@ entity types the indicators do not read).
 
 from __future__ import annotations
 
-import contextlib
-
 from fastapi import FastAPI
 from prometheus_client import Gauge
 from sqlalchemy import select
@@ -37,24 +35,35 @@ def feed_lag_refresher(app: FastAPI, metrics: ServiceMetrics) -> Refresher:
         "How far the read model is behind the source feed, in seconds",
         labels,
         registry=registry,
+        multiprocess_mode="mostrecent",
     )
     applied_seq = Gauge(
-        PREFIX + "feed_applied_seq", "The seq of the last feed entry applied", labels, registry=registry
+        PREFIX + "feed_applied_seq",
+        "The seq of the last feed entry applied",
+        labels,
+        registry=registry,
+        multiprocess_mode="mostrecent",
     )
     caught_up = Gauge(
         PREFIX + "feed_caught_up",
         "1 when the last successful poll reached the end of the feed",
         labels,
         registry=registry,
+        multiprocess_mode="mostrecent",
     )
     failures = Gauge(
-        PREFIX + "feed_consecutive_failures", "Failed polls of the feed in a row", labels, registry=registry
+        PREFIX + "feed_consecutive_failures",
+        "Failed polls of the feed in a row",
+        labels,
+        registry=registry,
+        multiprocess_mode="mostrecent",
     )
     last_success = Gauge(
         PREFIX + "feed_last_success_timestamp_seconds",
         "Unix time of the last successful poll of the feed",
         labels,
         registry=registry,
+        multiprocess_mode="mostrecent",
     )
 
     async def refresh() -> None:
@@ -67,10 +76,7 @@ def feed_lag_refresher(app: FastAPI, metrics: ServiceMetrics) -> Refresher:
         for feed in FACTS:
             status = feed_status(feed, rows.get(feed), moment)
             key = (metrics.service, feed)
-            if status.lag_seconds is None:  # never read yet: no number rather than a made-up one
-                with contextlib.suppress(KeyError):
-                    seconds_behind.remove(*key)
-            else:
+            if status.lag_seconds is not None:  # None: never read yet (and never again once read)
                 seconds_behind.labels(*key).set(status.lag_seconds)
             applied_seq.labels(*key).set(status.last_seq or 0)
             caught_up.labels(*key).set(1 if status.caught_up else 0)
