@@ -39,7 +39,8 @@ class _HeldTransport(httpx.AsyncBaseTransport):
         self.release = asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.armed and "/practitioners/" in request.url.path:
+        # by id (assign, assess, home-bed steps) or a provider's listing (the orders' historical import)
+        if self.armed and request.method == "GET" and "/practitioners" in request.url.path:
             self.reached.set()
             await self.release.wait()
         return await self._inner.handle_async_request(request)
