@@ -117,7 +117,14 @@ class ServiceMetrics:
             multiprocess_mode="livesum",
         )
         pool_labels = ["service", "engine"]
-        self.pool_size = Gauge(PREFIX + "db_pool_size", "Connections the pool keeps", pool_labels, registry=r)
+        # pool gauges are summed over the live workers: the pod's connections
+        self.pool_size = Gauge(
+            PREFIX + "db_pool_size",
+            "Connections the pool keeps",
+            pool_labels,
+            registry=r,
+            multiprocess_mode="livesum",
+        )
         self.pool_checked_out = Gauge(
             PREFIX + "db_pool_checked_out",
             "Connections in use",

@@ -295,6 +295,10 @@ for _ in range(int(sys.argv[1])):
     metrics.observe_request("GET", "/api/v1/sample/notes/{note_id}", 200, 0.01)
 metrics.in_progress_child.inc()
 metrics.observe_job("calendar", outcome="done", seconds=0.1, finished_at=float(sys.argv[2]))
+metrics.declare_job("calendar", 60)
+metrics.changes_head.labels("sample").set(int(sys.argv[1]))
+for gauge in (metrics.pool_size, metrics.pool_checked_out, metrics.pool_overflow, metrics.pool_max):
+    gauge.labels("sample", "primary").set(5)
 if sys.argv[3] == "stop":
     metrics.process_stopped()
 else:
@@ -329,3 +333,7 @@ def test_workers_sharing_a_multiprocess_directory_answer_for_all_of_them(tmp_pat
     assert value(samples, "yiyang_http_requests_in_progress", service="sample") == 1  # the stopped one left
     assert value(samples, "yiyang_job_last_success_timestamp_seconds", job="calendar") == 1000
     assert value(samples, "yiyang_job_runs_total", job="calendar") == 2
+    assert value(samples, "yiyang_db_pool_size", engine="primary") == 5  # the live worker's pool only
+    assert value(samples, "yiyang_changes_head_seq", service="sample") == 3  # the largest
+    # no gauge is left in the default mode, which would add a ``pid`` label per worker
+    assert all("pid" not in s.labels for s in samples)
