@@ -1232,8 +1232,9 @@ async def seed_session(
         )
         _all_created(answer, [f"{names[r['institution_id']]} {r['year']} 年统计" for r in chunk])
 
-    # practitioners: the named ones, and nurses of every title with a doctor at each hospital; every row
-    # is generated at every run (each from its own random stream) and only the missing ones are written
+    # practitioners: the named ones, nurses of every title with a doctor at each hospital, a doctor at each
+    # other home-bed provider; every row is generated at every run (each from its own random stream) and
+    # only the missing ones are written
     existing_people = set((await session.scalars(select(Practitioner.id))).all())
     people: list[dict[str, Any]] = []
     for name, institution_name, kind, title, years in NAMED_PRACTITIONERS:
@@ -1252,6 +1253,19 @@ async def seed_session(
             name = staff_rng.choice(SURNAMES) + staff_rng.choice(GIVEN)
             pid = demo_id("practitioner", f"{institution['name']}:{i}:{name}")
             people.append(_practitioner_record(pid, name, institution, "nurse", title, years, staff_rng))
+        name = staff_rng.choice(SURNAMES) + staff_rng.choice(GIVEN)
+        pid = demo_id("practitioner", f"{institution['name']}:doctor:{name}")
+        doctor_title, doctor_years = staff_rng.choice(DOCTOR_TITLES), staff_rng.randint(3, 30)
+        people.append(
+            _practitioner_record(pid, name, institution, "doctor", doctor_title, doctor_years, staff_rng)
+        )
+    # a 家庭病床 is assessed and opened by a doctor of its provider (rules.md): the other institutions
+    # that run home beds (乡镇卫生院 mostly) get their doctor too
+    staffed = {r["id"] for r in hospitals}
+    for institution in by_name.values():
+        if not institution.get("home_bed_service") or institution["id"] in staffed:
+            continue
+        staff_rng = random.Random(f"bed-doctor:{institution['name']}")
         name = staff_rng.choice(SURNAMES) + staff_rng.choice(GIVEN)
         pid = demo_id("practitioner", f"{institution['name']}:doctor:{name}")
         doctor_title, doctor_years = staff_rng.choice(DOCTOR_TITLES), staff_rng.randint(3, 30)
