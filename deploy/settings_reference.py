@@ -70,6 +70,8 @@ PRODUCTION: Final[dict[str, str]] = {
     "trusted_proxy_count": "the number of proxies in front of the gateway (ingress: usually `1`)",
     "session_cookie_secure": "`true` (HTTPS only)",
     "console_dir": "empty when the console is served by its own image (nginx)",
+    "otlp_traces_endpoint": "the collector's traces URL (`http://<collector>:4318/v1/traces`), or empty",
+    "trace_sample_ratio": "`0.1`–`1.0` by traffic (every trace is kept by default)",
 }
 
 #: what a setting does where its settings class has no comment of its own above it

@@ -78,11 +78,13 @@ class ServiceSettings(BaseSettings):
     # database loses its leases (another replica takes over) within about twice this.
     job_lease_timeout_seconds: float = Field(default=10.0, gt=0)
 
-    # Traces (libs/common/tracing.py): OTLP/HTTP endpoint of the collector, e.g.
-    # http://otel-collector:4318/v1/traces; empty: no exporter and no tracing cost. The ratio of traces
-    # started here that are kept (a request arriving with a sampled traceparent follows its caller).
+    # Traces (libs/common/tracing.py, deploy/observability/): the collector's OTLP/HTTP traces URL, e.g.
+    # http://otel-collector:4318/v1/traces; empty: no exporter and no tracing cost.
     otlp_traces_endpoint: str = ""
+    # Share of the traces started here that are kept (0–1); a request arriving with a traceparent
+    # follows its caller's sampling decision.
     trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Timeout of one export of a batch of spans to the collector.
     otlp_timeout_seconds: float = Field(default=10.0, gt=0)
 
     def model_post_init(self, __context: object) -> None:
