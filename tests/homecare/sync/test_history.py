@@ -18,6 +18,7 @@ from libs.common.models import AuditRecord
 from services.homecare import clock
 from tests.feed_readers import read_feed
 from tests.homecare.home_beds.test_router import _bed
+from tests.homecare.sync.test_bulk import counting_statements
 from tests.homecare.world import HC, HULI, Crew, World, crew, id_number
 
 URL = f"{HC}/orders/history/bulk"
@@ -356,3 +357,20 @@ async def test_a_batch_over_the_limit_is_refused_whole(world: World, homecare_ap
     response = await _import(world, [past_order(c, f"L{i}") for i in range(limit + 1)])
     assert response.status_code == 422
     assert response.json()["code"] == "batch_too_large"
+
+
+async def test_a_batch_costs_a_handful_of_statements_whatever_its_size(
+    world: World, homecare_app: Any
+) -> None:
+    """Load, check, then bulk statements: the look-ups are one per kind for the whole batch (no query per
+    record), the writes one per table."""
+    c = await crew(world)
+    counts = []
+    for size, prefix in ((1, "N"), (60, "M")):
+        records = [past_order(c, f"{prefix}{i}", start=START + timedelta(days=i)) for i in range(size)]
+        with counting_statements(homecare_app) as statements:
+            response = await _import(world, records)
+        assert _outcomes(response) == [("created", None)] * size
+        counts.append(len(statements))
+    assert counts[1] == counts[0], counts
+    assert counts[0] <= 20, counts  # 15 on SQLite, 16 on PostgreSQL (2026-11-30)
