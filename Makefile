@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test test-sqlite test-postgres test-postgres-only coverage mutation check format \
-	check-web test-web web-build web-budgets e2e k8s-tools nginx-tools
+	check-web test-web web-build web-budgets e2e k8s-tools nginx-tools observability-tools
 
 # The web console (web/): Node.js 20.19+ when present, required when CI=true; the browser suite runs on
 # Debian's chromium (CHROMIUM_PATH, default /usr/bin/chromium; Playwright never downloads a browser).
@@ -137,6 +137,19 @@ $(NGINX):
 	$@ -v
 
 nginx-tools: $(NGINX)
+
+# promtool, which tests/common/test_metrics.py checks and unit-tests deploy/observability's Prometheus rules
+# with: Debian's prometheus package unpacked under var/tools like kubectl (no daemon installed or started).
+PROMTOOL := var/tools/prometheus/usr/bin/promtool
+
+$(PROMTOOL):
+	rm -rf var/tools/prometheus var/tools/prometheus-deb && mkdir -p var/tools/prometheus-deb
+	cd var/tools/prometheus-deb && apt-get download prometheus
+	dpkg-deb -x var/tools/prometheus-deb/prometheus_*.deb var/tools/prometheus
+	rm -rf var/tools/prometheus-deb
+	$@ --version
+
+observability-tools: $(PROMTOOL)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
