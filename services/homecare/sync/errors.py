@@ -47,3 +47,13 @@ class HistoryAlreadyImported(Conflict):
 
     def __init__(self) -> None:
         super().__init__("该订单已导入且内容不同：历史订单导入后不能修改")
+
+
+class VisitRecordIdTaken(Conflict):
+    default_code = "visit_record_id_taken"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "服务记录 ID 已被另一份记录使用",
+            errors=[FieldError(field="body.visit_record.record_id", message="已被使用", code="taken")],
+        )

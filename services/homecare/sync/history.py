@@ -58,7 +58,12 @@ from services.homecare.orders.sos.models import SosAlert
 from services.homecare.orders.visits import service as visits
 from services.homecare.orders.visits.models import VisitRecord
 from services.homecare.settings import HomecareSettings
-from services.homecare.sync.errors import HistoryAlreadyImported, HistoryInFuture, HistoryOutOfOrder
+from services.homecare.sync.errors import (
+    HistoryAlreadyImported,
+    HistoryInFuture,
+    HistoryOutOfOrder,
+    VisitRecordIdTaken,
+)
 from services.homecare.sync.history_schemas import STEPS, FinalStatus, OrderHistoryRecord
 from services.homecare.sync.service import _data, _table, _track, named_recipients
 
@@ -177,6 +182,11 @@ class _Rows:
     complaints: list[dict[str, Any]]
 
 
+def _visit_record_id(record: BulkRecord[OrderHistoryRecord]) -> uuid.UUID | None:
+    visit = _data(record).visit_record
+    return visit.record_id if visit is not None else None
+
+
 def _status_reached(data: OrderHistoryRecord) -> OrderStatus:
     """The state the order was in when it was cancelled (the last step reached)."""
     reached = S.submitted
@@ -211,6 +221,21 @@ async def import_orders(
         and (_data(r).nurse_practitioner_id or _data(r).assessed_by_practitioner_id)
     }
     practitioners = await registry.practitioners_of(wanted) if wanted else {}
+
+    batch.reject_duplicates(_visit_record_id, "visit_record.record_id")
+    live = list(batch.live())
+    given_record_ids = [i for r in live if (i := _visit_record_id(r)) is not None]
+    taken_record_ids = (
+        set(
+            (
+                await session.scalars(
+                    select(VisitRecord.record_id).where(VisitRecord.record_id.in_(given_record_ids))
+                )
+            ).all()
+        )
+        if given_record_ids
+        else set()
+    )
 
     source_system = batch.source_system
     recipient_by_id, recipient_by_ext = await named_recipients(session, principal, source_system, live)
@@ -279,6 +304,8 @@ async def import_orders(
             )
         if data.visit_record is not None:
             visits.check_items_done(data.visit_record, [item.code for item, _ in placed.items])
+            if data.visit_record.record_id in taken_record_ids:
+                raise VisitRecordIdTaken()
 
         assert record.external_id is not None
         order_id = new_id(record.external_id) if new_id is not None else uuid.uuid4()

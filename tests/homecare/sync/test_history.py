@@ -374,3 +374,18 @@ async def test_a_batch_costs_a_handful_of_statements_whatever_its_size(
         counts.append(len(statements))
     assert counts[1] == counts[0], counts
     assert counts[0] <= 20, counts  # 15 on SQLite, 16 on PostgreSQL (2026-11-30)
+
+
+async def test_a_visit_record_id_is_used_once(world: World) -> None:
+    c = await crew(world)
+    shared = str(uuid.uuid4())
+    first = past_order(c, "V1")
+    first["visit_record"]["record_id"] = shared
+    second = past_order(c, "V2", start=START + timedelta(days=1))
+    second["visit_record"]["record_id"] = shared
+    assert _outcomes(await _import(world, [first, second])) == [
+        ("created", None),
+        ("rejected", "duplicate_in_batch"),
+    ]
+    # a later batch naming the stored record's id for another order
+    assert _outcomes(await _import(world, [second])) == [("rejected", "visit_record_id_taken")]
