@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
@@ -337,3 +338,42 @@ def test_workers_sharing_a_multiprocess_directory_answer_for_all_of_them(tmp_pat
     assert value(samples, "yiyang_changes_head_seq", service="sample") == 3  # the largest
     # no gauge is left in the default mode, which would add a ``pid`` label per worker
     assert all("pid" not in s.labels for s in samples)
+
+
+# ------------------------------------------------------------------ promtool: the rules parse and fire
+PROMTOOL = Path(__file__).resolve().parents[2] / "var" / "tools" / "prometheus" / "usr" / "bin" / "promtool"
+
+
+def _promtool(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
+    if not PROMTOOL.is_file():
+        message = f"promtool not found at {PROMTOOL}: run `make observability-tools`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return subprocess.run(
+        [str(PROMTOOL), *map(str, arguments)], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_promtool_accepts_the_rules_and_the_dashboard_expressions(tmp_path: Path) -> None:
+    checked = _promtool("check", "rules", OBSERVABILITY / "prometheus-rules.yaml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # the dashboard panels' queries, as recording rules (Grafana's $__rate_interval and $service filled
+    # in; the variable's label_values() is Grafana's, not PromQL)
+    expressions = [
+        e.replace("$__rate_interval", "5m").replace("$service", ".*")
+        for e in _dashboard_expressions()
+        if not e.startswith("label_values(")
+    ]
+    rules = [{"record": f"dashboard:query_{i}", "expr": e} for i, e in enumerate(expressions)]
+    wrapped = tmp_path / "dashboard-rules.yaml"
+    wrapped.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}), encoding="utf-8")
+    checked = _promtool("check", "rules", wrapped)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_alerts_fire_on_series_shaped_like_the_services_ones() -> None:
+    """deploy/observability/prometheus-rules.test.yaml: error ratio, entries behind, a job not
+    succeeding or run twice, an exhausted pool — and no alert where none is due."""
+    tested = _promtool("test", "rules", OBSERVABILITY / "prometheus-rules.test.yaml")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
