@@ -1408,7 +1408,7 @@ export interface paths {
         put?: never;
         /**
          * 历史订单批量导入（省级、城市平台；含服务记录、评价、报警与投诉）
-         * @description 城市平台接入时导入多年的历史订单，或省级导入：每条为已结束的订单（completed / rated / cancelled），带原始时间的全过程（下单、评估、受理、派单与护士、出发、签到、签退、完成或取消及原因）、服务记录、评价，以及可选的一键报警（已处理）和投诉。每批最多 bulk_max_records 条（默认 1000；超过则整批 422 batch_too_large），以 (source_system, external_id) 为键。每条按单条写入的同一规则校验：下单规则同 POST /orders（期望时段可在过去；关联的家庭病床须为本机构为该服务对象所建且当日在床，否则 home_bed_not_open），护士规则同派单（nurse_not_eligible / nurse_not_qualified，一次性向机构注册服务查询），含高风险或需医嘱项目须本机构医师评估（doctor_assessment_required），服务人群须符合服务对象（service_group_mismatch），服务记录的项目须为订单项目（items_not_in_order）；时间不得晚于当前（history_in_future），各环节先后有序（history_out_of_order）。被拒绝的记录不写入任何内容；与已导入内容相同的记录为 unchanged（重放同一批次不产生任何变化），内容不同则拒绝（history_already_imported）。写入审计记录与变更流（载荷为原始时间）。
+         * @description 城市平台接入时导入多年的历史订单，或省级导入：每条为已结束的订单（completed / rated / cancelled），带原始时间的全过程（下单、评估、受理、派单与护士、出发、签到、签退、完成或取消及原因）、服务记录、评价，以及可选的一键报警（已处理）和投诉。每批最多 bulk_max_records 条（默认 1000；超过则整批 422 batch_too_large），以 (source_system, external_id) 为键。每条按单条写入的同一规则校验：下单规则同 POST /orders（期望时段可在过去；关联的家庭病床须为本机构为该服务对象所建且当日在床，否则 home_bed_not_open），护士规则同派单（nurse_not_eligible / nurse_not_qualified，一次性向机构注册服务查询），含高风险或需医嘱项目须本机构医师评估（doctor_assessment_required），服务人群须符合服务对象（service_group_mismatch），服务记录的项目须为订单项目（items_not_in_order），其 record_id 只能使用一次（visit_record_id_taken）；时间不得晚于当前（history_in_future），各环节先后有序（history_out_of_order）。被拒绝的记录不写入任何内容；与已导入内容相同的记录为 unchanged（重放同一批次不产生任何变化），内容不同则拒绝（history_already_imported）。写入审计记录与变更流（载荷为原始时间）。
          */
         post: operations["homecare_bulk_import_order_history"];
         delete?: never;
