@@ -7,6 +7,7 @@ from demo import demo_id
 from demo.contracts import seed
 from libs.common.database import Database
 from libs.common.migrations import upgrade_head_async
+from libs.common.models import AuditRecord, ChangeRecord
 from libs.common.testing import TestDatabases, make_settings
 from services.contracts.agreements.models import Agreement
 from services.contracts.clock import Clock
@@ -56,6 +57,39 @@ async def test_seed_is_idempotent_and_tells_the_demo_story(
     assert visits == 8
     assert referral is not None
     assert referral.state == "admitted"
+
+
+async def test_every_demo_record_came_through_the_service_s_write_paths(
+    test_databases: TestDatabases,
+) -> None:
+    """Issue 14: the historical import writes each demo agreement, visit and referral (keyed in source
+    system ``demo``), with the single writes' audit record and change-feed entry each; nothing is
+    inserted beside it."""
+    settings = _settings(test_databases)
+    await upgrade_head_async(settings)
+    await seed(settings)
+    database = Database(settings)
+    try:
+        async with database.session() as session:
+            for model, entity in ((Agreement, "agreement"), (Visit, "visit"), (Referral, "referral")):
+                rows = await session.scalar(select(func.count()).select_from(model))
+                keyed = await session.scalar(
+                    select(func.count()).select_from(model).where(model.source_system == "demo")
+                )
+                audited = await session.scalar(
+                    select(func.count(func.distinct(AuditRecord.entity_id))).where(
+                        AuditRecord.entity_type == entity, AuditRecord.action == f"{entity}.create"
+                    )
+                )
+                fed = await session.scalar(
+                    select(func.count(func.distinct(ChangeRecord.entity_id))).where(
+                        ChangeRecord.entity_type == entity
+                    )
+                )
+                assert rows, entity
+                assert rows == keyed == audited == fed, (entity, rows, keyed, audited, fed)
+    finally:
+        await database.dispose()
 
 
 async def test_seed_refuses_production(test_databases: TestDatabases) -> None:
