@@ -33,8 +33,9 @@ process, as a province administrator with source system ``demo``, keyed by its d
   referral per resident, the resident encrypted).
 
 Each writes its audit records and change-feed entries as the single writes do. A refused record stops the
-seed naming it and the rule's code (:class:`SeedRejected`). Idempotent (what is already held under its
-key is not sent again); refuses production.
+seed naming it and the rule's code (:class:`SeedRejected`). Idempotent: a database that holds the demo
+already gets nothing more (a later day's records would not fit those written on the first), and what is
+held under its key is never sent again; refuses production.
 
     python -m demo.contracts
 """
@@ -905,6 +906,10 @@ async def _seed(
     province: Province,
     max_records: int = DEFAULT_MAX_RECORDS,
 ) -> int:
+    if await session.scalar(select(Agreement.id).where(Agreement.source_system == SOURCE_SYSTEM).limit(1)):
+        # seeded already (one transaction: all or nothing): a later day's dates would not fit the records
+        # written on the first (a visit of today under an agreement that ended then), so nothing is added
+        return 0
     named = demo_agreements(today)
     story = named + _named_with_province(province, today)
     in_force = {s.pair for s in story if (s.state or signed_state_for(s.start, s.end, today)) is A.active}
