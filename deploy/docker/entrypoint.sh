@@ -3,6 +3,7 @@
 # tests/deploy/test_startup_commands.py runs this same script outside a container.
 #
 #   serve    (the default) uvicorn services.$SERVICE.app:app on $HOST:$PORT with $WEB_CONCURRENCY workers
+#            (more than one: PROMETHEUS_MULTIPROC_DIR, default $TMPDIR/prometheus-multiproc, emptied first)
 #   migrate  the service's migrations: alembic -n $SERVICE upgrade head (the one-shot job run before the
 #            services start; the services themselves run with <PREFIX>_MIGRATE_ON_START=false)
 #   other    run as given (e.g. `python -m ...`), after the secrets below are read
@@ -38,6 +39,13 @@ case "$command" in
   serve)
     : "${SERVICE:?entrypoint: SERVICE (gateway, registry, contracts, homecare, indicators) is not set}"
     : "${PORT:?entrypoint: PORT is not set}"
+    # several workers share their /metrics through prometheus-client's multiprocess mode: a directory of
+    # their own, emptied before they start (libs/common/metrics.py); one worker counts alone
+    if [ "${WEB_CONCURRENCY:-1}" -gt 1 ]; then
+      export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/prometheus-multiproc}"
+      rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+      mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    fi
     exec python -m uvicorn "services.${SERVICE}.app:app" \
       --host "${HOST:-0.0.0.0}" --port "$PORT" \
       --workers "${WEB_CONCURRENCY:-1}" \

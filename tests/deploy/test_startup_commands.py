@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -135,6 +136,23 @@ async def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) ->
     pytest.fail(f"not ready after {START_SECONDS:.0f} s:\n{_tail(log)}")
 
 
+async def _metrics_count_every_worker(port: int) -> None:
+    """With several workers the entrypoint gives them one multiprocess directory: whichever worker
+    answers /metrics counts the requests all of them served (each new connection may reach either)."""
+    for _ in range(20):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5.0) as client:
+            assert (await client.get("/healthz")).status_code == 200
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5.0) as client:
+        text = (await client.get("/metrics")).text
+    served = sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "yiyang_http_requests_total" and sample.labels.get("route") == "/healthz"
+    )
+    assert served >= 22, served  # the 20 above, and the first /healthz and the one of the readiness wait
+
+
 def _service_env(service: str, secrets: Path, workers: int) -> dict[str, str]:
     env = outside(environment(compose()["services"][service]), secrets)
     env["WEB_CONCURRENCY"] = str(workers)
@@ -167,6 +185,8 @@ async def test_the_migrate_job_then_the_service_command_start_a_service(
             assert health.json() == {"status": "ok", "service": service}
             assert ready.status_code == 200, ready.text
             assert ready.json() == {"status": "ready", "service": service}
+            if workers > 1:
+                await _metrics_count_every_worker(port)
             # the image's HEALTHCHECK command
             check = await asyncio.to_thread(
                 run_image_command,
