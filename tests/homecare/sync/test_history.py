@@ -346,6 +346,9 @@ async def test_who_may_import(world: World) -> None:
     # another city's platform: the record is rejected as out of its scope (the recipient is not visible)
     fuzhou = await _import(world, [past_order(c, "S1")], world.platform("350100"))
     assert _outcomes(fuzhou) == [("rejected", "recipient_not_found")]
+    # Xiamen's own platform, for a service address in Fuzhou: outside its city
+    away = past_order(c, "S2", address="福建省福州市仓山区上渡街道 1 号", region_code="350104")
+    assert _outcomes(await _import(world, [away])) == [("rejected", "out_of_scope")]
     # the province may
     province = await _import(world, [past_order(c, "S1")], world.province())
     assert _outcomes(province) == [("created", None)]
