@@ -266,6 +266,8 @@ def _history_values(
         values["terminated_at"] = values["terminated_by_institution_id"] = None
     if state is not S.expired:
         values["expired_at"] = None
+    if state not in (S.active, S.expired, S.terminated):  # e.g. an update moved its start ahead
+        values["activated_at"] = None
     values["terminated_on"] = record.terminated_on if state is S.terminated else None
     values["termination_reason"] = record.termination_reason if state is S.terminated else None
     return values
