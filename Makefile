@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: run test test-sqlite test-postgres test-postgres-only coverage mutation check format \
-	check-web test-web web-build web-budgets e2e k8s-tools nginx-tools observability-tools
+	check-web test-web web-build web-budgets e2e k8s-tools nginx-tools observability-tools \
+	bench wrk-tools
 
 # The web console (web/): Node.js 20.19+ when present, required when CI=true; the browser suite runs on
 # Debian's chromium (CHROMIUM_PATH, default /usr/bin/chromium; Playwright never downloads a browser).
@@ -150,6 +151,25 @@ $(PROMTOOL):
 	$@ --version
 
 observability-tools: $(PROMTOOL)
+
+# The load driver of the benchmarks (bench/load.py): Debian's wrk and its LuaJIT, unpacked under var/tools
+# like nginx (not installed); bench/load.py puts the unpacked library on wrk's LD_LIBRARY_PATH.
+WRK := var/tools/wrk/usr/bin/wrk
+
+$(WRK):
+	rm -rf var/tools/wrk var/tools/wrk-deb && mkdir -p var/tools/wrk-deb
+	cd var/tools/wrk-deb && apt-get download wrk libluajit2-5.1-2
+	for deb in var/tools/wrk-deb/*.deb; do dpkg-deb -x $$deb var/tools/wrk; done
+	rm -rf var/tools/wrk-deb
+	LD_LIBRARY_PATH=$$(echo var/tools/wrk/usr/lib/*-linux-gnu) $@ -v || true
+
+wrk-tools: $(WRK)
+
+# docs/PERFORMANCE.md (issue 16): the benchmark harness at scale S on SQLite and on PostgreSQL (5 s per load
+# measurement); wrk and nginx when unpacked (make wrk-tools nginx-tools), else an asyncio client and no nginx
+# row. BENCH_ARGS adds options, e.g. BENCH_ARGS="--scale M".
+bench: $(STAMP)
+	$(BIN)/python -m bench --scale S --database sqlite,postgresql --duration 5 --out docs/PERFORMANCE.md $(BENCH_ARGS)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
