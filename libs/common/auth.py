@@ -232,8 +232,27 @@ class _KeyCache:
     fetched_at: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A token that passed verification: its principal, the key that signed it, and until when (``exp``
+    plus the clock skew, epoch seconds) the checks it passed still hold."""
+
+    principal: Principal
+    kid: str
+    key: dict[str, Any]
+    usable_until: int
+
+
 class TokenVerifier:
-    """Verifies access tokens against a JWKS, fetched over HTTP and cached, or given directly."""
+    """Verifies access tokens against a JWKS, fetched over HTTP and cached, or given directly.
+
+    A client sends the same access token with every request until it expires, and checking an ES256
+    signature (with the JWK turned into a key each time) was the largest fixed cost of a request (issue
+    16). So a token that passed is remembered (at most ``verified_cache_size``, oldest dropped first) and
+    accepted again without the signature check while it has not expired and the key that signed it is
+    still the one published in a fresh key set — exactly what a full check would conclude then. A token
+    that failed is never remembered: it is checked in full each time.
+    """
 
     #: unknown ``kid``: fetch again at most this often (so forged kids cannot hammer the gateway)
     REFETCH_MIN_SECONDS = 10.0
@@ -248,8 +267,11 @@ class TokenVerifier:
         static_jwks: Mapping[str, Any] | None = None,
         cache_seconds: float = 300.0,
         clock_skew_seconds: float = 30.0,
+        verified_cache_size: int = 10_000,
     ) -> None:
         self.issuer = issuer
+        self.verified_cache_size = verified_cache_size
+        self._verified: dict[tuple[str, str | None], _Verified] = {}
         self.clock_skew_seconds = clock_skew_seconds
         self.audience = audience
         self.jwks_url = jwks_url
@@ -286,6 +308,15 @@ class TokenVerifier:
 
     async def verify(self, token: str, *, service: str | None = None) -> Principal:
         """Verify ``token`` for the service named ``service`` (``None``: no service token is accepted)."""
+        remembered = self._verified.get((token, service))
+        if remembered is not None:
+            if (
+                time.time() <= remembered.usable_until
+                and time.monotonic() - self._cache.fetched_at < self.cache_seconds
+                and self._cache.keys.get(remembered.kid) is remembered.key
+            ):
+                return remembered.principal
+            del self._verified[(token, service)]  # expired, or its key changed: the full check decides
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError as exc:
@@ -325,4 +356,15 @@ class TokenVerifier:
         wanted = service if principal.role is Role.service else self.audience
         if wanted is None or wanted not in audiences:
             raise Unauthorized("令牌的受众（aud）不是本服务", code="invalid_token")
+        self._remember(
+            (token, service),
+            _Verified(principal, kid, key, int(claims["exp"]) + int(self.clock_skew_seconds)),
+        )
         return principal
+
+    def _remember(self, token: tuple[str, str | None], verified: _Verified) -> None:
+        if self.verified_cache_size <= 0:
+            return
+        while len(self._verified) >= self.verified_cache_size:
+            del self._verified[next(iter(self._verified))]  # the oldest first
+        self._verified[token] = verified

@@ -85,6 +85,7 @@ def create_service_app(
                 http_client=gateway_http,
                 cache_seconds=settings.jwks_cache_seconds,
                 clock_skew_seconds=settings.jwt_clock_skew_seconds,
+                verified_cache_size=settings.jwt_verified_cache_size,
             )
             for extension in extensions:
                 await stack.enter_async_context(extension(app))

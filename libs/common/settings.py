@@ -42,6 +42,9 @@ class ServiceSettings(BaseSettings):
     # Clock difference tolerated between the gateway and a service: for ``exp`` and for an ``iat`` in the
     # future (a token issued later than now plus this is refused).
     jwt_clock_skew_seconds: int = 30
+    # How many verified access tokens a process remembers (a token seen again skips the signature check
+    # until it expires or its key leaves the key set); 0 checks every token in full.
+    jwt_verified_cache_size: int = Field(default=10_000, ge=0)
 
     # Credentials this service uses to get a short-lived service token from the gateway.
     service_client_secret: str = Field(default="", repr=False)
