@@ -95,14 +95,21 @@ def city_unit_sql(region_column: Any) -> ColumnElement[str]:
     )
 
 
+@cache
+def _counties_by_city_unit() -> dict[str, tuple[Division, ...]]:
+    """The counties of each city-level unit, indexed once (a report asks hundreds of times)."""
+    found: dict[str, list[Division]] = {}
+    for d in _divisions().values():
+        if d.level is DivisionLevel.county and d.parent_code is not None and d.code != PINGTAN_CODE:
+            found.setdefault(d.parent_code, []).append(d)
+    pingtan = _divisions().get(PINGTAN_CODE)
+    found[PINGTAN_CODE] = [pingtan] if pingtan is not None else []
+    return {code: tuple(counties) for code, counties in found.items()}
+
+
 def counties_of(city_code: str) -> list[Division]:
-    if city_code == PINGTAN_CODE:
-        return [d for d in _divisions().values() if d.code == PINGTAN_CODE]
-    return [
-        d
-        for d in _divisions().values()
-        if d.level is DivisionLevel.county and d.parent_code == city_code and d.code != PINGTAN_CODE
-    ]
+    """The counties of a city-level unit (福州 without 平潭; 平潭 is its own one county); a new list."""
+    return list(_counties_by_city_unit().get(city_code, ()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,14 @@ def test_counties_of_fuzhou_leave_out_pingtan_and_pingtan_has_only_itself() -> N
     assert xiamen == {"350203", "350205", "350206", "350211", "350212", "350213"}
 
 
+def test_counties_of_answers_a_list_of_the_callers_own_and_nothing_for_a_county() -> None:
+    first = divisions.counties_of("350200")
+    first.clear()
+    assert len(divisions.counties_of("350200")) == 6
+    assert divisions.counties_of("350206") == []
+    assert divisions.counties_of("350000") == []
+
+
 def test_every_county_belongs_to_exactly_one_city_unit() -> None:
     counties = [d for d in divisions.all_divisions() if d.level is DivisionLevel.county]
     assert len(counties) == 84
