@@ -1,0 +1,39 @@
+"""The bench smoke tests' stack: ONE platform per database run (CI budget), shared by every smoke test.
+
+``bench_stack`` is a :class:`~bench.context.BenchContext` at scale S over the platform ``python -m bench``
+starts (deploy/local/run.py; on PostgreSQL a throwaway database on ``TEST_POSTGRES_URL``'s server), with
+short loads: 1 s, 4 connections, wrk when unpacked under var/tools (``make wrk-tools``), else httpx.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import WRK
+from bench.context import BenchContext
+from bench.stack import DEFAULT_SERVER_URL, running_stack
+from libs.common.testing import backend
+
+
+@pytest.fixture(scope="session")
+async def bench_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BenchContext]:
+    server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER_URL)
+    data_dir: Path = tmp_path_factory.mktemp("bench") / "data"
+    async with running_stack(backend(), data_dir, server_url=server) as stack:
+        yield BenchContext(
+            scale="S",
+            database=stack.database,
+            database_url=stack.database_url,
+            data_dir=stack.data_dir,
+            gateway=stack.gateway,
+            services=stack.services,
+            duration=1.0,
+            connections=4,
+            token=stack.token,
+            wrk=str(WRK) if WRK.exists() else None,
+            machine=await stack.machine(),
+        )
