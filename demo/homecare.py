@@ -11,8 +11,8 @@ the recipients' bulk path, the orders' historical import for the orders that are
 completed, cancelled), the orders' bulk path and the provider's transitions (assess, accept, assign) for
 those under way; a record the rules refuse stops the seed (``SeedRejected``). The practitioners the
 rules ask about come from the registry's demo (the named ones when it is absent). The catalog, the
-providers and the home beds are still written here as ORM objects (their service paths are another piece
-of issue 14).
+providers and the home beds go through theirs (:mod:`demo.homecare_beds`: the catalog's publication, the
+providers' bulk path, the home beds' historical import and ``POST /home-beds``'s application).
 
 Run: ``python -m demo.homecare``.
 """
@@ -26,10 +26,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id, refuse_in_production
+from demo.homecare_beds import (
+    DemoRegistry,
+    apply_home_bed,
+    catalog_version,
+    stored_providers,
+    write_home_beds,
+    write_providers,
+)
 from demo.homecare_orders import (
     ActiveOrder,
     DemoPractitioners,
@@ -45,8 +52,7 @@ from libs.common.database import Database, session_scope
 from libs.common.keys import personal_data_cipher
 from services.homecare import clock
 from services.homecare import models as _all_models  # noqa: F401  (every model and its feed declaration)
-from services.homecare.catalog import importing
-from services.homecare.catalog.models import CatalogItem, CatalogVersion
+from services.homecare.clients.registry import InstitutionInfo, PractitionerInfo
 from services.homecare.home_beds.models import HomeBed, HomeBedStatus, Mobility
 from services.homecare.orders.models import (
     OrderStatus,
@@ -139,41 +145,59 @@ RECIPIENTS: list[dict[str, Any]] = [
 ]
 
 
-async def _catalog(session: AsyncSession) -> CatalogVersion:
-    version = await session.scalar(select(CatalogVersion).where(CatalogVersion.code == INFERRED))
-    if version is not None:
-        return version
-    items = importing.parse(CATALOG_FILE.name, CATALOG_FILE.read_bytes())
-    version = CatalogVersion(
-        code=INFERRED, sequence=1, source=SOURCE, published_by="seed", item_count=len(items), note="演示数据"
+def _demo_registry(province: Province) -> DemoRegistry:
+    """The registry as the homecare rules ask it: the province's demo, or (a seed run on its own) the
+    two named providers and 张建国, 厦门新开元医院's doctor."""
+    named = [
+        InstitutionInfo(
+            id=demo_id("institution", name),
+            name=name,
+            kind="medical",
+            region_code=region,
+            internet_nursing_provider=True,
+            home_bed_service=home_beds,
+        )
+        for name, region, home_beds in (XINKAIYUAN, LIANHUA)
+    ]
+    zhang = PractitionerInfo(
+        id=demo_id("practitioner", "张建国"),
+        institution_id=demo_id("institution", XINKAIYUAN[0]),
+        kind="doctor",
+        title="attending_physician",
     )
-    session.add(version)
-    await session.flush()
-    session.add_all(CatalogItem(catalog_version_id=version.id, **item.model_dump()) for item in items)
-    await session.flush()
-    return version
+    return DemoRegistry(province, institutions=named, practitioners=[zhang])
 
 
-async def _provider(session: AsyncSession, name: str, region: str, home_beds: bool) -> Provider:
-    institution_id = demo_id("institution", name)
-    provider = await session.scalar(select(Provider).where(Provider.institution_id == institution_id))
-    if provider is None:
-        provider = Provider(
-            institution_id=institution_id,
+async def _providers(
+    session: AsyncSession, settings: HomecareSettings, registry: DemoRegistry
+) -> dict[str, Provider]:
+    """厦门新开元医院 and 厦门莲花医院's provider settings, through ``POST /providers/bulk``'s function."""
+    providers = [
+        Provider(
+            institution_id=demo_id("institution", name),
             institution_name=name,
             region_code=region,
             visit_fee_yuan=Decimal("50.00"),
             home_bed_service=home_beds,
         )
-        session.add(provider)
-        session.add_all(
-            ProviderItem(
-                institution_id=institution_id, region_code=region, item_code=code, price_yuan=Decimal(price)
-            )
-            for code, price in PRICES.items()
+        for name, region, home_beds in (XINKAIYUAN, LIANHUA)
+    ]
+    items = [
+        ProviderItem(
+            institution_id=p.institution_id,
+            region_code=p.region_code,
+            item_code=code,
+            price_yuan=Decimal(price),
         )
-        await session.flush()
-    return provider
+        for p in providers
+        for code, price in PRICES.items()
+    ]
+    stored = await stored_providers(session, [p.institution_id for p in providers])
+    await write_providers(
+        session, settings, registry, [p for p in providers if p.institution_id not in stored], items
+    )
+    stored = await stored_providers(session, [p.institution_id for p in providers])
+    return {p.institution_name: stored[p.institution_id] for p in providers}
 
 
 def _recipient_record(provider: Provider, data: dict[str, Any]) -> dict[str, Any]:
@@ -301,12 +325,14 @@ def _today_start(now: datetime) -> datetime:
 
 
 async def _home_bed(
-    session: AsyncSession, provider: Provider, recipient: Recipient, settings: HomecareSettings
+    session: AsyncSession,
+    provider: Provider,
+    recipient: Recipient,
+    settings: HomecareSettings,
+    registry: DemoRegistry,
 ) -> HomeBed:
+    """陈秀英's bed, opened 20 days ago by 张建国, through ``POST /home-beds/bulk``'s function."""
     bed_id = demo_id("home_bed", "陈秀英")
-    bed = await session.get(HomeBed, bed_id)
-    if bed is not None:
-        return bed
     opened = clock.today() - timedelta(days=20)
     bed = HomeBed(
         id=bed_id,
@@ -321,7 +347,6 @@ async def _home_bed(
         mobility=Mobility.bedridden,
         conditions=["stroke_or_post_surgery_rehab", "tubes"],
         has_family_doctor_contract=True,
-        applied_by_sub="seed",
         assessed_at=datetime.combine(opened, time(9), tzinfo=clock.CHINA_TZ),
         assessed_by_practitioner_id=demo_id("practitioner", "张建国"),
         assessment={"qualified": True, "gaps": [], "note": "符合建床条件"},
@@ -331,38 +356,33 @@ async def _home_bed(
         care_plan="每周查床一次；鼻饲管护理；压疮预防；康复训练指导",
         consent_at=datetime.combine(opened, time(10), tzinfo=clock.CHINA_TZ),
         round_interval_days=settings.home_bed_round_interval_days,
-        period_end_date=opened + timedelta(days=settings.home_bed_period_days),
         last_round_date=opened + timedelta(days=14),
     )
-    session.add(bed)
-    await session.flush()
-    return bed
+    await write_home_beds(session, settings, registry, [bed])
+    stored = await session.get(HomeBed, bed_id)
+    assert stored is not None
+    return stored
 
 
-async def _applied_home_bed(session: AsyncSession, provider: Provider, recipient: Recipient) -> None:
-    """A home bed waiting for 张建国's assessment (厦门新开元医院's doctor has a bed to review)."""
-    bed_id = demo_id("home_bed", "黄国平")
-    if await session.get(HomeBed, bed_id) is not None:
-        return
-    session.add(
-        HomeBed(
-            id=bed_id,
-            record_no="JTBC-DEMO-0002",
-            institution_id=provider.institution_id,
-            provider_name=provider.institution_name,
-            region_code=recipient.region_code,
-            recipient_id=recipient.id,
-            status=HomeBedStatus.applied,
-            diagnosis="2型糖尿病伴糖尿病足，行动不便",
-            condition_stable=True,
-            mobility=Mobility.frail,
-            conditions=["skin_stoma_incontinence"],
-            has_family_doctor_contract=True,
-            application_note="家属线上申请，已上传出院小结",
-            applied_by_sub="seed",
-        )
+async def _applied_home_bed(
+    session: AsyncSession, provider: Provider, recipient: Recipient, settings: HomecareSettings
+) -> None:
+    """A home bed waiting for 张建国's assessment (厦门新开元医院's doctor has a bed to review), applied
+    for through ``POST /home-beds``'s function as the provider's administrator."""
+    bed = HomeBed(
+        institution_id=provider.institution_id,
+        provider_name=provider.institution_name,
+        region_code=recipient.region_code,
+        recipient_id=recipient.id,
+        status=HomeBedStatus.applied,
+        diagnosis="2型糖尿病伴糖尿病足，行动不便",
+        condition_stable=True,
+        mobility=Mobility.frail,
+        conditions=["skin_stoma_incontinence"],
+        has_family_doctor_contract=True,
+        application_note="家属线上申请，已上传出院小结",
     )
-    await session.flush()
+    await apply_home_bed(session, settings, bed)
 
 
 async def seed(settings: HomecareSettings, registry: RegistrySettings | None = None) -> None:
@@ -373,10 +393,16 @@ async def seed(settings: HomecareSettings, registry: RegistrySettings | None = N
     cipher = personal_data_cipher(settings)
     try:
         async with session_scope(database) as session:
-            version = await _catalog(session)
-            xinkaiyuan = await _provider(session, *XINKAIYUAN)
-            lianhua = await _provider(session, *LIANHUA)
-            providers = {XINKAIYUAN[0]: xinkaiyuan, LIANHUA[0]: lianhua}
+            version = await catalog_version(
+                session,
+                code=INFERRED,
+                source=SOURCE,
+                filename=CATALOG_FILE.name,
+                content=CATALOG_FILE.read_bytes(),
+            )
+            registry_answers = _demo_registry(province)
+            providers = await _providers(session, settings, registry_answers)
+            xinkaiyuan, lianhua = providers[XINKAIYUAN[0]], providers[LIANHUA[0]]
             await write_recipients(
                 session, cipher, [_recipient_record(providers[d["provider"][0]], d) for d in RECIPIENTS]
             )
@@ -385,8 +411,8 @@ async def seed(settings: HomecareSettings, registry: RegistrySettings | None = N
             huang = await session.get(Recipient, demo_id("recipient", "黄国平"))
             assert chen is not None
             assert huang is not None
-            bed = await _home_bed(session, xinkaiyuan, chen, settings)
-            await _applied_home_bed(session, xinkaiyuan, huang)
+            bed = await _home_bed(session, xinkaiyuan, chen, settings, registry_answers)
+            await _applied_home_bed(session, xinkaiyuan, huang, settings)
             now = clock.now()
             today = _today_start(now)
             xky, lh = xinkaiyuan, lianhua

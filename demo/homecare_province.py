@@ -18,9 +18,10 @@ On the institutions and practitioners of the registry's demo (:mod:`demo.provinc
 Written through the homecare service's own paths (:mod:`demo.homecare_orders`): recipients by the
 recipients' bulk path, past orders — with their timeline, visit record, rating, SOS and complaint — by
 the orders' historical import (``POST /orders/history/bulk``), the waiting ones by the orders' bulk path
-and the provider's transitions; a record the rules refuse stops the seed (``SeedRejected``). Providers
-and home beds are still ORM objects here (their service paths are another piece of issue 14). Idempotent
-as a block (skipped when its first home bed exists).
+and the provider's transitions; providers and their prices by the providers' bulk path, past home beds
+— assessment, opening, re-assessments, rounds, closing — by the home beds' historical import (``POST
+/home-beds/bulk``, :mod:`demo.homecare_beds`); a record the rules refuse stops the seed
+(``SeedRejected``). Idempotent as a block (skipped when its first home bed exists).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import demo_id
+from demo.homecare_beds import DemoRegistry, write_home_beds, write_providers
 from demo.homecare_orders import (
     ActiveOrder,
     DemoPractitioners,
@@ -432,7 +434,7 @@ async def province_seed(
                 consent_at=_moment(opened, 10),
                 round_interval_days=settings.home_bed_round_interval_days,
                 period_end_date=opened + timedelta(days=settings.home_bed_period_days * (reassessments + 1)),
-                last_round_date=min(closing, today) - timedelta(days=rng.randint(0, 6)),
+                last_round_date=max(opened, min(closing, today) - timedelta(days=rng.randint(0, 6))),
                 reassessment_count=reassessments,
                 closed_at=_moment(closing, 16) if closed else None,
                 closed_date=closing if closed else None,
@@ -532,11 +534,16 @@ async def province_seed(
         builder.count["Complaint"] += 1
 
     # through the service's own write paths, parents first: providers, recipients, home beds, orders
-    session.add_all(o for o in builder.objects if isinstance(o, (Provider, ProviderItem)))
-    await session.flush()
+    registry = DemoRegistry(province)
+    await write_providers(
+        session,
+        settings,
+        registry,
+        [o for o in builder.objects if isinstance(o, Provider)],
+        [o for o in builder.objects if isinstance(o, ProviderItem)],
+    )
     await write_recipients(session, cipher, [r.record for r in builder.recipients])
-    session.add_all(o for o in builder.objects if isinstance(o, HomeBed))
-    await session.flush()
+    await write_home_beds(session, settings, registry, [o for o in builder.objects if isinstance(o, HomeBed)])
     practitioners = DemoPractitioners(province)
     past = [o for o in builder.orders if o.status in FINAL]
     await import_history(session, cipher, settings, practitioners, [o.record for o in past])

@@ -255,6 +255,22 @@ async def test_home_bed_providers_are_the_institutions_the_registry_flags(seeded
     assert offering - flagged == set(), len(offering - flagged)
     assert flagged - offering == set(), len(flagged - offering)
     assert with_beds <= flagged, len(with_beds - flagged)
+    # a doctor of the provider assesses and opens a bed (rules.md, 家庭病床): every provider has one
+    doctors = ids(
+        await seeded.rows(
+            seeded.registry,
+            "SELECT DISTINCT institution_id FROM practitioner WHERE kind = 'doctor' AND active",
+        )
+    )
+    assert flagged - doctors == set(), len(flagged - doctors)
+    # every bed past its application came in through the historical import, keyed by the demo
+    imported = await seeded.scalar(
+        seeded.homecare,
+        "SELECT count(*) FROM home_bed b JOIN home_bed_source s ON s.home_bed_id = b.id "
+        "WHERE s.source_system = 'demo'",
+    )
+    opened = await seeded.scalar(seeded.homecare, "SELECT count(*) FROM home_bed WHERE status <> 'applied'")
+    assert imported == opened > 0
 
 
 async def test_providers_orders_and_ratings(seeded: Seeded) -> None:
