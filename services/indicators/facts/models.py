@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Integer, String, Uuid
+from sqlalchemy import BigInteger, Date, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from libs.common.models import UTCDateTime, utcnow
@@ -117,6 +117,8 @@ class RoundVisitFact(FactColumns, Base):
     """A 巡诊 visit recorded under an agreement."""
 
     __tablename__ = "round_visit"
+    # the 巡诊 figure counts each agreement's visits of a period: one range of this index per agreement
+    __table_args__ = (Index("ix_round_visit_agreement_date", "agreement_id", "visit_date"),)
 
     agreement_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
     medical_institution_id: Mapped[uuid.UUID] = mapped_column(Uuid())
