@@ -136,9 +136,7 @@ async def test_the_import_is_audited_once_per_written_episode(world: World, home
     one(await bulk(world, [body]))  # unchanged: no second audit record
     async with homecare_app.state.database.session() as session:
         actions = (
-            await session.scalars(
-                select(AuditRecord.action).where(AuditRecord.entity_id == created["id"])
-            )
+            await session.scalars(select(AuditRecord.action).where(AuditRecord.entity_id == created["id"]))
         ).all()
     assert actions == ["home_bed.create"]
 
