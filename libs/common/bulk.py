@@ -144,7 +144,7 @@ class BulkResponse(BaseModel):
 # --------------------------------------------------------------------------------------------- settings
 
 
-def _max_records(request: Request) -> int:
+async def _max_records(request: Request) -> int:
     return int(getattr(request.app.state.settings, "bulk_max_records", DEFAULT_MAX_RECORDS))
 
 

@@ -66,7 +66,7 @@ class ManualClock(Clock):
         self.current = self.current + delta
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     """The app's clock (``app.state.clock``)."""
     clock: Clock = request.app.state.clock
     return clock

@@ -22,7 +22,7 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
 
 
-def _if_match(
+async def _if_match(
     if_match: Annotated[
         str | None, Header(alias="If-Match", description="当前版本的 ETag（来自 GET 响应）")
     ] = None,

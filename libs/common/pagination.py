@@ -38,7 +38,7 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="每页条数 (≤200)")] = 50,
     cursor: Annotated[str | None, Query(max_length=500, description="上一页返回的 next_cursor")] = None,
 ) -> PageParams:

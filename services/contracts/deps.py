@@ -10,12 +10,12 @@ from libs.common.personal_data import PersonalDataCipher
 from services.contracts.settings import ContractsSettings
 
 
-def get_cipher(request: Request) -> PersonalDataCipher:
+async def get_cipher(request: Request) -> PersonalDataCipher:
     cipher: PersonalDataCipher = request.app.state.cipher
     return cipher
 
 
-def get_settings(request: Request) -> ContractsSettings:
+async def get_settings(request: Request) -> ContractsSettings:
     settings: ContractsSettings = request.app.state.settings
     return settings
 

@@ -11,17 +11,17 @@ from services.homecare.clients.registry import RegistryClient
 from services.homecare.settings import HomecareSettings
 
 
-def get_settings(request: Request) -> HomecareSettings:
+async def get_settings(request: Request) -> HomecareSettings:
     settings: HomecareSettings = request.app.state.settings
     return settings
 
 
-def get_cipher(request: Request) -> PersonalDataCipher:
+async def get_cipher(request: Request) -> PersonalDataCipher:
     cipher: PersonalDataCipher = request.app.state.cipher
     return cipher
 
 
-def get_registry(request: Request) -> RegistryClient:
+async def get_registry(request: Request) -> RegistryClient:
     registry: RegistryClient = request.app.state.registry
     return registry
 

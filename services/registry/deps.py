@@ -10,11 +10,11 @@ from libs.common.personal_data import PersonalDataCipher
 from services.registry.settings import RegistrySettings
 
 
-def get_cipher(request: Request) -> PersonalDataCipher:
+async def get_cipher(request: Request) -> PersonalDataCipher:
     return cast(PersonalDataCipher, request.app.state.cipher)
 
 
-def get_settings(request: Request) -> RegistrySettings:
+async def get_settings(request: Request) -> RegistrySettings:
     return cast(RegistrySettings, request.app.state.settings)
 
 

@@ -115,7 +115,7 @@ class RegistryClient(ServiceClient):
         return list(found.values())
 
 
-def get_registry(request: Request) -> RegistryClient:
+async def get_registry(request: Request) -> RegistryClient:
     client: RegistryClient = request.app.state.registry
     return client
 

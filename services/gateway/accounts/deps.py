@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from services.gateway.clients.registry import RegistryClient
 
 
-def registry_client(request: Request) -> RegistryClient:
+async def registry_client(request: Request) -> RegistryClient:
     client: RegistryClient = request.app.state.registry
     return client
 

@@ -28,7 +28,7 @@ def _origin_is_ours(origin: str, request: Request, settings: GatewaySettings) ->
     return bool(host) and parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
 
 
-def same_site_request(request: Request) -> None:
+async def same_site_request(request: Request) -> None:
     settings: GatewaySettings = request.app.state.settings
     origin = request.headers.get("origin")
     if origin is not None and not _origin_is_ours(origin, request, settings):
@@ -59,13 +59,13 @@ def _checked_session(request: Request) -> SessionCookies:
     return SessionCookies(refresh_token=refresh_token, csrf_token=csrf_cookie)
 
 
-def session_cookies(request: Request, _: SameSiteRequest) -> SessionCookies:
+async def session_cookies(request: Request, _: SameSiteRequest) -> SessionCookies:
     """The session's refresh cookie, once the CSRF header matched: 401 ``missing_session`` without it,
     403 ``csrf_failed`` when the header is missing or different."""
     return _checked_session(request)
 
 
-def optional_session_cookies(request: Request, _: SameSiteRequest) -> SessionCookies | None:
+async def optional_session_cookies(request: Request, _: SameSiteRequest) -> SessionCookies | None:
     """For sign-out: no refresh cookie is no session to end (None); with one, the CSRF header must match."""
     if not request.cookies.get(REFRESH_COOKIE):
         return None

@@ -51,7 +51,7 @@ def client_address(request: Request) -> str:
     return forwarded[-settings.trusted_proxy_count]
 
 
-def grant_context(request: Request) -> GrantContext:
+async def grant_context(request: Request) -> GrantContext:
     database: Database = request.app.state.database
     issuer: TokenIssuer = request.app.state.issuer
     return GrantContext(

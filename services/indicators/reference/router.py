@@ -43,14 +43,14 @@ RegionQuery = Annotated[
 XLSX_FILE = Annotated[UploadFile, File(description="XLSX 文件（中文表头，与导出同一格式）")]
 
 
-def _settings(request: Request) -> IndicatorsSettings:
+async def _settings(request: Request) -> IndicatorsSettings:
     return cast(IndicatorsSettings, request.app.state.settings)
 
 
 SettingsDep = Annotated[IndicatorsSettings, Depends(_settings)]
 
 
-def population_filter(
+async def population_filter(
     version: VersionQuery = None,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="年份")] = None,
     region: RegionQuery = None,
@@ -58,7 +58,7 @@ def population_filter(
     return PopulationFilter(version=version, year=year, region=region)
 
 
-def target_filter(
+async def target_filter(
     version: VersionQuery = None,
     indicator: Annotated[str | None, Query(max_length=60, description="指标代码")] = None,
     region: RegionQuery = None,

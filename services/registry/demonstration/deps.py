@@ -15,7 +15,7 @@ from libs.common.clock import today_in_china
 from services.registry.permissions import POLICY
 
 
-def today() -> date:
+async def today() -> date:
     """The business date now, in Asia/Shanghai."""
     return today_in_china()
 

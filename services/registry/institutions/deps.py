@@ -19,7 +19,7 @@ from services.registry.institutions.service import InstitutionFilter
 MAX_BEDS = 1_000_000
 
 
-def institution_filter(
+async def institution_filter(
     kind: Annotated[list[InstitutionKind] | None, Query(description="机构类别（可重复）")] = None,
     category: Annotated[list[Category] | None, Query(description="机构细类（可重复）")] = None,
     region_code: Annotated[
@@ -102,7 +102,7 @@ class Point:
     longitude: float
 
 
-def nearby_point(
+async def nearby_point(
     latitude: Annotated[float | None, Query(ge=-90, le=90, description="纬度（必填；旧名 lat）")] = None,
     longitude: Annotated[float | None, Query(ge=-180, le=180, description="经度（必填；旧名 lng）")] = None,
     lat: Annotated[float | None, old_query("latitude", "纬度", ge=-90, le=90)] = None,

@@ -31,7 +31,7 @@ from services.registry.practitioners.schemas import (
 router = ServiceRouter(prefix="/api/v1/registry/practitioners", tags=["practitioners"])
 
 
-def eligibility_rule(settings: SettingsDep) -> service.EligibilityRule:
+async def eligibility_rule(settings: SettingsDep) -> service.EligibilityRule:
     return service.EligibilityRule.from_settings(settings)
 
 
