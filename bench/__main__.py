@@ -70,11 +70,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def _generate(scale: str, database_url: str) -> None:
-    generate = importlib.import_module("bench.generate").generate  # P1's generator, imported when needed
-    result = generate(scale, database_url)
-    if inspect.isawaitable(result):
-        await result
+async def _generate(scale: str, database_url: str) -> Section:
+    """bench.generate fills the stack's database up to ``scale``; a section says what it added."""
+    generate = importlib.import_module("bench.generate").generate  # imported only when a scale asks for it
+    started = time.monotonic()
+    result = generate(scale, database_url, log=_log)
+    added = await result if inspect.isawaitable(result) else result
+    rows = [[table, f"{count:,}"] for table, count in dict(added or {}).items()]
+    notes = [f"Generated in {time.monotonic() - started:.0f} s by `bench.generate` over the demo (scale S)."]
+    return Section(f"0. Data added for scale {scale}", ["table", "rows added"], rows, notes)
 
 
 async def _measure(name: str, ctx: BenchContext) -> list[Section]:
@@ -118,13 +122,14 @@ async def run_database(database: str, args: argparse.Namespace) -> Run:
                 machine=await stack.machine(),
             )
             _log(f"{database}: up in {time.monotonic() - clock:.0f} s")
+            data: list[Section] = []
             if args.scale != "S":
                 if "growth" in args.measure_names:
                     await growth.baseline(ctx)
                 _log(f"{database}: generating scale {args.scale}")
-                await _generate(args.scale, ctx.database_url)
+                data = [await _generate(args.scale, ctx.database_url)]
                 ctx.scale = args.scale
-            sections = await measure_all(ctx, args.measure_names)
+            sections = data + await measure_all(ctx, args.measure_names)
     return Run(
         database=database,
         scale=args.scale,

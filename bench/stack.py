@@ -39,6 +39,7 @@ RUN_PY = REPO / "deploy" / "local" / "run.py"
 SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
 DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEMO_PASSWORD = "Demo@2026"
+TOKEN_REUSE = 300.0
 START_TIMEOUT = 300.0  # migrations and the demo seed on a busy 2-core machine
 
 
@@ -70,7 +71,7 @@ class Stack:
     data_dir: Path
     ports: dict[str, int]
     log_dir: Path
-    _tokens: dict[str, str] = field(default_factory=dict)
+    _tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     @property
     def gateway(self) -> str:
@@ -87,16 +88,19 @@ class Stack:
         return env
 
     async def token(self, username: str) -> str:
-        """A demo user's access token, signed in once per run (the gateway rate-limits sign-ins)."""
-        if username not in self._tokens:
+        """A demo user's access token, signed in again only when it is older than TOKEN_REUSE seconds (the
+        gateway rate-limits sign-ins; its tokens live 15 minutes, a generated scale may take longer)."""
+        held = self._tokens.get(username)
+        if held is None or time.monotonic() - held[0] > TOKEN_REUSE:
             async with httpx.AsyncClient(base_url=self.gateway, timeout=30) as client:
                 response = await client.post(
                     "/api/v1/auth/token",
                     data={"grant_type": "password", "username": username, "password": DEMO_PASSWORD},
                 )
             response.raise_for_status()
-            self._tokens[username] = str(response.json()["access_token"])
-        return self._tokens[username]
+            held = (time.monotonic(), str(response.json()["access_token"]))
+            self._tokens[username] = held
+        return held[1]
 
     async def machine(self) -> dict[str, str]:
         return await machine(self.database, self.database_url)
