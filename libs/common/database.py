@@ -9,6 +9,7 @@ The request session commits after the handler returns and rolls back on error; s
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from libs.common.changes import write_pending_changes
@@ -52,6 +54,32 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     return engine
 
 
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it has been idle ``idle_seconds`` or more.
+
+    SQLAlchemy's ``pool_pre_ping`` checked every checkout, and on asyncpg its ping is three round trips
+    (BEGIN, an empty query, ROLLBACK): half of a list request's round trips (issue 16). A connection idle
+    for a while is the one a firewall, an idle timeout or a failover may have closed unseen; one used a
+    moment ago is alive unless the server went away in between — then that request fails with the
+    503 ``database_unavailable`` and the pool drops every connection older than the failure, so the
+    next requests get fresh ones."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # a new connection, or one in use a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError("pooled connection failed its ping") from exc  # the pool reconnects
+
+
 class Database:
     """The engines and session factories of one service process."""
 
@@ -65,9 +93,9 @@ class Database:
             self.engine = create_async_engine(
                 settings.database_url,
                 pool_size=settings.database_pool_size,
-                pool_pre_ping=True,
                 connect_args={"server_settings": {"search_path": settings.database_schema}},
             )
+            _ping_when_idle(self.engine, settings.database_ping_after_idle_seconds)
             self.read_engine = self.engine
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)

@@ -310,7 +310,7 @@ def _methods_of_literal_route(request: Request, exc: RequestValidationError) -> 
 
 def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """The database cannot be reached (down, restarting, connection reset): 503, the client may retry;
-    the pool's pre-ping replaces dead connections, so the service recovers by itself."""
+    the pool drops dead connections (libs/common/database.py), so the service recovers by itself."""
     log.warning("database unavailable", extra={"error_class": type(exc).__name__})
     return problem_response(
         status=503,

@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     # PostgreSQL only: the schema that holds this service's tables and its alembic version table.
     database_schema: str = ""
     database_pool_size: int = 10
+    # PostgreSQL only: a pooled connection idle this long (seconds) is checked before use (a ping: three
+    # round trips); one used more recently is not (a server gone in between fails that one request 503).
+    database_ping_after_idle_seconds: float = Field(default=10.0, ge=0)
     # Run the migrations to head when the app starts (development, tests). In production the migrations
     # are a job run before a rolling restart (``alembic -n <service> upgrade head``), so the default
     # there is False; an explicit ``<PREFIX>MIGRATE_ON_START=true`` still applies.
