@@ -1,9 +1,9 @@
 """The data generator (issue 16) at a tiny scale on PostgreSQL: it runs, it is deterministic, and the rows
 it writes keep the rules the services keep.
 
-A database is migrated and seeded with the demo exactly as ``deploy/local/run.py`` does it (the registry,
-contracts and homecare demos: what the generator copies), then copied twice (``CREATE DATABASE …
-TEMPLATE``); the generator fills each copy with the same seed. The rules are queried from the tables and
+The demo database of the smoke tests' stack (``bench_stack``: deploy/local/run.py migrated and seeded it)
+is dumped and restored, then copied (``CREATE DATABASE … TEMPLATE``); the generator fills both copies
+with the same seed. The rules are queried from the tables and
 derived from shared/domain and the models, not from the generator: check characters of every 统一社会信用代码,
 counties from the division list, kinds and categories the models allow, one agreement pending and one in
 force per pair with the parties' snapshot equal to the registry's, nurses of finished orders eligible
@@ -13,13 +13,10 @@ service's own feed declaration makes of the entity loaded through the ORM.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +28,7 @@ import pytest_asyncio
 from sqlalchemy import make_url, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from bench.context import BenchContext
 from bench.generate import asyncpg_dsn, generate
 from bench.generate_registry import org_code
 from libs.common.changes import feed_entity_of, json_value
@@ -50,7 +48,6 @@ from services.registry.institutions.name_search import grams
 
 pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="the generator fills PostgreSQL only")
 
-REPO = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 SEEDED = ("registry", "contracts", "homecare")
 #: rules.md: nurse eligibility — 护师 or above, at least 5 years of clinical nursing, no misconduct
@@ -68,24 +65,34 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
-def _seed_demo(database_url: str, data_dir: Path) -> None:
-    """Migrate and seed the demo into ``database_url`` as deploy/local/run.py does (no service started)."""
-    spec = importlib.util.spec_from_file_location("local_run", REPO / "deploy/local/run.py")
-    assert spec is not None
-    assert spec.loader is not None
-    launcher = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(launcher)
-    args = argparse.Namespace(data_dir=data_dir, environment="development", database_url=database_url)
-    env = launcher.service_env(args, {"gateway": 1, **{name: 1 for name in SEEDED}})
-    for name in SEEDED:
-        for command in (["-m", "alembic", "-n", name, "upgrade", "head"], ["-m", f"demo.{name}"]):
-            done = subprocess.run([sys.executable, *command], cwd=REPO, env=env, capture_output=True)
-            assert done.returncode == 0, done.stderr.decode()[-3000:]
+def _restore(source_url: str, target_url: str, dump: Path) -> None:
+    """``pg_dump -Fc`` of ``source_url`` restored into the empty database ``target_url``."""
+    for command in (
+        ["pg_dump", "-Fc", "--no-owner", "-f", str(dump), asyncpg_dsn(source_url)],
+        ["pg_restore", "--no-owner", "-d", asyncpg_dsn(target_url), str(dump)],
+    ):
+        done = subprocess.run(command, capture_output=True, check=False)
+        assert done.returncode == 0, done.stderr.decode()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def stack_database(request: pytest.FixtureRequest) -> str:
+    """The URL of the smoke tests' stack's database (not started when a seeded database is named)."""
+    if SEEDED_DEMO:
+        return ""
+    stack: BenchContext = request.getfixturevalue("bench_stack")
+    return stack.database_url
 
 
 @pytest_asyncio.fixture(scope="module")
-async def filled(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, str, dict[str, int]]]:
-    """Two copies of one seeded demo, each filled at scale tiny with seed 1: (url A, url B, counts of A)."""
+async def filled(
+    stack_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, str, dict[str, int]]]:
+    """Two copies of one seeded demo, each filled at scale tiny with seed 1: (url A, url B, counts of A).
+
+    The demo is the smoke tests' stack's (``bench_stack``: deploy/local/run.py migrated and seeded it),
+    dumped and restored, so the CI run seeds it once for every bench test.
+    """
     name = f"bench_generate_{uuid.uuid4().hex[:8]}"
     demo = await create_database(SERVER, name)
     copies = [f"{name}_a", f"{name}_b"]
@@ -94,7 +101,8 @@ async def filled(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
             await drop_database(SERVER, name)
             await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{SEEDED_DEMO}"')
         else:
-            await asyncio.to_thread(_seed_demo, demo, tmp_path_factory.mktemp("generate"))
+            dump = tmp_path_factory.mktemp("generate") / "demo.dump"
+            await asyncio.to_thread(_restore, stack_database, demo, dump)
         for copy in copies:
             await _admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
         urls = [make_url(demo).set(database=copy).render_as_string(hide_password=False) for copy in copies]
