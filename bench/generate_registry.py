@@ -9,7 +9,9 @@ combination of kind and fields is one the registry accepted. Each gets its name-
 commit hook for institutions, ``name_search.refresh``) and its change-feed entry.
 
 Not written for generated institutions (the growth measures read institutions, not these): year figures,
-filings, practitioners, audit records. ``licence_no`` is the template's (no uniqueness rule on it).
+filings, practitioners, demonstration applications, audit records — so what derives from them is reset:
+``has_medical_unit`` is the kind's default (an elderly-care home has none without an accepted filing) and
+``national_demonstration_year`` is empty. ``licence_no`` is the template's (no uniqueness rule on it).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import asyncpg
 from bench.generate_rows import Ids, Row, change_entry, copy, fetch, table, write_changes
 from libs.common.identifiers import uscc_check_char
 from services.registry import models as _registry_models  # noqa: F401  (feed declarations)
-from services.registry.institutions.models import Institution
+from services.registry.institutions.models import Institution, InstitutionKind
 from services.registry.institutions.name_search import grams
+from services.registry.institutions.service import default_has_medical_unit
 
 SCHEMA = "registry"
 _ORG_CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -79,6 +82,10 @@ async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int =
                     "uscc": uscc,
                     "source_system": template["source_system"] or "bench",
                     "external_id": f"bench-{index}",
+                    # derived from records a copy does not have: an accepted 内设医疗机构 filing, a
+                    # national demonstration awarded through an application
+                    "has_medical_unit": default_has_medical_unit(InstitutionKind(template["kind"])),
+                    "national_demonstration_year": None,
                     "version": 1,
                 }
             )

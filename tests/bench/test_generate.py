@@ -167,7 +167,9 @@ async def test_same_seed_same_rows(filled: tuple[str, str, dict[str, int]]) -> N
 async def test_institutions_keep_the_registry_rules(filled: tuple[str, str, dict[str, int]]) -> None:
     url, _, _ = filled
     rows = await _fetch(
-        url, f"SELECT id, name, uscc, region_code, kind, category FROM registry.institution WHERE {GENERATED}"
+        url,
+        "SELECT id, name, uscc, region_code, kind, category, has_medical_unit, national_demonstration_year"
+        f" FROM registry.institution WHERE {GENERATED}",
     )
     for row in rows:
         assert row["uscc"] is not None
@@ -177,6 +179,9 @@ async def test_institutions_keep_the_registry_rules(filled: tuple[str, str, dict
         assert is_county(row["region_code"])
         assert row["kind"] in {k.value for k in InstitutionKind}
         assert row["category"] in {c.value for c in Category}
+        # without an accepted 内设医疗机构 filing an elderly-care home has no medical unit (registry models)
+        assert row["has_medical_unit"] is (row["kind"] != "elderly_care")
+        assert row["national_demonstration_year"] is None  # awarded through an application only
     duplicates = await _fetch(url, "SELECT uscc FROM registry.institution GROUP BY uscc HAVING count(*) > 1")
     assert duplicates == []
     held = await _fetch(
