@@ -147,3 +147,26 @@ async def load(
     if wrk:
         return await _wrk(url, headers, duration, connections, wrk)
     return await _httpx(url, headers, duration, connections)
+
+
+async def side_by_side(
+    urls: dict[str, str],
+    *,
+    headers: dict[str, str],
+    duration: float,
+    connections: int,
+    wrk: str | None,
+    rounds: int = 2,
+) -> dict[str, LoadResult]:
+    """Each URL loaded ``rounds`` times for ``duration / rounds``, the URLs taking turns; each one's best
+    round (most requests/s). On a machine shared with other work a burst of someone else's load then hurts
+    one round of one side, not the comparison."""
+    best: dict[str, LoadResult] = {}
+    for _ in range(rounds):
+        for label, url in urls.items():
+            result = await load(
+                url, headers=headers, duration=max(1.0, duration / rounds), connections=connections, wrk=wrk
+            )
+            if label not in best or result.requests_per_second > best[label].requests_per_second:
+                best[label] = result
+    return best
