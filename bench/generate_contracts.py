@@ -26,6 +26,8 @@ from bench.generate_rows import Ids, Row, change_entry, copy, fetch, table, writ
 from services.contracts import models as _contracts_models  # noqa: F401  (feed declarations)
 from services.contracts.agreements.models import Agreement
 
+#: rows written per transaction (the tests set fewer, to write several)
+BATCH = 5_000
 SCHEMA = "contracts"
 REGISTRY = "registry"
 
@@ -49,8 +51,9 @@ class _Parties:
         return row
 
 
-async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int = 5_000) -> int:
+async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int | None = None) -> int:
     """Add agreements until there are ``target``; return how many were added."""
+    batch = batch or BATCH
     agreements = await table(conn, SCHEMA, "agreement")
     present = int(await conn.fetchval(f'SELECT count(*) FROM "{SCHEMA}".agreement'))
     if present >= target:

@@ -18,19 +18,35 @@ audit records; complaints and SOS alerts are not copied (the templates' are left
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
-from bench.generate_rows import Ids, Row, Table, change_entry, clone_by_map, copy, fetch, table, write_changes
+from bench.generate_rows import (
+    Ids,
+    Row,
+    Table,
+    change_entry,
+    clone_by_map,
+    copy,
+    encode,
+    encode_changes,
+    fetch,
+    table,
+    write_changes,
+)
 from libs.common.models import ChangeTracked
 from services.homecare import models as _homecare_models  # noqa: F401  (feed declarations)
 from services.homecare.orders.models import Order, OrderItem, Rating
 from services.homecare.orders.visits.models import VisitRecord
 
+#: rows written per transaction (the tests set fewer, to write several)
+BATCH = 10_000
 SCHEMA = "homecare"
 FINISHED = ("completed", "rated", "cancelled")
 #: how far each copy generation is moved back: about three years over the ~520 generations of L
@@ -47,6 +63,14 @@ _MAP = "bench_order_map"
 _TEMPLATE_EVENTS = "bench_template_event"
 
 
+@dataclass
+class _Batch:
+    rows: dict[str, list[Row]]
+    mapping: list[tuple[uuid.UUID, uuid.UUID, timedelta]]
+    records: dict[str, list[list[Any]]] = field(default_factory=dict)  # the rows encoded for COPY
+    changes: list[tuple[Any, ...]] = field(default_factory=list)  # their feed entries, encoded
+
+
 def _moved(row: Row, columns: tuple[str, ...], shift: timedelta) -> None:
     for column in columns:
         value = row[column]
@@ -58,8 +82,11 @@ def _datetime_columns(rows: list[Row]) -> tuple[str, ...]:
     return tuple(sorted({k for row in rows for k, v in row.items() if isinstance(v, datetime)}))
 
 
-async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int = 10_000) -> dict[str, int]:
+async def fill(
+    conn: asyncpg.Connection, *, target: int, seed: int, batch: int | None = None
+) -> dict[str, int]:
     """Add finished orders (with their children) until there are ``target``; return the rows added."""
+    batch = batch or BATCH
     added: dict[str, int] = defaultdict(int)
     orders = await table(conn, SCHEMA, "service_order")
     present = int(await conn.fetchval(f'SELECT count(*) FROM "{SCHEMA}".service_order'))
@@ -102,20 +129,20 @@ async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int =
     await conn.execute(f"ANALYZE {_TEMPLATE_EVENTS}")
     ids = Ids(seed, f"order:{present}")
     now = datetime.now(UTC)
-    done = 0
-    while present + done < target:
-        rows: dict[str, list[Row]] = {"service_order": [], **{name: [] for name in _CHILDREN}}
-        mapping: list[tuple[uuid.UUID, uuid.UUID, timedelta]] = []
-        for _ in range(min(batch, target - present - done)):
-            index = present + done + len(rows["service_order"])
+
+    def build(first: int, count: int) -> _Batch:
+        """The copies ``first`` … ``first + count - 1`` (runs in a thread while the previous batch is written;
+        one at a time and in order, so ``ids`` draws the same sequence on every run)."""
+        built = _Batch({"service_order": [], **{name: [] for name in _CHILDREN}}, [])
+        for index in range(first, first + count):
             template = templates[index % len(templates)]
             shift = STEP * (index // len(templates) + 1)
             order: Row = {**template, "id": ids.uuid()}
             if order["source_system"] is not None:
                 order["external_id"] = f"bench-{index}"
             _moved(order, order_times, shift)
-            rows["service_order"].append(order)
-            mapping.append((template["id"], order["id"], shift))
+            built.rows["service_order"].append(order)
+            built.mapping.append((template["id"], order["id"], shift))
             for name in _CHILDREN:
                 for child_template in children_of[name].get(template["id"], ()):
                     child: dict[str, Any] = {**child_template, "id": ids.uuid(), "order_id": order["id"]}
@@ -123,17 +150,31 @@ async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int =
                         if child[column] is not None:
                             child[column] = ids.uuid()
                     _moved(child, child_times[name], shift)
-                    rows[name].append(child)
-        entries = [change_entry(Order, row, now) for row in rows["service_order"]]
+                    built.rows[name].append(child)
+        entries = [change_entry(Order, row, now) for row in built.rows["service_order"]]
         for name, model in _CHILDREN.items():
-            entries.extend(change_entry(model, row, now) for row in rows[name])
+            entries.extend(change_entry(model, row, now) for row in built.rows[name])
+        built.changes = encode_changes(entries)
+        built.records = {"service_order": encode(orders, built.rows["service_order"])}
+        built.records.update({name: encode(children[name], built.rows[name]) for name in _CHILDREN})
+        return built
+
+    def start(first: int) -> asyncio.Task[_Batch] | None:
+        count = min(batch, target - first)
+        return asyncio.create_task(asyncio.to_thread(build, first, count)) if count > 0 else None
+
+    pending = start(present)
+    while pending is not None:
+        current = await pending
+        first = present + added["service_order"] + len(current.mapping)
+        pending = start(first)  # the next batch is built while this one is written
         async with conn.transaction():
-            added["service_order"] += await copy(conn, orders, rows["service_order"])
+            added["service_order"] += await copy(conn, orders, current.records["service_order"])
             for name in _CHILDREN:
-                added[name] += await copy(conn, children[name], rows[name])
+                added[name] += await copy(conn, children[name], current.records[name])
             await conn.execute(f"TRUNCATE {_MAP}")
             await conn.copy_records_to_table(
-                _MAP, records=mapping, columns=["template_id", "new_id", "shift"]
+                _MAP, records=current.mapping, columns=["template_id", "new_id", "shift"]
             )
             await conn.execute(f"ANALYZE {_MAP}")
             added["order_event"] += await clone_by_map(
@@ -144,6 +185,5 @@ async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int =
                 templates=_TEMPLATE_EVENTS,
                 renewed=("client_event_id",),
             )
-            added["change_record"] += await write_changes(conn, SCHEMA, entries)
-        done += len(rows["service_order"])
+            added["change_record"] += await write_changes(conn, SCHEMA, current.changes)
     return dict(added)

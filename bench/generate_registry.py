@@ -27,6 +27,8 @@ from services.registry.institutions.models import Institution, InstitutionKind
 from services.registry.institutions.name_search import grams
 from services.registry.institutions.service import default_has_medical_unit
 
+#: rows written per transaction (the tests set fewer, to write several)
+BATCH = 20_000
 SCHEMA = "registry"
 _ORG_CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -46,8 +48,9 @@ def new_uscc(template: str | None, region_code: str, counter: int) -> str | None
     return first17 + uscc_check_char(first17)
 
 
-async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int = 20_000) -> int:
+async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int | None = None) -> int:
     """Add institutions until there are ``target``; return how many were added."""
+    batch = batch or BATCH
     institutions = await table(conn, SCHEMA, "institution")
     name_grams = await table(conn, SCHEMA, "institution_name_gram")
     present = int(await conn.fetchval(f'SELECT count(*) FROM "{SCHEMA}".institution'))

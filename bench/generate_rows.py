@@ -96,9 +96,8 @@ async def fetch(conn: asyncpg.Connection, source: Table, where: str = "", *args:
     return rows
 
 
-async def copy(conn: asyncpg.Connection, target: Table, rows: list[Row]) -> int:
-    if not rows:
-        return 0
+def encode(target: Table, rows: list[Row]) -> list[list[Any]]:
+    """``rows`` as ``COPY`` records of ``target`` (JSON columns encoded)."""
     json_at = [i for i, c in enumerate(target.columns) if c in target.json_columns]
     records = []
     for row in rows:
@@ -107,6 +106,14 @@ async def copy(conn: asyncpg.Connection, target: Table, rows: list[Row]) -> int:
             if values[i] is not None:
                 values[i] = json.dumps(values[i], ensure_ascii=False)
         records.append(values)
+    return records
+
+
+async def copy(conn: asyncpg.Connection, target: Table, rows: list[Row] | list[list[Any]]) -> int:
+    """``COPY`` rows (dicts) or records already encoded (:func:`encode`) into ``target``."""
+    if not rows:
+        return 0
+    records = encode(target, rows) if isinstance(rows[0], dict) else rows
     await conn.copy_records_to_table(
         target.name, schema_name=target.schema, columns=list(target.columns), records=records
     )
@@ -178,19 +185,26 @@ def change_entry(model: type[ChangeTracked], row: Row, changed_at: datetime) -> 
     }
 
 
-async def write_changes(conn: asyncpg.Connection, schema: str, entries: list[Row]) -> int:
-    """Append ``entries`` to the schema's feed, under the lock the services take for theirs.
+def encode_changes(entries: list[Row]) -> list[tuple[Any, ...]]:
+    return [
+        tuple(json.dumps(e[c], ensure_ascii=False) if c == "payload" else e[c] for c in _CHANGE_COLUMNS)
+        for e in entries
+    ]
+
+
+async def write_changes(
+    conn: asyncpg.Connection, schema: str, entries: list[Row] | list[tuple[Any, ...]]
+) -> int:
+    """Append ``entries`` (or their :func:`encode_changes`) to the schema's feed, under the lock the services
+    take for theirs.
 
     Call inside the transaction that wrote the rows: the lock is held to its commit, as
     ``libs.common.changes.write_pending_changes`` holds it.
     """
     if not entries:
         return 0
+    records = encode_changes(entries) if isinstance(entries[0], dict) else entries
     await conn.execute("SELECT pg_advisory_xact_lock(7351, hashtext($1))", schema)
-    records = [
-        tuple(json.dumps(e[c], ensure_ascii=False) if c == "payload" else e[c] for c in _CHANGE_COLUMNS)
-        for e in entries
-    ]
     await conn.copy_records_to_table(
         "change_record", schema_name=schema, columns=list(_CHANGE_COLUMNS), records=records
     )

@@ -28,6 +28,7 @@ import pytest_asyncio
 from sqlalchemy import make_url, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from bench import generate_contracts, generate_homecare, generate_registry
 from bench.context import BenchContext
 from bench.generate import asyncpg_dsn, generate
 from bench.generate_registry import org_code
@@ -106,8 +107,12 @@ async def filled(
         for copy in copies:
             await _admin(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
         urls = [make_url(demo).set(database=copy).render_as_string(hide_password=False) for copy in copies]
-        counts = await generate("tiny", urls[0], seed=1)
-        await generate("tiny", urls[1], seed=1)
+        with pytest.MonkeyPatch.context() as patch:  # several transactions each, as at M and L
+            patch.setattr(generate_registry, "BATCH", 64)
+            patch.setattr(generate_contracts, "BATCH", 16)
+            patch.setattr(generate_homecare, "BATCH", 300)
+            counts = await generate("tiny", urls[0], seed=1)
+            await generate("tiny", urls[1], seed=1)
         yield urls[0], urls[1], counts
     finally:
         for copy in copies:
