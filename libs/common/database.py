@@ -20,6 +20,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState
+from sqlalchemy.util import await_
 
 from libs.common.changes import write_pending_changes
 from libs.common.settings import ServiceSettings
@@ -35,7 +37,11 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     # several connections would all poll the lock through the busy handler, which serves no one in order,
     # and under load one unlucky write waited past the gateway's timeout while later ones went through.
     pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30} if immediate else {}
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
+    # Each call into aiosqlite is a hand-off to its thread and back (issue 16). The pool's own reset
+    # (a second ROLLBACK after the session's) is replaced by one that rolls back only a connection
+    # still in a transaction, and a read's BEGIN goes straight to the driver: one hand-off instead of
+    # three (cursor, execute, close).
+    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -49,7 +55,19 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:  # may wait for the lock and fail: through SQLAlchemy, whose errors the handlers know
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # a deferred BEGIN takes no lock and cannot wait
+            await_(conn.connection.driver_connection.execute("BEGIN"))
+
+    @event.listens_for(engine.sync_engine.pool, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        if (
+            state.asyncio_safe
+            and not state.terminate_only
+            and dbapi_connection.driver_connection.in_transaction
+        ):
+            dbapi_connection.rollback()
 
     return engine
 
