@@ -5,9 +5,10 @@ episode. A copy keeps the template's provider, recipient, service address and co
 items, fees, its nurse (eligible for those items at that provider: the demo's dispatch checked it), its
 status and its whole record, and is moved back in time: copy generation g is shifted by g × ``STEP``, so
 that the history at L covers about three years before the demo's. With the order come its children as the
-service wrote them — the item snapshots, the event log (全程留痕, client event ids renewed), the rating,
-the nurse's visit record (one per order; its app record id renewed) — each tracked one with its change-feed
-entry (orders, items, ratings, visit records: what the homecare feed exposes).
+service wrote them — the item snapshots, the rating, the nurse's visit record (one per order; its app
+record id renewed), each with its change-feed entry (orders, items, ratings, visit records: what the
+homecare feed exposes), and the event log (全程留痕, not in the feed; ten rows an order, so copied inside
+the database by ``INSERT … SELECT``, its ids and client event ids derived from the copy's).
 
 What a straight-SQL copy does not keep, and why it cannot matter for the measurements (they read lists,
 filters, the feed and statistics of orders): one nurse's copied past orders may overlap in time (no
