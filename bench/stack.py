@@ -123,6 +123,8 @@ async def machine(database: str, database_url: str) -> dict[str, str]:
         "python": platform.python_version(),
         "fastapi": fastapi.__version__,
         "uvicorn": uvicorn.__version__,
+        # other work on the machine skews every figure: the load when the run's stack was up
+        "load average (1, 5, 15 min)": ", ".join(f"{value:.2f}" for value in os.getloadavg()),
     }
     if database == "postgresql" and database_url:
         engine = create_async_engine(database_url)

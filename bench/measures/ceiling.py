@@ -43,7 +43,10 @@ TARGET_SHARE = 0.25
 
 # (bucket, substrings of a function's file or name), first match wins; the order matters.
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("event loop waiting (I/O, SQLite's thread)", ("select.epoll", "selectors.py", "'poll'", "_thread.lock")),
+    (
+        "event loop waiting (database I/O; on SQLite its thread)",
+        ("select.epoll", "selectors.py", "'poll'", "_thread.lock"),
+    ),
     ("token verification (jose, cryptography)", ("/jose/", "/cryptography/", "libs/common/auth.py")),
     ("database driver (asyncpg, aiosqlite, sqlite3)", ("/asyncpg/", "/aiosqlite/", "sqlite3", "asyncpg.")),
     ("SQLAlchemy (statements, sessions, ORM loading)", ("/sqlalchemy/", "sqlalchemy.")),
