@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import uuid
 
+from libs.common.bulk import BulkRecordResult
 from libs.common.production import DEMO_PASSWORD
 from libs.common.settings import ServiceSettings
 
-__all__ = ["DEMO_NAMESPACE", "DEMO_PASSWORD", "demo_id", "refuse_in_production"]
+__all__ = ["DEMO_NAMESPACE", "DEMO_PASSWORD", "SeedRejected", "demo_id", "refuse_in_production"]
 
 DEMO_NAMESPACE = uuid.UUID("5b0e7c1e-3d0a-4a8e-9b35-350000000000")
 
@@ -30,3 +31,24 @@ def demo_id(kind: str, name: str) -> uuid.UUID:
 def refuse_in_production(settings: ServiceSettings) -> None:
     if settings.is_production:
         raise SystemExit("拒绝在生产环境写入演示数据 (refusing to seed demo data in production)")
+
+
+class SeedRejected(RuntimeError):
+    """Demo records a service's rules refuse: the demo must obey the rules, so the seed stops, naming each
+    record (up to 20), its outcome, code and field errors. ``rules`` names the service's rules
+    (``登记`` …), ``what`` the records (``演示协议`` …)."""
+
+    def __init__(
+        self, rejected: list[tuple[str, BulkRecordResult]], *, rules: str, what: str = "演示数据"
+    ) -> None:
+        self.rejected = rejected
+        self.codes = [result.code or "" for _name, result in rejected]
+        lines = [
+            f"{name}: {result.outcome} {result.code or ''} {result.detail or ''} "
+            + "; ".join(f"{e.field} {e.code} {e.message}" for e in result.errors)
+            for name, result in rejected[:20]
+        ]
+        super().__init__(
+            f"{what}未通过{rules}规则（{len(rejected)} 条）(demo records refused by the service's rules):\n"
+            + "\n".join(lines)
+        )

@@ -55,11 +55,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from demo import demo_id, refuse_in_production
+from demo import SeedRejected, demo_id, refuse_in_production
 from demo.province import Place, Province, apportion, distance_km, read_province
 from libs.common import changes
 from libs.common.auth import Principal, Role
-from libs.common.bulk import DEFAULT_MAX_RECORDS, BulkOutcome, BulkRecordResult, BulkResponse
+from libs.common.bulk import DEFAULT_MAX_RECORDS, BulkOutcome, BulkResponse
 from libs.common.database import Database, session_scope
 from libs.common.divisions import PROVINCE_CODE, RegionScope
 from libs.common.identifiers import id_number_check_char
@@ -808,23 +808,6 @@ class DemoRegistry(RegistryClient):
         ]
 
 
-class SeedRejected(RuntimeError):
-    """A demo record the contracts service's rules refuse: the demo must obey them, so the seed stops."""
-
-    def __init__(self, rejected: list[tuple[str, BulkRecordResult]], what: str = "演示协议") -> None:
-        self.rejected = rejected
-        self.codes = [result.code or "" for _name, result in rejected]
-        lines = [
-            f"{name}: {result.outcome} {result.code or ''} {result.detail or ''} "
-            + "; ".join(f"{e.field} {e.code} {e.message}" for e in result.errors)
-            for name, result in rejected[:20]
-        ]
-        super().__init__(
-            f"{what}未通过签约服务的规则（{len(rejected)} 条）"
-            "(demo records refused by the contracts rules):\n" + "\n".join(lines)
-        )
-
-
 Write = Callable[[list[dict[str, Any]]], Awaitable[BulkResponse]]
 
 
@@ -853,7 +836,7 @@ async def _write_new(
             if result.outcome is not BulkOutcome.created
         ]
         if refused:
-            raise SeedRejected(refused, what)
+            raise SeedRejected(refused, rules="签约服务的", what=what)
     return len(wanted)
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from demo import SeedRejected
 from demo.province import Province
 from libs.common.auth import Principal, Role
 from libs.common.bulk import DEFAULT_MAX_RECORDS, BulkOutcome, BulkRecord, BulkRecordResult, open_batch
@@ -54,23 +55,6 @@ SEEDER = Principal(sub="demo-seed", role=Role.province_admin, region_code=PROVIN
 SOURCE_SYSTEM = "demo"
 ROUND_FINDINGS = "查床：生命体征平稳，按计划护理"
 REASSESSMENT_NOTE = "周期届满再评估，仍符合建床条件"
-
-
-class SeedRejected(RuntimeError):
-    """A demo record the homecare service's rules refuse: the demo must obey them, so the seed stops."""
-
-    def __init__(self, rejected: list[tuple[str, BulkRecordResult]]) -> None:
-        self.rejected = rejected
-        self.codes = [result.code or "" for _name, result in rejected]
-        lines = [
-            f"{name}: {result.outcome} {result.code or ''} {result.detail or ''} "
-            + "; ".join(f"{e.field} {e.code} {e.message}" for e in result.errors)
-            for name, result in rejected[:20]
-        ]
-        super().__init__(
-            f"演示数据未通过居家护理规则（{len(rejected)} 条）(demo records refused by the homecare rules):\n"
-            + "\n".join(lines)
-        )
 
 
 class DemoRegistry:
@@ -181,7 +165,7 @@ async def write_providers(
             frozenset({BulkOutcome.created, BulkOutcome.updated, BulkOutcome.unchanged}),
         )
         if refused:
-            raise SeedRejected(refused)
+            raise SeedRejected(refused, rules="居家护理")
         written += response.counts.created + response.counts.updated
     return written
 
@@ -304,7 +288,7 @@ async def write_home_beds(
             frozenset({BulkOutcome.created}),
         )
         if refused:
-            raise SeedRejected(refused)
+            raise SeedRejected(refused, rules="居家护理")
         created += response.counts.created
     return created
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from demo import demo_id
+from demo import SeedRejected, demo_id
 from demo.province import Province
 from demo.registry import NAMED_PRACTITIONERS
 from libs.common.auth import Principal, Role
@@ -46,23 +46,6 @@ from services.homecare.sync import service as sync
 SEEDER: Final = Principal(sub="demo-seed", role=Role.province_admin, region_code=PROVINCE_CODE)
 SOURCE_SYSTEM: Final = "demo"
 VERY_OLD_AGE = 80
-
-
-class SeedRejected(RuntimeError):
-    """A demo record the homecare service's rules refuse: the demo must obey them, so the seed stops."""
-
-    def __init__(self, what: str, rejected: list[tuple[str, BulkRecordResult]]) -> None:
-        self.rejected = rejected
-        self.codes = [result.code or "" for _name, result in rejected]
-        lines = [
-            f"{name}: {result.outcome} {result.code or ''} {result.detail or ''} "
-            + "; ".join(f"{e.field} {e.code} {e.message}" for e in result.errors)
-            for name, result in rejected[:20]
-        ]
-        super().__init__(
-            f"演示{what}未通过服务规则（{len(rejected)} 条）(demo {what} refused by the homecare rules):\n"
-            + "\n".join(lines)
-        )
 
 
 class DemoPractitioners:
@@ -155,7 +138,7 @@ async def write_recipients(
         response = batch.response()
         refused = _refused(response.results, [r["external_id"] for r in chunk])
         if refused:
-            raise SeedRejected("服务对象", refused)
+            raise SeedRejected(refused, rules="居家护理", what="演示服务对象")
         created += response.counts.created
     return created
 
@@ -181,7 +164,7 @@ async def import_history(
         response = batch.response()
         refused = _refused(response.results, [r["external_id"] for r in chunk])
         if refused:
-            raise SeedRejected("历史订单", refused)
+            raise SeedRejected(refused, rules="居家护理", what="演示历史订单")
         created += response.counts.created
     return created
 
@@ -228,7 +211,7 @@ async def place_active(
     response = batch.response()
     refused = _refused(response.results, [o.record["external_id"] for o in wanted])
     if refused:
-        raise SeedRejected("订单", refused)
+        raise SeedRejected(refused, rules="居家护理", what="演示订单")
     ids = [uuid.UUID(o.record["external_id"]) for o in wanted if o.status != "submitted"]
     loaded = {
         order.id: order

@@ -50,7 +50,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from demo import demo_id, refuse_in_production
+from demo import SeedRejected, demo_id, refuse_in_production
 from demo import demonstration as demonstration_seed
 from demo import indicators as indicators_seed
 from libs.common import changes
@@ -59,7 +59,6 @@ from libs.common.bulk import (
     DEFAULT_MAX_RECORDS,
     BulkOutcome,
     BulkRecord,
-    BulkRecordResult,
     BulkResponse,
     open_batch,
 )
@@ -1012,23 +1011,6 @@ SEEDER: Final = Principal(sub="demo-seed", role=Role.province_admin, region_code
 SOURCE_SYSTEM: Final = "demo"
 
 
-class SeedRejected(RuntimeError):
-    """A generated record the service's rules refuse: the demo must obey the rules, so the seed stops."""
-
-    def __init__(self, rejected: list[tuple[str, BulkRecordResult]]) -> None:
-        self.rejected = rejected
-        self.codes = [result.code or "" for _name, result in rejected]
-        lines = [
-            f"{name}: {result.outcome} {result.code or ''} {result.detail or ''} "
-            + "; ".join(f"{e.field} {e.code} {e.message}" for e in result.errors)
-            for name, result in rejected[:20]
-        ]
-        super().__init__(
-            f"演示数据未通过登记规则（{len(rejected)} 条）(demo records refused by the registry's rules):\n"
-            + "\n".join(lines)
-        )
-
-
 @dataclass
 class _DemoCandidate(Candidate):
     """A demo institution in the bulk writer: created under its demo id, the id every service's seed and
@@ -1108,7 +1090,7 @@ async def write_institutions(
             if result.outcome is not BulkOutcome.created
         ]
         if refused:
-            raise SeedRejected(refused)
+            raise SeedRejected(refused, rules="登记")
         created += [result.id for result in response.results if result.id is not None]
     return created
 
@@ -1127,7 +1109,7 @@ def _all_created(answer: BulkResponse, names: list[str]) -> None:
         if result.outcome is not BulkOutcome.created
     ]
     if refused:
-        raise SeedRejected(refused)
+        raise SeedRejected(refused, rules="登记")
 
 
 async def seed_session(
