@@ -16,8 +16,9 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from demo import SeedRejected
 from demo import contracts as contracts_demo
-from demo.contracts import HONGAI, LANXIN, DemoAgreement, SeedRejected
+from demo.contracts import HONGAI, LANXIN, DemoAgreement
 from libs.common.database import Database
 from libs.common.migrations import upgrade_head_async
 from libs.common.testing import TestDatabases, make_settings

@@ -17,8 +17,9 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from demo import SeedRejected
 from demo import registry as registry_demo
-from demo.registry import SeedRejected, Spec
+from demo.registry import Spec
 from libs.common.auth import Principal, Role
 from libs.common.database import Database, session_scope
 from libs.common.keys import personal_data_cipher

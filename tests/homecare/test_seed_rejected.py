@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from demo import demo_id
+from demo import SeedRejected, demo_id
 from demo.homecare import RECIPIENTS, seed
-from demo.homecare_orders import DemoPractitioners, SeedRejected, import_history, write_recipients
+from demo.homecare_orders import DemoPractitioners, import_history, write_recipients
 from demo.province import Province
 from libs.common.database import Database, session_scope
 from libs.common.keys import personal_data_cipher
