@@ -1,4 +1,5 @@
-"""The bench smoke tests' stack: ONE platform per database run (CI budget), shared by every smoke test.
+"""The bench smoke tests' stack: ONE platform per database run (CI budget), shared by every smoke test and
+stopped when they are done.
 
 ``bench_stack`` is a :class:`~bench.context.BenchContext` at scale S over the platform ``python -m bench``
 starts (deploy/local/run.py; on PostgreSQL a throwaway database on ``TEST_POSTGRES_URL``'s server), with
@@ -19,7 +20,10 @@ from bench.stack import DEFAULT_SERVER_URL, running_stack
 from libs.common.testing import backend
 
 
-@pytest.fixture(scope="session")
+# package scope: the stack (five services, their pools, leases and feed followers) stops once tests/bench is
+# done — kept for the whole session it held ~30 PostgreSQL connections and a core's worth of polling
+# while every other test ran
+@pytest.fixture(scope="package")
 async def bench_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BenchContext]:
     server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER_URL)
     data_dir: Path = tmp_path_factory.mktemp("bench") / "data"
