@@ -1,0 +1,62 @@
+"""Who may do what in residents: the role → permission table (walked cell by cell by a test).
+
+- ``persons:read`` — the person index: officials (province, city, county) in their region, masked; an
+  institution user the persons its institution serves (registered, signed, examined, assessed: the
+  ``person_institution`` links), whole and audited on a detail read; a city platform its city, masked.
+- ``persons:write`` — find-or-create by ID number and contact updates: users of an institution (a
+  person registered by an institution user lives in its county; an existing person is linked to it),
+  a city platform within its city, and internal callers (homecare and contracts link their records to
+  the person).
+- ``changes:read`` — the feed (each entity type also needs its list's permission).
+
+Object-level rules come on top (libs/common/scope.py; the persons' ``visible``) and live in the services.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from libs.common.access import Policy
+from libs.common.auth import Principal, Role
+
+_OFFICIALS = {"persons:read", "changes:read"}
+_INSTITUTION = {"persons:read", "persons:write"}
+# check-ups, ability assessments and 医养结合 services (R3): officials and city platforms read in their
+# region, the institution records what it does; nobody edits an assessment (a new one supersedes it)
+_R3_READ = {"checkups:read", "assessments:read", "care_services:read"}
+_R3_WRITE = {"checkups:write", "assessments:write", "care_services:write"}
+
+# Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
+SERVICE_CALLERS: dict[str, set[str]] = {
+    # homecare recipients and contracts' referral residents are linked to their person (find-or-create)
+    # homecare's disability rules also read a person's latest ability assessment
+    "homecare": {"persons:read", "persons:write", "assessments:read"},
+    "contracts": {"persons:read", "persons:write"},
+    # the indicators follow the feed
+    "indicators": {"changes:read", "persons:read", "checkups:read", "assessments:read", "care_services:read"},
+}
+
+POLICY = Policy(
+    {
+        Role.province_admin: _OFFICIALS | _R3_READ,
+        Role.city_admin: _OFFICIALS | _R3_READ,
+        Role.county_admin: _OFFICIALS | _R3_READ,
+        Role.institution_admin: _INSTITUTION | _R3_READ | _R3_WRITE,
+        Role.institution_staff: _INSTITUTION | _R3_READ | _R3_WRITE,
+        Role.city_platform: {"persons:read", "persons:write", "changes:read"} | _R3_READ,
+        Role.service: {"persons:read", "persons:write", "changes:read"} | _R3_READ,
+    },
+    service_callers=SERVICE_CALLERS,
+)
+
+PersonsRead = Annotated[Principal, Depends(POLICY.require("persons:read"))]
+PersonsWrite = Annotated[Principal, Depends(POLICY.require("persons:write"))]
+ChangesRead = POLICY.require("changes:read")
+CheckupsRead = Annotated[Principal, Depends(POLICY.require("checkups:read"))]
+CheckupsWrite = Annotated[Principal, Depends(POLICY.require("checkups:write"))]
+AssessmentsRead = Annotated[Principal, Depends(POLICY.require("assessments:read"))]
+AssessmentsWrite = Annotated[Principal, Depends(POLICY.require("assessments:write"))]
+CareServicesRead = Annotated[Principal, Depends(POLICY.require("care_services:read"))]
+CareServicesWrite = Annotated[Principal, Depends(POLICY.require("care_services:write"))]
