@@ -177,3 +177,37 @@ class RatingData(_Wire):
     score: int
     rated_by: str | None = None
     rated_at: datetime
+
+
+# ------------------------------------------------------------------------------ residents payloads
+class SigningData(_Wire):
+    """A 家庭医生签约: no personal data, the person by id only."""
+
+    person_id: uuid.UUID
+    team_id: uuid.UUID | None = None
+    institution_id: uuid.UUID | None = None
+    status: str
+    start_date: date
+    end_date: date
+    ended_on: date | None = None
+    end_reason: str | None = None
+    renewal_of_id: uuid.UUID | None = None
+
+
+class CheckupData(_Wire):
+    """A year's 65+ health check-up record and whether it is standard (规范)."""
+
+    person_id: uuid.UUID
+    institution_id: uuid.UUID | None = None
+    checkup_date: date
+    standard: bool
+
+
+class AssessmentData(_Wire):
+    """An ability assessment: its date and the level the residents service computed."""
+
+    person_id: uuid.UUID
+    institution_id: uuid.UUID | None = None
+    assessed_on: date
+    level: str
+    disabled: bool

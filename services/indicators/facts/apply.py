@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.indicators.clients.feeds import (
     AgreementData,
+    AssessmentData,
+    CheckupData,
     FeedEntry,
     FilingData,
     HomeBedData,
@@ -26,11 +28,14 @@ from services.indicators.clients.feeds import (
     OrderData,
     RatingData,
     ReferralData,
+    SigningData,
     VisitData,
     YearStatData,
 )
 from services.indicators.facts.models import (
     AgreementFact,
+    AssessmentFact,
+    CheckupFact,
     FactColumns,
     FilingFact,
     HomeBedFact,
@@ -40,6 +45,7 @@ from services.indicators.facts.models import (
     RatingFact,
     ReferralFact,
     RoundVisitFact,
+    SigningFact,
 )
 
 
@@ -71,24 +77,40 @@ FACTS: dict[str, tuple[Fact, ...]] = {
     ),
 }
 
-FACT_MODELS: tuple[type[FactColumns], ...] = tuple(f.model for facts in FACTS.values() for f in facts)
+#: the residents service's feed (issue 19): signings, check-ups, assessments
+RESIDENT_FACTS: tuple[Fact, ...] = (
+    Fact("signing", SigningFact, SigningData),
+    Fact("checkup", CheckupFact, CheckupData),
+    Fact("assessment", AssessmentFact, AssessmentData),
+)
+
+FACT_MODELS: tuple[type[FactColumns], ...] = tuple(
+    f.model for facts in FACTS.values() for f in facts
+) + tuple(f.model for f in RESIDENT_FACTS if f not in FACTS.get("residents", ()))
 
 
 class UnexpectedEntry(ValueError):
     """An entry of a type this feed was not asked for, or an upsert without its payload."""
 
 
-async def apply_entries(session: AsyncSession, service: str, entries: Sequence[FeedEntry]) -> int:
-    """Apply ``entries`` (one page, in feed order) of ``service``'s feed; return how many changed a row."""
-    facts = {fact.entity_type: fact for fact in FACTS[service]}
+async def apply_entries(
+    session: AsyncSession,
+    service: str,
+    entries: Sequence[FeedEntry],
+    *,
+    facts: Sequence[Fact] | None = None,
+) -> int:
+    """Apply ``entries`` (one page, in feed order) of ``service``'s feed (its facts: ``FACTS[service]``
+    unless given); return how many changed a row."""
+    facts_by_type = {fact.entity_type: fact for fact in (FACTS[service] if facts is None else facts)}
     by_type: dict[str, list[FeedEntry]] = {}
     for entry in entries:
-        if entry.entity_type not in facts:
+        if entry.entity_type not in facts_by_type:
             raise UnexpectedEntry(f"{service} feed sent an unsubscribed type {entry.entity_type!r}")
         by_type.setdefault(entry.entity_type, []).append(entry)
     changed = 0
     for entity_type, items in by_type.items():
-        fact = facts[entity_type]
+        fact = facts_by_type[entity_type]
         model = fact.model
         ids = {entry.entity_id for entry in items}
         rows: dict[uuid.UUID, FactColumns] = {

@@ -180,3 +180,47 @@ class RatingFact(FactColumns, Base):
     score: Mapped[int]
     rated_by: Mapped[str | None] = mapped_column(String(20))
     rated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ------------------------------------------------------------------------------------ residents
+class SigningFact(FactColumns, Base):
+    """A 家庭医生签约 (a resident's contract with a team): its term and how it ended. ``region_code`` is
+    the resident's county; ``renewal_of_id`` the contract it renews (续签), if any."""
+
+    __tablename__ = "resident_signing"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[date] = mapped_column(Date, index=True)
+    end_date: Mapped[date] = mapped_column(Date, index=True)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    renewal_of_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+
+
+class CheckupFact(FactColumns, Base):
+    """A person's 65+ health check-up record of one year (one per person and year, as the residents
+    service keeps it) and whether it is standard (规范: every required part complete)."""
+
+    __tablename__ = "resident_checkup"
+    __table_args__ = (Index("ix_resident_checkup_date_region", "checkup_date", "region_code"),)
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    checkup_date: Mapped[date] = mapped_column(Date)
+    standard: Mapped[bool]
+
+
+class AssessmentFact(FactColumns, Base):
+    """An ability assessment (老年人能力评估) of a person: when, by which institution, the level computed."""
+
+    __tablename__ = "resident_assessment"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    assessed_on: Mapped[date] = mapped_column(Date, index=True)
+    level: Mapped[str] = mapped_column(String(40))
+    # the level is one of 失能 (能力轻度受损 or worse), as the residents service classes it
+    disabled: Mapped[bool]

@@ -19,16 +19,19 @@ from typing import Any, Final
 from sqlalchemy import Select
 
 from services.indicators.reference.catalogue import INDICATORS, Unit
-from services.indicators.reports.families import agreements, homecare, institutions
+from services.indicators.reports.families import agreements, homecare, institutions, residents
 from services.indicators.reports.periods import Period
 from services.indicators.reports.units import (
     AGREEMENT,
+    ASSESSMENT,
+    CHECKUP,
     COUNTY,
     HOME_BED,
     INSTITUTION,
     ORDER,
     PAIR,
     REFERRAL,
+    SIGNING,
     RecordKind,
     UnitsBuilder,
 )
@@ -46,9 +49,13 @@ class Definition:
     records: RecordKind | None = None
     builder: UnitsBuilder | None = None
     # "units": num/den from the units; "population": num from the units, den = resident population;
-    # "counties": counties with ≥ 1 unit / counties of the region
+    # "aged": num from the units, den = population aged 65+; "counties": counties with ≥ 1 unit /
+    # counties of the region
     method: str = "units"
     missing: str | None = None
+    # the followed feed the facts come from, when the figure is missing until that feed has delivered
+    # anything (the residents service: no record yet is "not live", not 0)
+    feed: str | None = None
     # rows (region_code, party_a, party_b, requested_at, accepted_at) whose median response time the
     # report shows beside the figure (referrals)
     response_times: Callable[[Period], Select[Any]] | None = None
@@ -143,14 +150,46 @@ DEFINITIONS: Final[dict[str, Definition]] = {
         ),
         Definition(
             "health_management_rate",
-            "规范健康管理的65岁及以上老年人",
+            "统计期内有规范健康管理记录的65岁及以上老年人",
             "65岁及以上常住人口",
-            missing=NO_RESIDENT_SERVICES,
+            CHECKUP,
+            residents.health_managed,
+            method="aged",
+            feed="residents",
         ),
-        Definition("elder_checkups", "65岁及以上老年人体检人次", None, missing=NO_RESIDENT_SERVICES),
-        Definition("family_doctor_signing_rate", "签约居民", "常住人口", missing=NO_RESIDENT_SERVICES),
-        Definition("family_doctor_renewal_rate", "续签的签约", "到期的签约", missing=NO_RESIDENT_SERVICES),
-        Definition("disabled_elder_assessments", "评估的失能老年人", None, missing=NO_RESIDENT_SERVICES),
+        Definition(
+            "elder_checkups",
+            "统计期内65岁及以上老年人体检人次",
+            None,
+            CHECKUP,
+            residents.elder_checkups,
+            feed="residents",
+        ),
+        Definition(
+            "family_doctor_signing_rate",
+            "统计期末签约在有效期内的居民",
+            "65岁及以上常住人口",
+            SIGNING,
+            residents.signed_residents,
+            method="aged",
+            feed="residents",
+        ),
+        Definition(
+            "family_doctor_renewal_rate",
+            "续签的签约",
+            "统计期内期满的签约（提前解约的除外）",
+            SIGNING,
+            residents.renewals,
+            feed="residents",
+        ),
+        Definition(
+            "disabled_elder_assessments",
+            "统计期内评估为失能的老年人",
+            None,
+            ASSESSMENT,
+            residents.disabled_assessed,
+            feed="residents",
+        ),
     )
 }
 assert set(DEFINITIONS) == set(INDICATORS), "every indicator of the catalogue has a definition"

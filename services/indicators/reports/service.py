@@ -7,6 +7,7 @@ denominator: the figure is missing with its reason, never 0.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 import uuid
@@ -24,6 +25,7 @@ from libs.common import divisions
 from libs.common.auth import Principal
 from libs.common.errors import Forbidden, Unprocessable
 from libs.common.pagination import encode_cursor
+from services.indicators.followers.models import FeedCursor
 from services.indicators.reference.catalogue import Unit
 from services.indicators.reference.service import PopulationRow, TargetRow, population, targets
 from services.indicators.reports import schemas
@@ -31,6 +33,7 @@ from services.indicators.reports.catalog import (
     DEFINITIONS,
     EMPTY_DENOMINATOR,
     NO_POPULATION,
+    NO_RESIDENT_SERVICES,
     Definition,
     baselines,
 )
@@ -47,6 +50,34 @@ def definition_of(code: str) -> Definition:
     if definition is None:
         raise Unprocessable(f"未知的指标 {code}", code="unknown_indicator")
     return definition
+
+
+POPULATION_METHODS = ("population", "aged")
+
+
+async def live_feeds(session: AsyncSession) -> set[str]:
+    """The followed feeds that have delivered at least one entry (their cursor has a last seq)."""
+    rows = await session.execute(select(FeedCursor.feed).where(FeedCursor.last_seq.is_not(None)))
+    return {feed for (feed,) in rows.all()}
+
+
+async def live(session: AsyncSession, definitions: Iterable[Definition]) -> list[Definition]:
+    """``definitions`` as the report reads them now: one whose facts come from a feed that has delivered
+    nothing yet (the residents service not live) is missing with that reason, not 0."""
+    chosen = list(definitions)
+    if not any(d.feed for d in chosen):
+        return chosen
+    feeds = await live_feeds(session)
+    return [
+        dataclasses.replace(d, missing=NO_RESIDENT_SERVICES)
+        if d.feed is not None and d.feed not in feeds and d.missing is None
+        else d
+        for d in chosen
+    ]
+
+
+async def live_one(session: AsyncSession, definition: Definition) -> Definition:
+    return (await live(session, [definition]))[0]
 
 
 def _party_condition(principal: Principal, units: Any) -> list[ColumnElement[bool]]:
@@ -141,9 +172,14 @@ def compute(
         return Computed(None, None, None, definition.missing)
     counties = list(counties)
     numerator = sum(counts.get(c, (0, None))[0] for c in counties)
-    if definition.method == "population":
+    if definition.method in POPULATION_METHODS:
         if not counties or any(c not in people for c in counties):
             return Computed(numerator, None, None, NO_POPULATION)
+        if definition.method == "aged":
+            aged = sum(people[c].aged_65_plus for c in counties)
+            if aged == 0:
+                return Computed(numerator, 0, None, EMPTY_DENOMINATOR)
+            return Computed(numerator, aged, numerator / aged, None)
         residents = sum(people[c].residents for c in counties)
         if residents == 0:
             return Computed(numerator, 0, None, EMPTY_DENOMINATOR)
@@ -267,6 +303,8 @@ class ReportData:
     targets: list[TargetRow]
     # per indicator with a median response time: per county, the minutes it is taken over
     minutes: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # every indicator as read now (see :func:`live`)
+    definitions: list[Definition] = field(default_factory=lambda: list(DEFINITIONS.values()))
 
     def median_minutes(self, definition: Definition, region: Region) -> float | None:
         by_county = self.minutes.get(definition.code)
@@ -317,7 +355,7 @@ class ReportData:
             region_code=region.code,
             region_name=region.name,
             level=region.level,
-            figures=[self.figure(d, region) for d in DEFINITIONS.values()],
+            figures=[self.figure(d, region) for d in self.definitions],
         )
 
 
@@ -328,19 +366,23 @@ async def report_data(
     period: Period,
     codes: Iterable[str] | None = None,
 ) -> ReportData:
-    chosen = [DEFINITIONS[c] for c in codes] if codes is not None else list(DEFINITIONS.values())
+    every = await live(session, DEFINITIONS.values())
+    wanted = set(codes) if codes is not None else None
+    chosen = [d for d in every if wanted is None or d.code in wanted]
     counts = {
         d.code: await county_counts(session, d, period, region, principal)
         for d in chosen
         if d.missing is None
     }
-    people = await population(session, period.year) if any(d.method == "population" for d in chosen) else {}
+    people = (
+        await population(session, period.year) if any(d.method in POPULATION_METHODS for d in chosen) else {}
+    )
     minutes = {
         d.code: await response_minutes(session, d, period, region, principal)
         for d in chosen
         if d.missing is None and d.response_times is not None
     }
-    return ReportData(period, region, counts, people, await targets(session), minutes)
+    return ReportData(period, region, counts, people, await targets(session), minutes, every)
 
 
 def report(data: ReportData, principal: Principal) -> schemas.Report:
@@ -359,14 +401,15 @@ async def series(
     session: AsyncSession, principal: Principal, definition: Definition, region: Region, periods: list[Period]
 ) -> list[schemas.SeriesPoint]:
     """The indicator for each period: ONE statement for the whole range (see :func:`series_counts`), and
-    the population of each year in it when the indicator is per 10,000 residents."""
+    the population of each year in it when the indicator is per 10,000 residents (or per 65+ person)."""
+    definition = await live_one(session, definition)
     all_counts = (
         await series_counts(session, definition, periods, region, principal)
         if definition.missing is None
         else [{} for _ in periods]
     )
     people_by_year: dict[int, dict[str, PopulationRow]] = {}
-    if definition.method == "population":
+    if definition.method in POPULATION_METHODS:
         for year in sorted({p.year for p in periods}):
             people_by_year[year] = await population(session, year)
     points = []
@@ -411,6 +454,7 @@ async def evaluation(session: AsyncSession, principal: Principal, due: date | No
         definition = DEFINITIONS.get(target.indicator)
         if definition is None:
             continue
+        definition = await live_one(session, definition)
         period = Period(target.due_date.year)
         key = (definition.code, period.year)
         if key not in cache:
@@ -419,7 +463,7 @@ async def evaluation(session: AsyncSession, principal: Principal, due: date | No
                 if definition.missing is None
                 else {}
             )
-        if definition.method == "population" and period.year not in people_by_year:
+        if definition.method in POPULATION_METHODS and period.year not in people_by_year:
             people_by_year[period.year] = await population(session, period.year)
         people = people_by_year.get(period.year, {})
         met, short, missing = [], [], []
@@ -468,7 +512,7 @@ def _result(
 def _part_condition(definition: Definition, part: str, units: Any) -> ColumnElement[bool]:
     if part == "numerator":
         return units.c.num > 0  # type: ignore[no-any-return]
-    if definition.denominator is None or definition.method == "population":
+    if definition.denominator is None or definition.method in POPULATION_METHODS:
         raise Unprocessable(
             f"指标「{definition.name}」的分母不是记录（{definition.denominator or '无分母'}），只能查看分子",
             code="no_denominator_records",
@@ -531,6 +575,7 @@ async def records(
     cursor: str | None,
 ) -> tuple[list[schemas.RecordRow], str | None]:
     """The records behind a figure: one page, ordered by county then id (keyset, no OFFSET)."""
+    definition = await live_one(session, definition)
     if definition.missing is not None:
         raise Unprocessable(f"指标「{definition.name}」缺失：{definition.missing}", code="indicator_missing")
     assert definition.builder is not None

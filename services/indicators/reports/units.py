@@ -123,7 +123,8 @@ def period_keys(period: AnyPeriod) -> list[ColumnElement[int]]:
 
 @dataclass(frozen=True, slots=True)
 class RecordKind:
-    """What a unit is, for the drill-down: 机构, 签约对, 协议, 家庭病床, 订单, 转诊, 县."""
+    """What a unit is, for the drill-down: 机构, 签约对, 协议, 家庭病床, 订单, 转诊, 县, and the residents'
+    records (体检记录, 家庭医生签约, 能力评估)."""
 
     code: str
     label: str
@@ -137,6 +138,9 @@ HOME_BED = RecordKind("home_bed", "家庭病床", "homecare")
 ORDER = RecordKind("order", "护理服务订单", "homecare")
 REFERRAL = RecordKind("referral", "双向转诊", "contracts")
 COUNTY = RecordKind("county", "县（区）", "divisions")
+CHECKUP = RecordKind("checkup", "老年人健康体检记录", "residents")
+SIGNING = RecordKind("signing", "家庭医生签约", "residents")
+ASSESSMENT = RecordKind("assessment", "老年人能力评估", "residents")
 
 
 def uuid_or_none(value: Any) -> uuid.UUID | None:
