@@ -21,6 +21,7 @@ from libs.common.service_app import create_service_app
 from services.residents.clients.registry import RegistryClient
 from services.residents.feed import FEED
 from services.residents.permissions import POLICY
+from services.residents.persons.router import router as persons_router
 from services.residents.settings import ResidentsSettings
 
 PORT = 8005
@@ -56,6 +57,7 @@ def create_app(
         description="居民主索引、家庭医生签约（团队、服务包、签约）、65 岁及以上老年人健康体检与健康管理、"
         "老年人能力评估（GB/T 42195-2022）、失能老年人医养结合服务。",
         routers=[
+            persons_router,
             change_feed_router("residents", POLICY, FEED),
             access_router("residents", POLICY),
         ],

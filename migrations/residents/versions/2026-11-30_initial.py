@@ -45,6 +45,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_person_institution_id"), "person", ["institution_id"], unique=False)
     op.create_index("ix_person_region_code_id", "person", ["region_code", "id"], unique=False)
+    op.create_index("ix_person_township_code_id", "person", ["township_code", "id"], unique=False)
     op.create_table(
         "person_institution",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -162,6 +163,7 @@ def downgrade() -> None:
     op.drop_table("audit_record")
     op.drop_index("ix_person_institution_institution_id_person_id", table_name="person_institution")
     op.drop_table("person_institution")
+    op.drop_index("ix_person_township_code_id", table_name="person")
     op.drop_index("ix_person_region_code_id", table_name="person")
     op.drop_index(op.f("ix_person_institution_id"), table_name="person")
     op.drop_table("person")

@@ -41,6 +41,7 @@ class Person(EntityMixin, ChangeTracked, Base):
         UniqueConstraint("id_number_hash"),
         UniqueConstraint("source_system", "external_id"),
         Index("ix_person_region_code_id", "region_code", "id"),
+        Index("ix_person_township_code_id", "township_code", "id"),
     )
 
     # the county (县级) of residence: decides which officials and city platform see the person

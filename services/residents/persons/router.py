@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response, status
+
+from libs.common.audit import record_disclosures
+from libs.common.auth import Principal
+from libs.common.concurrency import IfMatch, set_etag
+from libs.common.database import SessionDep
+from libs.common.errors import problem_responses
+from libs.common.loading import load_visible
+from libs.common.pagination import Page, PageDep
+from libs.common.routing import ServiceRouter
+from services.residents.deps import CipherDep
+from services.residents.permissions import PersonsRead, PersonsWrite
+from services.residents.persons import service
+from services.residents.persons.disclosure import DISCLOSED_FIELDS
+from services.residents.persons.models import Person
+from services.residents.persons.schemas import PersonCreate, PersonLookup, PersonRead, PersonUpdate
+
+router = ServiceRouter(prefix="/api/v1/residents/persons", tags=["residents-persons"])
+
+VisiblePerson = Annotated[
+    Person, Depends(load_visible(service.get, permission=PersonsRead, id_name="person_id"))
+]
+WritablePerson = Annotated[
+    Person, Depends(load_visible(service.get, permission=PersonsWrite, id_name="person_id"))
+]
+
+
+async def _whole_or_masked(
+    request: Request, session: SessionDep, principal: Principal, cipher: CipherDep, person: Person
+) -> PersonRead:
+    """Whole to a serving institution (an institution user sees only the persons its institution
+    serves), audited; masked to everyone else."""
+    whole = principal.is_institution_user and principal.institution_id is not None
+    if whole:
+        await record_disclosures(
+            request,
+            session,
+            principal,
+            fields=DISCLOSED_FIELDS,
+            entity_type="person",
+            entity_ids=[person.id],
+            purpose=f"{request.method} person",
+        )
+    return service.to_read(person, cipher, whole=whole)
+
+
+@router.get(
+    "",
+    summary="居民列表（个人信息脱敏）",
+    description="官员与城市平台：辖区内居民；机构用户：本机构服务的居民（登记、签约、体检、评估）。",
+    operation_id="residents_list_persons",
+    response_model=Page[PersonRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def list_persons(
+    session: SessionDep,
+    principal: PersonsRead,
+    cipher: CipherDep,
+    page: PageDep,
+    region_code: Annotated[str | None, Query(pattern=r"^\d{6}$", description="县级行政区划代码")] = None,
+    township_code: Annotated[str | None, Query(pattern=r"^\d{9}$", description="乡镇（街道）代码")] = None,
+) -> Page[PersonRead]:
+    rows, next_cursor = await service.list_(
+        session, principal, params=page, region_code=region_code, township_code=township_code
+    )
+    return Page(
+        items=[service.to_read(p, cipher, whole=False) for p in rows],
+        next_cursor=next_cursor,
+        limit=page.limit,
+    )
+
+
+@router.post(
+    "",
+    summary="按身份证号查找或登记居民（新登记 201，已存在 200；响应脱敏）",
+    description=(
+        "身份证号唯一标识居民：已存在时返回该居民（所填联系方式不覆盖，修改请用 PATCH），"
+        "姓名不一致时 409；机构用户登记或查到的居民即由本机构服务。"
+    ),
+    operation_id="residents_find_or_create_person",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PersonRead,
+    responses={
+        200: {"model": PersonRead, "description": "该身份证号的居民已存在"},
+        **problem_responses(401, 403, 409, 422),
+    },
+)
+async def find_or_create_person(
+    session: SessionDep,
+    principal: PersonsWrite,
+    cipher: CipherDep,
+    data: PersonCreate,
+    response: Response,
+) -> PersonRead:
+    person, created = await service.find_or_create(session, principal, cipher, data)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    set_etag(response, person.version)
+    response.headers["Location"] = f"{router.prefix}/{person.id}"
+    # Masked: the caller just sent the values, and a POST's answer is kept for Idempotency-Key
+    # replays — whole values are for GET, each disclosure audited.
+    return service.to_read(person, cipher, whole=False)
+
+
+@router.post(
+    "/lookup",
+    summary="按身份证号精确查找（身份证号放在请求体中，结果脱敏）",
+    operation_id="residents_lookup_persons",
+    response_model=list[PersonRead],
+    responses=problem_responses(401, 403, 422),
+)
+async def lookup_persons(
+    session: SessionDep, principal: PersonsRead, cipher: CipherDep, data: PersonLookup
+) -> list[PersonRead]:
+    rows = await service.lookup(session, principal, cipher, data.id_number)
+    return [service.to_read(p, cipher, whole=False) for p in rows]
+
+
+@router.get(
+    "/{person_id}",
+    summary="居民详情（服务该居民的机构可见完整信息并留痕）",
+    operation_id="residents_get_person",
+    response_model=PersonRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_person(
+    request: Request,
+    session: SessionDep,
+    principal: PersonsRead,
+    cipher: CipherDep,
+    person: VisiblePerson,
+    response: Response,
+) -> PersonRead:
+    set_etag(response, person.version)
+    return await _whole_or_masked(request, session, principal, cipher, person)
+
+
+@router.patch(
+    "/{person_id}",
+    summary="修改居民联系方式与住址（需 If-Match）",
+    operation_id="residents_update_person",
+    response_model=PersonRead,
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def update_person(
+    request: Request,
+    session: SessionDep,
+    principal: PersonsWrite,
+    cipher: CipherDep,
+    person: WritablePerson,
+    data: PersonUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> PersonRead:
+    person = await service.update(session, principal, cipher, person, data, if_match)
+    set_etag(response, person.version)
+    return await _whole_or_masked(request, session, principal, cipher, person)
