@@ -1,13 +1,17 @@
 """``python -m bench``: start the platform, run the measures, write docs/PERFORMANCE.md.
 
-    python -m bench --scale S --database postgresql --duration 5 --out docs/PERFORMANCE.md
-    python -m bench --scale M --database postgresql        # S first, then bench.generate fills M
+    python -m bench --scale L --database sqlite,postgresql --duration 5 --out docs/PERFORMANCE.md
+    python -m bench --scale S --database postgresql --duration 5    # the demo only
+    python -m bench --scale M --database postgresql                 # S first, then bench.generate fills M
+
+The first is ``make bench``.
 
 For each database named (``--database sqlite,postgresql`` runs both, one after the other) the stack of
 ``make run`` starts in a throwaway database seeded with the demo (scale S). With ``--scale M`` or ``L`` the
-growth measure runs once at S, then ``bench.generate.generate(scale, database_url)`` fills the databases
-(PostgreSQL only) and every measure runs at that scale. A measure that fails is reported as failed and the
-command exits 1 after writing the report.
+growth measure runs at S, then ``bench.generate.generate(scale, database_url)`` fills the database step by
+step (S → M → L: the growth measure runs again at each scale passed on the way) and every measure runs at
+the scale asked for. The generator fills PostgreSQL only: a SQLite run stays at S. A measure that fails is
+reported as failed and the command exits 1 after writing the report.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import argparse
 import asyncio
 import importlib
 import inspect
+import itertools
 import os
 import shlex
 import sys
@@ -33,6 +38,15 @@ from bench.stack import DEFAULT_SERVER_URL, REPO, running_stack
 
 WRK = REPO / "var" / "tools" / "wrk" / "usr" / "bin" / "wrk"
 FAILED = "failed"
+SCALES = ("S", "M", "L")  # in order: a larger scale is generated over the smaller ones
+FOLLOWERS_WITHIN = 1200.0  # how long the indicators may take to apply a generated scale's feed entries
+
+
+def scales_to(database: str, scale: str) -> list[str]:
+    """The scales a run passes through, S first: up to ``scale`` on PostgreSQL, S only on SQLite."""
+    if database != "postgresql":
+        return ["S"]
+    return list(SCALES[: SCALES.index(scale) + 1])
 
 
 def _log(message: str) -> None:
@@ -41,7 +55,9 @@ def _log(message: str) -> None:
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", choices=["S", "M", "L"], default="S")
+    parser.add_argument(
+        "--scale", choices=SCALES, default="S", help="PostgreSQL's scale (S → M → L); SQLite stays at S"
+    )
     parser.add_argument(
         "--database", default="sqlite,postgresql", help="sqlite, postgresql or both, comma-separated"
     )
@@ -60,8 +76,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = [d for d in args.databases if d not in ("sqlite", "postgresql")]
     if unknown or not args.databases:
         parser.error(f"--database: sqlite and/or postgresql, not {args.database!r}")
-    if args.scale != "S" and "sqlite" in args.databases:
-        parser.error("scales M and L are generated in PostgreSQL only: --database postgresql")
     available = measures.names()
     args.measure_names = [m.strip() for m in args.measures.split(",") if m.strip()] or available
     missing = [m for m in args.measure_names if m not in available]
@@ -70,14 +84,22 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def _generate(scale: str, database_url: str) -> Section:
+async def _generate(scale: str, database_url: str, over: str) -> Section:
     """bench.generate fills the stack's database up to ``scale``; a section says what it added."""
-    generate = importlib.import_module("bench.generate").generate  # imported only when a scale asks for it
+    generator = importlib.import_module("bench.generate")  # imported only when a scale asks for it
     started = time.monotonic()
-    result = generate(scale, database_url, log=_log)
+    result = generator.generate(scale, database_url, log=_log)
     added = await result if inspect.isawaitable(result) else result
     rows = [[table, f"{count:,}"] for table, count in dict(added or {}).items()]
-    notes = [f"Generated in {time.monotonic() - started:.0f} s by `bench.generate` over the demo (scale S)."]
+    notes = [f"Generated in {time.monotonic() - started:.0f} s by `bench.generate` over scale {over}."]
+    waited = await generator.wait_for_followers(database_url, within=FOLLOWERS_WITHIN, log=_log)
+    behind = await generator.feeds_behind(database_url)
+    notes.append(
+        f"The indicators then applied the new feed entries in {waited:.0f} s"
+        if not any(behind.values())
+        else f"The indicators were still behind after {waited:.0f} s ({behind}): the figures below "
+        "were measured while they caught up"
+    )
     return Section(f"0. Data added for scale {scale}", ["table", "rows added"], rows, notes)
 
 
@@ -123,16 +145,18 @@ async def run_database(database: str, args: argparse.Namespace) -> Run:
             )
             _log(f"{database}: up in {time.monotonic() - clock:.0f} s")
             data: list[Section] = []
-            if args.scale != "S":
+            path = scales_to(database, args.scale)
+            for previous, scale in itertools.pairwise(path):
                 if "growth" in args.measure_names:
+                    _log(f"{database} {previous}: growth")
                     await growth.baseline(ctx)
-                _log(f"{database}: generating scale {args.scale}")
-                data = [await _generate(args.scale, ctx.database_url)]
-                ctx.scale = args.scale
+                _log(f"{database}: generating scale {scale}")
+                data.append(await _generate(scale, ctx.database_url, previous))
+                ctx.scale = scale
             sections = data + await measure_all(ctx, args.measure_names)
     return Run(
         database=database,
-        scale=args.scale,
+        scale=ctx.scale,
         machine=ctx.machine,
         started=started,
         seconds=time.monotonic() - clock,

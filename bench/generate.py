@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from bench import generate_contracts, generate_homecare, generate_registry
+from services.indicators.facts.apply import FACTS
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,47 @@ async def generate(
     finally:
         await conn.close()
     return added
+
+
+async def feeds_behind(database_url: str) -> dict[str, int]:
+    """Per feed the indicators follow, how many entries of the entity types they read (their ``FACTS``)
+    come after the last one they applied (their cursor's ``last_seq``)."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        behind: dict[str, int] = {}
+        for feed, facts in FACTS.items():
+            applied = await conn.fetchval(
+                "SELECT coalesce(last_seq, 0) FROM indicators.feed_cursor WHERE feed = $1", feed
+            )
+            behind[feed] = int(
+                await conn.fetchval(
+                    f"SELECT count(*) FROM {feed}.change_record WHERE seq > $1 AND entity_type = ANY($2)",
+                    int(applied or 0),
+                    [fact.entity_type for fact in facts],
+                )
+            )
+        return behind
+    finally:
+        await conn.close()
+
+
+async def wait_for_followers(
+    database_url: str, *, within: float, log: Callable[[str], None] | None = None, every: float = 10.0
+) -> float:
+    """Wait until the indicators have applied every feed entry (the generator's rows included), at most
+    ``within`` seconds; return the seconds waited. Measuring while they catch up would measure them."""
+    say = log or (lambda _line: None)
+    started = time.monotonic()
+    while True:
+        behind = await feeds_behind(database_url)
+        waited = time.monotonic() - started
+        if not any(behind.values()):
+            return waited
+        if waited >= within:
+            say(f"indicators still behind after {waited:.0f} s: {behind}")
+            return waited
+        say(f"indicators behind: {behind}")
+        await asyncio.sleep(every)
 
 
 def main(argv: list[str] | None = None) -> None:

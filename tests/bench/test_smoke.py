@@ -15,7 +15,8 @@ import pytest
 
 from bench import __main__ as command
 from bench.context import BenchContext, Section
-from bench.measures import ceiling, workers
+from bench.load import LoadResult
+from bench.measures import ceiling, growth, workers
 from bench.report import Run, render
 
 MINE = ["gateway_hop", "ceiling", "growth", "workers"]  # P4's writes and dashboards have their own smoke test
@@ -87,7 +88,7 @@ def test_the_command_refuses_what_it_cannot_run() -> None:
     with pytest.raises(SystemExit):
         command.parse(["--database", "mysql"])
     with pytest.raises(SystemExit):
-        command.parse(["--scale", "M", "--database", "sqlite,postgresql"])  # M and L: PostgreSQL only
+        command.parse(["--scale", "XL"])
     with pytest.raises(SystemExit):
         command.parse(["--measures", "gateway_hop,nonsense"])
     args = command.parse(["--database", "postgresql", "--measures", "growth,gateway_hop"])
@@ -95,6 +96,46 @@ def test_the_command_refuses_what_it_cannot_run() -> None:
     assert args.measure_names == ["growth", "gateway_hop"]
 
 
+def test_postgresql_passes_through_each_scale_and_sqlite_stays_at_s() -> None:
+    args = command.parse(["--scale", "L", "--database", "sqlite,postgresql"])  # make bench
+    assert args.databases == ["sqlite", "postgresql"]
+    assert command.scales_to("postgresql", args.scale) == ["S", "M", "L"]
+    assert command.scales_to("sqlite", args.scale) == ["S"]  # the generator fills PostgreSQL only
+    assert command.scales_to("postgresql", "M") == ["S", "M"]
+    assert command.scales_to("postgresql", "S") == ["S"]
+
+
 def test_a_failing_measure_becomes_a_failed_section() -> None:
     sections = [Section("1. ok", ["a"], [["1"]]), Section(f"ceiling: {command.FAILED}", [], [], ["boom"])]
     assert command.failed(sections) == [f"ceiling: {command.FAILED}"]
+
+
+async def test_growth_at_l_shows_the_p99_at_each_smaller_scale_and_the_ratio_to_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    labels = [label for label, _, _ in growth.endpoints()]
+
+    def results(p99: float) -> dict[str, tuple[LoadResult, int]]:
+        return {label: (LoadResult(10.0, p99 / 2, p99, 0, 100, requests=10), 100) for label in labels}
+
+    p99s = iter([10.0, 11.0, 15.0])  # S, M, L
+
+    async def measured(_ctx: BenchContext) -> dict[str, tuple[LoadResult, int]]:
+        return results(next(p99s))
+
+    monkeypatch.setattr(growth, "measure", measured)
+    monkeypatch.setattr(growth, "baselines", {})
+    ctx = BenchContext("S", "postgresql", "", Path("."), "", {}, 1.0, 2, _no_token, None, {})
+    for scale in ("S", "M"):
+        ctx.scale = scale
+        await growth.baseline(ctx)
+    ctx.scale = "L"
+    [section] = await growth.run(ctx)
+    assert section.title == "3. Growth with data (scale L)"
+    assert section.columns[-3:] == ["p99 at S", "p99 at M", "p99 L ÷ S"]
+    assert all(row[-3:] == ["10.0", "11.0", "1.50"] for row in section.rows)
+    assert len(section.rows) == len(labels)
+
+
+async def _no_token(_username: str) -> str:
+    return ""
