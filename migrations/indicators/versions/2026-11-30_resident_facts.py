@@ -32,61 +32,58 @@ def _fact_columns() -> list[sa.Column]:  # type: ignore[type-arg]
     ]
 
 
+def _indexes(table: str, columns: tuple[str, ...]) -> None:
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
+
+
 def upgrade() -> None:
     op.create_table(
         "resident_signing",
         sa.Column("person_id", sa.Uuid(), nullable=False),
-        sa.Column("team_id", sa.Uuid(), nullable=True),
-        sa.Column("institution_id", sa.Uuid(), nullable=True),
+        sa.Column("team_id", sa.Uuid(), nullable=False),
+        sa.Column("institution_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("origin", sa.String(length=20), nullable=False),
+        sa.Column("previous_signing_id", sa.Uuid(), nullable=True),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=False),
-        sa.Column("ended_on", sa.Date(), nullable=True),
-        sa.Column("end_reason", sa.String(length=40), nullable=True),
-        sa.Column("renewal_of_id", sa.Uuid(), nullable=True),
+        sa.Column("ended_date", sa.Date(), nullable=True),
+        sa.Column("termination_reason", sa.String(length=30), nullable=True),
+        sa.Column("elderly_at_start", sa.Boolean(), nullable=False),
         *_fact_columns(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_resident_signing")),
     )
-    with op.batch_alter_table("resident_signing", schema=None) as batch_op:
-        for column in (
-            "person_id",
-            "institution_id",
-            "start_date",
-            "end_date",
-            "renewal_of_id",
-            "region_code",
-        ):
-            batch_op.create_index(batch_op.f(f"ix_resident_signing_{column}"), [column], unique=False)
+    _indexes("resident_signing", ("person_id", "institution_id", "start_date", "end_date", "region_code"))
 
     op.create_table(
         "resident_checkup",
         sa.Column("person_id", sa.Uuid(), nullable=False),
-        sa.Column("institution_id", sa.Uuid(), nullable=True),
-        sa.Column("checkup_date", sa.Date(), nullable=False),
+        sa.Column("institution_id", sa.Uuid(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("first_date", sa.Date(), nullable=False),
+        sa.Column("last_date", sa.Date(), nullable=False),
         sa.Column("standard", sa.Boolean(), nullable=False),
+        sa.Column("standard_date", sa.Date(), nullable=True),
         *_fact_columns(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_resident_checkup")),
     )
+    _indexes("resident_checkup", ("person_id", "institution_id", "region_code"))
     with op.batch_alter_table("resident_checkup", schema=None) as batch_op:
-        for column in ("person_id", "institution_id", "region_code"):
-            batch_op.create_index(batch_op.f(f"ix_resident_checkup_{column}"), [column], unique=False)
-        batch_op.create_index(
-            "ix_resident_checkup_date_region", ["checkup_date", "region_code"], unique=False
-        )
+        batch_op.create_index("ix_resident_checkup_year_region", ["year", "region_code"], unique=False)
 
     op.create_table(
         "resident_assessment",
         sa.Column("person_id", sa.Uuid(), nullable=False),
-        sa.Column("institution_id", sa.Uuid(), nullable=True),
-        sa.Column("assessed_on", sa.Date(), nullable=False),
-        sa.Column("level", sa.String(length=40), nullable=False),
-        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("institution_id", sa.Uuid(), nullable=False),
+        sa.Column("assessed_date", sa.Date(), nullable=False),
+        sa.Column("scale_version", sa.String(length=40), nullable=False),
+        sa.Column("level", sa.Integer(), nullable=False),
         *_fact_columns(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_resident_assessment")),
     )
-    with op.batch_alter_table("resident_assessment", schema=None) as batch_op:
-        for column in ("person_id", "institution_id", "assessed_on", "region_code"):
-            batch_op.create_index(batch_op.f(f"ix_resident_assessment_{column}"), [column], unique=False)
+    _indexes("resident_assessment", ("person_id", "institution_id", "assessed_date", "region_code"))
 
 
 def downgrade() -> None:

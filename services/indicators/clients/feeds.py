@@ -181,33 +181,38 @@ class RatingData(_Wire):
 
 # ------------------------------------------------------------------------------ residents payloads
 class SigningData(_Wire):
-    """A 家庭医生签约: no personal data, the person by id only."""
+    """A 家庭医生签约 (residents ``SigningFeedPayload``): no personal data, the person by id only."""
 
     person_id: uuid.UUID
-    team_id: uuid.UUID | None = None
-    institution_id: uuid.UUID | None = None
+    team_id: uuid.UUID
+    institution_id: uuid.UUID
     status: str
+    origin: str
+    previous_signing_id: uuid.UUID | None = None
     start_date: date
     end_date: date
-    ended_on: date | None = None
-    end_reason: str | None = None
-    renewal_of_id: uuid.UUID | None = None
+    ended_date: date | None = None
+    termination_reason: str | None = None
+    elderly_at_start: bool
 
 
 class CheckupData(_Wire):
-    """A year's 65+ health check-up record and whether it is standard (规范)."""
+    """A year's 65+ health check-up record (residents ``CheckupFeedPayload``)."""
 
     person_id: uuid.UUID
-    institution_id: uuid.UUID | None = None
-    checkup_date: date
+    institution_id: uuid.UUID
+    year: int
+    first_date: date
+    last_date: date
     standard: bool
+    standard_date: date | None = None
 
 
 class AssessmentData(_Wire):
-    """An ability assessment: its date and the level the residents service computed."""
+    """An ability assessment (residents ``AssessmentFeedPayload``): the level the service computed."""
 
     person_id: uuid.UUID
-    institution_id: uuid.UUID | None = None
-    assessed_on: date
-    level: str
-    disabled: bool
+    institution_id: uuid.UUID
+    assessed_date: date
+    scale_version: str
+    level: int

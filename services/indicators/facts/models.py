@@ -184,43 +184,49 @@ class RatingFact(FactColumns, Base):
 
 # ------------------------------------------------------------------------------------ residents
 class SigningFact(FactColumns, Base):
-    """A 家庭医生签约 (a resident's contract with a team): its term and how it ended. ``region_code`` is
-    the resident's county; ``renewal_of_id`` the contract it renews (续签), if any."""
+    """A 家庭医生签约 (a resident's contract with a team): its term, how it ended, the contract it follows
+    (``previous_signing_id``: a renewal's or a transfer's predecessor, ``origin`` says which), and whether
+    the resident was 65 or over on its start date. ``region_code`` is the resident's county."""
 
     __tablename__ = "resident_signing"
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
-    team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
-    institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
     status: Mapped[str] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(20))
+    previous_signing_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     start_date: Mapped[date] = mapped_column(Date, index=True)
     end_date: Mapped[date] = mapped_column(Date, index=True)
-    ended_on: Mapped[date | None] = mapped_column(Date)
-    end_reason: Mapped[str | None] = mapped_column(String(40))
-    renewal_of_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    ended_date: Mapped[date | None] = mapped_column(Date)
+    termination_reason: Mapped[str | None] = mapped_column(String(30))
+    elderly_at_start: Mapped[bool]
 
 
 class CheckupFact(FactColumns, Base):
-    """A person's 65+ health check-up record of one year (one per person and year, as the residents
-    service keeps it) and whether it is standard (规范: every required part complete)."""
+    """A person's 65+ health check-up record of one year (the residents service keeps one per person and
+    year): when its parts were done, whether it is standard (规范) and since when."""
 
     __tablename__ = "resident_checkup"
-    __table_args__ = (Index("ix_resident_checkup_date_region", "checkup_date", "region_code"),)
+    __table_args__ = (Index("ix_resident_checkup_year_region", "year", "region_code"),)
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
-    institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
-    checkup_date: Mapped[date] = mapped_column(Date)
+    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date] = mapped_column(Date)
     standard: Mapped[bool]
+    standard_date: Mapped[date | None] = mapped_column(Date)
 
 
 class AssessmentFact(FactColumns, Base):
-    """An ability assessment (老年人能力评估) of a person: when, by which institution, the level computed."""
+    """An ability assessment (老年人能力评估) of a person: when, by which institution, the level 0–4 the
+    residents service computed (0 能力完好 … 4 完全失能)."""
 
     __tablename__ = "resident_assessment"
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
-    institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
-    assessed_on: Mapped[date] = mapped_column(Date, index=True)
-    level: Mapped[str] = mapped_column(String(40))
-    # the level is one of 失能 (能力轻度受损 or worse), as the residents service classes it
-    disabled: Mapped[bool]
+    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    assessed_date: Mapped[date] = mapped_column(Date, index=True)
+    scale_version: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int]

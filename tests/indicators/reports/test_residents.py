@@ -1,18 +1,19 @@
 """The residents' indicators (issue 19): 规范健康管理率, 体检人次, 家庭医生签约率 and 续签率, 失能老年人评估.
 
-The facts arrive as the residents feed's entries, applied by the followers' own code (``apply_entries``,
-the follower's cursor row as it stores it). Expected figures are indicators.md's definitions applied by
-hand to the records below (two counties of 厦门: 思明 350203, 湖里 350206; the 2025 report, reference
-date 2025-12-31):
+The facts arrive as the residents feed's entries (its payload shapes), applied by the followers' own code
+(``apply_entries``, the follower's cursor row as it stores it). Expected figures are indicators.md's
+definitions applied by hand to the records below (two counties of 厦门: 思明 350203, 湖里 350206; the
+2025 report, reference date 2025-12-31):
 
-- check-ups 湖里: P1 standard 03-01; P2 standard 05-01 and again 11-01; P3 incomplete 06-01; P4 standard
-  2024-12-31 and P5 standard 2026-01-01 (outside) → 4 check-ups, 2 people managed; 思明: P6 standard
-  12-31 → 1 and 1.
-- signings 湖里 in force on 12-31: S1 (P1), S3 (P2, the renewal of S2), S5 (P3, who moved team on 12-31:
-  S4 ended that day) → 3; 思明: S8 (starts 12-31) → 1, S9 starts 2026 → not.
-- renewal 湖里: terms ending in 2025 that ran to term — S2 (renewed by S3), S6 (not renewed) → 1 / 2; S7
-  was terminated early (not due for renewal); S4's term ends in 2026.
-- 失能 assessed: 湖里 P1 (twice: once), P2 能力完好 (not), P3 in 2024 (not) → 1; 思明 P6 → 1.
+- check-ups 湖里 (one record per person and year): P1 opened 03-01, standard since 04-01; P2 opened 05-01,
+  standard since 11-01; P3 opened 06-01, incomplete; P4's is of 2024, P5's of 2026 → 3 check-ups, 2
+  people managed; 思明: P6 opened and standard 12-31 → 1 and 1.
+- signings 湖里 in force on 12-31 of people 65+ at their start: S1 (P1), S3 (P2, the renewal of S2), S5
+  (P3, transferred on 12-31: S4 ended that day, both are in force that day, P3 counts once) → 3; S10 (P8)
+  is in force but P8 was under 65 at its start. 思明: S8 (starts 12-31) → 1; S9 starts in 2026.
+- renewal 湖里: due in 2025 — S2 (renewed), S6 (ran out, never closed: still ``active``), S10 (expired)
+  → 1 / 3; S7 was terminated early (not due); S4 was transferred.
+- 失能 assessed (level ≥ 1): 湖里 P1 (twice: once), P2 level 0 (not), P3 in 2024 (not) → 1; 思明 P6 → 1.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ RESIDENT_CODES = (
     "family_doctor_renewal_rate",
     "disabled_elder_assessments",
 )
-P = {n: uuid.UUID(int=100 + n) for n in range(1, 8)}
+P = {n: uuid.UUID(int=100 + n) for n in range(1, 9)}
 INSTITUTION = uuid.UUID(int=999)
 
 
@@ -51,10 +52,26 @@ def _id(kind: str, n: int) -> uuid.UUID:
 
 
 def _checkup(
-    n: int, person: int, county: str, day: date, standard: bool
+    n: int, person: int, county: str, year: int, first: date, standard_since: date | None
 ) -> tuple[str, uuid.UUID, str, dict[str, Any]]:
-    data = {"person_id": str(P[person]), "institution_id": str(INSTITUTION), "checkup_date": day.isoformat()}
-    return "checkup", _id("checkup", n), county, {**data, "standard": standard}
+    return (
+        "checkup",
+        _id("checkup", n),
+        county,
+        {
+            "id": str(_id("checkup", n)),
+            "person_id": str(P[person]),
+            "year": year,
+            "region_code": county,
+            "institution_id": str(INSTITUTION),
+            "rule_version": "2025",
+            "first_date": first.isoformat(),
+            "last_date": (standard_since or first).isoformat(),
+            "parts_done": ["physical_exam"],
+            "standard": standard_since is not None,
+            "standard_date": standard_since.isoformat() if standard_since else None,
+        },
+    )
 
 
 def _signing(
@@ -63,9 +80,12 @@ def _signing(
     county: str,
     start: date,
     end: date,
+    status: str = "active",
     *,
-    ended_on: date | None = None,
-    renewal_of: int | None = None,
+    ended: date | None = None,
+    previous: int | None = None,
+    origin: str = "new",
+    elderly: bool = True,
 ) -> tuple[str, uuid.UUID, str, dict[str, Any]]:
     return (
         "signing",
@@ -75,63 +95,74 @@ def _signing(
             "person_id": str(P[person]),
             "team_id": str(uuid.UUID(int=77)),
             "institution_id": str(INSTITUTION),
-            "status": "ended" if ended_on else "active",
+            "region_code": county,
+            "status": status,
+            "origin": origin,
+            "previous_signing_id": str(_id("signing", previous)) if previous else None,
             "start_date": start.isoformat(),
             "end_date": end.isoformat(),
-            "ended_on": ended_on.isoformat() if ended_on else None,
-            "renewal_of_id": str(_id("signing", renewal_of)) if renewal_of else None,
+            "ended_date": ended.isoformat() if ended else None,
+            "termination_reason": "moved_away" if status == "terminated" else None,
+            "total_fee_yuan": "120.00",
+            "elderly_at_start": elderly,
         },
     )
 
 
 def _assessment(
-    n: int, person: int, county: str, day: date, level: str, disabled: bool
+    n: int, person: int, county: str, day: date, level: int
 ) -> tuple[str, uuid.UUID, str, dict[str, Any]]:
     return (
         "assessment",
         _id("assessment", n),
         county,
         {
+            "id": str(_id("assessment", n)),
             "person_id": str(P[person]),
+            "region_code": county,
             "institution_id": str(INSTITUTION),
-            "assessed_on": day.isoformat(),
+            "assessor_practitioner_id": None,
+            "assessed_date": day.isoformat(),
+            "scale_version": "GB/T 42195-2022",
+            "total_score": 50,
+            "total_level": level,
             "level": level,
-            "disabled": disabled,
         },
     )
 
 
+D = date
 RECORDS = [
-    _checkup(1, 1, HULI, date(2025, 3, 1), True),
-    _checkup(2, 2, HULI, date(2025, 5, 1), True),
-    _checkup(3, 2, HULI, date(2025, 11, 1), True),
-    _checkup(4, 3, HULI, date(2025, 6, 1), False),
-    _checkup(5, 4, HULI, date(2024, 12, 31), True),
-    _checkup(6, 5, HULI, date(2026, 1, 1), True),
-    _checkup(7, 6, SIMING, date(2025, 12, 31), True),
-    _signing(1, 1, HULI, date(2025, 1, 10), date(2026, 1, 9)),
-    _signing(2, 2, HULI, date(2024, 6, 1), date(2025, 5, 31)),
-    _signing(3, 2, HULI, date(2025, 6, 1), date(2026, 5, 31), renewal_of=2),
-    _signing(4, 3, HULI, date(2025, 2, 1), date(2026, 1, 31), ended_on=date(2025, 12, 31)),
-    _signing(5, 3, HULI, date(2025, 12, 31), date(2026, 12, 30)),
-    _signing(6, 4, HULI, date(2024, 3, 1), date(2025, 2, 28)),
-    _signing(7, 5, HULI, date(2024, 8, 1), date(2025, 7, 31), ended_on=date(2025, 4, 1)),
-    _signing(8, 6, SIMING, date(2025, 12, 31), date(2026, 12, 30)),
-    _signing(9, 7, SIMING, date(2026, 1, 1), date(2026, 12, 31)),
-    _assessment(1, 1, HULI, date(2025, 4, 1), "moderate", True),
-    _assessment(2, 1, HULI, date(2025, 10, 1), "severe", True),
-    _assessment(3, 2, HULI, date(2025, 5, 1), "intact", False),
-    _assessment(4, 3, HULI, date(2024, 12, 1), "mild", True),
-    _assessment(5, 6, SIMING, date(2025, 7, 1), "mild", True),
+    _checkup(1, 1, HULI, 2025, D(2025, 3, 1), D(2025, 4, 1)),
+    _checkup(2, 2, HULI, 2025, D(2025, 5, 1), D(2025, 11, 1)),
+    _checkup(3, 3, HULI, 2025, D(2025, 6, 1), None),
+    _checkup(4, 4, HULI, 2024, D(2024, 12, 31), D(2024, 12, 31)),
+    _checkup(5, 5, HULI, 2026, D(2026, 1, 1), D(2026, 1, 1)),
+    _checkup(6, 6, SIMING, 2025, D(2025, 12, 31), D(2025, 12, 31)),
+    _signing(1, 1, HULI, D(2025, 1, 10), D(2026, 1, 9)),
+    _signing(2, 2, HULI, D(2024, 6, 1), D(2025, 5, 31), "renewed"),
+    _signing(3, 2, HULI, D(2025, 6, 1), D(2026, 5, 31), previous=2, origin="renewal"),
+    _signing(4, 3, HULI, D(2025, 2, 1), D(2026, 1, 31), "transferred", ended=D(2025, 12, 31)),
+    _signing(5, 3, HULI, D(2025, 12, 31), D(2026, 12, 30), previous=4, origin="transfer"),
+    _signing(6, 4, HULI, D(2024, 3, 1), D(2025, 2, 28)),
+    _signing(7, 5, HULI, D(2024, 8, 1), D(2025, 7, 31), "terminated", ended=D(2025, 4, 1)),
+    _signing(10, 8, HULI, D(2025, 1, 1), D(2025, 12, 31), "expired", elderly=False),
+    _signing(8, 6, SIMING, D(2025, 12, 31), D(2026, 12, 30)),
+    _signing(9, 7, SIMING, D(2026, 1, 1), D(2026, 12, 31)),
+    _assessment(1, 1, HULI, D(2025, 4, 1), 2),
+    _assessment(2, 1, HULI, D(2025, 10, 1), 3),
+    _assessment(3, 2, HULI, D(2025, 5, 1), 0),
+    _assessment(4, 3, HULI, D(2024, 12, 1), 1),
+    _assessment(5, 6, SIMING, D(2025, 7, 1), 1),
 ]
 #: 65+ population of the two counties (load_population stores residents // 10)
 AGED = {SIMING: 1_000, HULI: 2_000}
 EXPECTED = {  # county → code → (numerator, denominator)
     HULI: {
         "health_management_rate": (2, 2_000),
-        "elder_checkups": (4, None),
+        "elder_checkups": (3, None),
         "family_doctor_signing_rate": (3, 2_000),
-        "family_doctor_renewal_rate": (1, 2),
+        "family_doctor_renewal_rate": (1, 3),
         "disabled_elder_assessments": (1, None),
     },
     SIMING: {
@@ -212,9 +243,9 @@ async def test_figures_follow_the_definitions_in_each_county_and_add_up(
                 assert figure["value"] == pytest.approx(expected)
     # 厦门 has four more counties without a population row: its rates cannot be computed, its counts can
     city = await _report(live, "350200")
-    assert city["elder_checkups"]["value"] == 5
+    assert city["elder_checkups"]["value"] == 4
     assert city["disabled_elder_assessments"]["value"] == 2
-    assert city["family_doctor_renewal_rate"]["value"] == pytest.approx(1 / 2)
+    assert city["family_doctor_renewal_rate"]["value"] == pytest.approx(1 / 3)
     assert city["health_management_rate"]["missing_reason"] == "未导入人口数据"
     assert city["health_management_rate"]["numerator"] == 3
     # the seeds' baselines are shown beside 湖里's figures
@@ -238,7 +269,7 @@ async def test_missing_until_the_residents_feed_delivers(
     assert response.status_code == 422
     assert response.json()["code"] == "indicator_missing"
     # once the feed has delivered (even records of other counties), a county with none counts 0
-    await feed_applied(indicators.database, [_checkup(7, 6, SIMING, date(2025, 12, 31), True)])
+    await feed_applied(indicators.database, [_checkup(6, 6, SIMING, 2025, D(2025, 12, 31), D(2025, 12, 31))])
     figures = await _report(live, HULI)
     assert figures["elder_checkups"]["value"] == 0
     assert figures["health_management_rate"]["value"] == 0
@@ -258,13 +289,12 @@ async def test_records_behind_the_figures(population: Database, indicators: Indi
             r["id"] for r in response.json().get("items", [])
         } if response.status_code == 200 else {response.json()["code"]}
 
-    # P2 counts once: their latest standard record of the year
     assert await ids("health_management_rate", "numerator") == (
         200,
-        {str(_id("checkup", 1)), str(_id("checkup", 3))},
+        {str(_id("checkup", 1)), str(_id("checkup", 2))},
     )
     assert await ids("health_management_rate", "denominator") == (422, {"no_denominator_records"})
-    assert await ids("family_doctor_renewal_rate", "gap") == (200, {str(_id("signing", 6))})
+    assert await ids("family_doctor_renewal_rate", "gap") == (200, {str(_id("signing", n)) for n in (6, 10)})
     assert await ids("family_doctor_signing_rate", "numerator") == (
         200,
         {str(_id("signing", n)) for n in (1, 3, 5)},
@@ -272,33 +302,31 @@ async def test_records_behind_the_figures(population: Database, indicators: Indi
     assert await ids("disabled_elder_assessments", "numerator") == (200, {str(_id("assessment", 2))})
 
 
-async def test_quarterly_series_of_check_ups(
-    population: Database, indicators: Indicators, live: Live
-) -> None:
+async def test_quarterly_series(population: Database, indicators: Indicators, live: Live) -> None:
+    """Check-ups by the quarter their record was opened; the rate's quarters are the year to date."""
     await feed_applied(indicators.database, RECORDS)
-    response = await live.gateway.get(
-        BASE + "/series",
-        params={
-            "indicator": "elder_checkups",
-            "region": HULI,
-            "by": "quarter",
-            "from": "2025Q1",
-            "to": "2025Q4",
-        },
-        headers=live.tokens.headers(Role.province_admin, "350000"),
-    )
-    assert response.status_code == 200, response.text
-    assert [p["value"] for p in response.json()["points"]] == [1, 2, 0, 1]
+
+    async def series(code: str) -> list[Any]:
+        response = await live.gateway.get(
+            BASE + "/series",
+            params={"indicator": code, "region": HULI, "by": "quarter", "from": "2025Q1", "to": "2025Q4"},
+            headers=live.tokens.headers(Role.province_admin, "350000"),
+        )
+        assert response.status_code == 200, response.text
+        return [p["numerator"] for p in response.json()["points"]]
+
+    assert await series("elder_checkups") == [1, 2, 0, 0]
+    assert await series("health_management_rate") == [0, 1, 1, 2]
 
 
 async def test_an_institution_user_sees_its_own_contribution(
     population: Database, indicators: Indicators, live: Live
 ) -> None:
     """Check-ups of another institution in the same county are not this institution's contribution."""
-    other = _checkup(8, 7, HULI, date(2025, 8, 1), True)
+    other = _checkup(8, 7, HULI, 2025, D(2025, 8, 1), D(2025, 8, 1))
     other[3]["institution_id"] = str(uuid.UUID(int=998))
     await feed_applied(indicators.database, [*RECORDS, other])
-    assert (await _report(live, HULI))["elder_checkups"]["value"] == 5
+    assert (await _report(live, HULI))["elder_checkups"]["value"] == 4
     response = await live.gateway.get(
         BASE + "/report",
         params={"period": "2025"},
@@ -306,6 +334,6 @@ async def test_an_institution_user_sees_its_own_contribution(
     )
     assert response.status_code == 200, response.text
     mine = {f["indicator"]: f for f in response.json()["region"]["figures"]}
-    assert mine["elder_checkups"]["value"] == 4
+    assert mine["elder_checkups"]["value"] == 3
     assert mine["health_management_rate"]["numerator"] == 2
     assert mine["family_doctor_signing_rate"]["numerator"] == 3

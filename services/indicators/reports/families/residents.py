@@ -2,59 +2,64 @@
 and renewal, 失能 elders assessed.
 
 Every unit counts in the county the residents feed gives the record (``region_code``: the resident's
-county). Rules (indicators.md, our readings marked):
+county when the record was made). Rules (indicators.md; what the residents service itself decides is
+followed, so its own figures and ours agree):
 
-- **规范健康管理率** (``health_management_rate``): people with a *standard* (规范) check-up record dated in
-  the period / the 65+ population of the period's year (reference data). A person counts once however many
-  records they have in the period (the latest standard one is the unit).
-- **老年人体检人次** (``elder_checkups``): check-up records dated in the period (the residents service keeps
-  one record per person and year, so a year's figure is also people checked).
-- **家庭医生签约率** (``family_doctor_signing_rate``): residents with a contract **in force on the reference
-  date** (its term covers the day and it did not end before or on it — a transfer ends one contract the day
-  the next starts, so the person counts once) / the **65+ population** (the residents service signs the
-  elders it holds: the key group 老年人; indicators.md marks the denominator `likely`).
-- **家庭医生续签率** (``family_doctor_renewal_rate``): contracts whose term ended in the period and that ran
-  to term or were renewed (a contract terminated early — a transfer, a move, a death — did not come up for
-  renewal) / of those, the ones renewed (a later contract names it as ``renewal_of_id``).
+- **规范健康管理率** (``health_management_rate``): people whose check-up record of the period's year is
+  *standard* (规范, every required part done) by the reference date (``standard_date``) / the 65+
+  population of that year (reference data). The residents service keeps one record per person and year,
+  so a person counts once; a quarter's figure is the year to date.
+- **老年人体检人次** (``elder_checkups``): check-up records opened in the period (their first part's date,
+  ``first_date``): a year's figure is the people checked that year, quarters add up to it.
+- **家庭医生签约率** (``family_doctor_signing_rate``): people aged 65 or over (on the contract's start date,
+  ``elderly_at_start`` — the feed carries no birth date) with a contract **in force on the reference
+  date** (start ≤ day ≤ its end, the end being the termination or transfer date when it ended early, as
+  the residents' ``signings.rules.in_force``) / the **65+ population** (indicators.md: "resident
+  population (or key groups)", denominator `likely`; the residents service holds the elders). On a
+  transfer day both contracts are in force: the person counts once (the later contract is the unit).
+- **家庭医生续签率** (``family_doctor_renewal_rate``): contracts **due** in the period — their end date
+  falls in it, they ran to it (not terminated nor transferred), and they were renewed or their end date
+  has passed — / of those, the renewed ones (as the residents' ``signings.rules`` define the rate).
 - **失能老年人健康评估** (``disabled_elder_assessments``): people with an ability assessment in the period
-  whose level is 失能 (能力轻度受损 or worse, as the residents service classes it), each once.
+  whose level is 失能 (level ≥ 1, 能力轻度受损 or worse, as the residents service classes it), each once
+  (their latest such assessment of the period is the unit).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Select, and_, case, exists, literal, or_
+from sqlalchemy import Date, Select, String, and_, case, cast, exists, func, literal, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from libs.common.clock import today_in_china
 from services.indicators.facts.models import AssessmentFact, CheckupFact, SigningFact
+from services.indicators.reports.families.institutions import period_year
 from services.indicators.reports.units import AnyPeriod, units
 
 C = CheckupFact
 S = SigningFact
 A = AssessmentFact
-
-
-def _checked_in(period: AnyPeriod, checkup: Any = C) -> ColumnElement[bool]:
-    return and_(checkup.checkup_date >= period.start, checkup.checkup_date <= period.end)
+#: the residents service's 失能: level 1 (能力轻度受损) to 4 (能力完全丧失); 0 is 能力完好
+DISABLED_FROM_LEVEL: Final = 1
+#: statuses of a contract that ran to its end date (the others ended early)
+RAN_TO_TERM: Final = ("active", "renewed", "expired")
 
 
 def elder_checkups(period: AnyPeriod) -> Select[Any]:
     return units(
         region_code=C.region_code,
         record_id=C.id,
-        name=case((C.standard.is_(True), literal("规范")), else_=literal("不完整")),
+        name=case((C.standard.is_(True), literal("规范")), else_=literal("未完成")),
         num=1,
         den=None,
         party_a=C.institution_id,
-    ).where(_checked_in(period))
+    ).where(C.first_date >= period.start, C.first_date <= period.end)
 
 
 def health_managed(period: AnyPeriod) -> Select[Any]:
-    """The numerator of ``health_management_rate``: per person, their latest standard record of the
-    period (the denominator is the 65+ population, not a record)."""
-    later = aliased(CheckupFact)
+    """The numerator of ``health_management_rate`` (its denominator is the 65+ population)."""
     return units(
         region_code=C.region_code,
         record_id=C.id,
@@ -63,33 +68,22 @@ def health_managed(period: AnyPeriod) -> Select[Any]:
         den=None,
         party_a=C.institution_id,
     ).where(
+        C.year == period_year(period),
         C.standard.is_(True),
-        _checked_in(period),
-        ~exists().where(
-            later.person_id == C.person_id,
-            later.standard.is_(True),
-            _checked_in(period, later),
-            or_(
-                later.checkup_date > C.checkup_date,
-                and_(later.checkup_date == C.checkup_date, later.id > C.id),
-            ),
-        ),
+        or_(C.standard_date.is_(None), C.standard_date <= period.end),
     )
 
 
 def in_force(period: AnyPeriod, signing: Any = S) -> ColumnElement[bool]:
-    """The contract covers the reference date and had not ended by it."""
+    """The contract covers the reference date (its end: the early end if it ended early)."""
     day = period.end
-    return and_(
-        signing.start_date <= day,
-        signing.end_date >= day,
-        or_(signing.ended_on.is_(None), signing.ended_on > day),
-    )
+    return and_(signing.start_date <= day, func.coalesce(signing.ended_date, signing.end_date) >= day)
 
 
 def signed_residents(period: AnyPeriod) -> Select[Any]:
-    """The numerator of ``family_doctor_signing_rate``: contracts in force on the reference date (one per
-    person: the residents service allows one active contract)."""
+    """The numerator of ``family_doctor_signing_rate``: per person aged 65+ with a contract in force on
+    the reference date, the latest such contract."""
+    later = aliased(SigningFact)
     return units(
         region_code=S.region_code,
         record_id=S.id,
@@ -97,14 +91,22 @@ def signed_residents(period: AnyPeriod) -> Select[Any]:
         num=1,
         den=None,
         party_a=S.institution_id,
-    ).where(in_force(period))
+    ).where(
+        S.elderly_at_start.is_(True),
+        in_force(period),
+        ~exists().where(
+            later.person_id == S.person_id,
+            in_force(period, later),
+            or_(later.start_date > S.start_date, and_(later.start_date == S.start_date, later.id > S.id)),
+        ),
+    )
 
 
 def renewals(period: AnyPeriod) -> Select[Any]:
-    """Per contract whose term ended in the period and that ran to term or was renewed: renewed (1) or
-    not (0) / 1."""
-    renewal = aliased(SigningFact)
-    renewed = exists().where(renewal.renewal_of_id == S.id)
+    """Per contract due for renewal in the period: renewed (1) or not (0) / 1. Whether an unrenewed end
+    date "has passed" is asked today (China): a contract still running is not due yet."""
+    today = literal(today_in_china(), Date)
+    renewed = S.status == "renewed"
     return units(
         region_code=S.region_code,
         record_id=S.id,
@@ -115,7 +117,8 @@ def renewals(period: AnyPeriod) -> Select[Any]:
     ).where(
         S.end_date >= period.start,
         S.end_date <= period.end,
-        or_(S.ended_on.is_(None), S.ended_on >= S.end_date, renewed),
+        S.status.in_(RAN_TO_TERM),
+        or_(renewed, S.end_date < today),
     )
 
 
@@ -125,15 +128,15 @@ def disabled_assessed(period: AnyPeriod) -> Select[Any]:
 
     def assessed_in(assessment: Any) -> ColumnElement[bool]:
         return and_(
-            assessment.disabled.is_(True),
-            assessment.assessed_on >= period.start,
-            assessment.assessed_on <= period.end,
+            assessment.level >= DISABLED_FROM_LEVEL,
+            assessment.assessed_date >= period.start,
+            assessment.assessed_date <= period.end,
         )
 
     return units(
         region_code=A.region_code,
         record_id=A.id,
-        name=A.level,
+        name=literal("等级 ").concat(cast(A.level, String)),
         num=1,
         den=None,
         party_a=A.institution_id,
@@ -142,6 +145,9 @@ def disabled_assessed(period: AnyPeriod) -> Select[Any]:
         ~exists().where(
             later.person_id == A.person_id,
             assessed_in(later),
-            or_(later.assessed_on > A.assessed_on, and_(later.assessed_on == A.assessed_on, later.id > A.id)),
+            or_(
+                later.assessed_date > A.assessed_date,
+                and_(later.assessed_date == A.assessed_date, later.id > A.id),
+            ),
         ),
     )
