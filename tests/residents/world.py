@@ -167,3 +167,12 @@ class World:
         )
         assert response.status_code == 201, response.text
         return dict(response.json())
+
+
+async def scoped_record(world: World, inst: Inst, kind: str) -> str:
+    """One record of ``kind`` made by ``inst`` (a primary-care institution) in its county; its id. The
+    scope tests (test_scope_by_id, test_scope_lists) call it for every by-id endpoint and list: each
+    module adds its kinds here."""
+    if kind == "person":
+        return str((await world.person(inst))["id"])
+    raise AssertionError(f"no maker for {kind!r}: add it to tests/residents/world.py scoped_record")

@@ -1,0 +1,40 @@
+"""Who may call which residents endpoint: the expected table, written from the domain rules (issue 19,
+ARCHITECTURE.md "Regions and scope" and "Personal data") — never from ``permissions.py`` — and walked over
+HTTP for every cell.
+
+Each module of the service adds its rows here (teams, packages, signings, check-ups, assessments, 医养结合
+services): an endpoint without a row fails ``test_every_endpoint_has_a_row``.
+"""
+
+from __future__ import annotations
+
+from tests.access_matrix import AccessMatrixWalk, parse
+
+# Columns: province, city, county admin · institution admin, institution staff (doctor/nurse) · city platform.
+# Officials supervise (read masked, the feed) and do not record residents; the primary-care institution
+# registers and serves them; the city platform syncs its city's records through the API.
+PERSONS = """
+    #                                                     pv ct co ia is pl
+    # the person index: officials read masked, an institution the persons it serves
+    GET    /persons                                       Y  Y  Y  Y  Y  Y
+    # find-or-create by ID number: the institution that serves the resident, or the city's platform
+    POST   /persons                                       -  -  -  Y  Y  Y
+    POST   /persons/lookup                                Y  Y  Y  Y  Y  Y
+    GET    /persons/{person_id}                           Y  Y  Y  Y  Y  Y
+    # contact data: whoever may register
+    PATCH  /persons/{person_id}                           -  -  -  Y  Y  Y
+"""
+PLATFORM = """
+    # ARCHITECTURE: feeds serve city platforms (and officials' tools)
+    GET    /changes                                       Y  Y  Y  -  -  Y
+    # issue 15: every caller may ask what it may do here (the console's menus)
+    GET    /access/me                                     Y  Y  Y  Y  Y  Y
+"""
+
+MATRIX = parse("/api/v1/residents", PERSONS + PLATFORM)
+
+
+class TestAccessMatrix(AccessMatrixWalk):
+    app_fixture = "residents_app"
+    matrix = MATRIX
+    unauthenticated = "/api/v1/residents/persons"
