@@ -96,7 +96,13 @@ async def contracts_app(
         return ContractsRegistryClient(http, token_source, max_concurrency=1)
 
     settings = make_settings(
-        ContractsSettings, test_databases, database_url=database_url, calendar_interval_seconds=0
+        ContractsSettings,
+        test_databases,
+        database_url=database_url,
+        calendar_interval_seconds=0,
+        # coverage catches its registry snapshot up on each request (tests read their writes at once)
+        registry_snapshot_interval_seconds=0,
+        registry_snapshot_max_age_seconds=0,
     )
     app = create_contracts_app(
         settings, verifier=token_verifier, registry_client_factory=registry_client, clock=clock

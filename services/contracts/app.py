@@ -21,6 +21,7 @@ from services.contracts.agreements.schedule import calendar_task
 from services.contracts.clients.registry import RegistryClient
 from services.contracts.clock import Clock
 from services.contracts.coverage.router import router as coverage_router
+from services.contracts.coverage.snapshot import registry_snapshot_task
 from services.contracts.feed import FEED
 from services.contracts.permissions import POLICY
 from services.contracts.referrals.bulk_router import router as referrals_bulk_router
@@ -77,7 +78,7 @@ def create_app(
             access_router("contracts", POLICY),
         ],
         verifier=verifier,
-        extensions=[registry_client, calendar_task],
+        extensions=[registry_client, registry_snapshot_task, calendar_task],
     )
     app.state.clock = clock or Clock()
     return app

@@ -37,3 +37,9 @@ class ContractsSettings(ServiceSettings):
     calendar_interval_seconds: float = Field(default=300.0, ge=0)
     # Page size used when listing institutions from the registry (its maximum is 200).
     registry_page_size: int = Field(default=200, ge=1, le=200)
+    # The coverage's snapshot of the registry's elderly-care institutions (coverage/snapshot.py): each
+    # replica polls the registry's change feed this often (0: only when a coverage request asks) ...
+    registry_snapshot_interval_seconds: float = Field(default=2.0, ge=0)
+    # ... and a coverage request first catches up itself when the replica's last caught-up poll is older
+    # than this (0: every request catches up, reading the registry's latest writes at once).
+    registry_snapshot_max_age_seconds: float = Field(default=10.0, ge=0)

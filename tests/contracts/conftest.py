@@ -62,7 +62,13 @@ async def contracts_app(
         return RegistryClient(http, StaticTokenSource(service_token), max_concurrency=1)
 
     settings = make_settings(
-        ContractsSettings, test_databases, calendar_interval_seconds=0, document_max_bytes=64 * 1024
+        ContractsSettings,
+        test_databases,
+        calendar_interval_seconds=0,
+        document_max_bytes=64 * 1024,
+        # coverage reads the registry's latest writes at once: each request catches the snapshot up
+        registry_snapshot_interval_seconds=0,
+        registry_snapshot_max_age_seconds=0,
     )
     app = create_app(settings, verifier=token_verifier, registry_client_factory=registry_client, clock=clock)
     async with running(app):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Collection, Iterable
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import Depends, Request
@@ -20,6 +21,7 @@ from libs.common.divisions import RegionScope
 from libs.common.http_client import ServiceClient, ServiceTokenSource, StaticTokenSource
 
 INSTITUTIONS_PATH = "/api/v1/registry/institutions"
+CHANGES_PATH = "/api/v1/registry/changes"
 MEDICAL_KIND = "medical"
 ELDERLY_CARE_KINDS = frozenset({"elderly_care", "integrated"})
 
@@ -43,6 +45,39 @@ class _InstitutionPage(BaseModel):
 
     items: list[RegistryInstitution]
     next_cursor: str | None = None
+
+
+class FeedEntry(BaseModel):
+    """One entry of the registry's change feed (only what the coverage's snapshot reads)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    seq: int
+    entity_type: str
+    entity_id: uuid.UUID
+    op: Literal["upsert", "delete"]
+    changed_at: datetime
+    data: dict[str, Any] | None = None
+
+
+class FeedPage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    items: list[FeedEntry]
+    next_cursor: str
+    has_more: bool
+
+
+class InstitutionFeedData(BaseModel):
+    """An institution's feed payload, as far as the coverage needs it (tolerant: unknown fields ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    kind: str
+    region_code: str
+    active: bool = True
+    has_medical_unit: bool = False
 
 
 class RegistryClient(ServiceClient):
@@ -113,6 +148,13 @@ class RegistryClient(ServiceClient):
                 break
             cursor = page.next_cursor
         return list(found.values())
+
+    async def feed_page(self, *, after: str | None, limit: int, entity_types: Collection[str]) -> FeedPage:
+        """One page of the registry's change feed after ``after`` (None: from its start)."""
+        params: dict[str, str | int] = {"limit": limit, "entity_types": ",".join(sorted(entity_types))}
+        if after is not None:
+            params["after"] = after
+        return self.read(await self.request("GET", CHANGES_PATH, params=params), FeedPage)
 
 
 async def get_registry(request: Request) -> RegistryClient:

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Query, Request
 
 from libs.common import divisions
 from libs.common.database import SessionDep
 from libs.common.errors import Forbidden, Unprocessable, problem_responses
 from libs.common.openapi import enum_labels
 from libs.common.routing import ServiceRouter
-from services.contracts.clients.registry import RegistryDep
 from services.contracts.clock import ClockDep
 from services.contracts.coverage import service
 from services.contracts.coverage.schemas import GROUP_BY_LABELS, Coverage
+from services.contracts.coverage.snapshot import SnapshotDep
 from services.contracts.deps import SettingsDep
 from services.contracts.permissions import CoverageRead
 
@@ -27,9 +27,10 @@ router = ServiceRouter(prefix="/api/v1/contracts", tags=["coverage"])
     responses=problem_responses(401, 403, 422, 502, 504),
 )
 async def get_coverage(
+    request: Request,
     session: SessionDep,
     principal: CoverageRead,
-    registry: RegistryDep,
+    snapshot: SnapshotDep,
     clock: ClockDep,
     settings: SettingsDep,
     group_by: Annotated[
@@ -46,14 +47,15 @@ async def get_coverage(
         raise Unprocessable("未知的行政区划代码", code="unknown_region")
     if region_code is not None and not principal.scope.contains(region_code):
         raise Forbidden("统计范围超出您的管辖范围", code="out_of_scope")
+    # the registry's institutions come from this service's snapshot of its feed (no call per request
+    # while the snapshot is recent)
+    await snapshot.ensure_fresh(request.app.state.database)
     return await service.coverage(
         session,
         principal,
-        registry=registry,
         region_code=region,
         group_by=group_by,
         today=clock.today(),
         target_pct=settings.target_agreement_coverage_pct,
-        page_size=settings.registry_page_size,
         uncovered_limit=uncovered_limit,
     )

@@ -1,4 +1,5 @@
-"""签约覆盖率: elderly-care institutions in scope (from the registry) against agreements in force (SQL).
+"""签约覆盖率: elderly-care institutions in scope (the registry's, as ``snapshot.py`` keeps them) against
+agreements in force, aggregated in SQL.
 
 Covered: at least one agreement in force today (Asia/Shanghai) whose elderly-care party is the
 institution, or the institution has its own medical unit (the registry's ``has_medical_unit``: a
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, collate, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
@@ -21,8 +22,9 @@ from libs.common.scope import region_condition, regions_condition
 from services.contracts.agreements.lifecycle import in_force_condition
 from services.contracts.agreements.models import Agreement
 from services.contracts.agreements.service import REGION_COLUMNS
-from services.contracts.clients.registry import ELDERLY_CARE_KINDS, RegistryClient
+from services.contracts.clients.registry import ELDERLY_CARE_KINDS
 from services.contracts.coverage.schemas import Coverage, CoverageGroup, Expiring, UncoveredInstitution
+from services.contracts.coverage.snapshot import SnapshotInstitution
 
 
 def _group_of(region_code: str, group_by: str) -> str:
@@ -39,65 +41,98 @@ async def coverage(
     session: AsyncSession,
     principal: Principal,
     *,
-    registry: RegistryClient,
     region_code: str,
     group_by: str,
     today: date,
     target_pct: float,
-    page_size: int,
     uncovered_limit: int,
 ) -> Coverage:
+    """The region's coverage from the snapshot of the registry's institutions (``snapshot.py``, caught up by
+    the caller) and the agreements in force: three statements, each aggregated in the database."""
     scope = divisions.RegionScope.for_region(region_code)
     # covered: the region's elderly-care institutions (the agreement's own county); signed pairs and
     # expiring agreements: those of which either party's county lies in the region (each counted once)
     in_scope = region_condition(scope.prefix, scope.excluded, Agreement.region_code)
     either_party = regions_condition(scope.prefix, scope.excluded, REGION_COLUMNS)
     in_force = in_force_condition(today)
+    institution = SnapshotInstitution
 
-    institutions = await registry.list_institutions(
-        kinds=ELDERLY_CARE_KINDS, region_code=region_code, page_size=page_size
+    signed = (
+        select(Agreement.elderly_institution_id.label("id")).where(in_force, in_scope).distinct().subquery()
     )
-    signed = set(
-        (
-            await session.scalars(
-                select(Agreement.elderly_institution_id).where(in_force, in_scope).distinct()
+    by_agreement_now = signed.c.id.is_not(None)
+    by_unit_now = and_(signed.c.id.is_(None), institution.has_medical_unit.is_(True))
+    counted = (
+        select(institution)
+        .outerjoin(signed, signed.c.id == institution.id)
+        .where(
+            institution.active.is_(True),
+            institution.kind.in_(sorted(ELDERLY_CARE_KINDS)),
+            region_condition(scope.prefix, scope.excluded, institution.region_code),
+        )
+    )
+    per_county = (
+        await session.execute(
+            counted.with_only_columns(
+                institution.region_code,
+                func.count(),
+                func.coalesce(func.sum(case((by_agreement_now, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((by_unit_now, 1), else_=0)), 0),
+            ).group_by(institution.region_code)
+        )
+    ).all()
+
+    uncovered: list[UncoveredInstitution] = []
+    if uncovered_limit > 0:
+        # the order of Python's sort on (county, name, str(id)): names by code point (PostgreSQL's "C")
+        name = institution.name
+        if session.get_bind().dialect.name == "postgresql":
+            name = collate(institution.name, "C")  # type: ignore[assignment]
+        rows = await session.execute(
+            counted.with_only_columns(
+                institution.id, institution.name, institution.kind, institution.region_code
             )
-        ).all()
-    )
-    pairs = await session.scalar(
-        select(func.count()).select_from(
+            .where(signed.c.id.is_(None), institution.has_medical_unit.is_(False))
+            .order_by(institution.region_code, name, institution.id)
+            .limit(uncovered_limit)
+        )
+        uncovered = [
+            UncoveredInstitution(id=row.id, name=row.name, kind=row.kind, region_code=row.region_code)
+            for row in rows
+        ]
+
+    pairs = (
+        select(func.count())
+        .select_from(
             select(Agreement.medical_institution_id, Agreement.elderly_institution_id)
             .where(in_force, either_party)
             .distinct()
             .subquery()
         )
+        .scalar_subquery()
     )
-    expiring = {}
-    for days in (30, 60, 90):
-        expiring[days] = await session.scalar(
-            select(func.count()).where(
-                in_force, either_party, Agreement.end_date <= today + timedelta(days=days)
-            )
+    agreements = (
+        await session.execute(
+            select(
+                pairs,
+                *[
+                    func.sum(case((Agreement.end_date <= today + timedelta(days=days), 1), else_=0))
+                    for days in (30, 60, 90)
+                ],
+            ).where(in_force, either_party)
         )
+    ).one()
+    expiring = dict(zip((30, 60, 90), agreements[1:], strict=True))
 
     totals: Counter[str] = Counter()
     covered_counts: Counter[str] = Counter()
     by_agreement = by_unit = 0
-    uncovered: list[UncoveredInstitution] = []
-    for item in institutions:
-        group = _group_of(item.region_code, group_by)
-        totals[group] += 1
-        if item.id in signed:
-            by_agreement += 1
-            covered_counts[group] += 1
-        elif item.has_medical_unit:
-            by_unit += 1
-            covered_counts[group] += 1
-        else:
-            uncovered.append(
-                UncoveredInstitution(id=item.id, name=item.name, kind=item.kind, region_code=item.region_code)
-            )
-    uncovered.sort(key=lambda u: (u.region_code, u.name, str(u.id)))
+    for county, count, agreement_count, unit_count in per_county:
+        group = _group_of(county, group_by)
+        totals[group] += int(count)
+        covered_counts[group] += int(agreement_count) + int(unit_count)
+        by_agreement += int(agreement_count)
+        by_unit += int(unit_count)
     groups = []
     for group in sorted(totals):
         division = divisions.get(group)
@@ -112,7 +147,7 @@ async def coverage(
                 meets_target=rate >= target_pct,
             )
         )
-    total = len(institutions)
+    total = sum(totals.values())
     covered = by_agreement + by_unit
     rate = _rate(covered, total)
     return Coverage(
@@ -126,13 +161,13 @@ async def coverage(
         covered_by_own_medical_unit=by_unit,
         rate_pct=rate,
         meets_target=rate >= target_pct,
-        signed_pairs=int(pairs or 0),
+        signed_pairs=int(agreements[0] or 0),
         expiring=Expiring(
             within_30_days=int(expiring[30] or 0),
             within_60_days=int(expiring[60] or 0),
             within_90_days=int(expiring[90] or 0),
         ),
         groups=groups,
-        uncovered_total=len(uncovered),
-        uncovered=uncovered[:uncovered_limit],
+        uncovered_total=total - covered,
+        uncovered=uncovered,
     )
