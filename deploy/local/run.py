@@ -1,13 +1,14 @@
-"""Run the whole platform on one machine: migrate, seed demo data, start the five services.
+"""Run the whole platform on one machine: migrate, seed demo data, start the six services.
 
     .venv/bin/python deploy/local/run.py            # what `make run` does
-    .venv/bin/python deploy/local/run.py --ports 18000,18001,18002,18003,18004 --data-dir /tmp/x --no-seed
+    .venv/bin/python deploy/local/run.py --ports 18000,18001,18002,18003,18004,18005 --data-dir /tmp/x \
+        --no-seed
 
 Each service is its own uvicorn process (gateway 8000, registry 8001, contracts 8002, homecare 8003,
-indicators 8004) on SQLite files under ``var/`` unless ``--database-url`` names a PostgreSQL server (each
-service then gets its own schema in that database). Ctrl-C (SIGINT) or SIGTERM stops them all.
-``--ports`` also takes the older four-port form (gateway … homecare): the indicators then get a free
-port of their own.
+indicators 8004, residents 8005) on SQLite files under ``var/`` unless ``--database-url`` names a
+PostgreSQL server (each service then gets its own schema in that database). Ctrl-C (SIGINT) or SIGTERM
+stops them all. ``--ports`` also takes the older forms of four (gateway … homecare) or five ports
+(… indicators): the services not named then get a free port each.
 
 The web console (``web/``) is built into ``web/dist`` while the services migrate and seed — ``npm ci``
 when ``web/package-lock.json`` is newer than the last install, ``npm run build`` when the sources are
@@ -39,7 +40,9 @@ REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
 CONSOLE_DIST = WEB / "dist"
 NPM_STAMP = WEB / "node_modules" / ".installed"  # the Makefile's stamp of `npm ci` too
-SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
+SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators", "residents")
+#: the services whose demo data ``demo.<name>`` seeds, in this order (each reads what the ones before wrote)
+SEEDED = ("registry", "gateway", "contracts", "homecare", "indicators")
 DEMO_ACCOUNTS = [
     ("prov_admin", "省卫健委管理员 (350000)"),
     ("fz_admin", "福州市卫健委管理员 (350100)"),
@@ -227,11 +230,11 @@ def _free_port() -> int:
 
 
 def parse_ports(text: str) -> dict[str, int]:
-    """``gateway,registry,contracts,homecare[,indicators]``: the four-port form of earlier scripts gets
-    a free port for the indicators."""
+    """``gateway,registry,contracts,homecare[,indicators[,residents]]``: the four- and five-port forms of
+    earlier scripts get a free port for each service they do not name."""
     ports = [int(p) for p in text.split(",")]
-    if len(ports) == len(SERVICES) - 1:
-        ports.append(_free_port())
+    if 4 <= len(ports) < len(SERVICES):
+        ports.extend(_free_port() for _ in range(len(SERVICES) - len(ports)))
     if len(ports) != len(SERVICES):
         raise SystemExit(f"--ports takes {len(SERVICES)} ports ({','.join(SERVICES)})")
     return dict(zip(SERVICES, ports, strict=True))
@@ -255,7 +258,9 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the 医养结合 platform locally")
     parser.add_argument(
-        "--ports", default="8000,8001,8002,8003,8004", help="gateway,registry,contracts,homecare,indicators"
+        "--ports",
+        default="8000,8001,8002,8003,8004,8005",
+        help="gateway,registry,contracts,homecare,indicators,residents",
     )
     parser.add_argument("--data-dir", type=Path, default=REPO / "var")
     parser.add_argument(
@@ -307,7 +312,7 @@ def main() -> None:
         for name in SERVICES:
             _run([python, "-m", "alembic", "-n", name, "upgrade", "head"], env, f"{name} migrations")
         if not args.no_seed:
-            for name in ("registry", "gateway", "contracts", "homecare", "indicators"):
+            for name in SEEDED:
                 _run([python, "-m", f"demo.{name}"], env, f"{name} demo data")
         for name in (*SERVICES[1:], SERVICES[0]):  # the gateway last: it serves the console being built
             if name == "gateway" and console_build:

@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m libs.common.key_rotation",
         description="把服务数据库中的个人信息密文改用当前主密钥加密（密钥轮换第 2 步）",
     )
-    parser.add_argument("service", help="gateway, registry, contracts, homecare, indicators")
+    parser.add_argument("service", help="gateway, registry, contracts, homecare, indicators, residents")
     parser.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     args = parser.parse_args(argv)
     settings = settings_for(args.service)

@@ -70,8 +70,8 @@ def create_app(
         settings,
         title="医养结合平台 · 网关 (gateway)",
         description=(
-            "用户、接口客户端与令牌；`/api/v1/{registry|contracts|homecare|indicators}/...` 的路由；"
-            "合并的 OpenAPI 文档。"
+            "用户、接口客户端与令牌；"
+            "`/api/v1/{registry|contracts|homecare|indicators|residents}/...` 的路由；合并的 OpenAPI 文档。"
         ),
         routers=[
             tokens_router,

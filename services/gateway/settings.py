@@ -36,9 +36,11 @@ class GatewaySettings(ServiceSettings):
     # Which services each internal client may ask a token for (the token's ``aud``): who calls whom.
     service_client_audiences: dict[str, list[str]] = Field(
         default_factory=lambda: {
-            "contracts": ["registry"],
-            "homecare": ["registry"],
-            "indicators": ["registry", "contracts", "homecare"],
+            # contracts and homecare link their residents to the person index (issue 19)
+            "contracts": ["registry", "residents"],
+            "homecare": ["registry", "residents"],
+            "indicators": ["registry", "contracts", "homecare", "residents"],
+            "residents": ["registry"],
         }
     )
 
@@ -67,6 +69,7 @@ class GatewaySettings(ServiceSettings):
     contracts_url: str = "http://127.0.0.1:8002"
     homecare_url: str = "http://127.0.0.1:8003"
     indicators_url: str = "http://127.0.0.1:8004"
+    residents_url: str = "http://127.0.0.1:8005"
     # Upstream timeouts: connecting (a dead service answers fast) and the whole wait for each read
     # (``upstream_timeout_seconds`` of ServiceSettings).
     proxy_connect_timeout_seconds: float = 2.0
@@ -133,4 +136,5 @@ class GatewaySettings(ServiceSettings):
             "contracts": self.contracts_url.rstrip("/"),
             "homecare": self.homecare_url.rstrip("/"),
             "indicators": self.indicators_url.rstrip("/"),
+            "residents": self.residents_url.rstrip("/"),
         }

@@ -51,6 +51,8 @@ from services.registry import models as _registry_models  # noqa: F401
 from services.registry.app import create_app as create_registry_app
 from services.registry.base import Base as RegistryBase
 from services.registry.settings import RegistrySettings
+from services.residents import models as _residents_models  # noqa: F401
+from services.residents.base import Base as ResidentsBase
 from tests.cross_service.data import REGISTRY, id_number, institution_body
 from tests.gateway.conftest import CONTRACTS_SECRET, gateway_settings
 from tests.registry.factories import practitioner_body
@@ -413,7 +415,15 @@ def test_every_binary_column_of_every_service_is_known_encrypted_or_not() -> Non
     data under another name would be missed, so each binary column is either encrypted by that rule or
     listed here as holding no personal data."""
     not_encrypted = {("agreement_document", "content"), ("demonstration_attachment", "content")}
-    for base in (PlatformBase, GatewayBase, RegistryBase, ContractsBase, HomecareBase, IndicatorsBase):
+    for base in (
+        PlatformBase,
+        GatewayBase,
+        RegistryBase,
+        ContractsBase,
+        HomecareBase,
+        IndicatorsBase,
+        ResidentsBase,
+    ):
         for table in base.metadata.tables.values():
             for column in table.columns:
                 if not isinstance(column.type, LargeBinary):

@@ -21,6 +21,7 @@ from services.gateway.app import create_app as gateway_app
 from services.homecare.app import create_app as homecare_app
 from services.indicators.app import create_app as indicators_app
 from services.registry.app import create_app as registry_app
+from services.residents.app import create_app as residents_app
 
 APPS: dict[str, Callable[[], FastAPI]] = {
     "gateway": gateway_app,
@@ -28,6 +29,7 @@ APPS: dict[str, Callable[[], FastAPI]] = {
     "contracts": contracts_app,
     "homecare": homecare_app,
     "indicators": indicators_app,
+    "residents": residents_app,
 }
 
 

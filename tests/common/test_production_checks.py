@@ -33,6 +33,8 @@ from services.indicators.app import create_app as create_indicators_app
 from services.indicators.settings import IndicatorsSettings
 from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
+from services.residents.app import create_app as create_residents_app
+from services.residents.settings import ResidentsSettings
 
 AppFactory = Callable[[Any], FastAPI]
 SERVICES: list[tuple[type[ServiceSettings], AppFactory]] = [
@@ -40,8 +42,9 @@ SERVICES: list[tuple[type[ServiceSettings], AppFactory]] = [
     (ContractsSettings, create_contracts_app),
     (HomecareSettings, create_homecare_app),
     (IndicatorsSettings, create_indicators_app),
+    (ResidentsSettings, create_residents_app),
 ]
-IDS = ["registry", "contracts", "homecare", "indicators"]
+IDS = ["registry", "contracts", "homecare", "indicators", "residents"]
 #: the services that ask the gateway for service tokens (and so need a service-client secret)
 CALLERS = SERVICES[1:]
 CALLER_IDS = IDS[1:]

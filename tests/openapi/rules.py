@@ -19,7 +19,7 @@ from typing import Any
 
 from tests.openapi.document import build, operations
 
-SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
+SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators", "residents")
 PROBLEM = "application/problem+json"
 #: operations that answer with no error of their own (public, static): nothing to document
 NO_ERRORS = frozenset({"healthz", "gateway_get_jwks", "gateway_get_auth_enums"})

@@ -134,7 +134,7 @@ def merge(
     info["title"] = "福建省医养结合管理平台 API"
     description = (
         "网关合并的完整接口文档：网关自身（登录、令牌、用户、接口客户端）"
-        "与 registry、contracts、homecare、indicators 四个服务。"
+        "与 registry、contracts、homecare、indicators、residents 五个服务。"
         "所有路径均经网关 (端口 8000) 访问。"
     )
     if missing:

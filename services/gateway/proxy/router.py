@@ -1,5 +1,5 @@
-"""``/api/v1/{registry|contracts|homecare|indicators}/{path}`` → the service (not in the gateway's own
-OpenAPI: the merged document carries the services' own descriptions of these paths)."""
+"""``/api/v1/{registry|contracts|homecare|indicators|residents}/{path}`` → the service (not in the
+gateway's own OpenAPI: the merged document carries the services' own descriptions of these paths)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.responses import StreamingResponse
 from services.gateway.proxy.forwarding import forward
 from services.gateway.settings import GatewaySettings
 
-SERVICES = ("registry", "contracts", "homecare", "indicators")
+SERVICES = ("registry", "contracts", "homecare", "indicators", "residents")
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 router = APIRouter()

@@ -53,7 +53,7 @@ def service_apps(
     test_databases: TestDatabases, token_verifier: TokenVerifier, registry_app: FastAPI
 ) -> dict[str, FastAPI]:
     apps = {"registry": registry_app}
-    for service in ("contracts", "homecare", "indicators"):
+    for service in ("contracts", "homecare", "indicators", "residents"):
         app = _build_service_app(service, test_databases, token_verifier)
         if app is not None:
             apps[service] = app
@@ -173,6 +173,7 @@ async def test_with_a_service_down_the_document_names_it_and_keeps_the_rest(
             contracts_url=closed_port_url,
             homecare_url=closed_port_url,
             indicators_url=closed_port_url,
+            residents_url=closed_port_url,
         ),
         issuer=token_issuer,
         upstream_mounts={REGISTRY_URL: httpx.ASGITransport(app=registry_app)},
@@ -181,7 +182,7 @@ async def test_with_a_service_down_the_document_names_it_and_keeps_the_rest(
         response = await client.get("/openapi.json")
     assert response.status_code == 200
     document = response.json()
-    assert document["x-missing-services"] == ["contracts", "homecare", "indicators"]
+    assert document["x-missing-services"] == ["contracts", "homecare", "indicators", "residents"]
     assert "/api/v1/registry/institutions" in document["paths"]
     assert "/api/v1/auth/token" in document["paths"]
     assert "contracts" in document["info"]["description"]
