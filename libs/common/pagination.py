@@ -140,6 +140,14 @@ def _after(columns: Sequence[InstrumentedAttribute[Any]], values: Sequence[Any],
     return or_(*clauses)
 
 
+def after_cursor(
+    order_by: Sequence[InstrumentedAttribute[Any]], cursor: str, descending: bool = False
+) -> Any:
+    """The condition "strictly after the cursor's row" for a page ordered by ``order_by`` (422
+    ``invalid_cursor`` for anything :func:`encode_cursor` did not make)."""
+    return _after(order_by, decode_cursor(cursor, order_by), descending)
+
+
 async def paginate(
     session: AsyncSession,
     stmt: Select[Any],
@@ -150,7 +158,7 @@ async def paginate(
 ) -> tuple[list[Any], str | None]:
     """Rows of one page of ``stmt`` (a select of one entity) and the cursor of the next page."""
     if params.cursor:
-        stmt = stmt.where(_after(order_by, decode_cursor(params.cursor, order_by), descending))
+        stmt = stmt.where(after_cursor(order_by, params.cursor, descending))
     ordering = [c.desc() if descending else c.asc() for c in order_by]
     rows = list((await session.scalars(stmt.order_by(*ordering).limit(params.limit + 1))).all())
     next_cursor = None

@@ -16,6 +16,7 @@ from libs.common.errors import problem_responses
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
+from libs.common.row_pages import page_response
 from services.registry.deps import CipherDep, SettingsDep
 from services.registry.institutions import service
 from services.registry.institutions.deps import InstitutionFilterDep, NearbyPointDep
@@ -111,11 +112,12 @@ async def list_institutions(
     page: PageDep,
     filters: InstitutionFilterDep,
     cipher: CipherDep,
-) -> Page[InstitutionRead]:
-    rows, next_cursor = await service.list_(session, principal, params=page, filters=filters)
-    # Lists never disclose personal data; open the record to see it whole.
-    items = [service.to_read(row, cipher, disclose=False) for row in rows]
-    return Page(items=items, next_cursor=next_cursor, limit=page.limit)
+) -> Response:
+    # Straight from the rows to the page's bytes (libs/common/row_pages.py): the JSON of
+    # Page[InstitutionRead], documented by response_model. Lists never disclose personal data (the
+    # phone is masked); open the record to see it whole.
+    rows, next_cursor = await service.list_rows(session, principal, params=page, filters=filters)
+    return page_response(service.LIST_SHAPE.items(rows, cipher), next_cursor=next_cursor, limit=page.limit)
 
 
 @router.get(
