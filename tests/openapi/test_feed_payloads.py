@@ -18,6 +18,7 @@ from sqlalchemy import inspect
 import services.contracts.models
 import services.homecare.models
 import services.registry.models
+import services.residents.models
 from libs.common.access import Policy
 from libs.common.changes import FeedEntity, feed_entity_of
 from libs.common.models import ChangeTracked
@@ -27,11 +28,14 @@ from services.homecare.feed import FEED as HOMECARE_FEED
 from services.homecare.permissions import POLICY as HOMECARE_POLICY
 from services.registry.feed import FEED as REGISTRY_FEED
 from services.registry.permissions import POLICY as REGISTRY_POLICY
+from services.residents.feed import FEED as RESIDENTS_FEED
+from services.residents.permissions import POLICY as RESIDENTS_POLICY
 
 FEEDS: dict[str, tuple[list[FeedEntity], Policy]] = {
     "registry": (REGISTRY_FEED, REGISTRY_POLICY),
     "contracts": (CONTRACTS_FEED, CONTRACTS_POLICY),
     "homecare": (HOMECARE_FEED, HOMECARE_POLICY),
+    "residents": (RESIDENTS_FEED, RESIDENTS_POLICY),
 }
 ENTITIES = [(service, entity) for service, (feed, _policy) in FEEDS.items() for entity in feed]
 IDS = [f"{service}:{entity.entity_type}" for service, entity in ENTITIES]
@@ -49,7 +53,12 @@ def _tracked_models() -> list[type[ChangeTracked]]:
 
 
 def test_every_tracked_model_of_every_service_declares_its_feed_payload() -> None:
-    for aggregate in (services.registry.models, services.contracts.models, services.homecare.models):
+    for aggregate in (
+        services.registry.models,
+        services.contracts.models,
+        services.homecare.models,
+        services.residents.models,
+    ):
         assert aggregate.feed.FEED  # the aggregates import each service's declarations
     declared = {entity.model for _service, entity in ENTITIES}
     for model in _tracked_models():
