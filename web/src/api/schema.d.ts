@@ -2951,6 +2951,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/residents/access/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 当前调用者在本服务的权限 */
+        get: operations["residents_access_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 变更订阅（按提交顺序）
+         * @description 只返回调用方有权列出的实体类型（与各列表接口同一权限）与其管辖范围内的变更；data 为各类型声明的字段白名单（见 schema_version）。实体类型：person（需 persons:read）。
+         */
+        get: operations["residents_list_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/persons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 居民列表（个人信息脱敏）
+         * @description 官员与城市平台：辖区内居民；机构用户：本机构服务的居民（登记、签约、体检、评估）。
+         */
+        get: operations["residents_list_persons"];
+        put?: never;
+        /**
+         * 按身份证号查找或登记居民（新登记 201，已存在 200；响应脱敏）
+         * @description 身份证号唯一标识居民：已存在时返回该居民（所填联系方式不覆盖，修改请用 PATCH），姓名不一致时 409；机构用户登记或查到的居民即由本机构服务。
+         */
+        post: operations["residents_find_or_create_person"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/persons/{person_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 居民详情（服务该居民的机构可见完整信息并留痕） */
+        get: operations["residents_get_person"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改居民联系方式与住址（需 If-Match） */
+        patch: operations["residents_update_person"];
+        trace?: never;
+    };
+    "/api/v1/residents/persons/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 按身份证号精确查找（身份证号放在请求体中，结果脱敏） */
+        post: operations["residents_lookup_persons"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -9500,6 +9596,18 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** Page[PersonRead] */
+        Page_PersonRead_: {
+            /** Items */
+            items: components["schemas"]["PersonRead"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description 下一页游标；为空表示没有更多
+             */
+            next_cursor: string | null;
+        };
         /** Page[PractitionerRead] */
         Page_PractitionerRead_: {
             /** Items */
@@ -9626,6 +9734,164 @@ export interface components {
             from_date: string | null;
             /** To Date */
             to_date: string | null;
+        };
+        /**
+         * PersonCreate
+         * @description Find-or-create by ID number: the ID number identifies the person; birth date and sex come from it
+         *     (sent, they must agree). For a person already in the index, the contact data sent is not applied
+         *     (changes go through ``PATCH`` with ``If-Match``).
+         * @example {
+         *       "address": "福建省厦门市湖里区殿前街道高殿社区 12 号",
+         *       "id_number": "350206194803120026",
+         *       "name": "陈阿婆",
+         *       "phone": "13906002001",
+         *       "region_code": "350206",
+         *       "township_code": "350206004"
+         *     }
+         */
+        PersonCreate: {
+            /** Address */
+            address?: string | null;
+            /**
+             * Birth Date
+             * @description 出生日期；为空时取自身份证号
+             */
+            birth_date?: string | null;
+            /**
+             * Id Number
+             * @description 居民身份证号（加密保存；出生日期与性别取自其中）
+             */
+            id_number: string;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone?: string | null;
+            /**
+             * Region Code
+             * @description 户籍或常住地县级行政区划代码
+             */
+            region_code: string;
+            /** @description 性别；为空时取自身份证号 */
+            sex?: components["schemas"]["Sex"] | null;
+            /**
+             * Township Code
+             * @description 乡镇（街道）代码（9 位，属于该县）
+             */
+            township_code?: string | null;
+        };
+        /** PersonFeedPayload */
+        PersonFeedPayload: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Institution Id
+             * @description 登记该居民的机构
+             */
+            institution_id: string | null;
+            /** Region Code */
+            region_code: string;
+            sex: components["schemas"]["Sex"];
+            /** Township Code */
+            township_code: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * PersonLookup
+         * @example {
+         *       "id_number": "350206194803120026"
+         *     }
+         */
+        PersonLookup: {
+            /**
+             * Id Number
+             * @description 身份证号（仅在请求体中传递）
+             */
+            id_number: string;
+        };
+        /** PersonRead */
+        PersonRead: {
+            /** Address */
+            address: string | null;
+            /** Age */
+            age: number;
+            /**
+             * Birth Date
+             * @description 仅服务该居民的机构可见
+             */
+            birth_date: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Disclosed
+             * @description 是否为完整个人信息（仅服务该居民的机构可见，且每次记录审计）
+             */
+            disclosed: boolean;
+            /** External Id */
+            external_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Id Number */
+            id_number: string;
+            /**
+             * Institution Id
+             * @description 登记该居民的机构
+             */
+            institution_id: string | null;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string | null;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            readonly region_name: string | null;
+            sex: components["schemas"]["Sex"];
+            /** Sex Label */
+            readonly sex_label: string;
+            /** Source System */
+            source_system: string | null;
+            /** Township Code */
+            township_code: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * PersonUpdate
+         * @description Contact data and place of residence; the identity (name, ID number) does not change here.
+         * @example {
+         *       "address": "福建省厦门市湖里区金山街道 8 号",
+         *       "phone": "13906002011"
+         *     }
+         */
+        PersonUpdate: {
+            /** Address */
+            address?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Region Code */
+            region_code?: string | null;
+            /** Township Code */
+            township_code?: string | null;
         };
         /** PopulationPage */
         PopulationPage: {
@@ -11581,6 +11847,57 @@ export interface components {
             /** Phone */
             phone: string | null;
         };
+        /** ResidentsChangeFeedPage */
+        ResidentsChangeFeedPage: {
+            /** Has More */
+            has_more: boolean;
+            /** Items */
+            items: components["schemas"]["ResidentsPersonChange"][];
+            /**
+             * Next Cursor
+             * @description 下一次请求的 after 参数
+             */
+            next_cursor: string;
+        };
+        /** ResidentsPersonChange */
+        ResidentsPersonChange: {
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** @description 实体当前状态（op=delete 时为空）：列表接口所示字段的白名单，不含个人敏感信息 */
+            data: components["schemas"]["PersonFeedPayload"] | null;
+            /**
+             * Entity Id
+             * Format: uuid
+             */
+            entity_id: string;
+            /**
+             * Entity Type
+             * @description 实体类型
+             * @constant
+             */
+            entity_type: "person";
+            /**
+             * Op
+             * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Schema Version
+             * @description data 的结构版本；结构不兼容地变化时加一
+             * @constant
+             */
+            schema_version: 1;
+            /** Seq */
+            seq: number;
+            /** Version */
+            version: number | null;
+        };
         /** ResponseTimeReport */
         ResponseTimeReport: {
             period: components["schemas"]["Period"];
@@ -11800,6 +12117,12 @@ export interface components {
              */
             token_type: string;
         };
+        /**
+         * Sex
+         * @description 取值：`male` 男；`female` 女
+         * @enum {string}
+         */
+        Sex: "male" | "female";
         /**
          * Shortfall
          * @description Visits done against visits owed in a period (the agreed frequency, at least the province minimum).
@@ -27642,6 +27965,432 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RegistryStats"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_access_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_changes: {
+        parameters: {
+            query?: {
+                /** @description 上次返回的 next_cursor */
+                after?: string | null;
+                /** @description 只订阅这些实体类型（逗号分隔）；未知类型 422，无权列出的类型 403；缺省为全部可读类型 */
+                entity_types?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentsChangeFeedPage"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_persons: {
+        parameters: {
+            query?: {
+                /** @description 上一页返回的 next_cursor */
+                cursor?: string | null;
+                /** @description 每页条数 (≤200) */
+                limit?: number;
+                /** @description 县级行政区划代码 */
+                region_code?: string | null;
+                /** @description 乡镇（街道）代码 */
+                township_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PersonRead_"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_find_or_create_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonCreate"];
+            };
+        };
+        responses: {
+            /** @description 该身份证号的居民已存在 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonRead"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_get_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_update_person: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_lookup_persons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonLookup"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonRead"][];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description 未认证或令牌无效 */
