@@ -20,9 +20,12 @@ from libs.common.http_client import ServiceTokenSource, StaticTokenSource
 from libs.common.service_app import create_service_app
 from services.residents.clients.registry import RegistryClient
 from services.residents.feed import FEED
+from services.residents.packages.router import router as packages_router
 from services.residents.permissions import POLICY
 from services.residents.persons.router import router as persons_router
 from services.residents.settings import ResidentsSettings
+from services.residents.signings.router import router as signings_router
+from services.residents.teams.router import router as teams_router
 
 PORT = 8005
 SERVICE_CLIENT_ID = "residents"
@@ -58,6 +61,9 @@ def create_app(
         "老年人能力评估（GB/T 42195-2022）、失能老年人医养结合服务。",
         routers=[
             persons_router,
+            teams_router,
+            packages_router,
+            signings_router,
             change_feed_router("residents", POLICY, FEED),
             access_router("residents", POLICY),
         ],

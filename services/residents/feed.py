@@ -6,10 +6,20 @@ reader entitled to it reads the list, where it is masked per viewer and each dis
 
 from __future__ import annotations
 
+import uuid
+
+from pydantic import Field
+
 from libs.common.changes import FeedEntity, feed_payload
 from libs.common.feed_reasons import BLIND_INDEX, NOT_LISTED, PERSONAL
+from services.residents.packages.models import ServicePackage
+from services.residents.packages.schemas import PackageRead
 from services.residents.persons.models import Person
 from services.residents.persons.schemas import PersonRead
+from services.residents.signings.models import Signing
+from services.residents.signings.schemas import SigningRead
+from services.residents.teams.models import Team, TeamMember
+from services.residents.teams.schemas import TeamMemberRead, TeamRead
 
 PersonFeedPayload = feed_payload(
     "PersonFeedPayload",
@@ -35,4 +45,112 @@ PERSON = FeedEntity(
     },
 )
 
-FEED = [PERSON]
+# ------------------------------------------------------------------ 家庭医生签约 (teams, packages, signings)
+ENTRY_ID = "即条目的 entity_id"
+SCOPE = "归属范围：条目本身带 region_code，按机构过滤在服务端完成"
+
+TeamFeedPayload = feed_payload(
+    "TeamFeedPayload",
+    TeamRead,
+    [
+        "institution_id",
+        "institution_name",
+        "region_code",
+        "name",
+        "leader_practitioner_id",
+        "active",
+        "version",
+        "created_at",
+        "updated_at",
+    ],
+)
+TEAM = FeedEntity(
+    model=Team, payload=TeamFeedPayload, permission="teams:read", shown_by=TeamRead, excluded={"id": ENTRY_ID}
+)
+
+_TEAM_WHERE = "GET /teams/{team_id} 的 members"
+TeamMemberFeedPayload = feed_payload(
+    "TeamMemberFeedPayload",
+    TeamMemberRead,
+    ["practitioner_id", "practitioner_kind", "role", "created_at"],
+    extra={"team_id": (uuid.UUID, Field(description=f"所属团队（{_TEAM_WHERE}）"))},
+)
+TEAM_MEMBER = FeedEntity(
+    model=TeamMember,
+    payload=TeamMemberFeedPayload,
+    permission="teams:read",
+    shown_by=TeamMemberRead,
+    shown_as={"team_id": _TEAM_WHERE},
+    excluded={
+        "id": ENTRY_ID,
+        "practitioner_name": "医务人员姓名：订阅中不提供，需要者读团队详情",
+        "institution_id": SCOPE,
+        "region_code": SCOPE,
+        "version": NOT_LISTED,
+        "updated_at": NOT_LISTED,
+    },
+)
+
+ServicePackageFeedPayload = feed_payload(
+    "ServicePackageFeedPayload",
+    PackageRead,
+    [
+        "institution_id",
+        "institution_name",
+        "region_code",
+        "code",
+        "version_no",
+        "name",
+        "kind",
+        "status",
+        "fee_yuan",
+        "items",
+        "version",
+        "created_at",
+        "updated_at",
+    ],
+)
+SERVICE_PACKAGE = FeedEntity(
+    model=ServicePackage,
+    payload=ServicePackageFeedPayload,
+    permission="packages:read",
+    shown_by=PackageRead,
+    excluded={"id": ENTRY_ID},
+)
+
+SigningFeedPayload = feed_payload(
+    "SigningFeedPayload",
+    SigningRead,
+    [
+        "person_id",
+        "team_id",
+        "institution_id",
+        "region_code",
+        "status",
+        "origin",
+        "previous_signing_id",
+        "start_date",
+        "end_date",
+        "ended_date",
+        "termination_reason",
+        "total_fee_yuan",
+        "elderly_at_start",
+        "signed_at",
+        "version",
+        "created_at",
+        "updated_at",
+    ],
+)
+SIGNING = FeedEntity(
+    model=Signing,
+    payload=SigningFeedPayload,
+    permission="signings:read",
+    shown_by=SigningRead,
+    excluded={
+        "id": ENTRY_ID,
+        "packages": "签约服务包明细：订阅中只给合计费用，需要者读签约详情",
+        "signed_by_sub": NOT_LISTED,
+    },
+)
+
+FEED = [PERSON, TEAM, TEAM_MEMBER, SERVICE_PACKAGE, SIGNING]

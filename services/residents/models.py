@@ -1,4 +1,7 @@
 """Imports every model module so that ``Base.metadata`` holds all the residents service's tables."""
 
 from services.residents import feed  # noqa: F401  (each tracked model's feed payload declaration)
+from services.residents.packages import models as packages  # noqa: F401
 from services.residents.persons import models as persons  # noqa: F401
+from services.residents.signings import models as signings  # noqa: F401
+from services.residents.teams import models as teams  # noqa: F401

@@ -7,6 +7,10 @@
   person registered by an institution user lives in its county; an existing person is linked to it),
   a city platform within its city, and internal callers (homecare and contracts link their records to
   the person).
+- ``teams:read`` / ``packages:read`` / ``signings:read`` — 家庭医生签约: officials and city platforms in
+  their region, institution users their institution's (the signing and renewal figures are
+  ``signings:read``); ``teams:write`` / ``packages:write`` — the institution's admin manages its teams
+  and packages; ``signings:write`` — its admin and staff sign, renew, transfer and terminate.
 - ``changes:read`` — the feed (each entity type also needs its list's permission).
 
 Object-level rules come on top (libs/common/scope.py; the persons' ``visible``) and live in the services.
@@ -27,6 +31,10 @@ _INSTITUTION = {"persons:read", "persons:write"}
 # region, the institution records what it does; nobody edits an assessment (a new one supersedes it)
 _R3_READ = {"checkups:read", "assessments:read", "care_services:read"}
 _R3_WRITE = {"checkups:write", "assessments:write", "care_services:write"}
+# 家庭医生签约 (R2): everyone in scope reads teams, packages and contracts; an institution's admin manages
+# its teams and packages, its admin and staff sign, renew, transfer and terminate contracts
+_R2_READ = {"teams:read", "packages:read", "signings:read"}
+_R2_ADMIN = {"teams:write", "packages:write", "signings:write"}
 
 # Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
 SERVICE_CALLERS: dict[str, set[str]] = {
@@ -35,18 +43,26 @@ SERVICE_CALLERS: dict[str, set[str]] = {
     "homecare": {"persons:read", "persons:write", "assessments:read"},
     "contracts": {"persons:read", "persons:write"},
     # the indicators follow the feed
-    "indicators": {"changes:read", "persons:read", "checkups:read", "assessments:read", "care_services:read"},
+    "indicators": {
+        "changes:read",
+        "persons:read",
+        "checkups:read",
+        "assessments:read",
+        "care_services:read",
+        "teams:read",
+        "signings:read",
+    },
 }
 
 POLICY = Policy(
     {
-        Role.province_admin: _OFFICIALS | _R3_READ,
-        Role.city_admin: _OFFICIALS | _R3_READ,
-        Role.county_admin: _OFFICIALS | _R3_READ,
-        Role.institution_admin: _INSTITUTION | _R3_READ | _R3_WRITE,
-        Role.institution_staff: _INSTITUTION | _R3_READ | _R3_WRITE,
-        Role.city_platform: {"persons:read", "persons:write", "changes:read"} | _R3_READ,
-        Role.service: {"persons:read", "persons:write", "changes:read"} | _R3_READ,
+        Role.province_admin: _OFFICIALS | _R3_READ | _R2_READ,
+        Role.city_admin: _OFFICIALS | _R3_READ | _R2_READ,
+        Role.county_admin: _OFFICIALS | _R3_READ | _R2_READ,
+        Role.institution_admin: _INSTITUTION | _R3_READ | _R3_WRITE | _R2_READ | _R2_ADMIN,
+        Role.institution_staff: _INSTITUTION | _R3_READ | _R3_WRITE | _R2_READ | {"signings:write"},
+        Role.city_platform: {"persons:read", "persons:write", "changes:read"} | _R3_READ | _R2_READ,
+        Role.service: {"persons:read", "persons:write", "changes:read"} | _R3_READ | _R2_READ,
     },
     service_callers=SERVICE_CALLERS,
 )
@@ -60,3 +76,9 @@ AssessmentsRead = Annotated[Principal, Depends(POLICY.require("assessments:read"
 AssessmentsWrite = Annotated[Principal, Depends(POLICY.require("assessments:write"))]
 CareServicesRead = Annotated[Principal, Depends(POLICY.require("care_services:read"))]
 CareServicesWrite = Annotated[Principal, Depends(POLICY.require("care_services:write"))]
+TeamsRead = Annotated[Principal, Depends(POLICY.require("teams:read"))]
+TeamsWrite = Annotated[Principal, Depends(POLICY.require("teams:write"))]
+PackagesRead = Annotated[Principal, Depends(POLICY.require("packages:read"))]
+PackagesWrite = Annotated[Principal, Depends(POLICY.require("packages:write"))]
+SigningsRead = Annotated[Principal, Depends(POLICY.require("signings:read"))]
+SigningsWrite = Annotated[Principal, Depends(POLICY.require("signings:write"))]

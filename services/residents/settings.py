@@ -26,6 +26,13 @@ class ResidentsSettings(ServiceSettings):
     # records per city-platform bulk request
     bulk_max_records: int = Field(default=1000, ge=1)
 
+    # 家庭医生签约 (issue 19): the term of a contract in months — config_defaults.csv
+    # agreement.default_term_months (12, unconfirmed; rules.md: family-doctor agreements are renewed yearly)
+    signing_term_months: int = Field(default=12, ge=1, le=60)
+    # how many days before its end date a contract may be renewed (up to the end date itself) — our own
+    # choice, as config_defaults.csv agreement.expiry_warning_days (30) flags an expiring agreement
+    signing_renewal_window_days: int = Field(default=30, ge=0, le=366)
+
     # Check-ups, assessments and 医养结合 services (issue 19, data/README.md):
     # the age from which a person's yearly health check-up is recorded (老年人健康管理: 65 岁及以上)
     checkup_min_age: int = Field(default=65, ge=0, le=120)

@@ -24,6 +24,32 @@ PERSONS = """
     # contact data: whoever may register
     PATCH  /persons/{person_id}                           -  -  -  Y  Y  Y
 """
+SIGNING = """
+    #                                                     pv ct co ia is pl
+    # 家庭医生签约: officials supervise (read), the primary-care institution's admin forms its teams and
+    # publishes its packages; its admin and doctors/nurses sign, renew, transfer and terminate; the city
+    # platform reads (its bulk sync is separate)
+    GET    /teams                                         Y  Y  Y  Y  Y  Y
+    POST   /teams                                         -  -  -  Y  -  -
+    GET    /teams/{team_id}                               Y  Y  Y  Y  Y  Y
+    PATCH  /teams/{team_id}                               -  -  -  Y  -  -
+    POST   /teams/{team_id}/members                       -  -  -  Y  -  -
+    DELETE /teams/{team_id}/members/{practitioner_id}     -  -  -  Y  -  -
+    POST   /teams/{team_id}/deactivate                    -  -  -  Y  -  -
+    GET    /packages                                      Y  Y  Y  Y  Y  Y
+    POST   /packages                                      -  -  -  Y  -  -
+    GET    /packages/{package_id}                         Y  Y  Y  Y  Y  Y
+    POST   /packages/{package_id}/revise                  -  -  -  Y  -  -
+    POST   /packages/{package_id}/retire                  -  -  -  Y  -  -
+    GET    /signings                                      Y  Y  Y  Y  Y  Y
+    POST   /signings                                      -  -  -  Y  Y  -
+    POST   /signings/transfers                            -  -  -  Y  Y  -
+    # the signing and renewal figures by county: whoever reads the contracts
+    GET    /signings/rates                                Y  Y  Y  Y  Y  Y
+    GET    /signings/{signing_id}                         Y  Y  Y  Y  Y  Y
+    POST   /signings/{signing_id}/renew                   -  -  -  Y  Y  -
+    POST   /signings/{signing_id}/terminate               -  -  -  Y  Y  -
+"""
 PLATFORM = """
     # ARCHITECTURE: feeds serve city platforms (and officials' tools)
     GET    /changes                                       Y  Y  Y  -  -  Y
@@ -31,7 +57,7 @@ PLATFORM = """
     GET    /access/me                                     Y  Y  Y  Y  Y  Y
 """
 
-MATRIX = parse("/api/v1/residents", PERSONS + PLATFORM)
+MATRIX = parse("/api/v1/residents", PERSONS + SIGNING + PLATFORM)
 
 
 class TestAccessMatrix(AccessMatrixWalk):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 
+from tests.access_matrix import concrete
 from tests.residents.test_access_matrix import MATRIX
 from tests.residents.world import RES, World, scoped_record
 from tests.scope_matrix import OUTSIDERS, by_id_operations, example_body, outsider_headers
@@ -22,9 +23,20 @@ from tests.scope_matrix import OUTSIDERS, by_id_operations, example_body, outsid
 RECORD_OF: dict[tuple[str, str], str] = {
     ("GET", "/persons/{person_id}"): "person",
     ("PATCH", "/persons/{person_id}"): "person",
+    ("GET", "/teams/{team_id}"): "team",
+    ("PATCH", "/teams/{team_id}"): "team",
+    ("POST", "/teams/{team_id}/members"): "team",
+    ("DELETE", "/teams/{team_id}/members/{practitioner_id}"): "team",
+    ("POST", "/teams/{team_id}/deactivate"): "team",
+    ("GET", "/packages/{package_id}"): "package",
+    ("POST", "/packages/{package_id}/revise"): "package",
+    ("POST", "/packages/{package_id}/retire"): "package",
+    ("GET", "/signings/{signing_id}"): "signing",
+    ("POST", "/signings/{signing_id}/renew"): "signing",
+    ("POST", "/signings/{signing_id}/terminate"): "signing",
 }
 #: the path parameter that names a record of each kind
-PATH_KEY = {"person": "person_id"}
+PATH_KEY = {"person": "person_id", "team": "team_id", "package": "package_id", "signing": "signing_id"}
 
 
 def test_every_by_id_endpoint_has_a_row(residents_app: FastAPI) -> None:
@@ -39,7 +51,7 @@ async def test_a_record_of_another_region_or_institution_is_out_of_reach(
 ) -> None:
     kind = RECORD_OF[(method, path)]
     inst = await world.primary_care()
-    url = RES + path.format(**{PATH_KEY[kind]: await scoped_record(world, inst, kind)})
+    url = RES + concrete(path, {PATH_KEY[kind]: await scoped_record(world, inst, kind)})
     allowed = MATRIX[(method, RES + path)]
     tried = 0
     for label, role, region in OUTSIDERS:

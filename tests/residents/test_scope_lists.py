@@ -16,7 +16,12 @@ from tests.residents.world import RES, World, scoped_record
 from tests.scope_matrix import REGIONS, assert_lists_keep_to_scope, paged_lists
 
 #: list → the kind of record it lists
-LISTS: dict[str, str] = {"/persons": "person"}
+LISTS: dict[str, str] = {
+    "/persons": "person",
+    "/teams": "team",
+    "/packages": "package",
+    "/signings": "signing",
+}
 #: the item field naming the record, where it is not ``id``
 ID_KEY: dict[str, str] = {}
 

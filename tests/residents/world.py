@@ -175,4 +175,22 @@ async def scoped_record(world: World, inst: Inst, kind: str) -> str:
     module adds its kinds here."""
     if kind == "person":
         return str((await world.person(inst))["id"])
+    if kind in ("team", "package", "signing"):
+        from tests.residents.signings import flows  # here: flows builds on this module
+
+        doctor = await world.practitioner(inst, kind="doctor")
+        team = await flows.team(world, inst, [(doctor, "general_practitioner")])
+        if kind == "team":
+            return str(team["id"])
+        basic = await flows.package(world, inst, "JC")
+        if kind == "package":
+            return str(basic["id"])
+        person = await world.person(inst)
+        signing = await world.client.post(
+            flows.SIGNINGS,
+            json={"person_id": person["id"], "team_id": team["id"], "package_ids": [basic["id"]]},
+            headers=world.staff(inst),
+        )
+        assert signing.status_code == 201, signing.text
+        return str(signing.json()["id"])
     raise AssertionError(f"no maker for {kind!r}: add it to tests/residents/world.py scoped_record")
