@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # The platform's images, one target each (README, "Containers"):
 #   docker build --target registry -t yiyang/registry:TAG .      (likewise gateway, contracts, homecare,
-#   indicators) and --target console for the web console behind nginx.
+#   indicators, residents) and --target console for the web console behind nginx.
 # A service image starts `deploy/docker/entrypoint.sh serve` (uvicorn, $WEB_CONCURRENCY workers) and runs
 # its migrations with the `migrate` command (the one-shot job before the services start).
 # No container engine runs where this is developed: tests/deploy/test_dockerfile.py checks this file
@@ -76,6 +76,11 @@ FROM python-runtime AS indicators
 ENV SERVICE=indicators \
     PORT=8004
 EXPOSE 8004
+
+FROM python-runtime AS residents
+ENV SERVICE=residents \
+    PORT=8005
+EXPOSE 8005
 
 # ---- the web console: built with Node, served by nginx (unprivileged image: uid 101, port 8080) ----
 FROM node:20.19.0-bookworm-slim AS console-build

@@ -31,6 +31,7 @@ from services.gateway.settings import GatewaySettings  # noqa: E402
 from services.homecare.settings import HomecareSettings  # noqa: E402
 from services.indicators.settings import IndicatorsSettings  # noqa: E402
 from services.registry.settings import RegistrySettings  # noqa: E402
+from services.residents.settings import ResidentsSettings  # noqa: E402
 
 DOC: Final = REPO / "docs" / "OPERATIONS.md"
 BEGIN: Final = "<!-- settings-reference:begin (deploy/settings_reference.py --write) -->"
@@ -42,6 +43,7 @@ SERVICES: Final[tuple[type[ServiceSettings], ...]] = (
     ContractsSettings,
     HomecareSettings,
     IndicatorsSettings,
+    ResidentsSettings,
 )
 
 #: what production sets where it differs from the default (by field name, any service); "secret" means
@@ -62,11 +64,12 @@ PRODUCTION: Final[dict[str, str]] = {
     "signing_key_pem": "secret (or `signing_key_file` pointing at a mounted secret)",
     "signing_key_file": "the mounted secret's path, e.g. `/run/secrets/signing-key.pem`",
     "extra_public_jwks": "the previous signing key's public JWK during a rotation, else empty",
-    "service_clients": "secret: JSON `{client id: secret}` of the four calling services",
+    "service_clients": "secret: JSON `{client id: secret}` of the five calling services",
     "registry_url": "`http://registry:8001`",
     "contracts_url": "`http://contracts:8002`",
     "homecare_url": "`http://homecare:8003`",
     "indicators_url": "`http://indicators:8004`",
+    "residents_url": "`http://residents:8005`",
     "trusted_proxy_count": "the number of proxies in front of the gateway (ingress: usually `1`)",
     "session_cookie_secure": "`true` (HTTPS only)",
     "console_dir": "empty when the console is served by its own image (nginx)",
@@ -96,6 +99,7 @@ DESCRIPTIONS: Final[dict[str, str]] = {
     "contracts_url": "Where the gateway routes `/api/v1/contracts/*`.",
     "homecare_url": "Where the gateway routes `/api/v1/homecare/*`.",
     "indicators_url": "Where the gateway routes `/api/v1/indicators/*`.",
+    "residents_url": "Where the gateway routes `/api/v1/residents/*`.",
     "openapi_cache_seconds": "How long the merged OpenAPI document is cached.",
     "openapi_fetch_timeout_seconds": "Timeout of fetching one service's OpenAPI document for the merge.",
     "proxy_max_connections": "Connections the gateway's proxy keeps to each service.",

@@ -7,8 +7,8 @@
 # The values pass the production checks (libs/common/production.py); tests/deploy/test_compose.py runs this.
 set -eu
 dir=${1:?usage: make-secrets.sh DIRECTORY}
-services="gateway registry contracts homecare indicators"
-callers="contracts homecare indicators"  # services that ask the gateway for service tokens
+services="gateway registry contracts homecare indicators residents"
+callers="contracts homecare indicators residents"  # services that ask the gateway for service tokens
 
 mkdir -p "$dir"
 chmod 700 "$dir"

@@ -16,7 +16,7 @@ set -eu
 
 cd "$(dirname "$0")/../.."  # the application root (/app in the image; the checkout outside one)
 
-for file_var in $(env | sed -n 's/^\(\(GATEWAY\|REGISTRY\|CONTRACTS\|HOMECARE\|INDICATORS\)_[A-Z0-9_]*_FILE\)=.*$/\1/p'); do
+for file_var in $(env | sed -n 's/^\(\(GATEWAY\|REGISTRY\|CONTRACTS\|HOMECARE\|INDICATORS\|RESIDENTS\)_[A-Z0-9_]*_FILE\)=.*$/\1/p'); do
   [ "$file_var" = GATEWAY_SIGNING_KEY_FILE ] && continue
   name=${file_var%_FILE}
   if [ -n "$(printenv "$name" || true)" ]; then
@@ -37,7 +37,7 @@ command=${1:-serve}
 [ $# -gt 0 ] && shift
 case "$command" in
   serve)
-    : "${SERVICE:?entrypoint: SERVICE (gateway, registry, contracts, homecare, indicators) is not set}"
+    : "${SERVICE:?entrypoint: SERVICE (gateway, registry, contracts, homecare, indicators, residents) is not set}"
     : "${PORT:?entrypoint: PORT is not set}"
     # several workers share their /metrics through prometheus-client's multiprocess mode: a directory of
     # their own, emptied before they start (libs/common/metrics.py); one worker counts alone

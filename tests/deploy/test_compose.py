@@ -29,6 +29,7 @@ from services.gateway.settings import GatewaySettings
 from services.homecare.settings import HomecareSettings
 from services.indicators.settings import IndicatorsSettings
 from services.registry.settings import RegistrySettings
+from services.residents.settings import ResidentsSettings
 from tests.deploy.container_files import (
     REPO,
     SECRETS_MOUNT,
@@ -50,6 +51,7 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "contracts": ContractsSettings,
     "homecare": HomecareSettings,
     "indicators": IndicatorsSettings,
+    "residents": ResidentsSettings,
 }
 
 
@@ -205,7 +207,9 @@ def test_every_file_variable_names_a_secret_the_service_mounts(secrets_dir: Path
     assert files == {p.name for p in secrets_dir.iterdir()}
 
 
-@pytest.mark.parametrize("service", ["gateway", "registry", "contracts", "homecare", "indicators"])
+@pytest.mark.parametrize(
+    "service", ["gateway", "registry", "contracts", "homecare", "indicators", "residents"]
+)
 def test_the_generated_secrets_pass_the_production_checks(service: str, secrets_dir: Path) -> None:
     """The service's compose environment with make-secrets.sh's files, read through the entrypoint as in
     the container: the settings it builds are fit for production (libs/common/production.py)."""

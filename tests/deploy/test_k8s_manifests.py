@@ -49,6 +49,7 @@ from services.gateway.settings import GatewaySettings
 from services.homecare.settings import HomecareSettings
 from services.indicators.settings import IndicatorsSettings
 from services.registry.settings import RegistrySettings
+from services.residents.settings import ResidentsSettings
 
 REPO: Final = Path(__file__).resolve().parents[2]
 K8S: Final = REPO / "deploy" / "k8s"
@@ -65,6 +66,7 @@ SETTINGS: Final[dict[str, type[ServiceSettings]]] = {
     "contracts": ContractsSettings,
     "homecare": HomecareSettings,
     "indicators": IndicatorsSettings,
+    "residents": ResidentsSettings,
 }
 SERVICES: Final = tuple(SETTINGS)
 #: the services that ask the gateway for service tokens (their settings say so)
@@ -592,7 +594,9 @@ def test_every_secret_and_config_map_a_pod_names_exists_or_is_operator_provided(
             elif kind == "Secret" and name.endswith("-app") and name.removesuffix("-app") in clusters:
                 assert key in (None, "username", "password", "host", "port", "dbname", "uri")
             elif kind == "Secret" and name in OPERATOR_SECRETS:
-                generic = re.sub(r"^(gateway|registry|contracts|homecare|indicators)-", "<service>-", name)
+                generic = re.sub(
+                    r"^(gateway|registry|contracts|homecare|indicators|residents)-", "<service>-", name
+                )
                 listed = documented.get(name, documented.get(generic))
                 if listed is None or (key is not None and key not in listed):
                     problems.append(f"{workload}: {kind} {name} key {key} not in deploy/k8s/README.md")

@@ -12,6 +12,7 @@ from services.gateway.settings import GatewaySettings
 from services.homecare.settings import HomecareSettings
 from services.indicators.settings import IndicatorsSettings
 from services.registry.settings import RegistrySettings
+from services.residents.settings import ResidentsSettings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,6 +45,7 @@ def test_every_environment_variable_of_every_service_is_documented() -> None:
         ContractsSettings,
         HomecareSettings,
         IndicatorsSettings,
+        ResidentsSettings,
     ):
         prefix = str(settings.model_config.get("env_prefix"))
         for field in settings.model_fields:

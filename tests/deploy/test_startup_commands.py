@@ -159,7 +159,9 @@ def _service_env(service: str, secrets: Path, workers: int) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("service", ["gateway", "registry", "contracts", "homecare", "indicators"])
+@pytest.mark.parametrize(
+    "service", ["gateway", "registry", "contracts", "homecare", "indicators", "residents"]
+)
 async def test_the_migrate_job_then_the_service_command_start_a_service(
     service: str, generated_secrets: Path, tmp_path: Path
 ) -> None:

@@ -30,4 +30,9 @@ REVOKE ALL ON DATABASE homecare FROM PUBLIC;
 CREATE ROLE indicators LOGIN PASSWORD :'password';
 CREATE DATABASE indicators OWNER indicators ENCODING 'UTF8' TEMPLATE template0;
 REVOKE ALL ON DATABASE indicators FROM PUBLIC;
+
+\set password `sed -E 's#^[^:]+://[^:@/]+:([^@]*)@.*$#\1#' /run/secrets/residents_database_url`
+CREATE ROLE residents LOGIN PASSWORD :'password';
+CREATE DATABASE residents OWNER residents ENCODING 'UTF8' TEMPLATE template0;
+REVOKE ALL ON DATABASE residents FROM PUBLIC;
 \unset password
