@@ -97,9 +97,11 @@ class Order(EntityMixin, ChangeTracked, Base):
         UniqueConstraint("source_system", "external_id"),
         Index("ix_service_order_flag_queue", "flagged", "flag_reviewed_at"),
         Index("ix_service_order_nurse_window", "nurse_practitioner_id", "window_start"),
+        # an institution's order list, paged by id (migration homecare_0005)
+        Index("ix_service_order_institution_page", "institution_id", "id"),
     )
 
-    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    institution_id: Mapped[uuid.UUID] = mapped_column(Uuid())
     provider_name: Mapped[str] = mapped_column(String(200))
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recipient.id"), index=True)
