@@ -24,9 +24,12 @@ with bulk statements), or a rule that writes runs inside :func:`guarded`, a save
 Replay safety: a service compares what a matched record would change with :func:`changed_fields` and
 marks it ``unchanged`` (no statement, no version, no feed entry, no audit record) when nothing does —
 replaying a batch writes nothing. ``Idempotency-Key`` is honoured by the route class like any POST.
-Audit goes through :func:`libs.common.audit.record` (:func:`audit_written`); bulk statements bypass the
-ORM, so a service passes each written entity to :func:`libs.common.changes.track` with its
-``previous_scope`` (a move leaves a tombstone in the old scope's feed).
+Audit goes through :func:`libs.common.audit.record_many` (:func:`audit_written`): the records of a batch
+are written in one statement at commit. Bulk statements bypass the ORM, so a service passes each written
+entity to :func:`libs.common.changes.track` — or, for rows it wrote as plain values,
+:func:`libs.common.changes.track_values` (no ORM object built) — with its ``previous_scope`` (a move
+leaves a tombstone in the old scope's feed). Whatever the batch size, a batch costs a bounded number of
+statements: never one per record.
 """
 
 from __future__ import annotations
@@ -390,7 +393,7 @@ def audit_written(
     """Audit every created and updated record (``{entity_type}.create`` / ``.update``) with its changes
     and ``via``; unchanged and rejected records leave no audit record. Returns how many were recorded."""
     verbs = {BulkOutcome.created: "create", BulkOutcome.updated: "update"}
-    count = 0
+    entries: list[audit.Entry] = []
     for record in batch.records:
         verb = verbs.get(record.outcome) if record.outcome is not None else None
         if verb is None or record.id is None:
@@ -401,14 +404,10 @@ def audit_written(
             "source_system": batch.source_system,
             "external_id": record.external_id,
         }
-        audit.record(
-            session,
-            principal,
-            action=f"{entity_type}.{verb}",
-            entity_type=entity_type,
-            entity_id=record.id,
-            changes=changes,
-            personal_fields=personal_fields,
+        entries.append(
+            audit.Entry(
+                action=f"{entity_type}.{verb}", entity_type=entity_type, entity_id=record.id, changes=changes
+            )
         )
-        count += 1
-    return count
+    # one multi-row INSERT at commit, not one ORM object each
+    return audit.record_many(session, principal, entries, personal_fields=personal_fields)

@@ -34,13 +34,15 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
-from sqlalchemy import event, insert, inspect, text
+from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
+from libs.common.bulk_insert import insert_rows
 from libs.common.models import ChangeRecord, ChangeTracked, utcnow
 
 _PENDING = "pending_changes"
+_CHANGE_TABLE: Table = ChangeRecord.__table__  # type: ignore[assignment]
 _BEFORE = "pending_changes_scope_before"
 _UNKNOWN: Any = object()
 #: (region code, institution id, other institution id[, other region code]); a 3-tuple from a bulk
@@ -51,7 +53,12 @@ Scope = tuple[Any, ...]
 _ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(7351, hashtext(current_schema()))"
 
 
+_PLAIN_TYPES: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+
 def json_value(value: Any) -> Any:
+    if type(value) in _PLAIN_TYPES:  # the usual case first (an enum member is not exactly a str)
+        return value
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):
@@ -127,6 +134,12 @@ class FeedEntity:
             key: json_value(getattr(entity, self.renamed.get(key, key))) for key in self.payload.model_fields
         }
 
+    def project_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`project` of a row given as column values (a column not given reads as ``None``, as an
+        attribute of an ORM object never set does)."""
+        renamed = self.renamed
+        return {key: json_value(values.get(renamed.get(key, key))) for key in self.payload.model_fields}
+
 
 def feed_entity_of(model: type[ChangeTracked]) -> FeedEntity:
     declared: FeedEntity | None = model.__dict__.get("__change_feed__")
@@ -167,6 +180,26 @@ def committed_scope(entity: ChangeTracked) -> Scope:
     return (*model.change_scope(committed), model.change_other_region(committed))  # type: ignore[arg-type]
 
 
+class _Values:
+    """A row's column values read as attributes — what a model's ``change_scope`` and
+    ``change_other_region`` read — without building an ORM object (a column not given reads as ``None``)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values.get(name)
+
+
+def scope_of_values(model: type[ChangeTracked], values: Mapping[str, Any]) -> Scope:
+    """:func:`full_scope` of a row of ``model`` given as column values (for bulk writers: no ORM object).
+    The model's ``change_scope`` and ``change_other_region`` must read plain attributes only."""
+    row: Any = _Values(values)
+    return (*model.change_scope(row), model.change_other_region(row))
+
+
 def track(
     session: Session | AsyncSession,
     entity: ChangeTracked,
@@ -180,25 +213,69 @@ def track(
     created in it); bulk writers that update rows without the ORM pass it so that a scope change leaves a
     tombstone in the old scope. ORM writes need not: the flush listener knows it.
     """
+    _queue(
+        session,
+        entity.__change_entity__,
+        entity.id,  # type: ignore[attr-defined]
+        full_scope(entity),
+        version=getattr(entity, "version", None),
+        payload=None if deleted else snapshot(entity),
+        deleted=deleted,
+        previous_scope=previous_scope,
+    )
+
+
+def track_values(
+    session: Session | AsyncSession,
+    model: type[ChangeTracked],
+    values: Mapping[str, Any],
+    *,
+    previous_scope: Scope | None = _UNKNOWN,
+) -> None:
+    """:func:`track` (an upsert) of a row a bulk statement wrote, given as its column values — the same
+    entry as ``track(session, model(**values), previous_scope=…)`` without building the ORM object."""
+    entity = feed_entity_of(model)
+    _queue(
+        session,
+        model.__change_entity__,
+        values["id"],
+        scope_of_values(model, values),
+        version=values.get("version"),
+        payload=entity.project_values(values),
+        deleted=False,
+        previous_scope=previous_scope,
+    )
+
+
+def _queue(
+    session: Session | AsyncSession,
+    entity_type: str,
+    entity_id: Any,
+    scope: Scope,
+    *,
+    version: int | None,
+    payload: dict[str, Any] | None,
+    deleted: bool,
+    previous_scope: Scope | None,
+) -> None:
     sync_session = session.sync_session if isinstance(session, AsyncSession) else session
     pending: dict[tuple[str, Any], dict[str, Any]] = sync_session.info.setdefault(_PENDING, {})
-    region_code, institution_id, other_institution_id, other_region_code = full_scope(entity)
-    entity_id = entity.id  # type: ignore[attr-defined]
+    region_code, institution_id, other_institution_id, other_region_code = scope
     if previous_scope is not _UNKNOWN:
         if previous_scope is not None and len(previous_scope) == 3:
             previous_scope = (*previous_scope, other_region_code)
         before: dict[tuple[str, Any], Scope | None] = sync_session.info.setdefault(_BEFORE, {})
-        before.setdefault((entity.__change_entity__, entity_id), previous_scope)
-    pending[(entity.__change_entity__, entity_id)] = {
-        "entity_type": entity.__change_entity__,
+        before.setdefault((entity_type, entity_id), previous_scope)
+    pending[(entity_type, entity_id)] = {
+        "entity_type": entity_type,
         "entity_id": entity_id,
         "op": "delete" if deleted else "upsert",
-        "entity_version": getattr(entity, "version", None),
+        "entity_version": version,
         "region_code": region_code,
         "other_region_code": other_region_code,
         "institution_id": institution_id,
         "other_institution_id": other_institution_id,
-        "payload": None if deleted else snapshot(entity),
+        "payload": payload,
     }
 
 
@@ -279,5 +356,6 @@ async def write_pending_changes(session: AsyncSession) -> int:
         await session.execute(text(_ADVISORY_LOCK_SQL))
     now = utcnow()
     rows = _rows(pending, before)
-    await session.execute(insert(ChangeRecord), [{**row, "changed_at": now} for row in rows])
+    # one statement whatever the count (an execution per row costs the server a plan and a run each)
+    await insert_rows(session, _CHANGE_TABLE, [{**row, "changed_at": now} for row in rows])
     return len(rows)

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit, changes
 from libs.common.auth import Principal
 from libs.common.bulk import BulkOutcome, BulkRecord, RecordCode
+from libs.common.bulk_insert import insert_rows
 from libs.common.errors import DomainError, FieldError, validation_field_errors
 from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
@@ -36,8 +37,11 @@ from services.registry.institutions.service import ENTITY, PERSONAL_FIELDS, warn
 
 # Columns a bulk write sets (everything but the key, bookkeeping and derived columns).
 WRITABLE = tuple(name for name in WRITABLE_FIELDS if name != "contact_phone") + ("contact_phone_enc",)
+_WRITABLE_SET = frozenset(WRITABLE)
 TABLE: Table = Institution.__table__  # type: ignore[assignment]
-CHUNK = 500  # keys per IN (...) list: far below every backend's parameter limit
+CHUNK = (
+    1000  # keys per IN (...) list (a default batch in one SELECT), far below every backend's parameter limit
+)
 
 
 @dataclass
@@ -232,10 +236,7 @@ async def write(
         moved = {c.id: c.data.region_code for c, _v, ch in updates if "region_code" in ch and c.id and c.data}
         await service.move_year_stats(session, moved)
     if inserts:
-        table = TABLE
-        per_statement = max(1, 30_000 // len(inserts[0]))
-        for start in range(0, len(inserts), per_statement):
-            await session.execute(insert(table), inserts[start : start + per_statement])
+        await insert_rows(session, TABLE, inserts)  # one statement, whatever the batch size
     _track_and_audit(session, principal, inserts, updates, action=action)
 
 
@@ -280,41 +281,31 @@ def _track_and_audit(
     *,
     action: str,
 ) -> None:
-    """Queue the change-feed entries of the written rows and their audit records (``audit.record``)."""
-
-    def audit_row(entity_id: uuid.UUID, verb: str, diff: dict[str, Any]) -> None:
-        audit.record(
-            session,
-            principal,
-            action=f"institution.{verb}",
-            entity_type=ENTITY,
-            entity_id=entity_id,
-            changes={"via": action, **diff},
-            personal_fields=PERSONAL_FIELDS,
-        )
-
+    """Queue the change-feed entries of the written rows (from their values: no ORM object each) and
+    their audit records (one multi-row INSERT at commit)."""
+    entries: list[audit.Entry] = []
     for row in inserts:
-        changes.track(session, Institution(**row), previous_scope=None)
-        diff = {k: v for k, v in row.items() if k in WRITABLE and v not in (None, 0, False)}
+        changes.track_values(session, Institution, row, previous_scope=None)
+        diff = {k: v for k, v in row.items() if k in _WRITABLE_SET and v not in (None, 0, False)}
         diff.pop("contact_phone_enc", None)
         if row.get("contact_phone_enc") is not None:
             diff["contact_phone"] = audit.MASK
-        audit_row(row["id"], "create", diff)
+        entries.append(audit.Entry("institution.create", ENTITY, row["id"], {"via": action, **diff}))
     for candidate, values, changed in updates:
         assert candidate.existing is not None
         assert candidate.id is not None
         merged = {**candidate.existing, **values}
         # the scope it had before, so that a move leaves a tombstone in the old region's feed
-        changes.track(
-            session, Institution(**merged), previous_scope=Institution(**candidate.existing).change_scope()
-        )
+        previous = changes.scope_of_values(Institution, candidate.existing)[:3]
+        changes.track_values(session, Institution, merged, previous_scope=previous)
         diff = {
             ("contact_phone" if key == "contact_phone_enc" else key): (
                 audit.MASK if key == "contact_phone_enc" else [candidate.existing.get(key), value]
             )
             for key, value in changed.items()
         }
-        audit_row(candidate.id, "update", diff)
+        entries.append(audit.Entry("institution.update", ENTITY, candidate.id, {"via": action, **diff}))
+    audit.record_many(session, principal, entries, personal_fields=PERSONAL_FIELDS)
 
 
 def key_condition_source(chunk: list[tuple[str, str]]) -> Any:

@@ -220,3 +220,20 @@ async def test_a_thousand_records_take_a_handful_of_statements(
     # SELECT keys, SELECT codes, INSERT/UPDATE (batched), INSERT audit, INSERT change feed, savepoints
     assert len(created_statements) <= 20, created_statements
     assert len(updated_statements) <= 20, updated_statements
+
+
+async def test_the_statements_of_a_batch_do_not_grow_with_its_size(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    """A batch costs the same statements for 10 records as for 1,000: a SELECT of the keys, one of the codes,
+    then one INSERT each of the institutions, their name grams, feed entries and audit records — never one
+    per record (libs/common/bulk_insert.py)."""
+    counted: dict[int, list[str]] = {}
+    for size in (10, 1000):
+        batch = {"source_system": f"size-{size}", "records": [record(f"S{size}-{i}") for i in range(size)]}
+        with counted_statements(registry_app) as statements:
+            answer = await client.post(BULK, json=batch, headers=platform(tokens))
+        assert answer.json()["counts"]["created"] == size
+        counted[size] = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
+    assert counted[10] == counted[1000], counted
+    assert counted[1000].count("INSERT") == 4  # institutions, name grams, feed entries, audit records
