@@ -43,7 +43,10 @@ class SigningCreate(BaseModel):
 
 
 class SigningRenew(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"package_ids": ["5d2b6a1e-3c4f-4b5a-9e6d-7f8a9b0c1d22"]}]},
+    )
 
     package_ids: PackageIds | None = Field(
         default=None, description="续签的服务包；为空则沿用原合同各服务包的在用版本"
@@ -51,7 +54,18 @@ class SigningRenew(BaseModel):
 
 
 class SigningTransfer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "person_id": "0b8a3f0e-2f6d-4f3e-9a55-6c1f0f6f2a10",
+                    "team_id": "9a4e2b55-2e2c-4d4b-9e6f-9a3b4c5d6e32",
+                    "package_ids": ["6e3c7b2f-4d5a-4c6b-8f7e-8a9b0c1d2e33"],
+                }
+            ]
+        },
+    )
 
     person_id: uuid.UUID = Field(description="转签的居民")
     team_id: uuid.UUID = Field(description="转入的家庭医生团队（本机构、在用）")

@@ -50,7 +50,17 @@ class TeamCreate(BaseModel):
 
 
 class TeamUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "湖里街道家庭医生第二团队",
+                    "leader_practitioner_id": "6f1c0a5e-7b7f-4a55-9d35-0d2f5e0c1a01",
+                }
+            ]
+        },
+    )
 
     name: TeamName | None = None
     leader_practitioner_id: uuid.UUID | None = Field(
