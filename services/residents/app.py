@@ -18,6 +18,10 @@ from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.http_client import ServiceTokenSource, StaticTokenSource
 from libs.common.service_app import create_service_app
+from services.residents.assessments.router import persons_router as latest_assessment_router
+from services.residents.assessments.router import router as assessments_router
+from services.residents.care_services.router import router as care_services_router
+from services.residents.checkups.router import router as checkups_router
 from services.residents.clients.registry import RegistryClient
 from services.residents.feed import FEED
 from services.residents.packages.router import router as packages_router
@@ -64,6 +68,10 @@ def create_app(
             teams_router,
             packages_router,
             signings_router,
+            checkups_router,
+            assessments_router,
+            latest_assessment_router,
+            care_services_router,
             change_feed_router("residents", POLICY, FEED),
             access_router("residents", POLICY),
         ],

@@ -11,7 +11,13 @@ import uuid
 from pydantic import Field
 
 from libs.common.changes import FeedEntity, feed_payload
-from libs.common.feed_reasons import BLIND_INDEX, NOT_LISTED, PERSONAL
+from libs.common.feed_reasons import BLIND_INDEX, FREE_TEXT, HEALTH, NOT_LISTED, PERSONAL
+from services.residents.assessments.models import Assessment
+from services.residents.assessments.schemas import AssessmentRead
+from services.residents.care_services.models import CareService
+from services.residents.care_services.schemas import CareServiceRead
+from services.residents.checkups.models import Checkup
+from services.residents.checkups.schemas import CheckupRead
 from services.residents.packages.models import ServicePackage
 from services.residents.packages.schemas import PackageRead
 from services.residents.persons.models import Person
@@ -153,4 +159,104 @@ SIGNING = FeedEntity(
     },
 )
 
-FEED = [PERSON, TEAM, TEAM_MEMBER, SERVICE_PACKAGE, SIGNING]
+# check-ups: what the health-management rate counts (persons checked, standard records, per year and county)
+CheckupFeedPayload = feed_payload(
+    "CheckupFeedPayload",
+    CheckupRead,
+    [
+        "id",
+        "person_id",
+        "year",
+        "region_code",
+        "institution_id",
+        "rule_version",
+        "first_date",
+        "last_date",
+        "parts_done",
+        "standard",
+        "standard_date",
+        "version",
+        "created_at",
+        "updated_at",
+    ],
+)
+CHECKUP = FeedEntity(
+    model=Checkup,
+    payload=CheckupFeedPayload,
+    permission="checkups:read",
+    shown_by=CheckupRead,
+    excluded={"age_years": PERSONAL, "created_by_sub": NOT_LISTED},
+)
+
+# ability assessments: the level the service computed, never the item scores nor the diagnoses
+AssessmentFeedPayload = feed_payload(
+    "AssessmentFeedPayload",
+    AssessmentRead,
+    [
+        "id",
+        "person_id",
+        "region_code",
+        "institution_id",
+        "assessor_practitioner_id",
+        "assessed_date",
+        "scale_version",
+        "total_score",
+        "total_level",
+        "level",
+        "version",
+        "created_at",
+    ],
+)
+ASSESSMENT = FeedEntity(
+    model=Assessment,
+    payload=AssessmentFeedPayload,
+    permission="assessments:read",
+    shown_by=AssessmentRead,
+    excluded={
+        "scores": HEALTH,
+        "self_care_score": HEALTH,
+        "basic_motor_score": HEALTH,
+        "mental_score": HEALTH,
+        "perception_social_score": HEALTH,
+        "dementia": HEALTH,
+        "mental_disorder": HEALTH,
+        "care_risk_events_30d": HEALTH,
+        "adjustments": HEALTH,
+        "note": FREE_TEXT,
+        "created_by_sub": NOT_LISTED,
+        "updated_at": NOT_LISTED,
+    },
+)
+
+CareServiceFeedPayload = feed_payload(
+    "CareServiceFeedPayload",
+    CareServiceRead,
+    [
+        "id",
+        "person_id",
+        "region_code",
+        "institution_id",
+        "practitioner_id",
+        "assessment_id",
+        "service_date",
+        "year",
+        "window_number",
+        "kinds",
+        "version",
+        "created_at",
+    ],
+)
+CARE_SERVICE = FeedEntity(
+    model=CareService,
+    payload=CareServiceFeedPayload,
+    permission="care_services:read",
+    shown_by=CareServiceRead,
+    excluded={
+        "note": FREE_TEXT,
+        "client_record_id": NOT_LISTED,
+        "created_by_sub": NOT_LISTED,
+        "updated_at": NOT_LISTED,
+    },
+)
+
+FEED = [PERSON, CHECKUP, ASSESSMENT, CARE_SERVICE, TEAM, TEAM_MEMBER, SERVICE_PACKAGE, SIGNING]

@@ -50,6 +50,28 @@ SIGNING = """
     POST   /signings/{signing_id}/renew                   -  -  -  Y  Y  -
     POST   /signings/{signing_id}/terminate               -  -  -  Y  Y  -
 """
+HEALTH_MANAGEMENT = """
+    #                                                     pv ct co ia is pl
+    # 65+ check-ups, ability assessments and 医养结合 services: officials supervise (read, the yearly
+    # figures), the primary-care institution records what it did (its admin and doctors/nurses); the city
+    # platform reads its city's; homecare reads the latest assessment (service role, not a column here)
+    GET    /checkups                                      Y  Y  Y  Y  Y  Y
+    POST   /checkups                                      -  -  -  Y  Y  -
+    GET    /checkups/rules                                Y  Y  Y  Y  Y  Y
+    GET    /checkups/summary                              Y  Y  Y  Y  Y  Y
+    GET    /checkups/{checkup_id}                         Y  Y  Y  Y  Y  Y
+    GET    /assessments                                   Y  Y  Y  Y  Y  Y
+    POST   /assessments                                   -  -  -  Y  Y  -
+    GET    /assessments/scale                             Y  Y  Y  Y  Y  Y
+    GET    /assessments/summary                           Y  Y  Y  Y  Y  Y
+    GET    /assessments/{assessment_id}                   Y  Y  Y  Y  Y  Y
+    GET    /persons/{person_id}/assessments/latest        Y  Y  Y  Y  Y  Y
+    GET    /care-services                                 Y  Y  Y  Y  Y  Y
+    POST   /care-services                                 -  -  -  Y  Y  -
+    GET    /care-services/owed                            Y  Y  Y  Y  Y  Y
+    GET    /care-services/summary                         Y  Y  Y  Y  Y  Y
+    GET    /care-services/{care_service_id}               Y  Y  Y  Y  Y  Y
+"""
 PLATFORM = """
     # ARCHITECTURE: feeds serve city platforms (and officials' tools)
     GET    /changes                                       Y  Y  Y  -  -  Y
@@ -57,7 +79,7 @@ PLATFORM = """
     GET    /access/me                                     Y  Y  Y  Y  Y  Y
 """
 
-MATRIX = parse("/api/v1/residents", PERSONS + SIGNING + PLATFORM)
+MATRIX = parse("/api/v1/residents", PERSONS + SIGNING + HEALTH_MANAGEMENT + PLATFORM)
 
 
 class TestAccessMatrix(AccessMatrixWalk):

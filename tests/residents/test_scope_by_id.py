@@ -34,9 +34,22 @@ RECORD_OF: dict[tuple[str, str], str] = {
     ("GET", "/signings/{signing_id}"): "signing",
     ("POST", "/signings/{signing_id}/renew"): "signing",
     ("POST", "/signings/{signing_id}/terminate"): "signing",
+    ("GET", "/checkups/{checkup_id}"): "checkup",
+    ("GET", "/assessments/{assessment_id}"): "assessment",
+    ("GET", "/persons/{person_id}/assessments/latest"): "assessed_person",
+    ("GET", "/care-services/{care_service_id}"): "care_service",
 }
 #: the path parameter that names a record of each kind
-PATH_KEY = {"person": "person_id", "team": "team_id", "package": "package_id", "signing": "signing_id"}
+PATH_KEY = {
+    "person": "person_id",
+    "team": "team_id",
+    "package": "package_id",
+    "signing": "signing_id",
+    "checkup": "checkup_id",
+    "assessment": "assessment_id",
+    "assessed_person": "person_id",
+    "care_service": "care_service_id",
+}
 
 
 def test_every_by_id_endpoint_has_a_row(residents_app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 
+from tests.residents.checkups.records import owed_params
 from tests.residents.test_access_matrix import MATRIX
 from tests.residents.world import RES, World, scoped_record
 from tests.scope_matrix import REGIONS, assert_lists_keep_to_scope, paged_lists
@@ -21,9 +22,15 @@ LISTS: dict[str, str] = {
     "/teams": "team",
     "/packages": "package",
     "/signings": "signing",
+    "/checkups": "checkup",
+    "/assessments": "assessment",
+    "/care-services": "care_service",
+    "/care-services/owed": "assessment",
 }
 #: the item field naming the record, where it is not ``id``
-ID_KEY: dict[str, str] = {}
+ID_KEY: dict[str, str] = {"/care-services/owed": "assessment_id"}
+#: the query a list needs (the owed list: the window of today, where the records are owed)
+PARAMS: dict[str, dict[str, str]] = {"/care-services/owed": owed_params()}
 
 
 def test_every_list_has_a_row(residents_app: FastAPI) -> None:
@@ -41,5 +48,12 @@ async def test_a_list_shows_only_the_callers_scope(world: World, path: str) -> N
             institution = {"id": str(inst.id), "region_code": region}
     row = MATRIX[("GET", RES + path)]
     await assert_lists_keep_to_scope(
-        world.client, world.tokens, row, RES + path, records, institution, id_key=ID_KEY.get(path, "id")
+        world.client,
+        world.tokens,
+        row,
+        RES + path,
+        records,
+        institution,
+        params=PARAMS.get(path),
+        id_key=ID_KEY.get(path, "id"),
     )

@@ -19,6 +19,8 @@ import httpx
 from libs.common.auth import Role
 from libs.common.identifiers import id_number_check_char
 from libs.common.testing import Tokens
+from tests.residents.checkups.records import KINDS as HEALTH_MANAGEMENT_KINDS
+from tests.residents.checkups.records import health_management_record
 
 RES = "/api/v1/residents"
 PERSONS = f"{RES}/persons"
@@ -193,4 +195,6 @@ async def scoped_record(world: World, inst: Inst, kind: str) -> str:
         )
         assert signing.status_code == 201, signing.text
         return str(signing.json()["id"])
+    if kind in HEALTH_MANAGEMENT_KINDS:
+        return await health_management_record(world, inst, kind)
     raise AssertionError(f"no maker for {kind!r}: add it to tests/residents/world.py scoped_record")

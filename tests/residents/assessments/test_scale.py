@@ -6,30 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.residents.assessments.scale import (
-    SCALES,
-    AbilityDomain,
-    AbilityScale,
-    Adjustment,
-    score,
-    score_problems,
-)
-
-SCALE = SCALES["gbt42195-likely-1"]
-
-
-def scores_totalling(scale: AbilityScale, total: int) -> dict[str, int]:
-    """Item scores summing to ``total``: items filled to their maximum in table order, consciousness
-    kept above 0 (0 would be 昏迷) unless the total leaves nothing else."""
-    scores = dict.fromkeys((item.code for item in scale.items), 0)
-    left = total
-    order = sorted(scale.items, key=lambda item: item.code != "consciousness")
-    for item in order:
-        given = min(item.max_score, left)
-        scores[item.code] = given
-        left -= given
-    assert left == 0
-    return scores
+from services.residents.assessments.scale import AbilityDomain, Adjustment, score, score_problems
+from tests.residents.assessments.scores import SCALE, scores_totalling
 
 
 def test_the_table_has_26_items_in_four_domains_totalling_90() -> None:
@@ -67,15 +45,13 @@ def test_the_table_has_26_items_in_four_domains_totalling_90() -> None:
 )
 def test_level_follows_the_band_of_the_total(total: int, level: int) -> None:
     result = score(
-        SCALE, scores_totalling(SCALE, total), dementia=False, mental_disorder=False, care_risk_events_30d=0
+        SCALE, scores_totalling(total), dementia=False, mental_disorder=False, care_risk_events_30d=0
     )
     assert (result.total, result.total_level, result.level, result.adjustments) == (total, level, level, ())
 
 
 def test_total_zero_is_complete_loss_through_coma_too() -> None:
-    result = score(
-        SCALE, scores_totalling(SCALE, 0), dementia=False, mental_disorder=False, care_risk_events_30d=0
-    )
+    result = score(SCALE, scores_totalling(0), dementia=False, mental_disorder=False, care_risk_events_30d=0)
     assert (result.total, result.total_level, result.level, result.adjustments) == (
         0,
         4,
@@ -85,7 +61,7 @@ def test_total_zero_is_complete_loss_through_coma_too() -> None:
 
 
 def test_coma_puts_an_otherwise_intact_elder_at_level_4() -> None:
-    scores = scores_totalling(SCALE, 90)
+    scores = scores_totalling(90)
     scores["consciousness"] = 0
     result = score(SCALE, scores, dementia=False, mental_disorder=False, care_risk_events_30d=0)
     assert (result.total, result.total_level, result.level, result.adjustments) == (
@@ -112,7 +88,7 @@ def test_dementia_mental_disorder_or_two_risk_events_raise_one_level(
 ) -> None:
     result = score(
         SCALE,
-        scores_totalling(SCALE, total),
+        scores_totalling(total),
         dementia=dementia,
         mental_disorder=mental_disorder,
         care_risk_events_30d=events,
@@ -121,17 +97,15 @@ def test_dementia_mental_disorder_or_two_risk_events_raise_one_level(
 
 
 def test_domain_totals_sum_to_the_total() -> None:
-    result = score(
-        SCALE, scores_totalling(SCALE, 50), dementia=False, mental_disorder=False, care_risk_events_30d=0
-    )
+    result = score(SCALE, scores_totalling(50), dementia=False, mental_disorder=False, care_risk_events_30d=0)
     assert sum(result.domain_totals.values()) == 50
 
 
 def test_problems_name_unknown_missing_and_out_of_range_items() -> None:
-    scores = scores_totalling(SCALE, 90)
+    scores = scores_totalling(90)
     del scores["eating"]
     scores["vision"] = 3
     scores["flying"] = 1
     problems = {(p.kind, p.item_code) for p in score_problems(SCALE, scores)}
     assert problems == {("unknown", "flying"), ("missing", "eating"), ("out_of_range", "vision")}
-    assert score_problems(SCALE, scores_totalling(SCALE, 90)) == []
+    assert score_problems(SCALE, scores_totalling(90)) == []
