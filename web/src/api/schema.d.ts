@@ -2977,11 +2977,80 @@ export interface paths {
         };
         /**
          * 变更订阅（按提交顺序）
-         * @description 只返回调用方有权列出的实体类型（与各列表接口同一权限）与其管辖范围内的变更；data 为各类型声明的字段白名单（见 schema_version）。实体类型：person（需 persons:read）。
+         * @description 只返回调用方有权列出的实体类型（与各列表接口同一权限）与其管辖范围内的变更；data 为各类型声明的字段白名单（见 schema_version）。实体类型：person（需 persons:read）、team（需 teams:read）、team_member（需 teams:read）、service_package（需 packages:read）、signing（需 signings:read）。
          */
         get: operations["residents_list_changes"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/packages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 签约服务包列表（各版本；status=active 为在用版本） */
+        get: operations["residents_list_packages"];
+        put?: never;
+        /** 发布签约服务包（第 1 版；基础包或个性化包） */
+        post: operations["residents_create_package"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/packages/{package_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 签约服务包详情（某一版本） */
+        get: operations["residents_get_package"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/packages/{package_id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用服务包（已签约的合同不受影响，新签约不能再选） */
+        post: operations["residents_retire_package"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/packages/{package_id}/revise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 修订服务包：发布新版本（版本号 +1），原版本停用；已签约的合同保留签约时的版本 */
+        post: operations["residents_revise_package"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3042,6 +3111,205 @@ export interface paths {
         /** 按身份证号精确查找（身份证号放在请求体中，结果脱敏） */
         post: operations["residents_lookup_persons"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/signings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 家庭医生签约列表 */
+        get: operations["residents_list_signings"];
+        put?: never;
+        /**
+         * 签约（本机构在用团队；一人同一时间只与一个团队签约）
+         * @description 合同期默认一年（RESIDENTS_SIGNING_TERM_MONTHS）。居民已有履约中的签约时 409 active_signing_exists（请续签或转签；并发的重复签约由数据库唯一约束拒绝，同一代码）；已到期未续签的旧合同在新签约时标为 expired。团队须为本机构在用团队（team_not_found、team_inactive），服务包须为该机构在用版本，一个基础包、可加个性化包（packages_invalid），起始日期不晚于今天（start_date_invalid）。
+         */
+        post: operations["residents_create_signing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/signings/{signing_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 签约详情 */
+        get: operations["residents_get_signing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/signings/{signing_id}/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 续签（到期前 RESIDENTS_SIGNING_RENEWAL_WINDOW_DAYS 天内至到期日；新合同自原合同到期次日起） */
+        post: operations["residents_renew_signing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/signings/{signing_id}/terminate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 解约（原因代码；解约日期默认今天） */
+        post: operations["residents_terminate_signing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/signings/rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 签约与续签统计（按县区）：统计日签约人数（其中 65 岁及以上），年度应续签与已续签、续签率
+         * @description 签约人数为统计日（年度末，今年为今天）履约中的居民（去重）；签约率的分母（常住或 65 岁及以上人口）由指标服务的人口表提供。应续签：到期日在年度内、履约至到期（未解约、未转签），且已续签或已过到期日。
+         */
+        get: operations["residents_signing_rates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/signings/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 转签：居民现有签约今日终止（transferred），与本机构团队的新合同今日起生效（同一事务） */
+        post: operations["residents_transfer_signing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/teams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 家庭医生团队列表 */
+        get: operations["residents_list_teams"];
+        put?: never;
+        /**
+         * 组建家庭医生团队（基层医疗卫生机构；三师两员，至少一名全科医生）
+         * @description 成员须为机构注册服务中本机构在岗的医务人员（practitioner_not_found、practitioner_inactive、practitioner_not_of_institution），且人员类别可担任其角色（role_not_qualified：全科医生、专科医生、乡村医生须为医师，健康管理员为医师或护士，人口管理员为任一在册人员）；团队须至少一名全科医生（team_needs_general_practitioner），团队长须为本团队全科医生（leader_not_general_practitioner）；机构须为社区卫生服务中心/站、乡镇卫生院或村卫生室（not_primary_care_institution）。
+         */
+        post: operations["residents_create_team"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/teams/{team_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 家庭医生团队详情（含成员） */
+        get: operations["residents_get_team"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改团队名称或团队长（If-Match） */
+        patch: operations["residents_update_team"];
+        trace?: never;
+    };
+    "/api/v1/residents/teams/{team_id}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用团队（须无履约中的签约） */
+        post: operations["residents_deactivate_team"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/teams/{team_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 增加团队成员（If-Match 为团队版本） */
+        post: operations["residents_add_team_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/teams/{team_id}/members/{practitioner_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 移出团队成员（团队长不能移出；If-Match 为团队版本） */
+        delete: operations["residents_remove_team_member"];
         options?: never;
         head?: never;
         patch?: never;
@@ -9464,6 +9732,148 @@ export interface components {
          * @enum {string}
          */
         Ownership: "public" | "private";
+        /**
+         * PackageCreate
+         * @example {
+         *       "code": "JC-2026",
+         *       "fee_yuan": "120.00",
+         *       "items": [
+         *         {
+         *           "code": "checkup",
+         *           "name": "年度健康体检",
+         *           "times_per_year": 1
+         *         },
+         *         {
+         *           "code": "followup",
+         *           "name": "健康随访",
+         *           "times_per_year": 4
+         *         }
+         *       ],
+         *       "kind": "basic",
+         *       "name": "老年人基础服务包"
+         *     }
+         */
+        PackageCreate: {
+            /**
+             * Code
+             * @description 服务包编码（本机构内唯一，各版本共用）
+             */
+            code: string;
+            /**
+             * Fee Yuan
+             * @description 签约服务费（元/年）
+             */
+            fee_yuan: number | string;
+            /** Items */
+            items: components["schemas"]["PackageItem"][];
+            kind: components["schemas"]["PackageKind"];
+            /** Name */
+            name: string;
+        };
+        /** PackageItem */
+        PackageItem: {
+            /**
+             * Code
+             * @description 服务项目编码（包内唯一）
+             */
+            code: string;
+            /**
+             * Name
+             * @description 服务项目名称，如「一般体检」「血压测量」
+             */
+            name: string;
+            /**
+             * Times Per Year
+             * @description 每年服务次数；0 表示按需
+             */
+            times_per_year: number;
+        };
+        /**
+         * PackageKind
+         * @description 取值：`basic` 基础服务包；`personalised` 个性化服务包
+         * @enum {string}
+         */
+        PackageKind: "basic" | "personalised";
+        /** PackageRead */
+        PackageRead: {
+            /** Code */
+            code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Fee Yuan */
+            fee_yuan: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /** Institution Name */
+            institution_name: string;
+            /** Items */
+            items: components["schemas"]["PackageItem"][];
+            kind: components["schemas"]["PackageKind"];
+            /** Kind Label */
+            readonly kind_label: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            status: components["schemas"]["PackageStatus"];
+            /** Status Label */
+            readonly status_label: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Version No
+             * @description 服务包版本号（同一编码从 1 起递增）
+             */
+            version_no: number;
+        };
+        /**
+         * PackageRevise
+         * @description A new version of the package (same code and kind); the version revised is retired.
+         * @example {
+         *       "fee_yuan": "130.00",
+         *       "items": [
+         *         {
+         *           "code": "checkup",
+         *           "name": "年度健康体检",
+         *           "times_per_year": 1
+         *         }
+         *       ],
+         *       "name": "老年人基础服务包（2027 版）"
+         *     }
+         */
+        PackageRevise: {
+            /**
+             * Fee Yuan
+             * @description 签约服务费（元/年）
+             */
+            fee_yuan: number | string;
+            /** Items */
+            items: components["schemas"]["PackageItem"][];
+            /** Name */
+            name: string;
+        };
+        /**
+         * PackageStatus
+         * @description 取值：`active` 在用；`retired` 已停用
+         * @enum {string}
+         */
+        PackageStatus: "active" | "retired";
         /** Page[AgreementRead] */
         Page_AgreementRead_: {
             /** Items */
@@ -9596,6 +10006,18 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** Page[PackageRead] */
+        Page_PackageRead_: {
+            /** Items */
+            items: components["schemas"]["PackageRead"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description 下一页游标；为空表示没有更多
+             */
+            next_cursor: string | null;
+        };
         /** Page[PersonRead] */
         Page_PersonRead_: {
             /** Items */
@@ -9668,10 +10090,34 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** Page[SigningRead] */
+        Page_SigningRead_: {
+            /** Items */
+            items: components["schemas"]["SigningRead"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description 下一页游标；为空表示没有更多
+             */
+            next_cursor: string | null;
+        };
         /** Page[SosRead] */
         Page_SosRead_: {
             /** Items */
             items: components["schemas"]["SosRead"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description 下一页游标；为空表示没有更多
+             */
+            next_cursor: string | null;
+        };
+        /** Page[TeamRead] */
+        Page_TeamRead_: {
+            /** Items */
+            items: components["schemas"]["TeamRead"][];
             /** Limit */
             limit: number;
             /**
@@ -11466,6 +11912,39 @@ export interface components {
             /** Region Name */
             region_name: string;
         };
+        /** RegionRates */
+        RegionRates: {
+            /**
+             * Due For Renewal
+             * @description 年度内到期应续签的合同数（履约至到期；已续签或已过到期日）
+             */
+            due_for_renewal: number;
+            /**
+             * Region Code
+             * @description 县级区划代码；合计行为调用者的范围（如 35、3502、350206）
+             */
+            region_code: string;
+            /**
+             * Renewal Rate Pct
+             * @description 续签率（%）= 已续签 / 应续签；无应续签时为空
+             */
+            renewal_rate_pct: string | null;
+            /**
+             * Renewed
+             * @description 其中已续签的合同数
+             */
+            renewed: number;
+            /**
+             * Signed Persons
+             * @description 统计日履约中的签约居民数（去重）
+             */
+            signed_persons: number;
+            /**
+             * Signed Persons 65 Plus
+             * @description 其中统计日已满 65 周岁者
+             */
+            signed_persons_65_plus: number;
+        };
         /** RegionResult */
         RegionResult: {
             /** Reason */
@@ -11852,7 +12331,7 @@ export interface components {
             /** Has More */
             has_more: boolean;
             /** Items */
-            items: components["schemas"]["ResidentsPersonChange"][];
+            items: (components["schemas"]["ResidentsPersonChange"] | components["schemas"]["ResidentsTeamChange"] | components["schemas"]["ResidentsTeamMemberChange"] | components["schemas"]["ResidentsServicePackageChange"] | components["schemas"]["ResidentsSigningChange"])[];
             /**
              * Next Cursor
              * @description 下一次请求的 after 参数
@@ -11874,11 +12353,162 @@ export interface components {
              */
             entity_id: string;
             /**
-             * Entity Type
-             * @description 实体类型
-             * @constant
+             * @description 实体类型 (enum property replaced by openapi-typescript)
+             * @enum {string}
              */
             entity_type: "person";
+            /**
+             * Op
+             * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Schema Version
+             * @description data 的结构版本；结构不兼容地变化时加一
+             * @constant
+             */
+            schema_version: 1;
+            /** Seq */
+            seq: number;
+            /** Version */
+            version: number | null;
+        };
+        /** ResidentsServicePackageChange */
+        ResidentsServicePackageChange: {
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** @description 实体当前状态（op=delete 时为空）：列表接口所示字段的白名单，不含个人敏感信息 */
+            data: components["schemas"]["ServicePackageFeedPayload"] | null;
+            /**
+             * Entity Id
+             * Format: uuid
+             */
+            entity_id: string;
+            /**
+             * @description 实体类型 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            entity_type: "service_package";
+            /**
+             * Op
+             * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Schema Version
+             * @description data 的结构版本；结构不兼容地变化时加一
+             * @constant
+             */
+            schema_version: 1;
+            /** Seq */
+            seq: number;
+            /** Version */
+            version: number | null;
+        };
+        /** ResidentsSigningChange */
+        ResidentsSigningChange: {
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** @description 实体当前状态（op=delete 时为空）：列表接口所示字段的白名单，不含个人敏感信息 */
+            data: components["schemas"]["SigningFeedPayload"] | null;
+            /**
+             * Entity Id
+             * Format: uuid
+             */
+            entity_id: string;
+            /**
+             * @description 实体类型 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            entity_type: "signing";
+            /**
+             * Op
+             * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Schema Version
+             * @description data 的结构版本；结构不兼容地变化时加一
+             * @constant
+             */
+            schema_version: 1;
+            /** Seq */
+            seq: number;
+            /** Version */
+            version: number | null;
+        };
+        /** ResidentsTeamChange */
+        ResidentsTeamChange: {
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** @description 实体当前状态（op=delete 时为空）：列表接口所示字段的白名单，不含个人敏感信息 */
+            data: components["schemas"]["TeamFeedPayload"] | null;
+            /**
+             * Entity Id
+             * Format: uuid
+             */
+            entity_id: string;
+            /**
+             * @description 实体类型 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            entity_type: "team";
+            /**
+             * Op
+             * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Schema Version
+             * @description data 的结构版本；结构不兼容地变化时加一
+             * @constant
+             */
+            schema_version: 1;
+            /** Seq */
+            seq: number;
+            /** Version */
+            version: number | null;
+        };
+        /** ResidentsTeamMemberChange */
+        ResidentsTeamMemberChange: {
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** @description 实体当前状态（op=delete 时为空）：列表接口所示字段的白名单，不含个人敏感信息 */
+            data: components["schemas"]["TeamMemberFeedPayload"] | null;
+            /**
+             * Entity Id
+             * Format: uuid
+             */
+            entity_id: string;
+            /**
+             * @description 实体类型 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            entity_type: "team_member";
             /**
              * Op
              * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
@@ -12081,6 +12711,45 @@ export interface components {
             /** Label */
             label: string;
         };
+        /** ServicePackageFeedPayload */
+        ServicePackageFeedPayload: {
+            /** Code */
+            code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Fee Yuan */
+            fee_yuan: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /** Institution Name */
+            institution_name: string;
+            /** Items */
+            items: components["schemas"]["PackageItem"][];
+            kind: components["schemas"]["PackageKind"];
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            status: components["schemas"]["PackageStatus"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Version No
+             * @description 服务包版本号（同一编码从 1 起递增）
+             */
+            version_no: number;
+        };
         /**
          * SessionLogin
          * @example {
@@ -12197,6 +12866,310 @@ export interface components {
             period_start: string;
             /** Regions */
             regions: components["schemas"]["RegionShortfall"][];
+        };
+        /** SignedPackage */
+        SignedPackage: {
+            /** Code */
+            code: string;
+            /** Fee Yuan */
+            fee_yuan: string;
+            kind: components["schemas"]["PackageKind"];
+            /** Kind Label */
+            readonly kind_label: string;
+            /** Name */
+            name: string;
+            /**
+             * Package Id
+             * Format: uuid
+             */
+            package_id: string;
+            /** Version No */
+            version_no: number;
+        };
+        /**
+         * SigningCreate
+         * @example {
+         *       "package_ids": [
+         *         "5d2b6a1e-3c4f-4b5a-9e6d-7f8a9b0c1d22"
+         *       ],
+         *       "person_id": "0b8a3f0e-2f6d-4f3e-9a55-6c1f0f6f2a10",
+         *       "team_id": "7c3e1a44-1d1b-4c3a-8d5e-8f2f3b9c0d21"
+         *     }
+         */
+        SigningCreate: {
+            /**
+             * Package Ids
+             * @description 签约服务包（在用版本）：一个基础包，可加个性化包
+             */
+            package_ids: string[];
+            /**
+             * Person Id
+             * Format: uuid
+             * @description 居民主索引 id（先按身份证号查找或登记居民）
+             */
+            person_id: string;
+            /**
+             * Start Date
+             * @description 起始日期，默认今天；不能晚于今天
+             */
+            start_date?: string | null;
+            /**
+             * Team Id
+             * Format: uuid
+             * @description 签约的家庭医生团队（本机构、在用）
+             */
+            team_id: string;
+        };
+        /** SigningFeedPayload */
+        SigningFeedPayload: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Elderly At Start
+             * @description 起始日时居民已满 65 周岁
+             */
+            elderly_at_start: boolean;
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date: string;
+            /**
+             * Ended Date
+             * @description 提前终止（解约、转签）的日期
+             */
+            ended_date: string | null;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            origin: components["schemas"]["SigningOrigin"];
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /**
+             * Previous Signing Id
+             * @description 续签或转签时，前一份合同
+             */
+            previous_signing_id: string | null;
+            /**
+             * Region Code
+             * @description 居民所在县（区）：签约在此计数
+             */
+            region_code: string;
+            /**
+             * Signed At
+             * Format: date-time
+             */
+            signed_at: string;
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date: string;
+            status: components["schemas"]["SigningStatus"];
+            /**
+             * Team Id
+             * Format: uuid
+             */
+            team_id: string;
+            termination_reason: components["schemas"]["TerminationReason"] | null;
+            /** Total Fee Yuan */
+            total_fee_yuan: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * SigningOrigin
+         * @description 取值：`new` 新签；`renewal` 续签；`transfer` 转签
+         * @enum {string}
+         */
+        SigningOrigin: "new" | "renewal" | "transfer";
+        /** SigningRates */
+        SigningRates: {
+            /**
+             * As Of
+             * Format: date
+             * @description 签约人数的统计日：年度末，或今年的今天
+             */
+            as_of: string;
+            /** Items */
+            items: components["schemas"]["RegionRates"][];
+            total: components["schemas"]["RegionRates"];
+            /** Year */
+            year: number;
+        };
+        /** SigningRead */
+        SigningRead: {
+            /** Allowed Actions */
+            allowed_actions: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Elderly At Start
+             * @description 起始日时居民已满 65 周岁
+             */
+            elderly_at_start: boolean;
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date: string;
+            /**
+             * Ended Date
+             * @description 提前终止（解约、转签）的日期
+             */
+            ended_date: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * In Force
+             * @description 今天在履约期内
+             */
+            in_force: boolean;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            origin: components["schemas"]["SigningOrigin"];
+            /** Origin Label */
+            readonly origin_label: string;
+            /** Packages */
+            packages: components["schemas"]["SignedPackage"][];
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /**
+             * Previous Signing Id
+             * @description 续签或转签时，前一份合同
+             */
+            previous_signing_id: string | null;
+            /**
+             * Region Code
+             * @description 居民所在县（区）：签约在此计数
+             */
+            region_code: string;
+            /**
+             * Renewal Opens On
+             * Format: date
+             * @description 自该日起可续签（至到期日）
+             */
+            renewal_opens_on: string;
+            /**
+             * Signed At
+             * Format: date-time
+             */
+            signed_at: string;
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date: string;
+            status: components["schemas"]["SigningStatus"];
+            /** Status Label */
+            readonly status_label: string;
+            /**
+             * Team Id
+             * Format: uuid
+             */
+            team_id: string;
+            termination_reason: components["schemas"]["TerminationReason"] | null;
+            /** Termination Reason Label */
+            readonly termination_reason_label: string | null;
+            /** Total Fee Yuan */
+            total_fee_yuan: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * SigningRenew
+         * @example {
+         *       "package_ids": [
+         *         "5d2b6a1e-3c4f-4b5a-9e6d-7f8a9b0c1d22"
+         *       ]
+         *     }
+         */
+        SigningRenew: {
+            /**
+             * Package Ids
+             * @description 续签的服务包；为空则沿用原合同各服务包的在用版本
+             */
+            package_ids?: string[] | null;
+        };
+        /**
+         * SigningStatus
+         * @description 取值：`active` 履约中；`renewed` 已续签；`terminated` 已解约；`transferred` 已转签；`expired` 已到期未续签
+         * @enum {string}
+         */
+        SigningStatus: "active" | "renewed" | "terminated" | "transferred" | "expired";
+        /**
+         * SigningTerminate
+         * @example {
+         *       "ended_date": "2026-03-10",
+         *       "reason": "moved_away"
+         *     }
+         */
+        SigningTerminate: {
+            /**
+             * Ended Date
+             * @description 解约日期，默认今天；不能晚于今天
+             */
+            ended_date?: string | null;
+            reason: components["schemas"]["TerminationReason"];
+        };
+        /**
+         * SigningTransfer
+         * @example {
+         *       "package_ids": [
+         *         "6e3c7b2f-4d5a-4c6b-8f7e-8a9b0c1d2e33"
+         *       ],
+         *       "person_id": "0b8a3f0e-2f6d-4f3e-9a55-6c1f0f6f2a10",
+         *       "team_id": "9a4e2b55-2e2c-4d4b-9e6f-9a3b4c5d6e32"
+         *     }
+         */
+        SigningTransfer: {
+            /**
+             * Package Ids
+             * @description 新合同的服务包（转入团队所在机构的在用版本）
+             */
+            package_ids: string[];
+            /**
+             * Person Id
+             * Format: uuid
+             * @description 转签的居民
+             */
+            person_id: string;
+            /**
+             * Team Id
+             * Format: uuid
+             * @description 转入的家庭医生团队（本机构、在用）
+             */
+            team_id: string;
         };
         /** SosAlertFeedPayload */
         SosAlertFeedPayload: {
@@ -12630,6 +13603,205 @@ export interface components {
             value: number;
         };
         /**
+         * TeamCreate
+         * @example {
+         *       "members": [
+         *         {
+         *           "practitioner_id": "6f1c0a5e-7b7f-4a55-9d35-0d2f5e0c1a01",
+         *           "role": "general_practitioner"
+         *         },
+         *         {
+         *           "practitioner_id": "6f1c0a5e-7b7f-4a55-9d35-0d2f5e0c1a02",
+         *           "role": "health_manager"
+         *         }
+         *       ],
+         *       "name": "湖里街道家庭医生第一团队"
+         *     }
+         */
+        TeamCreate: {
+            /**
+             * Leader Practitioner Id
+             * @description 团队长（须为本团队的全科医生）；为空取成员中第一名全科医生
+             */
+            leader_practitioner_id?: string | null;
+            /** Members */
+            members: components["schemas"]["TeamMemberCreate"][];
+            /** Name */
+            name: string;
+        };
+        /** TeamFeedPayload */
+        TeamFeedPayload: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /** Institution Name */
+            institution_name: string;
+            /**
+             * Leader Practitioner Id
+             * Format: uuid
+             */
+            leader_practitioner_id: string;
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * TeamMemberCreate
+         * @example {
+         *       "practitioner_id": "6f1c0a5e-7b7f-4a55-9d35-0d2f5e0c1a03",
+         *       "role": "specialist"
+         *     }
+         */
+        TeamMemberCreate: {
+            /**
+             * Practitioner Id
+             * Format: uuid
+             * @description 机构注册服务中的医务人员 id（须为本机构在岗人员）
+             */
+            practitioner_id: string;
+            /** @description 三师两员中的角色 */
+            role: components["schemas"]["TeamRole"];
+        };
+        /** TeamMemberFeedPayload */
+        TeamMemberFeedPayload: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Practitioner Id
+             * Format: uuid
+             */
+            practitioner_id: string;
+            /**
+             * Practitioner Kind
+             * @description 注册服务中的人员类别：doctor / nurse / carer
+             */
+            practitioner_kind: string;
+            role: components["schemas"]["TeamRole"];
+            /**
+             * Team Id
+             * Format: uuid
+             * @description 所属团队（GET /teams/{team_id} 的 members）
+             */
+            team_id: string;
+        };
+        /** TeamMemberRead */
+        TeamMemberRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Practitioner Id
+             * Format: uuid
+             */
+            practitioner_id: string;
+            /**
+             * Practitioner Kind
+             * @description 注册服务中的人员类别：doctor / nurse / carer
+             */
+            practitioner_kind: string;
+            /** Practitioner Name */
+            practitioner_name: string;
+            role: components["schemas"]["TeamRole"];
+            /** Role Label */
+            readonly role_label: string;
+        };
+        /** TeamRead */
+        TeamRead: {
+            /** Active */
+            active: boolean;
+            /**
+             * Complete
+             * @description 三师两员 all present.
+             */
+            readonly complete: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /** Institution Name */
+            institution_name: string;
+            /**
+             * Leader Practitioner Id
+             * Format: uuid
+             */
+            leader_practitioner_id: string;
+            /** Members */
+            members: components["schemas"]["TeamMemberRead"][];
+            /** Missing Role Labels */
+            readonly missing_role_labels: string[];
+            /**
+             * Missing Roles
+             * @description 三师两员中尚无人担任的角色
+             */
+            missing_roles: components["schemas"]["TeamRole"][];
+            /** Name */
+            name: string;
+            /** Region Code */
+            region_code: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * TeamRole
+         * @description 取值：`general_practitioner` 全科医生；`specialist` 专科医生；`village_doctor` 乡村医生；`health_manager` 健康管理员；`population_manager` 人口管理员
+         * @enum {string}
+         */
+        TeamRole: "general_practitioner" | "specialist" | "village_doctor" | "health_manager" | "population_manager";
+        /**
+         * TeamUpdate
+         * @example {
+         *       "leader_practitioner_id": "6f1c0a5e-7b7f-4a55-9d35-0d2f5e0c1a01",
+         *       "name": "湖里街道家庭医生第二团队"
+         *     }
+         */
+        TeamUpdate: {
+            /**
+             * Leader Practitioner Id
+             * @description 团队长（须为本团队的全科医生）
+             */
+            leader_practitioner_id?: string | null;
+            /** Name */
+            name?: string | null;
+        };
+        /**
          * Terminate
          * @example {
          *       "effective_date": "2026-06-30",
@@ -12648,6 +13820,12 @@ export interface components {
              */
             reason: string;
         };
+        /**
+         * TerminationReason
+         * @description 取值：`died` 居民死亡；`moved_away` 迁出服务区域；`resident_request` 居民申请解约；`team_dissolved` 签约团队撤销；`other` 其他原因
+         * @enum {string}
+         */
+        TerminationReason: "died" | "moved_away" | "resident_request" | "team_dissolved" | "other";
         /**
          * Timeline
          * @description When each step happened (the original times, not the import's). A step not reached is null.
@@ -28078,6 +29256,396 @@ export interface operations {
             };
         };
     };
+    residents_list_packages: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                /** @description 上一页返回的 next_cursor */
+                cursor?: string | null;
+                institution_id?: string | null;
+                kind?: components["schemas"]["PackageKind"] | null;
+                /** @description 每页条数 (≤200) */
+                limit?: number;
+                status?: components["schemas"]["PackageStatus"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PackageRead_"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_create_package: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackageCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_get_package: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                package_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_retire_package: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                package_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_revise_package: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                package_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackageRevise"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     residents_list_persons: {
         parameters: {
             query?: {
@@ -28413,6 +29981,1146 @@ export interface operations {
             };
             /** @description 校验失败 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_signings: {
+        parameters: {
+            query?: {
+                /** @description 上一页返回的 next_cursor */
+                cursor?: string | null;
+                institution_id?: string | null;
+                /** @description 每页条数 (≤200) */
+                limit?: number;
+                person_id?: string | null;
+                /** @description 县级区划代码 */
+                region_code?: string | null;
+                status?: components["schemas"]["SigningStatus"] | null;
+                team_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SigningRead_"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_create_signing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SigningCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_get_signing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                signing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_renew_signing: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                signing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SigningRenew"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_terminate_signing: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                signing_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SigningTerminate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_signing_rates: {
+        parameters: {
+            query: {
+                /** @description 统计年度 */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningRates"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_transfer_signing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SigningTransfer"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigningRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_teams: {
+        parameters: {
+            query?: {
+                active?: boolean | null;
+                /** @description 上一页返回的 next_cursor */
+                cursor?: string | null;
+                institution_id?: string | null;
+                /** @description 每页条数 (≤200) */
+                limit?: number;
+                /** @description 县级区划代码 */
+                region_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TeamRead_"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_create_team: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_get_team: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_update_team: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_deactivate_team: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_add_team_member: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamMemberCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_remove_team_member: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                practitioner_id: string;
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
