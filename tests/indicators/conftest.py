@@ -12,24 +12,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from libs.common.auth import TokenIssuer, TokenVerifier
+from libs.common.auth import Role, TokenIssuer, TokenVerifier
 from libs.common.database import Database
+from libs.common.http_client import StaticTokenSource
 from libs.common.testing import TestDatabases, Tokens, make_settings, running
 from services.contracts.clock import ManualClock
 from services.indicators.app import create_app as create_indicators_app
 from services.indicators.followers.follower import Followers
 from services.indicators.rebuild import clear
 from services.indicators.settings import IndicatorsSettings
+from services.residents.app import create_app as create_residents_app
+from services.residents.settings import ResidentsSettings
 from tests import platform_apps
 from tests.platform_apps import TODAY, Live
 
-SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
+SERVICES = ("gateway", "registry", "contracts", "homecare", "residents", "indicators")
 INDICATORS_SECRET = "indicators-test-secret"
 
 
@@ -109,6 +113,31 @@ async def homecare_app(
         yield app
 
 
+@pytest.fixture(scope="session")
+async def residents_app(
+    test_databases: TestDatabases,
+    token_verifier: TokenVerifier,
+    tokens: Tokens,
+    registry_app: FastAPI,
+    indicators_database_urls: dict[str, str],
+) -> AsyncIterator[FastAPI]:
+    """The residents service (issue 19), reaching the registry in-process."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=registry_app), base_url="http://gateway"
+    ) as registry_http:
+        settings = make_settings(
+            ResidentsSettings, test_databases, database_url=indicators_database_urls["residents"]
+        )
+        app = create_residents_app(
+            settings,
+            verifier=token_verifier,
+            registry_http=registry_http,
+            registry_tokens=StaticTokenSource(tokens.token(Role.service, ttl=timedelta(hours=6))),
+        )
+        async with running(app):
+            yield app
+
+
 @dataclass
 class Hops:
     """The switchable hops: the gateway → registry, and the indicators → gateway."""
@@ -157,8 +186,9 @@ async def platform(
     registry_app: FastAPI,
     contracts_app: FastAPI,
     homecare_app: FastAPI,
+    residents_app: FastAPI,
 ) -> AsyncIterator[tuple[FastAPI, FastAPI]]:
-    """(gateway, indicators), both started: the gateway routes to the four services and issues the
+    """(gateway, indicators), both started: the gateway routes to the five services and issues the
     indicators' service tokens; the indicators reach it through ``hops.gateway``."""
     indicators_app = indicators_app_for(indicators_settings, token_verifier, hops)
     hops.registry.inner = httpx.ASGITransport(app=registry_app)
@@ -166,6 +196,7 @@ async def platform(
         "registry": hops.registry,
         "contracts": httpx.ASGITransport(app=contracts_app),
         "homecare": httpx.ASGITransport(app=homecare_app),
+        "residents": httpx.ASGITransport(app=residents_app),
         "indicators": httpx.ASGITransport(app=indicators_app),
     }
     async with platform_apps.gateway_app(

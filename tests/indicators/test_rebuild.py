@@ -28,7 +28,7 @@ async def test_a_rebuild_yields_the_same_read_model(indicators: Indicators, live
     async with httpx.AsyncClient(transport=indicators.hops.gateway, base_url="http://gateway") as http:
         counts = await rebuild(indicators.settings, database=indicators.database, gateway_http=http)
 
-    assert set(counts) == {"registry", "contracts", "homecare"}
+    assert set(counts) == {"registry", "contracts", "homecare", "residents"}
     assert await read_model(indicators.database) == followed
     async with session_scope(indicators.database, write=False) as session:
         row = await session.get(FeedCursor, "registry")

@@ -36,7 +36,7 @@ async def test_officials_of_every_level_read_the_status_of_every_feed(
     response = await live.gateway.get(STATUS, headers=live.tokens.headers(role, region))
     assert response.status_code == 200, response.text
     feeds = {feed["feed"]: feed for feed in response.json()["feeds"]}
-    assert list(feeds) == ["registry", "contracts", "homecare"]
+    assert list(feeds) == ["registry", "contracts", "homecare", "residents"]
     assert feeds["registry"]["entity_types"] == ["institution", "institution_year_stat", "filing"]
     assert feeds["registry"]["caught_up"] is True
     assert feeds["registry"]["lag_entries"] == 0

@@ -75,18 +75,17 @@ FACTS: dict[str, tuple[Fact, ...]] = {
         Fact("order", OrderFact, OrderData),
         Fact("rating", RatingFact, RatingData),
     ),
+    # issue 19: the residents' signings, 65+ check-ups and ability assessments
+    "residents": (
+        Fact("signing", SigningFact, SigningData),
+        Fact("checkup", CheckupFact, CheckupData),
+        Fact("assessment", AssessmentFact, AssessmentData),
+    ),
 }
 
-#: the residents service's feed (issue 19): signings, check-ups, assessments
-RESIDENT_FACTS: tuple[Fact, ...] = (
-    Fact("signing", SigningFact, SigningData),
-    Fact("checkup", CheckupFact, CheckupData),
-    Fact("assessment", AssessmentFact, AssessmentData),
-)
+FACT_MODELS: tuple[type[FactColumns], ...] = tuple(f.model for facts in FACTS.values() for f in facts)
 
-FACT_MODELS: tuple[type[FactColumns], ...] = tuple(
-    f.model for facts in FACTS.values() for f in facts
-) + tuple(f.model for f in RESIDENT_FACTS if f not in FACTS.get("residents", ()))
+RESIDENT_FACTS = FACTS["residents"]
 
 
 class UnexpectedEntry(ValueError):
