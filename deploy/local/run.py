@@ -42,7 +42,7 @@ CONSOLE_DIST = WEB / "dist"
 NPM_STAMP = WEB / "node_modules" / ".installed"  # the Makefile's stamp of `npm ci` too
 SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators", "residents")
 #: the services whose demo data ``demo.<name>`` seeds, in this order (each reads what the ones before wrote)
-SEEDED = ("registry", "gateway", "contracts", "homecare", "indicators")
+SEEDED = ("registry", "gateway", "contracts", "homecare", "indicators", "residents")
 DEMO_ACCOUNTS = [
     ("prov_admin", "省卫健委管理员 (350000)"),
     ("fz_admin", "福州市卫健委管理员 (350100)"),

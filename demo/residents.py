@@ -1,0 +1,450 @@
+"""Demo data of the residents service (issue 19): elders of 湖里 (or more counties) with their family-doctor
+contracts, their 65+ health check-ups and ability assessments, written through the residents service's own
+functions.
+
+Size — the scale of the seeds (indicators.md, source 001): **湖里 held 38,833 elder check-ups in 2024**
+(at ``--scale 1``; see "What is seeded" for what ``make run`` takes).
+Every county gets :func:`checkup_share` × its 65+ population (the demo population of
+:mod:`demo.indicators`, ``source = demo``) of people checked last year — 湖里 (71,000 people 65+ in the
+demo table) gets 38,833 — and:
+
+- every one of them is registered in the person index (``persons.service.find_or_create``: encrypted,
+  blind index, as ``POST /persons``) by the county's 社区卫生服务中心 / 卫生院 nearest in the list;
+- their check-up of last year through ``checkups.service.record`` (``POST /checkups``): every part of the
+  rule on one day, ``STANDARD_SHARE`` of them complete (规范), the rest missing the ultrasound;
+- ``SIGNED_SHARE`` of the 65+ population signed through ``signings.service.sign`` (``POST /signings``),
+  the contract starting in the twelve months before the end of last year; when its term is over by today,
+  ``RENEWED_SHARE`` of them are renewed through ``signings.service.renew`` on their end date (the 续签
+  rate of 湖里 2024, 96.51 %);
+- ``ASSESSED_SHARE`` of them assessed last year (``assessments.service.create``, GB/T 42195-2022 item
+  scores; the level is the service's), most of them 失能.
+
+Each institution has one team (its doctor as 全科医生, a nurse as 健康管理员: ``teams.service.create``)
+and a basic package (``packages.service.create``), from the registry's demo province (the residents' own
+registry answers come from it: :func:`fetched`). The registry's 社区卫生服务中心 and 卫生院 without a doctor
+have no team; their county's people go to the others.
+
+**What is seeded.** The scale costs: every elder goes through five to six service calls (about 190
+SQL statements: person, year record and its parts, contract, renewal, audit and feed entries), about 25 ms
+of CPU each on the development VM — 湖里 at full scale (38,833 elders) is about 16 minutes, 厦门 an hour
+and a half, the province (≈ 2.5 million) days. So ``make run`` (``python -m demo.residents`` without
+arguments) seeds **湖里 at 1/50** (``DEFAULT_SCALE``: 777 elders, 764 contracts of which 739 renewed, 62
+assessments — measured 2026-11-30: 21 s of CPU, 99 s wall on the shared VM at load average 13); the
+believable size is ``--scale 1`` (``--counties xiamen`` for the six districts, ``all`` for the province),
+run once on a data directory that is kept. Idempotent: a residents database holding a team already is
+left alone. Deterministic: the same people (ID numbers, names, dates, scores) at every run; the ids are
+the service's.
+
+Run: ``python -m demo.residents [--counties 350206,…|xiamen|all] [--scale 1]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from demo import SeedRejected, refuse_in_production
+from demo.indicators import CITIES
+from demo.province import Place, Province, read_province
+from libs.common import divisions
+from libs.common.auth import Principal, Role
+from libs.common.bulk import BulkOutcome, BulkRecordResult
+from libs.common.clock import today_in_china
+from libs.common.database import Database, session_scope
+from libs.common.errors import DomainError
+from libs.common.identifiers import id_number_check_char
+from libs.common.keys import personal_data_cipher
+from libs.common.personal_data import PersonalDataCipher
+from services.residents import models as _all_models  # noqa: F401  (every table on the metadata)
+from services.residents.assessments import service as assessments
+from services.residents.assessments.scale import SCALES
+from services.residents.assessments.schemas import AssessmentCreate
+from services.residents.checkups import service as checkups
+from services.residents.checkups.rules import RULES
+from services.residents.checkups.schemas import CheckupPartIn, CheckupRecord
+from services.residents.clients.registry import InstitutionInfo, PractitionerInfo
+from services.residents.packages import service as packages
+from services.residents.packages.schemas import PackageCreate, PackageItem
+from services.residents.persons import service as persons
+from services.residents.persons.schemas import PersonCreate
+from services.residents.settings import ResidentsSettings
+from services.residents.signings import service as signings
+from services.residents.signings.schemas import SigningCreate
+from services.residents.teams import service as teams
+from services.residents.teams.models import Team
+from services.residents.teams.schemas import TeamCreate, TeamMemberCreate
+
+#: 湖里's 38,833 check-ups (2024, source 001) over its 65+ population in the demo table (71,000)
+HULI: Final = "350206"
+HULI_CHECKUPS: Final = 38_833
+STANDARD_SHARE: Final = 0.93
+SIGNED_SHARE: Final = 0.538  # 湖里 2024 家庭医生签约率 (001), over the 65+ population here
+RENEWED_SHARE: Final = 0.9651  # 湖里 2024 续签率 (001)
+ASSESSED_SHARE: Final = 0.08
+XIAMEN: Final = "350200"
+#: what ``make run`` seeds (``python -m demo.residents`` without arguments): 湖里 at 1/50 of the scale
+DEFAULT_COUNTIES: Final = (HULI,)
+DEFAULT_SCALE: Final = 0.02
+BATCH: Final = 500  # records per transaction
+SURNAMES: Final = "陈林黄张李王吴刘蔡杨郑许谢洪郭邱曾廖赖徐周叶苏庄吕江何萧罗高潘简朱钟彭游詹胡施沈余"
+GIVEN: Final = (
+    "秀英",
+    "玉兰",
+    "桂英",
+    "淑珍",
+    "阿水",
+    "金水",
+    "文华",
+    "国强",
+    "建国",
+    "美玉",
+    "丽华",
+    "振华",
+)
+STREETS: Final = ("殿前", "禾山", "江头", "金山", "湖里", "鼓浪", "中华", "筼筜", "莲前", "滨海")
+
+
+def aged_65_plus(county: str) -> int:
+    """The county's 65+ population in the demo table, as :mod:`demo.indicators` computes it (the city's
+    residents split equally among its counties, rounded to 1,000; its share aged 65+, rounded to 100)."""
+    city = "350128" if county == "350128" else county[:4] + "00"
+    ten_thousands, aged_share = CITIES[city]
+    residents = round(ten_thousands * 10_000 // len(divisions.counties_of(city)), -3)
+    return int(round(residents * aged_share, -2))
+
+
+def checkup_share() -> float:
+    return HULI_CHECKUPS / aged_65_plus(HULI)
+
+
+@dataclass
+class Practice:
+    """A primary-care institution of the demo province with its team and basic package."""
+
+    place: Place
+    doctor: uuid.UUID
+    nurse: uuid.UUID
+    principal: Principal
+    team_id: uuid.UUID | None = None
+    package_id: uuid.UUID | None = None
+
+
+def practices(province: Province, county: str) -> list[Practice]:
+    found = []
+    for place in province.places:
+        if place.region_code != county or place.category not in (
+            "community_health_center",
+            "township_health_center",
+        ):
+            continue
+        staff = [p for p in province.people if p.institution_id == place.id]
+        doctor = next((p for p in staff if p.kind == "doctor"), None)
+        nurse = next((p for p in staff if p.kind == "nurse"), None)
+        if doctor is None or nurse is None:
+            continue
+        principal = Principal(
+            sub=f"demo-seed:{place.id}",
+            role=Role.institution_admin,
+            region_code=county,
+            institution_id=place.id,
+        )
+        found.append(Practice(place, doctor.id, nurse.id, principal))
+    return found
+
+
+def fetched(practice: Practice, province: Province) -> teams.Fetched:
+    """The registry's answers for the team's institution and members, from the demo province."""
+    place = practice.place
+    info = InstitutionInfo(
+        id=place.id, name=place.name, kind=place.kind, category=place.category, region_code=place.region_code
+    )
+    people = {p.id: p for p in province.people if p.id in (practice.doctor, practice.nurse)}
+    return teams.Fetched(
+        info,
+        {
+            pid: PractitionerInfo(
+                id=pid,
+                institution_id=place.id,
+                region_code=place.region_code,
+                name=people[pid].name,
+                kind=people[pid].kind,
+                title=people[pid].title,
+            )
+            for pid in (practice.doctor, practice.nurse)
+        },
+    )
+
+
+def id_number(county: str, birth: date, seq: int) -> str:
+    """A valid 居民身份证号 of the county: ``seq`` (0–999) tells apart people born the same day."""
+    body = f"{county}{birth:%Y%m%d}{seq:03d}"
+    return body + id_number_check_char(body)
+
+
+def _rejected(what: str, exc: DomainError) -> SeedRejected:
+    result = BulkRecordResult(
+        index=0, external_id=None, outcome=BulkOutcome.rejected, code=exc.code, detail=exc.detail
+    )
+    return SeedRejected([(what, result)], rules="居民健康服务", what="演示居民")
+
+
+async def _team_and_package(session: AsyncSession, practice: Practice, province: Province) -> None:
+    place = practice.place
+    team = await teams.create(
+        session,
+        practice.principal,
+        TeamCreate(
+            name=f"{place.name}家庭医生团队",
+            members=[
+                TeamMemberCreate(practitioner_id=practice.doctor, role="general_practitioner"),
+                TeamMemberCreate(practitioner_id=practice.nurse, role="health_manager"),
+            ],
+        ),
+        fetched(practice, province),
+    )
+    package = await packages.create(
+        session,
+        practice.principal,
+        PackageCreate(
+            code="JC",
+            name="老年人基础服务包",
+            kind="basic",
+            fee_yuan=Decimal("0.00"),
+            items=[
+                PackageItem(code="checkup", name="年度健康体检", times_per_year=1),
+                PackageItem(code="followup", name="健康随访", times_per_year=4),
+            ],
+        ),
+        fetched(practice, province).institution,
+    )
+    practice.team_id, practice.package_id = team.id, package.id
+
+
+@dataclass(frozen=True)
+class Elder:
+    n: int
+    county: str
+    birth: date
+    seq: int
+    name: str
+    checkup_day: date
+    standard: bool
+    signed_on: date | None
+    assessed: tuple[date, int] | None  # date and target total
+
+
+def elders(county: str, count: int, signed: int, assessed: int, year: int) -> list[Elder]:
+    rng = random.Random(f"residents:{county}")
+    first, days = date(year, 1, 2), 360
+    sign_from = date(year - 1, 12, 1)
+    found = []
+    born_on: dict[date, int] = {}
+    for n in range(count):
+        birth = date(rng.randint(year - 100, year - 66), rng.randint(1, 12), rng.randint(1, 28))
+        seq = born_on[birth] = born_on.get(birth, -1) + 1
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        found.append(
+            Elder(
+                n=n,
+                county=county,
+                birth=birth,
+                seq=seq,
+                name=name,
+                checkup_day=first + timedelta(days=rng.randrange(days)),
+                standard=rng.random() < STANDARD_SHARE,
+                signed_on=sign_from + timedelta(days=rng.randrange(365)) if n < signed else None,
+                assessed=(
+                    date(year, rng.randint(1, 12), rng.randint(1, 28)),
+                    rng.choice([85, 70, 55, 40, 20]),
+                )
+                if n >= count - assessed
+                else None,
+            )
+        )
+    return found
+
+
+def scores_totalling(total: int) -> dict[str, int]:
+    scale = SCALES[ResidentsSettings.model_fields["assessment_scale_version"].default]
+    scores = dict.fromkeys((item.code for item in scale.items), 0)
+    left = total
+    for item in sorted(scale.items, key=lambda item: item.code != "consciousness"):
+        given = min(item.max_score, left)
+        scores[item.code] = given
+        left -= given
+    return scores
+
+
+async def seed_county(
+    database: Database,
+    settings: ResidentsSettings,
+    cipher: PersonalDataCipher,
+    province: Province,
+    county: str,
+    scale: float,
+    today: date,
+) -> dict[str, int]:
+    offices = practices(province, county)
+    if not offices:
+        return {}
+    async with session_scope(database) as session:
+        for practice in offices:
+            await _team_and_package(session, practice, province)
+    year = today.year - 1
+    aged = aged_65_plus(county)
+    count = round(aged * checkup_share() * scale)
+    signed = min(count, round(aged * SIGNED_SHARE * scale))
+    people = elders(county, count, signed, round(count * ASSESSED_SHARE), year)
+    rule = RULES[settings.checkup_rule_version]
+    made = {"persons": 0, "checkups": 0, "signings": 0, "renewals": 0, "assessments": 0}
+    for start in range(0, len(people), BATCH):
+        async with session_scope(database) as session:
+            for elder in people[start : start + BATCH]:
+                practice = offices[elder.n % len(offices)]
+                principal = practice.principal
+                town = STREETS[elder.n % len(STREETS)]
+                try:
+                    person, _created = await persons.find_or_create(
+                        session,
+                        principal,
+                        cipher,
+                        PersonCreate(
+                            name=elder.name,
+                            id_number=id_number(county, elder.birth, elder.seq),
+                            phone=f"139{county[2:]}{elder.n % 10_000:04d}",
+                            address=f"{divisions.get(county).name}{town}街道{elder.n % 300 + 1}号",  # type: ignore[union-attr]
+                            region_code=county,
+                        ),
+                        source_system="demo",
+                        external_id=f"{county}:{elder.n}",
+                    )
+                    made["persons"] += 1
+                    parts = [
+                        CheckupPartIn(code=part.code, done_date=elder.checkup_day)
+                        for part in rule.parts
+                        if elder.standard or part.code != rule.parts[-1].code
+                    ]
+                    await checkups.record(
+                        session, principal, settings, CheckupRecord(person_id=person.id, parts=parts)
+                    )
+                    made["checkups"] += 1
+                    if elder.signed_on is not None:
+                        assert practice.team_id is not None
+                        assert practice.package_id is not None
+                        signing = await signings.sign(
+                            session,
+                            principal,
+                            settings,
+                            SigningCreate(
+                                person_id=person.id,
+                                team_id=practice.team_id,
+                                package_ids=[practice.package_id],
+                                start_date=elder.signed_on,
+                            ),
+                            elder.signed_on,
+                        )
+                        made["signings"] += 1
+                        random_ = random.Random(f"renew:{county}:{elder.n}")
+                        if signing.end_date < today and random_.random() < RENEWED_SHARE:
+                            await signings.renew(
+                                session,
+                                principal,
+                                settings,
+                                signing,
+                                None,
+                                f'"{signing.version}"',
+                                signing.end_date,
+                            )
+                            made["renewals"] += 1
+                    if elder.assessed is not None:
+                        day, total = elder.assessed
+                        await assessments.create(
+                            session,
+                            principal,
+                            settings,
+                            AssessmentCreate(
+                                person_id=person.id, assessed_date=day, scores=scores_totalling(total)
+                            ),
+                        )
+                        made["assessments"] += 1
+                except DomainError as exc:
+                    raise _rejected(f"{county} 第 {elder.n} 位居民", exc) from exc
+    return made
+
+
+async def seed(
+    settings: ResidentsSettings | None = None,
+    *,
+    counties: Sequence[str] | None = None,
+    scale: float = DEFAULT_SCALE,
+    province: Province | None = None,
+) -> dict[str, dict[str, int]]:
+    """Seed the residents of ``counties`` (default: 厦门's); {} when the database holds a team already."""
+    settings = settings or ResidentsSettings()
+    refuse_in_production(settings)
+    province = province if province is not None else await read_province()
+    chosen = list(counties) if counties is not None else list(DEFAULT_COUNTIES)
+    database = Database(settings)
+    try:
+        async with session_scope(database, write=False) as session:
+            if await session.scalar(select(func.count()).select_from(Team)):
+                return {}
+        cipher = personal_data_cipher(settings)
+        today = today_in_china()
+        return {
+            county: await seed_county(database, settings, cipher, province, county, scale, today)
+            for county in chosen
+        }
+    finally:
+        await database.dispose()
+
+
+def _counties(text: str) -> list[str]:
+    if text == "xiamen":
+        return [d.code for d in divisions.counties_of(XIAMEN)]
+    if text == "all":
+        return sorted(d.code for d in divisions.all_divisions() if d.level.value == "county")
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+async def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="居民健康服务演示数据（厦门，经居民服务的写入路径）")
+    parser.add_argument(
+        "--counties", help="县级区划代码，逗号分隔；xiamen 为厦门六区；all 为全省（很慢）；默认湖里"
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=DEFAULT_SCALE,
+        help=f"规模系数（1 = 湖里 38,833 人次/年的比例；默认 {DEFAULT_SCALE}，供 make run）",
+    )
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        result = await seed(counties=_counties(args.counties) if args.counties else None, scale=args.scale)
+    except SeedRejected as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if not result:
+        print("居民服务已有演示数据，未写入")
+        return 0
+    for county, made in result.items():
+        print(county, made)
+    print(f"用时 {time.monotonic() - started:.1f} 秒")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(_main(sys.argv[1:])))

@@ -1,0 +1,121 @@
+"""The residents demo (issue 19) goes through the residents service's own write paths and its size follows
+the seeds: 湖里's 38,833 check-ups a year over its 65+ population, the rest scaled by theirs.
+
+A tiny scale (1/1000) on a province of two primary-care institutions of 湖里 (a doctor and a nurse each)
+and one without a doctor (no team).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from demo import residents as demo
+from demo.province import Person, Place, Province
+from libs.common.database import Database
+from libs.common.migrations import upgrade_head_async
+from libs.common.testing import TestDatabases, make_settings
+from services.residents import models as _all_models  # noqa: F401  (every model)
+from services.residents.assessments.models import Assessment
+from services.residents.checkups.models import Checkup
+from services.residents.persons.models import Person as ResidentPerson
+from services.residents.settings import ResidentsSettings
+from services.residents.signings.models import Signing
+from services.residents.teams.models import Team
+
+HULI = "350206"
+SCALE = 0.001
+
+
+def _place(name: str, category: str = "community_health_center") -> Place:
+    return Place(
+        id=uuid.uuid5(uuid.NAMESPACE_OID, name),
+        name=name,
+        kind="medical",
+        category=category,
+        region_code=HULI,
+        hospital_grade=None,
+        ws218_kind_code="B100",
+        latitude=None,
+        longitude=None,
+        operating_since=date(2005, 1, 1),
+        beds_elderly_care=0,
+        home_bed_service=False,
+        internet_nursing_provider=False,
+        has_medical_unit=True,
+    )
+
+
+def province() -> Province:
+    places = [
+        _place("湖里区殿前街道社区卫生服务中心"),
+        _place("湖里区禾山街道社区卫生服务中心"),
+        _place("无医生中心"),
+    ]
+    people = []
+    for place in places[:2]:
+        for kind, title in (("doctor", "attending_physician"), ("nurse", "supervising_nurse")):
+            people.append(
+                Person(uuid.uuid5(place.id, kind), place.id, f"{place.name[:3]}{kind}", kind, title, 10)
+            )
+    people.append(Person(uuid.uuid5(places[2].id, "nurse"), places[2].id, "护士", "nurse", "nurse", 3))
+    return Province(places, people)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def residents(test_databases: TestDatabases) -> AsyncIterator[ResidentsSettings]:
+    url = test_databases.postgres_url or f"sqlite+aiosqlite:///{test_databases.root / 'demo_residents.db'}"
+    settings = make_settings(
+        ResidentsSettings, test_databases, database_url=url, database_schema="demo_residents"
+    )
+    await upgrade_head_async(settings)
+    yield settings
+
+
+async def _count(settings: ResidentsSettings, model: type, *where: object) -> int:
+    database = Database(settings)
+    try:
+        async with database.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)  # type: ignore[arg-type]
+    finally:
+        await database.dispose()
+
+
+def test_the_scale_is_huli_s_check_ups_over_its_65_plus_population() -> None:
+    # the demo population of 湖里 (厦门 5.33 million / 6 districts, 8 % aged 65+) → 71,000
+    assert demo.aged_65_plus(HULI) == 71_000
+    assert round(demo.aged_65_plus(HULI) * demo.checkup_share()) == 38_833
+    # a county of 南平 (older): more people 65+, so more check-ups at the same share
+    assert demo.aged_65_plus("350702") > demo.aged_65_plus(HULI) // 2
+
+
+def test_the_elders_are_the_same_at_every_run() -> None:
+    first = demo.elders(HULI, 50, 30, 5, 2025)
+    assert first == demo.elders(HULI, 50, 30, 5, 2025)
+    numbers = {demo.id_number(HULI, e.birth, e.seq) for e in first}
+    assert len(numbers) == 50  # one person each
+
+
+async def test_the_seed_writes_through_the_service_and_runs_once(residents: ResidentsSettings) -> None:
+    made = await demo.seed(residents, counties=[HULI], scale=SCALE, province=province())
+    expected = round(71_000 * demo.checkup_share() * SCALE)  # 39 elders
+    signed = round(71_000 * demo.SIGNED_SHARE * SCALE)
+    assert made[HULI]["persons"] == made[HULI]["checkups"] == expected
+    assert made[HULI]["signings"] == signed
+    assert made[HULI]["assessments"] == round(expected * demo.ASSESSED_SHARE)
+    # two teams (the centre without a doctor has none); every record by the service, in 湖里
+    assert await _count(residents, Team) == 2
+    assert await _count(residents, ResidentPerson, ResidentPerson.source_system == "demo") == expected
+    assert await _count(residents, Checkup, Checkup.region_code == HULI) == expected
+    assert await _count(residents, Signing) == signed + made[HULI]["renewals"]
+    assert await _count(residents, Signing, Signing.origin == "renewal") == made[HULI]["renewals"]
+    assert await _count(residents, Assessment) == made[HULI]["assessments"]
+    standard = await _count(residents, Checkup, Checkup.standard.is_(True))
+    assert 0 < standard < expected or expected < 20
+    # a second run leaves the database alone
+    assert await demo.seed(residents, counties=[HULI], scale=SCALE, province=province()) == {}
+    assert await _count(residents, Checkup) == expected
