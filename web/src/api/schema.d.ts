@@ -2968,6 +2968,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/residents/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 能力评估列表 */
+        get: operations["residents_list_assessments"];
+        put?: never;
+        /**
+         * 记录老年人能力评估（平台按各项得分计算总分与等级）
+         * @description 评估员提交现行量表全部 26 个评估项目的得分，以及痴呆、其他精神障碍、近 30 天照护风险事件次数；总分与等级由平台计算（总分 90 为能力完好，66–89 轻度，46–65 中度，30–45 重度，0–29 完全丧失；意识水平为昏迷直接定为完全丧失；痴呆、精神障碍或 2 次及以上风险事件上调一级）。提交总分或等级被拒绝（validation_failed，字段错误码 computed_by_service）；量表外的项目 assessment_item_unknown，缺项 assessment_item_missing，超出分值 assessment_score_out_of_range；评估日期不能晚于今天（date_in_future）。
+         */
+        post: operations["residents_create_assessment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/assessments/{assessment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 能力评估（含各项得分与一级指标得分） */
+        get: operations["residents_get_assessment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/assessments/scale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 能力评估量表（GB/T 42195-2022 各版本的评估项目、分值与等级区间） */
+        get: operations["residents_list_assessment_scales"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/assessments/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 按县统计年度能力评估次数、人数与失能人数 */
+        get: operations["residents_assessment_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/care-services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 医养结合服务记录列表 */
+        get: operations["residents_list_care_services"];
+        put?: never;
+        /**
+         * 记录为失能老年人提供的医养结合服务
+         * @description 服务对象须在服务日有能力评估且最近一次评估等级不低于配置的最低等级（care_service_not_owed）；服务日期不能晚于今天（date_in_future）。client_record_id 重发返回原记录（200），用于另一居民则 409（client_record_id_reused）。服务计入服务日期所在的服务周期（默认上、下半年各一次）。
+         */
+        post: operations["residents_record_care_service"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/care-services/{care_service_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 医养结合服务记录 */
+        get: operations["residents_get_care_service"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/care-services/owed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 某服务周期应服务的失能老年人及其状态（status=overdue：周期已结束仍未服务） */
+        get: operations["residents_list_care_services_owed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/care-services/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 按县、按服务周期统计应服务、已服务、待服务与逾期人数 */
+        get: operations["residents_care_service_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/residents/changes": {
         parameters: {
             query?: never;
@@ -2977,9 +3121,81 @@ export interface paths {
         };
         /**
          * 变更订阅（按提交顺序）
-         * @description 只返回调用方有权列出的实体类型（与各列表接口同一权限）与其管辖范围内的变更；data 为各类型声明的字段白名单（见 schema_version）。实体类型：person（需 persons:read）、team（需 teams:read）、team_member（需 teams:read）、service_package（需 packages:read）、signing（需 signings:read）。
+         * @description 只返回调用方有权列出的实体类型（与各列表接口同一权限）与其管辖范围内的变更；data 为各类型声明的字段白名单（见 schema_version）。实体类型：person（需 persons:read）、checkup（需 checkups:read）、assessment（需 assessments:read）、care_service（需 care_services:read）、team（需 teams:read）、team_member（需 teams:read）、service_package（需 packages:read）、signing（需 signings:read）。
          */
         get: operations["residents_list_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/checkups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检记录列表 */
+        get: operations["residents_list_checkups"];
+        put?: never;
+        /**
+         * 记录老年人健康体检（一个或多个项目；同一居民同一年度合并为一份记录）
+         * @description 按体检项目逐项或一次提交：同一居民同一年度只有一份记录，后续提交合并进去（201 新建，200 合并），每人每年只计一次。必需项目齐全即为规范记录（standard）。体检日须年满 65 周岁（person_below_checkup_age）；项目须为现行规则中的项目（checkup_part_unknown）；一次提交的项目须属同一年度（checkup_parts_span_years）；完成日期不能晚于今天（date_in_future）；本年度记录由另一机构建立时须由该机构补录（checkup_held_by_other_institution）。
+         */
+        post: operations["residents_record_checkup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/checkups/{checkup_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检记录（含各项目；结果仅记录机构可见） */
+        get: operations["residents_get_checkup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/checkups/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 体检规则（各版本的体检项目与“规范”所需项目） */
+        get: operations["residents_list_checkup_rules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/checkups/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 按县统计年度体检人数与规范记录数（健康管理率的分子） */
+        get: operations["residents_checkup_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3097,6 +3313,23 @@ export interface paths {
         head?: never;
         /** 修改居民联系方式与住址（需 If-Match） */
         patch: operations["residents_update_person"];
+        trace?: never;
+    };
+    "/api/v1/residents/persons/{person_id}/assessments/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 居民最近一次能力评估（当前能力等级；居家护理的失能规则读取此处） */
+        get: operations["residents_get_latest_assessment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/residents/persons/lookup": {
@@ -3353,6 +3586,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AbilityDomain
+         * @description 取值：`self_care` 自理能力；`basic_motor` 基础运动能力；`mental` 精神状态；`perception_social` 感知觉与社会参与
+         * @enum {string}
+         */
+        AbilityDomain: "self_care" | "basic_motor" | "mental" | "perception_social";
         /** AccessRead */
         AccessRead: {
             /**
@@ -3376,6 +3615,12 @@ export interface components {
              */
             service: string;
         };
+        /**
+         * Adjustment
+         * @description 取值：`coma` 昏迷，直接评定为能力完全丧失；`dementia` 痴呆，等级上调一级；`mental_disorder` 确诊其他精神障碍，等级上调一级；`care_risk_events` 近 30 天内发生 2 次及以上照护风险事件，等级上调一级
+         * @enum {string}
+         */
+        Adjustment: "coma" | "dementia" | "mental_disorder" | "care_risk_events";
         /**
          * AgreementBulk
          * @example {
@@ -4386,6 +4631,138 @@ export interface components {
             service_group: components["schemas"]["ServiceGroup"];
         };
         /**
+         * AssessmentCreate
+         * @description An assessor's item scores (every item of the scale in force, each within its range) and the facts
+         *     the level rules read. The total and the level are computed by the service: sending them is refused.
+         * @example {
+         *       "assessed_date": "2026-05-12",
+         *       "care_risk_events_30d": 0,
+         *       "dementia": false,
+         *       "mental_disorder": false,
+         *       "note": "入户评估，家属在场",
+         *       "person_id": "8a0c9f3e-2d4b-4f7a-9c1e-5b6d7e8f9a01",
+         *       "scores": {
+         *         "aggression": 1,
+         *         "bathing": 2,
+         *         "bed_chair_transfer": 3,
+         *         "bed_position_change": 4,
+         *         "bowel_control": 4,
+         *         "comprehension": 3,
+         *         "consciousness": 4,
+         *         "daily_affairs": 2,
+         *         "depression": 1,
+         *         "dressing_lower": 2,
+         *         "dressing_upper": 3,
+         *         "eating": 4,
+         *         "expression": 3,
+         *         "grooming": 3,
+         *         "hearing": 1,
+         *         "level_walking": 2,
+         *         "memory": 2,
+         *         "person_orientation": 4,
+         *         "place_orientation": 3,
+         *         "social_interaction": 1,
+         *         "stairs": 1,
+         *         "time_orientation": 3,
+         *         "toileting": 3,
+         *         "transport_outing": 1,
+         *         "urine_control": 4,
+         *         "vision": 1
+         *       }
+         *     }
+         */
+        AssessmentCreate: {
+            /**
+             * Assessed Date
+             * Format: date
+             * @description 评估日期（不能晚于今天）
+             */
+            assessed_date: string;
+            /**
+             * Care Risk Events 30D
+             * @description 近 30 天内照护风险事件（跌倒、走失、噎食、自杀自伤）次数；≥2 上调一级
+             * @default 0
+             */
+            care_risk_events_30d: number;
+            /**
+             * Dementia
+             * @description 确诊痴呆（等级上调一级）
+             * @default false
+             */
+            dementia: boolean;
+            /**
+             * Mental Disorder
+             * @description 确诊其他精神障碍（等级上调一级）
+             * @default false
+             */
+            mental_disorder: boolean;
+            /** Note */
+            note?: string | null;
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /**
+             * Scores
+             * @description 各评估项目代码 → 得分（见 GET /assessments/scale）
+             */
+            scores: {
+                [key: string]: number;
+            };
+        };
+        /** AssessmentFeedPayload */
+        AssessmentFeedPayload: {
+            /**
+             * Assessed Date
+             * Format: date
+             */
+            assessed_date: string;
+            /** Assessor Practitioner Id */
+            assessor_practitioner_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /**
+             * Level
+             * @description 能力等级 0–4（平台计算，含昏迷、痴呆等调整）
+             */
+            level: number;
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /** Region Code */
+            region_code: string;
+            /** Scale Version */
+            scale_version: string;
+            /**
+             * Total Level
+             * @description 按总分所在区间的等级（调整前）
+             */
+            total_level: number;
+            /**
+             * Total Score
+             * @description 总分（平台计算）
+             */
+            total_score: number;
+            /** Version */
+            version: number;
+        };
+        /**
          * AssessmentItem
          * @description The self-assessment items, one per criterion of the work plan (seed 004, 医养结合示范项目工作方案
          *     （2025 年版）三、创建标准): six for a county, five for an institution (``ITEMS_BY_KIND``). The
@@ -4402,6 +4779,119 @@ export interface components {
             readonly label: string;
             /** Text */
             text: string | null;
+        };
+        /** AssessmentRead */
+        AssessmentRead: {
+            /** Adjustment Labels */
+            readonly adjustment_labels: string[];
+            /** Adjustments */
+            adjustments: components["schemas"]["Adjustment"][];
+            /**
+             * Assessed Date
+             * Format: date
+             */
+            assessed_date: string;
+            /** Assessor Practitioner Id */
+            assessor_practitioner_id: string | null;
+            /** Care Risk Events 30D */
+            care_risk_events_30d: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dementia */
+            dementia: boolean;
+            /**
+             * Domain Scores
+             * @description 一级指标得分（仅单条读取时给出）
+             */
+            domain_scores?: components["schemas"]["DomainScore"][] | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /**
+             * Level
+             * @description 能力等级 0–4（平台计算，含昏迷、痴呆等调整）
+             */
+            level: number;
+            /** Level Label */
+            readonly level_label: string;
+            /** Level Name */
+            readonly level_name: string;
+            /** Mental Disorder */
+            mental_disorder: boolean;
+            /**
+             * Note
+             * @description 评估记录（仅评估机构可见，其他读者为空）
+             */
+            note?: string | null;
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            readonly region_name: string | null;
+            /** Scale Version */
+            scale_version: string;
+            /**
+             * Scores
+             * @description 各项得分（仅单条读取时给出）
+             */
+            scores?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Total Level
+             * @description 按总分所在区间的等级（调整前）
+             */
+            total_level: number;
+            /**
+             * Total Score
+             * @description 总分（平台计算）
+             */
+            total_score: number;
+            /** Version */
+            version: number;
+        };
+        /** AssessmentSummary */
+        AssessmentSummary: {
+            /** Rows */
+            rows: components["schemas"]["AssessmentSummaryRow"][];
+            /** Year */
+            year: number;
+        };
+        /** AssessmentSummaryRow */
+        AssessmentSummaryRow: {
+            /**
+             * Assessments
+             * @description 年度评估次数
+             */
+            assessments: number;
+            /**
+             * Persons Assessed
+             * @description 年度评估人数
+             */
+            persons_assessed: number;
+            /**
+             * Persons Disabled
+             * @description 其中年度最后一次评估为失能（等级 ≥ 1）的人数
+             */
+            persons_disabled: number;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            readonly region_name: string | null;
         };
         /**
          * AssignBody
@@ -4837,6 +5327,203 @@ export interface components {
             /** Source System */
             source_system: string;
         };
+        /**
+         * CareServiceCreate
+         * @example {
+         *       "client_record_id": "0b7f6a52-9c3d-4e21-8f10-2a3b4c5d6e7f",
+         *       "kinds": [
+         *         "health_assessment",
+         *         "medication_guidance",
+         *         "rehabilitation"
+         *       ],
+         *       "note": "上门测血压、血糖，调整降压药服用时间，指导家属被动关节活动",
+         *       "person_id": "8a0c9f3e-2d4b-4f7a-9c1e-5b6d7e8f9a01",
+         *       "service_date": "2026-05-20"
+         *     }
+         */
+        CareServiceCreate: {
+            /**
+             * Client Record Id
+             * Format: uuid
+             * @description 客户端生成的 ID；重发不会重复记录
+             */
+            client_record_id: string;
+            /**
+             * Kinds
+             * @description 服务内容
+             */
+            kinds: components["schemas"]["CareServiceKind"][];
+            /**
+             * Note
+             * @description 服务记录（仅服务机构可见）
+             */
+            note?: string | null;
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /**
+             * Service Date
+             * Format: date
+             * @description 服务日期（不能晚于今天）
+             */
+            service_date: string;
+        };
+        /** CareServiceFeedPayload */
+        CareServiceFeedPayload: {
+            /**
+             * Assessment Id
+             * Format: uuid
+             * @description 服务日该居民最近一次能力评估
+             */
+            assessment_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /** Kinds */
+            kinds: components["schemas"]["CareServiceKind"][];
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /** Practitioner Id */
+            practitioner_id: string | null;
+            /** Region Code */
+            region_code: string;
+            /**
+             * Service Date
+             * Format: date
+             */
+            service_date: string;
+            /** Version */
+            version: number;
+            /**
+             * Window Number
+             * @description 年度内的服务周期（默认 1 为上半年，2 为下半年）
+             */
+            window_number: number;
+            /** Year */
+            year: number;
+        };
+        /**
+         * CareServiceKind
+         * @description 取值：`health_assessment` 健康评估；`medical_care` 医疗护理；`rehabilitation` 康复指导；`medication_guidance` 用药指导；`health_education` 健康教育与指导；`psychological_support` 心理支持；`tcm` 中医药服务
+         * @enum {string}
+         */
+        CareServiceKind: "health_assessment" | "medical_care" | "rehabilitation" | "medication_guidance" | "health_education" | "psychological_support" | "tcm";
+        /** CareServiceRead */
+        CareServiceRead: {
+            /**
+             * Assessment Id
+             * Format: uuid
+             * @description 服务日该居民最近一次能力评估
+             */
+            assessment_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             */
+            institution_id: string;
+            /** Kind Labels */
+            readonly kind_labels: string[];
+            /** Kinds */
+            kinds: components["schemas"]["CareServiceKind"][];
+            /**
+             * Note
+             * @description 仅服务机构可见，其他读者为空
+             */
+            note: string | null;
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /** Practitioner Id */
+            practitioner_id: string | null;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            readonly region_name: string | null;
+            /**
+             * Service Date
+             * Format: date
+             */
+            service_date: string;
+            /** Version */
+            version: number;
+            /**
+             * Window Number
+             * @description 年度内的服务周期（默认 1 为上半年，2 为下半年）
+             */
+            window_number: number;
+            /** Year */
+            year: number;
+        };
+        /** CareSummary */
+        CareSummary: {
+            /**
+             * Min Level
+             * @description 应服务的最低能力等级（配置）
+             */
+            min_level: number;
+            /** Rows */
+            rows: components["schemas"]["CareSummaryRow"][];
+            /** Year */
+            year: number;
+        };
+        /** CareSummaryRow */
+        CareSummaryRow: {
+            /**
+             * Done
+             * @description 已服务人数
+             */
+            done: number;
+            /**
+             * Overdue
+             * @description 周期已结束仍未服务的人数
+             */
+            overdue: number;
+            /**
+             * Owed
+             * @description 应服务人数（周期末最近一次评估为失能）
+             */
+            owed: number;
+            /**
+             * Pending
+             * @description 周期未结束、尚未服务的人数
+             */
+            pending: number;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            readonly region_name: string | null;
+            /** Window Number */
+            window_number: number;
+        };
         /** CatalogItemRead */
         CatalogItemRead: {
             /**
@@ -4959,6 +5646,284 @@ export interface components {
             occurred_at: string;
             /** Request Id */
             request_id: string | null;
+        };
+        /** CheckupFeedPayload */
+        CheckupFeedPayload: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * First Date
+             * Format: date
+             */
+            first_date: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             * @description 建立并持有本年度记录的机构
+             */
+            institution_id: string;
+            /**
+             * Last Date
+             * Format: date
+             */
+            last_date: string;
+            /**
+             * Parts Done
+             * @description 已完成的体检项目代码
+             */
+            parts_done: string[];
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /**
+             * Region Code
+             * @description 记录建立时居民所在县级行政区划
+             */
+            region_code: string;
+            /**
+             * Rule Version
+             * @description 判定“规范”所依据的体检规则版本
+             */
+            rule_version: string;
+            /**
+             * Standard
+             * @description 规范（必需项目均已完成）
+             */
+            standard: boolean;
+            /**
+             * Standard Date
+             * @description 成为规范记录之日（最后一个必需项目的完成日期）
+             */
+            standard_date: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Year
+             * @description 体检年度
+             */
+            year: number;
+        };
+        /** CheckupPartDefinition */
+        CheckupPartDefinition: {
+            category: components["schemas"]["PartCategory"];
+            /** Category Label */
+            category_label: string;
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Required */
+            required: boolean;
+        };
+        /** CheckupPartIn */
+        CheckupPartIn: {
+            /**
+             * Abnormal
+             * @description 结果是否异常；为空表示未判定
+             */
+            abnormal?: boolean | null;
+            /**
+             * Code
+             * @description 体检项目代码（见 GET /checkups/parts）
+             */
+            code: string;
+            /**
+             * Done Date
+             * Format: date
+             * @description 完成日期；各项目须属于同一年度
+             */
+            done_date: string;
+            /**
+             * Findings
+             * @description 结果与所见（仅记录机构可见）
+             */
+            findings?: string | null;
+        };
+        /** CheckupPartRead */
+        CheckupPartRead: {
+            /** Abnormal */
+            abnormal: boolean | null;
+            /** Code */
+            code: string;
+            /**
+             * Done Date
+             * Format: date
+             */
+            done_date: string;
+            /**
+             * Findings
+             * @description 仅记录机构可见，其他读者为空
+             */
+            findings: string | null;
+            /** Name */
+            readonly name: string;
+        };
+        /** CheckupRead */
+        CheckupRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * First Date
+             * Format: date
+             */
+            first_date: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             * @description 建立并持有本年度记录的机构
+             */
+            institution_id: string;
+            /**
+             * Last Date
+             * Format: date
+             */
+            last_date: string;
+            /**
+             * Parts
+             * @description 各项目（仅单条读取时给出）
+             */
+            parts?: components["schemas"]["CheckupPartRead"][] | null;
+            /**
+             * Parts Done
+             * @description 已完成的体检项目代码
+             */
+            parts_done: string[];
+            /** Parts Missing */
+            readonly parts_missing: string[];
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /**
+             * Region Code
+             * @description 记录建立时居民所在县级行政区划
+             */
+            region_code: string;
+            /** Region Name */
+            readonly region_name: string | null;
+            /**
+             * Rule Version
+             * @description 判定“规范”所依据的体检规则版本
+             */
+            rule_version: string;
+            /**
+             * Standard
+             * @description 规范（必需项目均已完成）
+             */
+            standard: boolean;
+            /**
+             * Standard Date
+             * @description 成为规范记录之日（最后一个必需项目的完成日期）
+             */
+            standard_date: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Year
+             * @description 体检年度
+             */
+            year: number;
+        };
+        /**
+         * CheckupRecord
+         * @description One or more parts of a person's check-up of a year. The year's record is created by its first
+         *     parts and later parts merge into it (one record per person and year); a part recorded again replaces
+         *     its earlier result.
+         * @example {
+         *       "parts": [
+         *         {
+         *           "code": "lifestyle_assessment",
+         *           "done_date": "2026-04-08"
+         *         },
+         *         {
+         *           "abnormal": true,
+         *           "code": "physical_exam",
+         *           "done_date": "2026-04-08",
+         *           "findings": "血压 152/90 mmHg，BMI 26.1"
+         *         },
+         *         {
+         *           "abnormal": false,
+         *           "code": "blood_routine",
+         *           "done_date": "2026-04-08"
+         *         }
+         *       ],
+         *       "person_id": "8a0c9f3e-2d4b-4f7a-9c1e-5b6d7e8f9a01"
+         *     }
+         */
+        CheckupRecord: {
+            /** Parts */
+            parts: components["schemas"]["CheckupPartIn"][];
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+        };
+        /** CheckupRuleRead */
+        CheckupRuleRead: {
+            /** In Force */
+            in_force: boolean;
+            /** Parts */
+            parts: components["schemas"]["CheckupPartDefinition"][];
+            /** Version */
+            version: string;
+        };
+        /** CheckupSummary */
+        CheckupSummary: {
+            /** Persons Checked */
+            persons_checked: number;
+            /** Persons Standard */
+            persons_standard: number;
+            /** Rows */
+            rows: components["schemas"]["CheckupSummaryRow"][];
+            /** Year */
+            year: number;
+        };
+        /** CheckupSummaryRow */
+        CheckupSummaryRow: {
+            /**
+             * Persons Checked
+             * @description 本年度有体检记录的 65 岁及以上居民数（每人每年计一次）
+             */
+            persons_checked: number;
+            /**
+             * Persons Standard
+             * @description 其中规范记录数（健康管理率的分子）
+             */
+            persons_standard: number;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            readonly region_name: string | null;
         };
         /**
          * ClientEvent
@@ -5869,6 +6834,16 @@ export interface components {
              * Format: date-time
              */
             uploaded_at: string;
+        };
+        /** DomainScore */
+        DomainScore: {
+            domain: components["schemas"]["AbilityDomain"];
+            /** Label */
+            label: string;
+            /** Max Score */
+            max_score: number;
+            /** Score */
+            score: number;
         };
         /**
          * ElderlyCareOwnership
@@ -8831,6 +9806,19 @@ export interface components {
          * @enum {string}
          */
         Level: "applicant" | "county" | "city" | "province" | "nation" | "closed";
+        /** LevelBandRead */
+        LevelBandRead: {
+            /** Disability Name */
+            disability_name: string;
+            /** Level */
+            level: number;
+            /** Max Total */
+            max_total: number;
+            /** Min Total */
+            min_total: number;
+            /** Name */
+            name: string;
+        };
         /**
          * LicenceType
          * @description A medical unit holds a 执业许可证 (registration number) or a 备案凭证 (filing number).
@@ -9725,6 +10713,61 @@ export interface components {
             window_start: string;
         };
         /**
+         * OwedRead
+         * @description A person owed a service in a window: their latest assessment as of the window's end is 失能.
+         */
+        OwedRead: {
+            /**
+             * Assessed By Institution Id
+             * Format: uuid
+             */
+            assessed_by_institution_id: string;
+            /**
+             * Assessed Date
+             * Format: date
+             */
+            assessed_date: string;
+            /**
+             * Assessment Id
+             * Format: uuid
+             */
+            assessment_id: string;
+            /** Level */
+            level: number;
+            /** Level Label */
+            readonly level_label: string;
+            /**
+             * Person Id
+             * Format: uuid
+             */
+            person_id: string;
+            /** Region Code */
+            region_code: string;
+            status: components["schemas"]["OwedStatus"];
+            /** Status Label */
+            readonly status_label: string;
+            /**
+             * Window End
+             * Format: date
+             */
+            window_end: string;
+            /** Window Number */
+            window_number: number;
+            /**
+             * Window Start
+             * Format: date
+             */
+            window_start: string;
+            /** Year */
+            year: number;
+        };
+        /**
+         * OwedStatus
+         * @description 取值：`done` 已服务；`pending` 待服务；`overdue` 逾期未服务
+         * @enum {string}
+         */
+        OwedStatus: "done" | "pending" | "overdue";
+        /**
          * Ownership
          * @description Public or private (公立/民营).
          *
@@ -9910,6 +10953,18 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** Page[AssessmentRead] */
+        Page_AssessmentRead_: {
+            /** Items */
+            items: components["schemas"]["AssessmentRead"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description 下一页游标；为空表示没有更多
+             */
+            next_cursor: string | null;
+        };
         /** Page[BatchRead] */
         Page_BatchRead_: {
             /** Items */
@@ -9922,10 +10977,34 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /** Page[CareServiceRead] */
+        Page_CareServiceRead_: {
+            /** Items */
+            items: components["schemas"]["CareServiceRead"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description 下一页游标；为空表示没有更多
+             */
+            next_cursor: string | null;
+        };
         /** Page[ChangeHistoryEntry] */
         Page_ChangeHistoryEntry_: {
             /** Items */
             items: components["schemas"]["ChangeHistoryEntry"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description 下一页游标；为空表示没有更多
+             */
+            next_cursor: string | null;
+        };
+        /** Page[CheckupRead] */
+        Page_CheckupRead_: {
+            /** Items */
+            items: components["schemas"]["CheckupRead"][];
             /** Limit */
             limit: number;
             /**
@@ -9998,6 +11077,18 @@ export interface components {
         Page_OrderSummary_: {
             /** Items */
             items: components["schemas"]["OrderSummary"][];
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description 下一页游标；为空表示没有更多
+             */
+            next_cursor: string | null;
+        };
+        /** Page[OwedRead] */
+        Page_OwedRead_: {
+            /** Items */
+            items: components["schemas"]["OwedRead"][];
             /** Limit */
             limit: number;
             /**
@@ -10162,6 +11253,12 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /**
+         * PartCategory
+         * @description 取值：`assessment` 健康状况评估；`physical` 体格检查；`auxiliary` 辅助检查；`guidance` 健康指导
+         * @enum {string}
+         */
+        PartCategory: "assessment" | "physical" | "auxiliary" | "guidance";
         /** PartyRead */
         PartyRead: {
             /**
@@ -12326,17 +13423,131 @@ export interface components {
             /** Phone */
             phone: string | null;
         };
+        /** ResidentsAssessmentChange */
+        ResidentsAssessmentChange: {
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** @description 实体当前状态（op=delete 时为空）：列表接口所示字段的白名单，不含个人敏感信息 */
+            data: components["schemas"]["AssessmentFeedPayload"] | null;
+            /**
+             * Entity Id
+             * Format: uuid
+             */
+            entity_id: string;
+            /**
+             * @description 实体类型 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            entity_type: "assessment";
+            /**
+             * Op
+             * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Schema Version
+             * @description data 的结构版本；结构不兼容地变化时加一
+             * @constant
+             */
+            schema_version: 1;
+            /** Seq */
+            seq: number;
+            /** Version */
+            version: number | null;
+        };
+        /** ResidentsCareServiceChange */
+        ResidentsCareServiceChange: {
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** @description 实体当前状态（op=delete 时为空）：列表接口所示字段的白名单，不含个人敏感信息 */
+            data: components["schemas"]["CareServiceFeedPayload"] | null;
+            /**
+             * Entity Id
+             * Format: uuid
+             */
+            entity_id: string;
+            /**
+             * @description 实体类型 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            entity_type: "care_service";
+            /**
+             * Op
+             * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Schema Version
+             * @description data 的结构版本；结构不兼容地变化时加一
+             * @constant
+             */
+            schema_version: 1;
+            /** Seq */
+            seq: number;
+            /** Version */
+            version: number | null;
+        };
         /** ResidentsChangeFeedPage */
         ResidentsChangeFeedPage: {
             /** Has More */
             has_more: boolean;
             /** Items */
-            items: (components["schemas"]["ResidentsPersonChange"] | components["schemas"]["ResidentsTeamChange"] | components["schemas"]["ResidentsTeamMemberChange"] | components["schemas"]["ResidentsServicePackageChange"] | components["schemas"]["ResidentsSigningChange"])[];
+            items: (components["schemas"]["ResidentsPersonChange"] | components["schemas"]["ResidentsCheckupChange"] | components["schemas"]["ResidentsAssessmentChange"] | components["schemas"]["ResidentsCareServiceChange"] | components["schemas"]["ResidentsTeamChange"] | components["schemas"]["ResidentsTeamMemberChange"] | components["schemas"]["ResidentsServicePackageChange"] | components["schemas"]["ResidentsSigningChange"])[];
             /**
              * Next Cursor
              * @description 下一次请求的 after 参数
              */
             next_cursor: string;
+        };
+        /** ResidentsCheckupChange */
+        ResidentsCheckupChange: {
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** @description 实体当前状态（op=delete 时为空）：列表接口所示字段的白名单，不含个人敏感信息 */
+            data: components["schemas"]["CheckupFeedPayload"] | null;
+            /**
+             * Entity Id
+             * Format: uuid
+             */
+            entity_id: string;
+            /**
+             * @description 实体类型 (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            entity_type: "checkup";
+            /**
+             * Op
+             * @description upsert：新增或修改，data 为实体当前状态；delete：已删除或已移出调用方的可见范围
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Schema Version
+             * @description data 的结构版本；结构不兼容地变化时加一
+             * @constant
+             */
+            schema_version: 1;
+            /** Seq */
+            seq: number;
+            /** Version */
+            version: number | null;
         };
         /** ResidentsPersonChange */
         ResidentsPersonChange: {
@@ -12635,6 +13846,31 @@ export interface components {
             satisfied: number;
             /** Satisfied Pct */
             satisfied_pct: string;
+        };
+        /** ScaleItemRead */
+        ScaleItemRead: {
+            /** Code */
+            code: string;
+            domain: components["schemas"]["AbilityDomain"];
+            /** Domain Label */
+            domain_label: string;
+            /** Max Score */
+            max_score: number;
+            /** Name */
+            name: string;
+        };
+        /** ScaleRead */
+        ScaleRead: {
+            /** In Force */
+            in_force: boolean;
+            /** Items */
+            items: components["schemas"]["ScaleItemRead"][];
+            /** Levels */
+            levels: components["schemas"]["LevelBandRead"][];
+            /** Total Max */
+            total_max: number;
+            /** Version */
+            version: string;
         };
         /**
          * SendToNationBody
@@ -29203,6 +30439,589 @@ export interface operations {
             };
         };
     };
+    residents_list_assessments: {
+        parameters: {
+            query?: {
+                assessed_from?: string | null;
+                assessed_to?: string | null;
+                /** @description 上一页返回的 next_cursor */
+                cursor?: string | null;
+                level?: number | null;
+                /** @description 每页条数 (≤200) */
+                limit?: number;
+                person_id?: string | null;
+                /** @description 县级行政区划代码 */
+                region_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AssessmentRead_"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_create_assessment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_get_assessment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                assessment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_assessment_scales: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScaleRead"][];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_assessment_summary: {
+        parameters: {
+            query: {
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentSummary"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_care_services: {
+        parameters: {
+            query?: {
+                /** @description 上一页返回的 next_cursor */
+                cursor?: string | null;
+                /** @description 每页条数 (≤200) */
+                limit?: number;
+                person_id?: string | null;
+                /** @description 县级行政区划代码（在本人管辖范围内进一步筛选） */
+                region_code?: string | null;
+                window?: number | null;
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CareServiceRead_"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_record_care_service: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CareServiceCreate"];
+            };
+        };
+        responses: {
+            /** @description 同一 client_record_id 的已有记录 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CareServiceRead"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CareServiceRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_get_care_service: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                care_service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CareServiceRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_care_services_owed: {
+        parameters: {
+            query: {
+                /** @description 上一页返回的 next_cursor */
+                cursor?: string | null;
+                /** @description 每页条数 (≤200) */
+                limit?: number;
+                /** @description 县级行政区划代码（在本人管辖范围内进一步筛选） */
+                region_code?: string | null;
+                status?: components["schemas"]["OwedStatus"] | null;
+                /** @description 年度内的服务周期（默认 1 上半年、2 下半年） */
+                window: number;
+                /** @description 年度 */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OwedRead_"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_care_service_summary: {
+        parameters: {
+            query: {
+                /** @description 年度 */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CareSummary"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     residents_list_changes: {
         parameters: {
             query?: {
@@ -29225,6 +31044,296 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResidentsChangeFeedPage"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_checkups: {
+        parameters: {
+            query?: {
+                /** @description 上一页返回的 next_cursor */
+                cursor?: string | null;
+                /** @description 每页条数 (≤200) */
+                limit?: number;
+                person_id?: string | null;
+                /** @description 县级行政区划代码（在本人管辖范围内进一步筛选） */
+                region_code?: string | null;
+                standard?: boolean | null;
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CheckupRead_"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_record_checkup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckupRecord"];
+            };
+        };
+        responses: {
+            /** @description 合并进本年度已有记录 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckupRead"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckupRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_get_checkup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkup_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckupRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_list_checkup_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckupRuleRead"][];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_checkup_summary: {
+        parameters: {
+            query: {
+                /** @description 体检年度 */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckupSummary"];
                 };
             };
             /** @description 未认证或令牌无效 */
@@ -29921,6 +32030,64 @@ export interface operations {
             };
             /** @description 缺少 If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_get_latest_assessment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
