@@ -1,5 +1,5 @@
 """``GET /api/v1/auth/me`` lists the caller's permission codes (issue 15), gathered by the gateway from the
-four services' ``access/me`` — checked against what the design says each role may do, and against the
+five services' ``access/me`` — checked against what the design says each role may do, and against the
 platform itself: a listed permission lets its endpoint through, an unlisted one answers 403.
 
 The expectations come from ARCHITECTURE.md and rules.md (who manages what at which level), not from the
@@ -23,10 +23,12 @@ from libs.common.testing import TestDatabases, Tokens, live_client, make_setting
 from services.gateway.accounts.models import User
 from services.indicators.app import create_app as create_indicators_app
 from services.indicators.settings import IndicatorsSettings
+from services.residents.app import create_app as create_residents_app
+from services.residents.settings import ResidentsSettings
 from tests import platform_apps
 
 ME = "/api/v1/auth/me"
-SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
+SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators", "residents")
 
 
 @dataclass(frozen=True)
@@ -45,18 +47,24 @@ async def gateway(
     contracts_app: FastAPI,
     homecare_app: FastAPI,
 ) -> AsyncIterator[Gateway]:
-    """A gateway in front of the four real services (the suite's three and an indicators app)."""
+    """A gateway in front of the five real services (the suite's three, an indicators and a residents
+    app)."""
     indicators = create_indicators_app(
         make_settings(IndicatorsSettings, test_databases, follow_interval_seconds=0), verifier=token_verifier
+    )
+    residents = create_residents_app(
+        make_settings(ResidentsSettings, test_databases), verifier=token_verifier
     )
     apps = {
         "registry": registry_app,
         "contracts": contracts_app,
         "homecare": homecare_app,
         "indicators": indicators,
+        "residents": residents,
     }
     async with (
         running(indicators),
+        running(residents),
         platform_apps.gateway_app(
             test_databases,
             token_issuer,
@@ -214,6 +222,7 @@ async def test_a_service_that_does_not_answer_is_left_out(
         "contracts": Refused(),
         "homecare": Refused(),
         "indicators": Refused(),
+        "residents": Refused(),
     }
     async with (
         platform_apps.gateway_app(
@@ -227,4 +236,4 @@ async def test_a_service_that_does_not_answer_is_left_out(
     assert response.status_code == 200, response.text
     services = {permission.split(":")[0] for permission in response.json()["permissions"]}
     assert services == {"registry"}
-    assert sum("permissions of a service unavailable" in r.message for r in caplog.records) == 3
+    assert sum("permissions of a service unavailable" in r.message for r in caplog.records) == 4
