@@ -269,3 +269,36 @@ async def test_two_first_records_of_a_year_at_once_make_one_record(live_world: W
     listed = await world.client.get(CHECKUPS, params={"person_id": person["id"]}, headers=world.admin(inst))
     (record,) = listed.json()["items"]
     assert (record["parts_done"], record["standard"]) == (ALL_PARTS, True)
+
+
+async def test_a_retried_request_with_its_idempotency_key_answers_the_first_response(world: World) -> None:
+    inst, person = await setup(world)
+    sent = {"person_id": person["id"], "parts": parts(ALL_PARTS[:1])}
+    headers = {**world.staff(inst), "Idempotency-Key": f"checkup-{person['id']}"}
+    first = await world.client.post(CHECKUPS, json=sent, headers=headers)
+    again = await world.client.post(CHECKUPS, json=sent, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    other = await world.client.post(CHECKUPS, json={**sent, "parts": parts(ALL_PARTS[1:2])}, headers=headers)
+    assert other.status_code == 422
+
+
+async def test_malformed_bodies_answer_422_never_500(world: World) -> None:
+    inst, person = await setup(world)
+    for sent in [
+        {"person_id": "not-a-uuid", "parts": parts(ALL_PARTS[:1])},
+        {"person_id": person["id"], "parts": "ecg"},
+        {"person_id": person["id"], "parts": [{"code": "ecg", "done_date": "2024-02-30"}]},
+        {"person_id": person["id"], "parts": [{"code": "ecg", "done_date": "0001-01-01"}]},
+        {"person_id": person["id"], "parts": [{"code": "x" * 41, "done_date": day(4, 1)}]},
+        [],
+    ]:
+        response = await world.client.post(CHECKUPS, json=sent, headers=world.admin(inst))
+        assert response.status_code == 422, (sent, response.text)
+        assert response.json()["code"] == "validation_failed"
+    for query in [{"year": "abc"}, {"year": "1999"}]:
+        response = await world.client.get(f"{CHECKUPS}/summary", params=query, headers=world.county(HULI))
+        assert (response.status_code, response.json()["code"]) == (422, "validation_failed")
+    forged = await world.client.get(CHECKUPS, params={"cursor": "forged"}, headers=world.county(HULI))
+    assert (forged.status_code, forged.json()["code"]) == (422, "invalid_cursor")
