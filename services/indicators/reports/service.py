@@ -1,4 +1,4 @@
-"""The reports: per-county figures of each indicator (one statement each), summed up the levels.
+"""The reports: per-county figures of each indicator (one statement for all), summed up the levels.
 
 Rates, and figures per 10,000 residents, are recomputed from the summed numerators and denominators,
 never averaged. An indicator the platform holds no facts for, a population not loaded, an empty
@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, and_, false, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -89,19 +89,48 @@ def _party_condition(principal: Principal, units: Any) -> list[ColumnElement[boo
     return [or_(units.c.party_a == principal.institution_id, units.c.party_b == principal.institution_id)]
 
 
+def _county_sums(
+    definition: Definition, period: Period, region: Region, principal: Principal
+) -> Select[tuple[str, str, Any, Any]]:
+    """The definition's units in ``region``: its code, and numerator and denominator per county."""
+    assert definition.builder is not None
+    units = definition.builder(period).subquery()
+    return (
+        select(
+            literal(definition.code).label("code"),
+            units.c.region_code,
+            func.sum(units.c.num).label("num"),
+            func.sum(units.c.den).label("den"),
+        )
+        .where(region.condition(units.c.region_code), *_party_condition(principal, units))
+        .group_by(units.c.region_code)
+    )
+
+
 async def county_counts(
     session: AsyncSession, definition: Definition, period: Period, region: Region, principal: Principal
 ) -> Counts:
     """One statement: the definition's units in ``region``, numerator and denominator per county."""
-    assert definition.builder is not None
-    units = definition.builder(period).subquery()
-    stmt = (
-        select(units.c.region_code, func.sum(units.c.num), func.sum(units.c.den))
-        .where(region.condition(units.c.region_code), *_party_condition(principal, units))
-        .group_by(units.c.region_code)
-    )
-    found = {county: (num, den) for county, num, den in (await session.execute(stmt)).all()}
-    return _counts(definition, region, found)
+    return (await all_county_counts(session, [definition], period, region, principal))[definition.code]
+
+
+async def all_county_counts(
+    session: AsyncSession,
+    definitions: Sequence[Definition],
+    period: Period,
+    region: Region,
+    principal: Principal,
+) -> dict[str, Counts]:
+    """Each definition's per-county counts in ONE statement (a UNION ALL of their GROUP BYs, one round
+    trip instead of one per indicator); the same sums as each definition's statement alone."""
+    if not definitions:
+        return {}
+    parts = [_county_sums(d, period, region, principal) for d in definitions]
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    found: dict[str, dict[str, tuple[Any, Any]]] = {d.code: {} for d in definitions}
+    for code, county, num, den in (await session.execute(stmt)).all():
+        found[code][county] = (num, den)
+    return {d.code: _counts(d, region, found[d.code]) for d in definitions}
 
 
 async def series_counts(
@@ -369,11 +398,9 @@ async def report_data(
     every = await live(session, DEFINITIONS.values())
     wanted = set(codes) if codes is not None else None
     chosen = [d for d in every if wanted is None or d.code in wanted]
-    counts = {
-        d.code: await county_counts(session, d, period, region, principal)
-        for d in chosen
-        if d.missing is None
-    }
+    counts = await all_county_counts(
+        session, [d for d in chosen if d.missing is None], period, region, principal
+    )
     people = (
         await population(session, period.year) if any(d.method in POPULATION_METHODS for d in chosen) else {}
     )
