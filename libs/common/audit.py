@@ -128,7 +128,8 @@ def record_many(
 def _write_queued(session: Session) -> None:
     queued: list[tuple[SessionTransaction, list[dict[str, Any]]]] = session.info.pop(_QUEUED, [])
     rows = [row for _transaction, batch in queued for row in batch]
-    insert_rows_sync(session.connection(), _TABLE, rows)
+    if rows:  # a commit with nothing queued takes no connection for it
+        insert_rows_sync(session.connection(), _TABLE, rows)
 
 
 def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
