@@ -24,6 +24,9 @@ class Assessment(EntityMixin, ChangeTracked, Base):
     __table_args__ = (
         Index("ix_assessment_person_id_assessed_date", "person_id", "assessed_date", "created_at"),
         Index("ix_assessment_region_code_assessed_date", "region_code", "assessed_date"),
+        # GET /assessments?level= and ?assessed_from=/assessed_to= without a person or county
+        Index("ix_assessment_level_assessed_date", "level", "assessed_date"),
+        Index("ix_assessment_assessed_date", "assessed_date"),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"))

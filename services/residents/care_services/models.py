@@ -42,6 +42,9 @@ class CareService(EntityMixin, ChangeTracked, Base):
     __table_args__ = (
         Index("ix_care_service_person_id_service_date", "person_id", "service_date"),
         Index("ix_care_service_year_window_region_code", "year", "window_number", "region_code"),
+        # GET /care-services?window= without a year, and ?region_code= alone
+        Index("ix_care_service_window_number_year", "window_number", "year"),
+        Index("ix_care_service_region_code_service_date", "region_code", "service_date"),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"))

@@ -23,6 +23,8 @@ class Checkup(EntityMixin, ChangeTracked, Base):
     __table_args__ = (
         UniqueConstraint("person_id", "year"),
         Index("ix_checkup_year_region_code", "year", "region_code"),
+        # GET /checkups?standard= (with or without a year)
+        Index("ix_checkup_standard_year", "standard", "year"),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"))
