@@ -144,6 +144,17 @@ def _new_contract(
     )
 
 
+async def _running_predecessor(session: AsyncSession, signing: Signing, today: date) -> Signing | None:
+    """For a renewal that has not begun, the contract it renews while that one is still in force (it ends
+    with the renewal when the renewal is terminated or transferred); else ``None``."""
+    if signing.start_date <= today or signing.previous_signing_id is None:
+        return None
+    previous = await session.get(Signing, signing.previous_signing_id)
+    if previous is None or previous.status is not S.renewed or previous.ended_date is not None:
+        return None
+    return previous if previous.start_date <= today <= previous.end_date else None
+
+
 async def _active_of(session: AsyncSession, person_id: uuid.UUID) -> Signing | None:
     return await session.scalar(
         select(Signing).where(Signing.person_id == person_id, Signing.status == S.active)
@@ -295,12 +306,15 @@ async def terminate(
     _ensure_team_institution(principal, signing.institution_id)
     check_if_match(if_match, signing.version)
     ended = data.ended_date or min(today, signing.end_date)
+    running = await _running_predecessor(session, signing, today)
     if ended > today:
         raise errors.EndedDateInvalid("解约日期不能晚于今天")
     if ended > signing.end_date:
         raise errors.EndedDateInvalid("解约日期不能晚于合同到期日")
-    if ended < min(signing.start_date, today):
+    if ended < (running.start_date if running is not None else min(signing.start_date, today)):
         raise errors.EndedDateInvalid("解约日期不能早于合同起始日期")
+    if running is not None:  # a renewal not yet begun: the contract it renews ends with it
+        running.ended_date = ended
     signing.status = S.terminated
     signing.ended_date = ended
     signing.termination_reason = data.reason
@@ -324,14 +338,18 @@ async def transfer(
     person = await persons.get(session, principal, data.person_id)
     chosen = await packages.for_contract(session, team.institution_id, data.package_ids)
     current = await _active_of(session, person.id)
-    if current is None or current.start_date > today:
+    running = None if current is None else await _running_predecessor(session, current, today)
+    if current is None or current.start_date > today and running is None:
         raise errors.NoSigningInForce()
     if current.end_date < today:
         raise errors.SigningLapsed(current.end_date)
     if current.team_id == team.id:
         raise errors.SameTeam()
+    if running is not None:  # a renewal not yet begun: the contract in force is the one it renews
+        running.status = S.transferred
+        running.ended_date = today
     current.status = S.transferred
-    current.ended_date = today
+    current.ended_date = today  # before its start when it had not begun: never in force
     current.termination_reason = None
     await session.flush()  # the ended contract leaves the one-active-per-person index first
     successor = _new_contract(

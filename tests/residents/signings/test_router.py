@@ -356,3 +356,56 @@ async def test_the_feed_carries_the_contract_without_personal_data(world: World)
     assert data["person_id"] == made["person_id"]
     assert "packages" not in data
     assert "signed_by_sub" not in data
+
+
+async def test_terminating_a_renewal_not_yet_begun_ends_the_contract_it_renews(
+    world: World, clock: ManualClock
+) -> None:
+    p = await practice(world)
+    person = await resident(world, p.inst)
+    made = await signed(world, p, person)
+    clock.set_today(date(2027, 3, 1))
+    successor = (await _renew(world, p, made)).json()
+    ended = await world.client.post(
+        f"{SIGNINGS}/{successor['id']}/terminate",
+        json={"reason": "died", "ended_date": "2027-02-25"},
+        headers={**world.staff(p.inst), **if_match(successor)},
+    )
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["status"] == "terminated"
+    assert ended.json()["in_force"] is False
+    renewed = (await world.client.get(f"{SIGNINGS}/{made['id']}", headers=world.staff(p.inst))).json()
+    assert renewed["status"] == "renewed"
+    assert renewed["ended_date"] == "2027-02-25"
+    assert renewed["in_force"] is False
+
+
+async def test_transfer_while_a_renewal_has_not_begun_ends_both(world: World, clock: ManualClock) -> None:
+    old_practice = await practice(world)
+    new_practice = await practice(world)
+    number = id_number(HULI, birth=date(1947, 2, 3))
+    person = await world.person(old_practice.inst, id_number=number)
+    made = await signed(world, old_practice, person)
+    clock.set_today(date(2027, 3, 1))
+    successor = (await _renew(world, old_practice, made)).json()
+    await _serve(world, new_practice, number)
+    body = {
+        "person_id": person["id"],
+        "team_id": new_practice.team["id"],
+        "package_ids": [new_practice.basic["id"]],
+    }
+    moved = await world.client.post(
+        f"{SIGNINGS}/transfers", json=body, headers=world.staff(new_practice.inst)
+    )
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["start_date"] == "2027-03-01"
+    assert moved.json()["previous_signing_id"] == successor["id"]
+    staff = world.staff(old_practice.inst)
+    first = (await world.client.get(f"{SIGNINGS}/{made['id']}", headers=staff)).json()
+    second = (await world.client.get(f"{SIGNINGS}/{successor['id']}", headers=staff)).json()
+    assert (first["status"], first["ended_date"], first["in_force"]) == ("transferred", "2027-03-01", True)
+    assert (second["status"], second["ended_date"], second["in_force"]) == (
+        "transferred",
+        "2027-03-01",
+        False,
+    )
