@@ -152,6 +152,7 @@ REFERRAL = FeedEntity(
         "source_system": NOT_LISTED,
         "external_id": NOT_LISTED,
         "source_hash": "批量上报的去重散列，内部用",
+        "person_id": "居民主索引的关联（issue 19）：订阅 v1 不提供",
     },
 )
 

@@ -26,6 +26,7 @@ from services.homecare.orders.sos.router import router as sos_router
 from services.homecare.orders.visits.router import router as visits_router
 from services.homecare.permissions import POLICY
 from services.homecare.providers.router import router as providers_router
+from services.homecare.recipients.person_link import PersonIndex
 from services.homecare.recipients.router import router as recipients_router
 from services.homecare.reports.router import router as reports_router
 from services.homecare.settings import HomecareSettings
@@ -41,9 +42,12 @@ def create_app(
     verifier: TokenVerifier | None = None,
     registry_http: httpx.AsyncClient | None = None,
     registry_tokens: ServiceTokenSource | StaticTokenSource | None = None,
+    residents_http: httpx.AsyncClient | None = None,
+    residents_tokens: ServiceTokenSource | StaticTokenSource | None = None,
 ) -> FastAPI:
     """``registry_http``/``registry_tokens`` replace the gateway client and the service-token source
-    (tests point them at the real registry app in-process)."""
+    (tests point them at the real registry app in-process); ``residents_http``/``residents_tokens`` the
+    same for the residents' person index (recipients are linked to their person, issue 19)."""
     settings = settings or HomecareSettings()
 
     @asynccontextmanager
@@ -56,6 +60,16 @@ def create_app(
             audience="registry",
         )
         app.state.registry = RegistryClient(http, tokens)
+        app.state.person_index = PersonIndex(
+            residents_http or app.state.gateway_http,
+            residents_tokens
+            or ServiceTokenSource(
+                app.state.gateway_http,
+                client_id=SERVICE_CLIENT_ID,
+                client_secret=settings.service_client_secret,
+                audience="residents",
+            ),
+        )
         yield
 
     return create_service_app(

@@ -363,6 +363,7 @@ RECIPIENT = FeedEntity(
         "consent_signed_by": "列表中为 consent；订阅 v1 不提供",
         "consent_document_sha256": "列表中为 consent；订阅 v1 不提供",
         "created_by_sub": NOT_LISTED,
+        "person_id": "居民主索引的关联（issue 19）：订阅 v1 不提供",
     },
 )
 

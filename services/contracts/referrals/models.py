@@ -89,6 +89,8 @@ class Referral(EntityMixin, ChangeTracked, Base):
     medical_institution_id: Mapped[uuid.UUID] = mapped_column()
     elderly_institution_id: Mapped[uuid.UUID] = mapped_column()
     region_code: Mapped[str] = mapped_column(String(6))
+    # the resident's person in the residents' person index (issue 19, referrals/person_link.py)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     state: Mapped[ReferralState] = mapped_column(str_enum(ReferralState, 20), index=True)
     reason: Mapped[str] = mapped_column(Text)
 

@@ -30,7 +30,7 @@ from services.contracts.clock import Clock, ClockDep
 from services.contracts.coverage.schemas import GROUP_BY_LABELS
 from services.contracts.deps import CipherDep
 from services.contracts.permissions import ReferralsRead, ReferralsWrite, ReportsRead
-from services.contracts.referrals import service
+from services.contracts.referrals import person_link, service
 from services.contracts.referrals.models import Referral, ReferralState
 from services.contracts.referrals.schemas import ReferralClose, ReferralCreate, ReferralRead, ReferralStats
 from services.contracts.visits.service import check_period
@@ -51,6 +51,7 @@ VisibleReferral = Annotated[
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_referral(
+    request: Request,
     session: SessionDep,
     principal: ReferralsWrite,
     data: ReferralCreate,
@@ -58,7 +59,16 @@ async def create_referral(
     cipher: CipherDep,
     clock: ClockDep,
 ) -> ReferralRead:
-    referral = await service.create(session, principal, data, cipher=cipher, clock=clock)
+    # the resident's person of the residents' index first (no database statement yet)
+    person_id = await person_link.person_for(
+        getattr(request.app.state, "person_index", None),
+        name=data.resident.name,
+        id_number=data.resident.id_number,
+        region_code=principal.region_code,
+        phone=data.resident.phone,
+        address=None,
+    )
+    referral = await service.create(session, principal, data, cipher=cipher, clock=clock, person_id=person_id)
     set_etag(response, referral.version)
     response.headers["Location"] = f"{router.prefix}/{referral.id}"
     return service.present(referral, cipher=cipher)

@@ -201,6 +201,7 @@ async def create(
     *,
     cipher: PersonalDataCipher,
     clock: Clock,
+    person_id: uuid.UUID | None = None,
 ) -> Referral:
     agreement = await agreements.get_as_party(session, principal, data.agreement_id)
     source, _target = sides(agreement, data.direction)
@@ -218,6 +219,7 @@ async def create(
         state=R.requested,
         requested_at=clock.now(),
         requested_by=principal.sub,
+        person_id=person_id,
     )
     session.add(referral)
     try:

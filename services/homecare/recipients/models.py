@@ -67,6 +67,8 @@ class Recipient(EntityMixin, ChangeTracked, Base):
 
     # the provider institution serving this person (sees personal data whole); empty until one does
     institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    # the person of the residents' person index (issue 19, recipients/person_link.py); empty until linked
+    person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
 
     name_enc: Mapped[bytes] = mapped_column(LargeBinary)

@@ -15,7 +15,7 @@ from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.homecare.deps import CipherDep
 from services.homecare.permissions import RecipientsRead, RecipientsWrite
-from services.homecare.recipients import service
+from services.homecare.recipients import person_link, service
 from services.homecare.recipients.disclosure import DISCLOSED_FIELDS
 from services.homecare.recipients.models import Recipient
 from services.homecare.recipients.schemas import (
@@ -88,13 +88,23 @@ async def list_recipients(
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_recipient(
+    request: Request,
     session: SessionDep,
     principal: RecipientsWrite,
     cipher: CipherDep,
     data: RecipientCreate,
     response: Response,
 ) -> RecipientRead:
-    recipient = await service.create(session, principal, cipher, data)
+    # the person of the residents' index first (no database statement yet): one elder, one person
+    person_id = await person_link.person_for(
+        getattr(request.app.state, "person_index", None),
+        name=data.name,
+        id_number=data.id_number,
+        region_code=data.region_code,
+        phone=data.phone,
+        address=data.address,
+    )
+    recipient = await service.create(session, principal, cipher, data, person_id=person_id)
     set_etag(response, recipient.version)
     response.headers["Location"] = f"{router.prefix}/{recipient.id}"
     # Masked: the caller just sent the values, and a POST's answer is kept (in plain text) for

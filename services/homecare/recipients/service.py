@@ -208,7 +208,12 @@ def check_registration(
 
 
 async def create(
-    session: AsyncSession, principal: Principal, cipher: PersonalDataCipher, data: RecipientCreate
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PersonalDataCipher,
+    data: RecipientCreate,
+    *,
+    person_id: uuid.UUID | None = None,
 ) -> Recipient:
     institution_id = serving_institution(principal, data)
     lookups = await load_registration(
@@ -217,7 +222,7 @@ async def create(
         id_hashes=[cipher.lookup_hash(data.id_number, "id_card")],
     )
     columns = check_registration(principal, cipher, data, lookups)
-    recipient = Recipient(created_by_sub=principal.sub, **columns)
+    recipient = Recipient(created_by_sub=principal.sub, person_id=person_id, **columns)
     session.add(recipient)
     await session.flush()
     audit.record(

@@ -1,0 +1,178 @@
+"""A referral's resident is one person of the residents' person index (issue 19): ``referral.person_id``.
+
+The residents service holds each elder's identity once (``POST /api/v1/residents/persons`` finds the
+person by ID number or registers them; contracts calls it with its service token, audience ``residents``,
+permission ``persons:write`` granted to ``service:contracts``). A new referral's resident is linked when
+the referral is requested (:func:`person_for`, before the referral's transaction; a new person is
+registered in the requesting institution's county). When the person index cannot be reached the
+referral is requested unlinked (logged) and the linking command links it later:
+
+    .venv/bin/python -m services.contracts.referrals.person_link      # CONTRACTS_* settings, like the app
+
+It links every referral without a ``person_id`` and reports those it could not match, with the
+person index's reason: ``person_name_mismatch`` (the ID number belongs to a person of another name),
+``person_refused`` (the index refused the record, e.g. an invalid ID number). Exit status 1 when the
+index is unreachable (nothing more is tried).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from libs.common.database import Database, session_scope
+from libs.common.errors import UpstreamError
+from libs.common.http_client import ServiceClient, ServiceTokenSource, make_http_client
+from libs.common.keys import personal_data_cipher
+from libs.common.personal_data import PersonalDataCipher
+from services.contracts.referrals.models import Referral
+
+log = logging.getLogger(__name__)
+PERSONS_PATH = "/api/v1/residents/persons"
+
+
+class _PersonRef(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+
+
+class PersonNotMatched(Exception):
+    """The person index refused the record: ``code`` says why."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class PersonIndex(ServiceClient):
+    """The residents' person index, as contracts uses it: find or register a person by ID number."""
+
+    upstream_name = "居民主索引"
+
+    async def find_or_create(
+        self, *, name: str, id_number: str, region_code: str, phone: str | None, address: str | None
+    ) -> uuid.UUID:
+        body: dict[str, str] = {"name": name, "id_number": id_number, "region_code": region_code}
+        if phone:
+            body["phone"] = phone
+        if address and len(address) >= 4:
+            body["address"] = address
+        response = await self.request("POST", PERSONS_PATH, json=body)
+        if response.status_code == 422 and ("phone" in body or "address" in body):
+            # the index is stricter on contact data than contracts was: the identity is what links
+            body = {k: v for k, v in body.items() if k not in ("phone", "address")}
+            response = await self.request("POST", PERSONS_PATH, json=body)
+        if response.status_code in (200, 201):
+            return _PersonRef.model_validate(response.json()).id
+        code = "person_name_mismatch" if response.status_code == 409 else "person_refused"
+        try:
+            detail = str(response.json().get("detail", ""))
+        except ValueError:
+            detail = response.text[:200]
+        raise PersonNotMatched(code, f"居民主索引拒绝（HTTP {response.status_code}）：{detail}")
+
+
+async def person_of(index: PersonIndex, referral: Referral, cipher: PersonalDataCipher) -> uuid.UUID:
+    """The person of a stored referral's resident (decrypted for the call only; a new person is
+    registered in the referral's county)."""
+    return await index.find_or_create(
+        name=cipher.decrypt(referral.resident_name_enc),
+        id_number=cipher.decrypt(referral.resident_id_number_enc),
+        region_code=referral.region_code,
+        phone=cipher.decrypt(referral.resident_phone_enc) if referral.resident_phone_enc else None,
+        address=None,
+    )
+
+
+async def person_for(
+    index: PersonIndex | None,
+    *,
+    name: str,
+    id_number: str,
+    region_code: str,
+    phone: str | None,
+    address: str | None,
+) -> uuid.UUID | None:
+    """The person of a referral's resident; None when the index is not configured, unreachable or
+    refuses (the referral is requested unlinked and the linking command reports it)."""
+    if index is None:
+        return None
+    try:
+        return await index.find_or_create(
+            name=name, id_number=id_number, region_code=region_code, phone=phone, address=address
+        )
+    except (UpstreamError, PersonNotMatched) as exc:
+        log.warning("referral requested without its resident's person: %s", exc)
+        return None
+
+
+@dataclass
+class LinkReport:
+    linked: int = 0
+    unmatched: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)  # (referral, code, detail)
+
+
+async def link_existing(
+    database: Database, index: PersonIndex, cipher: PersonalDataCipher, *, batch: int = 200
+) -> LinkReport:
+    """Link every referral without a person; one transaction per batch. Raises ``UpstreamError`` when
+    the index is unreachable (what was linked so far stays linked)."""
+    report = LinkReport()
+    after: uuid.UUID | None = None
+    while True:
+        async with session_scope(database) as session:
+            stmt = select(Referral).where(Referral.person_id.is_(None)).order_by(Referral.id).limit(batch)
+            if after is not None:
+                stmt = stmt.where(Referral.id > after)
+            rows = list((await session.scalars(stmt)).all())
+            for referral in rows:
+                try:
+                    referral.person_id = await person_of(index, referral, cipher)
+                    report.linked += 1
+                except PersonNotMatched as exc:
+                    report.unmatched.append((referral.id, exc.code, exc.detail))
+        if len(rows) < batch:
+            return report
+        after = rows[-1].id
+
+
+async def _main(make_tokens: Callable[[httpx.AsyncClient], ServiceTokenSource] | None = None) -> int:
+    from services.contracts.app import SERVICE_CLIENT_ID
+    from services.contracts.settings import ContractsSettings
+
+    argparse.ArgumentParser(
+        description="将未关联的转诊老人关联到居民主索引，并报告无法匹配的记录"
+    ).parse_args()
+    settings = ContractsSettings()
+    database = Database(settings)
+    http = make_http_client(settings.gateway_url, settings.upstream_timeout_seconds)
+    tokens = (make_tokens or (lambda h: ServiceTokenSource(
+        h, client_id=SERVICE_CLIENT_ID, client_secret=settings.service_client_secret, audience="residents"
+    )))(http)  # fmt: skip
+    try:
+        report = await link_existing(database, PersonIndex(http, tokens), personal_data_cipher(settings))
+    except UpstreamError as exc:
+        print(f"居民主索引不可用：{exc.code} {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await http.aclose()
+        await database.dispose()
+    print(f"已关联 {report.linked} 条转诊的老人；无法匹配 {len(report.unmatched)} 条")
+    for referral_id, code, detail in report.unmatched:
+        print(f"{referral_id}\t{code}\t{detail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(_main()))

@@ -1,0 +1,176 @@
+"""A recipient is one person of the residents' person index (issue 19): ``recipient.person_id``.
+
+The residents service holds each elder's identity once (``POST /api/v1/residents/persons`` finds the
+person by ID number or registers them; homecare calls it with its service token, audience ``residents``,
+permission ``persons:write`` granted to ``service:homecare``). A new recipient is linked when it is
+registered (:func:`person_for`, before the recipient's transaction). When the person index cannot be
+reached the recipient is registered unlinked (logged) and the linking command links it later:
+
+    .venv/bin/python -m services.homecare.recipients.person_link      # HOMECARE_* settings, like the app
+
+It links every recipient without a ``person_id`` and reports those it could not match, with the
+person index's reason: ``person_name_mismatch`` (the ID number belongs to a person of another name),
+``person_refused`` (the index refused the record, e.g. an invalid ID number). Exit status 1 when the
+index is unreachable (nothing more is tried).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from libs.common.database import Database, session_scope
+from libs.common.errors import UpstreamError
+from libs.common.http_client import ServiceClient, ServiceTokenSource, make_http_client
+from libs.common.keys import personal_data_cipher
+from libs.common.personal_data import PersonalDataCipher
+from services.homecare.recipients.models import Recipient
+
+log = logging.getLogger(__name__)
+PERSONS_PATH = "/api/v1/residents/persons"
+
+
+class _PersonRef(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+
+
+class PersonNotMatched(Exception):
+    """The person index refused the record: ``code`` says why."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class PersonIndex(ServiceClient):
+    """The residents' person index, as homecare uses it: find or register a person by ID number."""
+
+    upstream_name = "居民主索引"
+
+    async def find_or_create(
+        self, *, name: str, id_number: str, region_code: str, phone: str | None, address: str | None
+    ) -> uuid.UUID:
+        body: dict[str, str] = {"name": name, "id_number": id_number, "region_code": region_code}
+        if phone:
+            body["phone"] = phone
+        if address and len(address) >= 4:
+            body["address"] = address
+        response = await self.request("POST", PERSONS_PATH, json=body)
+        if response.status_code == 422 and ("phone" in body or "address" in body):
+            # the index is stricter on contact data than homecare was: the identity is what links
+            body = {k: v for k, v in body.items() if k not in ("phone", "address")}
+            response = await self.request("POST", PERSONS_PATH, json=body)
+        if response.status_code in (200, 201):
+            return _PersonRef.model_validate(response.json()).id
+        code = "person_name_mismatch" if response.status_code == 409 else "person_refused"
+        try:
+            detail = str(response.json().get("detail", ""))
+        except ValueError:
+            detail = response.text[:200]
+        raise PersonNotMatched(code, f"居民主索引拒绝（HTTP {response.status_code}）：{detail}")
+
+
+async def person_of(index: PersonIndex, recipient: Recipient, cipher: PersonalDataCipher) -> uuid.UUID:
+    """The person of a stored recipient (its personal data decrypted for the call only)."""
+    return await index.find_or_create(
+        name=cipher.decrypt(recipient.name_enc),
+        id_number=cipher.decrypt(recipient.id_number_enc),
+        region_code=recipient.region_code,
+        phone=cipher.decrypt(recipient.phone_enc) if recipient.phone_enc else None,
+        address=cipher.decrypt(recipient.address_enc),
+    )
+
+
+async def person_for(
+    index: PersonIndex | None,
+    *,
+    name: str,
+    id_number: str,
+    region_code: str,
+    phone: str | None,
+    address: str | None,
+) -> uuid.UUID | None:
+    """The person of a recipient being registered; None when the index is not configured, unreachable
+    or refuses (the recipient is registered unlinked and the linking command reports it)."""
+    if index is None:
+        return None
+    try:
+        return await index.find_or_create(
+            name=name, id_number=id_number, region_code=region_code, phone=phone, address=address
+        )
+    except (UpstreamError, PersonNotMatched) as exc:
+        log.warning("recipient registered without its person: %s", exc)
+        return None
+
+
+@dataclass
+class LinkReport:
+    linked: int = 0
+    unmatched: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)  # (recipient, code, detail)
+
+
+async def link_existing(
+    database: Database, index: PersonIndex, cipher: PersonalDataCipher, *, batch: int = 200
+) -> LinkReport:
+    """Link every recipient without a person; one transaction per batch. Raises ``UpstreamError`` when
+    the index is unreachable (what was linked so far stays linked)."""
+    report = LinkReport()
+    after: uuid.UUID | None = None
+    while True:
+        async with session_scope(database) as session:
+            stmt = select(Recipient).where(Recipient.person_id.is_(None)).order_by(Recipient.id).limit(batch)
+            if after is not None:
+                stmt = stmt.where(Recipient.id > after)
+            rows = list((await session.scalars(stmt)).all())
+            for recipient in rows:
+                try:
+                    recipient.person_id = await person_of(index, recipient, cipher)
+                    report.linked += 1
+                except PersonNotMatched as exc:
+                    report.unmatched.append((recipient.id, exc.code, exc.detail))
+        if len(rows) < batch:
+            return report
+        after = rows[-1].id
+
+
+async def _main(make_tokens: Callable[[httpx.AsyncClient], ServiceTokenSource] | None = None) -> int:
+    from services.homecare.app import SERVICE_CLIENT_ID
+    from services.homecare.settings import HomecareSettings
+
+    argparse.ArgumentParser(
+        description="将未关联的服务对象关联到居民主索引，并报告无法匹配的记录"
+    ).parse_args()
+    settings = HomecareSettings()
+    database = Database(settings)
+    http = make_http_client(settings.gateway_url, settings.upstream_timeout_seconds)
+    tokens = (make_tokens or (lambda h: ServiceTokenSource(
+        h, client_id=SERVICE_CLIENT_ID, client_secret=settings.service_client_secret, audience="residents"
+    )))(http)  # fmt: skip
+    try:
+        report = await link_existing(database, PersonIndex(http, tokens), personal_data_cipher(settings))
+    except UpstreamError as exc:
+        print(f"居民主索引不可用：{exc.code} {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await http.aclose()
+        await database.dispose()
+    print(f"已关联 {report.linked} 名服务对象；无法匹配 {len(report.unmatched)} 名")
+    for recipient_id, code, detail in report.unmatched:
+        print(f"{recipient_id}\t{code}\t{detail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(_main()))
