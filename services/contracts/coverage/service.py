@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, collate, func, select
+from sqlalchemy import and_, case, collate, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
@@ -37,6 +37,15 @@ def _rate(covered: int, total: int) -> float:
     return round(100.0 * covered / total, 2) if total else 100.0
 
 
+async def _custom_plans(session: AsyncSession) -> None:
+    """PostgreSQL: plan this transaction's statements for their actual scope bounds. A prepared statement
+    run a sixth time may switch to a generic plan, which guesses that ``region_code >= $1 AND region_code
+    < $2`` keeps 0.5% of the rows and scans the region index; for a province or city scope (most rows)
+    that plan is several times slower than a scan (issue 16: 860 ms instead of 160 ms at 200,000 orders)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 async def coverage(
     session: AsyncSession,
     principal: Principal,
@@ -56,6 +65,7 @@ async def coverage(
     either_party = regions_condition(scope.prefix, scope.excluded, REGION_COLUMNS)
     in_force = in_force_condition(today)
     institution = SnapshotInstitution
+    await _custom_plans(session)
 
     signed = (
         select(Agreement.elderly_institution_id.label("id")).where(in_force, in_scope).distinct().subquery()

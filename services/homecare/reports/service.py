@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -80,6 +80,15 @@ def _text(value: Any) -> str:
     return str(value.value) if hasattr(value, "value") else str(value)
 
 
+async def _custom_plans(session: AsyncSession) -> None:
+    """PostgreSQL: plan this transaction's statements for their actual scope bounds. A prepared statement
+    run a sixth time may switch to a generic plan, which guesses that ``region_code >= $1 AND region_code
+    < $2`` keeps 0.5% of the rows and scans the region index; for a province or city scope (most rows)
+    that plan is several times slower than a scan (issue 16: 860 ms instead of 160 ms at 200,000 orders)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 async def satisfaction(
     session: AsyncSession,
     principal: Principal,
@@ -89,6 +98,7 @@ async def satisfaction(
     to_date: date | None,
     bar_pct: int,
 ) -> list[SatisfactionRow]:
+    await _custom_plans(session)
     key = _key(group_by, Rating.region_code, Rating.institution_id)
     stmt = (
         select(key, func.count(), func.sum(case((Rating.score >= 4, 1), else_=0)))
@@ -121,6 +131,7 @@ async def response_times(
     to_date: date | None,
 ) -> list[ResponseTimeRow]:
     """Minutes from submission to check-in: average and median (window functions) per group."""
+    await _custom_plans(session)
     key = _key(group_by, Order.region_code, Order.institution_id).label("k")
     minutes = Order.response_minutes
     scoped = and_(
@@ -172,6 +183,7 @@ async def orders(
     from_date: date | None,
     to_date: date | None,
 ) -> list[CountRow]:
+    await _custom_plans(session)
     if group_by is OrderGroupBy.item:
         key: Any = OrderItem.item_code
         stmt = (
@@ -209,6 +221,7 @@ async def complaints(
     from_date: date | None,
     to_date: date | None,
 ) -> list[ComplaintRow]:
+    await _custom_plans(session)
     key = _key(group_by, Complaint.region_code, Complaint.institution_id)
     stmt = (
         select(
@@ -236,6 +249,7 @@ async def home_beds(
     from_date: date | None,
     to_date: date | None,
 ) -> list[HomeBedRow]:
+    await _custom_plans(session)
     key = _key(group_by, HomeBed.region_code, HomeBed.institution_id)
     today = clock.today()
 

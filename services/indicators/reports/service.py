@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, false, func, literal, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -388,6 +388,15 @@ class ReportData:
         )
 
 
+async def _custom_plans(session: AsyncSession) -> None:
+    """PostgreSQL: plan this transaction's statements for their actual scope bounds. A prepared statement
+    run a sixth time may switch to a generic plan, which guesses that ``region_code >= $1 AND region_code
+    < $2`` keeps 0.5% of the rows and scans the region index; for a province or city scope (most rows)
+    that plan is several times slower than a scan (issue 16: 860 ms instead of 160 ms at 200,000 orders)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 async def report_data(
     session: AsyncSession,
     principal: Principal,
@@ -395,6 +404,7 @@ async def report_data(
     period: Period,
     codes: Iterable[str] | None = None,
 ) -> ReportData:
+    await _custom_plans(session)
     every = await live(session, DEFINITIONS.values())
     wanted = set(codes) if codes is not None else None
     chosen = [d for d in every if wanted is None or d.code in wanted]
