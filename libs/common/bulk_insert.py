@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table
+from sqlalchemy import ARRAY, Column, Connection, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -78,6 +78,11 @@ def insert_rows_sync(connection: Connection, table: Table, rows: Sequence[Mappin
         columns, values = _columns_and_values(table, chunk, dialect)
         names = ", ".join(preparer.format_column(column) for column in columns)
         if dialect.name == "postgresql":
+            nested = [column.name for column in columns if isinstance(column.type, ARRAY)]
+            if nested:  # unnest would flatten an array column's values into the rows
+                raise NotImplementedError(
+                    f"insert_rows: array columns {nested}; insert them with insert(table)"
+                )
             arrays = ", ".join(
                 f"${n}::{column.type.compile(dialect=dialect)}[]" for n, column in enumerate(columns, 1)
             )
