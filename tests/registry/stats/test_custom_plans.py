@@ -1,0 +1,43 @@
+"""On PostgreSQL the statistics are planned for the caller's actual scope: each request's GROUP BY runs
+after ``SET LOCAL plan_cache_mode = force_custom_plan`` in its transaction, also from the sixth run of the
+prepared statement on, when PostgreSQL would otherwise switch to a generic plan that takes the scope's
+``region_code`` range for 0.5% of the rows (issue 16). SQLite has no such setting and gets none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import event
+
+from libs.common.auth import Role
+from libs.common.testing import Tokens
+
+STATS = "/api/v1/registry/stats"
+CUSTOM = "SET LOCAL plan_cache_mode = force_custom_plan"
+
+
+async def test_every_stats_request_is_planned_for_its_scope(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    engine = registry_app.state.database.engine.sync_engine
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        callers = [tokens.headers(Role.province_admin)] * 7 + [tokens.headers(Role.city_admin, "350200")]
+        for headers in callers:
+            response = await client.get(STATS, params={"group_by": "county"}, headers=headers)
+            assert response.status_code == 200, response.text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    grouped = [i for i, s in enumerate(seen) if "GROUP BY" in s and "FROM institution" in s]
+    assert len(grouped) == 8
+    if engine.dialect.name == "postgresql":
+        assert all(seen[i - 1] == CUSTOM for i in grouped), seen
+    else:
+        assert not any("plan_cache_mode" in s for s in seen)
