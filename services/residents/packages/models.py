@@ -32,6 +32,9 @@ class ServicePackage(EntityMixin, ChangeTracked, Base):
         ),
         Index("ix_service_package_region_code_id", "region_code", "id"),
         Index("ix_service_package_institution_id_id", "institution_id", "id"),
+        # the list's ?kind= and ?code= filters
+        Index("ix_service_package_kind_id", "kind", "id"),
+        Index("ix_service_package_code_id", "code", "id"),
     )
 
     institution_id: Mapped[uuid.UUID] = mapped_column(Uuid())
