@@ -29,6 +29,7 @@ from services.residents.permissions import POLICY
 from services.residents.persons.router import router as persons_router
 from services.residents.settings import ResidentsSettings
 from services.residents.signings.router import router as signings_router
+from services.residents.sync.router import router as sync_router
 from services.residents.teams.router import router as teams_router
 
 PORT = 8005
@@ -64,6 +65,7 @@ def create_app(
         description="居民主索引、家庭医生签约（团队、服务包、签约）、65 岁及以上老年人健康体检与健康管理、"
         "老年人能力评估（GB/T 42195-2022）、失能老年人医养结合服务。",
         routers=[
+            sync_router,  # before persons_router: /persons/bulk is not a person id
             persons_router,
             teams_router,
             packages_router,

@@ -61,13 +61,17 @@ POLICY = Policy(
         Role.county_admin: _OFFICIALS | _R3_READ | _R2_READ,
         Role.institution_admin: _INSTITUTION | _R3_READ | _R3_WRITE | _R2_READ | _R2_ADMIN,
         Role.institution_staff: _INSTITUTION | _R3_READ | _R3_WRITE | _R2_READ | {"signings:write"},
-        Role.city_platform: {"persons:read", "persons:write", "changes:read"} | _R3_READ | _R2_READ,
+        # the city platform also bulk-syncs its city's persons and check-ups (sync/, R4)
+        Role.city_platform: {"persons:read", "persons:write", "changes:read", "sync:write"}
+        | _R3_READ
+        | _R2_READ,
         Role.service: {"persons:read", "persons:write", "changes:read"} | _R3_READ | _R2_READ,
     },
     service_callers=SERVICE_CALLERS,
 )
 
 PersonsRead = Annotated[Principal, Depends(POLICY.require("persons:read"))]
+SyncWrite = Annotated[Principal, Depends(POLICY.require("sync:write"))]
 PersonsWrite = Annotated[Principal, Depends(POLICY.require("persons:write"))]
 ChangesRead = POLICY.require("changes:read")
 CheckupsRead = Annotated[Principal, Depends(POLICY.require("checkups:read"))]

@@ -33,6 +33,8 @@ KNOWN = {
     "/api/v1/homecare/orders/history/bulk",
     "/api/v1/homecare/home-beds/bulk",
     "/api/v1/homecare/providers/bulk",
+    "/api/v1/residents/persons/bulk",
+    "/api/v1/residents/checkups/bulk",
 }
 #: keys that describe rather than shape (documentation, examples, enum labels)
 DESCRIPTIVE = {"title", "description", "examples", "example", "x-enum-labels", "x-labels", "default"}

@@ -72,6 +72,13 @@ HEALTH_MANAGEMENT = """
     GET    /care-services/summary                         Y  Y  Y  Y  Y  Y
     GET    /care-services/{care_service_id}               Y  Y  Y  Y  Y  Y
 """
+SYNC = """
+    #                                                     pv ct co ia is pl
+    # ARCHITECTURE: a city platform pushes its city's records in bulk (source_system + external_id); no
+    # one else does (an institution records one at a time, officials do not record)
+    POST   /persons/bulk                                  -  -  -  -  -  Y
+    POST   /checkups/bulk                                 -  -  -  -  -  Y
+"""
 PLATFORM = """
     # ARCHITECTURE: feeds serve city platforms (and officials' tools)
     GET    /changes                                       Y  Y  Y  -  -  Y
@@ -79,7 +86,7 @@ PLATFORM = """
     GET    /access/me                                     Y  Y  Y  Y  Y  Y
 """
 
-MATRIX = parse("/api/v1/residents", PERSONS + SIGNING + HEALTH_MANAGEMENT + PLATFORM)
+MATRIX = parse("/api/v1/residents", PERSONS + SIGNING + HEALTH_MANAGEMENT + SYNC + PLATFORM)
 
 
 class TestAccessMatrix(AccessMatrixWalk):
