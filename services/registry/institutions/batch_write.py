@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit, changes
@@ -309,4 +309,12 @@ def _track_and_audit(
 
 
 def key_condition_source(chunk: list[tuple[str, str]]) -> Any:
+    """(source_system, external_id) among ``chunk``. A batch has one source system: then it is
+    ``source_system = … AND external_id IN (…)``, which PostgreSQL runs as one index scan with an array
+    (a list of row values becomes one OR branch per key)."""
+    sources = {source for source, _key in chunk}
+    if len(sources) == 1:
+        return and_(
+            Institution.source_system == sources.pop(), Institution.external_id.in_([k for _s, k in chunk])
+        )
     return tuple_(Institution.source_system, Institution.external_id).in_(chunk)
