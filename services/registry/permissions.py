@@ -113,7 +113,8 @@ HISTORY_IMPORT_GRANTS: dict[Role, set[str]] = {
 # Each internal caller gets only what it needs (its token's ``sub`` is ``service:<client_id>``).
 SERVICE_CALLERS: dict[str, set[str]] = {
     "gateway": {"institutions:read", "practitioners:read"},  # staff accounts link a practitioner
-    "contracts": {"institutions:read"},
+    # the contracts' coverage follows the feed of institutions (its snapshot of the elderly-care ones)
+    "contracts": {"changes:read", "institutions:read"},
     "homecare": {"institutions:read", "practitioners:read"},
     # the indicators follow the feed of institutions, their year figures and filings (the feed needs each
     # list's permission)

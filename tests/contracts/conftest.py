@@ -55,7 +55,8 @@ async def contracts_app(
     registry_app: FastAPI,
     clock: ManualClock,
 ) -> AsyncIterator[FastAPI]:
-    service_token = tokens.token(Role.service, ttl=timedelta(hours=6))
+    # the contracts' own service caller, with what the registry grants it (services/registry/permissions.py)
+    service_token = tokens.token(Role.service, sub="service:contracts", ttl=timedelta(hours=6))
 
     def registry_client(_app: FastAPI) -> RegistryClient:
         http = httpx.AsyncClient(transport=httpx.ASGITransport(app=registry_app), base_url="http://gateway")
