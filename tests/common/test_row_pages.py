@@ -128,3 +128,21 @@ def test_a_shape_that_does_not_match_its_model_is_refused(
 def test_a_column_without_a_key_is_refused() -> None:
     with pytest.raises(ValueError, match="needs a key"):
         RowShape(Thing, [TABLE.c.count + 1], {})
+
+
+def test_a_shape_over_a_whole_table_selects_the_table_and_drops_its_other_columns() -> None:
+    whole: RowShape[str] = RowShape(
+        Thing,
+        TABLE,
+        {
+            "tags": lambda item, _: [str(item["count"])],
+            "colour_label": lambda item, _: LABELS[item["colour"]],
+        },
+    )
+    assert [column.key for column in whole.select().selected_columns] == list(TABLE.c.keys())
+    row = (uuid.UUID(int=3), "三", "blue", 2.0, None, datetime(2026, 5, 6, tzinfo=UTC), b"b", 7)
+    item = whole.item(row, "ctx")
+    assert tuple(item) == serialised_keys(Thing)  # blob and count read, not emitted
+    assert item["tags"] == ["7"]
+    assert item["colour_label"] == "蓝"
+    assert shape().select().selected_columns.keys() == [column.key for column in SHAPE_COLUMNS]
