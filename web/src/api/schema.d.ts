@@ -3170,6 +3170,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/residents/checkups/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 城市平台批量同步老年人健康体检（以本市基层医疗卫生机构的名义记录各项目） */
+        post: operations["residents_bulk_checkups"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/residents/checkups/rules": {
         parameters: {
             query?: never;
@@ -3326,6 +3343,23 @@ export interface paths {
         get: operations["residents_get_latest_assessment"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/persons/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 城市平台批量同步居民（按身份证号查找或登记；按 source_system + external_id 记录来源） */
+        post: operations["residents_bulk_persons"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5646,6 +5680,59 @@ export interface components {
             occurred_at: string;
             /** Request Id */
             request_id: string | null;
+        };
+        /**
+         * CheckupBulk
+         * @example {
+         *       "records": [
+         *         {
+         *           "external_id": "TJ-2026-0001",
+         *           "id_number": "350206194001010021",
+         *           "institution_id": "4a0c1d2e-3f40-4b5c-8d6e-7f8091a2b3c4",
+         *           "parts": [
+         *             {
+         *               "code": "lifestyle_assessment",
+         *               "done_date": "2026-04-08"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "source_system": "xm-ijiankang"
+         *     }
+         */
+        CheckupBulk: {
+            /**
+             * Records
+             * @description 记录（字段同 CheckupBulkRecordIn），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["CheckupBulkRecordIn"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /** CheckupBulkRecordIn */
+        CheckupBulkRecordIn: {
+            /**
+             * External Id
+             * @description 城市平台内的体检记录编号
+             */
+            external_id: string;
+            /**
+             * Id Number
+             * @description 居民身份证号（居民须已登记）
+             */
+            id_number: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             * @description 做体检的基层医疗卫生机构（本市）
+             */
+            institution_id: string;
+            /** Parts */
+            parts: components["schemas"]["CheckupPartIn"][];
         };
         /** CheckupFeedPayload */
         CheckupFeedPayload: {
@@ -11277,6 +11364,82 @@ export interface components {
             from_date: string | null;
             /** To Date */
             to_date: string | null;
+        };
+        /**
+         * PersonBulk
+         * @example {
+         *       "records": [
+         *         {
+         *           "address": "福建省厦门市湖里区江头街道台湾街 88 号",
+         *           "external_id": "JM-0001",
+         *           "id_number": "350206194001010021",
+         *           "name": "陈阿婆",
+         *           "phone": "13906001015",
+         *           "region_code": "350206"
+         *         }
+         *       ],
+         *       "source_system": "xm-ijiankang"
+         *     }
+         */
+        PersonBulk: {
+            /**
+             * Records
+             * @description 记录（字段同 PersonBulkRecord），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["PersonBulkRecord"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /**
+         * PersonBulkRecord
+         * @description A person (find-or-create by ID number, as ``POST /persons``).
+         * @example {
+         *       "address": "福建省厦门市湖里区殿前街道高殿社区 12 号",
+         *       "id_number": "350206194803120026",
+         *       "name": "陈阿婆",
+         *       "phone": "13906002001",
+         *       "region_code": "350206",
+         *       "township_code": "350206004"
+         *     }
+         */
+        PersonBulkRecord: {
+            /** Address */
+            address?: string | null;
+            /**
+             * Birth Date
+             * @description 出生日期；为空时取自身份证号
+             */
+            birth_date?: string | null;
+            /**
+             * External Id
+             * @description 城市平台内的居民编号
+             */
+            external_id: string;
+            /**
+             * Id Number
+             * @description 居民身份证号（加密保存；出生日期与性别取自其中）
+             */
+            id_number: string;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone?: string | null;
+            /**
+             * Region Code
+             * @description 户籍或常住地县级行政区划代码
+             */
+            region_code: string;
+            /** @description 性别；为空时取自身份证号 */
+            sex?: components["schemas"]["Sex"] | null;
+            /**
+             * Township Code
+             * @description 乡镇（街道）代码（9 位，属于该县）
+             */
+            township_code?: string | null;
         };
         /**
          * PersonCreate
@@ -31277,6 +31440,66 @@ export interface operations {
             };
         };
     };
+    residents_bulk_checkups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckupBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     residents_list_checkup_rules: {
         parameters: {
             query?: never;
@@ -32079,6 +32302,66 @@ export interface operations {
             };
             /** @description 资源不存在或不在可见范围内 */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_bulk_persons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
