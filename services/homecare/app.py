@@ -18,6 +18,7 @@ from libs.common.http_client import ServiceTokenSource, StaticTokenSource
 from libs.common.service_app import create_service_app
 from services.homecare.catalog.router import router as catalog_router
 from services.homecare.clients.registry import RegistryClient
+from services.homecare.clients.residents import ResidentsClient
 from services.homecare.feed import FEED
 from services.homecare.home_beds.router import router as home_beds_router
 from services.homecare.orders.complaints.router import router as complaints_router
@@ -47,7 +48,8 @@ def create_app(
 ) -> FastAPI:
     """``registry_http``/``registry_tokens`` replace the gateway client and the service-token source
     (tests point them at the real registry app in-process); ``residents_http``/``residents_tokens`` the
-    same for the residents' person index (recipients are linked to their person, issue 19)."""
+    same for the residents service: its person index (recipients are linked to their person) and the
+    latest ability assessments the disability rules read (issue 19)."""
     settings = settings or HomecareSettings()
 
     @asynccontextmanager
@@ -60,16 +62,16 @@ def create_app(
             audience="registry",
         )
         app.state.registry = RegistryClient(http, tokens)
-        app.state.person_index = PersonIndex(
-            residents_http or app.state.gateway_http,
-            residents_tokens
-            or ServiceTokenSource(
-                app.state.gateway_http,
-                client_id=SERVICE_CLIENT_ID,
-                client_secret=settings.service_client_secret,
-                audience="residents",
-            ),
+        to_residents: httpx.AsyncClient = residents_http or app.state.gateway_http
+        residents_token = residents_tokens or ServiceTokenSource(
+            app.state.gateway_http,
+            client_id=SERVICE_CLIENT_ID,
+            client_secret=settings.service_client_secret,
+            audience="residents",
         )
+        app.state.person_index = PersonIndex(to_residents, residents_token)
+        # the latest ability assessments, which the disability rules read (clients/residents.py)
+        app.state.residents = ResidentsClient(to_residents, residents_token)
         yield
 
     return create_service_app(

@@ -11,7 +11,7 @@ a write older (by the app's clock) than what the order has already recorded answ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -24,9 +24,11 @@ from libs.common import audit
 from libs.common.auth import Principal, Role
 from libs.common.concurrency import check_if_match
 from libs.common.errors import Conflict
+from libs.common.personal_data import PersonalDataCipher
 from libs.common.scope import ensure_in_scope_for_write
 from services.homecare import clock
 from services.homecare.clients.registry import FetchedPractitioner, PractitionerInfo
+from services.homecare.clients.residents import DisabilityBasis, ResidentsClient
 from services.homecare.orders import booking, fees, geo
 from services.homecare.orders.errors import (
     CancelNotAllowed,
@@ -215,6 +217,8 @@ async def assess(
     order: Order,
     body: AssessBody,
     if_match: str | None,
+    *,
+    disability_of: DisabilityOf | None = None,
 ) -> bool:
     if await already_applied(session, order, "assess", body):
         return True
@@ -223,15 +227,20 @@ async def assess(
     check_if_match(if_match, order.version)
     if order.requires_doctor:
         _ensure_doctor_of(doctor, principal, order.institution_id)
-    _check_service_group(order, body.service_group)
+    disability: DisabilityBasis | None = None
+    if body.service_group is ServiceGroup.frail_disabled_demented and disability_of is not None:
+        # the residents' latest ability assessment (declared level only without one); 503 when down
+        disability = await disability_of(order.recipient)
+    check_service_group(order.recipient, body.service_group, on=clock.today(), disability=disability)
     at = await _event_time(session, settings, order, body)
     order.service_group = body.service_group
     order.assessment_note = body.note
     order.assessed_by_practitioner_id = principal.practitioner_id
     order.assessed_at = at
-    await _apply(
-        session, principal, order, "assess", body, at, detail={"service_group": body.service_group.value}
-    )
+    detail: dict[str, Any] = {"service_group": body.service_group.value}
+    if disability is not None:
+        detail["disability"] = disability.record()  # what the rule used: the assessment, or declared
+    await _apply(session, principal, order, "assess", body, at, detail=detail)
     return False
 
 
@@ -252,18 +261,41 @@ def check_doctor(doctor: PractitionerInfo | None, institution_id: uuid.UUID) -> 
         raise DoctorAssessmentRequired()
 
 
-def _check_service_group(order: Order, group: ServiceGroup) -> None:
-    check_service_group(order.recipient, group, on=clock.today())
+# the recipient's disability under the rule of clients/residents.py (the latest ability assessment)
+DisabilityOf = Callable[[Recipient], Awaitable[DisabilityBasis]]
 
 
-def check_service_group(recipient: Recipient, group: ServiceGroup, *, on: date) -> None:
-    """The service group must fit the recipient as registered (高龄 counted on the day ``on``)."""
+async def recipient_disability(
+    residents: ResidentsClient, cipher: PersonalDataCipher, recipient: Recipient
+) -> DisabilityBasis:
+    """The recipient's person (its ``person_id`` once linked to the person index, else found by its ID
+    number) and that person's latest assessment; the declared level when there is none."""
+    person_id = recipient.person_id
+    if person_id is None:
+        person_id = await residents.person_by_id_number(cipher.decrypt(recipient.id_number_enc))
+    assessment = await residents.latest_assessment(person_id) if person_id is not None else None
+    if assessment is None:
+        return DisabilityBasis.declared(recipient.disability_level, recipient.dementia)
+    return DisabilityBasis.assessed(assessment, recipient.dementia)
+
+
+def check_service_group(
+    recipient: Recipient, group: ServiceGroup, *, on: date, disability: DisabilityBasis | None = None
+) -> None:
+    """The service group must fit the recipient (高龄 counted on the day ``on``). 失能 is ``disability``:
+    the residents' latest ability assessment of the person, or — the fallback for a person never
+    assessed, and what a caller without the residents service passes (None) — the declared
+    ``disability_level``; 失智 declared or assessed."""
     if group is ServiceGroup.very_old and clock.age_on(recipient.birth_date, on) < VERY_OLD_AGE:
         raise ServiceGroupMismatch(f"高龄老人指 {VERY_OLD_AGE} 周岁及以上")
-    if group is ServiceGroup.frail_disabled_demented and not (
-        recipient.disability_level >= 1 or recipient.dementia
-    ):
-        raise ServiceGroupMismatch("服务对象未登记失能或失智")
+    if group is ServiceGroup.frail_disabled_demented:
+        basis = disability or DisabilityBasis.declared(recipient.disability_level, recipient.dementia)
+        if not (basis.disabled or basis.dementia):
+            if basis.source == "assessment":
+                raise ServiceGroupMismatch(
+                    f"服务对象最近一次能力评估（{basis.assessed_date}）为能力完好，且未登记失智"
+                )
+            raise ServiceGroupMismatch("服务对象未登记失能或失智")
     if group is ServiceGroup.chronic and not recipient.chronic_diseases:
         raise ServiceGroupMismatch("服务对象未登记慢性病")
 

@@ -20,6 +20,7 @@ from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
 from libs.common.transitions import Perform, Transition, TransitionTable, Versioned, add_transition_routes
 from services.homecare.clients.registry import FetchedPractitioner, RegistryClient, fetch_practitioner
+from services.homecare.clients.residents import ResidentsClient, get_residents
 from services.homecare.deps import CipherDep, RegistryDep, SettingsDep
 from services.homecare.orders import lifecycle, service
 from services.homecare.orders.models import Order, OrderStatus
@@ -183,6 +184,7 @@ class OrderStep:
     settings: HomecareSettings
     cipher: PersonalDataCipher
     response: Response
+    residents: ResidentsClient
 
 
 async def order_step(
@@ -192,8 +194,9 @@ async def order_step(
     settings: SettingsDep,
     cipher: CipherDep,
     response: Response,
+    residents: Annotated[ResidentsClient, Depends(get_residents)],
 ) -> OrderStep:
-    return OrderStep(session, order_id, registry, settings, cipher, response)
+    return OrderStep(session, order_id, registry, settings, cipher, response, residents)
 
 
 Run = Callable[[OrderStep, Principal, Order, Any, str | None], Awaitable[bool]]
@@ -252,12 +255,27 @@ TRANSITIONS = TransitionTable(
             _registry_first(
                 lambda registry, p, _: fetch_practitioner(registry, p.practitioner_id),
                 lambda s, p, order, b, m, doctor: lifecycle.assess(
-                    s.session, p, doctor, s.settings, order, b, m
+                    s.session,
+                    p,
+                    doctor,
+                    s.settings,
+                    order,
+                    b,
+                    m,
+                    disability_of=lambda r: lifecycle.recipient_disability(s.residents, s.cipher, r),
                 ),
             ),
             summary="首诊评估（高风险或需医嘱项目须本机构医师评估）",
+            description=(
+                "服务人群为“失能、失智、行动不便者”时，失能按居民服务中该老人最近一次能力评估"
+                "（等级 ≥ 1 为失能）判断；从未评估的老人才按登记的 disability_level"
+                "（已被评估取代，仅作兜底）。"
+                "所用依据（评估编号与日期，或 declared）记入订单事件。居民服务不可用时返回 503 "
+                "residents_unavailable。"
+            ),
             operation_id="homecare_assess_order",
             body=AssessBody,
+            responses=problem_responses(401, 403, 404, 409, 412, 422, 428, 502, 503, 504),
         ),
         Transition(
             "accept",
