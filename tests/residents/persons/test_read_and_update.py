@@ -223,3 +223,22 @@ async def test_the_feed_carries_no_personal_data(world: World) -> None:
         assert value not in feed.text
     elsewhere = await world.client.get(f"{RES}/changes", headers=world.county(SIMING))
     assert person["id"] not in elsewhere.text
+
+
+async def test_a_person_who_moves_leaves_the_old_countys_feed_with_a_tombstone(world: World) -> None:
+    inst, _, person = await _registered(world)
+    moved = await world.client.patch(
+        f"{PERSONS}/{person['id']}",
+        json={"region_code": SIMING},
+        headers={**world.admin(inst), "If-Match": "*"},
+    )
+    assert moved.status_code == 200, moved.text
+
+    async def entries(headers: dict[str, str]) -> list[tuple[str, str | None]]:
+        feed = await world.client.get(f"{RES}/changes", params={"entity_types": "person"}, headers=headers)
+        assert feed.status_code == 200, feed.text
+        return [(e["op"], e["region_code"]) for e in feed.json()["items"] if e["entity_id"] == person["id"]]
+
+    assert await entries(world.county(HULI)) == [("upsert", HULI), ("delete", HULI)]
+    assert await entries(world.county(SIMING)) == [("upsert", SIMING)]
+    assert await entries(world.city()) == [("upsert", HULI), ("delete", HULI), ("upsert", SIMING)]
