@@ -13,10 +13,12 @@ import services.contracts.models  # noqa: F401  (each import fills its service's
 import services.gateway.models  # noqa: F401
 import services.homecare.models  # noqa: F401
 import services.registry.models  # noqa: F401
+import services.residents.models  # noqa: F401
 from services.contracts.base import Base as ContractsBase
 from services.gateway.base import Base as GatewayBase
 from services.homecare.base import Base as HomecareBase
 from services.registry.base import Base as RegistryBase
+from services.residents.base import Base as ResidentsBase
 
 SUFFIX = "_enc"
 #: binary columns that hold a document's bytes, not a person's data
@@ -29,6 +31,7 @@ METADATA: dict[str, MetaData] = {
     "contracts": ContractsBase.metadata,
     "homecare": HomecareBase.metadata,
     "gateway": GatewayBase.metadata,
+    "residents": ResidentsBase.metadata,
 }
 
 

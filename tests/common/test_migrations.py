@@ -13,10 +13,12 @@ from services.contracts.settings import ContractsSettings
 from services.gateway.settings import GatewaySettings
 from services.homecare.settings import HomecareSettings
 from services.registry.settings import RegistrySettings
+from services.residents.settings import ResidentsSettings
 
 
 @pytest.mark.parametrize(
-    "settings_type", [RegistrySettings, ContractsSettings, HomecareSettings, GatewaySettings]
+    "settings_type",
+    [RegistrySettings, ContractsSettings, HomecareSettings, GatewaySettings, ResidentsSettings],
 )
 async def test_migrations_from_empty_match_models(
     settings_type: type[ServiceSettings], test_databases: TestDatabases
