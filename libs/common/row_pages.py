@@ -135,6 +135,11 @@ def page_json(items: Sequence[Mapping[str, Any]], *, next_cursor: str | None, li
     return _ANY.dump_json({"items": items, "next_cursor": next_cursor, "limit": limit})
 
 
+def json_response(value: Any) -> Response:
+    """Any value made of row items (a list of them, a dict holding them) as FastAPI's JSON response."""
+    return Response(_ANY.dump_json(value), media_type="application/json")
+
+
 def page_response(items: Sequence[Mapping[str, Any]], *, next_cursor: str | None, limit: int) -> Response:
     """The response of a list endpoint: ``Page[...]``'s bytes, as FastAPI's JSON response sends them."""
     return Response(page_json(items, next_cursor=next_cursor, limit=limit), media_type="application/json")

@@ -16,7 +16,7 @@ from libs.common.errors import problem_responses
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
-from libs.common.row_pages import page_response
+from libs.common.row_pages import json_response, page_response
 from services.registry.deps import CipherDep, SettingsDep
 from services.registry.institutions import service
 from services.registry.institutions.deps import InstitutionFilterDep, NearbyPointDep
@@ -137,9 +137,9 @@ async def nearby_institutions(
     kind: Annotated[list[InstitutionKind] | None, Query(description="机构类别（可重复）")] = None,
     category: Annotated[list[Category] | None, Query(description="机构细类（可重复）")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> list[NearbyInstitution]:
+) -> Response:
     radius = min(radius_km, settings.nearby_max_radius_km)
-    found = await service.nearby(
+    found = await service.nearby_rows(
         session,
         principal,
         latitude=point.latitude,
@@ -149,10 +149,13 @@ async def nearby_institutions(
         categories=category or (),
         limit=limit,
     )
-    return [
-        NearbyInstitution(institution=service.to_read(row, cipher, disclose=False), distance_km=distance)
-        for row, distance in found
-    ]
+    # the JSON of list[NearbyInstitution] straight from the rows (as the list: row_pages.py)
+    return json_response(
+        [
+            {"institution": service.LIST_SHAPE.item(row, cipher), "distance_km": distance}
+            for row, distance in found
+        ]
+    )
 
 
 @router.get(

@@ -221,6 +221,45 @@ async def list_rows(
     return await paginate_rows(session, stmt, order_by=list(LIST_ORDER), params=params)
 
 
+async def nearby_rows(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    latitude: float,
+    longitude: float,
+    radius_km: float,
+    kinds: Sequence[InstitutionKind] = (),
+    categories: Sequence[Category] = (),
+    limit: int = 20,
+) -> list[tuple[Row[Any], float]]:
+    """:func:`nearby` as rows of :data:`LIST_SHAPE` (the endpoint's path): the candidates in the box are
+    read as (id, latitude, longitude) only, and whole rows for the nearest ``limit`` — a box around a
+    city holds thousands of institutions at province scale, of which a page shows 20."""
+    box = geo.bounding_box(latitude, longitude, radius_km * 1000)
+    stmt = select(Institution.id, Institution.latitude, Institution.longitude).where(
+        Institution.latitude.between(box.min_latitude, box.max_latitude),
+        Institution.longitude.between(box.min_longitude, box.max_longitude),
+        Institution.active.is_(True),
+        visible_condition(principal, Institution.region_code, Institution.id),
+    )
+    if kinds:
+        stmt = stmt.where(Institution.kind.in_(list(kinds)))
+    if categories:
+        stmt = stmt.where(Institution.category.in_(list(categories)))
+    scored = []
+    for institution_id, lat, lng in (await session.execute(stmt)).all():
+        distance = geo.distance_km(latitude, longitude, lat or 0.0, lng or 0.0)
+        if distance <= radius_km:
+            scored.append((round(distance, 3), str(institution_id), institution_id))
+    scored.sort(key=lambda entry: (entry[0], entry[1]))
+    nearest = scored[:limit]
+    if not nearest:
+        return []
+    ids = [institution_id for _, _, institution_id in nearest]
+    rows = {row.id: row for row in (await session.execute(_LIST_SELECT.where(Institution.id.in_(ids)))).all()}
+    return [(rows[institution_id], distance) for distance, _, institution_id in nearest]
+
+
 async def nearby(
     session: AsyncSession,
     principal: Principal,

@@ -25,7 +25,7 @@ from libs.common.pagination import Page, PageParams
 from libs.common.row_pages import serialised_keys
 from libs.common.testing import Tokens
 from services.registry.institutions import service
-from services.registry.institutions.schemas import InstitutionRead
+from services.registry.institutions.schemas import InstitutionRead, NearbyInstitution
 from services.registry.institutions.service import InstitutionFilter
 from tests.registry.factories import INSTITUTIONS, create_institution, hospital_body, institution_body
 
@@ -231,3 +231,49 @@ async def test_list_still_answers_problems(client: httpx.AsyncClient, tokens: To
     anonymous = await client.get(INSTITUTIONS)
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"].startswith("application/problem+json")
+
+
+NEARBY = TypeAdapter(list[NearbyInstitution])
+
+
+@pytest.mark.parametrize("reader", range(6), ids=["province", "city", "county", "admin", "staff", "platform"])
+async def test_nearby_gets_the_model_paths_bytes(
+    client: httpx.AsyncClient, tokens: Tokens, db: AsyncSession, registry_app: FastAPI, reader: int
+) -> None:
+    home = await _landscape(client, tokens)
+    principal, extra = list(_readers(uuid.UUID(home["id"])))[reader]
+    headers = tokens.headers(principal.role, principal.region_code, **extra)
+    point = {"latitude": 24.50, "longitude": 118.10}
+    queries: list[dict[str, Any]] = [
+        {},
+        {"kind": "medical"},
+        {"category": ["hospital", "elderly_care_home"]},
+        {"limit": 2},
+    ]
+    for query in queries:
+        params: dict[str, Any] = {**point, "radius_km": 50, **query}
+        response = await client.get(f"{INSTITUTIONS}/nearby", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        found = await service.nearby(
+            db,
+            principal,
+            latitude=point["latitude"],
+            longitude=point["longitude"],
+            radius_km=50,
+            kinds=[query["kind"]] if "kind" in query else (),
+            categories=query.get("category", ()),
+            limit=query.get("limit", 20),
+        )
+        expected = NEARBY.dump_json(
+            [
+                NearbyInstitution(
+                    institution=service.to_read(row, registry_app.state.cipher, disclose=False),
+                    distance_km=distance,
+                )
+                for row, distance in found
+            ]
+        )
+        assert response.content == expected, query
+        if not query:
+            assert response.json(), "every reader sees at least the home in 湖里"
+        assert NEARBY.dump_json(NEARBY.validate_json(response.content)) == response.content
