@@ -93,6 +93,8 @@ async def homecare_app(
             ),
         )
         async with running(app):
+            # a rolled-back residents client serves every request on one connection: one at a time
+            app.state.residents.concurrency = 1
             yield app
 
 

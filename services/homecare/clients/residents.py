@@ -21,7 +21,7 @@ import asyncio
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import httpx
@@ -32,8 +32,7 @@ from libs.common.errors import ServiceUnavailable, UpstreamError, UpstreamTimeou
 from libs.common.http_client import ServiceClient
 
 PERSONS_PATH = "/api/v1/residents/persons"
-# at most this many look-ups of one batch in flight at once
-BATCH_CONCURRENCY = 8
+ASSESSMENTS_PATH = "/api/v1/residents/assessments"
 
 
 class _Wire(BaseModel):
@@ -46,6 +45,12 @@ class AssessmentInfo(_Wire):
     assessed_date: date
     level: int
     dementia: bool = False
+    created_at: datetime | None = None
+
+
+class _AssessmentPage(_Wire):
+    items: list[AssessmentInfo]
+    next_cursor: str | None = None
 
 
 class _PersonRef(_Wire):
@@ -81,6 +86,21 @@ class DisabilityBasis:
         return cls(level=level, dementia=dementia, source="declared")
 
     @classmethod
+    def on_day(
+        cls, assessments: Iterable[AssessmentInfo], day: date, declared_level: int, declared_dementia: bool
+    ) -> DisabilityBasis:
+        """The rule for a past day (the historical import): the latest assessment on or before ``day``
+        (the same order as the residents' own: date, then the later recorded), else the declared level."""
+        before = [a for a in assessments if a.assessed_date <= day]
+        if not before:
+            return cls.declared(declared_level, declared_dementia)
+        latest = max(
+            before,
+            key=lambda a: (a.assessed_date, a.created_at.timestamp() if a.created_at else 0.0, str(a.id)),
+        )
+        return cls.assessed(latest, declared_dementia)
+
+    @classmethod
     def assessed(cls, assessment: AssessmentInfo, declared_dementia: bool) -> DisabilityBasis:
         return cls(
             level=assessment.level,
@@ -106,6 +126,8 @@ class ResidentsClient(ServiceClient):
     upstream_name = "居民服务"
     refused_code = "residents_unexpected_status"
     bad_payload_code = "residents_bad_payload"
+    # at most this many look-ups of one batch in flight at once
+    concurrency = 8
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -135,17 +157,38 @@ class ResidentsClient(ServiceClient):
             return None
         return self.read(response, AssessmentInfo)
 
-    async def latest_assessments(self, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, AssessmentInfo]:
-        """The latest assessment of each person (those without one are left out): each distinct person
-        asked once, at most :data:`BATCH_CONCURRENCY` at a time."""
-        gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+    async def assessments_of(self, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[AssessmentInfo]]:
+        """Every assessment of each person (a batch's past days are judged against them): one listing per
+        distinct person (usually one page), at most :attr:`concurrency` at a time."""
+        gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(person_id: uuid.UUID) -> tuple[uuid.UUID, AssessmentInfo | None]:
+        async def one(person_id: uuid.UUID) -> tuple[uuid.UUID, list[AssessmentInfo]]:
+            found: list[AssessmentInfo] = []
+            cursor: str | None = None
             async with gate:
-                return person_id, await self.latest_assessment(person_id)
+                while True:
+                    params: list[tuple[str, str | int]] = [("person_id", str(person_id)), ("limit", 200)]
+                    if cursor:
+                        params.append(("cursor", cursor))
+                    response = await self._call("GET", ASSESSMENTS_PATH, params=params)
+                    page = self.read(response, _AssessmentPage)
+                    found += [a for a in page.items if a.person_id == person_id]
+                    if not page.next_cursor or not page.items:
+                        return person_id, found
+                    cursor = page.next_cursor
 
-        answers = await asyncio.gather(*(one(p) for p in sorted(set(person_ids))))
-        return {person_id: info for person_id, info in answers if info is not None}
+        return dict(await asyncio.gather(*(one(p) for p in sorted(set(person_ids)))))
+
+    async def persons_by_id_number(self, id_numbers: Iterable[str]) -> dict[str, uuid.UUID]:
+        """The persons of these ID numbers that the person index holds (each number asked once)."""
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(id_number: str) -> tuple[str, uuid.UUID | None]:
+            async with gate:
+                return id_number, await self.person_by_id_number(id_number)
+
+        answers = await asyncio.gather(*(one(n) for n in sorted(set(id_numbers))))
+        return {n: p for n, p in answers if p is not None}
 
 
 def get_residents(request: Request) -> ResidentsClient:

@@ -36,7 +36,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -50,13 +50,15 @@ from libs.common.models import utcnow
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
 from services.homecare.clients.registry import PractitionerInfo
+from services.homecare.clients.residents import DisabilityBasis, ResidentsClient
 from services.homecare.orders import fees, lifecycle, placement
 from services.homecare.orders.complaints.models import Complaint, ComplaintStatus
-from services.homecare.orders.models import Order, OrderEvent, OrderItem, OrderStatus, Rating
+from services.homecare.orders.models import Order, OrderEvent, OrderItem, OrderStatus, Rating, ServiceGroup
 from services.homecare.orders.service import ORDER_PERSONAL_FIELDS
 from services.homecare.orders.sos.models import SosAlert
 from services.homecare.orders.visits import service as visits
 from services.homecare.orders.visits.models import VisitRecord
+from services.homecare.recipients.models import Recipient
 from services.homecare.settings import HomecareSettings
 from services.homecare.sync.errors import (
     HistoryAlreadyImported,
@@ -182,6 +184,51 @@ class _Rows:
     complaints: list[dict[str, Any]]
 
 
+DisabilityOn = Callable[[Recipient, date], DisabilityBasis | None]
+
+
+async def _disability_lookup(
+    residents: ResidentsClient | None,
+    cipher: PersonalDataCipher,
+    live: Iterable[BulkRecord[OrderHistoryRecord]],
+    recipient_by_id: dict[uuid.UUID, Recipient],
+    recipient_by_ext: dict[str | None, Recipient],
+) -> DisabilityOn:
+    """The disability of each recipient on a past day, for the records assessed as 失能、失智、行动不便者:
+    the persons' assessments asked of the residents once for the whole batch (the unlinked recipients'
+    persons found by ID number first), judged per record on its assessed day (clients/residents.py)."""
+    named: dict[uuid.UUID, Recipient] = {}
+    for record in live:
+        data = _data(record)
+        if (
+            data.service_group is not ServiceGroup.frail_disabled_demented
+            or data.timeline.assessed_at is None
+        ):
+            continue
+        recipient = (
+            recipient_by_id.get(data.recipient_id)
+            if data.recipient_id
+            else recipient_by_ext.get(data.recipient_external_id or "")
+        )
+        if recipient is not None:
+            named[recipient.id] = recipient
+    if residents is None or not named:
+        return lambda _recipient, _day: None
+    numbers = {r.id: cipher.decrypt(r.id_number_enc) for r in named.values() if r.person_id is None}
+    found = await residents.persons_by_id_number(numbers.values())
+    person_of = {
+        r.id: r.person_id if r.person_id is not None else found.get(numbers[r.id]) for r in named.values()
+    }
+    assessments = await residents.assessments_of(p for p in person_of.values() if p is not None)
+
+    def on(recipient: Recipient, day: date) -> DisabilityBasis | None:
+        person_id = person_of.get(recipient.id)
+        held = assessments.get(person_id, []) if person_id is not None else []
+        return DisabilityBasis.on_day(held, day, recipient.disability_level, recipient.dementia)
+
+    return on
+
+
 def _visit_record_id(record: BulkRecord[OrderHistoryRecord]) -> uuid.UUID | None:
     visit = _data(record).visit_record
     return visit.record_id if visit is not None else None
@@ -205,10 +252,13 @@ async def import_orders(
     batch: Batch[OrderHistoryRecord],
     *,
     new_id: Callable[[str], uuid.UUID] | None = None,
+    residents: ResidentsClient | None = None,
 ) -> None:
     """Check and write a batch of past orders (see the module docstring). The registry is asked first,
     once, before the session runs a statement. ``new_id``: the id a new order gets from its external id
-    (an in-process loader keeping its own ids, e.g. the demo's); a random one otherwise."""
+    (an in-process loader keeping its own ids, e.g. the demo's); a random one otherwise. ``residents``:
+    the residents service, asked once per person the batch's 失能 group orders name (without it — an
+    in-process loader — the declared level decides)."""
     batch.validate(OrderHistoryRecord, exclude=())
     live = list(batch.live())
     if not live:
@@ -239,6 +289,7 @@ async def import_orders(
 
     source_system = batch.source_system
     recipient_by_id, recipient_by_ext = await named_recipients(session, principal, source_system, live)
+    disability_on = await _disability_lookup(residents, cipher, live, recipient_by_id, recipient_by_ext)
     lookups = await placement.load(
         session,
         institution_ids=[i for r in live if (i := _data(r).institution_id) is not None],
@@ -287,9 +338,13 @@ async def import_orders(
         )
         check_times(data, now=moment)
         institution_id = placed.institution_id
+        disability: DisabilityBasis | None = None
         if t.assessed_at is not None and data.service_group is not None:
+            assessed_day = clock.local_date(t.assessed_at)
+            if data.service_group is ServiceGroup.frail_disabled_demented:
+                disability = disability_on(placed.recipient, assessed_day)
             lifecycle.check_service_group(
-                placed.recipient, data.service_group, on=clock.local_date(t.assessed_at)
+                placed.recipient, data.service_group, on=assessed_day, disability=disability
             )
             if placed.requires_doctor or data.assessed_by_practitioner_id is not None:
                 assessor = data.assessed_by_practitioner_id
@@ -422,6 +477,8 @@ async def import_orders(
             extra: dict[str, Any] = {"fingerprint": digest} if name == "submitted_at" else {}
             if name in NURSE_STEPS:
                 extra["practitioner_id"] = data.nurse_practitioner_id
+            if name == "assessed_at" and disability is not None:
+                extra["disability"] = disability.record()  # what the rule used
             event(action, from_, to, at, **extra)
         if status is S.cancelled:
             assert t.cancelled_at is not None

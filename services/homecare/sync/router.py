@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
+
 from libs.common.bulk import BulkMaxRecords, BulkResponse, open_batch
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.routing import ServiceRouter
+from services.homecare.clients.residents import ResidentsClient, get_residents
 from services.homecare.deps import CipherDep, RegistryDep, SettingsDep
 from services.homecare.permissions import OrdersBulk, OrdersImport, RecipientsBulk
 from services.homecare.sync import history, service
@@ -69,7 +74,9 @@ HISTORY_DESCRIPTION = (
     "POST /orders（期望时段可在过去；关联的家庭病床须为本机构为该服务对象所建且当日在床，否则 "
     "home_bed_not_open），护士规则同派单（nurse_not_eligible / nurse_not_qualified，一次性向机构注册服务"
     "查询），含高风险或需医嘱项目须本机构医师评估（doctor_assessment_required），服务人群须符合服务对象"
-    "（service_group_mismatch），服务记录的项目须为订单项目（items_not_in_order），其 record_id 只能使用"
+    "（service_group_mismatch；失能按居民服务中该老人评估日当天或之前最近一次能力评估，从未评估才按登记的"
+    "失能等级，居民服务不可用时整批 503 residents_unavailable），服务记录的项目须为订单项目"
+    "（items_not_in_order），其 record_id 只能使用"
     "一次（visit_record_id_taken）；时间不得晚于当前"
     "（history_in_future），各环节先后有序（history_out_of_order）。被拒绝的记录不写入任何内容；与已导入"
     "内容相同的记录为 unchanged（重放同一批次不产生任何变化），内容不同则拒绝（history_already_imported）。"
@@ -83,7 +90,7 @@ HISTORY_DESCRIPTION = (
     description=HISTORY_DESCRIPTION,
     operation_id="homecare_bulk_import_order_history",
     response_model=BulkResponse,
-    responses=problem_responses(401, 403, 422, 502, 504),
+    responses=problem_responses(401, 403, 422, 502, 503, 504),
 )
 async def bulk_import_order_history(
     session: SessionDep,
@@ -91,10 +98,12 @@ async def bulk_import_order_history(
     cipher: CipherDep,
     settings: SettingsDep,
     registry: RegistryDep,
+    residents: Annotated[ResidentsClient, Depends(get_residents)],
     max_records: BulkMaxRecords,
     data: OrderHistoryBulkRequest,
 ) -> BulkResponse:
     batch = open_batch(data.source_system, data.records, max_records=max_records)
-    # asks the registry once, before the session's first statement opens the write transaction
-    await history.import_orders(session, principal, cipher, settings, registry, batch)
+    # asks the registry once, before the session's first statement opens the write transaction; the
+    # residents once per person of the batch's 失能 group orders (their assessments)
+    await history.import_orders(session, principal, cipher, settings, registry, batch, residents=residents)
     return batch.response()
