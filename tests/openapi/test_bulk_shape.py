@@ -35,6 +35,8 @@ KNOWN = {
     "/api/v1/homecare/providers/bulk",
     "/api/v1/residents/persons/bulk",
     "/api/v1/residents/checkups/bulk",
+    "/api/v1/residents/assessments/bulk",
+    "/api/v1/residents/signings/bulk",
 }
 #: keys that describe rather than shape (documentation, examples, enum labels)
 DESCRIPTIVE = {"title", "description", "examples", "example", "x-enum-labels", "x-labels", "default"}

@@ -78,6 +78,8 @@ SYNC = """
     # one else does (an institution records one at a time, officials do not record)
     POST   /persons/bulk                                  -  -  -  -  -  Y
     POST   /checkups/bulk                                 -  -  -  -  -  Y
+    POST   /assessments/bulk                              -  -  -  -  -  Y
+    POST   /signings/bulk                                 -  -  -  -  -  Y
 """
 PLATFORM = """
     # ARCHITECTURE: feeds serve city platforms (and officials' tools)

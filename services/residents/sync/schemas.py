@@ -1,6 +1,8 @@
-"""What a city platform pushes in bulk (``libs/common/bulk``'s envelope): persons and 65+ check-ups,
-each keyed by ``source_system`` + ``external_id``; the fields are the single writes' (``PersonCreate``,
-``CheckupRecord``) so a record sent in bulk obeys exactly the rules of the single write."""
+"""What a city platform pushes in bulk (``libs/common/bulk``'s envelope): persons, 65+ check-ups,
+ability assessments and family-doctor contracts, each keyed by ``source_system`` + ``external_id``; the
+fields are the single writes' (``PersonCreate``, ``CheckupRecord``, ``AssessmentCreate``,
+``SigningCreate``) so a record sent in bulk obeys exactly the rules of the single write; the person is
+named by ID number (registered first: persons bulk)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs.common.bulk import BulkRequest, records_field
+from libs.common.dates import BusinessDate
 from libs.common.identifiers import IdCardNumber
 from libs.common.openapi import DocumentedAs
 from services.residents.checkups.schemas import CheckupPartIn
@@ -82,4 +85,51 @@ class CheckupBulk(BulkRequest):
 
     records: list[Annotated[dict[str, Any], DocumentedAs(CheckupBulkRecordIn)]] = records_field(
         CheckupBulkRecordIn
+    )
+
+
+class AssessmentBulkRecord(BaseModel):
+    """An ability assessment by a primary-care institution of the platform's city (as ``POST
+    /assessments`` by that institution): item scores only, the total and level are the service's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    institution_id: uuid.UUID = Field(description="做评估的基层医疗卫生机构（本市）")
+    id_number: IdCardNumber = Field(description="居民身份证号（居民须已登记）")
+    assessed_date: BusinessDate
+    scores: dict[str, int] = Field(description="各项得分（GET /assessments/scale）")
+    dementia: bool = False
+    mental_disorder: bool = False
+    care_risk_events_30d: int = Field(default=0, ge=0, le=100)
+
+
+class AssessmentBulkRecordIn(AssessmentBulkRecord):
+    external_id: str = Field(description="城市平台内的评估记录编号")
+
+
+class AssessmentBulk(BulkRequest):
+    records: list[Annotated[dict[str, Any], DocumentedAs(AssessmentBulkRecordIn)]] = records_field(
+        AssessmentBulkRecordIn
+    )
+
+
+class SigningBulkRecord(BaseModel):
+    """A family-doctor contract with a team of an institution of the platform's city (as ``POST
+    /signings`` by that institution)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team_id: uuid.UUID = Field(description="签约的家庭医生团队（本市机构、在用）")
+    id_number: IdCardNumber = Field(description="居民身份证号（居民须已登记）")
+    package_ids: list[uuid.UUID] = Field(min_length=1, max_length=10)
+    start_date: BusinessDate | None = Field(default=None, description="起始日期（不晚于今天；为空取今天）")
+
+
+class SigningBulkRecordIn(SigningBulkRecord):
+    external_id: str = Field(description="城市平台内的签约编号")
+
+
+class SigningBulk(BulkRequest):
+    records: list[Annotated[dict[str, Any], DocumentedAs(SigningBulkRecordIn)]] = records_field(
+        SigningBulkRecordIn
     )

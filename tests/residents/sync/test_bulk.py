@@ -1,6 +1,6 @@
-"""A city platform's bulk sync (issue 19): persons and 65+ check-ups, each record through the single
-write's rule, keyed by source_system + external_id; refused records answer their rule's code and write
-nothing; a replay changes nothing.
+"""A city platform's bulk sync (issue 19): persons, 65+ check-ups, assessments and contracts, each record
+through the single write's rule, keyed by source_system + external_id; refused records answer their
+rule's code and write nothing; a replay changes nothing.
 
 Expected outcomes from the rules: a person is found or registered by ID number (a new one ``created``,
 a known one ``unchanged`` — find-or-create never overwrites); a platform registers persons of its own city
@@ -17,10 +17,14 @@ from typing import Any
 
 from libs.common.clock import today_in_china
 from services.residents.checkups.rules import RULES
+from tests.residents.assessments.scores import scores_totalling
+from tests.residents.signings.flows import practice
 from tests.residents.world import FUZHOU, GULOU_FZ, HULI, RES, World, id_number
 
 PERSONS_BULK = f"{RES}/persons/bulk"
 CHECKUPS_BULK = f"{RES}/checkups/bulk"
+ASSESSMENTS_BULK = f"{RES}/assessments/bulk"
+SIGNINGS_BULK = f"{RES}/signings/bulk"
 PARTS = [part.code for part in RULES["nbphs3-likely-1"].parts]
 YEAR = today_in_china().year - 1
 
@@ -166,3 +170,88 @@ async def test_only_a_city_platform_syncs_and_a_batch_has_a_limit(world: World) 
         headers=world.platform(FUZHOU),
     )
     assert outcomes(wrong_city.json()) == [("created", None)]
+
+
+async def _registered(world: World, *numbers: str) -> None:
+    records = [person(f"R-{n}", number) for n, number in enumerate(numbers)]
+    response = await world.client.post(
+        PERSONS_BULK, json={"source_system": "xm-ijiankang", "records": records}, headers=world.platform()
+    )
+    assert all(r["outcome"] == "created" for r in response.json()["results"]), response.text
+
+
+async def test_assessments_are_scored_by_the_service_and_a_replay_writes_nothing(world: World) -> None:
+    center = await world.primary_care()
+    number = id_number(HULI, birth=date(1948, 3, 3))
+    await _registered(world, number)
+    day = date(YEAR, 6, 1).isoformat()
+    good = {
+        "external_id": "PG-1",
+        "institution_id": str(center.id),
+        "id_number": number,
+        "assessed_date": day,
+        "scores": scores_totalling(40),
+    }
+    missing_items = {**good, "external_id": "PG-2", "scores": {"consciousness": 5}}
+    computed_sent = {**good, "external_id": "PG-3", "total_score": 90}
+    batch = {"source_system": "xm-ijiankang", "records": [good, missing_items, computed_sent]}
+    first = await world.client.post(ASSESSMENTS_BULK, json=batch, headers=world.platform())
+    assert first.status_code == 200, first.text
+    results = first.json()["results"]
+    assert [r["outcome"] for r in results] == ["created", "rejected", "rejected"]
+    assert results[1]["code"] == "assessment_item_missing"
+    assert results[2]["code"] == "validation_failed"
+    made = await world.client.get(f"{RES}/assessments/{results[0]['id']}", headers=world.admin(center))
+    assert (made.json()["total_score"], made.json()["level"]) == (40, 3)  # 30–45: 能力重度受损
+    again = await world.client.post(
+        ASSESSMENTS_BULK, json={"source_system": "xm-ijiankang", "records": [good]}, headers=world.platform()
+    )
+    assert outcomes(again.json()) == [("unchanged", None)]
+    assert again.json()["results"][0]["id"] == results[0]["id"]
+
+
+async def test_contracts_follow_the_signing_rules_and_a_replay_writes_nothing(world: World) -> None:
+    p = await practice(world)
+    other = await practice(world)
+    fuzhou = await practice(world, region_code=GULOU_FZ)
+    number = id_number(HULI, birth=date(1949, 9, 9))
+    await _registered(world, number)
+
+    def contract(external_id: str, with_: Any, **extra: Any) -> dict[str, Any]:
+        return {
+            "external_id": external_id,
+            "team_id": with_.team["id"],
+            "id_number": number,
+            "package_ids": [with_.basic["id"]],
+            **extra,
+        }
+
+    batch = {
+        "source_system": "xm-ijiankang",
+        "records": [
+            contract("QY-1", p),
+            contract("QY-2", other),  # a second contract in force for the same person
+            contract("QY-3", fuzhou),  # a team of 福州: not the platform's city
+        ],
+    }
+    first = await world.client.post(SIGNINGS_BULK, json=batch, headers=world.platform())
+    assert first.status_code == 200, first.text
+    assert outcomes(first.json()) == [
+        ("created", None),
+        ("rejected", "active_signing_exists"),
+        ("rejected", "team_not_in_scope"),
+    ]
+    signing = await world.client.get(
+        f"{RES}/signings/{first.json()['results'][0]['id']}", headers=world.admin(p.inst)
+    )
+    assert signing.json()["team_id"] == p.team["id"]
+    assert signing.json()["status"] == "active"
+    again = await world.client.post(
+        SIGNINGS_BULK,
+        json={
+            "source_system": "xm-ijiankang",
+            "records": [contract("QY-1", p, start_date=signing.json()["start_date"])],
+        },
+        headers=world.platform(),
+    )
+    assert outcomes(again.json()) == [("unchanged", None)]
