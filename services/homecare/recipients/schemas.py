@@ -41,7 +41,15 @@ class Consent(BaseModel):
 
 
 class Conditions(BaseModel):
-    disability_level: int = Field(default=0, ge=0, le=4, description="失能等级（GB/T 42195-2022，0–4）")
+    disability_level: int = Field(
+        default=0,
+        ge=0,
+        le=4,
+        description=(
+            "登记的失能等级（GB/T 42195-2022，0–4）。已被居民服务的能力评估取代：失能规则读取该老人最近一次"
+            "能力评估，仅在从未评估时以此为准"
+        ),
+    )
     dementia: bool = Field(default=False, description="失智")
     chronic_diseases: list[SingleLine] = Field(default_factory=list, max_length=20)
 
@@ -163,7 +171,9 @@ class RecipientRead(BaseModel):
     birth_date: date | None = Field(description="仅服务机构可见")
     age: int
     sex: str
-    disability_level: int
+    disability_level: int = Field(
+        description="登记的失能等级（已被能力评估取代，仅在从未评估时作为失能规则的依据）"
+    )
     dementia: bool
     chronic_diseases: list[str]
     emergency_contact: EmergencyContactRead | None
