@@ -36,7 +36,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from libs.common.bulk_insert import insert_rows
 from libs.common.models import ChangeRecord, ChangeTracked, utcnow
@@ -292,10 +292,44 @@ def _collect(session: Session, _flush_context: UOWTransaction) -> None:
             track(session, entity, deleted=True, previous_scope=committed_scope(entity))
 
 
+_AT_SAVEPOINT = "pending_changes_at_savepoint"
+_ENDED_SAVEPOINT = "pending_changes_of_ended_savepoint"
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _remember_at_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    """A savepoint (``begin_nested``, e.g. :func:`libs.common.bulk.guarded` around one record) keeps the
+    entries queued before it — the session flushed them just before — to restore if it is rolled back."""
+    if transaction.nested:
+        saved: dict[SessionTransaction, tuple[dict[Any, Any], dict[Any, Any]]]
+        saved = session.info.setdefault(_AT_SAVEPOINT, {})
+        saved[transaction] = (dict(session.info.get(_PENDING, {})), dict(session.info.get(_BEFORE, {})))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _savepoint_ended(session: Session, transaction: SessionTransaction) -> None:
+    # SQLAlchemy ends a transaction before it reports a rollback (after_soft_rollback, right after): the
+    # ended savepoint's copy is kept for that moment only (a released one's is replaced at the next end)
+    saved = session.info.get(_AT_SAVEPOINT)
+    if transaction.nested and saved is not None and transaction in saved:
+        session.info[_ENDED_SAVEPOINT] = (transaction, saved.pop(transaction))
+
+
 @event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, _previous: Any) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_BEFORE, None)
+def _forget(session: Session, previous: SessionTransaction) -> None:
+    """A rolled-back savepoint forgets the entries queued inside it only (those of the records written
+    before it stay); a rolled-back transaction forgets them all."""
+    ended = session.info.pop(_ENDED_SAVEPOINT, None)
+    if previous.nested and ended is not None and ended[0] is previous:
+        pending, before = ended[1]
+        for key, value in ((_PENDING, pending), (_BEFORE, before)):
+            if value:
+                session.info[key] = value
+            else:
+                session.info.pop(key, None)
+        return
+    for key in (_PENDING, _BEFORE, _AT_SAVEPOINT):
+        session.info.pop(key, None)
 
 
 def _rows(

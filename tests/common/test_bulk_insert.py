@@ -1,6 +1,7 @@
 """Set-based writes shared by every bulk path: ``insert_rows`` (one statement for many rows), the audit
-trail's ``record_many`` (queued, written at commit, forgotten with a rolled-back savepoint) and the feed's
-``track_values`` (the entry ``track`` makes of an ORM object, from plain values)."""
+trail's ``record_many`` (queued, written at commit, forgotten with a rolled-back savepoint), the feed's
+``track_values`` (the entry ``track`` makes of an ORM object, from plain values) and the feed entries of a
+batch whose records are written in savepoints (``guarded``)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit, changes
 from libs.common.auth import Principal, Role
+from libs.common.bulk import guarded, open_batch
 from libs.common.bulk_insert import insert_rows
+from libs.common.database import session_scope
+from libs.common.errors import Conflict
 from libs.common.models import AuditRecord, ChangeRecord
 from libs.common.testing import ConnectionBoundDatabase
 from tests.common.sample_app import Note
@@ -197,3 +201,41 @@ async def test_a_feed_entry_from_values_is_the_entry_of_the_orm_object(session: 
     entry = next(iter(from_values[0].values()))
     assert entry["other_region_code"] == "350203"
     assert "secret" not in entry["payload"]
+
+
+async def test_a_record_rejected_inside_its_savepoint_keeps_the_feed_entries_written_before(
+    sample_app: FastAPI,
+) -> None:
+    """``guarded`` rolls back the rejected record's savepoint: its own entries go, the earlier records'
+    stay (they were all dropped: the earlier records were stored with no feed entry)."""
+    database = sample_app.state.database
+    tag = uuid.uuid4().hex
+    batch = open_batch("s", [{"external_id": "1"}, {"external_id": "2"}, {"external_id": "3"}], max_records=9)
+    first, second, third = batch.records
+    async with session_scope(database) as session:
+        kept = Note(title=f"kept-{tag}", region_code="350206")
+        async with guarded(session, first):
+            session.add(kept)
+            await session.flush()
+        async with guarded(session, second):
+            kept.region_code = "350203"  # a move inside the record that fails: undone with it
+            session.add(Note(title=f"undone-{tag}", region_code="350206"))
+            await session.flush()
+            raise Conflict("冲突", code="taken")
+        async with guarded(session, third):
+            kept.title = f"kept-again-{tag}"
+            await session.flush()
+    assert (first.rejected, second.code, third.rejected) == (False, "taken", False)
+    async with database.session(write=False) as session:
+        entries = (
+            await session.execute(
+                select(ChangeRecord.op, ChangeRecord.region_code, ChangeRecord.payload)
+                .where(ChangeRecord.entity_type == "note")
+                .where(ChangeRecord.seq > 0)
+                .order_by(ChangeRecord.seq)
+            )
+        ).all()
+    mine = [
+        (op, region, (payload or {}).get("title")) for op, region, payload in entries if tag in str(payload)
+    ]
+    assert mine == [("upsert", "350206", f"kept-again-{tag}")]
