@@ -1110,7 +1110,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 首诊评估（高风险或需医嘱项目须本机构医师评估） */
+        /**
+         * 首诊评估（高风险或需医嘱项目须本机构医师评估）
+         * @description 服务人群为“失能、失智、行动不便者”时，失能按居民服务中该老人最近一次能力评估（等级 ≥ 1 为失能）判断；从未评估的老人才按登记的 disability_level（已被评估取代，仅作兜底）。所用依据（评估编号与日期，或 declared）记入订单事件。居民服务不可用时返回 503 residents_unavailable。
+         */
         post: operations["homecare_assess_order"];
         delete?: never;
         options?: never;
@@ -1408,7 +1411,7 @@ export interface paths {
         put?: never;
         /**
          * 历史订单批量导入（省级、城市平台；含服务记录、评价、报警与投诉）
-         * @description 城市平台接入时导入多年的历史订单，或省级导入：每条为已结束的订单（completed / rated / cancelled），带原始时间的全过程（下单、评估、受理、派单与护士、出发、签到、签退、完成或取消及原因）、服务记录、评价，以及可选的一键报警（已处理）和投诉。每批最多 bulk_max_records 条（默认 1000；超过则整批 422 batch_too_large），以 (source_system, external_id) 为键。每条按单条写入的同一规则校验：下单规则同 POST /orders（期望时段可在过去；关联的家庭病床须为本机构为该服务对象所建且当日在床，否则 home_bed_not_open），护士规则同派单（nurse_not_eligible / nurse_not_qualified，一次性向机构注册服务查询），含高风险或需医嘱项目须本机构医师评估（doctor_assessment_required），服务人群须符合服务对象（service_group_mismatch），服务记录的项目须为订单项目（items_not_in_order），其 record_id 只能使用一次（visit_record_id_taken）；时间不得晚于当前（history_in_future），各环节先后有序（history_out_of_order）。被拒绝的记录不写入任何内容；与已导入内容相同的记录为 unchanged（重放同一批次不产生任何变化），内容不同则拒绝（history_already_imported）。写入审计记录与变更流（载荷为原始时间）。
+         * @description 城市平台接入时导入多年的历史订单，或省级导入：每条为已结束的订单（completed / rated / cancelled），带原始时间的全过程（下单、评估、受理、派单与护士、出发、签到、签退、完成或取消及原因）、服务记录、评价，以及可选的一键报警（已处理）和投诉。每批最多 bulk_max_records 条（默认 1000；超过则整批 422 batch_too_large），以 (source_system, external_id) 为键。每条按单条写入的同一规则校验：下单规则同 POST /orders（期望时段可在过去；关联的家庭病床须为本机构为该服务对象所建且当日在床，否则 home_bed_not_open），护士规则同派单（nurse_not_eligible / nurse_not_qualified，一次性向机构注册服务查询），含高风险或需医嘱项目须本机构医师评估（doctor_assessment_required），服务人群须符合服务对象（service_group_mismatch；失能按居民服务中该老人评估日当天或之前最近一次能力评估，从未评估才按登记的失能等级，居民服务不可用时整批 503 residents_unavailable），服务记录的项目须为订单项目（items_not_in_order），其 record_id 只能使用一次（visit_record_id_taken）；时间不得晚于当前（history_in_future），各环节先后有序（history_out_of_order）。被拒绝的记录不写入任何内容；与已导入内容相同的记录为 unchanged（重放同一批次不产生任何变化），内容不同则拒绝（history_already_imported）。写入审计记录与变更流（载荷为原始时间）。
          */
         post: operations["homecare_bulk_import_order_history"];
         delete?: never;
@@ -3006,6 +3009,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/residents/assessments/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 城市平台批量同步老年人能力评估（以本市基层医疗卫生机构的名义；总分与等级由平台计算） */
+        post: operations["residents_bulk_assessments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/residents/assessments/scale": {
         parameters: {
             query?: never;
@@ -3449,6 +3469,23 @@ export interface paths {
         put?: never;
         /** 解约（原因代码；解约日期默认今天） */
         post: operations["residents_terminate_signing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/signings/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 城市平台批量同步家庭医生签约（以签约团队所属机构的名义；每人同时只有一份有效签约） */
+        post: operations["residents_bulk_signings"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4663,6 +4700,66 @@ export interface components {
             note?: string | null;
             /** @description 服务对象类别（国家规定的可服务人群） */
             service_group: components["schemas"]["ServiceGroup"];
+        };
+        /** AssessmentBulk */
+        AssessmentBulk: {
+            /**
+             * Records
+             * @description 记录（字段同 AssessmentBulkRecordIn），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["AssessmentBulkRecordIn"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /** AssessmentBulkRecordIn */
+        AssessmentBulkRecordIn: {
+            /**
+             * Assessed Date
+             * Format: date
+             */
+            assessed_date: string;
+            /**
+             * Care Risk Events 30D
+             * @default 0
+             */
+            care_risk_events_30d: number;
+            /**
+             * Dementia
+             * @default false
+             */
+            dementia: boolean;
+            /**
+             * External Id
+             * @description 城市平台内的评估记录编号
+             */
+            external_id: string;
+            /**
+             * Id Number
+             * @description 居民身份证号（居民须已登记）
+             */
+            id_number: string;
+            /**
+             * Institution Id
+             * Format: uuid
+             * @description 做评估的基层医疗卫生机构（本市）
+             */
+            institution_id: string;
+            /**
+             * Mental Disorder
+             * @default false
+             */
+            mental_disorder: boolean;
+            /**
+             * Scores
+             * @description 各项得分（GET /assessments/scale）
+             */
+            scores: {
+                [key: string]: number;
+            };
         };
         /**
          * AssessmentCreate
@@ -14285,6 +14382,46 @@ export interface components {
             /** Version No */
             version_no: number;
         };
+        /** SigningBulk */
+        SigningBulk: {
+            /**
+             * Records
+             * @description 记录（字段同 SigningBulkRecordIn），每批最多 bulk_max_records 条（默认 1,000）；逐条校验，互不影响
+             */
+            records: components["schemas"]["SigningBulkRecordIn"][];
+            /**
+             * Source System
+             * @description 城市平台的系统标识，与 external_id 一起作为记录的键
+             * @example xm-ijiankang
+             */
+            source_system: string;
+        };
+        /** SigningBulkRecordIn */
+        SigningBulkRecordIn: {
+            /**
+             * External Id
+             * @description 城市平台内的签约编号
+             */
+            external_id: string;
+            /**
+             * Id Number
+             * @description 居民身份证号（居民须已登记）
+             */
+            id_number: string;
+            /** Package Ids */
+            package_ids: string[];
+            /**
+             * Start Date
+             * @description 起始日期（不晚于今天；为空取今天）
+             */
+            start_date?: string | null;
+            /**
+             * Team Id
+             * Format: uuid
+             * @description 签约的家庭医生团队（本市机构、在用）
+             */
+            team_id: string;
+        };
         /**
          * SigningCreate
          * @example {
@@ -21630,6 +21767,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     homecare_assign_order: {
@@ -23262,6 +23426,15 @@ export interface operations {
             };
             /** @description 上游服务错误 */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -30787,6 +30960,66 @@ export interface operations {
             };
         };
     };
+    residents_bulk_assessments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssessmentBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     residents_list_assessment_scales: {
         parameters: {
             query?: never;
@@ -32827,6 +33060,66 @@ export interface operations {
             };
             /** @description 缺少 If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_bulk_signings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SigningBulk"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResponse"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
