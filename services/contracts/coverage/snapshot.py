@@ -30,7 +30,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from pydantic import ValidationError
-from sqlalchemy import BigInteger, Boolean, Index, String, delete, insert, select
+from sqlalchemy import BigInteger, Boolean, Index, String, delete, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,6 +50,7 @@ FEED = "registry"
 ENTITY_TYPES = ("institution",)
 PAGE_SIZE = 1000  # the feed's largest page
 MAX_PAGES_PER_CATCH_UP = 10_000
+ANALYZE_AFTER_ENTRIES = 1_000  # a catch-up this large refreshes the planner's statistics of the table
 
 
 class SnapshotInstitution(Base):
@@ -169,13 +170,18 @@ class RegistrySnapshot:
         return len(page.items), page.has_more
 
     async def catch_up(self, database: Database) -> int:
-        """Poll until the feed has no more; the entries received."""
+        """Poll until the feed has no more; the entries received. After a large catch-up (the first one,
+        or a bulk import upstream) PostgreSQL's statistics of the table are refreshed at once, so the
+        coverage is not planned for the empty table it was (autovacuum may be off or late)."""
         received = 0
         for _ in range(MAX_PAGES_PER_CATCH_UP):
             count, more = await self.poll_once(database)
             received += count
             if not more:
                 break
+        if received >= ANALYZE_AFTER_ENTRIES and not database.is_sqlite:
+            async with session_scope(database) as session:
+                await session.execute(text(f"ANALYZE {SnapshotInstitution.__tablename__}"))
         return received
 
     async def follow(self, app: FastAPI, interval: float, stop: asyncio.Event) -> None:
