@@ -12559,7 +12559,7 @@ export interface components {
             dementia: boolean;
             /**
              * Disability Level
-             * @description 失能等级（GB/T 42195-2022，0–4）
+             * @description 登记的失能等级（GB/T 42195-2022，0–4）。已被居民服务的能力评估取代：失能规则读取该老人最近一次能力评估，仅在从未评估时以此为准
              * @default 0
              */
             disability_level: number;
@@ -12685,7 +12685,7 @@ export interface components {
             dementia: boolean;
             /**
              * Disability Level
-             * @description 失能等级（GB/T 42195-2022，0–4）
+             * @description 登记的失能等级（GB/T 42195-2022，0–4）。已被居民服务的能力评估取代：失能规则读取该老人最近一次能力评估，仅在从未评估时以此为准
              * @default 0
              */
             disability_level: number;
@@ -12725,7 +12725,10 @@ export interface components {
             created_at: string;
             /** Dementia */
             dementia: boolean;
-            /** Disability Level */
+            /**
+             * Disability Level
+             * @description 登记的失能等级（已被能力评估取代，仅在从未评估时作为失能规则的依据）
+             */
             disability_level: number;
             /** External Id */
             external_id: string | null;
@@ -12786,7 +12789,10 @@ export interface components {
             dementia: boolean;
             /** Disability Label */
             readonly disability_label: string;
-            /** Disability Level */
+            /**
+             * Disability Level
+             * @description 登记的失能等级（已被能力评估取代，仅在从未评估时作为失能规则的依据）
+             */
             disability_level: number;
             /**
              * Disclosed
