@@ -191,7 +191,7 @@ class ResidentsClient(ServiceClient):
         return {n: p for n, p in answers if p is not None}
 
 
-def get_residents(request: Request) -> ResidentsClient:
+async def get_residents(request: Request) -> ResidentsClient:
     """The app's residents client (made at start-up, app.py)."""
     client: ResidentsClient = request.app.state.residents
     return client
