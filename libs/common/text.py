@@ -16,6 +16,7 @@ Length and other constraints stay at the field (``name: SingleLine = Field(max_l
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated, Final
 
@@ -23,7 +24,6 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 CONTROL_CHARACTER_CODE: Final = "control_character"
-_MULTILINE_ALLOWED: Final = frozenset("\n\t")
 
 
 def is_forbidden_character(char: str) -> bool:
@@ -31,11 +31,12 @@ def is_forbidden_character(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff"
 
 
-def _first_forbidden(value: str, allowed: frozenset[str]) -> int | None:
-    for index, char in enumerate(value):
-        if char not in allowed and is_forbidden_character(char):
-            return index
-    return None
+# The same set as is_forbidden_character, as one compiled class: Cc is U+0000–U+001F and U+007F–U+009F,
+# Cs the surrogates (reachable through surrogateescape). The regex scans in C — the per-character Python
+# loop it replaces was a visible share of a 1,000-record bulk batch's validation (issue 16).
+_FORBIDDEN: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# the same without TAB (U+0009) and LF (U+000A), which multi-line text keeps
+_FORBIDDEN_MULTILINE: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _refuse(value: str, index: int) -> PydanticCustomError:
@@ -48,18 +49,18 @@ def _refuse(value: str, index: int) -> PydanticCustomError:
 
 def single_line(value: str) -> str:
     """The value unchanged, or a validation error when it holds any control character."""
-    index = _first_forbidden(value, frozenset())
-    if index is not None:
-        raise _refuse(value, index)
+    found = _FORBIDDEN.search(value)
+    if found is not None:
+        raise _refuse(value, found.start())
     return value
 
 
 def multi_line(value: str) -> str:
     """The value with CR LF made LF, or a validation error for any other control character."""
     value = value.replace("\r\n", "\n")
-    index = _first_forbidden(value, _MULTILINE_ALLOWED)
-    if index is not None:
-        raise _refuse(value, index)
+    found = _FORBIDDEN_MULTILINE.search(value)
+    if found is not None:
+        raise _refuse(value, found.start())
     return value
 
 
