@@ -7,6 +7,7 @@ Nothing connects at import time: the lifespan opens connections, and tests build
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
@@ -92,6 +93,10 @@ def create_service_app(
             await stack.enter_async_context(
                 periodic_jobs(database, [idempotency_retention_job(settings), *jobs], leases=leases)
             )
+            if settings.gc_freeze_after_start:
+                gc.collect()
+                gc.freeze()
+                stack.callback(gc.unfreeze)
             yield
 
     # /docs and /redoc are api_docs' pages, whose assets the service serves itself (no CDN).

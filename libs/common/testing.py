@@ -133,6 +133,7 @@ def make_settings(settings_type: type[S], databases: TestDatabases, **overrides:
         "database_schema": service,
         "migrate_on_start": True,
         "log_json": False,
+        "gc_freeze_after_start": False,
         "jwt_issuer": TEST_ISSUER,
         "jwt_audience": TEST_AUDIENCE,
         # periodic jobs (retention) off: a test runs a pass itself (libs.common.jobs.run_pass)
