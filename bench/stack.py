@@ -36,7 +36,7 @@ from bench.context import BenchContext
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_PY = REPO / "deploy" / "local" / "run.py"
-SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators")
+SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators", "residents")
 DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEMO_PASSWORD = "Demo@2026"
 TOKEN_REUSE = 300.0
@@ -178,7 +178,7 @@ def _tail(log_dir: Path) -> str:
 async def running_stack(
     database: str, data_dir: Path, *, server_url: str = DEFAULT_SERVER_URL
 ) -> AsyncIterator[Stack]:
-    """The five services seeded with the demo (scale S) on ``database`` ("sqlite" | "postgresql")."""
+    """The six services seeded with the demo (scale S) on ``database`` ("sqlite" | "postgresql")."""
     if database not in ("sqlite", "postgresql"):
         raise ValueError(f"unknown database {database!r}")
     os.makedirs(data_dir, exist_ok=True)
