@@ -28,7 +28,10 @@ Time (2 cores shared with other work, load average 8–13, PostgreSQL 15 on the 
 4.3 min (institutions 28 s, agreements 1 s, orders 230 s); M → L 11.4 min (800,000 orders with 7.3 M
 events, 1.2 M items, 0.7 M visit records, 0.5 M ratings, 3.2 M feed entries); the database is then 6.6 GB.
 PostgreSQL's side (index upkeep of the orders, events and feed tables) is the larger part — the generator
-used 2.5 min of CPU for L; the rows of the next batch are built in a thread meanwhile.
+used 2.5 min of CPU for L; the rows of the next batch are built in a thread meanwhile. At load average
+11–16 the same steps took 10.7 min and 36 min (docs/PERFORMANCE-fixes.md, Growth). The tables written are
+then vacuumed and analysed, as autovacuum would after a bulk load, so that the first measures meet the
+plans (and index-only scans) of a settled database.
 """
 
 from __future__ import annotations
@@ -122,8 +125,10 @@ async def generate(
             touched += [f"{schema}.change_record" for schema in ("registry", "contracts", "homecare")]
             touched.append("registry.institution_name_gram")
             for relation in touched:
-                await conn.execute(f"ANALYZE {relation}")
-            say(f"analyze in {time.perf_counter() - started:.1f} s")
+                # VACUUM too: a table written in bulk has no visibility map yet, so PostgreSQL could not
+                # answer from an index alone (the name search's gram lookups) until autovacuum came by
+                await conn.execute(f"VACUUM (ANALYZE) {relation}")
+            say(f"vacuum and analyze in {time.perf_counter() - started:.1f} s")
     finally:
         await conn.close()
     return added
@@ -136,6 +141,8 @@ async def feeds_behind(database_url: str) -> dict[str, int]:
     try:
         behind: dict[str, int] = {}
         for feed, facts in FACTS.items():
+            if await conn.fetchval("SELECT to_regclass($1)", f"{feed}.change_record") is None:
+                continue  # a source the stack does not run (no schema, nothing to catch up on)
             applied = await conn.fetchval(
                 "SELECT coalesce(last_seq, 0) FROM indicators.feed_cursor WHERE feed = $1", feed
             )
@@ -168,6 +175,19 @@ async def wait_for_followers(
             return waited
         say(f"indicators behind: {behind}")
         await asyncio.sleep(every)
+
+
+async def analyze_schema(database_url: str, schema: str) -> None:
+    """ANALYZE every table of ``schema`` — the indicators' facts, which their followers fill after the
+    generator: autovacuum would get there, but on a busy machine the first measures could meet plans made
+    for empty tables."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", schema)
+        for row in tables:
+            await conn.execute(f'ANALYZE "{schema}"."{row["tablename"]}"')
+    finally:
+        await conn.close()
 
 
 def main(argv: list[str] | None = None) -> None:
