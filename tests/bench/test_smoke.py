@@ -7,7 +7,9 @@ columns) is there, so that the harness cannot rot between runs of ``make bench``
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -139,3 +141,59 @@ async def test_growth_at_l_shows_the_p99_at_each_smaller_scale_and_the_ratio_to_
 
 async def _no_token(_username: str) -> str:
     return ""
+
+
+async def test_postgresql_at_l_measures_growth_at_s_and_m_then_everything_at_l(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The order of ``make bench``'s PostgreSQL run, with the stack, the generator and the measures
+    replaced by recorders (the real ones take most of an hour)."""
+    steps: list[str] = []
+
+    class FakeStack:
+        database_url = "postgresql+asyncpg://postgres@127.0.0.1/bench_fake"
+        data_dir = tmp_path
+        gateway = "http://127.0.0.1:1"
+        services: dict[str, str] = {}
+
+        async def token(self, _username: str) -> str:
+            return ""
+
+        async def machine(self) -> dict[str, str]:
+            return {"cores": "2"}
+
+    @contextlib.asynccontextmanager
+    async def fake_stack(*_args: object, **_kwargs: object) -> AsyncIterator[FakeStack]:
+        yield FakeStack()
+
+    async def baseline(ctx: BenchContext) -> None:
+        steps.append(f"growth at {ctx.scale}")
+
+    async def generate(scale: str, _url: str, over: str) -> Section:
+        steps.append(f"generate {scale} over {over}")
+        return Section(f"0. Data added for scale {scale}", ["table", "rows added"], [])
+
+    async def measure_all(ctx: BenchContext, names: list[str]) -> list[Section]:
+        steps.append(f"{','.join(names)} at {ctx.scale}")
+        return []
+
+    monkeypatch.setattr(command, "running_stack", fake_stack)
+    monkeypatch.setattr(growth, "baseline", baseline)
+    monkeypatch.setattr(command, "_generate", generate)
+    monkeypatch.setattr(command, "measure_all", measure_all)
+    args = command.parse(["--scale", "L", "--database", "postgresql", "--measures", "growth,workers"])
+    run = await command.run_database("postgresql", args)
+    assert steps == [
+        "growth at S",
+        "generate M over S",
+        "growth at M",
+        "generate L over M",
+        "growth,workers at L",
+    ]
+    assert run.scale == "L"
+    assert [s.title for s in run.sections] == ["0. Data added for scale M", "0. Data added for scale L"]
+
+    steps.clear()
+    run = await command.run_database("sqlite", args)  # the generator fills PostgreSQL only
+    assert steps == ["growth,workers at S"]
+    assert run.scale == "S"
