@@ -5,7 +5,9 @@ numerator)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +30,7 @@ from services.residents.checkups.errors import (
 from services.residents.checkups.models import Checkup, CheckupPartRecord
 from services.residents.checkups.rules import RULES
 from services.residents.checkups.schemas import (
+    CheckupPartIn,
     CheckupPartRead,
     CheckupRead,
     CheckupRecord,
@@ -47,19 +50,27 @@ def institution_of(principal: Principal, what: str) -> uuid.UUID:
     return principal.institution_id
 
 
-def _check_parts(data: CheckupRecord, settings: ResidentsSettings, today: date) -> int:
+def check_parts(parts: Sequence[CheckupPartIn], settings: ResidentsSettings, today: date) -> int:
     """The year of the parts (all of one year, none in the future, all known to the rule in force)."""
     rule = RULES[settings.checkup_rule_version]
-    unknown = [i for i, part in enumerate(data.parts) if rule.part(part.code) is None]
+    unknown = [i for i, part in enumerate(parts) if rule.part(part.code) is None]
     if unknown:
         raise UnknownCheckupParts(rule.version, unknown)
-    for i, part in enumerate(data.parts):
+    for i, part in enumerate(parts):
         if part.done_date > today:
             raise DateInFuture(f"body.parts.{i}.done_date", "体检项目的完成日期")
-    years = {part.done_date.year for part in data.parts}
+    years = {part.done_date.year for part in parts}
     if len(years) != 1:
         raise PartsSpanYears()
     return years.pop()
+
+
+def check_ages(birth_date: date, parts: Sequence[CheckupPartIn], settings: ResidentsSettings) -> None:
+    """Every part done at the check-up age or later."""
+    for part in parts:
+        age = clock.age_on(birth_date, part.done_date)
+        if age < settings.checkup_min_age:
+            raise BelowCheckupAge(settings.checkup_min_age, age)
 
 
 async def _of_year(session: AsyncSession, person_id: uuid.UUID, year: int) -> Checkup | None:
@@ -73,12 +84,9 @@ async def record(
 ) -> tuple[Checkup, bool]:
     """Record parts of a person's check-up; the year's record is created (``True``) or merged into."""
     institution_id = institution_of(principal, "老年人健康体检")
-    year = _check_parts(data, settings, clock.today())
+    year = check_parts(data.parts, settings, clock.today())
     person = await persons.get(session, principal, data.person_id)
-    for part in data.parts:
-        age = clock.age_on(person.birth_date, part.done_date)
-        if age < settings.checkup_min_age:
-            raise BelowCheckupAge(settings.checkup_min_age, age)
+    check_ages(person.birth_date, data.parts, settings)
 
     checkup = await _of_year(session, person.id, year)
     created = checkup is None
@@ -147,18 +155,33 @@ async def record(
     return checkup, created
 
 
+def judgement(rule_version: str, done_dates: Mapping[str, date]) -> dict[str, Any]:
+    """Dates, parts done and standard-ness of a record from its parts' dates (by part code) and its rule
+    version: the columns ``first_date``, ``last_date``, ``parts_done``, ``standard``, ``standard_date``."""
+    rule = RULES[rule_version]
+    dates = list(done_dates.values())
+    order = [p.code for p in rule.parts]
+    done = sorted(done_dates, key=lambda code: order.index(code) if rule.part(code) else 99)
+    standard = rule.is_standard(done)
+    required_dates = [done_dates[p.code] for p in rule.parts if p.required and p.code in done_dates]
+    return {
+        "first_date": min(dates),
+        "last_date": max(dates),
+        "parts_done": done,
+        "standard": standard,
+        "standard_date": max(required_dates) if standard and required_dates else None,
+    }
+
+
 def _judge(checkup: Checkup, parts: dict[str, CheckupPartRecord]) -> None:
     """Dates, parts done and standard-ness, from the stored parts and the record's rule version."""
-    rule = RULES[checkup.rule_version]
-    dates = [p.done_date for p in parts.values()]
-    done = sorted(parts, key=lambda code: [p.code for p in rule.parts].index(code) if rule.part(code) else 99)
-    checkup.first_date = min(dates)
-    checkup.last_date = max(dates)
-    if checkup.parts_done != done:
-        checkup.parts_done = done
-    checkup.standard = rule.is_standard(done)
-    required_dates = [parts[p.code].done_date for p in rule.parts if p.required and p.code in parts]
-    checkup.standard_date = max(required_dates) if checkup.standard and required_dates else None
+    judged = judgement(checkup.rule_version, {code: p.done_date for code, p in parts.items()})
+    checkup.first_date = judged["first_date"]
+    checkup.last_date = judged["last_date"]
+    if checkup.parts_done != judged["parts_done"]:
+        checkup.parts_done = judged["parts_done"]
+    checkup.standard = judged["standard"]
+    checkup.standard_date = judged["standard_date"]
 
 
 async def get(session: AsyncSession, principal: Principal, checkup_id: uuid.UUID) -> Checkup:

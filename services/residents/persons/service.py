@@ -125,7 +125,7 @@ def _normalised_name(name: str) -> str:
     return "".join(name.split()).casefold()
 
 
-def _derived(data: PersonCreate) -> tuple[Any, Sex]:
+def derived(data: PersonCreate) -> tuple[Any, Sex]:
     birth = id_card_birth_date(data.id_number)
     if data.birth_date is not None and data.birth_date != birth:
         raise BirthDateMismatch()
@@ -135,7 +135,7 @@ def _derived(data: PersonCreate) -> tuple[Any, Sex]:
     return birth, sex
 
 
-def _ensure_may_register(principal: Principal, region_code: str) -> None:
+def ensure_may_register(principal: Principal, region_code: str) -> None:
     """Where ``principal`` may record a NEW person (the rules: module docstring)."""
     if principal.is_institution_user:
         if region_code != principal.region_code:
@@ -174,6 +174,49 @@ async def link_institution(
     )
 
 
+def new_values(
+    principal: Principal,
+    cipher: PersonalDataCipher,
+    data: PersonCreate,
+    digest: str,
+    birth: Any,
+    sex: Sex,
+    *,
+    source_system: str | None,
+    external_id: str | None,
+) -> dict[str, Any]:
+    """The row of a new person (personal data encrypted: four AES-GCM encryptions)."""
+    now = utcnow()
+    return {
+        "id": uuid.uuid4(),
+        "region_code": data.region_code,
+        "township_code": data.township_code,
+        "institution_id": principal.institution_id if principal.is_institution_user else None,
+        "name_enc": cipher.encrypt(data.name),
+        "id_number_enc": cipher.encrypt(data.id_number),
+        "id_number_hash": digest,
+        "phone_enc": cipher.encrypt(data.phone),
+        "address_enc": cipher.encrypt(data.address),
+        "birth_date": birth,
+        "sex": sex.value,
+        "source_system": source_system,
+        "external_id": external_id,
+        "created_by_sub": principal.sub,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+
+
+def check_found(principal: Principal, region_code: str, stored_name: str, name: str) -> None:
+    """The rules on finding an existing person: a city platform within its city, and the name given
+    must be the stored one (409 without revealing it)."""
+    if principal.role is Role.city_platform:
+        ensure_in_scope_for_write(principal, region_code=region_code, what="居民")
+    if _normalised_name(stored_name) != _normalised_name(name):
+        raise PersonIdentityMismatch()
+
+
 async def find_or_create(
     session: AsyncSession,
     principal: Principal,
@@ -185,32 +228,15 @@ async def find_or_create(
 ) -> tuple[Person, bool]:
     """The person with ``data.id_number`` — created if new — and whether it was created. An institution
     user's institution is linked to the person either way. Single and bulk writes call this."""
-    birth, sex = _derived(data)
+    birth, sex = derived(data)
     digest = cipher.lookup_hash(data.id_number, "id_card")
     person = await session.scalar(select(Person).where(Person.id_number_hash == digest))
     created = False
     if person is None:
-        _ensure_may_register(principal, data.region_code)
-        now = utcnow()
-        values = {
-            "id": uuid.uuid4(),
-            "region_code": data.region_code,
-            "township_code": data.township_code,
-            "institution_id": principal.institution_id if principal.is_institution_user else None,
-            "name_enc": cipher.encrypt(data.name),
-            "id_number_enc": cipher.encrypt(data.id_number),
-            "id_number_hash": digest,
-            "phone_enc": cipher.encrypt(data.phone),
-            "address_enc": cipher.encrypt(data.address),
-            "birth_date": birth,
-            "sex": sex.value,
-            "source_system": source_system,
-            "external_id": external_id,
-            "created_by_sub": principal.sub,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        }
+        ensure_may_register(principal, data.region_code)
+        values = new_values(
+            principal, cipher, data, digest, birth, sex, source_system=source_system, external_id=external_id
+        )
         dialect = session.get_bind().dialect.name
         inserted = await session.scalar(
             _insert(dialect)
@@ -236,10 +262,7 @@ async def find_or_create(
                 personal_fields=PERSONAL_FIELDS,
             )
     if not created:
-        if principal.role is Role.city_platform:
-            ensure_in_scope_for_write(principal, region_code=person.region_code, what="居民")
-        if _normalised_name(cipher.decrypt(person.name_enc)) != _normalised_name(data.name):
-            raise PersonIdentityMismatch()
+        check_found(principal, person.region_code, cipher.decrypt(person.name_enc), data.name)
     if principal.is_institution_user and principal.institution_id is not None:
         await link_institution(session, person.id, principal.institution_id, ServingReason.registered)
         if not created:
