@@ -210,7 +210,6 @@ def record_body(job: Job, item_code: str, at: datetime) -> dict[str, Any]:
         },
         "consumables": [{"name": "一次性护理包", "qty": 1, "unit_price_yuan": "8.50"}],
         "notes": "生命体征平稳",
-        "signature_sha256": "b" * 64,
     }
 
 

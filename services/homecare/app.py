@@ -16,6 +16,7 @@ from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.http_client import ServiceTokenSource, StaticTokenSource
 from libs.common.service_app import create_service_app
+from services.homecare.attachments.router import router as attachments_router
 from services.homecare.catalog.router import router as catalog_router
 from services.homecare.clients.registry import RegistryClient
 from services.homecare.clients.residents import ResidentsClient
@@ -85,6 +86,7 @@ def create_app(
             recipients_router,
             orders_router,
             visits_router,
+            attachments_router,
             sos_router,
             complaints_router,
             home_beds_router,

@@ -14,6 +14,7 @@ from libs.common.access import Policy
 from libs.common.auth import Principal, Role
 
 _ADMINISTRATION = {
+    "attachments:read",
     "catalog:read",
     "providers:read",
     "recipients:read",
@@ -41,6 +42,7 @@ POLICY = Policy(
         Role.city_admin: _ADMINISTRATION,
         Role.county_admin: _ADMINISTRATION,
         Role.institution_admin: {
+            "attachments:read",
             "catalog:read",
             "providers:read",
             "providers:write",
@@ -64,6 +66,8 @@ POLICY = Policy(
             "reports:read",
         },
         Role.institution_staff: {
+            "attachments:read",
+            "attachments:write",
             "catalog:read",
             "providers:read",
             "recipients:read",
@@ -83,6 +87,7 @@ POLICY = Policy(
             "assignments:read",
         },
         Role.city_platform: {
+            "attachments:read",
             "catalog:read",
             "providers:read",
             "providers:import",
@@ -143,3 +148,5 @@ HomeBedsImport = Annotated[Principal, Depends(POLICY.require("home_beds:import")
 ReportsRead = Annotated[Principal, Depends(POLICY.require("reports:read"))]
 AssignmentsRead = Annotated[Principal, Depends(POLICY.require("assignments:read"))]
 ChangesRead = POLICY.require("changes:read")
+AttachmentsRead = Annotated[Principal, Depends(POLICY.require("attachments:read"))]
+AttachmentsWrite = Annotated[Principal, Depends(POLICY.require("attachments:write"))]

@@ -54,3 +54,9 @@ class HomecareSettings(ServiceSettings):
     attachments_s3_access_key_id: str = Field(default="", repr=False)
     # The secret half of that key pair (secret).
     attachments_s3_secret_access_key: str = Field(default="", repr=False)
+
+    # Attachments (issue 18): the filesystem store's directory when no S3 endpoint is set (under var/,
+    # git-ignored, for `make run` and tests) and the largest file accepted. A raw PUT and each resumable
+    # chunk are also bounded by max_body_json_bytes (1 MiB), a multipart upload by max_body_upload_bytes.
+    attachments_dir: str = "var/homecare/attachments"
+    attachments_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

@@ -11,7 +11,6 @@ code; tokens too (the form grant).
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import shutil
@@ -285,7 +284,6 @@ async def test_a_home_care_order_is_placed_and_completed(generated: Generated) -
                 "items_done": ["HC01"],
                 "vital_signs": {"bp_systolic": 132, "bp_diastolic": 84, "pulse": 72, "spo2": 97},
                 "notes": "生命体征平稳，已完成评估与指导",
-                "signature_sha256": hashlib.sha256(b"signature").hexdigest(),
             }
         ),
     )

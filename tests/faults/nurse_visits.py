@@ -161,7 +161,6 @@ def record_body(record_id: str, created: datetime, updated: datetime, pulse: int
         },
         "consumables": [{"name": "一次性手套", "qty": 2, "unit_price_yuan": "1.50"}],
         "notes": "生命体征平稳，血糖正常",
-        "signature_sha256": "b" * 64,
     }
 
 

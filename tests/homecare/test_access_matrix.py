@@ -71,6 +71,14 @@ MATRIX = parse(
     GET    /orders/{order_id}/visit-record                Y  Y  Y  Y  Y  Y
     # the nurse app
     GET    /my/assignments                                -  -  -  -  Y  -
+    # issue 18: the nurse (and the doctor on a round) uploads photos and signatures; reading is for whoever
+    # may read a record that references them (checked per object: 404 otherwise)
+    POST   /attachments                                   -  -  -  -  Y  -
+    PUT    /attachments/{sha256}                          -  -  -  -  Y  -
+    POST   /attachments/uploads                           -  -  -  -  Y  -
+    GET    /attachments/uploads/{upload_id}               -  -  -  -  Y  -
+    PATCH  /attachments/uploads/{upload_id}               -  -  -  -  Y  -
+    GET    /attachments/{sha256}                          Y  Y  Y  Y  Y  Y
     # rules: one-tap SOS (the nurse)
     POST   /orders/{order_id}/sos                         -  -  -  -  Y  -
     # README: the provider answers its nurses' alerts

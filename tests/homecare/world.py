@@ -321,7 +321,6 @@ def record_body(order: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         },
         "consumables": [{"name": "一次性换药包", "qty": 2, "unit_price_yuan": "12.50"}],
         "notes": "生命体征平稳",
-        "signature_sha256": "a" * 64,
     }
     body.update(overrides)
     return body

@@ -21,6 +21,7 @@ from libs.common.auth import Principal
 from libs.common.concurrency import if_match_allows
 from libs.common.personal_data import PersonalDataCipher, mask_name
 from services.homecare import clock
+from services.homecare.attachments import service as attachments
 from services.homecare.orders import fees
 from services.homecare.orders.lifecycle import ensure_assigned_nurse
 from services.homecare.orders.models import Order
@@ -119,6 +120,7 @@ async def submit(
             raise StaleVisitRecord(_current(record))
     if order.status not in VISIT_RECORD_OPEN:
         raise VisitRecordClosed({"status": order.status.value, "version": order.version})
+    await attachments.ensure_uploaded(session, [data.signature_sha256, *data.photo_sha256])
     columns = _columns(data)
     if record is None:
         record = VisitRecord(
