@@ -114,6 +114,38 @@ def _packages_snapshot(chosen: Sequence[ServicePackage]) -> tuple[list[dict[str,
     return snapshot, sum((p.fee_yuan for p in ordered), Decimal("0.00"))
 
 
+def contract_values(
+    principal: Principal,
+    settings: ResidentsSettings,
+    *,
+    person: Person,
+    team: Team,
+    chosen: Sequence[ServicePackage],
+    start: date,
+    origin: SigningOrigin,
+    previous: Signing | None,
+) -> dict[str, Any]:
+    """The columns of a new contract (but the key and bookkeeping): what ``sign`` and ``renew`` add, and
+    the residents' bulk sync writes as rows."""
+    snapshot, total = _packages_snapshot(chosen)
+    return {
+        "person_id": person.id,
+        "team_id": team.id,
+        "institution_id": team.institution_id,
+        "region_code": person.region_code,
+        "status": S.active,
+        "origin": origin,
+        "previous_signing_id": previous.id if previous is not None else None,
+        "start_date": start,
+        "end_date": term_end(start, settings.signing_term_months),
+        "packages": snapshot,
+        "total_fee_yuan": total,
+        "elderly_at_start": aged_on(person.birth_date, start) >= ELDERLY_AGE,
+        "signed_by_sub": principal.sub,
+        "signed_at": clock.now(),
+    }
+
+
 def _new_contract(
     principal: Principal,
     settings: ResidentsSettings,
@@ -125,22 +157,17 @@ def _new_contract(
     origin: SigningOrigin,
     previous: Signing | None,
 ) -> Signing:
-    snapshot, total = _packages_snapshot(chosen)
     return Signing(
-        person_id=person.id,
-        team_id=team.id,
-        institution_id=team.institution_id,
-        region_code=person.region_code,
-        status=S.active,
-        origin=origin,
-        previous_signing_id=previous.id if previous is not None else None,
-        start_date=start,
-        end_date=term_end(start, settings.signing_term_months),
-        packages=snapshot,
-        total_fee_yuan=total,
-        elderly_at_start=aged_on(person.birth_date, start) >= ELDERLY_AGE,
-        signed_by_sub=principal.sub,
-        signed_at=clock.now(),
+        **contract_values(
+            principal,
+            settings,
+            person=person,
+            team=team,
+            chosen=chosen,
+            start=start,
+            origin=origin,
+            previous=previous,
+        )
     )
 
 

@@ -59,12 +59,15 @@ from services.residents.checkups import service as checkups
 from services.residents.checkups.models import Checkup, CheckupPartRecord
 from services.residents.checkups.schemas import CheckupRecord
 from services.residents.clients.registry import InstitutionInfo
+from services.residents.packages import service as packages
 from services.residents.persons import service as persons
 from services.residents.persons.models import Person, PersonInstitution, ServingReason, Sex
 from services.residents.persons.schemas import PersonCreate
 from services.residents.settings import ResidentsSettings
 from services.residents.signings import service as signings
+from services.residents.signings.errors import StartDateInvalid
 from services.residents.signings.models import Signing
+from services.residents.signings.rules import SigningOrigin
 from services.residents.signings.schemas import SigningCreate
 from services.residents.sync.schemas import (
     AssessmentBulk,
@@ -80,6 +83,7 @@ from services.residents.teams.models import Team
 PERSON: Table = Person.__table__  # type: ignore[assignment]
 CHECKUP: Table = Checkup.__table__  # type: ignore[assignment]
 CHECKUP_PART: Table = CheckupPartRecord.__table__  # type: ignore[assignment]
+SIGNING: Table = Signing.__table__  # type: ignore[assignment]
 PERSON_INSTITUTION: Table = PersonInstitution.__table__  # type: ignore[assignment]
 CHUNK = 1000  # keys per IN (…) list: a default batch in one SELECT
 
@@ -504,37 +508,173 @@ async def signings_bulk(
     today: date,
     max_records: int,
 ) -> BulkResponse:
+    """Set-based for a person without a contract in force: the teams, persons, contracts in force and
+    serving links read in one SELECT each (the packages once per institution and choice), the rules of
+    ``sign`` checked in memory, the contracts, links, feed entries and audit records written in one
+    statement each. A person with a contract in force (a replay, a contract to close as expired, 409
+    ``active_signing_exists``) or named twice in the batch goes through ``sign`` after them, as before."""
     batch = open_batch(data.source_system, data.records, max_records=max_records)
     batch.validate(SigningBulkRecord)
+    team_ids = sorted({record.data.team_id for record in batch.live() if record.data is not None})
+    teams_found = {team.id: team for team in await session.scalars(select(Team).where(Team.id.in_(team_ids)))}
+    checked: dict[int, tuple[Team, str]] = {}
     for record in list(batch.live()):
         item = record.data
         assert isinstance(item, SigningBulkRecord)
-        async with guarded(session, record):
-            team = await session.get(Team, item.team_id)
-            if team is None or not team.active or not principal.scope.contains(team.region_code):
-                raise TeamNotInScope()
-            person = await _person(session, principal, cipher, item.id_number)
-            start = item.start_date or today
-            same = await session.scalar(
-                select(Signing).where(
-                    Signing.person_id == person.id,
-                    Signing.team_id == team.id,
-                    Signing.start_date == start,
-                    Signing.status == "active",
-                )
+        team = teams_found.get(item.team_id)
+        if team is None or not team.active or not principal.scope.contains(team.region_code):
+            record.reject_error(TeamNotInScope())
+            continue
+        checked[record.index] = (team, cipher.lookup_hash(item.id_number, "id_card"))
+    found = await _persons_by_hash(session, {digest for _, digest in checked.values()})
+    person_ids = [p.id for p in found.values()]
+    in_force: set[uuid.UUID] = set()
+    for start_at in range(0, len(person_ids), CHUNK):
+        chunk = person_ids[start_at : start_at + CHUNK]
+        in_force.update(
+            await session.scalars(
+                select(Signing.person_id).where(Signing.person_id.in_(chunk), Signing.status == "active")
             )
-            if same is not None:
-                record.written(BulkOutcome.unchanged, id=same.id, version=same.version)
-                continue
-            await persons.link_institution(session, person.id, team.institution_id, ServingReason.signed)
-            signing = await signings.sign(
-                session,
-                acting_for(principal, team.institution_id, team.region_code),
+        )
+    links = await _existing_pairs(
+        session,
+        PersonInstitution.person_id,
+        PersonInstitution.institution_id,
+        person_ids,
+        sorted({team.institution_id for team, _ in checked.values()}),
+    )
+    chosen_of: dict[tuple[uuid.UUID, tuple[uuid.UUID, ...]], Any] = {}
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    entries: dict[uuid.UUID, list[audit.Entry]] = {}
+    one_by_one: list[BulkRecord[Any]] = []
+    for record in list(batch.live()):
+        item = record.data
+        assert isinstance(item, SigningBulkRecord)
+        team, digest = checked[record.index]
+        person = found.get(digest)
+        if person is None or not principal.scope.contains(person.region_code):
+            record.reject_error(SyncPersonNotFound())
+            continue
+        if person.id in in_force:
+            one_by_one.append(record)
+            continue
+        start = item.start_date or today
+        acting = acting_for(principal, team.institution_id, team.region_code)
+        try:
+            if start > today:
+                raise StartDateInvalid("起始日期不能晚于今天")
+            key = (team.institution_id, tuple(item.package_ids))
+            if key not in chosen_of:
+                try:
+                    chosen_of[key] = await packages.for_contract(session, *key)
+                except DomainError as exc:
+                    chosen_of[key] = exc
+            chosen = chosen_of[key]
+            if isinstance(chosen, DomainError):
+                raise chosen
+        except DomainError as exc:
+            record.reject_error(exc)
+            continue
+        in_force.add(person.id)
+        if (person.id, team.institution_id) not in links:
+            links.add((person.id, team.institution_id))
+            link_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "person_id": person.id,
+                    "institution_id": team.institution_id,
+                    "reason": ServingReason.signed.value,
+                    "created_at": now,
+                }
+            )
+        values = {
+            "id": uuid.uuid4(),
+            **signings.contract_values(
+                acting,
                 settings,
-                SigningCreate(
-                    person_id=person.id, team_id=team.id, package_ids=item.package_ids, start_date=start
-                ),
-                today,
+                person=person,
+                team=team,
+                chosen=chosen,
+                start=start,
+                origin=SigningOrigin.new,
+                previous=None,
+            ),
+            "ended_date": None,
+            "termination_reason": None,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        rows.append(values)
+        entries.setdefault(team.institution_id, []).append(
+            audit.Entry(
+                action="signing.sign",
+                entity_type=signings.ENTITY,
+                entity_id=values["id"],
+                changes={"status": "active", "team_id": str(team.id), "start_date": start},
             )
-            record.written(BulkOutcome.created, id=signing.id, version=signing.version)
+        )
+        record.written(BulkOutcome.created, id=values["id"], version=1)
+    try:
+        async with session.begin_nested():
+            await insert_rows(session, SIGNING, rows)
+            await insert_rows(session, PERSON_INSTITUTION, link_rows)
+    except IntegrityError:
+        # a concurrent write signed one of these persons (or linked one) meanwhile: all one by one
+        created = [r for r in batch.records if r.outcome is BulkOutcome.created]
+        for record in created:
+            record.outcome = None
+        one_by_one = sorted([*created, *one_by_one], key=lambda r: r.index)
+    else:
+        for values in rows:
+            changes.track_values(session, Signing, values, previous_scope=None)
+        for institution_id, institution_entries in entries.items():
+            team = next(t for t in teams_found.values() if t.institution_id == institution_id)
+            audit.record_many(
+                session, acting_for(principal, institution_id, team.region_code), institution_entries
+            )
+    for record in one_by_one:
+        await _sign_one(session, principal, settings, record, checked, found, today=today)
     return batch.response()
+
+
+async def _sign_one(
+    session: AsyncSession,
+    principal: Principal,
+    settings: ResidentsSettings,
+    record: BulkRecord[Any],
+    checked: Mapping[int, tuple[Team, str]],
+    found: Mapping[str, Person],
+    *,
+    today: date,
+) -> None:
+    item = record.data
+    assert isinstance(item, SigningBulkRecord)
+    team, digest = checked[record.index]
+    person = found[digest]
+    async with guarded(session, record):
+        start = item.start_date or today
+        same = await session.scalar(
+            select(Signing).where(
+                Signing.person_id == person.id,
+                Signing.team_id == team.id,
+                Signing.start_date == start,
+                Signing.status == "active",
+            )
+        )
+        if same is not None:
+            record.written(BulkOutcome.unchanged, id=same.id, version=same.version)
+            return
+        await persons.link_institution(session, person.id, team.institution_id, ServingReason.signed)
+        signing = await signings.sign(
+            session,
+            acting_for(principal, team.institution_id, team.region_code),
+            settings,
+            SigningCreate(
+                person_id=person.id, team_id=team.id, package_ids=item.package_ids, start_date=start
+            ),
+            today,
+        )
+        record.written(BulkOutcome.created, id=signing.id, version=signing.version)

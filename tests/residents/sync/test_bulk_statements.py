@@ -1,9 +1,10 @@
-"""The residents' bulk paths are set-based (issue 19): a batch of persons or of check-ups opening the
-year's records costs the same statements for 10 records as for 1,000 — one SELECT of the persons by blind
-index (and of the year's records and serving links), then one INSERT each of the rows, the check-ups'
-parts, the serving links, the feed entries and the audit records (``libs/common/bulk_insert``) — and
-gives the single write's outcomes: a record merging into a year's record opened by an earlier record of
-the batch goes through ``checkups.service.record`` (``updated``), a part given twice counts once.
+"""The residents' bulk paths are set-based (issue 19): a batch of persons, of check-ups opening the
+year's records or of contracts of persons without one in force costs the same statements for 10 records
+as for 1,000 — one SELECT of the persons by blind index (and of the year's records, contracts in force and
+serving links), then one INSERT each of the rows, the check-ups' parts, the serving links, the feed
+entries and the audit records (``libs/common/bulk_insert``) — and gives the single write's outcomes: a
+record merging into a year's record opened by an earlier record of the batch goes through
+``checkups.service.record`` (``updated``), a part given twice counts once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from tests.residents.sync.test_bulk import CHECKUPS_BULK, PARTS, PERSONS_BULK, YEAR, outcomes, parts, person
+from tests.residents.signings.flows import practice
+from tests.residents.sync.test_bulk import (
+    CHECKUPS_BULK,
+    PARTS,
+    PERSONS_BULK,
+    SIGNINGS_BULK,
+    YEAR,
+    outcomes,
+    parts,
+    person,
+)
 from tests.residents.world import HULI, RES, World, id_number
 
 
@@ -47,9 +58,11 @@ def checkup(external_id: str, institution_id: Any, number: str, codes: list[str]
 async def test_the_statements_of_a_batch_do_not_grow_with_its_size(
     world: World, residents_app: FastAPI
 ) -> None:
-    center = await world.primary_care()
+    p = await practice(world)
+    center = p.inst
     persons_counted: dict[int, list[str]] = {}
     checkups_counted: dict[int, list[str]] = {}
+    signings_counted: dict[int, list[str]] = {}
     for size in (10, 1000):
         numbers = [id_number(HULI) for _ in range(size)]
         records = [person(f"S{size}-{i}", number) for i, number in enumerate(numbers)]
@@ -72,11 +85,37 @@ async def test_the_statements_of_a_batch_do_not_grow_with_its_size(
         assert answer.status_code == 200, answer.text
         assert answer.json()["counts"]["created"] == size
         checkups_counted[size] = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
+        contracts = [
+            {
+                "external_id": f"QY{size}-{i}",
+                "team_id": p.team["id"],
+                "id_number": n,
+                "package_ids": [p.basic["id"]],
+                "start_date": date(YEAR, 3, 1).isoformat(),
+            }
+            for i, n in enumerate(numbers)
+        ]
+        with counted_statements(residents_app) as statements:
+            answer = await world.client.post(
+                SIGNINGS_BULK,
+                json={"source_system": "xm-ijiankang", "records": contracts},
+                headers=world.platform(),
+            )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["counts"]["created"] == size
+        signings_counted[size] = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
     assert persons_counted[10] == persons_counted[1000], persons_counted
     assert persons_counted[1000].count("INSERT") == 3  # persons, feed entries, audit records
     assert checkups_counted[10] == checkups_counted[1000], checkups_counted
     # check-ups, their parts, serving links, feed entries, audit records
     assert checkups_counted[1000].count("INSERT") == 5
+    assert signings_counted[10] == signings_counted[1000], signings_counted
+    # contracts, feed entries, audit records (the checked-up persons are linked already)
+    assert signings_counted[1000].count("INSERT") == 3
+    again = await world.client.post(
+        SIGNINGS_BULK, json={"source_system": "xm-ijiankang", "records": contracts}, headers=world.platform()
+    )
+    assert again.json()["counts"]["unchanged"] == 1000
 
     replay = await world.client.post(
         PERSONS_BULK, json={"source_system": "xm-ijiankang", "records": records}, headers=world.platform()
