@@ -9,24 +9,117 @@ The request session commits after the handler returns and rolls back on error; s
 
 from __future__ import annotations
 
+import collections
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import aiosqlite
 from fastapi import Depends, Request
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState
-from sqlalchemy.util import await_
+from sqlalchemy.util import EMPTY_DICT, await_
 
 from libs.common.changes import write_pending_changes
 from libs.common.settings import ServiceSettings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _run_statement(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any], int, int | None]:
+    """In aiosqlite's thread: a statement from cursor to rows, and the cursor closed."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A cursor whose statement is one hand-off to aiosqlite's thread (issue 16).
+
+    SQLAlchemy's adapted cursor makes four: open the cursor, execute, fetch the rows, close — each a
+    trip through aiosqlite's queue and back to the event loop. Here the whole statement (cursor,
+    execute, every row, close) runs as one function in that thread, and the cursor's description,
+    row count and last row id are kept from it. Server-side cursors are not used on SQLite."""
+
+    __slots__ = ("_description", "_rowcount", "_lastrowid")
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]  # no driver cursor is kept open
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing stays open
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
+        async with self._adapt_connection._execute_mutex:
+            connection = self._connection
+            self._description, rows, self._rowcount, self._lastrowid = await connection._execute(
+                _run_statement, connection._conn, operation, parameters, many
+            )
+            self._rows = collections.deque(rows)
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await self._run(operation, parameters, False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await self._run(operation, seq_of_parameters, True)
+
+
+class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneHopCursor
+
+
+class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
+    """aiosqlite as SQLAlchemy adapts it, with :class:`_OneHopCursor` for its cursors."""
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        connection = super().connect(*arg, **kw)
+        return _OneHopConnection(self, connection._connection)
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
@@ -41,7 +134,14 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     # (a second ROLLBACK after the session's) is replaced by one that rolls back only a connection
     # still in a transaction, and a read's BEGIN goes straight to the driver: one hand-off instead of
     # three (cursor, execute, close).
-    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None, **pool)
+    # Each statement is one hand-off too (:class:`_OneHopCursor`, instead of four).
+    engine = create_async_engine(
+        url,
+        module=_OneHopDbapi(aiosqlite, sqlite3),
+        connect_args={"timeout": 30},
+        pool_reset_on_return=None,
+        **pool,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
