@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 from fastapi import Depends, File, Form, Header, Request, Response, UploadFile
 from fastapi import Path as PathParam
 
@@ -15,6 +16,7 @@ from libs.common.routing import ServiceRouter
 from services.homecare.attachments import service
 from services.homecare.attachments.errors import AttachmentNotFound
 from services.homecare.attachments.models import Attachment, AttachmentUpload
+from services.homecare.attachments.s3 import S3Store
 from services.homecare.attachments.schemas import AttachmentRead, UploadBegin, UploadStatus
 from services.homecare.attachments.storage import AttachmentStore, FileSystemStore
 from services.homecare.deps import SettingsDep
@@ -30,7 +32,17 @@ async def get_store(request: Request, settings: SettingsDep) -> AttachmentStore:
     """The app's attachment store, made once from the settings (or ``app.state.attachment_store``)."""
     store: AttachmentStore | None = getattr(request.app.state, "attachment_store", None)
     if store is None:
-        store = FileSystemStore(Path(settings.attachments_dir))
+        if settings.attachments_s3_endpoint_url:
+            store = S3Store(
+                httpx.AsyncClient(timeout=settings.upstream_timeout_seconds),
+                endpoint_url=settings.attachments_s3_endpoint_url,
+                bucket=settings.attachments_s3_bucket,
+                region=settings.attachments_s3_region,
+                access_key_id=settings.attachments_s3_access_key_id,
+                secret_access_key=settings.attachments_s3_secret_access_key,
+            )
+        else:
+            store = FileSystemStore(Path(settings.attachments_dir))
         request.app.state.attachment_store = store
     return store
 
