@@ -60,7 +60,7 @@ from demo.indicators import CITIES
 from demo.province import Place, Province, read_province
 from libs.common import divisions
 from libs.common.auth import Principal, Role
-from libs.common.bulk import BulkOutcome, BulkRecordResult
+from libs.common.bulk import BulkOutcome, BulkRecordResult, BulkResponse
 from libs.common.clock import today_in_china
 from libs.common.database import Database, session_scope
 from libs.common.errors import DomainError
@@ -68,20 +68,16 @@ from libs.common.identifiers import id_number_check_char
 from libs.common.keys import personal_data_cipher
 from libs.common.personal_data import PersonalDataCipher
 from services.residents import models as _all_models  # noqa: F401  (every table on the metadata)
-from services.residents.assessments import service as assessments
 from services.residents.assessments.scale import SCALES
-from services.residents.assessments.schemas import AssessmentCreate
-from services.residents.checkups import service as checkups
 from services.residents.checkups.rules import RULES
-from services.residents.checkups.schemas import CheckupPartIn, CheckupRecord
 from services.residents.clients.registry import InstitutionInfo, PractitionerInfo
 from services.residents.packages import service as packages
 from services.residents.packages.schemas import PackageCreate, PackageItem
-from services.residents.persons import service as persons
-from services.residents.persons.schemas import PersonCreate
 from services.residents.settings import ResidentsSettings
 from services.residents.signings import service as signings
-from services.residents.signings.schemas import SigningCreate
+from services.residents.signings.rules import term_end
+from services.residents.sync import service as sync
+from services.residents.sync.schemas import AssessmentBulk, CheckupBulk, PersonBulk, SigningBulk
 from services.residents.teams import service as teams
 from services.residents.teams.models import Team
 from services.residents.teams.schemas import TeamCreate, TeamMemberCreate
@@ -97,7 +93,7 @@ XIAMEN: Final = "350200"
 #: what ``make run`` seeds (``python -m demo.residents`` without arguments): 湖里 at 1/50 of the scale
 DEFAULT_COUNTIES: Final = (HULI,)
 DEFAULT_SCALE: Final = 0.02
-BATCH: Final = 500  # records per transaction
+BATCH: Final = 1000  # records per bulk call and transaction (the bulk endpoints' default batch)
 SURNAMES: Final = "陈林黄张李王吴刘蔡杨郑许谢洪郭邱曾廖赖徐周叶苏庄吕江何萧罗高潘简朱钟彭游詹胡施沈余"
 GIVEN: Final = (
     "秀英",
@@ -308,80 +304,142 @@ async def seed_county(
     signed = min(count, round(aged * SIGNED_SHARE * scale))
     people = elders(county, count, signed, round(count * ASSESSED_SHARE), year)
     rule = RULES[settings.checkup_rule_version]
+    platform = Principal(sub="demo-seed:platform", role=Role.city_platform, region_code=city_of(county))
+    institutions: dict[uuid.UUID, InstitutionInfo | None] = {
+        practice.place.id: fetched(practice, province).institution for practice in offices
+    }
+    principals = {practice.place.id: practice.principal for practice in offices}
     made = {"persons": 0, "checkups": 0, "signings": 0, "renewals": 0, "assessments": 0}
     for start in range(0, len(people), BATCH):
+        chunk = people[start : start + BATCH]
+        numbers = {elder.n: id_number(county, elder.birth, elder.seq) for elder in chunk}
         async with session_scope(database) as session:
-            for elder in people[start : start + BATCH]:
-                practice = offices[elder.n % len(offices)]
-                principal = practice.principal
-                town = STREETS[elder.n % len(STREETS)]
-                try:
-                    person, _created = await persons.find_or_create(
-                        session,
-                        principal,
-                        cipher,
-                        PersonCreate(
-                            name=elder.name,
-                            id_number=id_number(county, elder.birth, elder.seq),
-                            phone=f"139{county[2:]}{elder.n % 10_000:04d}",
-                            address=f"{divisions.get(county).name}{town}街道{elder.n % 300 + 1}号",  # type: ignore[union-attr]
-                            region_code=county,
-                        ),
+            answer = await sync.persons_bulk(
+                session,
+                platform,
+                cipher,
+                PersonBulk(
+                    source_system="demo",
+                    records=[
+                        {
+                            "external_id": f"{county}:{elder.n}",
+                            "name": elder.name,
+                            "id_number": numbers[elder.n],
+                            "phone": f"139{county[2:]}{elder.n % 10_000:04d}",
+                            "address": f"{divisions.get(county).name}"  # type: ignore[union-attr]
+                            f"{STREETS[elder.n % len(STREETS)]}街道{elder.n % 300 + 1}号",
+                            "region_code": county,
+                        }
+                        for elder in chunk
+                    ],
+                ),
+                max_records=BATCH,
+            )
+            made["persons"] += _written(answer, county, "居民")
+            answer = await sync.checkups_bulk(
+                session,
+                platform,
+                settings,
+                cipher,
+                CheckupBulk(
+                    source_system="demo",
+                    records=[
+                        {
+                            "external_id": f"{county}:{year}:{elder.n}",
+                            "institution_id": str(offices[elder.n % len(offices)].place.id),
+                            "id_number": numbers[elder.n],
+                            "parts": [
+                                {"code": part.code, "done_date": elder.checkup_day.isoformat()}
+                                for part in rule.parts
+                                if elder.standard or part.code != rule.parts[-1].code
+                            ],
+                        }
+                        for elder in chunk
+                    ],
+                ),
+                institutions,
+                max_records=BATCH,
+            )
+            made["checkups"] += _written(answer, county, "体检")
+            signers = [elder for elder in chunk if elder.signed_on is not None]
+            if signers:
+                answer = await sync.signings_bulk(
+                    session,
+                    platform,
+                    settings,
+                    cipher,
+                    SigningBulk(
                         source_system="demo",
-                        external_id=f"{county}:{elder.n}",
+                        records=[
+                            {
+                                "external_id": f"{county}:QY:{elder.n}",
+                                "team_id": str(offices[elder.n % len(offices)].team_id),
+                                "id_number": numbers[elder.n],
+                                "package_ids": [str(offices[elder.n % len(offices)].package_id)],
+                                "start_date": str(elder.signed_on),
+                            }
+                            for elder in signers
+                        ],
+                    ),
+                    today=today,
+                    max_records=BATCH,
+                )
+                made["signings"] += _written(answer, county, "签约")
+                due = [
+                    result.id
+                    for elder, result in zip(signers, answer.results, strict=True)
+                    if result.id is not None
+                    and elder.signed_on is not None
+                    and term_end(elder.signed_on, settings.signing_term_months) < today
+                    and random.Random(f"renew:{county}:{elder.n}").random() < RENEWED_SHARE
+                ]
+                try:  # on its end date, as a team renewing it that day
+                    renewed = await signings.renew_many(
+                        session, principals, settings, due, lambda signing: signing.end_date
                     )
-                    made["persons"] += 1
-                    parts = [
-                        CheckupPartIn(code=part.code, done_date=elder.checkup_day)
-                        for part in rule.parts
-                        if elder.standard or part.code != rule.parts[-1].code
-                    ]
-                    await checkups.record(
-                        session, principal, settings, CheckupRecord(person_id=person.id, parts=parts)
-                    )
-                    made["checkups"] += 1
-                    if elder.signed_on is not None:
-                        assert practice.team_id is not None
-                        assert practice.package_id is not None
-                        signing = await signings.sign(
-                            session,
-                            principal,
-                            settings,
-                            SigningCreate(
-                                person_id=person.id,
-                                team_id=practice.team_id,
-                                package_ids=[practice.package_id],
-                                start_date=elder.signed_on,
-                            ),
-                            elder.signed_on,
-                        )
-                        made["signings"] += 1
-                        random_ = random.Random(f"renew:{county}:{elder.n}")
-                        if signing.end_date < today and random_.random() < RENEWED_SHARE:
-                            await signings.renew(
-                                session,
-                                principal,
-                                settings,
-                                signing,
-                                None,
-                                f'"{signing.version}"',
-                                signing.end_date,
-                            )
-                            made["renewals"] += 1
-                    if elder.assessed is not None:
-                        day, total = elder.assessed
-                        await assessments.create(
-                            session,
-                            principal,
-                            settings,
-                            AssessmentCreate(
-                                person_id=person.id, assessed_date=day, scores=scores_totalling(total)
-                            ),
-                        )
-                        made["assessments"] += 1
                 except DomainError as exc:
-                    raise _rejected(f"{county} 第 {elder.n} 位居民", exc) from exc
+                    raise _rejected(f"{county} 续签", exc) from exc
+                made["renewals"] += len(renewed)
+            assessed = [elder for elder in chunk if elder.assessed is not None]
+            if not assessed:
+                continue
+            answer = await sync.assessments_bulk(
+                session,
+                platform,
+                settings,
+                cipher,
+                AssessmentBulk(
+                    source_system="demo",
+                    records=[
+                        {
+                            "external_id": f"{county}:PG:{elder.n}",
+                            "institution_id": str(offices[elder.n % len(offices)].place.id),
+                            "id_number": numbers[elder.n],
+                            "assessed_date": elder.assessed[0].isoformat(),  # type: ignore[index]
+                            "scores": scores_totalling(elder.assessed[1]),  # type: ignore[index]
+                        }
+                        for elder in assessed
+                    ],
+                ),
+                institutions,
+                max_records=BATCH,
+            )
+            made["assessments"] += _written(answer, county, "评估")
     return made
+
+
+def city_of(county: str) -> str:
+    return "350128" if county == "350128" else county[:4] + "00"
+
+
+def _written(answer: BulkResponse, county: str, what: str) -> int:
+    """How many records the bulk write took; a refused one stops the seed (the demo obeys the rules)."""
+    refused = [
+        (f"{county} {what} {r.external_id}", r) for r in answer.results if r.outcome is BulkOutcome.rejected
+    ]
+    if refused:
+        raise SeedRejected(refused, rules="居民健康服务", what="演示居民")
+    return len(answer.results)
 
 
 async def seed(

@@ -10,19 +10,21 @@ signings of one resident cannot both win; the loser answers 409 ``active_signing
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from libs.common import audit
+from libs.common import audit, changes
 from libs.common.auth import Principal
+from libs.common.bulk_insert import insert_rows
 from libs.common.concurrency import check_if_match
 from libs.common.errors import IllegalTransition
+from libs.common.models import utcnow
 from libs.common.pagination import PageParams, paginate
 from libs.common.scope import visible_condition
 from services.residents import clock
@@ -58,6 +60,7 @@ from services.residents.teams.errors import TeamInactive
 from services.residents.teams.models import Team
 
 ENTITY = "signing"
+_SIGNING: Table = Signing.__table__  # type: ignore[assignment]
 S = SigningStatus
 TRANSITIONS: dict[str, frozenset[SigningStatus]] = {
     "renew": frozenset({S.active}),
@@ -319,6 +322,103 @@ async def renew(
     await _record(session, principal, signing, "renewed", {"successor_id": str(successor.id)})
     await _record(session, principal, successor, "renew", {"previous_signing_id": str(signing.id)})
     return successor
+
+
+async def renew_many(
+    session: AsyncSession,
+    principals: Mapping[uuid.UUID, Principal],
+    settings: ResidentsSettings,
+    signing_ids: Sequence[uuid.UUID],
+    day_of: Callable[[Signing], date],
+) -> list[uuid.UUID]:
+    """:func:`renew` of many contracts, each on its day (``day_of``) with their packages' current
+    versions, by its institution's principal (``principals``): the contracts, teams and packages read in
+    one SELECT each (the packages once per institution and codes), the rules of ``renew`` checked in
+    memory (a ``DomainError`` stops the whole), the renewed contracts updated in one flush and their
+    successors, feed entries and audit records written in one statement each. Returns the successors'
+    ids, in order. For writers of many (the demo seed); a caller's single renewal is :func:`renew`."""
+    if not signing_ids:
+        return []
+    contracts = {s.id: s for s in await session.scalars(select(Signing).where(Signing.id.in_(signing_ids)))}
+    team_of = {
+        t.id: t
+        for t in await session.scalars(
+            select(Team).where(Team.id.in_({c.team_id for c in contracts.values()}))
+        )
+    }
+    person_of = {
+        p.id: p
+        for p in await session.scalars(
+            select(Person).where(Person.id.in_({c.person_id for c in contracts.values()}))
+        )
+    }
+    chosen_of: dict[tuple[uuid.UUID, tuple[str, ...]], list[ServicePackage]] = {}
+    successors: list[dict[str, Any]] = []
+    entries: dict[uuid.UUID, list[audit.Entry]] = {}
+    now = utcnow()
+    for signing_id in signing_ids:
+        signing = contracts[signing_id]
+        principal = principals[signing.institution_id]
+        today = day_of(signing)
+        _check_state(signing, "renew")
+        _ensure_team_institution(principal, signing.institution_id)
+        if today > signing.end_date:
+            raise errors.SigningLapsed(signing.end_date)
+        opens = renewal_opens(signing.end_date, settings.signing_renewal_window_days)
+        if today < opens:
+            raise errors.RenewalNotOpen(opens)
+        team = team_of[signing.team_id]
+        if not team.active:
+            raise TeamInactive()
+        key = (team.institution_id, tuple(p["code"] for p in signing.packages))
+        if key not in chosen_of:
+            current = await packages.current_versions(session, *key)
+            chosen_of[key] = await packages.for_contract(
+                session, team.institution_id, [p.id for p in current]
+            )
+        signing.status = S.renewed
+        values = {
+            "id": uuid.uuid4(),
+            **contract_values(
+                principal,
+                settings,
+                person=person_of[signing.person_id],
+                team=team,
+                chosen=chosen_of[key],
+                start=signing.end_date + timedelta(days=1),
+                origin=SigningOrigin.renewal,
+                previous=signing,
+            ),
+            "ended_date": None,
+            "termination_reason": None,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        successors.append(values)
+        entries.setdefault(signing.institution_id, []).extend(
+            [
+                audit.Entry(
+                    action="signing.renewed",
+                    entity_type=ENTITY,
+                    entity_id=signing.id,
+                    changes={"status": S.renewed.value, "successor_id": str(values["id"])},
+                ),
+                audit.Entry(
+                    action="signing.renew",
+                    entity_type=ENTITY,
+                    entity_id=values["id"],
+                    changes={"status": S.active.value, "previous_signing_id": str(signing.id)},
+                ),
+            ]
+        )
+    await session.flush()  # the renewed contracts leave the one-active-per-person index first
+    await insert_rows(session, _SIGNING, successors)
+    for values in successors:
+        changes.track_values(session, Signing, values, previous_scope=None)
+    for institution_id, institution_entries in entries.items():
+        audit.record_many(session, principals[institution_id], institution_entries)
+    return [values["id"] for values in successors]
 
 
 async def terminate(
