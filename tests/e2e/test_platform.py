@@ -13,7 +13,7 @@ from tests.e2e.conftest import Platform, login
 pytestmark = pytest.mark.e2e
 
 
-async def test_all_five_processes_are_ready(platform: Platform) -> None:
+async def test_all_six_processes_are_ready(platform: Platform) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         urls = (
             platform.gateway,
@@ -21,6 +21,7 @@ async def test_all_five_processes_are_ready(platform: Platform) -> None:
             platform.contracts,
             platform.homecare,
             platform.indicators,
+            platform.residents,
         )
         for url in urls:
             assert (await client.get(f"{url}/readyz")).status_code == 200
@@ -106,5 +107,5 @@ async def test_the_indicators_follow_every_feed_with_their_own_service_client(
             break
         assert time.monotonic() < deadline, feeds
         await asyncio.sleep(0.5)
-    assert [feed["feed"] for feed in feeds] == ["registry", "contracts", "homecare"]
+    assert [feed["feed"] for feed in feeds] == ["registry", "contracts", "homecare", "residents"]
     assert all(feed["entries_applied"] > 0 for feed in feeds), feeds  # the demo data of each
