@@ -1,4 +1,4 @@
-"""attachment, attachment_upload: photos and signature images of visit records (issue 18)
+"""attachment, attachment_upload, home_bed_round.photo_sha256: photos and signatures (issue 18)
 
 The bytes live in the attachment store (filesystem or S3-compatible), named by their SHA-256; the row
 keeps what the server checked (size, type by content) and who uploaded them. A resumable upload's row
@@ -44,8 +44,14 @@ def upgrade() -> None:
         sa.Column("created_at", libs.common.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_attachment_upload")),
     )
+    with op.batch_alter_table("home_bed_round", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("photo_sha256", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("home_bed_round", schema=None) as batch_op:
+        batch_op.drop_column("photo_sha256")
     op.drop_table("attachment_upload")
     op.drop_table("attachment")

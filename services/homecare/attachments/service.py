@@ -31,6 +31,7 @@ from services.homecare.attachments.errors import (
 )
 from services.homecare.attachments.models import Attachment, AttachmentUpload
 from services.homecare.attachments.storage import AttachmentStore
+from services.homecare.home_beds.models import HomeBedRound
 from services.homecare.orders.visits.models import VisitRecord
 
 
@@ -110,7 +111,15 @@ async def readable(session: AsyncSession, principal: Principal, sha256: str) -> 
     )
     if principal.role is Role.institution_staff:
         stmt = stmt.where(VisitRecord.practitioner_id == principal.practitioner_id)
-    if await session.scalar(stmt.limit(1)) is None:
+    if await session.scalar(stmt.limit(1)) is not None:
+        return attachment
+    rounds = select(HomeBedRound.id).where(
+        cast(HomeBedRound.photo_sha256, String).contains(f'"{sha256}"'),
+        visible_condition(principal, HomeBedRound.region_code, HomeBedRound.institution_id),
+    )
+    if principal.role is Role.institution_staff:
+        rounds = rounds.where(HomeBedRound.practitioner_id == principal.practitioner_id)
+    if await session.scalar(rounds.limit(1)) is None:
         raise AttachmentNotFound()
     return attachment
 

@@ -153,6 +153,8 @@ class HomeBedRound(EntityMixin, ChangeTracked, Base):
     round_date: Mapped[date] = mapped_column(Date)
     findings: Mapped[str] = mapped_column(Text)
     orders_text: Mapped[str | None] = mapped_column(Text)
+    # the round's photos (issue 18): SHA-256 of attachments uploaded before the round was recorded
+    photo_sha256: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class HomeBedSource(Base):

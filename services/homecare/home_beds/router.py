@@ -175,6 +175,7 @@ async def add_round(
         id=round_.id,
         round_date=round_.round_date,
         practitioner_id=round_.practitioner_id,
+        photo_sha256=list(round_.photo_sha256 or []),
         created_at=round_.created_at,
     )
 
@@ -191,7 +192,11 @@ async def list_rounds(
 ) -> list[HomeBedRoundRead]:
     return [
         HomeBedRoundRead(
-            id=r.id, round_date=r.round_date, practitioner_id=r.practitioner_id, created_at=r.created_at
+            id=r.id,
+            round_date=r.round_date,
+            practitioner_id=r.practitioner_id,
+            photo_sha256=list(r.photo_sha256 or []),
+            created_at=r.created_at,
         )
         for r in await service.rounds(session, bed)
     ]

@@ -21,6 +21,7 @@ from services.homecare.home_beds.models import (
     Mobility,
     QualifyingCondition,
 )
+from services.homecare.recipients.schemas import SHA256_PATTERN
 
 #: 陈秀英 of the demo data (``demo_id("recipient", "陈秀英")``)
 _RECIPIENT_ID = "de596705-739e-540d-8b7e-f5a5aabaecca"
@@ -113,6 +114,9 @@ class HomeBedRoundCreate(BaseModel):
     round_date: BusinessDate
     findings: MultiLine = Field(min_length=1, max_length=4000)
     orders_text: MultiLine | None = Field(default=None, max_length=4000, description="医嘱")
+    photo_sha256: list[Annotated[str, Field(pattern=SHA256_PATTERN)]] = Field(
+        default_factory=list, max_length=10, description="照片附件的 SHA-256（须已上传）"
+    )
 
 
 class HomeBedClose(BaseModel):
@@ -137,6 +141,7 @@ class HomeBedRoundRead(BaseModel):
     id: uuid.UUID
     round_date: date
     practitioner_id: uuid.UUID
+    photo_sha256: list[str] = Field(default_factory=list, description="照片附件的 SHA-256")
     created_at: datetime
 
 

@@ -18,6 +18,7 @@ from libs.common.errors import Conflict, Forbidden, IllegalTransition, NotFound,
 from libs.common.pagination import PageParams, paginate
 from libs.common.scope import visible_condition
 from services.homecare import clock
+from services.homecare.attachments import service as attachments
 from services.homecare.clients.registry import FetchedPractitioner, PractitionerInfo
 from services.homecare.home_beds.models import (
     HomeBed,
@@ -279,6 +280,7 @@ async def add_round(
     _target(bed, "rounds")
     practitioner_id = _ensure_doctor(doctor, principal, bed)
     check_round_date(data.round_date, bed.opened_date, clock.today())
+    await attachments.ensure_uploaded(session, data.photo_sha256)
     round_ = HomeBedRound(
         home_bed_id=bed.id,
         institution_id=bed.institution_id,
@@ -288,6 +290,7 @@ async def add_round(
         round_date=data.round_date,
         findings=data.findings,
         orders_text=data.orders_text,
+        photo_sha256=list(data.photo_sha256),
     )
     session.add(round_)
     if bed.last_round_date is None or data.round_date > bed.last_round_date:
