@@ -8418,6 +8418,11 @@ export interface components {
              */
             orders_text?: string | null;
             /**
+             * Photo Sha256
+             * @description 照片附件的 SHA-256（须已上传）
+             */
+            photo_sha256?: string[];
+            /**
              * Round Date
              * Format: date
              */
@@ -8464,6 +8469,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Photo Sha256
+             * @description 照片附件的 SHA-256
+             */
+            photo_sha256?: string[];
             /**
              * Practitioner Id
              * Format: uuid
