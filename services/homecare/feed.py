@@ -315,6 +315,7 @@ HOME_BED_ROUND = FeedEntity(
     excluded={
         "findings": HEALTH,
         "orders_text": HEALTH,
+        "photo_sha256": HEALTH,
         "client_record_id": NOT_LISTED,
         "institution_id": SCOPE,
         "region_code": SCOPE,
