@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +23,7 @@ from libs.common import audit, changes
 from libs.common.auth import Principal
 from libs.common.bulk_insert import insert_rows
 from libs.common.concurrency import check_if_match
-from libs.common.errors import IllegalTransition
+from libs.common.errors import IllegalTransition, PreconditionFailed
 from libs.common.models import utcnow
 from libs.common.pagination import PageParams, paginate
 from libs.common.scope import visible_condition
@@ -354,6 +354,7 @@ async def renew_many(
     }
     chosen_of: dict[tuple[uuid.UUID, tuple[str, ...]], list[ServicePackage]] = {}
     successors: list[dict[str, Any]] = []
+    renewed: list[dict[str, Any]] = []
     entries: dict[uuid.UUID, list[audit.Entry]] = {}
     now = utcnow()
     for signing_id in signing_ids:
@@ -376,7 +377,8 @@ async def renew_many(
             chosen_of[key] = await packages.for_contract(
                 session, team.institution_id, [p.id for p in current]
             )
-        signing.status = S.renewed
+        before = {column.key: getattr(signing, column.key) for column in _SIGNING.columns}
+        renewed.append({**before, "status": S.renewed, "version": signing.version + 1, "updated_at": now})
         values = {
             "id": uuid.uuid4(),
             **contract_values(
@@ -412,7 +414,27 @@ async def renew_many(
                 ),
             ]
         )
-    await session.flush()  # the renewed contracts leave the one-active-per-person index first
+    # the renewed contracts leave the one-active-per-person index first: one UPDATE for the lot (an ORM
+    # flush of versioned rows is one statement per row), each still in force as read
+    for start in range(0, len(renewed), 1000):
+        chunk = renewed[start : start + 1000]
+        done = await session.execute(
+            update(Signing)
+            .where(
+                Signing.id.in_([r["id"] for r in chunk]),
+                Signing.status == S.active,  # read in this transaction: still the state checked
+            )
+            .values(status=S.renewed, version=Signing.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != len(chunk):  # type: ignore[attr-defined]
+            raise PreconditionFailed("签约已被他人修改，请刷新后重试", code="version_mismatch")
+    for signing in contracts.values():
+        session.expire(signing)
+    for values in renewed:
+        changes.track_values(
+            session, Signing, values, previous_scope=changes.scope_of_values(Signing, values)
+        )
     await insert_rows(session, _SIGNING, successors)
     for values in successors:
         changes.track_values(session, Signing, values, previous_scope=None)
