@@ -29,13 +29,16 @@ from services.residents.assessments.schemas import (
 from services.residents.checkups.errors import DateInFuture
 from services.residents.checkups.service import institution_of
 from services.residents.persons import service as persons
-from services.residents.persons.models import ServingReason
+from services.residents.persons.models import Person, ServingReason
 from services.residents.settings import ResidentsSettings
 
 
-async def create(
-    session: AsyncSession, principal: Principal, settings: ResidentsSettings, data: AssessmentCreate
-) -> Assessment:
+def new_values(
+    principal: Principal, settings: ResidentsSettings, data: AssessmentCreate, person: Person
+) -> dict[str, Any]:
+    """The rules of an assessment (the caller's institution, the scores against the scale in force, the
+    date not in the future) and its columns (but the key and bookkeeping): the total and the level are
+    computed. :func:`create` and the bulk sync write them."""
     institution_id = institution_of(principal, "老年人能力评估")
     scale = SCALES[settings.assessment_scale_version]
     problems = score_problems(scale, data.scores)
@@ -43,7 +46,6 @@ async def create(
         raise ScoresInvalid(scale.version, problems)
     if data.assessed_date > clock.today():
         raise DateInFuture("body.assessed_date", "评估日期")
-    person = await persons.get(session, principal, data.person_id)
     result = score(
         scale,
         data.scores,
@@ -51,38 +53,62 @@ async def create(
         mental_disorder=data.mental_disorder,
         care_risk_events_30d=data.care_risk_events_30d,
     )
-    assessment = Assessment(
-        person_id=person.id,
-        region_code=person.region_code,
-        institution_id=institution_id,
-        assessor_practitioner_id=principal.practitioner_id,
-        assessed_date=data.assessed_date,
-        scale_version=scale.version,
-        scores={item.code: data.scores[item.code] for item in scale.items},
-        dementia=data.dementia,
-        mental_disorder=data.mental_disorder,
-        care_risk_events_30d=data.care_risk_events_30d,
-        self_care_score=result.domain_totals[AbilityDomain.self_care],
-        basic_motor_score=result.domain_totals[AbilityDomain.basic_motor],
-        mental_score=result.domain_totals[AbilityDomain.mental],
-        perception_social_score=result.domain_totals[AbilityDomain.perception_social],
-        total_score=result.total,
-        total_level=result.total_level,
-        level=result.level,
-        adjustments=[a.value for a in result.adjustments],
-        note=data.note,
-        created_by_sub=principal.sub,
-    )
+    return {
+        "person_id": person.id,
+        "region_code": person.region_code,
+        "institution_id": institution_id,
+        "assessor_practitioner_id": principal.practitioner_id,
+        "assessed_date": data.assessed_date,
+        "scale_version": scale.version,
+        "scores": {item.code: data.scores[item.code] for item in scale.items},
+        "dementia": data.dementia,
+        "mental_disorder": data.mental_disorder,
+        "care_risk_events_30d": data.care_risk_events_30d,
+        "self_care_score": result.domain_totals[AbilityDomain.self_care],
+        "basic_motor_score": result.domain_totals[AbilityDomain.basic_motor],
+        "mental_score": result.domain_totals[AbilityDomain.mental],
+        "perception_social_score": result.domain_totals[AbilityDomain.perception_social],
+        "total_score": result.total,
+        "total_level": result.total_level,
+        "level": result.level,
+        "adjustments": [a.value for a in result.adjustments],
+        "note": data.note,
+        "created_by_sub": principal.sub,
+    }
+
+
+def created_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """The audit record's changes of a new assessment."""
+    return {
+        "scale_version": values["scale_version"],
+        "total_score": values["total_score"],
+        "level": values["level"],
+    }
+
+
+async def create(
+    session: AsyncSession, principal: Principal, settings: ResidentsSettings, data: AssessmentCreate
+) -> Assessment:
+    institution_of(principal, "老年人能力评估")
+    scale = SCALES[settings.assessment_scale_version]
+    problems = score_problems(scale, data.scores)
+    if problems:
+        raise ScoresInvalid(scale.version, problems)
+    if data.assessed_date > clock.today():
+        raise DateInFuture("body.assessed_date", "评估日期")
+    person = await persons.get(session, principal, data.person_id)
+    values = new_values(principal, settings, data, person)
+    assessment = Assessment(**values)
     session.add(assessment)
     await session.flush()
-    await persons.link_institution(session, person.id, institution_id, ServingReason.assessment)
+    await persons.link_institution(session, person.id, values["institution_id"], ServingReason.assessment)
     audit.record(
         session,
         principal,
         action="assessment.create",
         entity_type="assessment",
         entity_id=assessment.id,
-        changes={"scale_version": scale.version, "total_score": result.total, "level": result.level},
+        changes=created_changes(values),
     )
     return assessment
 

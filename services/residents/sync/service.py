@@ -1,13 +1,14 @@
 """Bulk sync for city platforms (issue 19): each record under the single write's rule functions.
 
-Persons and check-ups are set-based (a 1,000-record batch costs the statements of a 10-record one): the
-batch's existing rows are read in one SELECT each (persons by blind index, the years' check-ups, the
-serving links), the single write's rules (``persons.derived``, ``ensure_may_register``, ``check_found``;
-``checkups.check_parts``, ``check_ages``, ``judgement``) run in memory, and rows, feed entries and audit
+Every path is set-based (a 1,000-record batch costs the statements of a 10-record one): the batch's
+existing rows are read in one SELECT each (persons by blind index, the years' check-ups, the assessments
+of those days, the contracts in force, the serving links), the single write's rules (``persons.derived``,
+``ensure_may_register``, ``check_found``; ``checkups.check_parts``, ``check_ages``, ``judgement``;
+``assessments.new_values``; ``signings.contract_values``) run in memory, and rows, feed entries and audit
 records are written with ``insert_rows`` / ``changes.track_values`` / ``audit.record_many``. A check-up
-merging into a year's record, and any batch that meets a concurrent write at a unique constraint, go
-through the single write one record at a time (as before). Assessments and contracts are still one record
-at a time.
+merging into a year's record, an assessment of a day already there, a person with a contract in force,
+and any batch that meets a concurrent write at a unique constraint go through the single write one
+record at a time (as before), after the set-based rows.
 
 - **persons** (``POST /persons/bulk``): ``persons.service.find_or_create`` — the person of the ID number,
   registered if new (``created``) or found (``unchanged``: contact data is never overwritten by a
@@ -83,6 +84,7 @@ from services.residents.teams.models import Team
 PERSON: Table = Person.__table__  # type: ignore[assignment]
 CHECKUP: Table = Checkup.__table__  # type: ignore[assignment]
 CHECKUP_PART: Table = CheckupPartRecord.__table__  # type: ignore[assignment]
+ASSESSMENT: Table = Assessment.__table__  # type: ignore[assignment]
 SIGNING: Table = Signing.__table__  # type: ignore[assignment]
 PERSON_INSTITUTION: Table = PersonInstitution.__table__  # type: ignore[assignment]
 CHUNK = 1000  # keys per IN (…) list: a default batch in one SELECT
@@ -452,14 +454,117 @@ async def assessments_bulk(
     *,
     max_records: int,
 ) -> BulkResponse:
+    """Set-based for an assessment no stored or earlier record of the batch has the day of (same person,
+    institution and date): the persons, the assessments of those days and the serving links read in one
+    SELECT each, ``assessments.service.new_values`` (the scores, the date, the total and level) in memory,
+    the rows, links, feed entries and audit records in one statement each. The others (a replay is
+    ``unchanged``; other answers the same day make another assessment) go one by one after them."""
     batch = open_batch(data.source_system, data.records, max_records=max_records)
     batch.validate(AssessmentBulkRecord)
+    checked: dict[int, tuple[InstitutionInfo, str]] = {}
     for record in list(batch.live()):
         item = record.data
         assert isinstance(item, AssessmentBulkRecord)
-        async with guarded(session, record):
+        try:
             info = _institution(principal, institutions, item.institution_id)
-            person = await _person(session, principal, cipher, item.id_number)
+        except DomainError as exc:
+            record.reject_error(exc)
+            continue
+        checked[record.index] = (info, cipher.lookup_hash(item.id_number, "id_card"))
+    found = await _persons_by_hash(session, {digest for _, digest in checked.values()})
+    person_ids = [p.id for p in found.values()]
+    days = sorted({record.data.assessed_date for record in batch.live() if record.data is not None})
+    same_day: set[tuple[uuid.UUID, uuid.UUID, date]] = set()
+    for start_at in range(0, len(person_ids), CHUNK):
+        chunk = person_ids[start_at : start_at + CHUNK]
+        rows = await session.execute(
+            select(Assessment.person_id, Assessment.institution_id, Assessment.assessed_date).where(
+                Assessment.person_id.in_(chunk), Assessment.assessed_date.in_(days)
+            )
+        )
+        same_day.update((a, b, c) for a, b, c in rows)
+    links = await _existing_pairs(
+        session,
+        PersonInstitution.person_id,
+        PersonInstitution.institution_id,
+        person_ids,
+        sorted({info.id for info, _ in checked.values()}),
+    )
+    now = utcnow()
+    rows_out: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    entries: dict[uuid.UUID, list[audit.Entry]] = {}
+    one_by_one: list[BulkRecord[Any]] = []
+    for record in list(batch.live()):
+        item = record.data
+        assert isinstance(item, AssessmentBulkRecord)
+        info, digest = checked[record.index]
+        person = found.get(digest)
+        if person is None or not principal.scope.contains(person.region_code):
+            record.reject_error(SyncPersonNotFound())
+            continue
+        key = (person.id, info.id, item.assessed_date)
+        if key in same_day:
+            one_by_one.append(record)
+            continue
+        try:
+            values = assessments.new_values(
+                acting_for(principal, info.id, info.region_code),
+                settings,
+                _assessment_create(person.id, item),
+                person,
+            )
+        except DomainError as exc:
+            record.reject_error(exc)
+            continue
+        same_day.add(key)
+        if (person.id, info.id) not in links:
+            links.add((person.id, info.id))
+            link_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "person_id": person.id,
+                    "institution_id": info.id,
+                    "reason": ServingReason.assessment.value,
+                    "created_at": now,
+                }
+            )
+        values = {**values, "id": uuid.uuid4(), "created_at": now, "updated_at": now, "version": 1}
+        rows_out.append(values)
+        entries.setdefault(info.id, []).append(
+            audit.Entry(
+                action="assessment.create",
+                entity_type="assessment",
+                entity_id=values["id"],
+                changes=assessments.created_changes(values),
+            )
+        )
+        record.written(BulkOutcome.created, id=values["id"], version=1)
+    try:
+        async with session.begin_nested():
+            await insert_rows(session, ASSESSMENT, rows_out)
+            await insert_rows(session, PERSON_INSTITUTION, link_rows)
+    except IntegrityError:
+        # a concurrent write linked one of these persons meanwhile: all one by one
+        created = [r for r in batch.records if r.outcome is BulkOutcome.created]
+        for record in created:
+            record.outcome = None
+        one_by_one = sorted([*created, *one_by_one], key=lambda r: r.index)
+    else:
+        for values in rows_out:
+            changes.track_values(session, Assessment, values, previous_scope=None)
+        for institution_id, institution_entries in entries.items():
+            holder = institutions[institution_id]
+            assert holder is not None
+            audit.record_many(
+                session, acting_for(principal, holder.id, holder.region_code), institution_entries
+            )
+    for record in one_by_one:
+        item = record.data
+        assert isinstance(item, AssessmentBulkRecord)
+        info, digest = checked[record.index]
+        person = found[digest]
+        async with guarded(session, record):
             same = await session.scalar(
                 select(Assessment).where(
                     Assessment.person_id == person.id,
@@ -485,17 +590,21 @@ async def assessments_bulk(
                 session,
                 acting_for(principal, info.id, info.region_code),
                 settings,
-                AssessmentCreate(
-                    person_id=person.id,
-                    assessed_date=item.assessed_date,
-                    scores=item.scores,
-                    dementia=item.dementia,
-                    mental_disorder=item.mental_disorder,
-                    care_risk_events_30d=item.care_risk_events_30d,
-                ),
+                _assessment_create(person.id, item),
             )
             record.written(BulkOutcome.created, id=made.id, version=made.version)
     return batch.response()
+
+
+def _assessment_create(person_id: uuid.UUID, item: AssessmentBulkRecord) -> AssessmentCreate:
+    return AssessmentCreate(
+        person_id=person_id,
+        assessed_date=item.assessed_date,
+        scores=item.scores,
+        dementia=item.dementia,
+        mental_disorder=item.mental_disorder,
+        care_risk_events_30d=item.care_risk_events_30d,
+    )
 
 
 async def signings_bulk(

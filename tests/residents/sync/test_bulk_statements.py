@@ -17,8 +17,10 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from tests.residents.assessments.scores import scores_totalling
 from tests.residents.signings.flows import practice
 from tests.residents.sync.test_bulk import (
+    ASSESSMENTS_BULK,
     CHECKUPS_BULK,
     PARTS,
     PERSONS_BULK,
@@ -63,6 +65,7 @@ async def test_the_statements_of_a_batch_do_not_grow_with_its_size(
     persons_counted: dict[int, list[str]] = {}
     checkups_counted: dict[int, list[str]] = {}
     signings_counted: dict[int, list[str]] = {}
+    assessments_counted: dict[int, list[str]] = {}
     for size in (10, 1000):
         numbers = [id_number(HULI) for _ in range(size)]
         records = [person(f"S{size}-{i}", number) for i, number in enumerate(numbers)]
@@ -104,6 +107,25 @@ async def test_the_statements_of_a_batch_do_not_grow_with_its_size(
         assert answer.status_code == 200, answer.text
         assert answer.json()["counts"]["created"] == size
         signings_counted[size] = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
+        assessed = [
+            {
+                "external_id": f"PG{size}-{i}",
+                "institution_id": str(center.id),
+                "id_number": n,
+                "assessed_date": date(YEAR, 5, 1).isoformat(),
+                "scores": scores_totalling(55),
+            }
+            for i, n in enumerate(numbers)
+        ]
+        with counted_statements(residents_app) as statements:
+            answer = await world.client.post(
+                ASSESSMENTS_BULK,
+                json={"source_system": "xm-ijiankang", "records": assessed},
+                headers=world.platform(),
+            )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["counts"]["created"] == size
+        assessments_counted[size] = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
     assert persons_counted[10] == persons_counted[1000], persons_counted
     assert persons_counted[1000].count("INSERT") == 3  # persons, feed entries, audit records
     assert checkups_counted[10] == checkups_counted[1000], checkups_counted
@@ -112,6 +134,14 @@ async def test_the_statements_of_a_batch_do_not_grow_with_its_size(
     assert signings_counted[10] == signings_counted[1000], signings_counted
     # contracts, feed entries, audit records (the checked-up persons are linked already)
     assert signings_counted[1000].count("INSERT") == 3
+    assert assessments_counted[10] == assessments_counted[1000], assessments_counted
+    assert assessments_counted[1000].count("INSERT") == 3  # assessments, feed entries, audit records
+    replayed = await world.client.post(
+        ASSESSMENTS_BULK,
+        json={"source_system": "xm-ijiankang", "records": assessed},
+        headers=world.platform(),
+    )
+    assert replayed.json()["counts"]["unchanged"] == 1000
     again = await world.client.post(
         SIGNINGS_BULK, json={"source_system": "xm-ijiankang", "records": contracts}, headers=world.platform()
     )
