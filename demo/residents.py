@@ -26,10 +26,11 @@ doctor as 全科医生, a nurse as 健康管理员: ``teams.service.create``) an
 
 **What is seeded.** ``make run`` (``python -m demo.residents`` without arguments) seeds **湖里 at full
 size** (``DEFAULT_SCALE`` = 1): 38,833 persons and check-ups, 38,198 contracts (53.8 % of 71,000) of which
-36,884 renewed (96.56 %), 3,107 assessments — measured 2026-11-30 on PostgreSQL: 54.5 s of CPU, 105 s wall
-at load average 4–6 (was ~25 ms of CPU an elder through the single writes: ~16 minutes; now ~1.4 ms). The
-≤ 30 s target is not met: what is left is per-record Python (validation of each record, four AES-GCM
-encryptions a person, the feed's and audit's values) and the assessments, still one record at a time.
+36,884 renewed (96.56 % of those due), 3,107 assessments — measured 2026-11-30: 42 s of CPU on PostgreSQL
+(87 s wall at load average 4–6), 67 s on SQLite (``make run``'s default, 77 s wall); ~25 ms of CPU an
+elder through the single writes before (~16 minutes), ~1.1 ms now. The ≤ 30 s target is not met: what
+is left is per-record Python (validation of each record, the feed's and audit's values; AES-GCM is 9 ms
+per 1,000 persons).
 A stack that needs only some residents (end-to-end tests) may set ``DEMO_RESIDENTS_SCALE`` (e.g. 0.02).
 The other counties are not seeded by default (a fraction of the province within 60 s more would be ~1/60
 of it: tiny, wrong rates); ``--counties xiamen`` / ``all`` with ``--scale`` seeds them, run once on a
