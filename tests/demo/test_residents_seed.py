@@ -1,4 +1,4 @@
-"""The residents demo (issue 19) goes through the residents service's own write paths and its size follows
+"""The residents demo (issue 19) goes through the residents service's bulk paths and its size follows
 the seeds: 湖里's 38,833 check-ups a year over its 65+ population, the rest scaled by theirs.
 
 A tiny scale (1/1000) on a province of two primary-care institutions of 湖里 (a doctor and a nurse each)
@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 
 from demo import residents as demo
 from demo.province import Person, Place, Province
+from libs.common.auth import Principal, Role
+from libs.common.clock import today_in_china
 from libs.common.database import Database
 from libs.common.migrations import upgrade_head_async
 from libs.common.testing import TestDatabases, make_settings
@@ -24,6 +26,7 @@ from services.residents.assessments.models import Assessment
 from services.residents.checkups.models import Checkup
 from services.residents.persons.models import Person as ResidentPerson
 from services.residents.settings import ResidentsSettings
+from services.residents.signings import service as signings_service
 from services.residents.signings.models import Signing
 from services.residents.teams.models import Team
 
@@ -119,3 +122,42 @@ async def test_the_seed_writes_through_the_service_and_runs_once(residents: Resi
     # a second run leaves the database alone
     assert await demo.seed(residents, counties=[HULI], scale=SCALE, province=province()) == {}
     assert await _count(residents, Checkup) == expected
+
+
+@pytest_asyncio.fixture(scope="module")
+async def residents_at_a_hundredth(test_databases: TestDatabases) -> AsyncIterator[ResidentsSettings]:
+    url = test_databases.postgres_url or f"sqlite+aiosqlite:///{test_databases.root / 'demo_rates.db'}"
+    settings = make_settings(
+        ResidentsSettings, test_databases, database_url=url, database_schema="demo_rates"
+    )
+    await upgrade_head_async(settings)
+    yield settings
+
+
+async def test_the_rates_are_the_seeds_within_the_generator_s_randomness(
+    residents_at_a_hundredth: ResidentsSettings,
+) -> None:
+    """湖里 at 1/100 (710 people 65+): the health-management rate 38,833 / 71,000 exactly, 规范 ≈ 93 %;
+    contracts of 53.8 % of them, renewed at 96.51 % of those due (the seed's shares, 001) — within a few
+    points (about 380 contracts: one standard deviation of the renewal rate is ~1 point)."""
+    settings = residents_at_a_hundredth
+    made = await demo.seed(settings, counties=[HULI], scale=0.01, province=province())
+    aged = round(71_000 * 0.01)
+    assert made[HULI]["checkups"] == round(aged * demo.checkup_share()) == 388
+    standard = await _count(settings, Checkup, Checkup.standard.is_(True))
+    assert abs(standard / 388 - demo.STANDARD_SHARE) < 0.05
+    assert made[HULI]["signings"] == round(aged * demo.SIGNED_SHARE)
+    today = today_in_china()
+    database = Database(settings)
+    try:
+        async with database.session() as session:
+            rates = await signings_service.rates(
+                session, Principal(sub="t", role=Role.province_admin, region_code="350000"), today.year, today
+            )
+    finally:
+        await database.dispose()
+    huli = next(item for item in rates.items if item.region_code == HULI)
+    assert huli.renewal_rate_pct is not None
+    assert abs(float(huli.renewal_rate_pct) - 96.51) < 4
+    # in force today: the renewed contracts and the unrenewed ones not yet over (53.8 % × ~96.5 %)
+    assert 0.49 < huli.signed_persons_65_plus / aged <= demo.SIGNED_SHARE + 0.005
