@@ -31,7 +31,8 @@ async def bench_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         pytest.skip("the bench smoke runs in the PostgreSQL run (TEST_DATABASE=postgresql)")
     server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_SERVER_URL)
     data_dir: Path = tmp_path_factory.mktemp("bench") / "data"
-    async with running_stack(backend(), data_dir, server_url=server) as stack:
+    # a smoke run: 湖里's residents at 2 % (the demo seeds them in full: ~80 s more start-up)
+    async with running_stack(backend(), data_dir, server_url=server, demo_residents_scale=0.02) as stack:
         yield BenchContext(
             scale="S",
             database=stack.database,

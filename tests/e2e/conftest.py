@@ -63,7 +63,8 @@ def platform(test_databases: TestDatabases, tmp_path_factory: pytest.TempPathFac
     if test_databases.postgres_url:
         # the session's test database; each service in its own schema (e2e_<service>, set below)
         command += ["--database-url", test_databases.postgres_url]
-    env = {**os.environ, "E2E": "1"}
+    # 湖里's residents at 2 %: the demo seeds them in full (~80 s more start-up), which no flow here needs
+    env = {**os.environ, "E2E": "1", "DEMO_RESIDENTS_SCALE": os.environ.get("DEMO_RESIDENTS_SCALE", "0.02")}
     for name in ("GATEWAY", "REGISTRY", "CONTRACTS", "HOMECARE", "INDICATORS", "RESIDENTS"):
         env[f"{name}_DATABASE_SCHEMA"] = f"e2e_{name.lower()}"
     process = subprocess.Popen(

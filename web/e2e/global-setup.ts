@@ -38,7 +38,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   }
   for (const port of PORTS) {
     if (!(await portFree(Number(port)))) {
-      throw new Error(`端口 ${port} 已被占用（另一次浏览器测试在运行？用 E2E_PORTS 指定五个空闲端口）`)
+      throw new Error(`端口 ${port} 已被占用（另一次浏览器测试在运行？用 E2E_PORTS 指定六个空闲端口）`)
     }
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'yiyang-e2e-'))
@@ -51,8 +51,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     '--console-dir', CONSOLE_DIR,
     '--no-console-build',
   ]
-  // its own process group, so that a failed start can be killed with the five services it started
-  const stack = spawn(python, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  // its own process group, so that a failed start can be killed with the six services it started
+  // 湖里's residents at 2 %: the demo seeds them in full (~80 s more start-up), which no flow here needs
+  const env = { ...process.env, DEMO_RESIDENTS_SCALE: process.env.DEMO_RESIDENTS_SCALE ?? '0.02' }
+  const stack = spawn(python, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   const killGroup = (): void => {
     try {
       if (stack.pid !== undefined) process.kill(-stack.pid, 'SIGKILL')
