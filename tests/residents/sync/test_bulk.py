@@ -255,3 +255,39 @@ async def test_contracts_follow_the_signing_rules_and_a_replay_writes_nothing(wo
         headers=world.platform(),
     )
     assert outcomes(again.json()) == [("unchanged", None)]
+
+
+async def test_a_platform_key_names_one_person_for_good(world: World) -> None:
+    # a source system's external id registered a person; the same key with another ID number is refused
+    # record by record (the rest of the batch is written), in a new batch and after a replay alike
+    first = id_number(HULI, birth=date(1950, 6, 2))
+    other = id_number(HULI, birth=date(1951, 6, 2))
+    third = id_number(HULI, birth=date(1952, 6, 2))
+    created = await world.client.post(
+        PERSONS_BULK,
+        json={"source_system": "xm-keys", "records": [person("K-1", first)]},
+        headers=world.platform(),
+    )
+    assert outcomes(created.json()) == [("created", None)]
+    reused = await world.client.post(
+        PERSONS_BULK,
+        json={"source_system": "xm-keys", "records": [person("K-1", other), person("K-2", third)]},
+        headers=world.platform(),
+    )
+    assert reused.status_code == 200, reused.text
+    assert outcomes(reused.json()) == [("rejected", "external_id_in_use"), ("created", None)]
+    # the refused ID number was not registered: a lookup by it finds no one
+    again = await world.client.post(
+        PERSONS_BULK,
+        json={"source_system": "xm-keys", "records": [person("K-1", first)]},
+        headers=world.platform(),
+    )
+    assert outcomes(again.json()) == [("unchanged", None)]
+    assert again.json()["results"][0]["id"] == created.json()["results"][0]["id"]
+    # another source system may use the same key for another person
+    elsewhere = await world.client.post(
+        PERSONS_BULK,
+        json={"source_system": "xm-other", "records": [person("K-1", other)]},
+        headers=world.platform(),
+    )
+    assert outcomes(elsewhere.json()) == [("created", None)]
