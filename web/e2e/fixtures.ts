@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 import AxeBuilder from '@axe-core/playwright'
-import { test as base, expect, type Page, type Response } from '@playwright/test'
+import { test as base, expect, type Page, type Request, type Response } from '@playwright/test'
 
 import { PASSWORD } from './stack'
 
@@ -71,8 +71,13 @@ export const test = base.extend({
     const watch: Watch = { expected: [], unexpected: [], pending: [] }
     const answered = new Set<string>() // URLs answered >= 400: judged by their response, not Chrome's log line
     const consoleErrors: { text: string; url: string }[] = []
+    // every request in order, and the API reads the page aborted: a list aborts its older load when it
+    // loads again (useCursorList) — superseded, not failed, when a later GET of the same path followed
+    const sent: Request[] = []
+    const abortedReads: Request[] = []
     watches.set(page, watch)
     page.on('request', (request) => {
+      sent.push(request)
       const url = new URL(request.url())
       if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && !LOCAL_HOSTS.has(url.hostname)) {
         watch.unexpected.push(`request leaves 127.0.0.1: ${request.method()} ${request.url()}`)
@@ -88,6 +93,10 @@ export const test = base.extend({
       // left behind, not a failure of the console. Any other abort or failure still counts.
       const aborted = request.failure()?.errorText === 'net::ERR_ABORTED'
       if (aborted && (request.resourceType() === 'image' || /\/favicon[^/]*$/.test(new URL(request.url()).pathname))) return
+      if (aborted && request.method() === 'GET' && request.resourceType() === 'fetch') {
+        abortedReads.push(request)
+        return
+      }
       watch.unexpected.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`)
     })
     page.on('pageerror', (error) => watch.unexpected.push(`page error: ${error.message}`))
@@ -96,8 +105,13 @@ export const test = base.extend({
     })
     await use(page)
     await Promise.all(watch.pending)
+    const path = (request: Request): string => new URL(request.url()).pathname
+    const unsuperseded = abortedReads.filter(
+      (request) => !sent.slice(sent.indexOf(request) + 1).some((later) => later.method() === 'GET' && path(later) === path(request)),
+    )
     const unexpected = [
       ...watch.unexpected,
+      ...unsuperseded.map((request) => `request failed: GET ${request.url()} net::ERR_ABORTED (no later load of its path)`),
       ...consoleErrors
         // Chrome logs "Failed to load resource: … status of 401" for every such response: judged above
         .filter((e) => !(e.text.startsWith('Failed to load resource: the server responded') && answered.has(e.url)))
