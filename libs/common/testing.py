@@ -134,6 +134,10 @@ def make_settings(settings_type: type[S], databases: TestDatabases, **overrides:
         "migrate_on_start": True,
         "log_json": False,
         "gc_freeze_after_start": False,
+        # PostgreSQL: a test app keeps two idle connections (bursts overflow and close again) — the suite
+        # keeps many apps up at once (session- and package-scoped), and with the default ten each their idle
+        # connections exhausted the server's 100 (fresh-clone CI: "too many clients" from tests/indicators on)
+        "database_pool_size": 2,
         "jwt_issuer": TEST_ISSUER,
         "jwt_audience": TEST_AUDIENCE,
         # periodic jobs (retention) off: a test runs a pass itself (libs.common.jobs.run_pass)
