@@ -15,6 +15,7 @@ from libs.common.access_router import access_router
 from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.http_client import ServiceTokenSource, StaticTokenSource
+from libs.common.person_index import PersonIndex
 from libs.common.service_app import create_service_app
 from services.contracts.agreements.bulk_router import router as bulk_router
 from services.contracts.agreements.router import router as agreements_router
@@ -26,7 +27,6 @@ from services.contracts.coverage.snapshot import registry_snapshot_task
 from services.contracts.feed import FEED
 from services.contracts.permissions import POLICY
 from services.contracts.referrals.bulk_router import router as referrals_bulk_router
-from services.contracts.referrals.person_link import PersonIndex
 from services.contracts.referrals.router import router as referrals_router
 from services.contracts.settings import ContractsSettings
 from services.contracts.visits.bulk_router import router as visits_bulk_router

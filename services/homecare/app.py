@@ -15,6 +15,7 @@ from libs.common.access_router import access_router
 from libs.common.auth import TokenVerifier
 from libs.common.change_feed import change_feed_router
 from libs.common.http_client import ServiceTokenSource, StaticTokenSource
+from libs.common.person_index import PersonIndex
 from libs.common.service_app import create_service_app
 from services.homecare.attachments.router import router as attachments_router
 from services.homecare.catalog.router import router as catalog_router
@@ -28,7 +29,6 @@ from services.homecare.orders.sos.router import router as sos_router
 from services.homecare.orders.visits.router import router as visits_router
 from services.homecare.permissions import POLICY
 from services.homecare.providers.router import router as providers_router
-from services.homecare.recipients.person_link import PersonIndex
 from services.homecare.recipients.router import router as recipients_router
 from services.homecare.reports.router import router as reports_router
 from services.homecare.settings import HomecareSettings

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from libs.common.auth import Role
 from libs.common.clock import today_in_china
 from libs.common.http_client import StaticTokenSource
+from libs.common.person_index import PersonIndex
 from services.homecare.clients.residents import ResidentsClient
 from services.homecare.orders.models import OrderEvent
 from services.homecare.recipients.models import Recipient
-from services.homecare.recipients.person_link import PersonIndex
 from tests.homecare.world import HULI, World, crew
 from tests.residents.assessments.scores import scores_totalling
 

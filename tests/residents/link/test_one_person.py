@@ -23,6 +23,7 @@ from sqlalchemy import select
 from libs.common.auth import Role, TokenVerifier
 from libs.common.database import Database, session_scope
 from libs.common.http_client import StaticTokenSource
+from libs.common.person_index import PersonIndex
 from libs.common.testing import TestDatabases, Tokens, live_client, make_settings, running
 from services.contracts.referrals import person_link as referral_link
 from services.homecare.app import create_app as create_homecare_app
@@ -122,7 +123,7 @@ async def test_an_elder_through_homecare_and_a_referral_is_one_person(
     assert person_id is not None
 
     # the referral's resident: the same ID number through the contracts' client (service:contracts)
-    index = referral_link.PersonIndex(residents_http, _service(tokens, "contracts"))
+    index = PersonIndex(residents_http, _service(tokens, "contracts"))
     same = await referral_link.person_for(
         index, name="陈阿婆", id_number=number, region_code=HULI, phone="13906001015", address=None
     )
@@ -165,7 +166,7 @@ async def test_the_linking_command_links_the_unlinked_and_reports_the_unmatched(
     )
     assert taken.status_code == 201, taken.text
 
-    index = recipient_link.PersonIndex(residents_http, _service(tokens, "homecare"))
+    index = PersonIndex(residents_http, _service(tokens, "homecare"))
     report = await recipient_link.link_existing(
         homecare_app.state.database, index, homecare_app.state.cipher, batch=1
     )
