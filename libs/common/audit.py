@@ -167,8 +167,10 @@ async def record_disclosures(
     entity_ids: Sequence[uuid.UUID],
     fields: Collection[str],
     purpose: str | None = None,
+    on_behalf_of: str | None = None,
 ) -> None:
-    """Audit that whole personal data of ``entity_ids`` is about to be shown to ``principal``.
+    """Audit that whole personal data of ``entity_ids`` is about to be shown to ``principal``
+    (``on_behalf_of``: the acting user an internal caller names, kept with the record).
 
     A write request records it in its own transaction (it commits with the write). A read request's
     session never commits, so the records are committed in a unit of work of their own before the
@@ -180,6 +182,8 @@ async def record_disclosures(
     changes: dict[str, Any] = {"fields": sorted(fields)}
     if purpose:
         changes["purpose"] = purpose
+    if on_behalf_of:
+        changes["on_behalf_of"] = on_behalf_of
     if request.method not in READ_METHODS:
         for entity_id in entity_ids:
             record(

@@ -1,22 +1,82 @@
-"""The residents' person index as another service calls it (issue 19): find or register a person by ID
-number with the calling service's token (audience ``residents``, permission ``persons:write``). Homecare's
-recipients and contracts' referral residents link to it (their ``person_link`` modules)."""
+"""The residents' person index as another service calls it (issue 19), with the calling service's token
+(audience ``residents``):
+
+- :meth:`PersonIndex.find_or_create` finds or registers a person by ID number (``persons:write``);
+  homecare's recipients and contracts' referral residents link to it (their ``person_link`` modules);
+- :meth:`PersonIndex.persons` reads several persons whole in ONE call (``POST /persons/batch``,
+  ``persons:batch``: homecare and contracts only), a list page's persons at once; the residents audit each
+  as a disclosure to the calling service, with the acting user's subject. The caller masks them per
+  viewer itself (:func:`masked`).
+
+The index unreachable (or failing) is :class:`PersonIndexUnavailable`, a 503 problem
+``residents_unavailable``: a write that needs the person is not half-done, a list answers without the
+persons' fields.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from datetime import date
 
+import httpx
 from pydantic import BaseModel, ConfigDict
 
+from libs.common.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
 from libs.common.http_client import ServiceClient
+from libs.common.pagination import MAX_LIMIT
+from libs.common.personal_data import mask_address, mask_id_card, mask_name, mask_phone
 
 PERSONS_PATH = "/api/v1/residents/persons"
+BATCH_PATH = f"{PERSONS_PATH}/batch"
 
 
 class _PersonRef(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: uuid.UUID
+
+
+class IndexedPerson(BaseModel):
+    """A person as the index holds it (the fields the callers read; whole as the batch answers them)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    region_code: str
+    name: str
+    id_number: str
+    phone: str | None = None
+    address: str | None = None
+    birth_date: date | None = None
+    sex: str
+    age: int
+
+
+class _Batch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    items: list[IndexedPerson]
+
+
+def masked(person: IndexedPerson) -> IndexedPerson:
+    """The display form for a viewer who may not see the person whole (no birth date, masked values)."""
+    return person.model_copy(
+        update={
+            "name": mask_name(person.name),
+            "id_number": mask_id_card(person.id_number),
+            "phone": mask_phone(person.phone),
+            "address": mask_address(person.address) if person.address is not None else None,
+            "birth_date": None,
+        }
+    )
+
+
+class PersonIndexUnavailable(ServiceUnavailable):
+    default_code = "residents_unavailable"
+
+    def __init__(self, detail: str = "居民主索引（居民服务）暂不可用，请稍后重试") -> None:
+        super().__init__(detail)
 
 
 class PersonNotMatched(Exception):
@@ -32,20 +92,24 @@ class PersonIndex(ServiceClient):
     """The residents' person index, as another service uses it: find or register a person by ID number."""
 
     upstream_name = "居民主索引"
+    refused_code = "residents_unexpected_status"
+    bad_payload_code = "residents_bad_payload"
 
     async def find_or_create(
         self, *, name: str, id_number: str, region_code: str, phone: str | None, address: str | None
     ) -> uuid.UUID:
+        """The person's id. :class:`PersonNotMatched` when the index refuses the record (409 another name,
+        422 invalid), :class:`PersonIndexUnavailable` when it cannot be reached."""
         body: dict[str, str] = {"name": name, "id_number": id_number, "region_code": region_code}
         if phone:
             body["phone"] = phone
         if address and len(address) >= 4:
             body["address"] = address
-        response = await self.request("POST", PERSONS_PATH, json=body)
+        response = await self._call("POST", PERSONS_PATH, json=body)
         if response.status_code == 422 and ("phone" in body or "address" in body):
             # the index is stricter on contact data than the calling service was: the identity is what links
             body = {k: v for k, v in body.items() if k not in ("phone", "address")}
-            response = await self.request("POST", PERSONS_PATH, json=body)
+            response = await self._call("POST", PERSONS_PATH, json=body)
         if response.status_code in (200, 201):
             return _PersonRef.model_validate(response.json()).id
         code = "person_name_mismatch" if response.status_code == 409 else "person_refused"
@@ -54,3 +118,28 @@ class PersonIndex(ServiceClient):
         except ValueError:
             detail = response.text[:200]
         raise PersonNotMatched(code, f"居民主索引拒绝（HTTP {response.status_code}）：{detail}")
+
+    async def persons(
+        self, ids: Iterable[uuid.UUID], *, on_behalf_of: str | None, purpose: str
+    ) -> dict[uuid.UUID, IndexedPerson]:
+        """The persons ``ids``, whole, in one call per :data:`MAX_LIMIT` of them (a list page: one).
+        Raises :class:`PersonIndexUnavailable` when the index cannot be reached, ``UpstreamError`` (502)
+        when it refuses (a linked person it does not know is an inconsistency, not a guess)."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[uuid.UUID, IndexedPerson] = {}
+        for start in range(0, len(wanted), MAX_LIMIT):
+            body: dict[str, object] = {
+                "ids": [str(i) for i in wanted[start : start + MAX_LIMIT]],
+                "purpose": purpose[:60],
+            }
+            if on_behalf_of:
+                body["on_behalf_of"] = on_behalf_of[:120]
+            response = await self._call("POST", BATCH_PATH, json=body)
+            found.update((p.id, p) for p in self.read(response, _Batch).items)
+        return found
+
+    async def _call(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        try:
+            return await self.request(method, path, **kwargs)
+        except (UpstreamError, UpstreamTimeout) as exc:
+            raise PersonIndexUnavailable() from exc

@@ -7,6 +7,9 @@
   person registered by an institution user lives in its county; an existing person is linked to it),
   a city platform within its city, and internal callers (homecare and contracts link their records to
   the person).
+- ``persons:batch`` — several persons whole in one call (``POST /persons/batch``): only the internal
+  callers that keep records of persons without their personal data (homecare's recipients, contracts'
+  referrals); each call audited as a disclosure to that service, with the acting user's subject.
 - ``teams:read`` / ``packages:read`` / ``signings:read`` — 家庭医生签约: officials and city platforms in
   their region, institution users their institution's (the signing and renewal figures are
   ``signings:read``); ``teams:write`` / ``packages:write`` — the institution's admin manages its teams
@@ -40,8 +43,9 @@ _R2_ADMIN = {"teams:write", "packages:write", "signings:write"}
 SERVICE_CALLERS: dict[str, set[str]] = {
     # homecare recipients and contracts' referral residents are linked to their person (find-or-create)
     # homecare's disability rules also read a person's latest ability assessment
-    "homecare": {"persons:read", "persons:write", "assessments:read"},
-    "contracts": {"persons:read", "persons:write"},
+    # both read a page's persons whole in one call (persons:batch) and mask them per viewer themselves
+    "homecare": {"persons:read", "persons:write", "persons:batch", "assessments:read"},
+    "contracts": {"persons:read", "persons:write", "persons:batch"},
     # the indicators follow the feed
     "indicators": {
         "changes:read",
@@ -65,7 +69,9 @@ POLICY = Policy(
         Role.city_platform: {"persons:read", "persons:write", "changes:read", "sync:write"}
         | _R3_READ
         | _R2_READ,
-        Role.service: {"persons:read", "persons:write", "changes:read"} | _R3_READ | _R2_READ,
+        Role.service: {"persons:read", "persons:write", "persons:batch", "changes:read"}
+        | _R3_READ
+        | _R2_READ,
     },
     service_callers=SERVICE_CALLERS,
 )
@@ -73,6 +79,7 @@ POLICY = Policy(
 PersonsRead = Annotated[Principal, Depends(POLICY.require("persons:read"))]
 SyncWrite = Annotated[Principal, Depends(POLICY.require("sync:write"))]
 PersonsWrite = Annotated[Principal, Depends(POLICY.require("persons:write"))]
+PersonsBatch = Annotated[Principal, Depends(POLICY.require("persons:batch"))]
 ChangesRead = POLICY.require("changes:read")
 CheckupsRead = Annotated[Principal, Depends(POLICY.require("checkups:read"))]
 CheckupsWrite = Annotated[Principal, Depends(POLICY.require("checkups:write"))]

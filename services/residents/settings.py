@@ -25,6 +25,8 @@ class ResidentsSettings(ServiceSettings):
 
     # records per city-platform bulk request
     bulk_max_records: int = Field(default=1000, ge=1)
+    # persons per POST /persons/batch (a list page of homecare or contracts: their pages hold ≤ 200)
+    persons_batch_max: int = Field(default=200, ge=1)
 
     # 家庭医生签约 (issue 19): the term of a contract in months — config_defaults.csv
     # agreement.default_term_months (12, unconfirmed; rules.md: family-doctor agreements are renewed yearly)

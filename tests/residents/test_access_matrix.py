@@ -23,6 +23,9 @@ PERSONS = """
     GET    /persons/{person_id}                           Y  Y  Y  Y  Y  Y
     # contact data: whoever may register
     PATCH  /persons/{person_id}                           -  -  -  Y  Y  Y
+    # several persons whole at once: only homecare and contracts (service role), which keep the person's
+    # id alone and mask per viewer themselves — no user role
+    POST   /persons/batch                                 -  -  -  -  -  -
 """
 SIGNING = """
     #                                                     pv ct co ia is pl

@@ -32,7 +32,7 @@ from libs.common.database import Database, session_scope
 from libs.common.errors import UpstreamError
 from libs.common.http_client import ServiceTokenSource, make_http_client
 from libs.common.keys import personal_data_cipher
-from libs.common.person_index import PersonIndex, PersonNotMatched
+from libs.common.person_index import PersonIndex, PersonIndexUnavailable, PersonNotMatched
 from libs.common.personal_data import PersonalDataCipher
 from services.contracts.referrals.models import Referral
 
@@ -68,7 +68,7 @@ async def person_for(
         return await index.find_or_create(
             name=name, id_number=id_number, region_code=region_code, phone=phone, address=address
         )
-    except (UpstreamError, PersonNotMatched) as exc:
+    except (UpstreamError, PersonIndexUnavailable, PersonNotMatched) as exc:
         log.warning("referral requested without its resident's person: %s", exc)
         return None
 
@@ -82,8 +82,8 @@ class LinkReport:
 async def link_existing(
     database: Database, index: PersonIndex, cipher: PersonalDataCipher, *, batch: int = 200
 ) -> LinkReport:
-    """Link every referral without a person; one transaction per batch. Raises ``UpstreamError`` when
-    the index is unreachable (what was linked so far stays linked)."""
+    """Link every referral without a person; one transaction per batch.
+    Raises ``PersonIndexUnavailable`` when the index is unreachable (what was linked so far stays linked)."""
     report = LinkReport()
     after: uuid.UUID | None = None
     while True:
@@ -118,7 +118,7 @@ async def _main(make_tokens: Callable[[httpx.AsyncClient], ServiceTokenSource] |
     )))(http)  # fmt: skip
     try:
         report = await link_existing(database, PersonIndex(http, tokens), personal_data_cipher(settings))
-    except UpstreamError as exc:
+    except (UpstreamError, PersonIndexUnavailable) as exc:
         print(f"居民主索引不可用：{exc.code} {exc.detail}", file=sys.stderr)
         return 1
     finally:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from libs.common.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 
 
@@ -8,6 +10,25 @@ class PersonNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("居民不存在")
+
+
+class PersonsNotFound(NotFound):
+    """Some persons of a batch are unknown to the caller (absent or out of its scope: not told apart)."""
+
+    default_code = "person_not_found"
+
+    def __init__(self, ids: list[uuid.UUID]) -> None:
+        super().__init__(f"{len(ids)} 名居民不存在", extra={"person_ids": [str(i) for i in ids]})
+
+
+class PersonsBatchTooLarge(Unprocessable):
+    default_code = "batch_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"一次最多读取 {limit} 名居民",
+            errors=[FieldError(field="body.ids", message=f"不超过 {limit} 个", code="too_many")],
+        )
 
 
 class PersonIdentityMismatch(Conflict):

@@ -12,12 +12,19 @@ from libs.common.errors import problem_responses
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
-from services.residents.deps import CipherDep
-from services.residents.permissions import PersonsRead, PersonsWrite
+from services.residents.deps import CipherDep, SettingsDep
+from services.residents.permissions import PersonsBatch, PersonsRead, PersonsWrite
 from services.residents.persons import service
 from services.residents.persons.disclosure import DISCLOSED_FIELDS
 from services.residents.persons.models import Person
-from services.residents.persons.schemas import PersonCreate, PersonLookup, PersonRead, PersonUpdate
+from services.residents.persons.schemas import (
+    PersonBatch,
+    PersonBatchRead,
+    PersonCreate,
+    PersonLookup,
+    PersonRead,
+    PersonUpdate,
+)
 
 router = ServiceRouter(prefix="/api/v1/residents/persons", tags=["residents-persons"])
 
@@ -118,6 +125,40 @@ async def lookup_persons(
 ) -> list[PersonRead]:
     rows = await service.lookup(session, principal, cipher, data.id_number)
     return [service.to_read(p, cipher, whole=False) for p in rows]
+
+
+@router.post(
+    "/batch",
+    summary="批量读取居民完整信息（仅限内部服务，逐人记录披露审计）",
+    description=(
+        "居家护理与签约服务只保存居民 id：列表与详情的个人信息一次调用取回，再按查看者脱敏（官员脱敏，"
+        "服务机构完整）。每名居民记录一条向调用服务的披露审计，并记下调用方的当前用户（on_behalf_of）。"
+        "任一 id 不存在或不在调用方范围内时 404（不区分二者）。"
+    ),
+    operation_id="residents_batch_persons",
+    response_model=PersonBatchRead,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def batch_persons(
+    request: Request,
+    session: SessionDep,
+    principal: PersonsBatch,
+    cipher: CipherDep,
+    settings: SettingsDep,
+    data: PersonBatch,
+) -> PersonBatchRead:
+    persons = await service.batch(session, principal, data.ids, limit=settings.persons_batch_max)
+    await record_disclosures(
+        request,
+        session,
+        principal,
+        fields=DISCLOSED_FIELDS,
+        entity_type="person",
+        entity_ids=[p.id for p in persons],
+        purpose=data.purpose or "batch",
+        on_behalf_of=data.on_behalf_of,
+    )
+    return PersonBatchRead(items=[service.to_read(p, cipher, whole=True) for p in persons])
 
 
 @router.get(

@@ -94,6 +94,31 @@ class PersonLookup(BaseModel):
     id_number: str = Field(min_length=15, max_length=20, description="身份证号（仅在请求体中传递）")
 
 
+class PersonBatch(BaseModel):
+    """Several persons whole, for an internal caller that keeps its records of them without their personal
+    data (homecare's recipients, contracts' referrals) and masks them per viewer itself."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ids": ["6f1c2a3e-0000-4000-8000-000000000001"],
+                    "on_behalf_of": "user:xinkaiyuan_nurse",
+                    "purpose": "GET recipient",
+                }
+            ]
+        }
+    )
+
+    ids: list[uuid.UUID] = Field(
+        min_length=1, description="居民 id（不超过 persons_batch_max 个，重复的只算一次）"
+    )
+    on_behalf_of: SingleLine | None = Field(
+        default=None, max_length=120, description="调用方的当前用户（sub），记入披露审计"
+    )
+    purpose: SingleLine | None = Field(default=None, max_length=60, description="用途，记入披露审计")
+
+
 class PersonRead(BaseModel):
     id: uuid.UUID
     region_code: str
@@ -123,3 +148,7 @@ class PersonRead(BaseModel):
     def region_name(self) -> str | None:
         division = divisions.get(self.region_code)
         return division.name if division else None
+
+
+class PersonBatchRead(BaseModel):
+    items: list[PersonRead] = Field(description="所请求的居民（完整个人信息，每名居民记录一条披露审计）")

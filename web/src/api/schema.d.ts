@@ -3439,6 +3439,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/residents/persons/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 批量读取居民完整信息（仅限内部服务，逐人记录披露审计）
+         * @description 居家护理与签约服务只保存居民 id：列表与详情的个人信息一次调用取回，再按查看者脱敏（官员脱敏，服务机构完整）。每名居民记录一条向调用服务的披露审计，并记下调用方的当前用户（on_behalf_of）。任一 id 不存在或不在调用方范围内时 404（不区分二者）。
+         */
+        post: operations["residents_batch_persons"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/residents/persons/bulk": {
         parameters: {
             query?: never;
@@ -11579,6 +11599,43 @@ export interface components {
             from_date: string | null;
             /** To Date */
             to_date: string | null;
+        };
+        /**
+         * PersonBatch
+         * @description Several persons whole, for an internal caller that keeps its records of them without their personal
+         *     data (homecare's recipients, contracts' referrals) and masks them per viewer itself.
+         * @example {
+         *       "ids": [
+         *         "6f1c2a3e-0000-4000-8000-000000000001"
+         *       ],
+         *       "on_behalf_of": "user:xinkaiyuan_nurse",
+         *       "purpose": "GET recipient"
+         *     }
+         */
+        PersonBatch: {
+            /**
+             * Ids
+             * @description 居民 id（不超过 persons_batch_max 个，重复的只算一次）
+             */
+            ids: string[];
+            /**
+             * On Behalf Of
+             * @description 调用方的当前用户（sub），记入披露审计
+             */
+            on_behalf_of?: string | null;
+            /**
+             * Purpose
+             * @description 用途，记入披露审计
+             */
+            purpose?: string | null;
+        };
+        /** PersonBatchRead */
+        PersonBatchRead: {
+            /**
+             * Items
+             * @description 所请求的居民（完整个人信息，每名居民记录一条披露审计）
+             */
+            items: components["schemas"]["PersonRead"][];
         };
         /**
          * PersonBulk
@@ -33107,6 +33164,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssessmentRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_batch_persons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonBatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonBatchRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description 未认证或令牌无效 */
