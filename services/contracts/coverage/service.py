@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, collate, func, select, text
+from sqlalchemy import and_, case, collate, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
+from libs.common.aggregate_plans import plan_for_aggregates
 from libs.common.auth import Principal
 from libs.common.scope import region_condition, regions_condition
 from services.contracts.agreements.lifecycle import in_force_condition
@@ -35,26 +36,6 @@ def _group_of(region_code: str, group_by: str) -> str:
 
 def _rate(covered: int, total: int) -> float:
     return round(100.0 * covered / total, 2) if total else 100.0
-
-
-#: see _custom_plans (set_config(..., true): for the current transaction only, like SET LOCAL)
-PLAN_SETTINGS = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
-)
-
-
-async def _custom_plans(session: AsyncSession) -> None:
-    """PostgreSQL, for this transaction (one round trip): plan the statements for their actual scope
-    bounds, and no JIT compilation (issue 16).
-
-    A prepared statement run a sixth time may switch to a generic plan, which guesses that ``region_code
-    >= $1 AND region_code < $2`` keeps 0.5% of the rows and scans the region index; for a province or
-    city scope (most rows) that is several times slower than a scan (860 ms instead of 160 ms at 200,000
-    orders). And an aggregate whose estimated cost passes ``jit_above_cost`` is JIT-compiled first, which
-    costs more than it saves on these statements (the indicators report at 200,000 orders: 17 s with
-    JIT, 1.1 s without)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(PLAN_SETTINGS)
 
 
 async def coverage(
@@ -76,7 +57,7 @@ async def coverage(
     either_party = regions_condition(scope.prefix, scope.excluded, REGION_COLUMNS)
     in_force = in_force_condition(today)
     institution = SnapshotInstitution
-    await _custom_plans(session)
+    await plan_for_aggregates(session)
 
     signed = (
         select(Agreement.elderly_institution_id.label("id")).where(in_force, in_scope).distinct().subquery()

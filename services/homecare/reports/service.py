@@ -8,12 +8,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from libs.common import divisions
+from libs.common.aggregate_plans import plan_for_aggregates
 from libs.common.auth import Principal
 from libs.common.scope import visible_condition
 from services.homecare import clock
@@ -80,26 +81,6 @@ def _text(value: Any) -> str:
     return str(value.value) if hasattr(value, "value") else str(value)
 
 
-#: see _custom_plans (set_config(..., true): for the current transaction only, like SET LOCAL)
-PLAN_SETTINGS = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
-)
-
-
-async def _custom_plans(session: AsyncSession) -> None:
-    """PostgreSQL, for this transaction (one round trip): plan the statements for their actual scope
-    bounds, and no JIT compilation (issue 16).
-
-    A prepared statement run a sixth time may switch to a generic plan, which guesses that ``region_code
-    >= $1 AND region_code < $2`` keeps 0.5% of the rows and scans the region index; for a province or
-    city scope (most rows) that is several times slower than a scan (860 ms instead of 160 ms at 200,000
-    orders). And an aggregate whose estimated cost passes ``jit_above_cost`` is JIT-compiled first, which
-    costs more than it saves on these statements (the indicators report at 200,000 orders: 17 s with
-    JIT, 1.1 s without)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(PLAN_SETTINGS)
-
-
 async def satisfaction(
     session: AsyncSession,
     principal: Principal,
@@ -109,7 +90,7 @@ async def satisfaction(
     to_date: date | None,
     bar_pct: int,
 ) -> list[SatisfactionRow]:
-    await _custom_plans(session)
+    await plan_for_aggregates(session)
     key = _key(group_by, Rating.region_code, Rating.institution_id)
     stmt = (
         select(key, func.count(), func.sum(case((Rating.score >= 4, 1), else_=0)))
@@ -142,7 +123,7 @@ async def response_times(
     to_date: date | None,
 ) -> list[ResponseTimeRow]:
     """Minutes from submission to check-in: average and median (window functions) per group."""
-    await _custom_plans(session)
+    await plan_for_aggregates(session)
     key = _key(group_by, Order.region_code, Order.institution_id).label("k")
     minutes = Order.response_minutes
     scoped = and_(
@@ -194,7 +175,7 @@ async def orders(
     from_date: date | None,
     to_date: date | None,
 ) -> list[CountRow]:
-    await _custom_plans(session)
+    await plan_for_aggregates(session)
     if group_by is OrderGroupBy.item:
         key: Any = OrderItem.item_code
         stmt = (
@@ -232,7 +213,7 @@ async def complaints(
     from_date: date | None,
     to_date: date | None,
 ) -> list[ComplaintRow]:
-    await _custom_plans(session)
+    await plan_for_aggregates(session)
     key = _key(group_by, Complaint.region_code, Complaint.institution_id)
     stmt = (
         select(
@@ -260,7 +241,7 @@ async def home_beds(
     from_date: date | None,
     to_date: date | None,
 ) -> list[HomeBedRow]:
-    await _custom_plans(session)
+    await plan_for_aggregates(session)
     key = _key(group_by, HomeBed.region_code, HomeBed.institution_id)
     today = clock.today()
 

@@ -17,11 +17,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, literal, or_, select, text, union_all
+from sqlalchemy import Select, and_, false, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from libs.common import divisions
+from libs.common.aggregate_plans import plan_for_aggregates
 from libs.common.auth import Principal
 from libs.common.errors import Forbidden, Unprocessable
 from libs.common.pagination import encode_cursor
@@ -388,26 +389,6 @@ class ReportData:
         )
 
 
-#: see _custom_plans (set_config(..., true): for the current transaction only, like SET LOCAL)
-PLAN_SETTINGS = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
-)
-
-
-async def _custom_plans(session: AsyncSession) -> None:
-    """PostgreSQL, for this transaction (one round trip): plan the statements for their actual scope
-    bounds, and no JIT compilation (issue 16).
-
-    A prepared statement run a sixth time may switch to a generic plan, which guesses that ``region_code
-    >= $1 AND region_code < $2`` keeps 0.5% of the rows and scans the region index; for a province or
-    city scope (most rows) that is several times slower than a scan (860 ms instead of 160 ms at 200,000
-    orders). And an aggregate whose estimated cost passes ``jit_above_cost`` is JIT-compiled first, which
-    costs more than it saves on these statements (the indicators report at 200,000 orders: 17 s with
-    JIT, 1.1 s without)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(PLAN_SETTINGS)
-
-
 async def report_data(
     session: AsyncSession,
     principal: Principal,
@@ -415,7 +396,7 @@ async def report_data(
     period: Period,
     codes: Iterable[str] | None = None,
 ) -> ReportData:
-    await _custom_plans(session)
+    await plan_for_aggregates(session)
     every = await live(session, DEFINITIONS.values())
     wanted = set(codes) if codes is not None else None
     chosen = [d for d in every if wanted is None or d.code in wanted]

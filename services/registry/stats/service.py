@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
+from libs.common.aggregate_plans import plan_for_aggregates
 from libs.common.auth import Principal
 from libs.common.divisions import PROVINCE_CODE
 from libs.common.scope import visible_condition
@@ -95,26 +96,6 @@ def _counts(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: see _custom_plans (set_config(..., true): for the current transaction only, like SET LOCAL)
-PLAN_SETTINGS = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
-)
-
-
-async def _custom_plans(session: AsyncSession) -> None:
-    """PostgreSQL, for this transaction (one round trip): plan the statements for their actual scope
-    bounds, and no JIT compilation (issue 16).
-
-    A prepared statement run a sixth time may switch to a generic plan, which guesses that ``region_code
-    >= $1 AND region_code < $2`` keeps 0.5% of the rows and scans the region index; for a province or
-    city scope (most rows) that is several times slower than a scan (860 ms instead of 160 ms at 200,000
-    orders). And an aggregate whose estimated cost passes ``jit_above_cost`` is JIT-compiled first, which
-    costs more than it saves on these statements (the indicators report at 200,000 orders: 17 s with
-    JIT, 1.1 s without)."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(PLAN_SETTINGS)
-
-
 async def registry_stats(session: AsyncSession, principal: Principal, *, group_by: GroupBy) -> RegistryStats:
     """Active institutions and their beds, by kind and category, per city or county of the caller's scope.
 
@@ -145,7 +126,7 @@ async def registry_stats(session: AsyncSession, principal: Principal, *, group_b
         )
         .group_by(group, Institution.kind, Institution.category)
     )
-    await _custom_plans(session)
+    await plan_for_aggregates(session)
     rows = (await session.execute(stmt)).all()
     per_region: dict[str, dict[str, Any]] = {d.code: _empty() for d in _scope_divisions(principal, group_by)}
     total = _empty()

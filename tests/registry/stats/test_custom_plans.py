@@ -11,9 +11,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import event, text
 
+from libs.common import aggregate_plans as plans
 from libs.common.auth import Role
 from libs.common.testing import Tokens
-from services.registry.stats import service as plans
 
 STATS = "/api/v1/registry/stats"
 CUSTOM = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
