@@ -40,6 +40,8 @@ from services.homecare.app import create_app as create_homecare_app
 from services.homecare.settings import HomecareSettings
 from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
+from services.residents.app import create_app as create_residents_app
+from services.residents.settings import ResidentsSettings
 
 #: "today" of the contracts service in these tests (agreements' dates are set around it)
 TODAY = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)
@@ -80,6 +82,36 @@ async def registry_app(
 
 
 @asynccontextmanager
+async def residents_app(
+    test_databases: TestDatabases,
+    token_verifier: TokenVerifier,
+    tokens: Tokens,
+    registry: FastAPI,
+    database_url: str,
+) -> AsyncIterator[FastAPI]:
+    """The residents service (issue 19): the person index homecare's recipients and contracts' referrals
+    name their persons in; reaches the registry in-process."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=registry), base_url="http://gateway"
+    ) as registry_http:
+        settings = make_settings(ResidentsSettings, test_databases, database_url=database_url)
+        app = create_residents_app(
+            settings,
+            verifier=token_verifier,
+            registry_http=registry_http,
+            registry_tokens=_service_token(tokens),
+        )
+        async with running(app):
+            yield app
+
+
+def _residents_http(residents: FastAPI | None) -> httpx.AsyncClient | None:
+    if residents is None:
+        return None
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=residents), base_url="http://gateway")
+
+
+@asynccontextmanager
 async def contracts_app(
     test_databases: TestDatabases,
     token_verifier: TokenVerifier,
@@ -87,7 +119,10 @@ async def contracts_app(
     registry: FastAPI,
     database_url: str,
     clock: ManualClock,
+    residents: FastAPI | None = None,
 ) -> AsyncIterator[FastAPI]:
+    """``residents``: the person index a referral's resident is found in (without it, requesting a
+    referral answers 503 residents_unavailable)."""
     token_source = _service_token(tokens)
 
     def registry_client(_app: FastAPI) -> ContractsRegistryClient:
@@ -104,11 +139,21 @@ async def contracts_app(
         registry_snapshot_interval_seconds=0,
         registry_snapshot_max_age_seconds=0,
     )
+    residents_http = _residents_http(residents)
     app = create_contracts_app(
-        settings, verifier=token_verifier, registry_client_factory=registry_client, clock=clock
+        settings,
+        verifier=token_verifier,
+        registry_client_factory=registry_client,
+        clock=clock,
+        residents_http=residents_http,
+        residents_tokens=token_source if residents_http is not None else None,
     )
-    async with running(app):
-        yield app
+    try:
+        async with running(app):
+            yield app
+    finally:
+        if residents_http is not None:
+            await residents_http.aclose()
 
 
 @asynccontextmanager
@@ -118,7 +163,11 @@ async def homecare_app(
     tokens: Tokens,
     registry: FastAPI,
     database_url: str,
+    residents: FastAPI | None = None,
 ) -> AsyncIterator[FastAPI]:
+    """``residents``: the person index recipients name their persons in (without it, registering a
+    recipient answers 503 residents_unavailable)."""
+    residents_http = _residents_http(residents)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=registry), base_url="http://gateway"
     ) as registry_http:
@@ -128,9 +177,15 @@ async def homecare_app(
             verifier=token_verifier,
             registry_http=registry_http,
             registry_tokens=_service_token(tokens),
+            residents_http=residents_http,
+            residents_tokens=_service_token(tokens) if residents_http is not None else None,
         )
-        async with running(app):
-            yield app
+        try:
+            async with running(app):
+                yield app
+        finally:
+            if residents_http is not None:
+                await residents_http.aclose()
 
 
 @asynccontextmanager

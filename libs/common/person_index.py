@@ -18,11 +18,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date
+from typing import Annotated
 
 import httpx
+from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict
 
-from libs.common.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
+from libs.common.errors import Conflict, ServiceUnavailable, Unprocessable, UpstreamError, UpstreamTimeout
 from libs.common.http_client import ServiceClient
 from libs.common.pagination import MAX_LIMIT
 from libs.common.personal_data import mask_address, mask_id_card, mask_name, mask_phone
@@ -79,6 +81,18 @@ class PersonIndexUnavailable(ServiceUnavailable):
         super().__init__(detail)
 
 
+class PersonIdentityConflict(Conflict):
+    """The ID number is a person of another name in the index (the stored name is not revealed)."""
+
+    default_code = "person_name_mismatch"
+
+
+class PersonRefused(Unprocessable):
+    """The index refused the identity (e.g. where a new person may be registered)."""
+
+    default_code = "person_refused"
+
+
 class PersonNotMatched(Exception):
     """The person index refused the record: ``code`` says why."""
 
@@ -119,6 +133,21 @@ class PersonIndex(ServiceClient):
             detail = response.text[:200]
         raise PersonNotMatched(code, f"居民主索引拒绝（HTTP {response.status_code}）：{detail}")
 
+    async def resolve(
+        self, *, name: str, id_number: str, region_code: str, phone: str | None, address: str | None
+    ) -> uuid.UUID:
+        """:meth:`find_or_create` for a write that must name its person: the index's refusal as this
+        service's problem (409 ``person_name_mismatch``, 422 ``person_refused``), the index unreachable
+        as 503 ``residents_unavailable`` — before the write's transaction, so nothing is half-written."""
+        try:
+            return await self.find_or_create(
+                name=name, id_number=id_number, region_code=region_code, phone=phone, address=address
+            )
+        except PersonNotMatched as exc:
+            if exc.code == "person_name_mismatch":
+                raise PersonIdentityConflict("该身份证号在居民主索引中登记的姓名与所填不一致") from exc
+            raise PersonRefused(exc.detail) from exc
+
     async def persons(
         self, ids: Iterable[uuid.UUID], *, on_behalf_of: str | None, purpose: str
     ) -> dict[uuid.UUID, IndexedPerson]:
@@ -143,3 +172,14 @@ class PersonIndex(ServiceClient):
             return await self.request(method, path, **kwargs)
         except (UpstreamError, UpstreamTimeout) as exc:
             raise PersonIndexUnavailable() from exc
+
+
+async def get_person_index(request: Request) -> PersonIndex:
+    """The app's person index (made at start-up); none configured is the index unavailable (503)."""
+    index: PersonIndex | None = getattr(request.app.state, "person_index", None)
+    if index is None:
+        raise PersonIndexUnavailable()
+    return index
+
+
+PersonIndexDep = Annotated[PersonIndex, Depends(get_person_index)]

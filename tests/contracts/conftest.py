@@ -17,6 +17,8 @@ from services.contracts.clock import ManualClock
 from services.contracts.settings import ContractsSettings
 from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
+from services.residents.app import create_app as create_residents_app
+from services.residents.settings import ResidentsSettings
 from tests.contracts.registry_data import RegistryData
 
 TODAY = date(2026, 3, 16)
@@ -43,6 +45,30 @@ async def registry_app(
 
 
 @pytest.fixture(scope="session")
+async def residents_app(
+    test_databases: TestDatabases, token_verifier: TokenVerifier, tokens: Tokens, registry_app: FastAPI
+) -> AsyncIterator[FastAPI]:
+    """The real residents app (the person index a referral's resident is found in or registered to),
+    in a schema or file of its own."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=registry_app), base_url="http://gateway"
+    ) as registry_http:
+        app = create_residents_app(
+            make_settings(
+                ResidentsSettings,
+                test_databases,
+                database_url=test_databases.url_for("contracts_residents"),
+                database_schema="contracts_residents",
+            ),
+            verifier=token_verifier,
+            registry_http=registry_http,
+            registry_tokens=StaticTokenSource(tokens.token(Role.service, ttl=timedelta(hours=4))),
+        )
+        async with running(app):
+            yield app
+
+
+@pytest.fixture(scope="session")
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 3, 16, 1, 0, tzinfo=UTC))
 
@@ -53,6 +79,7 @@ async def contracts_app(
     token_verifier: TokenVerifier,
     tokens: Tokens,
     registry_app: FastAPI,
+    residents_app: FastAPI,
     clock: ManualClock,
 ) -> AsyncIterator[FastAPI]:
     # the contracts' own service caller, with what the registry grants it (services/registry/permissions.py)
@@ -71,9 +98,19 @@ async def contracts_app(
         registry_snapshot_interval_seconds=0,
         registry_snapshot_max_age_seconds=0,
     )
-    app = create_app(settings, verifier=token_verifier, registry_client_factory=registry_client, clock=clock)
-    async with running(app):
-        yield app
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=residents_app), base_url="http://gateway"
+    ) as residents_http:
+        app = create_app(
+            settings,
+            verifier=token_verifier,
+            registry_client_factory=registry_client,
+            clock=clock,
+            residents_http=residents_http,
+            residents_tokens=StaticTokenSource(service_token),
+        )
+        async with running(app):
+            yield app
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from tests import platform_apps
 from tests.platform_apps import TODAY as TODAY  # re-exported: the sync tests import it from here
 from tests.platform_apps import Live as Live  # re-exported: the sync tests import it from here
 
-SERVICES = ("gateway", "registry", "contracts", "homecare")
+SERVICES = ("gateway", "registry", "contracts", "homecare", "residents")
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +45,21 @@ async def registry_app(
 
 
 @pytest.fixture(scope="session")
+async def residents_app(
+    test_databases: TestDatabases,
+    token_verifier: TokenVerifier,
+    tokens: Tokens,
+    registry_app: FastAPI,
+    sync_database_urls: dict[str, str],
+) -> AsyncIterator[FastAPI]:
+    """The person index recipients and referrals name their persons in (not behind this gateway)."""
+    async with platform_apps.residents_app(
+        test_databases, token_verifier, tokens, registry_app, sync_database_urls["residents"]
+    ) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
 def clock() -> ManualClock:
     return ManualClock(TODAY)
 
@@ -55,11 +70,18 @@ async def contracts_app(
     token_verifier: TokenVerifier,
     tokens: Tokens,
     registry_app: FastAPI,
+    residents_app: FastAPI,
     clock: ManualClock,
     sync_database_urls: dict[str, str],
 ) -> AsyncIterator[FastAPI]:
     async with platform_apps.contracts_app(
-        test_databases, token_verifier, tokens, registry_app, sync_database_urls["contracts"], clock
+        test_databases,
+        token_verifier,
+        tokens,
+        registry_app,
+        sync_database_urls["contracts"],
+        clock,
+        residents=residents_app,
     ) as app:
         yield app
 
@@ -70,10 +92,16 @@ async def homecare_app(
     token_verifier: TokenVerifier,
     tokens: Tokens,
     registry_app: FastAPI,
+    residents_app: FastAPI,
     sync_database_urls: dict[str, str],
 ) -> AsyncIterator[FastAPI]:
     async with platform_apps.homecare_app(
-        test_databases, token_verifier, tokens, registry_app, sync_database_urls["homecare"]
+        test_databases,
+        token_verifier,
+        tokens,
+        registry_app,
+        sync_database_urls["homecare"],
+        residents=residents_app,
     ) as app:
         yield app
 

@@ -86,6 +86,7 @@ async def contracts_app(
     token_verifier: TokenVerifier,
     tokens: Tokens,
     registry_app: FastAPI,
+    residents_app: FastAPI,
     indicators_database_urls: dict[str, str],
 ) -> AsyncIterator[FastAPI]:
     async with platform_apps.contracts_app(
@@ -95,6 +96,7 @@ async def contracts_app(
         registry_app,
         indicators_database_urls["contracts"],
         ManualClock(TODAY),
+        residents=residents_app,
     ) as app:
         yield app
 
@@ -105,10 +107,16 @@ async def homecare_app(
     token_verifier: TokenVerifier,
     tokens: Tokens,
     registry_app: FastAPI,
+    residents_app: FastAPI,
     indicators_database_urls: dict[str, str],
 ) -> AsyncIterator[FastAPI]:
     async with platform_apps.homecare_app(
-        test_databases, token_verifier, tokens, registry_app, indicators_database_urls["homecare"]
+        test_databases,
+        token_verifier,
+        tokens,
+        registry_app,
+        indicators_database_urls["homecare"],
+        residents=residents_app,
     ) as app:
         yield app
 

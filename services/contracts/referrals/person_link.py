@@ -2,10 +2,11 @@
 
 The residents service holds each elder's identity once (``POST /api/v1/residents/persons`` finds the
 person by ID number or registers them; contracts calls it with its service token, audience ``residents``,
-permission ``persons:write`` granted to ``service:contracts``). A new referral's resident is linked when
-the referral is requested (:func:`person_for`, before the referral's transaction; a new person is
-registered in the requesting institution's county). When the person index cannot be reached the
-referral is requested unlinked (logged) and the linking command links it later:
+permission ``persons:write`` granted to ``service:contracts``). A new referral's resident names the person
+when the referral is requested (``POST /referrals`` resolves the person first — a new person is
+registered in the requesting institution's county — and answers 503 ``residents_unavailable`` when the
+index cannot be reached: no referral is requested unlinked any more). Referrals requested before that,
+or written by the bulk path, are linked by the linking command:
 
     .venv/bin/python -m services.contracts.referrals.person_link      # CONTRACTS_* settings, like the app
 
@@ -49,28 +50,6 @@ async def person_of(index: PersonIndex, referral: Referral, cipher: PersonalData
         phone=cipher.decrypt(referral.resident_phone_enc) if referral.resident_phone_enc else None,
         address=None,
     )
-
-
-async def person_for(
-    index: PersonIndex | None,
-    *,
-    name: str,
-    id_number: str,
-    region_code: str,
-    phone: str | None,
-    address: str | None,
-) -> uuid.UUID | None:
-    """The person of a referral's resident; None when the index is not configured, unreachable or
-    refuses (the referral is requested unlinked and the linking command reports it)."""
-    if index is None:
-        return None
-    try:
-        return await index.find_or_create(
-            name=name, id_number=id_number, region_code=region_code, phone=phone, address=address
-        )
-    except (UpstreamError, PersonIndexUnavailable, PersonNotMatched) as exc:
-        log.warning("referral requested without its resident's person: %s", exc)
-        return None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from libs.common.identifiers import IdCardNumber
 from libs.common.loading import load_visible
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
+from libs.common.person_index import PersonIndexDep
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
 from libs.common.transitions import (
@@ -30,7 +31,7 @@ from services.contracts.clock import Clock, ClockDep
 from services.contracts.coverage.schemas import GROUP_BY_LABELS
 from services.contracts.deps import CipherDep
 from services.contracts.permissions import ReferralsRead, ReferralsWrite, ReportsRead
-from services.contracts.referrals import person_link, service
+from services.contracts.referrals import service
 from services.contracts.referrals.models import Referral, ReferralState
 from services.contracts.referrals.schemas import ReferralClose, ReferralCreate, ReferralRead, ReferralStats
 from services.contracts.visits.service import check_period
@@ -45,23 +46,26 @@ VisibleReferral = Annotated[
 @router.post(
     "",
     summary="发起转诊（上转/下转，须有含双向转诊或绿色通道的生效协议）",
+    description=(
+        "先在居民主索引中按身份证号查找或登记该老人（一人一档），再发起转诊。居民服务不可用时 503 "
+        "residents_unavailable（不发起）；身份证号已登记为其他姓名的居民时 409 person_name_mismatch。"
+    ),
     operation_id="contracts_create_referral",
     status_code=status.HTTP_201_CREATED,
     response_model=ReferralRead,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def create_referral(
-    request: Request,
     session: SessionDep,
     principal: ReferralsWrite,
+    index: PersonIndexDep,
     data: ReferralCreate,
     response: Response,
     cipher: CipherDep,
     clock: ClockDep,
 ) -> ReferralRead:
     # the resident's person of the residents' index first (no database statement yet)
-    person_id = await person_link.person_for(
-        getattr(request.app.state, "person_index", None),
+    person_id = await index.resolve(
         name=data.resident.name,
         id_number=data.resident.id_number,
         region_code=principal.region_code,

@@ -2,9 +2,10 @@
 
 The residents service holds each elder's identity once (``POST /api/v1/residents/persons`` finds the
 person by ID number or registers them; homecare calls it with its service token, audience ``residents``,
-permission ``persons:write`` granted to ``service:homecare``). A new recipient is linked when it is
-registered (:func:`person_for`, before the recipient's transaction). When the person index cannot be
-reached the recipient is registered unlinked (logged) and the linking command links it later:
+permission ``persons:write`` granted to ``service:homecare``). A new recipient names its person when it is
+registered (``POST /recipients`` resolves the person first and answers 503 ``residents_unavailable``
+when the index cannot be reached: no recipient is registered unlinked any more). Recipients registered
+before that — or unlinked by the city bulk sync — are linked by the linking command:
 
     .venv/bin/python -m services.homecare.recipients.person_link      # HOMECARE_* settings, like the app
 
@@ -47,28 +48,6 @@ async def person_of(index: PersonIndex, recipient: Recipient, cipher: PersonalDa
         phone=cipher.decrypt(recipient.phone_enc) if recipient.phone_enc else None,
         address=cipher.decrypt(recipient.address_enc),
     )
-
-
-async def person_for(
-    index: PersonIndex | None,
-    *,
-    name: str,
-    id_number: str,
-    region_code: str,
-    phone: str | None,
-    address: str | None,
-) -> uuid.UUID | None:
-    """The person of a recipient being registered; None when the index is not configured, unreachable
-    or refuses (the recipient is registered unlinked and the linking command reports it)."""
-    if index is None:
-        return None
-    try:
-        return await index.find_or_create(
-            name=name, id_number=id_number, region_code=region_code, phone=phone, address=address
-        )
-    except (UpstreamError, PersonIndexUnavailable, PersonNotMatched) as exc:
-        log.warning("recipient registered without its person: %s", exc)
-        return None
 
 
 @dataclass

@@ -12,10 +12,11 @@ from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
+from libs.common.person_index import PersonIndexDep
 from libs.common.routing import ServiceRouter
 from services.homecare.deps import CipherDep
 from services.homecare.permissions import RecipientsRead, RecipientsWrite
-from services.homecare.recipients import person_link, service
+from services.homecare.recipients import service
 from services.homecare.recipients.disclosure import DISCLOSED_FIELDS
 from services.homecare.recipients.models import Recipient
 from services.homecare.recipients.schemas import (
@@ -82,22 +83,25 @@ async def list_recipients(
 @router.post(
     "",
     summary="登记服务对象（响应脱敏；完整信息经 GET 查看并留痕）",
+    description=(
+        "先在居民主索引中按身份证号查找或登记该老人（一人一档），再登记服务对象。居民服务不可用时 503 "
+        "residents_unavailable（不登记）；身份证号已登记为其他姓名的居民时 409 person_name_mismatch。"
+    ),
     operation_id="homecare_create_recipient",
     status_code=status.HTTP_201_CREATED,
     response_model=RecipientRead,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409, 422, 503),
 )
 async def create_recipient(
-    request: Request,
     session: SessionDep,
     principal: RecipientsWrite,
     cipher: CipherDep,
+    index: PersonIndexDep,
     data: RecipientCreate,
     response: Response,
 ) -> RecipientRead:
     # the person of the residents' index first (no database statement yet): one elder, one person
-    person_id = await person_link.person_for(
-        getattr(request.app.state, "person_index", None),
+    person_id = await index.resolve(
         name=data.name,
         id_number=data.id_number,
         region_code=data.region_code,

@@ -15,12 +15,11 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from libs.common.auth import Role
 from libs.common.clock import today_in_china
 from libs.common.http_client import StaticTokenSource
-from libs.common.person_index import PersonIndex
 from services.homecare.clients.residents import ResidentsClient
 from services.homecare.orders.models import OrderEvent
 from services.homecare.recipients.models import Recipient
@@ -186,16 +185,17 @@ async def test_without_an_assessment_the_declared_level_decides_and_is_recorded(
 async def test_an_unlinked_recipient_is_found_by_id_number(
     world: World, residents: httpx.AsyncClient, homecare_app: FastAPI
 ) -> None:
-    """Registered while the person index was unreachable (no person_id): the rule finds the person by
-    the recipient's ID number (POST /persons/lookup) and reads their latest assessment."""
+    """Registered before recipients named their person (or by the city bulk sync): no person_id. The
+    rule finds the person by the recipient's ID number (POST /persons/lookup) and reads their latest
+    assessment."""
     c = await crew(world)
     assessor = await Assessor.make(world, residents)
-    linker = homecare_app.state.person_index
-    homecare_app.state.person_index = PersonIndex(_down_http(), StaticTokenSource("token"))
-    try:
-        body, recipient = await _recipient(world, c.provider, disability_level=0, dementia=False)
-    finally:
-        homecare_app.state.person_index = linker
+    body, recipient = await _recipient(world, c.provider, disability_level=0, dementia=False)
+    async with homecare_app.state.database.session() as session:
+        await session.execute(
+            update(Recipient).where(Recipient.id == uuid.UUID(recipient["id"])).values(person_id=None)
+        )
+        await session.commit()
     assert await _linked_person(homecare_app, recipient["id"]) is None
     person_id = await assessor.person(body)
     assessment = await assessor.assess(person_id, MODERATE, today_in_china() - timedelta(days=3))

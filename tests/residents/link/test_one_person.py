@@ -4,9 +4,8 @@ service's token), so the same elder is one ``person_id`` everywhere; records reg
 was unreachable are linked by the linking command, which reports what it could not match.
 
 The residents and registry apps are the package's (tests/residents/conftest.py); homecare runs here with
-its person index pointing at the residents app in-process. The referral side is tested through the
-function ``POST /referrals`` calls before its transaction (``referrals.person_link.person_for``) and the
-contracts' linking client; a referral needs an agreement in force, which the contracts tests build.
+its person index pointing at the residents app in-process. One elder through ``POST /recipients`` and
+``POST /referrals`` is one person: tests/cross_service/test_one_person.py (all the apps there).
 """
 
 from __future__ import annotations
@@ -20,15 +19,16 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from libs.common.auth import Role, TokenVerifier
+from libs.common.auth import Principal, Role, TokenVerifier
 from libs.common.database import Database, session_scope
 from libs.common.http_client import StaticTokenSource
 from libs.common.person_index import PersonIndex
-from libs.common.testing import TestDatabases, Tokens, live_client, make_settings, running
-from services.contracts.referrals import person_link as referral_link
+from libs.common.testing import TestDatabases, Tokens, make_settings, running
 from services.homecare.app import create_app as create_homecare_app
 from services.homecare.recipients import person_link as recipient_link
+from services.homecare.recipients import service as recipient_service
 from services.homecare.recipients.models import Recipient
+from services.homecare.recipients.schemas import RecipientCreate
 from services.homecare.settings import HomecareSettings
 from services.residents.persons.models import Person
 from tests.residents.world import HULI, PERSONS, id_number
@@ -112,51 +112,27 @@ async def _recipient_person(homecare_app: FastAPI, recipient_id: str) -> uuid.UU
         return recipient.person_id
 
 
-async def test_an_elder_through_homecare_and_a_referral_is_one_person(
-    homecare_app: FastAPI, residents_app: FastAPI, residents_http: httpx.AsyncClient, tokens: Tokens
-) -> None:
-    number = id_number(HULI)
-    async with live_client(homecare_app) as homecare:
-        created = await homecare.post(f"{HC}/recipients", json=_recipient(number), headers=_platform(tokens))
-    assert created.status_code == 201, created.text
-    person_id = await _recipient_person(homecare_app, created.json()["id"])
-    assert person_id is not None
-
-    # the referral's resident: the same ID number through the contracts' client (service:contracts)
-    index = PersonIndex(residents_http, _service(tokens, "contracts"))
-    same = await referral_link.person_for(
-        index, name="陈阿婆", id_number=number, region_code=HULI, phone="13906001015", address=None
-    )
-    assert same == person_id
-    cipher = residents_app.state.cipher
-    assert await _person_ids(residents_app, cipher.lookup_hash(number, "id_card")) == [person_id]
-    # the residents API shows the person the link names (masked for the service)
-    found = await residents_http.get(
-        f"{PERSONS}/{person_id}", headers=tokens.headers(Role.province_admin, "350000")
-    )
-    assert found.status_code == 200, found.text
-
-
 async def test_the_linking_command_links_the_unlinked_and_reports_the_unmatched(
     homecare_app: FastAPI, residents_app: FastAPI, residents_http: httpx.AsyncClient, tokens: Tokens
 ) -> None:
-    # registered while the person index was away (as before issue 19): no person
-    away = homecare_app.state.person_index
-    homecare_app.state.person_index = None
+    # registered before recipients named their person (issue 19): no person
     numbers = [id_number(HULI), id_number(HULI)]
-    try:
-        async with live_client(homecare_app) as homecare:
-            ids = []
-            for number in numbers:
-                response = await homecare.post(
-                    f"{HC}/recipients",
-                    json=_recipient(number),
-                    headers=_platform(tokens),
-                )
-                assert response.status_code == 201, response.text
-                ids.append(response.json()["id"])
-    finally:
-        homecare_app.state.person_index = away
+    platform = Principal(sub="client:platform-350200", role=Role.city_platform, region_code="350200")
+    async with session_scope(homecare_app.state.database) as session:
+        ids = [
+            str(
+                (
+                    await recipient_service.create(
+                        session,
+                        platform,
+                        homecare_app.state.cipher,
+                        RecipientCreate.model_validate(_recipient(number)),
+                        person_id=None,
+                    )
+                ).id
+            )
+            for number in numbers
+        ]
     assert [await _recipient_person(homecare_app, i) for i in ids] == [None, None]
     # the second ID number is already a person of another name in the index: not the same elder
     taken = await residents_http.post(

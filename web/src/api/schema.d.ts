@@ -556,7 +556,10 @@ export interface paths {
         /** 转诊列表（老人信息脱敏） */
         get: operations["contracts_list_referrals"];
         put?: never;
-        /** 发起转诊（上转/下转，须有含双向转诊或绿色通道的生效协议） */
+        /**
+         * 发起转诊（上转/下转，须有含双向转诊或绿色通道的生效协议）
+         * @description 先在居民主索引中按身份证号查找或登记该老人（一人一档），再发起转诊。居民服务不可用时 503 residents_unavailable（不发起）；身份证号已登记为其他姓名的居民时 409 person_name_mismatch。
+         */
         post: operations["contracts_create_referral"];
         delete?: never;
         options?: never;
@@ -1575,7 +1578,10 @@ export interface paths {
         /** 服务对象列表（个人信息脱敏） */
         get: operations["homecare_list_recipients"];
         put?: never;
-        /** 登记服务对象（响应脱敏；完整信息经 GET 查看并留痕） */
+        /**
+         * 登记服务对象（响应脱敏；完整信息经 GET 查看并留痕）
+         * @description 先在居民主索引中按身份证号查找或登记该老人（一人一档），再登记服务对象。居民服务不可用时 503 residents_unavailable（不登记）；身份证号已登记为其他姓名的居民时 409 person_name_mismatch。
+         */
         post: operations["homecare_create_recipient"];
         delete?: never;
         options?: never;
@@ -19410,6 +19416,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     contracts_get_referral: {
@@ -24600,6 +24615,15 @@ export interface operations {
             };
             /** @description 校验失败 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
