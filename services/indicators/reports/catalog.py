@@ -39,6 +39,23 @@ from services.indicators.reports.units import (
 NO_POPULATION: Final = "未导入人口数据"
 NO_RESIDENT_SERVICES: Final = "居民服务尚未上线"
 EMPTY_DENOMINATOR: Final = "分母为 0（区域内没有符合条件的记录）"
+NO_REPORTS: Final = "无上报（区域内没有县（区）上报该类记录）"
+
+
+@dataclass(frozen=True, slots=True)
+class Reporting:
+    """How a county *reports* a figure fed by city platforms (the residents' figures): it holds at least
+    one record the ``builder`` selects for the period (families/residents.py, Reporting). A region's figure
+    is then summed over its reporting counties only, with the coverage beside it."""
+
+    code: str  # checkups | signings | assessments
+    label: str  # the records, in Chinese
+    builder: UnitsBuilder
+
+
+CHECKUPS_REPORTED = Reporting("checkups", "体检记录", residents.checkups_reported)
+SIGNINGS_REPORTED = Reporting("signings", "家庭医生签约记录", residents.signings_reported)
+ASSESSMENTS_REPORTED = Reporting("assessments", "能力评估记录", residents.assessments_reported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +76,8 @@ class Definition:
     # rows (region_code, party_a, party_b, requested_at, accepted_at) whose median response time the
     # report shows beside the figure (referrals)
     response_times: Callable[[Period], Select[Any]] | None = None
+    # figures summed over the counties that report them (see Reporting), with the coverage shown
+    reporting: Reporting | None = None
 
     @property
     def name(self) -> str:
@@ -156,6 +175,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             residents.health_managed,
             method="aged",
             feed="residents",
+            reporting=CHECKUPS_REPORTED,
         ),
         Definition(
             "elder_checkups",
@@ -164,6 +184,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             CHECKUP,
             residents.elder_checkups,
             feed="residents",
+            reporting=CHECKUPS_REPORTED,
         ),
         Definition(
             "family_doctor_signing_rate",
@@ -173,6 +194,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             residents.signed_residents,
             method="aged",
             feed="residents",
+            reporting=SIGNINGS_REPORTED,
         ),
         Definition(
             "family_doctor_renewal_rate",
@@ -181,6 +203,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             SIGNING,
             residents.renewals,
             feed="residents",
+            reporting=SIGNINGS_REPORTED,
         ),
         Definition(
             "disabled_elder_assessments",
@@ -189,6 +212,7 @@ DEFINITIONS: Final[dict[str, Definition]] = {
             ASSESSMENT,
             residents.disabled_assessed,
             feed="residents",
+            reporting=ASSESSMENTS_REPORTED,
         ),
     )
 }

@@ -30,6 +30,7 @@ SUMMARY_HEADERS = [
     "目标来源",
     "状态",
     "说明",
+    "上报覆盖",
 ]
 RECORD_HEADERS = [
     "区划代码",
@@ -70,6 +71,16 @@ def _status_text(figure: schemas.Figure) -> tuple[str, str]:
     return "；".join(parts), ""
 
 
+def coverage_text(coverage: schemas.ReportingCoverage | None) -> str | None:
+    """``1/84 个县（区）上报，占65岁及以上人口 1.8%`` — a residents figure's coverage; None for the others."""
+    if coverage is None:
+        return None
+    text = f"{coverage.reporting_counties}/{coverage.counties} 个县（区）上报"
+    if coverage.aged_65_plus_share is not None:
+        text += f"，占65岁及以上人口 {coverage.aged_65_plus_share:.1%}"
+    return text
+
+
 def summary_rows(figures: schemas.RegionFigures) -> Iterable[list[Any]]:
     level = schemas.LEVEL_LABELS[figures.level]
     for figure in figures.figures:
@@ -89,6 +100,7 @@ def summary_rows(figures: schemas.RegionFigures) -> Iterable[list[Any]]:
             "；".join(t.source for t in figure.targets) or None,
             status,
             note,
+            coverage_text(figure.coverage),
         ]
 
 

@@ -52,6 +52,21 @@ class TargetStatus(BaseModel):
     reason: str | None = None
 
 
+class ReportingCoverage(BaseModel):
+    """上报覆盖：由城市平台同步的记录计算的指标（居民健康服务），只统计已上报的县（区）。"""
+
+    records: str = Field(description="上报依据的记录（县（区）在统计期内至少有一条此类记录即为已上报）")
+    reporting_counties: int = Field(description="已上报的县（区）数")
+    counties: int = Field(description="区域内的县（区）数")
+    aged_65_plus_reporting: int | None = Field(
+        description="已上报县（区）的65岁及以上常住人口（未导入人口数据为空）"
+    )
+    aged_65_plus: int | None = Field(description="区域的65岁及以上常住人口（未导入人口数据为空）")
+    aged_65_plus_share: float | None = Field(
+        description="已上报县（区）的65岁及以上人口占区域的比例（小数；未导入人口数据为空）"
+    )
+
+
 class Figure(BaseModel):
     indicator: str
     name: str
@@ -66,6 +81,10 @@ class Figure(BaseModel):
     median_response_minutes: float | None = Field(
         default=None,
         description="双向转诊：统计期内申请且已接收的转诊，从申请到接收的中位分钟数（无已接收的转诊或其他指标为空）",
+    )
+    coverage: ReportingCoverage | None = Field(
+        default=None,
+        description="居民健康服务指标：上报覆盖（分子分母只合计已上报的县（区）；无县（区）上报时数值为空，原因“无上报”）",
     )
     baseline: Baseline | None = None
     targets: list[TargetStatus] = Field(default_factory=list)

@@ -3,6 +3,11 @@
 Rates, and figures per 10,000 residents, are recomputed from the summed numerators and denominators,
 never averaged. An indicator the platform holds no facts for, a population not loaded, an empty
 denominator: the figure is missing with its reason, never 0.
+
+A figure fed by the city platforms (the residents' figures: ``Definition.reporting``) is summed over the
+counties that *report* it (hold at least one record of its kind for the period,
+families/residents.py), and shown with its coverage: reporting counties / counties, and the share of the
+65+ population they hold. A region none of whose counties reports has no figure (无上报).
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from services.indicators.reports.catalog import (
     DEFINITIONS,
     EMPTY_DENOMINATOR,
     NO_POPULATION,
+    NO_REPORTS,
     NO_RESIDENT_SERVICES,
     Definition,
+    Reporting,
     baselines,
 )
 from services.indicators.reports.periods import Period
@@ -43,6 +50,7 @@ from services.indicators.reports.regions import Region, region_of
 from services.indicators.reports.units import COUNTY, PeriodColumns, for_each_period
 
 Counts = dict[str, tuple[int, int | None]]  # county → (numerator, denominator)
+Reporters = dict[str, set[str]]  # reporting code → the counties that report
 MAX_EXPORT_ROWS = 100_000
 
 
@@ -158,6 +166,59 @@ async def series_counts(
     return [_counts(definition, region, counts) for counts in found]
 
 
+def _reporting_counts(reporting: Reporting, period: Period, region: Region) -> Select[Any]:
+    """Per county of ``region``, how many records make it report (asked whoever reads: whether a county
+    reports is not an institution's contribution)."""
+    units = reporting.builder(period).subquery()
+    return (
+        select(literal(reporting.code).label("code"), units.c.region_code, func.count().label("n"))
+        .where(region.condition(units.c.region_code))
+        .group_by(units.c.region_code)
+    )
+
+
+def reportings_of(definitions: Iterable[Definition]) -> list[Reporting]:
+    """The distinct reporting rules of ``definitions`` that are computed (not missing)."""
+    found: dict[str, Reporting] = {}
+    for d in definitions:
+        if d.reporting is not None and d.missing is None:
+            found.setdefault(d.reporting.code, d.reporting)
+    return list(found.values())
+
+
+async def reporting_counties(
+    session: AsyncSession, reportings: Sequence[Reporting], period: Period, region: Region
+) -> Reporters:
+    """ONE statement: for each reporting rule, the counties of ``region`` that report ``period``."""
+    found: Reporters = {r.code: set() for r in reportings}
+    if not reportings:
+        return found
+    parts = [_reporting_counts(r, period, region) for r in reportings]
+    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    for code, county, n in (await session.execute(stmt)).all():
+        if n:
+            found[code].add(county)
+    return found
+
+
+async def series_reporting(
+    session: AsyncSession, reporting: Reporting, periods: Sequence[Period], region: Region
+) -> list[set[str]]:
+    """ONE statement: per period of the series, the counties of ``region`` that report it."""
+    columns = PeriodColumns(periods)
+    units = for_each_period(reporting.builder(columns), columns).subquery()
+    stmt = (
+        select(units.c.period_key, units.c.region_code, func.count())
+        .where(region.condition(units.c.region_code))
+        .group_by(units.c.period_key, units.c.region_code)
+    )
+    found: list[set[str]] = [set() for _ in periods]
+    for key, county, n in (await session.execute(stmt)).all():
+        if n:
+            found[int(key)].add(county)
+    return found
+
+
 async def response_minutes(
     session: AsyncSession, definition: Definition, period: Period, region: Region, principal: Principal
 ) -> dict[str, list[float]]:
@@ -195,12 +256,22 @@ class Computed:
 
 
 def compute(
-    definition: Definition, counts: Counts, counties: Iterable[str], people: dict[str, PopulationRow]
+    definition: Definition,
+    counts: Counts,
+    counties: Iterable[str],
+    people: dict[str, PopulationRow],
+    reporters: Reporters | None = None,
 ) -> Computed:
-    """The figure of a region (its ``counties``) from the per-county counts."""
+    """The figure of a region (its ``counties``) from the per-county counts; a figure with a reporting
+    rule over the counties that report it (``reporters``), none when no county does."""
     if definition.missing is not None:
         return Computed(None, None, None, definition.missing)
     counties = list(counties)
+    if definition.reporting is not None and reporters is not None:
+        reporting = reporters.get(definition.reporting.code, set())
+        counties = [c for c in counties if c in reporting]
+        if not counties:
+            return Computed(None, None, None, NO_REPORTS)
     numerator = sum(counts.get(c, (0, None))[0] for c in counties)
     if definition.method in POPULATION_METHODS:
         if not counties or any(c not in people for c in counties):
@@ -276,6 +347,7 @@ def target_status(
     counts: Counts,
     people: dict[str, PopulationRow],
     whole: Computed,
+    reporters: Reporters | None = None,
 ) -> schemas.TargetStatus:
     base: dict[str, Any] = {
         "region_code": target.region_code,
@@ -295,7 +367,7 @@ def target_status(
     failing: list[schemas.CountyShort] = []
     missing = False
     for county in (c for c in region.counties() if c in covered):
-        figure = compute(definition, counts, [county], people)
+        figure = compute(definition, counts, [county], people, reporters)
         if figure.value is None:
             missing = True
             failing.append(_county_short(county, None, None, figure.reason))
@@ -320,6 +392,27 @@ def _county_short(
     )
 
 
+def coverage(
+    definition: Definition, region: Region, reporters: Reporters, people: dict[str, PopulationRow]
+) -> schemas.ReportingCoverage | None:
+    """Beside a figure with a reporting rule: how many of the region's counties report it and the share
+    of the region's 65+ population they hold (null while the population of the year is not loaded)."""
+    if definition.reporting is None or definition.missing is not None:
+        return None
+    counties = administered_counties(region)
+    reporting = [c for c in counties if c in reporters.get(definition.reporting.code, set())]
+    aged = sum(people[c].aged_65_plus for c in counties) if all(c in people for c in counties) else None
+    aged_reporting = sum(people[c].aged_65_plus for c in reporting) if aged is not None else None
+    return schemas.ReportingCoverage(
+        records=definition.reporting.label,
+        reporting_counties=len(reporting),
+        counties=len(counties),
+        aged_65_plus_reporting=aged_reporting,
+        aged_65_plus=aged,
+        aged_65_plus_share=None if not aged or aged_reporting is None else aged_reporting / aged,
+    )
+
+
 # ------------------------------------------------------------------------------------------ report
 @dataclass
 class ReportData:
@@ -335,6 +428,8 @@ class ReportData:
     minutes: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     # every indicator as read now (see :func:`live`)
     definitions: list[Definition] = field(default_factory=lambda: list(DEFINITIONS.values()))
+    # per reporting rule, the counties that report the period
+    reporters: Reporters = field(default_factory=dict)
 
     def median_minutes(self, definition: Definition, region: Region) -> float | None:
         by_county = self.minutes.get(definition.code)
@@ -345,7 +440,7 @@ class ReportData:
 
     def figure(self, definition: Definition, region: Region, *, with_targets: bool = True) -> schemas.Figure:
         counts = self.counts.get(definition.code, {})
-        computed = compute(definition, counts, region.counties(), self.people)
+        computed = compute(definition, counts, region.counties(), self.people, self.reporters)
         baseline = baselines().get((definition.code, region.code))
         return schemas.Figure(
             indicator=definition.code,
@@ -359,6 +454,7 @@ class ReportData:
             status="missing" if computed.value is None else "computed",
             missing_reason=computed.reason,
             median_response_minutes=self.median_minutes(definition, region),
+            coverage=coverage(definition, region, self.reporters, self.people),
             baseline=(
                 schemas.Baseline(
                     region_code=baseline.region_code,
@@ -372,7 +468,7 @@ class ReportData:
             ),
             targets=(
                 [
-                    target_status(t, definition, region, counts, self.people, computed)
+                    target_status(t, definition, region, counts, self.people, computed, self.reporters)
                     for t in _applicable(self.targets, definition.code, region, self.period)
                 ]
                 if with_targets
@@ -403,15 +499,19 @@ async def report_data(
     counts = await all_county_counts(
         session, [d for d in chosen if d.missing is None], period, region, principal
     )
+    reportings = reportings_of(chosen)
+    reporters = await reporting_counties(session, reportings, period, region)
     people = (
-        await population(session, period.year) if any(d.method in POPULATION_METHODS for d in chosen) else {}
+        await population(session, period.year)
+        if reportings or any(d.method in POPULATION_METHODS for d in chosen)
+        else {}
     )
     minutes = {
         d.code: await response_minutes(session, d, period, region, principal)
         for d in chosen
         if d.missing is None and d.response_times is not None
     }
-    return ReportData(period, region, counts, people, await targets(session), minutes, every)
+    return ReportData(period, region, counts, people, await targets(session), minutes, every, reporters)
 
 
 def report(data: ReportData, principal: Principal) -> schemas.Report:
@@ -437,13 +537,24 @@ async def series(
         if definition.missing is None
         else [{} for _ in periods]
     )
+    reporting = definition.reporting
+    all_reporters: list[Reporters | None] = (
+        [
+            {reporting.code: counties}
+            for counties in await series_reporting(session, reporting, periods, region)
+        ]
+        if reporting is not None and definition.missing is None
+        else [None for _ in periods]
+    )
     people_by_year: dict[int, dict[str, PopulationRow]] = {}
     if definition.method in POPULATION_METHODS:
         for year in sorted({p.year for p in periods}):
             people_by_year[year] = await population(session, year)
     points = []
-    for period, counts in zip(periods, all_counts, strict=True):
-        computed = compute(definition, counts, region.counties(), people_by_year.get(period.year, {}))
+    for period, counts, reporters in zip(periods, all_counts, all_reporters, strict=True):
+        computed = compute(
+            definition, counts, region.counties(), people_by_year.get(period.year, {}), reporters
+        )
         points.append(
             schemas.SeriesPoint(
                 period=period.label,
@@ -468,6 +579,7 @@ async def evaluation(session: AsyncSession, principal: Principal, due: date | No
     counties_in_scope = set(own.counties())
     found = await targets(session, due_on_or_before=due)
     cache: dict[tuple[str, int], Counts] = {}
+    reporters_cache: dict[tuple[str, int], Reporters] = {}
     people_by_year: dict[int, dict[str, PopulationRow]] = {}
     results = []
     for target in found:
@@ -492,13 +604,19 @@ async def evaluation(session: AsyncSession, principal: Principal, due: date | No
                 if definition.missing is None
                 else {}
             )
+        reporters: Reporters | None = None
+        if definition.reporting is not None and definition.missing is None:
+            rkey = (definition.reporting.code, period.year)
+            if rkey not in reporters_cache:
+                reporters_cache[rkey] = await reporting_counties(session, [definition.reporting], period, own)
+            reporters = reporters_cache[rkey]
         if definition.method in POPULATION_METHODS and period.year not in people_by_year:
             people_by_year[period.year] = await population(session, period.year)
         people = people_by_year.get(period.year, {})
         met, short, missing = [], [], []
         for code in evaluated:
             region = region_of(code)
-            figure = compute(definition, cache[key], region.counties(), people)
+            figure = compute(definition, cache[key], region.counties(), people, reporters)
             if figure.value is None:
                 missing.append(_result(region, None, "missing", None, figure.reason))
             elif target.met_by(figure.value):

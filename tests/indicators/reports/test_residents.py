@@ -14,6 +14,10 @@ definitions applied by hand to the records below (two counties of 厦门: 思明
 - renewal 湖里: due in 2025 — S2 (renewed), S6 (ran out, never closed: still ``active``), S10 (expired)
   → 1 / 3; S7 was terminated early (not due); S4 was transferred.
 - 失能 assessed (level ≥ 1): 湖里 P1 (twice: once), P2 level 0 (not), P3 in 2024 (not) → 1; 思明 P6 → 1.
+
+Reporting (families/residents.py): both counties hold check-ups of 2025, contracts in force in 2025 and
+assessments of 2025, so both report each kind; 厦门's four other counties and every other city report
+nothing. A region's figure sums its reporting counties only; one with none has no figure (无上报).
 """
 
 from __future__ import annotations
@@ -21,18 +25,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from libs.common import divisions
 from libs.common.auth import Role
 from libs.common.database import Database, session_scope
 from services.indicators.clients.feeds import FeedEntry
 from services.indicators.facts.apply import RESIDENT_FACTS, apply_entries
 from services.indicators.followers.models import FeedCursor
+from services.indicators.reports.catalog import NO_REPORTS
 from tests.cross_service.conftest import Live
 from tests.indicators.conftest import Indicators
-from tests.indicators.reports.test_reports import _clear_reference, load_population
+from tests.indicators.reports.test_reports import _clear_reference, load_population, load_targets
 
 BASE = "/api/v1/indicators"
 SIMING, HULI = "350203", "350206"
@@ -241,13 +248,23 @@ async def test_figures_follow_the_definitions_in_each_county_and_add_up(
                 assert figure["status"] == "computed"
                 expected = numerator / denominator if denominator else float(numerator)
                 assert figure["value"] == pytest.approx(expected)
-    # 厦门 has four more counties without a population row: its rates cannot be computed, its counts can
+    # 厦门: its four other counties report nothing (and have no population row): the rates are the two
+    # reporting counties' summed numerators over their summed 65+ population, with the coverage 2 of 6
     city = await _report(live, "350200")
     assert city["elder_checkups"]["value"] == 4
     assert city["disabled_elder_assessments"]["value"] == 2
     assert city["family_doctor_renewal_rate"]["value"] == pytest.approx(1 / 3)
-    assert city["health_management_rate"]["missing_reason"] == "未导入人口数据"
-    assert city["health_management_rate"]["numerator"] == 3
+    assert (city["health_management_rate"]["numerator"], city["health_management_rate"]["denominator"]) == (
+        3,
+        3_000,
+    )
+    assert city["health_management_rate"]["value"] == pytest.approx(3 / 3_000)
+    assert city["family_doctor_signing_rate"]["value"] == pytest.approx(4 / 3_000)
+    for code in RESIDENT_CODES:
+        coverage = city[code]["coverage"]
+        assert (coverage["reporting_counties"], coverage["counties"]) == (2, 6), code
+        # the population of 厦门's other counties is not loaded: no share
+        assert (coverage["aged_65_plus"], coverage["aged_65_plus_share"]) == (None, None)
     # the seeds' baselines are shown beside 湖里's figures
     huli = await _report(live, HULI)
     assert huli["elder_checkups"]["baseline"]["value"] == 38833
@@ -268,12 +285,21 @@ async def test_missing_until_the_residents_feed_delivers(
     )
     assert response.status_code == 422
     assert response.json()["code"] == "indicator_missing"
-    # once the feed has delivered (even records of other counties), a county with none counts 0
+    # once the feed has delivered (records of another county), a county with none of its records does not
+    # report: no figure (无上报), never 0 %
     await feed_applied(indicators.database, [_checkup(6, 6, SIMING, 2025, D(2025, 12, 31), D(2025, 12, 31))])
     figures = await _report(live, HULI)
-    assert figures["elder_checkups"]["value"] == 0
-    assert figures["health_management_rate"]["value"] == 0
-    assert figures["family_doctor_renewal_rate"]["missing_reason"] == "分母为 0（区域内没有符合条件的记录）"
+    for code in RESIDENT_CODES:
+        figure = figures[code]
+        assert (figure["status"], figure["value"], figure["missing_reason"]) == ("missing", None, NO_REPORTS)
+        assert (figure["coverage"]["reporting_counties"], figure["coverage"]["counties"]) == (0, 1)
+        assert figure["coverage"]["aged_65_plus_share"] == 0
+    siming = await _report(live, SIMING)
+    assert siming["elder_checkups"]["value"] == 1
+    assert siming["health_management_rate"]["value"] == pytest.approx(1 / 1_000)
+    # 思明 holds a check-up but no contract: it reports its check-ups, not its signing figures
+    assert siming["family_doctor_signing_rate"]["missing_reason"] == NO_REPORTS
+    assert siming["family_doctor_signing_rate"]["coverage"]["reporting_counties"] == 0
 
 
 async def test_records_behind_the_figures(population: Database, indicators: Indicators, live: Live) -> None:
@@ -337,3 +363,109 @@ async def test_an_institution_user_sees_its_own_contribution(
     assert mine["elder_checkups"]["value"] == 3
     assert mine["health_management_rate"]["numerator"] == 2
     assert mine["family_doctor_signing_rate"]["numerator"] == 3
+
+
+async def test_the_province_sums_its_reporting_counties_and_shows_the_coverage(
+    population: Database, indicators: Indicators, live: Live
+) -> None:
+    """The province's rates are 湖里's and 思明's records over THEIR 65+ population (not the province's);
+    the coverage counts the administered counties (金门县 is not one); a city none of whose counties
+    reports (福州) shows no figure."""
+    await feed_applied(indicators.database, RECORDS)
+    response = await live.gateway.get(
+        BASE + "/report",
+        params={"period": "2025", "region": "350000"},
+        headers=live.tokens.headers(Role.province_admin, "350000"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    province = {f["indicator"]: f for f in body["region"]["figures"]}
+    administered = [d.code for d in divisions.all_divisions() if d.level.value == "county" and d.administered]
+    for code in RESIDENT_CODES:
+        numerator, denominator = _sum([HULI, SIMING], code)
+        figure = province[code]
+        assert (figure["numerator"], figure["denominator"]) == (numerator, denominator), code
+        coverage = figure["coverage"]
+        assert (coverage["reporting_counties"], coverage["counties"]) == (2, len(administered)), code
+    assert province["health_management_rate"]["value"] == pytest.approx(3 / 3_000)
+    assert province["family_doctor_signing_rate"]["value"] == pytest.approx(4 / 3_000)
+    assert province["family_doctor_renewal_rate"]["value"] == pytest.approx(1 / 3)
+    # figures without a reporting rule carry no coverage
+    assert province["signed_pairs"]["coverage"] is None
+    cities = {r["region_code"]: {f["indicator"]: f for f in r["figures"]} for r in body["breakdown"]}
+    fuzhou = cities["350100"]
+    for code in RESIDENT_CODES:
+        assert (fuzhou[code]["status"], fuzhou[code]["value"]) == ("missing", None)
+        assert fuzhou[code]["missing_reason"] == NO_REPORTS
+        assert fuzhou[code]["coverage"]["reporting_counties"] == 0
+    assert cities["350200"]["health_management_rate"]["value"] == pytest.approx(3 / 3_000)
+
+
+async def test_coverage_share_of_the_65_plus_population(indicators: Indicators, live: Live) -> None:
+    """With every county of 厦门 in the population table, the coverage gives the share of 厦门's 65+
+    people the reporting counties hold."""
+    await _clear_reference(indicators.database)
+    try:
+        counties = sorted(d.code for d in divisions.counties_of("350200"))
+        aged = {c: 1_000 * (n + 1) for n, c in enumerate(counties)}
+        await load_population(indicators.database, {c: a * 10 for c, a in aged.items()})
+        await feed_applied(indicators.database, RECORDS)
+        city = await _report(live, "350200")
+        reporting = aged[HULI] + aged[SIMING]
+        for code in RESIDENT_CODES:
+            coverage = city[code]["coverage"]
+            assert (coverage["aged_65_plus_reporting"], coverage["aged_65_plus"]) == (
+                reporting,
+                sum(aged.values()),
+            )
+            assert coverage["aged_65_plus_share"] == pytest.approx(reporting / sum(aged.values()))
+        assert city["health_management_rate"]["denominator"] == reporting
+        assert city["health_management_rate"]["value"] == pytest.approx(3 / reporting)
+    finally:
+        await _clear_reference(indicators.database)
+
+
+async def test_targets_read_the_reporting_counties_only(
+    population: Database, indicators: Indicators, live: Live
+) -> None:
+    """厦门's ≥ 75 % target is evaluated on its reporting counties' figure; an "each county" target finds
+    湖里 and 思明 short and the four counties that do not report not evaluable (无上报), never short at
+    0 %."""
+    await load_targets(
+        indicators.database,
+        [
+            {
+                "indicator": "health_management_rate",
+                "region_code": "350200",
+                "each_county": each,
+                "comparison": "gte",
+                "value": Decimal("0.75"),
+                "due_date": date(2025, 12, 31),
+            }
+            for each in (False, True)
+        ],
+    )
+    await feed_applied(indicators.database, RECORDS)
+    city = await _report(live, "350200", Role.city_admin)
+    targets = {t["each_county"]: t for t in city["health_management_rate"]["targets"]}
+    assert (targets[False]["status"], targets[False]["short_by"]) == (
+        "short",
+        pytest.approx(0.75 - 3 / 3_000),
+    )
+    assert targets[True]["status"] == "short"
+    by_county = {c["region_code"]: c for c in targets[True]["counties_short"]}
+    assert {c for c, v in by_county.items() if v["short_by"] is not None} == {HULI, SIMING}
+    others = {c for c, v in by_county.items() if v["short_by"] is None}
+    assert others == {d.code for d in divisions.counties_of("350200")} - {HULI, SIMING}
+    assert {by_county[c]["reason"] for c in others} == {NO_REPORTS}
+    response = await live.gateway.get(
+        BASE + "/targets/evaluation",
+        params={"due": "2025-12-31"},
+        headers=live.tokens.headers(Role.city_admin, "350200"),
+    )
+    assert response.status_code == 200, response.text
+    each = next(t for t in response.json()["targets"] if t["each_county"])
+    assert {r["region_code"] for r in each["short"]} == {HULI, SIMING}
+    assert {r["reason"] for r in each["missing"]} == {NO_REPORTS}
+    whole = next(t for t in response.json()["targets"] if not t["each_county"])
+    assert [r["value"] for r in whole["short"]] == [pytest.approx(3 / 3_000)]

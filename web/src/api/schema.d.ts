@@ -7335,6 +7335,8 @@ export interface components {
         /** Figure */
         Figure: {
             baseline?: components["schemas"]["Baseline"] | null;
+            /** @description 居民健康服务指标：上报覆盖（分子分母只合计已上报的县（区）；无县（区）上报时数值为空，原因“无上报”） */
+            coverage?: components["schemas"]["ReportingCoverage"] | null;
             /** Denominator */
             denominator: number | null;
             /** Denominator Label */
@@ -13837,6 +13839,42 @@ export interface components {
              */
             reference_date: string;
             region: components["schemas"]["RegionFigures"];
+        };
+        /**
+         * ReportingCoverage
+         * @description 上报覆盖：由城市平台同步的记录计算的指标（居民健康服务），只统计已上报的县（区）。
+         */
+        ReportingCoverage: {
+            /**
+             * Aged 65 Plus
+             * @description 区域的65岁及以上常住人口（未导入人口数据为空）
+             */
+            aged_65_plus: number | null;
+            /**
+             * Aged 65 Plus Reporting
+             * @description 已上报县（区）的65岁及以上常住人口（未导入人口数据为空）
+             */
+            aged_65_plus_reporting: number | null;
+            /**
+             * Aged 65 Plus Share
+             * @description 已上报县（区）的65岁及以上人口占区域的比例（小数；未导入人口数据为空）
+             */
+            aged_65_plus_share: number | null;
+            /**
+             * Counties
+             * @description 区域内的县（区）数
+             */
+            counties: number;
+            /**
+             * Records
+             * @description 上报依据的记录（县（区）在统计期内至少有一条此类记录即为已上报）
+             */
+            records: string;
+            /**
+             * Reporting Counties
+             * @description 已上报的县（区）数
+             */
+            reporting_counties: number;
         };
         /** Resident */
         Resident: {

@@ -23,6 +23,20 @@ followed, so its own figures and ours agree):
 - **失能老年人健康评估** (``disabled_elder_assessments``): people with an ability assessment in the period
   whose level is 失能 (level ≥ 1, 能力轻度受损 or worse, as the residents service classes it), each once
   (their latest such assessment of the period is the unit).
+
+**Reporting** (DHIS2's reporting rate): a county *reports* a period's residents figures of a kind when the
+platform holds at least one of its records of that kind for the period — the city platforms sync what
+their public-health systems hold, and a county whose system has not synced has no record at all, which
+is not the same as a county that checked nobody. A city's or the province's figure is summed over its
+reporting counties only (numerator and denominator alike), with the coverage beside it; a region with no
+reporting county has no figure (无上报), never 0 %. The records that make a county report:
+
+- check-ups (``health_management_rate``, ``elder_checkups``): a check-up record of the period's year
+  opened (first part done) by the reference date (:func:`checkups_reported`);
+- contracts (``family_doctor_signing_rate``, ``family_doctor_renewal_rate``): a contract in force on at
+  least one day of the period (:func:`signings_reported`);
+- assessments (``disabled_elder_assessments``): an ability assessment, of any level, in the period
+  (:func:`assessments_reported`).
 """
 
 from __future__ import annotations
@@ -151,3 +165,37 @@ def disabled_assessed(period: AnyPeriod) -> Select[Any]:
             ),
         ),
     )
+
+
+# ------------------------------------------------------------------------------------- reporting
+def checkups_reported(period: AnyPeriod) -> Select[Any]:
+    """The records that make a county report its check-up figures: its records of the period's year
+    opened by the reference date."""
+    return units(
+        region_code=C.region_code,
+        record_id=C.id,
+        name=literal("体检记录"),
+        num=1,
+        den=None,
+        party_a=C.institution_id,
+    ).where(C.year == period_year(period), C.first_date <= period.end)
+
+
+def signings_reported(period: AnyPeriod) -> Select[Any]:
+    """The records that make a county report its signing figures: contracts in force on a day of the
+    period (started by its end, not ended before its start)."""
+    return units(
+        region_code=S.region_code, record_id=S.id, name=S.status, num=1, den=None, party_a=S.institution_id
+    ).where(S.start_date <= period.end, func.coalesce(S.ended_date, S.end_date) >= period.start)
+
+
+def assessments_reported(period: AnyPeriod) -> Select[Any]:
+    """The records that make a county report its assessment figures: assessments in the period."""
+    return units(
+        region_code=A.region_code,
+        record_id=A.id,
+        name=literal("能力评估"),
+        num=1,
+        den=None,
+        party_a=A.institution_id,
+    ).where(A.assessed_date >= period.start, A.assessed_date <= period.end)

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import {
   chinaToday,
+  coverageText,
   formatGap,
   formatValue,
   isPeriod,
@@ -98,5 +99,28 @@ describe('periods', () => {
     expect(trendRange('2025')).toEqual({ from: '2021', to: '2025', by: 'year' })
     expect(trendRange('2025Q3')).toEqual({ from: '2023Q4', to: '2025Q3', by: 'quarter' })
     expect(trendRange('2025Q4')).toEqual({ from: '2024Q1', to: '2025Q4', by: 'quarter' })
+  })
+})
+
+describe('coverageText', () => {
+  const coverage = {
+    records: '体检记录',
+    reporting_counties: 1,
+    counties: 83,
+    aged_65_plus_reporting: 71_000,
+    aged_65_plus: 4_600_000,
+    aged_65_plus_share: 71_000 / 4_600_000,
+  }
+  it('gives the reporting counties and their share of the 65+ population', () => {
+    expect(coverageText(coverage)).toBe('1/83 个县（区）上报，占65岁及以上人口 1.5%')
+  })
+  it('leaves the share out while the population is not loaded', () => {
+    expect(coverageText({ ...coverage, aged_65_plus: null, aged_65_plus_reporting: null, aged_65_plus_share: null })).toBe(
+      '1/83 个县（区）上报',
+    )
+  })
+  it('is empty for a figure without a reporting rule', () => {
+    expect(coverageText(null)).toBe('')
+    expect(coverageText(undefined)).toBe('')
   })
 })

@@ -9,6 +9,7 @@ export type RegionFigures = components['schemas']['RegionFigures']
 export type Figure = components['schemas']['Figure']
 export type TargetStatus = components['schemas']['TargetStatus']
 export type TargetState = TargetStatus['status']
+export type ReportingCoverage = components['schemas']['ReportingCoverage']
 
 const count = new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 0 })
 
@@ -56,6 +57,15 @@ export function worstState(targets: readonly Pick<TargetStatus, 'status'>[]): Ta
     if (targets.some((t) => t.status === state)) return state
   }
   return 'met'
+}
+
+/** A residents figure's reporting coverage: `1/83 个县（区）上报，占65岁及以上人口 4.1%` (the share when
+ * the population is loaded); empty for a figure without one. */
+export function coverageText(coverage: ReportingCoverage | null | undefined): string {
+  if (!coverage) return ''
+  const counties = `${coverage.reporting_counties}/${coverage.counties} 个县（区）上报`
+  const share = coverage.aged_65_plus_share
+  return share === null || share === undefined ? counties : `${counties}，占65岁及以上人口 ${(share * 100).toFixed(1)}%`
 }
 
 // ---- periods ---------------------------------------------------------------------------------------
