@@ -95,11 +95,15 @@ def _page_model(service: str, entities: Sequence[FeedEntity]) -> type[BaseModel]
     return page
 
 
-def _encode(seq: int) -> str:
+def encode_seq_cursor(seq: int) -> str:
+    """The opaque cursor of a position ``seq`` in a log numbered in commit order (the change feed's, a
+    service's event log)."""
     return base64.urlsafe_b64encode(f"seq:{seq}".encode()).rstrip(b"=").decode()
 
 
-def _decode(cursor: str | None) -> int:
+def decode_seq_cursor(cursor: str | None) -> int:
+    """The position of a cursor made by :func:`encode_seq_cursor` (0 for none); anything else is 422
+    ``invalid_cursor``."""
     if not cursor:
         return 0
     try:
@@ -178,7 +182,7 @@ def change_feed_router(
             ),
         ] = None,
     ) -> Any:
-        after_seq = _decode(after)
+        after_seq = decode_seq_cursor(after)
         readable = [name for name, check in list_checks.items() if await _holds(check, principal)]
         requested = _requested(entity_types, by_type)
         if requested is not None:
@@ -212,7 +216,7 @@ def change_feed_router(
         items = [_entry(row, by_type[row.entity_type]) for row in rows]
         last = rows[-1].seq if rows else after_seq
         return JSONResponse(
-            jsonable_encoder({"items": items, "next_cursor": _encode(last), "has_more": has_more})
+            jsonable_encoder({"items": items, "next_cursor": encode_seq_cursor(last), "has_more": has_more})
         )
 
     return router

@@ -13,6 +13,11 @@ of that scope: when the scope an entity had before the transaction differs from 
 of the old scope sees the entity go; a reader of both sees it go and come back, in that order. ORM
 writes are covered by the attributes' history; bulk writers pass ``previous_scope`` to :func:`track`.
 
+A side log that readers page through by a number — a service's event log (homecare's order events) —
+needs the same guarantee: its rows are queued with :func:`queue_in_commit_order` and inserted here, under
+the same lock, so their autoincrement key also follows commit order; :func:`on_committed` runs a
+callback after a commit that wrote rows of a table (an in-process wake-up of its streams).
+
 An entry may reach a second region (``ChangeTracked.change_other_region``, kept in ``other_region_code``):
 an agreement between a hospital of one county and a home of another is read by both counties' officials.
 The second region is part of the scope: when it changes, the tombstone carries the old one.
@@ -42,6 +47,8 @@ from libs.common.bulk_insert import insert_rows
 from libs.common.models import ChangeRecord, ChangeTracked, utcnow
 
 _PENDING = "pending_changes"
+_ORDERED = "pending_ordered_rows"
+_WRITTEN = "ordered_rows_written"
 _CHANGE_TABLE: Table = ChangeRecord.__table__  # type: ignore[assignment]
 _BEFORE = "pending_changes_scope_before"
 _UNKNOWN: Any = object()
@@ -301,9 +308,13 @@ def _remember_at_savepoint(session: Session, transaction: SessionTransaction) ->
     """A savepoint (``begin_nested``, e.g. :func:`libs.common.bulk.guarded` around one record) keeps the
     entries queued before it — the session flushed them just before — to restore if it is rolled back."""
     if transaction.nested:
-        saved: dict[SessionTransaction, tuple[dict[Any, Any], dict[Any, Any]]]
+        saved: dict[SessionTransaction, tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]]
         saved = session.info.setdefault(_AT_SAVEPOINT, {})
-        saved[transaction] = (dict(session.info.get(_PENDING, {})), dict(session.info.get(_BEFORE, {})))
+        saved[transaction] = (
+            dict(session.info.get(_PENDING, {})),
+            dict(session.info.get(_BEFORE, {})),
+            {table: list(rows) for table, rows in session.info.get(_ORDERED, {}).items()},
+        )
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -321,14 +332,14 @@ def _forget(session: Session, previous: SessionTransaction) -> None:
     before it stay); a rolled-back transaction forgets them all."""
     ended = session.info.pop(_ENDED_SAVEPOINT, None)
     if previous.nested and ended is not None and ended[0] is previous:
-        pending, before = ended[1]
-        for key, value in ((_PENDING, pending), (_BEFORE, before)):
+        pending, before, ordered = ended[1]
+        for key, value in ((_PENDING, pending), (_BEFORE, before), (_ORDERED, ordered)):
             if value:
                 session.info[key] = value
             else:
                 session.info.pop(key, None)
         return
-    for key in (_PENDING, _BEFORE, _AT_SAVEPOINT):
+    for key in (_PENDING, _BEFORE, _AT_SAVEPOINT, _ORDERED, _WRITTEN):
         session.info.pop(key, None)
 
 
@@ -375,11 +386,38 @@ def on_commit(entity_type: str, hook: CommitHook) -> None:
     _COMMIT_HOOKS.setdefault(entity_type, []).append(hook)
 
 
+def queue_in_commit_order(session: AsyncSession, table: Table, row: Mapping[str, Any]) -> None:
+    """Insert ``row`` into ``table`` when the transaction's change records are written, under the feed's
+    lock: the table's autoincrement key then grows in commit order, as ``change_record.seq`` does (a
+    reader that has seen key ``n`` never later finds a smaller one committing). Rolled back with the
+    transaction (or the savepoint) it was queued in."""
+    ordered: dict[Table, list[dict[str, Any]]] = session.sync_session.info.setdefault(_ORDERED, {})
+    ordered.setdefault(table, []).append(dict(row))
+
+
+CommittedCallback = Callable[[], None]
+_COMMITTED_CALLBACKS: dict[str, list[CommittedCallback]] = {}
+
+
+def on_committed(table_name: str, callback: CommittedCallback) -> None:
+    """Call ``callback()`` after each commit that wrote rows queued for ``table_name`` (in this process)."""
+    _COMMITTED_CALLBACKS.setdefault(table_name, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _announce(session: Session) -> None:
+    for name in session.info.pop(_WRITTEN, ()):
+        for callback in _COMMITTED_CALLBACKS.get(name, ()):
+            callback()
+
+
 async def write_pending_changes(session: AsyncSession) -> int:
-    """Write the transaction's change records; call after the last flush, right before commit."""
+    """Write the transaction's change records (and the rows queued by :func:`queue_in_commit_order`);
+    call after the last flush, right before commit."""
     pending: dict[tuple[str, Any], dict[str, Any]] = session.sync_session.info.pop(_PENDING, {})
     before: dict[Any, Scope | None] = session.sync_session.info.pop(_BEFORE, {})
-    if not pending:
+    ordered: dict[Table, list[dict[str, Any]]] = session.sync_session.info.pop(_ORDERED, {})
+    if not pending and not ordered:
         return 0
     for entity_type, hooks in _COMMIT_HOOKS.items():
         entries = [row for (kind, _id), row in pending.items() if kind == entity_type]
@@ -391,5 +429,10 @@ async def write_pending_changes(session: AsyncSession) -> int:
     now = utcnow()
     rows = _rows(pending, before)
     # one statement whatever the count (an execution per row costs the server a plan and a run each)
-    await insert_rows(session, _CHANGE_TABLE, [{**row, "changed_at": now} for row in rows])
+    if rows:
+        await insert_rows(session, _CHANGE_TABLE, [{**row, "changed_at": now} for row in rows])
+    for table, table_rows in ordered.items():
+        await insert_rows(session, table, table_rows)
+    if ordered:
+        session.sync_session.info[_WRITTEN] = {table.name for table in ordered}
     return len(rows)
