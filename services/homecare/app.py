@@ -21,6 +21,7 @@ from services.homecare.attachments.router import router as attachments_router
 from services.homecare.catalog.router import router as catalog_router
 from services.homecare.clients.registry import RegistryClient
 from services.homecare.clients.residents import ResidentsClient
+from services.homecare.events.router import router as events_router
 from services.homecare.feed import FEED
 from services.homecare.home_beds.router import router as home_beds_router
 from services.homecare.orders.complaints.router import router as complaints_router
@@ -88,6 +89,7 @@ def create_app(
             visits_router,
             attachments_router,
             sos_router,
+            events_router,
             complaints_router,
             home_beds_router,
             reports_router,

@@ -3,6 +3,7 @@
 from services.homecare import feed  # noqa: F401  (each tracked model's feed payload declaration)
 from services.homecare.attachments import models as attachments  # noqa: F401
 from services.homecare.catalog import models as catalog  # noqa: F401
+from services.homecare.events import models as events  # noqa: F401
 from services.homecare.home_beds import models as home_beds  # noqa: F401
 from services.homecare.orders import models as orders  # noqa: F401
 from services.homecare.orders.complaints import models as complaints  # noqa: F401

@@ -58,6 +58,7 @@ POLICY = Policy(
             "orders:incident",
             "sos:read",
             "sos:resolve",
+            "events:read",
             "complaints:read",
             "complaints:write",
             "complaints:resolve",
@@ -85,6 +86,7 @@ POLICY = Policy(
             "home_beds:read",
             "home_beds:write",
             "assignments:read",
+            "events:read",
         },
         Role.city_platform: {
             "attachments:read",
@@ -146,6 +148,7 @@ HomeBedsRead = Annotated[Principal, Depends(POLICY.require("home_beds:read"))]
 HomeBedsWrite = Annotated[Principal, Depends(POLICY.require("home_beds:write"))]
 HomeBedsImport = Annotated[Principal, Depends(POLICY.require("home_beds:import"))]
 ReportsRead = Annotated[Principal, Depends(POLICY.require("reports:read"))]
+EventsRead = Annotated[Principal, Depends(POLICY.require("events:read"))]
 AssignmentsRead = Annotated[Principal, Depends(POLICY.require("assignments:read"))]
 ChangesRead = POLICY.require("changes:read")
 AttachmentsRead = Annotated[Principal, Depends(POLICY.require("attachments:read"))]

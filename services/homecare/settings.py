@@ -43,6 +43,16 @@ class HomecareSettings(ServiceSettings):
     # the longest wanted time window of one order (bounds the nurse booking check)
     order_max_window_hours: int = 12
 
+    # Order events (issue 18, events/): the SSE stream's heartbeat comment — below the gateway's read
+    # timeout for each chunk (upstream_timeout_seconds, 10 s), or the gateway cuts an idle stream; the
+    # stream's lifetime (the client reconnects with Last-Event-ID, and the token is verified again); how
+    # often a stream reads the database for events other workers wrote (this worker's own writes wake it
+    # at once); the events one read returns at most.
+    events_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    events_stream_seconds: float = Field(default=300.0, gt=0)
+    events_poll_seconds: float = Field(default=1.0, gt=0)
+    events_batch: int = Field(default=200, ge=1, le=1000)
+
     # Attachments of visit records (issue 18; unused before it lands): the S3-compatible object store's URL
     # (MinIO in deploy/compose.yaml: http://minio:9000); empty: none (the filesystem store of `make run`).
     attachments_s3_endpoint_url: str = ""

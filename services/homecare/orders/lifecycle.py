@@ -29,6 +29,7 @@ from libs.common.scope import ensure_in_scope_for_write
 from services.homecare import clock
 from services.homecare.clients.registry import FetchedPractitioner, PractitionerInfo
 from services.homecare.clients.residents import DisabilityBasis, ResidentsClient
+from services.homecare.events import service as order_events
 from services.homecare.orders import booking, fees, geo
 from services.homecare.orders.errors import (
     CancelNotAllowed,
@@ -36,6 +37,7 @@ from services.homecare.orders.errors import (
     ClientTimeInFuture,
     DoctorAssessmentRequired,
     NotAssignedNurse,
+    NotEligibleForItems,
     NotOrderParty,
     NotOrderProvider,
     NurseNotEligible,
@@ -63,6 +65,7 @@ from services.homecare.orders.schemas import (
     Located,
     RateBody,
     ReasonBody,
+    RescheduleBody,
 )
 from services.homecare.orders.transitions import (
     EARLY,
@@ -189,13 +192,28 @@ async def _apply(
     *,
     flags: list[str] | None = None,
     detail: dict[str, Any] | None = None,
+    concerns: uuid.UUID | None = None,
+    notice: dict[str, Any] | None = None,
 ) -> None:
+    """Move ``order`` by ``action``, log the event, release the nurse's booking when the order ends
+    early, audit it, and tell the followers (events/): ``concerns`` is the nurse the event is about
+    when it is not the order's own (the nurse an un-assignment removed); ``notice`` adds to the event's
+    payload."""
     before = order.status
     order.status = target(order, action)
-    session.add(_event(order, principal, action, before, body, at, flags=flags, detail=detail))
+    event = _event(order, principal, action, before, body, at, flags=flags, detail=detail)
+    session.add(event)
     if order.status in RELEASES_BOOKING:
         await booking.release(session, order)
     await session.flush()
+    order_events.emit_for_transition(
+        session,
+        order,
+        event,
+        occurred_at=at,
+        nurse_practitioner_id=concerns or order.nurse_practitioner_id,
+        extra=notice,
+    )
     audit.record(
         session,
         principal,
@@ -352,6 +370,80 @@ async def assign(
         None,
         order.assigned_at,
         detail={"nurse_practitioner_id": str(body.nurse_practitioner_id)},
+    )
+    return False
+
+
+async def unassign(
+    session: AsyncSession, principal: Principal, order: Order, body: ReasonBody, if_match: str | None
+) -> bool:
+    """The dispatcher takes an assigned order back before the nurse sets off (to assign another): the
+    nurse's booking is released and she is told (an ``unassigned`` event)."""
+    if await already_applied(session, order, "unassign", body):
+        return True
+    target(order, "unassign")
+    ensure_provider_admin(principal, order)
+    check_if_match(if_match, order.version)
+    nurse = order.nurse_practitioner_id
+    await booking.release(session, order)
+    order.nurse_practitioner_id = None
+    order.assigned_at = None
+    await _apply(
+        session,
+        principal,
+        order,
+        "unassign",
+        body,
+        clock.now(),
+        detail={"nurse_practitioner_id": str(nurse), "reason": body.reason},
+        concerns=nurse,
+    )
+    return False
+
+
+async def reschedule(
+    session: AsyncSession,
+    principal: Principal,
+    settings: HomecareSettings,
+    order: Order,
+    body: RescheduleBody,
+    if_match: str | None,
+) -> bool:
+    """The dispatcher moves the wanted slot before the nurse sets off. The slot obeys the placing rules
+    (not past, not longer than ``order_max_window_hours``); an assigned nurse keeps the order only if
+    the new slot does not overlap another of her bookings (409 ``nurse_double_booked``, as ``assign``)."""
+    target(order, "reschedule")
+    ensure_provider_admin(principal, order)
+    check_if_match(if_match, order.version)
+    now = clock.now()
+    if body.window_end - body.window_start > timedelta(hours=settings.order_max_window_hours):
+        raise NotEligibleForItems(
+            f"期望时段不得超过 {settings.order_max_window_hours} 小时", "body.window_end"
+        )
+    if body.window_end <= now:
+        raise NotEligibleForItems("期望时段已过", "body.window_end")
+    previous = {
+        "previous_window_start": order.window_start,
+        "previous_window_end": order.window_end,
+    }
+    order.window_start = body.window_start
+    order.window_end = body.window_end
+    if order.nurse_practitioner_id is not None:
+        await booking.release(session, order)
+        await booking.book(session, order, order.nurse_practitioner_id)
+    await _apply(
+        session,
+        principal,
+        order,
+        "reschedule",
+        None,
+        now,
+        detail={
+            "window_start": body.window_start.isoformat(),
+            "window_end": body.window_end.isoformat(),
+            **{k: v.isoformat() for k, v in previous.items()},
+        },
+        notice=previous,
     )
     return False
 

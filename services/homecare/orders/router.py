@@ -36,6 +36,7 @@ from services.homecare.orders.schemas import (
     OrderSummary,
     RateBody,
     ReasonBody,
+    RescheduleBody,
 )
 from services.homecare.permissions import (
     OrdersAssess,
@@ -305,6 +306,23 @@ TRANSITIONS = TransitionTable(
             operation_id="homecare_assign_order",
             body=AssignBody,
             responses=problem_responses(401, 403, 404, 409, 412, 422, 428, 502, 504),
+        ),
+        Transition(
+            "unassign",
+            OrdersDecide,
+            _step(lambda s, p, order, b, m: lifecycle.unassign(s.session, p, order, b or ReasonBody(), m)),
+            summary="撤回派单（护士出发前；订单回到已受理，护士收到通知）",
+            operation_id="homecare_unassign_order",
+            body=ReasonBody,
+            body_required=False,
+        ),
+        Transition(
+            "reschedule",
+            OrdersDecide,
+            _step(lambda s, p, order, b, m: lifecycle.reschedule(s.session, p, s.settings, order, b, m)),
+            summary="改期（护士出发前调整期望上门时段；已派单时护士时段不得冲突）",
+            operation_id="homecare_reschedule_order",
+            body=RescheduleBody,
         ),
         _nurse_step("depart", "护士出发（可附定位）", DepartBody),
         _nurse_step("check-in", "到达签到（定位、精度、是否模拟定位；异常标记待复核）", Located),

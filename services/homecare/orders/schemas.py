@@ -174,6 +174,23 @@ class AssignBody(BaseModel):
     nurse_practitioner_id: uuid.UUID
 
 
+class RescheduleBody(BaseModel):
+    """A new wanted time slot, set by the dispatcher before the nurse sets off."""
+
+    model_config = _examples(
+        {"window_start": "2026-12-02T14:00:00+08:00", "window_end": "2026-12-02T16:00:00+08:00"}
+    )
+
+    window_start: BusinessMoment = Field(description="新的期望上门时段开始")
+    window_end: BusinessMoment
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.window_end <= self.window_start:
+            raise ValueError("时段结束须晚于开始")
+        return self
+
+
 class RateBody(BaseModel):
     model_config = _examples(
         {"score": 5, "comment": "林护士操作规范，讲解耐心，准时上门", "rated_by": "family"}

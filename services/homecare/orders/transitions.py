@@ -12,6 +12,8 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderStatus], OrderStatus]] = {
     "accept": (frozenset({S.assessed}), S.accepted),
     "reject": (frozenset({S.submitted, S.assessed}), S.rejected),
     "assign": (frozenset({S.accepted}), S.assigned),
+    # the dispatcher takes the order back from the nurse before she sets off (to assign another)
+    "unassign": (frozenset({S.assigned}), S.accepted),
     "depart": (frozenset({S.assigned}), S.en_route),
     "check-in": (frozenset({S.en_route}), S.checked_in),
     "start": (frozenset({S.checked_in}), S.in_service),
@@ -23,6 +25,11 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderStatus], OrderStatus]] = {
         S.cancelled,
     ),
     "incident": (frozenset({S.assigned, S.en_route, S.checked_in, S.in_service, S.checked_out}), S.incident),
+}
+
+#: steps that keep the state: the dispatcher moves the wanted time slot before the nurse sets off
+SELF_TRANSITIONS: dict[str, frozenset[OrderStatus]] = {
+    "reschedule": frozenset({S.submitted, S.assessed, S.accepted, S.assigned}),
 }
 
 #: states in which the nurse is on the job (location reports, SOS, visit record)
@@ -41,7 +48,8 @@ ACTIVE = frozenset(
 
 
 def allowed_actions(status: OrderStatus) -> list[str]:
-    return [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+    moves = [action for action, (sources, _) in TRANSITIONS.items() if status in sources]
+    return moves + [action for action, sources in SELF_TRANSITIONS.items() if status in sources]
 
 
 class OrderIllegalTransition(IllegalTransition):
@@ -57,6 +65,10 @@ class OrderIllegalTransition(IllegalTransition):
 
 def target(order: Order, action: str) -> OrderStatus:
     """The state ``action`` leads to from the order's state; 409 with the allowed actions otherwise."""
+    if action in SELF_TRANSITIONS:
+        if order.status not in SELF_TRANSITIONS[action]:
+            raise OrderIllegalTransition(order, action)
+        return order.status
     sources, to = TRANSITIONS[action]
     if order.status not in sources:
         raise OrderIllegalTransition(order, action)

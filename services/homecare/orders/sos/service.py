@@ -14,6 +14,8 @@ from libs.common.errors import Conflict, NotFound
 from libs.common.pagination import PageParams, paginate
 from libs.common.scope import visible_condition
 from services.homecare import clock
+from services.homecare.events import service as order_events
+from services.homecare.events.models import EventType
 from services.homecare.orders.errors import ClientEventReused
 from services.homecare.orders.lifecycle import ensure_assigned_nurse, ensure_provider_admin
 from services.homecare.orders.models import Order
@@ -44,6 +46,7 @@ async def raise_(
     )
     session.add(alert)
     await session.flush()
+    order_events.emit_for_sos(session, order, alert, EventType.sos_raised)
     audit.record(session, principal, action="sos.raise", entity_type="sos_alert", entity_id=alert.id)
     return alert, True
 
@@ -86,6 +89,7 @@ async def resolve(
     alert.resolved_by_sub = principal.sub
     alert.resolution = data.resolution
     await session.flush()
+    order_events.emit_for_sos(session, order, alert, EventType.sos_acknowledged)
     audit.record(
         session,
         principal,
