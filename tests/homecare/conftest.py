@@ -82,7 +82,12 @@ async def homecare_app(
         ) as residents_http,
     ):
         app = create_app(
-            make_settings(HomecareSettings, test_databases),
+            # an event stream ends after a second here: the walks over every endpoint (permissions,
+            # forged cursors) read it through the ASGI transport, which waits for the whole body;
+            # tests/homecare/events lengthen it for their own streams
+            make_settings(
+                HomecareSettings, test_databases, events_stream_seconds=1.0, events_heartbeat_seconds=0.5
+            ),
             verifier=token_verifier,
             registry_http=registry_http,
             registry_tokens=StaticTokenSource(tokens.token(Role.service, ttl=timedelta(hours=4))),

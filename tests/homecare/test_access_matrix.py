@@ -50,6 +50,9 @@ MATRIX = parse(
     # rules: dispatch to an eligible nurse
     POST   /orders/{order_id}/assign                      -  -  -  Y  -  -
     POST   /orders/{order_id}/review-flags                -  -  -  Y  -  -
+    # issue 18: the dispatcher (the provider's admin, who assigns) takes an order back or moves its slot
+    POST   /orders/{order_id}/unassign                    -  -  -  Y  -  -
+    POST   /orders/{order_id}/reschedule                  -  -  -  Y  -  -
     # the nurse: travel, check-in, service, check-out
     POST   /orders/{order_id}/depart                      -  -  -  -  Y  -
     POST   /orders/{order_id}/check-in                    -  -  -  -  Y  -
@@ -79,6 +82,10 @@ MATRIX = parse(
     GET    /attachments/uploads/{upload_id}               -  -  -  -  Y  -
     PATCH  /attachments/uploads/{upload_id}               -  -  -  -  Y  -
     GET    /attachments/{sha256}                          Y  Y  Y  Y  Y  Y
+    # issue 18: order events for the nurse (her own) and the provider's dispatcher (its institution's);
+    # officials and platforms follow the change feed instead
+    GET    /events/feed                                   -  -  -  Y  Y  -
+    GET    /events                                        -  -  -  Y  Y  -
     # rules: one-tap SOS (the nurse)
     POST   /orders/{order_id}/sos                         -  -  -  -  Y  -
     # README: the provider answers its nurses' alerts

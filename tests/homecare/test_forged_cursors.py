@@ -21,6 +21,8 @@ EXPECTED = {
     "/api/v1/homecare/complaints": "cursor",
     "/api/v1/homecare/home-beds": "cursor",
     "/api/v1/homecare/changes": "after",
+    "/api/v1/homecare/events/feed": "after",
+    "/api/v1/homecare/events": "after",
 }
 
 
@@ -32,7 +34,8 @@ def test_the_walk_knows_every_list_endpoint(homecare_app: FastAPI) -> None:
 async def test_a_forged_cursor_is_a_422_invalid_cursor(
     client: httpx.AsyncClient, tokens: Tokens, path: str
 ) -> None:
-    if path == "/api/v1/homecare/sos":  # SOS alerts are read by the institution that serves
+    if path in ("/api/v1/homecare/sos", "/api/v1/homecare/events/feed", "/api/v1/homecare/events"):
+        # SOS alerts and order events are read by the institution that serves
         headers = tokens.headers(Role.institution_admin, "350206", institution_id=uuid.uuid4())
     else:
         headers = tokens.headers(Role.province_admin, "350000")

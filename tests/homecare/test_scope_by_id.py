@@ -37,7 +37,7 @@ RECORD_OF: dict[tuple[str, str], str] = {
                 ("POST", f"/{action}")
                 for action in (
                     "assess accept reject assign depart check-in start check-out locations complete "
-                    "cancel incident rate review-flags visit-record sos complaints"
+                    "cancel incident rate review-flags visit-record sos complaints unassign reschedule"
                 ).split()
             ),
         ]

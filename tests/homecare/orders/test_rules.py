@@ -97,8 +97,8 @@ def test_a_closed_order_allows_nothing(closed: OrderStatus) -> None:
 
 
 def test_allowed_actions_are_listed_in_the_tables_order() -> None:
-    assert allowed_actions(S.submitted) == ["assess", "reject", "cancel"]
-    assert allowed_actions(S.assigned) == ["depart", "cancel", "incident"]
+    assert allowed_actions(S.submitted) == ["assess", "reject", "cancel", "reschedule"]
+    assert allowed_actions(S.assigned) == ["unassign", "depart", "cancel", "incident", "reschedule"]
 
 
 # ------------------------------------------------------------------------------ nurse eligibility

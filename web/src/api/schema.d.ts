@@ -947,6 +947,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/homecare/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 订单事件流（server-sent events）
+         * @description 护士（机构人员，带执业人员编号）只收到与本人相关的事件：派给本人、撤回本人派单、改期、取消、完成，以及本人报警的发出与处理；机构管理员（派单员）收到本机构全部订单事件与报警。以 Last-Event-ID（或 after）续传，不漏不重；都不带时只推送此后的新事件。先发 event: ready（id 为起点游标），此后每个事件 id 为其游标、event 为类型、data 与 /events/feed 的条目相同；空闲时定时发送注释行心跳；连接在设定时长或令牌到期后结束，客户端应重连。
+         */
+        get: operations["homecare_order_events_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/homecare/events/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 订单事件（按游标轮询）
+         * @description 护士（机构人员，带执业人员编号）只收到与本人相关的事件：派给本人、撤回本人派单、改期、取消、完成，以及本人报警的发出与处理；机构管理员（派单员）收到本机构全部订单事件与报警。不带 after 从最早的事件开始；next_cursor 总会返回，没有新事件时不变。
+         */
+        get: operations["homecare_order_events_feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/homecare/home-beds": {
         parameters: {
             query?: never;
@@ -1381,6 +1421,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/homecare/orders/{order_id}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 改期（护士出发前调整期望上门时段；已派单时护士时段不得冲突） */
+        post: operations["homecare_reschedule_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/homecare/orders/{order_id}/review-flags": {
         parameters: {
             query?: never;
@@ -1426,6 +1483,23 @@ export interface paths {
         put?: never;
         /** 开始服务 */
         post: operations["homecare_start_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/homecare/orders/{order_id}/unassign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 撤回派单（护士出发前；订单回到已受理，护士收到通知） */
+        post: operations["homecare_unassign_order"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5133,6 +5207,51 @@ export interface components {
              */
             nurse_practitioner_id: string;
         };
+        /** AssignedEvent */
+        AssignedEvent: {
+            /**
+             * Cursor
+             * @description 该事件的游标（SSE 的 id）；从它之后继续读取
+             */
+            cursor: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            payload: components["schemas"]["AssignedPayload"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "assigned";
+        };
+        /** AssignedPayload */
+        AssignedPayload: {
+            /**
+             * Nurse Practitioner Id
+             * Format: uuid
+             */
+            nurse_practitioner_id: string;
+            order_status: components["schemas"]["OrderStatus"];
+            /** Order Version */
+            order_version: number;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+        };
         /**
          * Assignment
          * @description One of a nurse's visits, as small as a phone needs (no personal data but a masked name).
@@ -5566,6 +5685,39 @@ export interface components {
             results: components["schemas"]["BulkRecordResult"][];
             /** Source System */
             source_system: string;
+        };
+        /** CancelledEvent */
+        CancelledEvent: {
+            /**
+             * Cursor
+             * @description 该事件的游标（SSE 的 id）；从它之后继续读取
+             */
+            cursor: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            payload: components["schemas"]["CancelledPayload"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cancelled";
+        };
+        /** CancelledPayload */
+        CancelledPayload: {
+            /** Nurse Practitioner Id */
+            nurse_practitioner_id: string | null;
+            order_status: components["schemas"]["OrderStatus"];
+            /** Order Version */
+            order_version: number;
+            previous_status: components["schemas"]["OrderStatus"];
         };
         /**
          * CareServiceCreate
@@ -6388,6 +6540,38 @@ export interface components {
          * @enum {string}
          */
         ComplaintStatus: "open" | "resolved";
+        /** CompletedEvent */
+        CompletedEvent: {
+            /**
+             * Cursor
+             * @description 该事件的游标（SSE 的 id）；从它之后继续读取
+             */
+            cursor: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            payload: components["schemas"]["CompletedPayload"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "completed";
+        };
+        /** CompletedPayload */
+        CompletedPayload: {
+            /** Nurse Practitioner Id */
+            nurse_practitioner_id: string | null;
+            order_status: components["schemas"]["OrderStatus"];
+            /** Order Version */
+            order_version: number;
+        };
         /** Consent */
         Consent: {
             /**
@@ -7180,6 +7364,18 @@ export interface components {
             due: string | null;
             /** Targets */
             targets: components["schemas"]["TargetEvaluation"][];
+        };
+        /** EventFeedPage */
+        EventFeedPage: {
+            /** Has More */
+            has_more: boolean;
+            /** Items */
+            items: (components["schemas"]["AssignedEvent"] | components["schemas"]["UnassignedEvent"] | components["schemas"]["RescheduledEvent"] | components["schemas"]["CancelledEvent"] | components["schemas"]["CompletedEvent"] | components["schemas"]["SosRaisedEvent"] | components["schemas"]["SosAcknowledgedEvent"])[];
+            /**
+             * Next Cursor
+             * @description 下一次请求的 after 参数（没有新事件时不变）
+             */
+            next_cursor: string;
         };
         /** ExpertScoreIn */
         ExpertScoreIn: {
@@ -13876,6 +14072,79 @@ export interface components {
              */
             reporting_counties: number;
         };
+        /**
+         * RescheduleBody
+         * @description A new wanted time slot, set by the dispatcher before the nurse sets off.
+         * @example {
+         *       "window_end": "2026-12-02T16:00:00+08:00",
+         *       "window_start": "2026-12-02T14:00:00+08:00"
+         *     }
+         */
+        RescheduleBody: {
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            /**
+             * Window Start
+             * Format: date-time
+             * @description 新的期望上门时段开始
+             */
+            window_start: string;
+        };
+        /** RescheduledEvent */
+        RescheduledEvent: {
+            /**
+             * Cursor
+             * @description 该事件的游标（SSE 的 id）；从它之后继续读取
+             */
+            cursor: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            payload: components["schemas"]["RescheduledPayload"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "rescheduled";
+        };
+        /** RescheduledPayload */
+        RescheduledPayload: {
+            /** Nurse Practitioner Id */
+            nurse_practitioner_id: string | null;
+            order_status: components["schemas"]["OrderStatus"];
+            /** Order Version */
+            order_version: number;
+            /**
+             * Previous Window End
+             * Format: date-time
+             */
+            previous_window_end: string;
+            /**
+             * Previous Window Start
+             * Format: date-time
+             */
+            previous_window_start: string;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+        };
         /** Resident */
         Resident: {
             /**
@@ -14932,6 +15201,30 @@ export interface components {
              */
             team_id: string;
         };
+        /** SosAcknowledgedEvent */
+        SosAcknowledgedEvent: {
+            /**
+             * Cursor
+             * @description 该事件的游标（SSE 的 id）；从它之后继续读取
+             */
+            cursor: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            payload: components["schemas"]["SosPayload"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sos_acknowledged";
+        };
         /** SosAlertFeedPayload */
         SosAlertFeedPayload: {
             /**
@@ -14997,6 +15290,26 @@ export interface components {
              */
             resolved_at: string;
         };
+        /** SosPayload */
+        SosPayload: {
+            /**
+             * Nurse Practitioner Id
+             * Format: uuid
+             */
+            nurse_practitioner_id: string;
+            /**
+             * Raised At
+             * Format: date-time
+             */
+            raised_at: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /**
+             * Sos Id
+             * Format: uuid
+             */
+            sos_id: string;
+        };
         /**
          * SosRaise
          * @example {
@@ -15025,6 +15338,30 @@ export interface components {
             longitude?: number | null;
             /** Message */
             message?: string | null;
+        };
+        /** SosRaisedEvent */
+        SosRaisedEvent: {
+            /**
+             * Cursor
+             * @description 该事件的游标（SSE 的 id）；从它之后继续读取
+             */
+            cursor: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            payload: components["schemas"]["SosPayload"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sos_raised";
         };
         /** SosRead */
         SosRead: {
@@ -15701,6 +16038,42 @@ export interface components {
              * @example PICC 维护专科护士培训
              */
             name: string;
+        };
+        /** UnassignedEvent */
+        UnassignedEvent: {
+            /**
+             * Cursor
+             * @description 该事件的游标（SSE 的 id）；从它之后继续读取
+             */
+            cursor: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Order Id
+             * Format: uuid
+             */
+            order_id: string;
+            payload: components["schemas"]["UnassignedPayload"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "unassigned";
+        };
+        /** UnassignedPayload */
+        UnassignedPayload: {
+            /**
+             * Nurse Practitioner Id
+             * Format: uuid
+             * @description 被撤回派单的护士
+             */
+            nurse_practitioner_id: string;
+            order_status: components["schemas"]["OrderStatus"];
+            /** Order Version */
+            order_version: number;
         };
         /** UncoveredInstitution */
         UncoveredInstitution: {
@@ -21149,6 +21522,110 @@ export interface operations {
             };
         };
     };
+    homecare_order_events_stream: {
+        parameters: {
+            query?: {
+                /** @description 上次收到的游标（next_cursor 或事件的 cursor） */
+                after?: string | null;
+            };
+            header?: {
+                /** @description EventSource 重连时自动带上的最后事件 id */
+                "last-event-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 事件流 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    homecare_order_events_feed: {
+        parameters: {
+            query?: {
+                /** @description 上次收到的游标（next_cursor 或事件的 cursor） */
+                after?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventFeedPage"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     homecare_list_home_beds: {
         parameters: {
             query?: {
@@ -23578,6 +24055,107 @@ export interface operations {
             };
         };
     };
+    homecare_reschedule_order: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RescheduleBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     homecare_review_order_flags: {
         parameters: {
             query?: never;
@@ -23774,6 +24352,107 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ClientEvent"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderRead"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突或重复 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 版本不匹配（If-Match） */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 缺少 If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    homecare_unassign_order: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 当前版本的 ETag（来自 GET 响应） */
+                "If-Match"?: string | null;
+            };
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["homecare_ReasonBody"] | null;
             };
         };
         responses: {
