@@ -7,6 +7,7 @@ row, and SQLAlchemy's ``StaleDataError`` is rendered as 412 by the error handler
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Header, Response
@@ -37,6 +38,21 @@ def if_match_allows(if_match: str, current_version: int) -> bool:
     """``If-Match`` names the current version: ``*``, or one of a comma-separated list of (weak) tags."""
     candidates = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
     return "*" in candidates or etag(current_version) in candidates
+
+
+def content_etag(body: bytes) -> str:
+    """A strong ``ETag`` for a representation: a hash of its bytes (for an answer made of many rows,
+    which no single version describes)."""
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def none_match(if_none_match: str | None, current: str) -> bool:
+    """``If-None-Match`` names ``current`` (weak comparison, RFC 9110 §13.1.2; ``*`` matches): the client
+    already holds it and may be answered 304."""
+    if not if_none_match:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in candidates or current in candidates
 
 
 def check_if_match(if_match: str | None, current_version: int) -> None:

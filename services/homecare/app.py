@@ -24,6 +24,7 @@ from services.homecare.clients.residents import ResidentsClient
 from services.homecare.events.router import router as events_router
 from services.homecare.feed import FEED
 from services.homecare.home_beds.router import router as home_beds_router
+from services.homecare.nurse.router import router as nurse_router
 from services.homecare.orders.complaints.router import router as complaints_router
 from services.homecare.orders.router import router as orders_router
 from services.homecare.orders.sos.router import router as sos_router
@@ -90,6 +91,7 @@ def create_app(
             attachments_router,
             sos_router,
             events_router,
+            nurse_router,
             complaints_router,
             home_beds_router,
             reports_router,

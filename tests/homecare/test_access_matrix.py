@@ -74,6 +74,8 @@ MATRIX = parse(
     GET    /orders/{order_id}/visit-record                Y  Y  Y  Y  Y  Y
     # the nurse app
     GET    /my/assignments                                -  -  -  -  Y  -
+    # issue 18: the nurse's own day bundle (self-only: whole contact of the persons she serves)
+    GET    /nurse/bundle                                  -  -  -  -  Y  -
     # issue 18: the nurse (and the doctor on a round) uploads photos and signatures; reading is for whoever
     # may read a record that references them (checked per object: 404 otherwise)
     POST   /attachments                                   -  -  -  -  Y  -

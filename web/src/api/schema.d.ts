@@ -1162,6 +1162,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/homecare/nurse/bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 护士当日离线包（今天起 N 天的派单、服务对象完整联系方式、注意事项、服务项目、事件游标）
+         * @description 仅返回调用护士本人的派单（任何状态，已取消的显示为已取消）；服务对象姓名、电话、住址完整显示并留痕。ETag 为响应体的哈希；带 If-None-Match 且未变化时返回 304（无响应体，不再留痕）。
+         */
+        get: operations["homecare_nurse_bundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/homecare/orders": {
         parameters: {
             query?: never;
@@ -5685,6 +5705,114 @@ export interface components {
             results: components["schemas"]["BulkRecordResult"][];
             /** Source System */
             source_system: string;
+        };
+        /** BundleAssignment */
+        BundleAssignment: {
+            notes: components["schemas"]["BundleNotes"];
+            order: components["schemas"]["BundleOrder"];
+            person: components["schemas"]["BundlePerson"];
+        };
+        /**
+         * BundleCatalogItem
+         * @description A catalog item of the bundle's orders as its catalog version describes it (its record template
+         *     will come beside it once the catalog has templates).
+         */
+        BundleCatalogItem: {
+            /** Catalog Version Code */
+            catalog_version_code: string;
+            /** Category */
+            category: string | null;
+            /** Code */
+            code: string;
+            /** Description */
+            description: string | null;
+            /** Name */
+            name: string;
+            /** Needs Medical Order */
+            needs_medical_order: boolean;
+            /** Needs Specialist Training */
+            needs_specialist_training: boolean;
+            /** Required Title */
+            required_title: string | null;
+            risk: components["schemas"]["Risk"];
+        };
+        /**
+         * BundleNotes
+         * @description What the nurse should know before she rings the bell.
+         */
+        BundleNotes: {
+            /** Chronic Diseases */
+            chronic_diseases: string[];
+            /** Dementia */
+            dementia: boolean;
+            /** Disability Label */
+            disability_label: string;
+            /**
+             * Disability Level
+             * @description 登记的失能等级（0–4）
+             */
+            disability_level: number;
+            /**
+             * Order Note
+             * @description 下单时的备注
+             */
+            order_note: string | null;
+        };
+        /** BundleOrder */
+        BundleOrder: {
+            /**
+             * Address
+             * @description 服务地址（完整）
+             */
+            address: string;
+            /** Catalog Version Code */
+            catalog_version_code: string;
+            /** Flagged */
+            flagged: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Item Codes */
+            item_codes: string[];
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            status: components["schemas"]["OrderStatus"];
+            /**
+             * Version
+             * @description 订单版本（离线操作的 If-Match）
+             */
+            version: number;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+        };
+        /** BundlePerson */
+        BundlePerson: {
+            /** Home Address */
+            home_address: string;
+            /**
+             * Name
+             * @description 服务对象姓名（完整，仅派单护士可见，查看留痕）
+             */
+            name: string;
+            /** Phone */
+            phone: string | null;
+            /**
+             * Recipient Id
+             * Format: uuid
+             */
+            recipient_id: string;
         };
         /** CancelledEvent */
         CancelledEvent: {
@@ -10561,6 +10689,38 @@ export interface components {
              */
             distance_km: number;
             institution: components["schemas"]["InstitutionRead"];
+        };
+        /** NurseBundle */
+        NurseBundle: {
+            /** Assignments */
+            assignments: components["schemas"]["BundleAssignment"][];
+            /**
+             * Catalog Items
+             * @description 这些订单用到的服务项目
+             */
+            catalog_items: components["schemas"]["BundleCatalogItem"][];
+            /**
+             * Events Cursor
+             * @description 订单事件流的起点游标（GET /events 的 Last-Event-ID 或 after）
+             */
+            events_cursor: string;
+            /**
+             * From Date
+             * Format: date
+             * @description 起始日（Asia/Shanghai）
+             */
+            from_date: string;
+            /**
+             * Nurse Practitioner Id
+             * Format: uuid
+             */
+            nurse_practitioner_id: string;
+            /**
+             * To Date
+             * Format: date
+             * @description 截止日（含）
+             */
+            to_date: string;
         };
         /**
          * OpinionBody
@@ -22557,6 +22717,74 @@ export interface operations {
             };
             /** @description 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    homecare_nurse_bundle: {
+        parameters: {
+            query?: {
+                /** @description 从今天（Asia/Shanghai）起的天数 */
+                days?: number;
+            };
+            header?: {
+                "if-none-match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NurseBundle"];
+                };
+            };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

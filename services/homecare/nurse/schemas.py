@@ -1,0 +1,72 @@
+"""The nurse's day bundle: what her visits of today and tomorrow need, offline (issue 18)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from services.homecare.catalog.models import Risk
+from services.homecare.orders.models import OrderStatus
+
+
+class BundleCatalogItem(BaseModel):
+    """A catalog item of the bundle's orders as its catalog version describes it (its record template
+    will come beside it once the catalog has templates)."""
+
+    catalog_version_code: str
+    code: str
+    name: str
+    category: str | None
+    description: str | None
+    risk: Risk
+    needs_medical_order: bool
+    needs_specialist_training: bool
+    required_title: str | None
+
+
+class BundleOrder(BaseModel):
+    id: uuid.UUID
+    status: OrderStatus
+    version: int = Field(description="订单版本（离线操作的 If-Match）")
+    window_start: datetime
+    window_end: datetime
+    catalog_version_code: str
+    item_codes: list[str]
+    address: str = Field(description="服务地址（完整）")
+    latitude: float
+    longitude: float
+    flagged: bool
+
+
+class BundlePerson(BaseModel):
+    recipient_id: uuid.UUID
+    name: str = Field(description="服务对象姓名（完整，仅派单护士可见，查看留痕）")
+    phone: str | None
+    home_address: str
+
+
+class BundleNotes(BaseModel):
+    """What the nurse should know before she rings the bell."""
+
+    disability_level: int = Field(description="登记的失能等级（0–4）")
+    disability_label: str
+    dementia: bool
+    chronic_diseases: list[str]
+    order_note: str | None = Field(description="下单时的备注")
+
+
+class BundleAssignment(BaseModel):
+    order: BundleOrder
+    person: BundlePerson
+    notes: BundleNotes
+
+
+class NurseBundle(BaseModel):
+    nurse_practitioner_id: uuid.UUID
+    from_date: date = Field(description="起始日（Asia/Shanghai）")
+    to_date: date = Field(description="截止日（含）")
+    events_cursor: str = Field(description="订单事件流的起点游标（GET /events 的 Last-Event-ID 或 after）")
+    assignments: list[BundleAssignment]
+    catalog_items: list[BundleCatalogItem] = Field(description="这些订单用到的服务项目")
