@@ -5,6 +5,8 @@
 - any other ``GET``/``HEAD`` of a page path → ``index.html`` (history-mode routing), ``no-cache`` with an
   ``ETag``; a missing ``/assets/*`` file or a path with a file extension stays 404 (a missing chunk must
   not come back as HTML);
+- an app built into a folder of its own (the nurses' app: ``/nurse/index.html``, its hashed files under
+  ``/nurse/assets/``) answers its pages the same way: ``/nurse`` and ``/nurse/…`` → ``/nurse/index.html``;
 - the API's paths (``/api/``, ``/docs``, ``/redoc``, ``/openapi.json``, ``/.well-known/``, ``/healthz``,
   ``/readyz``, ``/metrics``) never fall back to the console: an unknown one stays a problem+json 404, as
   does everything when there is no build.
@@ -54,16 +56,29 @@ def is_api_path(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in API_PATHS)
 
 
+def _hashed(path: str) -> bool:
+    """A content-hashed file: under ``/assets/`` or under an app folder's ``/<app>/assets/``."""
+    parts = path.split("/")
+    return path.startswith(ASSETS_PREFIX) or (len(parts) > 3 and parts[2] == "assets")
+
+
 def _looks_like_a_file(path: str) -> bool:
-    return path.startswith(ASSETS_PREFIX) or bool(PurePosixPath(path).suffix)
+    return _hashed(path) or bool(PurePosixPath(path).suffix)
 
 
-def _index(build: ConsoleBuild, request: Request) -> Response:
-    etag = f'"{hashlib.sha256(build.index_html).hexdigest()[:32]}"'
+def _app_index(build: ConsoleBuild, path: str) -> str | None:
+    """The ``index.html`` of an app built into the folder the path starts with, if the build has one."""
+    first = path.strip("/").split("/", 1)[0]
+    index = f"/{first}/index.html"
+    return index if first and index in build.files else None
+
+
+def _index(html: bytes, request: Request) -> Response:
+    etag = f'"{hashlib.sha256(html).hexdigest()[:32]}"'
     headers = {**SECURITY_HEADERS, "Cache-Control": REVALIDATE, "ETag": etag}
     if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
-    return Response(build.index_html, media_type="text/html; charset=utf-8", headers=headers)
+    return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 
 
 async def _current(request: Request, build: ConsoleBuild) -> ConsoleBuild | None:
@@ -103,7 +118,7 @@ async def console_or_not_found(scope: Scope, receive: Receive, send: Send) -> No
         if build is None or not exists:
             raise HTTPException(status_code=404)  # a missing chunk must not come back as HTML
         found = build.files[path]
-        cache = IMMUTABLE if path.startswith(ASSETS_PREFIX) else REVALIDATE
+        cache = IMMUTABLE if _hashed(path) else REVALIDATE
         response = FileResponse(
             found.path, media_type=found.media_type, headers={**SECURITY_HEADERS, "Cache-Control": cache}
         )
@@ -111,7 +126,14 @@ async def console_or_not_found(scope: Scope, receive: Receive, send: Send) -> No
         current = await _current(request, build)
         if current is None:
             raise HTTPException(status_code=404)
-        response = _index(current, request)
+        app_index = _app_index(current, path)
+        if app_index is None:
+            response = _index(current.index_html, request)
+        else:
+            current, exists = await _existing(request, current, app_index)
+            if current is None or not exists:
+                raise HTTPException(status_code=404)
+            response = _index(await anyio.Path(current.files[app_index].path).read_bytes(), request)
     await response(scope, receive, send)
 
 

@@ -21,6 +21,11 @@ INDEX = (
     b'<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head></html>'
 )
 SCRIPT = b"console.log('app')"
+NURSE_INDEX = (
+    b'<!doctype html><html><head><script type="module" src="/nurse/assets/nurse-def456.js"></script>'
+    b"</head></html>"
+)
+NURSE_SCRIPT = b"console.log('nurse')"
 SECRET = "the-secret-outside-the-build"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -39,6 +44,10 @@ def console_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (dist / "assets" / "app-abc123.js").write_bytes(SCRIPT)
     (dist / "assets" / "app-abc123.css").write_text("body{margin:0}")
     (dist / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    (dist / "nurse" / "assets").mkdir(parents=True)
+    (dist / "nurse" / "index.html").write_bytes(NURSE_INDEX)
+    (dist / "nurse" / "assets" / "nurse-def456.js").write_bytes(NURSE_SCRIPT)
+    (dist / "nurse" / "sw.js").write_text("self.skipWaiting()")
     (dist / "assets" / "leak.txt").symlink_to(root / "secret.txt")
     return dist
 
@@ -101,6 +110,30 @@ async def test_other_files_of_the_build_revalidate(web: httpx.AsyncClient) -> No
     response = await web.get("/robots.txt")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-cache"
+
+
+@pytest.mark.parametrize("path", ["/nurse", "/nurse/", "/nurse/login", "/nurse/orders/7d0c6f1e/record"])
+async def test_the_nurse_app_answers_its_own_index_html(web: httpx.AsyncClient, path: str) -> None:
+    response = await web.get(path)
+    assert response.status_code == 200, (response.status_code, response.text)
+    assert response.content == NURSE_INDEX
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["content-security-policy"] == CSP
+    again = await web.get(path, headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+
+
+async def test_the_nurse_apps_files_hashed_cached_its_service_worker_revalidated(
+    web: httpx.AsyncClient,
+) -> None:
+    script = await web.get("/nurse/assets/nurse-def456.js")
+    assert script.content == NURSE_SCRIPT
+    assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
+    worker = await web.get("/nurse/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["cache-control"] == "no-cache"
+    missing = await web.get("/nurse/assets/nurse-000000.js")
+    assert missing.status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/assets/app-000000.js", "/favicon.ico", "/assets/"])
