@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 NODE := $(shell command -v node 2>/dev/null)
 CHROMIUM_PATH ?= /usr/bin/chromium
 WEB_STAMP := web/node_modules/.installed
-WEB_SOURCES = $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package-lock.json \
+WEB_SOURCES = $(shell find web/src web/public web/nurse -type f 2>/dev/null) web/index.html web/package-lock.json \
 	$(wildcard web/vite.config.* web/tsconfig*.json)
 
 $(STAMP): pyproject.toml

@@ -134,7 +134,7 @@ def console_is_stale() -> bool:
     index = CONSOLE_DIST / "index.html"
     if not index.exists():
         return True
-    sources = [WEB / "src", WEB / "public", WEB / "index.html", WEB / "package-lock.json"]
+    sources = [WEB / "src", WEB / "public", WEB / "nurse", WEB / "index.html", WEB / "package-lock.json"]
     sources += sorted(WEB.glob("vite.config.*")) + sorted(WEB.glob("tsconfig*.json"))
     return _newest_mtime(sources) > index.stat().st_mtime
 
@@ -344,6 +344,12 @@ def main() -> None:
                 f"  控制台 (web console): {base}/   用下列演示账号登录 (sign in with a demo account below)",
                 flush=True,
             )
+            if (args.console_dir / "nurse" / "index.html").exists():
+                print(
+                    f"  护士端 (nurses' mobile app, PWA): {base}/nurse/   "
+                    "护士账号 xinkaiyuan_nurse、lianhua_nurse (nurse accounts)",
+                    flush=True,
+                )
         elif not shutil.which("npm"):
             print(
                 "  控制台未构建：未找到 Node.js 20.19+ (npm)，仅提供 API。"
