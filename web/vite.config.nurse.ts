@@ -5,15 +5,29 @@
 import { fileURLToPath, URL } from 'node:url'
 
 import vue from '@vitejs/plugin-vue'
-import { defineConfig } from 'vite'
+import { defineConfig, type Plugin } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
 
 const API_TARGET = process.env.YY_API_TARGET ?? 'http://127.0.0.1:8000'
+
+/** Vant's icon font names a copy on a CDN after its inline woff2: the app loads nothing from elsewhere
+ * (the gateway's CSP refuses it, and offline it would fail), so that source is dropped. */
+function noRemoteFonts(): Plugin {
+  return {
+    name: 'yy-no-remote-fonts',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]vant[\\/].*\.css$/.test(id)) return null
+      return code.replace(/,\s*url\(\/\/at\.alicdn\.com[^)]*\)\s*format\("woff"\)/g, '')
+    },
+  }
+}
 
 export default defineConfig({
   root: fileURLToPath(new URL('./nurse', import.meta.url)),
   base: '/nurse/',
   plugins: [
+    noRemoteFonts(),
     vue(),
     VitePWA({
       registerType: 'autoUpdate',

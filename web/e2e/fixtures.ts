@@ -24,6 +24,7 @@ interface ExpectedProblem {
 
 interface Watch {
   expected: ExpectedProblem[]
+  failures: { url: RegExp; seen: number }[]
   unexpected: string[]
   pending: Promise<void>[]
 }
@@ -34,6 +35,12 @@ function watchOf(page: Page): Watch {
   const watch = watches.get(page)
   if (!watch) throw new Error('页面不是由 e2e/fixtures.ts 的 test 创建的')
   return watch
+}
+
+/** Announces that this test makes requests to URLs matching `url` fail on purpose (a request aborted
+ * mid-replay with `page.route`); they are then not failures of the page, and the test fails if none did. */
+export function expectFailedRequest(page: Page, url: RegExp): void {
+  watchOf(page).failures.push({ url, seen: 0 })
 }
 
 /** Announces that this test provokes `status` with the problem `code` (problem+json `code` field).
@@ -68,7 +75,7 @@ function record(watch: Watch, response: Response): void {
 
 export const test = base.extend({
   page: async ({ page }, use) => {
-    const watch: Watch = { expected: [], unexpected: [], pending: [] }
+    const watch: Watch = { expected: [], failures: [], unexpected: [], pending: [] }
     const answered = new Set<string>() // URLs answered >= 400: judged by their response, not Chrome's log line
     const consoleErrors: { text: string; url: string }[] = []
     // every request in order, and the API reads the page aborted: a list aborts its older load when it
@@ -91,6 +98,11 @@ export const test = base.extend({
     page.on('requestfailed', (request) => {
       // Chrome aborts the favicon (and images still loading) when the test navigates on at once: a page
       // left behind, not a failure of the console. Any other abort or failure still counts.
+      const announced = watch.failures.find((f) => f.url.test(request.url()))
+      if (announced) {
+        announced.seen += 1
+        return
+      }
       const aborted = request.failure()?.errorText === 'net::ERR_ABORTED'
       if (aborted && (request.resourceType() === 'image' || /\/favicon[^/]*$/.test(new URL(request.url()).pathname))) return
       if (aborted && request.method() === 'GET' && request.resourceType() === 'fetch') {
@@ -115,9 +127,13 @@ export const test = base.extend({
       ...consoleErrors
         // Chrome logs "Failed to load resource: … status of 401" for every such response: judged above
         .filter((e) => !(e.text.startsWith('Failed to load resource: the server responded') && answered.has(e.url)))
+        .filter((e) => !(e.text.startsWith('Failed to load resource') && watch.failures.some((f) => f.url.test(e.url))))
         .map((e) => `console.error: ${e.text} (${e.url})`),
     ]
-    const missing = watch.expected.filter((e) => e.required && e.seen === 0).map((e) => `expected HTTP ${e.status} ${e.code} never came`)
+    const missing = [
+      ...watch.expected.filter((e) => e.required && e.seen === 0).map((e) => `expected HTTP ${e.status} ${e.code} never came`),
+      ...watch.failures.filter((f) => f.seen === 0).map((f) => `expected a failed request to ${f.url} that never came`),
+    ]
     expect([...unexpected, ...missing], '页面上出现了测试未预期的错误').toEqual([])
   },
 })

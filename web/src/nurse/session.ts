@@ -5,7 +5,7 @@ import { ref } from 'vue'
 
 import { api, unwrap } from '@/api/client'
 import type { components } from '@/api/schema'
-import { refreshAccessToken, signIn, signOut } from '@/api/session'
+import { getAccessToken, refreshAccessToken, signIn, signOut } from '@/api/session'
 
 import { clearDay, readMeta, writeMeta } from './offline/store'
 
@@ -65,4 +65,10 @@ export async function logout(): Promise<void> {
   await signOut()
   nurse.value = null
   restoring = Promise.resolve()
+}
+
+/** Back online after an offline start: a token from the refresh cookie before the outbox is sent (so
+ * the first request does not go out without one). */
+export async function resume(): Promise<void> {
+  if (nurse.value !== null && getAccessToken() === null) await refreshAccessToken()
 }

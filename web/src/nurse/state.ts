@@ -7,7 +7,9 @@ import { ApiError } from '@/api/problem'
 
 import { loadDay, loadOrder, sendAction, sosAcknowledged } from './api/nurse'
 import { NURSE_POLL_MS } from './config'
+import { shanghaiDate } from './format'
 import { OfflineQueue, isStep, retryDelayMs, type ActionPayload, type QueuedAction, type StepKind } from './offline/queue'
+import { resume } from './session'
 import { IdbQueueStorage, cachedOrders, clearDay, saveDay, saveOrder, type DayOrder } from './offline/store'
 
 export const STEP_TARGET: Record<StepKind, string> = {
@@ -151,13 +153,14 @@ export async function loadOrders(): Promise<void> {
     const previous = new Map(orders.value.map((o) => [o.id, o]))
     const fresh = await loadDay(previous)
     const listed = new Set(fresh.map((o) => o.id))
-    // orders that left the list since the last load: ask each why (cancelled, completed …)
-    const gone = orders.value.filter((o) => !listed.has(o.id))
-    const departed = await Promise.all(gone.map((o) => loadOrder(o.id, o).catch(() => o)))
+    // orders that left the list (done, cancelled …) stay for the rest of their day, as they are now:
+    // the nurse sees what became of them (and an SOS's acknowledgement); those with queued work stay
+    const today = shanghaiDate(new Date())
     const busy = new Set(queue.value.map((a) => a.orderId))
-    const kept = departed.filter((o) => busy.has(o.id) || o.status === 'cancelled')
-    const day = [...fresh, ...kept]
-    await saveDay(day, (o) => busy.has(o.id) || o.status === 'cancelled')
+    const stays = (o: DayOrder): boolean => busy.has(o.id) || shanghaiDate(new Date(o.windowEnd)) >= today
+    const gone = orders.value.filter((o) => !listed.has(o.id) && stays(o))
+    const departed = await Promise.all(gone.map((o) => loadOrder(o.id, o).catch(() => o)))
+    await saveDay([...fresh, ...departed], stays)
     orders.value = await cachedOrders()
   } catch (error) {
     loadError.value = error instanceof ApiError ? error.detail : '加载失败'
@@ -195,7 +198,9 @@ export async function raiseSos(order: DayOrder, position: { latitude: number; lo
 
 function wentOnline(): void {
   online.value = true
-  void flush().then(() => loadOrders())
+  void resume()
+    .then(() => flush())
+    .then(() => loadOrders())
 }
 
 function wentOffline(): void {

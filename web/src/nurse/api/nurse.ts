@@ -81,11 +81,13 @@ interface Current {
   version?: unknown
 }
 
+/** The order's state a problem reports: `extra.current` (visit records, stale steps), `extra.state`
+ * (an illegal transition), `extra.current_version` (412). */
 function currentOf(problem: unknown): Current {
-  if (!isProblem(problem)) return {}
-  const extra = problem as unknown as { current?: unknown; current_version?: unknown }
+  if (!isProblem(problem) || typeof problem.extra !== 'object' || problem.extra === null) return {}
+  const extra = problem.extra as { current?: unknown; state?: unknown; current_version?: unknown }
   const current = typeof extra.current === 'object' && extra.current !== null ? (extra.current as Current) : {}
-  return { status: current.status, version: current.version ?? extra.current_version }
+  return { status: current.status ?? extra.state, version: current.version ?? extra.current_version }
 }
 
 /** The server's answer to a refused action, explained for the nurse. */

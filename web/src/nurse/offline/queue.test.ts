@@ -51,7 +51,7 @@ class FakeServer {
     if (!order) throw new Error('unknown order')
     let outcome: SendOutcome
     const refuse = (status: number, code: string): SendOutcome => {
-      const refusal = refusalOf(status, { status, code, title: code, detail: `${code} detail`, current: { status: order.status, version: order.version } })
+      const refusal = refusalOf(status, { status, code, title: code, detail: `${code} detail`, extra: { current: { status: order.status, version: order.version } } })
       return { result: status === 412 ? 'conflict' : 'refused', refusal }
     }
     if (action.kind === 'attachment') {
@@ -262,5 +262,32 @@ describe('IdbQueueStorage (IndexedDB)', () => {
     expect(await again.replay()).toMatchObject({ applied: 7 })
     expect(await again.list()).toEqual([])
     expect(server.orders.get('x')).toEqual({ status: 'completed', version: 7 })
+  })
+})
+
+describe('refusalOf (the problems the homecare service answers)', () => {
+  it('an illegal transition on a cancelled order (extra.state)', () => {
+    const refusal = refusalOf(409, {
+      status: 409,
+      code: 'illegal_transition',
+      title: 'Conflict',
+      detail: '订单当前状态为 cancelled，不能执行 depart（允许的操作：无）',
+      extra: { state: 'cancelled', action: 'depart', allowed: [] },
+    })
+    expect(refusal).toMatchObject({ cancelled: true, reason: '该工单已被取消', currentStatus: 'cancelled', code: 'illegal_transition' })
+  })
+
+  it('a visit record on a closed order (extra.current)', () => {
+    const refusal = refusalOf(409, { status: 409, code: 'visit_record_closed', title: 'Conflict', detail: '订单当前状态不能提交或修改服务记录', extra: { current: { status: 'cancelled', version: 9 } } })
+    expect(refusal).toMatchObject({ cancelled: true, currentVersion: 9, detail: '订单当前状态不能提交或修改服务记录' })
+  })
+
+  it('a stale version (412, extra.current_version) and a problem without extra', () => {
+    expect(refusalOf(412, { status: 412, code: 'version_mismatch', title: 'x', detail: '记录已被他人修改', extra: { current_version: 8 } })).toMatchObject({
+      cancelled: false,
+      currentVersion: 8,
+      reason: '工单已被调度修改（版本已变化），已重新加载，请核对后重新提交或放弃',
+    })
+    expect(refusalOf(422, null)).toMatchObject({ code: 'http_422', detail: '', reason: '服务器拒绝了此操作' })
   })
 })
