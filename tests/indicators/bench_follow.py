@@ -11,7 +11,8 @@ residents app in-process; the indicators' follower reads its feed directly (ASGI
 (SQLite file, or PostgreSQL with ``--backend postgresql``), page by page with ``catch_up`` as the
 background loop does. Prints the wall time, entries/s, and how it splits (wall and CPU): fetching the
 pages (the residents app's work, HTTP and JSON included) and applying them (``apply_entries`` + the
-cursor, one transaction a page). On a loaded machine the CPU figures are the steadier ones. Not collected by pytest (not ``test_*``).
+cursor, one transaction a page). On a loaded machine the CPU figures are the steadier ones. Not
+collected by pytest (not ``test_*``).
 """
 
 from __future__ import annotations
