@@ -14,7 +14,8 @@ same figures each year). Each city-level unit's resident population is an approx
 of 10,000 (``CITIES``; 福州 without 平潭, 平潭 on its own), summing to about 41.8 million for Fujian; it
 is split equally among the unit's county-level divisions (``libs/common/data/fujian_divisions.csv``) and
 rounded to 1,000. The share aged 65+ is set per city (older in the mountainous north and west — 南平,
-三明, 龙岩 —, younger in 厦门), about 11 % for the province; each county's 65+ figure is rounded to 100.
+三明, 龙岩 —, younger in 厦门), about 11 % for the province; each county's 65+ figure is rounded to 100 —
+except 湖里's, the figure the seeds' own 2024 figures imply (``COUNTY_AGED_65_PLUS``: 46,300).
 
 Run: ``python -m demo.indicators``.
 """
@@ -59,6 +60,12 @@ CITIES: Final[dict[str, tuple[int, Decimal]]] = {
     "350900": (315, Decimal("0.12")),  # 宁德
 }
 
+#: counties whose 65+ figure is not the equal split: 湖里 — what source 001's two figures of 2024 imply
+#: (38,833 check-ups, of which the residents demo makes 93 % 规范, at a 规范健康管理率 of 77.96 %: 36,115 /
+#: 0.7796 ≈ 46,300; 5.2 % of its 888,000 residents, a young district). With the equal split (71,000) the
+#: demo's own check-ups gave 50.8 %, far from the 77.96 % the district reported.
+COUNTY_AGED_65_PLUS: Final[dict[str, int]] = {"350206": 46_300}
+
 DUE_2025: Final = date(2025, 12, 31)
 PROVINCE: Final = divisions.PROVINCE_CODE
 
@@ -98,7 +105,7 @@ def population_rows() -> list[dict[str, Any]]:
                         "region_code": county.code,
                         "year": year,
                         "residents": residents,
-                        "aged_65_plus": aged,
+                        "aged_65_plus": COUNTY_AGED_65_PLUS.get(county.code, aged),
                         "source": DEMO_SOURCE,
                     }
                 )

@@ -4,8 +4,9 @@ bulk paths in-process, as the city platform (厦门's) would push them.
 
 Size — the scale of the seeds (indicators.md, source 001): **湖里 held 38,833 elder check-ups in 2024**.
 Every county gets :func:`checkup_share` × its 65+ population (the demo population of
-:mod:`demo.indicators`, ``source = demo``) of people checked last year — 湖里 (71,000 people 65+ in the
-demo table) gets 38,833 — and, 1,000 elders a transaction:
+:mod:`demo.indicators`, ``source = demo``) of people checked last year — 湖里 (46,300 people 65+ in the
+demo table: what 001's 38,833 check-ups at a 规范健康管理率 of 77.96 % imply) gets 38,833 — and, 1,000
+elders a transaction:
 
 - every one of them registered (``sync.service.persons_bulk``: encrypted, blind index, as ``POST
   /persons/bulk``);
@@ -25,8 +26,9 @@ doctor as 全科医生, a nurse as 健康管理员: ``teams.service.create``) an
 社区卫生服务中心 and 卫生院 without a doctor have no team; their county's people go to the others.
 
 **What is seeded.** ``make run`` (``python -m demo.residents`` without arguments) seeds **湖里 at full
-size** (``DEFAULT_SCALE`` = 1): 38,833 persons and check-ups, 38,198 contracts (53.8 % of 71,000) of which
-36,884 renewed (96.56 % of those due), 3,107 assessments — measured 2026-11-30: 42 s of CPU on PostgreSQL
+size** (``DEFAULT_SCALE`` = 1): 38,833 persons and check-ups (36,093 规范: 78.0 % of 46,300), 24,909
+contracts (53.8 % of 46,300), renewed at ~96.5 % of those due, 3,107 assessments. With 湖里's 65+ figure
+at the equal split (71,000, before) it was 38,198 contracts of which 36,884 renewed — measured 2026-11-30: 42 s of CPU on PostgreSQL
 (87 s wall at load average 4–6), 67 s on SQLite (``make run``'s default, 77 s wall); ~25 ms of CPU an
 elder through the single writes before (~16 minutes), ~1.1 ms now. The ≤ 30 s target is not met: what
 is left is per-record Python (validation of each record, the feed's and audit's values; AES-GCM is 9 ms
@@ -36,7 +38,8 @@ The other counties are not seeded by default (a fraction of the province within 
 of it: tiny, wrong rates); ``--counties xiamen`` / ``all`` with ``--scale`` seeds them, run once on a
 data directory that is kept. So the indicators' three rates are 湖里's (health management from the
 check-ups, signing and renewal from the contracts) and the province's figures are 湖里's records over the
-province's population: meaningless outside 湖里. Idempotent: a residents database holding a team already is
+province's population: meaningless outside 湖里 — the indicators report now sums a region's figures over
+its reporting counties only (``coverage``: 1 of 83 counties), so the province's rates are 湖里's. Idempotent: a residents database holding a team already is
 left alone. Deterministic: the same people (ID numbers, names, dates, scores) at every run; the ids are
 the service's.
 
@@ -62,7 +65,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import SeedRejected, refuse_in_production
-from demo.indicators import CITIES
+from demo.indicators import CITIES, COUNTY_AGED_65_PLUS
 from demo.province import Place, Province, read_province
 from libs.common import divisions
 from libs.common.auth import Principal, Role
@@ -88,7 +91,7 @@ from services.residents.teams import service as teams
 from services.residents.teams.models import Team
 from services.residents.teams.schemas import TeamCreate, TeamMemberCreate
 
-#: 湖里's 38,833 check-ups (2024, source 001) over its 65+ population in the demo table (71,000)
+#: 湖里's 38,833 check-ups (2024, source 001) over its 65+ population in the demo table (46,300)
 HULI: Final = "350206"
 HULI_CHECKUPS: Final = 38_833
 STANDARD_SHARE: Final = 0.93
@@ -120,7 +123,10 @@ STREETS: Final = ("殿前", "禾山", "江头", "金山", "湖里", "鼓浪", "�
 
 def aged_65_plus(county: str) -> int:
     """The county's 65+ population in the demo table, as :mod:`demo.indicators` computes it (the city's
-    residents split equally among its counties, rounded to 1,000; its share aged 65+, rounded to 100)."""
+    residents split equally among its counties, rounded to 1,000; its share aged 65+, rounded to 100;
+    湖里's the one the seeds imply, ``COUNTY_AGED_65_PLUS``)."""
+    if county in COUNTY_AGED_65_PLUS:
+        return COUNTY_AGED_65_PLUS[county]
     city = "350128" if county == "350128" else county[:4] + "00"
     ten_thousands, aged_share = CITIES[city]
     residents = round(ten_thousands * 10_000 // len(divisions.counties_of(city)), -3)

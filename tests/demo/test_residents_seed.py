@@ -89,8 +89,9 @@ async def _count(settings: ResidentsSettings, model: type, *where: object) -> in
 
 
 def test_the_scale_is_huli_s_check_ups_over_its_65_plus_population() -> None:
-    # the demo population of 湖里 (厦门 5.33 million / 6 districts, 8 % aged 65+) → 71,000
-    assert demo.aged_65_plus(HULI) == 71_000
+    # the demo population of 湖里: what 001's 38,833 check-ups at 77.96 % (93 % of them 规范) imply
+    assert demo.aged_65_plus(HULI) == 46_300
+    assert abs(38_833 * demo.STANDARD_SHARE / demo.aged_65_plus(HULI) - 0.7796) < 0.002
     assert round(demo.aged_65_plus(HULI) * demo.checkup_share()) == 38_833
     # a county of 南平 (older): more people 65+, so more check-ups at the same share
     assert demo.aged_65_plus("350702") > demo.aged_65_plus(HULI) // 2
@@ -105,8 +106,8 @@ def test_the_elders_are_the_same_at_every_run() -> None:
 
 async def test_the_seed_writes_through_the_service_and_runs_once(residents: ResidentsSettings) -> None:
     made = await demo.seed(residents, counties=[HULI], scale=SCALE, province=province())
-    expected = round(71_000 * demo.checkup_share() * SCALE)  # 39 elders
-    signed = round(71_000 * demo.SIGNED_SHARE * SCALE)
+    expected = round(46_300 * demo.checkup_share() * SCALE)  # 39 elders
+    signed = round(46_300 * demo.SIGNED_SHARE * SCALE)
     assert made[HULI]["persons"] == made[HULI]["checkups"] == expected
     assert made[HULI]["signings"] == signed
     assert made[HULI]["assessments"] == round(expected * demo.ASSESSED_SHARE)
@@ -137,12 +138,12 @@ async def residents_at_a_hundredth(test_databases: TestDatabases) -> AsyncIterat
 async def test_the_rates_are_the_seeds_within_the_generator_s_randomness(
     residents_at_a_hundredth: ResidentsSettings,
 ) -> None:
-    """湖里 at 1/100 (710 people 65+): the health-management rate 38,833 / 71,000 exactly, 规范 ≈ 93 %;
+    """湖里 at 1/100 (463 people 65+): check-ups 38,833 / 46,300 exactly, 规范 ≈ 93 % (≈ 77.96 % of them);
     contracts of 53.8 % of them, renewed at 96.51 % of those due (the seed's shares, 001) — within a few
     points (about 380 contracts: one standard deviation of the renewal rate is ~1 point)."""
     settings = residents_at_a_hundredth
     made = await demo.seed(settings, counties=[HULI], scale=0.01, province=province())
-    aged = round(71_000 * 0.01)
+    aged = round(46_300 * 0.01)
     assert made[HULI]["checkups"] == round(aged * demo.checkup_share()) == 388
     standard = await _count(settings, Checkup, Checkup.standard.is_(True))
     assert abs(standard / 388 - demo.STANDARD_SHARE) < 0.05
