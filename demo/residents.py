@@ -27,21 +27,21 @@ doctor as 全科医生, a nurse as 健康管理员: ``teams.service.create``) an
 
 **What is seeded.** ``make run`` (``python -m demo.residents`` without arguments) seeds **湖里 at full
 size** (``DEFAULT_SCALE`` = 1): 38,833 persons and check-ups (36,093 规范: 78.0 % of 46,300), 24,909
-contracts (53.8 % of 46,300), renewed at ~96.5 % of those due, 3,107 assessments. With 湖里's 65+ figure
-at the equal split (71,000, before) it was 38,198 contracts of which 36,884 renewed — measured 2026-11-30: 42 s of CPU on PostgreSQL
-(87 s wall at load average 4–6), 67 s on SQLite (``make run``'s default, 77 s wall); ~25 ms of CPU an
-elder through the single writes before (~16 minutes), ~1.1 ms now. The ≤ 30 s target is not met: what
-is left is per-record Python (validation of each record, the feed's and audit's values; AES-GCM is 9 ms
-per 1,000 persons).
+contracts (53.8 % of 46,300), renewed at ~96.5 % of those due, 3,107 assessments. With 湖里's 65+
+figure at the equal split (71,000, before) it was 38,198 contracts of which 36,884 renewed — measured
+2026-11-30: 42 s of CPU on PostgreSQL (87 s wall at load average 4–6), 67 s on SQLite (``make run``'s
+default, 77 s wall); ~25 ms of CPU an elder through the single writes before (~16 minutes), ~1.1 ms
+now. The ≤ 30 s target is not met: what is left is per-record Python (validation of each record, the
+feed's and audit's values; AES-GCM is 9 ms per 1,000 persons).
 A stack that needs only some residents (end-to-end tests) may set ``DEMO_RESIDENTS_SCALE`` (e.g. 0.02).
 The other counties are not seeded by default (a fraction of the province within 60 s more would be ~1/60
 of it: tiny, wrong rates); ``--counties xiamen`` / ``all`` with ``--scale`` seeds them, run once on a
 data directory that is kept. So the indicators' three rates are 湖里's (health management from the
-check-ups, signing and renewal from the contracts) and the province's figures are 湖里's records over the
-province's population: meaningless outside 湖里 — the indicators report now sums a region's figures over
-its reporting counties only (``coverage``: 1 of 83 counties), so the province's rates are 湖里's. Idempotent: a residents database holding a team already is
-left alone. Deterministic: the same people (ID numbers, names, dates, scores) at every run; the ids are
-the service's.
+check-ups, signing and renewal from the contracts): the indicators report sums a region's figures over
+its reporting counties only and shows the coverage (1 of 83 counties, 1.0 % of the province's 65+
+people), so the province's and 厦门's rates are 湖里's. Idempotent: a residents database holding a team
+already is left alone. Deterministic: the same people (ID numbers, names, dates, scores) at every run;
+the ids are the service's.
 
 Run: ``python -m demo.residents [--counties 350206,…|xiamen|all] [--scale 1]``.
 """
