@@ -39,6 +39,7 @@ from bench.measures.dashboards import service_engine
 from libs.common.idempotency import REPLAY_HEADER
 from libs.common.production import DEMO_CLIENT_SECRET
 from services.gateway.demo_credentials import DEMO_CLIENT_ID
+from services.homecare.catalog import templates
 from services.homecare.orders.visits.models import VisitRecord
 
 HC = "/api/v1/homecare"
@@ -51,6 +52,9 @@ CREWS = (
 )
 BATCH = 1000
 TARGET_BULK_SHARE = 0.70
+
+# the record templates the stack serves (its visit records are checked against the current version)
+_TEMPLATES = templates.load().current_version
 
 
 class SetupFailed(RuntimeError):
@@ -109,7 +113,17 @@ async def _crew(client: httpx.AsyncClient, ctx: BenchContext, names: tuple[str, 
     provider = _expect(
         await client.get(f"{ctx.gateway}{HC}/providers/{institution_id}", headers=headers), 200
     )
-    items = [i["item_code"] for i in provider["items"] if i.get("enabled") and i.get("orderable", True)]
+    # items whose record template asks for no photo or signature (the benchmark uploads none)
+    items = [
+        i["item_code"]
+        for i in provider["items"]
+        if i.get("enabled")
+        and i.get("orderable", True)
+        and not any(
+            p.photos_min or p.signature_required
+            for p in templates.required_parts(_TEMPLATES, [i["item_code"]])
+        )
+    ]
     recipients = _expect(await client.get(f"{ctx.gateway}{HC}/recipients?limit=50", headers=headers), 200)
     county = str(claims(admin_token)["region_code"])
     mine = [r for r in recipients["items"] if r["region_code"] == county]
@@ -201,13 +215,8 @@ def record_body(job: Job, item_code: str, at: datetime) -> dict[str, Any]:
         "client_created_at": at.isoformat(),
         "client_updated_at": at.isoformat(),
         "items_done": [item_code],
-        "vital_signs": {
-            "bp_systolic": 132,
-            "bp_diastolic": 84,
-            "pulse": 74,
-            "temperature_c": "36.6",
-            "spo2": 97,
-        },
+        "vital_signs": templates.SAMPLE_VITAL_SIGNS,
+        "fields": templates.sample_fields(_TEMPLATES, [item_code]),
         "consumables": [{"name": "一次性护理包", "qty": 1, "unit_price_yuan": "8.50"}],
         "notes": "生命体征平稳",
     }

@@ -18,6 +18,7 @@ from libs.common.http_client import ServiceTokenSource, StaticTokenSource
 from libs.common.person_index import PersonIndex
 from libs.common.service_app import create_service_app
 from services.homecare.attachments.router import router as attachments_router
+from services.homecare.catalog import templates
 from services.homecare.catalog.router import router as catalog_router
 from services.homecare.clients.registry import RegistryClient
 from services.homecare.clients.residents import ResidentsClient
@@ -77,6 +78,12 @@ def create_app(
         app.state.residents = ResidentsClient(to_residents, residents_token)
         yield
 
+    @asynccontextmanager
+    async def record_templates(app: FastAPI) -> AsyncIterator[None]:
+        # the visit record templates, data beside the catalog, read once (catalog/templates.py)
+        app.state.record_templates = templates.load()
+        yield
+
     return create_service_app(
         settings,
         title="医养结合平台 · 居家护理服务 (homecare)",
@@ -99,7 +106,7 @@ def create_app(
             access_router("homecare", POLICY),
         ],
         verifier=verifier,
-        extensions=[registry_client],
+        extensions=[registry_client, record_templates],
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from libs.common.personal_data import PersonalDataCipher
+from services.homecare.catalog.templates import RecordTemplates
 from services.homecare.clients.registry import RegistryClient
 from services.homecare.settings import HomecareSettings
 
@@ -26,6 +27,13 @@ async def get_registry(request: Request) -> RegistryClient:
     return registry
 
 
+async def get_record_templates(request: Request) -> RecordTemplates:
+    """The visit record templates read at start-up (app.py, catalog/templates.py)."""
+    templates: RecordTemplates = request.app.state.record_templates
+    return templates
+
+
 SettingsDep = Annotated[HomecareSettings, Depends(get_settings)]
 CipherDep = Annotated[PersonalDataCipher, Depends(get_cipher)]
 RegistryDep = Annotated[RegistryClient, Depends(get_registry)]
+TemplatesDep = Annotated[RecordTemplates, Depends(get_record_templates)]

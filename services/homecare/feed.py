@@ -365,6 +365,8 @@ RECIPIENT = FeedEntity(
         "consent_document_sha256": "列表中为 consent；订阅 v1 不提供",
         "created_by_sub": NOT_LISTED,
         "person_id": "居民主索引的关联（issue 19）：订阅 v1 不提供",
+        "elder_code_hash": "老人核验码的散列（凭据，issue 18）",
+        "elder_code_issued_at": "老人核验码的签发时间（issue 18）：订阅 v1 不提供",
     },
 )
 
@@ -396,6 +398,9 @@ VISIT_RECORD = FeedEntity(
         "bp_systolic": HEALTH,
         "bp_diastolic": HEALTH,
         "pulse": HEALTH,
+        "respiration_rate": HEALTH,
+        "template_fields": HEALTH,
+        "template_version": "记录模板版本（issue 18）：订阅 v1 不提供",
         "temperature_c": HEALTH,
         "spo2": HEALTH,
         "blood_glucose_mmol": HEALTH,

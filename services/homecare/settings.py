@@ -53,6 +53,18 @@ class HomecareSettings(ServiceSettings):
     events_poll_seconds: float = Field(default=1.0, gt=0)
     events_batch: int = Field(default=200, ge=1, le=1000)
 
+    # Visit record templates (issue 18, catalog/templates.py): true — every new visit record is checked
+    # against the template version it names, else the current one; false (a migration period for apps
+    # that do not send template fields yet) — only a record naming a template_version is checked.
+    record_template_enforced: bool = True
+    # Identity check at check-in (issue 18): how many last characters of the ID number the nurse sends
+    # (the residents service compares them; its identity_check_suffix_length must be the same).
+    identity_suffix_length: int = Field(default=4, ge=4, le=6)
+    # whether a check-in without an identity proof is flagged identity_unchecked
+    identity_proof_required: bool = False
+    # the length of the code an elder holds (digits), issued by the serving institution
+    elder_code_length: int = Field(default=6, ge=6, le=12)
+
     # Attachments of visit records (issue 18; unused before it lands): the S3-compatible object store's URL
     # (MinIO in deploy/compose.yaml: http://minio:9000); empty: none (the filesystem store of `make run`).
     attachments_s3_endpoint_url: str = ""

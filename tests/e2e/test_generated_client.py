@@ -282,7 +282,14 @@ async def test_a_home_care_order_is_placed_and_completed(generated: Generated) -
                 "client_created_at": now,
                 "client_updated_at": now,
                 "items_done": ["HC01"],
-                "vital_signs": {"bp_systolic": 132, "bp_diastolic": 84, "pulse": 72, "spo2": 97},
+                "vital_signs": {
+                    "bp_systolic": 132,
+                    "bp_diastolic": 84,
+                    "pulse": 72,
+                    "respiration_rate": 18,
+                    "temperature_c": 36.5,
+                    "spo2": 97,
+                },
                 "notes": "生命体征平稳，已完成评估与指导",
             }
         ),

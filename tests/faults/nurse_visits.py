@@ -21,9 +21,11 @@ import httpx
 
 from demo import DEMO_PASSWORD
 from demo.gateway import PLATFORM_CLIENT_ID, PLATFORM_CLIENT_SECRET
+from services.homecare.catalog import templates
 
 HC = "/api/v1/homecare"
-ITEMS = ["HC01", "HC02"]  # low risk, no 医嘱: the provider's admin may assess
+ITEMS = ["HC01", "HC02"]
+TEMPLATES = templates.load().current_version  # low risk, no 医嘱: the provider's admin may assess
 SETUP_CONCURRENCY = 3  # the admins' set-up requests in flight at once
 RETRIES = 5  # a write answered 5xx or lost in transit is sent again with its key, at most this often
 
@@ -152,13 +154,8 @@ def record_body(record_id: str, created: datetime, updated: datetime, pulse: int
         "client_created_at": created.isoformat(),
         "client_updated_at": updated.isoformat(),
         "items_done": ITEMS,
-        "vital_signs": {
-            "bp_systolic": 132,
-            "bp_diastolic": 84,
-            "pulse": pulse,
-            "temperature_c": "36.5",
-            "spo2": 97,
-        },
+        "vital_signs": {**templates.SAMPLE_VITAL_SIGNS, "pulse": pulse},
+        "fields": templates.sample_fields(TEMPLATES, ITEMS),
         "consumables": [{"name": "一次性手套", "qty": 2, "unit_price_yuan": "1.50"}],
         "notes": "生命体征平稳，血糖正常",
     }

@@ -15,6 +15,9 @@ MATRIX = parse(
     #                                                     pv ct co ia is pl
     GET    /catalog                                       Y  Y  Y  Y  Y  Y
     GET    /catalog/versions                              Y  Y  Y  Y  Y  Y
+    # issue 18: the record templates beside the catalog, read like the catalog
+    GET    /catalog/items/{item_code}/template            Y  Y  Y  Y  Y  Y
+    GET    /catalog/templates                             Y  Y  Y  Y  Y  Y
     # rules: "the province publishes the catalog"
     POST   /catalog/versions                              Y  -  -  -  -  -
     GET    /providers                                     Y  Y  Y  Y  Y  Y

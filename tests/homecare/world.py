@@ -15,6 +15,7 @@ import httpx
 from libs.common.auth import Role
 from libs.common.identifiers import id_number_check_char
 from libs.common.testing import Tokens
+from services.homecare.catalog import templates
 
 HC = "/api/v1/homecare"
 REGISTRY = "/api/v1/registry"
@@ -305,20 +306,31 @@ async def to_status(world: World, c: Crew, order: dict[str, Any], status: str) -
         assert response.status_code == 200, (step, response.text)
 
 
+def template_fields(item_codes: list[str]) -> dict[str, Any]:
+    """Values of the non-vital fields the current record templates require for these items."""
+    return dict(templates.sample_fields(templates.load().current_version, item_codes))
+
+
 def record_body(order: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A visit record of the order's items that passes their record templates (photos aside: an item
+    that needs photos needs uploaded attachments, see tests/homecare/attachments)."""
     now = datetime.now(UTC)
+    items = [i["item_code"] for i in order["items"]]
     body: dict[str, Any] = {
         "record_id": str(uuid.uuid4()),
         "client_created_at": now.isoformat(),
         "client_updated_at": now.isoformat(),
-        "items_done": [i["item_code"] for i in order["items"]],
+        "items_done": items,
         "vital_signs": {
             "bp_systolic": 138,
             "bp_diastolic": 86,
             "pulse": 76,
+            "respiration_rate": 18,
             "temperature_c": "36.6",
             "spo2": 97,
+            "blood_glucose_mmol": "6.8",
         },
+        "fields": template_fields(items),
         "consumables": [{"name": "一次性换药包", "qty": 2, "unit_price_yuan": "12.50"}],
         "notes": "生命体征平稳",
     }

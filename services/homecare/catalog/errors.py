@@ -42,3 +42,10 @@ class CatalogItemUnknown(Unprocessable):
             errors=[FieldError(field="body.item_codes", message="目录中不存在的项目", code="unknown_item")],
             extra={"item_codes": list(codes)},
         )
+
+
+class RecordTemplateNotFound(NotFound):
+    default_code = "record_template_not_found"
+
+    def __init__(self, detail: str = "没有该项目的服务记录模板（或该模板版本不存在）") -> None:
+        super().__init__(detail)

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from libs.common.openapi import enum_labels
 from libs.common.text import MultiLine, SingleLine
 from services.homecare.catalog.models import RISK_LABELS, Risk
+from services.homecare.catalog.templates import STATUS_LABELS, TemplatePart, VersionStatus
 
 
 class CatalogItemRead(BaseModel):
@@ -73,3 +75,28 @@ class CatalogItemImport(BaseModel):
         ):
             raise ValueError("指导价下限不能高于上限")
         return self
+
+
+class ItemTemplateRead(BaseModel):
+    """What a visit record of one catalog item requires: the base every item has and the item's own."""
+
+    item_code: str = Field(examples=["HC20"])
+    version: str = Field(examples=["tpl-1"], description="模板版本；提交服务记录时以 template_version 回传")
+    status: VersionStatus = Field(
+        description="current 当前版本；active 仍可使用的旧版本；retired 已停用（不再接受）",
+        json_schema_extra=enum_labels(STATUS_LABELS),
+    )
+    base: TemplatePart = Field(description="所有项目共有的字段")
+    item: TemplatePart = Field(description="该项目的字段、照片数与签名要求")
+
+
+class TemplatesRead(BaseModel):
+    """One template version whole (the nurse app's offline cache)."""
+
+    version: str
+    status: VersionStatus = Field(json_schema_extra=enum_labels(STATUS_LABELS))
+    published_date: str
+    source: str
+    base: TemplatePart
+    items: dict[str, TemplatePart] = Field(description="按目录项目编码")
+    versions: list[str] = Field(description="全部模板版本（含已停用）")

@@ -62,7 +62,7 @@ CONSENT_SIGNER_LABELS = {
 class Recipient(EntityMixin, ChangeTracked, Base):
     __tablename__ = "recipient"
     __change_entity__ = "recipient"
-    __change_exclude__: ClassVar[frozenset[str]] = PERSONAL_COLUMNS
+    __change_exclude__: ClassVar[frozenset[str]] = PERSONAL_COLUMNS | {"elder_code_hash"}
     __table_args__ = (UniqueConstraint("source_system", "external_id"),)
 
     # the provider institution serving this person (sees personal data whole); empty until one does
@@ -97,3 +97,8 @@ class Recipient(EntityMixin, ChangeTracked, Base):
     source_system: Mapped[str | None] = mapped_column(String(60))
     external_id: Mapped[str | None] = mapped_column(String(100))
     created_by_sub: Mapped[str] = mapped_column(String(120))
+
+    # the code the elder holds for the identity check at check-in (issue 18): a keyed hash only, the code
+    # is shown once when issued (recipients/elder_code.py)
+    elder_code_hash: Mapped[str | None] = mapped_column(String(64))
+    elder_code_issued_at: Mapped[datetime | None]

@@ -875,6 +875,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/homecare/catalog/items/{item_code}/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 项目的服务记录模板（当前版本或指定版本）
+         * @description 提交服务记录时按所做项目的模板校验；version 为空时取当前版本。
+         */
+        get: operations["homecare_get_item_record_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/homecare/catalog/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 全部项目的服务记录模板（护士端离线缓存；支持 If-None-Match） */
+        get: operations["homecare_get_record_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/homecare/catalog/versions": {
         parameters: {
             query?: never;
@@ -1538,7 +1575,7 @@ export interface paths {
         put?: never;
         /**
          * 提交或更新服务记录（护士端，可离线重试：同一 record_id 不会重复）
-         * @description 新记录返回 201；同一记录重发（client_updated_at 相同）返回 200 且不改变；更新的版本返回 200；旧于已存版本返回 409 stale_visit_record（extra.current 为当前状态）；If-Match 不符返回 412。
+         * @description 新记录返回 201；同一记录重发（client_updated_at 相同）返回 200 且不改变；更新的版本返回 200；旧于已存版本返回 409 stale_visit_record（extra.current 为当前状态）；If-Match 不符返回 412。记录按所做项目的服务记录模板（template_version，默认当前版本）校验：不符返回 422 record_template_violation（errors 逐字段说明），版本不存在或已停用返回 422 record_template_unknown。
          */
         post: operations["homecare_submit_visit_record"];
         delete?: never;
@@ -5616,6 +5653,40 @@ export interface components {
              */
             file: string;
         };
+        /** BooleanField */
+        BooleanField: {
+            /**
+             * In Vital Signs
+             * @description True: the value is sent in the record's ``vital_signs``, else in its ``fields``.
+             */
+            readonly in_vital_signs: boolean;
+            /**
+             * Key
+             * @example wound_length_cm
+             */
+            key: string;
+            /**
+             * Label
+             * @example 伤口长
+             */
+            label: string;
+            /**
+             * Required
+             * @default true
+             */
+            required: boolean;
+            /**
+             * Source
+             * @description 依据：rules.md（领域规则）、catalog（目录项目的列）、likely（我方推断，待确认）
+             * @enum {string}
+             */
+            source: "rules.md" | "catalog" | "likely";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "boolean";
+        };
         /** BulkCounts */
         BulkCounts: {
             /**
@@ -6497,6 +6568,49 @@ export interface components {
             region_code: string;
             /** Region Name */
             readonly region_name: string | null;
+        };
+        /** ChoiceField */
+        ChoiceField: {
+            /**
+             * In Vital Signs
+             * @description True: the value is sent in the record's ``vital_signs``, else in its ``fields``.
+             */
+            readonly in_vital_signs: boolean;
+            /**
+             * Key
+             * @example wound_length_cm
+             */
+            key: string;
+            /**
+             * Label
+             * @example 伤口长
+             */
+            label: string;
+            /** Options */
+            options: components["schemas"]["ChoiceOption"][];
+            /**
+             * Required
+             * @default true
+             */
+            required: boolean;
+            /**
+             * Source
+             * @description 依据：rules.md（领域规则）、catalog（目录项目的列）、likely（我方推断，待确认）
+             * @enum {string}
+             */
+            source: "rules.md" | "catalog" | "likely";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "choice";
+        };
+        /** ChoiceOption */
+        ChoiceOption: {
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
         };
         /**
          * ClientEvent
@@ -10414,6 +10528,46 @@ export interface components {
             /** Year */
             year: number;
         };
+        /** IntegerField */
+        IntegerField: {
+            /**
+             * In Vital Signs
+             * @description True: the value is sent in the record's ``vital_signs``, else in its ``fields``.
+             */
+            readonly in_vital_signs: boolean;
+            /**
+             * Key
+             * @example wound_length_cm
+             */
+            key: string;
+            /**
+             * Label
+             * @example 伤口长
+             */
+            label: string;
+            /** Max */
+            max: number;
+            /** Min */
+            min: number;
+            /**
+             * Required
+             * @default true
+             */
+            required: boolean;
+            /**
+             * Source
+             * @description 依据：rules.md（领域规则）、catalog（目录项目的列）、likely（我方推断，待确认）
+             * @enum {string}
+             */
+            source: "rules.md" | "catalog" | "likely";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "integer";
+            /** Unit */
+            unit: string;
+        };
         /**
          * IntegratedModel
          * @description Which side set up the other in a 医养结合机构 (医养签约 is an agreement, not a kind).
@@ -10431,6 +10585,33 @@ export interface components {
             item: components["schemas"]["AssessmentItem"];
             /** Label */
             label: string;
+        };
+        /**
+         * ItemTemplateRead
+         * @description What a visit record of one catalog item requires: the base every item has and the item's own.
+         */
+        ItemTemplateRead: {
+            /** @description 所有项目共有的字段 */
+            base: components["schemas"]["TemplatePart"];
+            /** @description 该项目的字段、照片数与签名要求 */
+            item: components["schemas"]["TemplatePart"];
+            /**
+             * Item Code
+             * @example HC20
+             */
+            item_code: string;
+            /**
+             * Status
+             * @description current 当前版本；active 仍可使用的旧版本；retired 已停用（不再接受）
+             * @enum {string}
+             */
+            status: "current" | "active" | "retired";
+            /**
+             * Version
+             * @description 模板版本；提交服务记录时以 template_version 回传
+             * @example tpl-1
+             */
+            version: string;
         };
         /** Jwk */
         Jwk: {
@@ -10689,6 +10870,51 @@ export interface components {
              */
             distance_km: number;
             institution: components["schemas"]["InstitutionRead"];
+        };
+        /** NumberField */
+        NumberField: {
+            /**
+             * Decimals
+             * @description 最多小数位数
+             */
+            decimals: number;
+            /**
+             * In Vital Signs
+             * @description True: the value is sent in the record's ``vital_signs``, else in its ``fields``.
+             */
+            readonly in_vital_signs: boolean;
+            /**
+             * Key
+             * @example wound_length_cm
+             */
+            key: string;
+            /**
+             * Label
+             * @example 伤口长
+             */
+            label: string;
+            /** Max */
+            max: string;
+            /** Min */
+            min: string;
+            /**
+             * Required
+             * @default true
+             */
+            required: boolean;
+            /**
+             * Source
+             * @description 依据：rules.md（领域规则）、catalog（目录项目的列）、likely（我方推断，待确认）
+             * @enum {string}
+             */
+            source: "rules.md" | "catalog" | "likely";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "number";
+            /** Unit */
+            unit: string;
         };
         /** NurseBundle */
         NurseBundle: {
@@ -16060,6 +16286,56 @@ export interface components {
             name?: string | null;
         };
         /**
+         * TemplatePart
+         * @description The fields of the base or of one item, with the evidence a record of it needs.
+         */
+        TemplatePart: {
+            /** Fields */
+            fields: (components["schemas"]["NumberField"] | components["schemas"]["IntegerField"] | components["schemas"]["ChoiceField"] | components["schemas"]["BooleanField"] | components["schemas"]["TextField"])[];
+            /**
+             * Photos Min
+             * @description 至少几张照片
+             * @default 0
+             */
+            photos_min: number;
+            /**
+             * Signature Required
+             * @description 是否须服务对象或家属签名
+             * @default false
+             */
+            signature_required: boolean;
+        };
+        /**
+         * TemplatesRead
+         * @description One template version whole (the nurse app's offline cache).
+         */
+        TemplatesRead: {
+            base: components["schemas"]["TemplatePart"];
+            /**
+             * Items
+             * @description 按目录项目编码
+             */
+            items: {
+                [key: string]: components["schemas"]["TemplatePart"];
+            };
+            /** Published Date */
+            published_date: string;
+            /** Source */
+            source: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "current" | "active" | "retired";
+            /** Version */
+            version: string;
+            /**
+             * Versions
+             * @description 全部模板版本（含已停用）
+             */
+            versions: string[];
+        };
+        /**
          * Terminate
          * @example {
          *       "effective_date": "2026-06-30",
@@ -16084,6 +16360,42 @@ export interface components {
          * @enum {string}
          */
         TerminationReason: "died" | "moved_away" | "resident_request" | "team_dissolved" | "other";
+        /** TextField */
+        TextField: {
+            /**
+             * In Vital Signs
+             * @description True: the value is sent in the record's ``vital_signs``, else in its ``fields``.
+             */
+            readonly in_vital_signs: boolean;
+            /**
+             * Key
+             * @example wound_length_cm
+             */
+            key: string;
+            /**
+             * Label
+             * @example 伤口长
+             */
+            label: string;
+            /** Max Length */
+            max_length: number;
+            /**
+             * Required
+             * @default true
+             */
+            required: boolean;
+            /**
+             * Source
+             * @description 依据：rules.md（领域规则）、catalog（目录项目的列）、likely（我方推断，待确认）
+             * @enum {string}
+             */
+            source: "rules.md" | "catalog" | "likely";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "text";
+        };
         /**
          * Timeline
          * @description When each step happened (the original times, not the import's). A step not reached is null.
@@ -16603,6 +16915,13 @@ export interface components {
             /** Consumables */
             consumables?: components["schemas"]["Consumable"][];
             /**
+             * Fields
+             * @description 模板字段（生命体征以外；生命体征填在 vital_signs 中），键为模板字段的 key
+             */
+            fields?: {
+                [key: string]: boolean | number | string;
+            };
+            /**
              * Items Done
              * @description 已完成的项目（订单项目的子集）
              */
@@ -16623,6 +16942,11 @@ export interface components {
             recorded_at?: string | null;
             /** Signature Sha256 */
             signature_sha256?: string | null;
+            /**
+             * Template Version
+             * @description 据以填写的服务记录模板版本（GET /catalog/templates）；为空时按当前版本校验
+             */
+            template_version?: string | null;
             vital_signs?: components["schemas"]["VitalSigns-Input"];
         };
         /**
@@ -16829,6 +17153,10 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Fields */
+            fields: {
+                [key: string]: boolean | number | string;
+            };
             /**
              * Id
              * Format: uuid
@@ -16858,6 +17186,11 @@ export interface components {
             /** Signature Sha256 */
             signature_sha256: string | null;
             /**
+             * Template Version
+             * @description 校验所依据的模板版本；为空表示未按模板校验（模板启用前的记录）
+             */
+            template_version: string | null;
+            /**
              * Updated At
              * Format: date-time
              */
@@ -16883,6 +17216,10 @@ export interface components {
          *           "unit_price_yuan": 4
          *         }
          *       ],
+         *       "fields": {
+         *         "elder_condition": "stable",
+         *         "glucose_timing": "postprandial_2h"
+         *       },
          *       "items_done": [
          *         "HC01",
          *         "HC02"
@@ -16893,11 +17230,13 @@ export interface components {
          *       ],
          *       "record_id": "5ac78ce0-48c4-43db-8d7c-35aeabad8681",
          *       "signature_sha256": "a543997d84f12798350c09bdef2cdb171bf41ed3e4a5f808af2feb0c56263009",
+         *       "template_version": "tpl-1",
          *       "vital_signs": {
          *         "blood_glucose_mmol": 7.8,
          *         "bp_diastolic": 86,
          *         "bp_systolic": 142,
          *         "pulse": 76,
+         *         "respiration_rate": 18,
          *         "spo2": 97,
          *         "temperature_c": 36.6
          *       }
@@ -16918,6 +17257,13 @@ export interface components {
             /** Consumables */
             consumables?: components["schemas"]["Consumable"][];
             /**
+             * Fields
+             * @description 模板字段（生命体征以外；生命体征填在 vital_signs 中），键为模板字段的 key
+             */
+            fields?: {
+                [key: string]: boolean | number | string;
+            };
+            /**
              * Items Done
              * @description 已完成的项目（订单项目的子集）
              */
@@ -16934,6 +17280,11 @@ export interface components {
             record_id: string;
             /** Signature Sha256 */
             signature_sha256?: string | null;
+            /**
+             * Template Version
+             * @description 据以填写的服务记录模板版本（GET /catalog/templates）；为空时按当前版本校验
+             */
+            template_version?: string | null;
             vital_signs?: components["schemas"]["VitalSigns-Input"];
         };
         /**
@@ -16961,6 +17312,11 @@ export interface components {
              * @description 脉搏 次/分
              */
             pulse?: number | null;
+            /**
+             * Respiration Rate
+             * @description 呼吸 次/分
+             */
+            respiration_rate?: number | null;
             /**
              * Spo2
              * @description 血氧饱和度 %
@@ -16997,6 +17353,11 @@ export interface components {
              * @description 脉搏 次/分
              */
             pulse?: number | null;
+            /**
+             * Respiration Rate
+             * @description 呼吸 次/分
+             */
+            respiration_rate?: number | null;
             /**
              * Spo2
              * @description 血氧饱和度 %
@@ -21329,6 +21690,136 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CatalogRead"];
                 };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    homecare_get_item_record_template: {
+        parameters: {
+            query?: {
+                /** @description 模板版本，默认当前版本 */
+                version?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description 目录项目编码 */
+                item_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemTemplateRead"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    homecare_get_record_templates: {
+        parameters: {
+            query?: {
+                /** @description 模板版本，默认当前版本 */
+                version?: string | null;
+            };
+            header?: {
+                "if-none-match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplatesRead"];
+                };
+            };
+            /** @description 未变化（If-None-Match 与 ETag 相同） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 未认证或令牌无效 */
             401: {

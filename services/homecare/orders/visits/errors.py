@@ -49,3 +49,27 @@ class ItemsNotInOrder(Unprocessable):
             errors=[FieldError(field="body.items_done", message="不在订单中的项目", code="not_in_order")],
             extra={"item_codes": codes},
         )
+
+
+class RecordTemplateViolation(Unprocessable):
+    default_code = "record_template_violation"
+
+    def __init__(self, version: str, errors: list[FieldError]) -> None:
+        super().__init__(
+            f"服务记录不符合模板 {version}：{len(errors)} 处",
+            errors=errors,
+            extra={"template_version": version},
+        )
+
+
+class RecordTemplateUnknown(Unprocessable):
+    default_code = "record_template_unknown"
+
+    def __init__(self, version: str, current: str) -> None:
+        super().__init__(
+            f"模板版本 {version} 不存在或已停用，请更新模板（当前 {current}）",
+            errors=[
+                FieldError(field="body.template_version", message="模板版本不存在或已停用", code="unknown")
+            ],
+            extra={"template_version": version, "current": current},
+        )

@@ -18,7 +18,7 @@ from services.homecare.catalog.models import Money
 class VisitRecord(EntityMixin, ChangeTracked, Base):
     __tablename__ = "visit_record"
     __change_entity__ = "visit_record"
-    __change_exclude__: ClassVar[frozenset[str]] = frozenset({"notes"})
+    __change_exclude__: ClassVar[frozenset[str]] = frozenset({"notes", "template_fields"})
 
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("service_order.id"), unique=True)
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid(), unique=True)
@@ -32,6 +32,7 @@ class VisitRecord(EntityMixin, ChangeTracked, Base):
     bp_systolic: Mapped[int | None] = mapped_column(Integer)
     bp_diastolic: Mapped[int | None] = mapped_column(Integer)
     pulse: Mapped[int | None] = mapped_column(Integer)
+    respiration_rate: Mapped[int | None] = mapped_column(Integer)
     temperature_c: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     spo2: Mapped[int | None] = mapped_column(Integer)
     blood_glucose_mmol: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
@@ -40,3 +41,8 @@ class VisitRecord(EntityMixin, ChangeTracked, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     signature_sha256: Mapped[str | None] = mapped_column(String(64))
     photo_sha256: Mapped[list[str]] = mapped_column(JSON)
+    # the record template version the record was checked against (catalog/templates.py); empty: not
+    # checked (recorded before templates, imported history, or the migration period setting off)
+    template_version: Mapped[str | None] = mapped_column(String(40))
+    # the template's fields other than vital signs, as checked
+    template_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

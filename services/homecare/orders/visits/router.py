@@ -10,7 +10,7 @@ from libs.common.errors import problem_responses
 from libs.common.idempotency import REPLAY_HEADER
 from libs.common.loading import load_visible
 from libs.common.routing import ServiceRouter
-from services.homecare.deps import CipherDep
+from services.homecare.deps import CipherDep, SettingsDep, TemplatesDep
 from services.homecare.orders import service as orders
 from services.homecare.orders.models import Order
 from services.homecare.orders.visits import service
@@ -29,6 +29,8 @@ VisitedOrder = Annotated[Order, Depends(load_visible(orders.get, permission=Orde
     description=(
         "新记录返回 201；同一记录重发（client_updated_at 相同）返回 200 且不改变；更新的版本返回 200；"
         "旧于已存版本返回 409 stale_visit_record（extra.current 为当前状态）；If-Match 不符返回 412。"
+        "记录按所做项目的服务记录模板（template_version，默认当前版本）校验：不符返回 422 "
+        "record_template_violation（errors 逐字段说明），版本不存在或已停用返回 422 record_template_unknown。"
     ),
     operation_id="homecare_submit_visit_record",
     status_code=201,
@@ -41,9 +43,19 @@ async def submit_visit_record(
     order: VisitedOrder,
     data: VisitRecordWrite,
     response: Response,
+    settings: SettingsDep,
+    templates: TemplatesDep,
     if_match: IfMatch = None,
 ) -> VisitRecordRead:
-    record, outcome = await service.submit(session, principal, order, data, if_match)
+    record, outcome = await service.submit(
+        session,
+        principal,
+        order,
+        data,
+        if_match,
+        templates=templates,
+        template_enforced=settings.record_template_enforced,
+    )
     if outcome != "created":
         response.status_code = 200
     if outcome == "unchanged":

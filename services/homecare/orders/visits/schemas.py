@@ -20,6 +20,7 @@ class VitalSigns(BaseModel):
     bp_systolic: int | None = Field(default=None, ge=60, le=260, description="收缩压 mmHg")
     bp_diastolic: int | None = Field(default=None, ge=30, le=160, description="舒张压 mmHg")
     pulse: int | None = Field(default=None, ge=20, le=250, description="脉搏 次/分")
+    respiration_rate: int | None = Field(default=None, ge=5, le=60, description="呼吸 次/分")
     temperature_c: Decimal | None = Field(default=None, ge=34, le=43, decimal_places=1, description="体温 ℃")
     spo2: int | None = Field(default=None, ge=50, le=100, description="血氧饱和度 %")
     blood_glucose_mmol: Decimal | None = Field(
@@ -57,12 +58,27 @@ class VisitContent(BaseModel):
     notes: MultiLine | None = Field(default=None, max_length=4000)
     signature_sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
     photo_sha256: list[SingleLine] = Field(default_factory=list, max_length=10)
+    template_version: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,40}$",
+        description="据以填写的服务记录模板版本（GET /catalog/templates）；为空时按当前版本校验",
+    )
+    fields: dict[str, bool | int | float | str] = Field(
+        default_factory=dict,
+        max_length=60,
+        description="模板字段（生命体征以外；生命体征填在 vital_signs 中），键为模板字段的 key",
+    )
 
     @model_validator(mode="after")
     def _photos(self) -> Self:
         for digest in self.photo_sha256:
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
                 raise ValueError("photo_sha256 须为 64 位小写十六进制")
+        for key, value in self.fields.items():
+            if len(key) > 40 or not key.isascii() or not key.replace("_", "").isalnum():
+                raise ValueError("fields 的键须为模板字段的 key（小写英文、数字、下划线）")
+            if isinstance(value, str) and len(value) > 4000:
+                raise ValueError("fields 的文字最多 4000 字")
         return self
 
 
@@ -79,6 +95,7 @@ class VisitRecordWrite(VisitContent):
                         "bp_systolic": 142,
                         "bp_diastolic": 86,
                         "pulse": 76,
+                        "respiration_rate": 18,
                         "temperature_c": 36.6,
                         "spo2": 97,
                         "blood_glucose_mmol": 7.8,
@@ -90,6 +107,8 @@ class VisitRecordWrite(VisitContent):
                     "notes": "餐后 2 小时血糖 7.8 mmol/L，血压偏高；嘱按时服药、控制主食，一周后复测",
                     "signature_sha256": "a543997d84f12798350c09bdef2cdb171bf41ed3e4a5f808af2feb0c56263009",
                     "photo_sha256": ["55c64d0fcd6f9d5f7c828093857e3fdfda68478bb4e9bd24d481ef391c7804e8"],
+                    "template_version": "tpl-1",
+                    "fields": {"glucose_timing": "postprandial_2h", "elder_condition": "stable"},
                 }
             ]
         }
@@ -126,6 +145,10 @@ class VisitRecordRead(BaseModel):
     notes: str | None
     signature_sha256: str | None
     photo_sha256: list[str]
+    template_version: str | None = Field(
+        description="校验所依据的模板版本；为空表示未按模板校验（模板启用前的记录）"
+    )
+    fields: dict[str, bool | int | float | str]
     version: int
     created_at: datetime
     updated_at: datetime

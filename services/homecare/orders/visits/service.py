@@ -22,12 +22,15 @@ from libs.common.concurrency import if_match_allows
 from libs.common.personal_data import PersonalDataCipher, mask_name
 from services.homecare import clock
 from services.homecare.attachments import service as attachments
+from services.homecare.catalog.templates import RecordTemplates, RecordValues, violations
 from services.homecare.orders import fees
 from services.homecare.orders.lifecycle import ensure_assigned_nurse
 from services.homecare.orders.models import Order
 from services.homecare.orders.transitions import ON_DUTY, VISIT_RECORD_OPEN
 from services.homecare.orders.visits.errors import (
     ItemsNotInOrder,
+    RecordTemplateUnknown,
+    RecordTemplateViolation,
     StaleVisitRecord,
     VisitRecordClosed,
     VisitRecordExists,
@@ -45,7 +48,15 @@ from services.homecare.orders.visits.schemas import (
 )
 
 Outcome = Literal["created", "updated", "unchanged"]
-_VITALS = ("bp_systolic", "bp_diastolic", "pulse", "temperature_c", "spo2", "blood_glucose_mmol")
+_VITALS = (
+    "bp_systolic",
+    "bp_diastolic",
+    "pulse",
+    "respiration_rate",
+    "temperature_c",
+    "spo2",
+    "blood_glucose_mmol",
+)
 
 
 async def find(session: AsyncSession, order: Order) -> VisitRecord | None:
@@ -74,6 +85,28 @@ def check_items_done(data: VisitContent, order_item_codes: Collection[str]) -> N
         raise ItemsNotInOrder(unknown)
 
 
+def check_template(templates: RecordTemplates, data: VisitContent, *, enforced: bool) -> str | None:
+    """The template version ``data`` is checked against (None: not checked). Checked when ``enforced``,
+    or when the record names a version or sends template fields; the version named (else the current
+    one) must be known and not retired (422 ``record_template_unknown``), and each item done's fields,
+    photo count and signature must pass (422 ``record_template_violation``, one error per field)."""
+    if not enforced and data.template_version is None and not data.fields:
+        return None
+    name = data.template_version or templates.current
+    if not templates.accepts(name):
+        raise RecordTemplateUnknown(name, templates.current)
+    values = RecordValues(
+        vital_signs=data.vital_signs.model_dump(exclude_none=True),
+        fields=dict(data.fields),
+        photo_count=len(set(data.photo_sha256)),
+        has_signature=data.signature_sha256 is not None,
+    )
+    errors = violations(templates.versions[name], sorted(set(data.items_done)), values)
+    if errors:
+        raise RecordTemplateViolation(name, errors)
+    return name
+
+
 def _columns(data: VisitRecordWrite) -> dict[str, Any]:
     return {
         "client_created_at": data.client_created_at,
@@ -96,6 +129,7 @@ def content_columns(data: VisitContent) -> dict[str, Any]:
         "notes": data.notes,
         "signature_sha256": data.signature_sha256,
         "photo_sha256": data.photo_sha256,
+        "template_fields": dict(data.fields),
     }
 
 
@@ -105,6 +139,9 @@ async def submit(
     order: Order,
     data: VisitRecordWrite,
     if_match: str | None,
+    *,
+    templates: RecordTemplates,
+    template_enforced: bool,
 ) -> tuple[VisitRecord, Outcome]:
     ensure_assigned_nurse(principal, order)
     check_items_done(data, [i.item_code for i in order.items])
@@ -120,8 +157,12 @@ async def submit(
             raise StaleVisitRecord(_current(record))
     if order.status not in VISIT_RECORD_OPEN:
         raise VisitRecordClosed({"status": order.status.value, "version": order.version})
+    # the setting applies to new records and to those already checked (a record stored before the
+    # templates may be updated as it was written)
+    enforced = template_enforced and (record is None or record.template_version is not None)
+    template_version = check_template(templates, data, enforced=enforced)
     await attachments.ensure_uploaded(session, [data.signature_sha256, *data.photo_sha256])
-    columns = _columns(data)
+    columns = {**_columns(data), "template_version": template_version}
     if record is None:
         record = VisitRecord(
             order_id=order.id,
@@ -144,7 +185,11 @@ async def submit(
         action=f"visit_record.{'create' if outcome == 'created' else 'update'}",
         entity_type="visit_record",
         entity_id=record.id,
-        changes={"order_id": order.id, "items_done": columns["items_done"]},
+        changes={
+            "order_id": order.id,
+            "items_done": columns["items_done"],
+            "template_version": template_version,
+        },
     )
     return record, outcome
 
@@ -172,6 +217,8 @@ def to_read(record: VisitRecord) -> VisitRecordRead:
         notes=record.notes,
         signature_sha256=record.signature_sha256,
         photo_sha256=list(record.photo_sha256),
+        template_version=record.template_version,
+        fields=dict(record.template_fields or {}),
         version=record.version,
         created_at=record.created_at,
         updated_at=record.updated_at,
