@@ -50,10 +50,11 @@ _KEY_SIZE: Final = 32
 _MIN_LOOKUP_KEY_SIZE: Final = 32
 _KEY_ID_RE: Final = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
 
-LookupKind = Literal["id_card", "uscc", "mobile", "name"]
-"""Kinds of value that have a blind index. The kind is mixed into the hash (domain separation)."""
+LookupKind = Literal["id_card", "uscc", "mobile", "name", "access_code"]
+"""Kinds of value that have a blind index. The kind is mixed into the hash (domain separation).
+``access_code``: a short secret a person holds (kept only as this keyed hash, compared in constant time)."""
 
-_LOOKUP_KINDS: Final[frozenset[str]] = frozenset({"id_card", "uscc", "mobile", "name"})
+_LOOKUP_KINDS: Final[frozenset[str]] = frozenset({"id_card", "uscc", "mobile", "name", "access_code"})
 
 
 class DecryptionError(ValueError):

@@ -43,6 +43,8 @@ POLICY = Policy(
         Role.county_admin: _ADMINISTRATION,
         Role.institution_admin: {
             "attachments:read",
+            # issue 18: the code an elder holds for the check at check-in (not the nurse who checks it)
+            "recipients:elder_code",
             "catalog:read",
             "providers:read",
             "providers:write",
@@ -126,6 +128,7 @@ ProvidersWrite = Annotated[Principal, Depends(POLICY.require("providers:write"))
 ProvidersImport = Annotated[Principal, Depends(POLICY.require("providers:import"))]
 RecipientsRead = Annotated[Principal, Depends(POLICY.require("recipients:read"))]
 RecipientsWrite = Annotated[Principal, Depends(POLICY.require("recipients:write"))]
+RecipientsElderCode = Annotated[Principal, Depends(POLICY.require("recipients:elder_code"))]
 RecipientsBulk = Annotated[Principal, Depends(POLICY.require("recipients:bulk"))]
 OrdersRead = Annotated[Principal, Depends(POLICY.require("orders:read"))]
 OrdersPlace = Annotated[Principal, Depends(POLICY.require("orders:place"))]

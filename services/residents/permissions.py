@@ -10,6 +10,8 @@
 - ``persons:batch`` — several persons whole in one call (``POST /persons/batch``): only the internal
   callers that keep records of persons without their personal data (homecare's recipients, contracts'
   referrals); each call audited as a disclosure to that service, with the acting user's subject.
+- ``persons:identity_check`` — whether the last characters of a person's ID number match (issue 18): only
+  homecare, at a nurse's check-in; the number never leaves this service.
 - ``teams:read`` / ``packages:read`` / ``signings:read`` — 家庭医生签约: officials and city platforms in
   their region, institution users their institution's (the signing and renewal figures are
   ``signings:read``); ``teams:write`` / ``packages:write`` — the institution's admin manages its teams
@@ -44,7 +46,14 @@ SERVICE_CALLERS: dict[str, set[str]] = {
     # homecare recipients and contracts' referral residents are linked to their person (find-or-create)
     # homecare's disability rules also read a person's latest ability assessment
     # both read a page's persons whole in one call (persons:batch) and mask them per viewer themselves
-    "homecare": {"persons:read", "persons:write", "persons:batch", "assessments:read"},
+    # and, at a nurse's check-in, whether the ID number's last characters match (persons:identity_check)
+    "homecare": {
+        "persons:read",
+        "persons:write",
+        "persons:batch",
+        "assessments:read",
+        "persons:identity_check",
+    },
     "contracts": {"persons:read", "persons:write", "persons:batch"},
     # the indicators follow the feed
     "indicators": {
@@ -69,7 +78,13 @@ POLICY = Policy(
         Role.city_platform: {"persons:read", "persons:write", "changes:read", "sync:write"}
         | _R3_READ
         | _R2_READ,
-        Role.service: {"persons:read", "persons:write", "persons:batch", "changes:read"}
+        Role.service: {
+            "persons:read",
+            "persons:write",
+            "persons:batch",
+            "persons:identity_check",
+            "changes:read",
+        }
         | _R3_READ
         | _R2_READ,
     },
@@ -78,6 +93,8 @@ POLICY = Policy(
 
 PersonsRead = Annotated[Principal, Depends(POLICY.require("persons:read"))]
 SyncWrite = Annotated[Principal, Depends(POLICY.require("sync:write"))]
+# issue 18: another service asks whether an ID number's last characters match (homecare only)
+PersonsIdentityCheck = Annotated[Principal, Depends(POLICY.require("persons:identity_check"))]
 PersonsWrite = Annotated[Principal, Depends(POLICY.require("persons:write"))]
 PersonsBatch = Annotated[Principal, Depends(POLICY.require("persons:batch"))]
 ChangesRead = POLICY.require("changes:read")

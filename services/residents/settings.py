@@ -28,6 +28,12 @@ class ResidentsSettings(ServiceSettings):
     # persons per POST /persons/batch (a list page of homecare or contracts: their pages hold ≤ 200)
     persons_batch_max: int = Field(default=200, ge=1)
 
+    # The identity check at a nurse's check-in (issue 18, persons/identity.py): how many last characters
+    # of the ID number are compared (homecare's identity_suffix_length must be the same), and how many
+    # checks of one person a day are answered before 429 identity_check_limit
+    identity_check_suffix_length: int = Field(default=4, ge=4, le=6)
+    identity_check_max_per_day: int = Field(default=10, ge=1)
+
     # 家庭医生签约 (issue 19): the term of a contract in months — config_defaults.csv
     # agreement.default_term_months (12, unconfirmed; rules.md: family-doctor agreements are renewed yearly)
     signing_term_months: int = Field(default=12, ge=1, le=60)

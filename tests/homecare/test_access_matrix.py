@@ -35,6 +35,9 @@ MATRIX = parse(
     POST   /recipients/lookup                             Y  Y  Y  Y  Y  Y
     GET    /recipients/{recipient_id}                     Y  Y  Y  Y  Y  Y
     PATCH  /recipients/{recipient_id}                     -  -  -  Y  Y  Y
+    # issue 18: the serving institution's admin issues the code the elder shows at check-in (not the nurse
+    # who checks it)
+    POST   /recipients/{recipient_id}/elder-code          -  -  -  Y  -  -
     # README "city platforms"; issue 14: the province loads the recipients of past orders (historical import)
     POST   /recipients/bulk                               Y  -  -  -  -  Y
     GET    /orders                                        Y  Y  Y  Y  Y  Y

@@ -28,6 +28,7 @@ RECORD_OF: dict[tuple[str, str], str] = {
     ("PUT", "/providers/{institution_id}/items/{item_code}"): "provider",
     ("GET", "/recipients/{recipient_id}"): "recipient",
     ("PATCH", "/recipients/{recipient_id}"): "recipient",
+    ("POST", "/recipients/{recipient_id}/elder-code"): "recipient",
     **{
         (method, f"/orders/{{order_id}}{tail}"): "order"
         for method, tail in [
@@ -60,10 +61,16 @@ UPSERT_403: set[tuple[str, str]] = {
 }
 
 
+#: paths with a parameter that names no record of anyone's: a catalog item's record template (issue 18)
+NOT_A_RECORD = {("GET", "/catalog/items/{item_code}/template")}
+
+
 def test_every_by_id_endpoint_has_a_row(homecare_app: FastAPI) -> None:
     # the attachments' by-id endpoints are walked in tests/homecare/attachments/test_scope.py (they need
     # the attachment store and upload fixtures); PUT /attachments/{sha256} names content, not a record
-    assert by_id_operations(MATRIX, HC) == set(RECORD_OF) | ATTACHMENTS_WALKED | ATTACHMENTS_NOT_A_RECORD
+    assert by_id_operations(MATRIX, HC) == (
+        set(RECORD_OF) | ATTACHMENTS_WALKED | ATTACHMENTS_NOT_A_RECORD | NOT_A_RECORD
+    )
 
 
 #: the path parameter that names a record of each kind

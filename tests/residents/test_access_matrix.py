@@ -26,6 +26,8 @@ PERSONS = """
     # several persons whole at once: only homecare and contracts (service role), which keep the person's
     # id alone and mask per viewer themselves — no user role
     POST   /persons/batch                                 -  -  -  -  -  -
+    # issue 18: whether an ID number's last characters match — homecare only (service role), at check-in
+    POST   /persons/{person_id}/identity-check            -  -  -  -  -  -
 """
 SIGNING = """
     #                                                     pv ct co ia is pl

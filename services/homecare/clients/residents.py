@@ -57,6 +57,10 @@ class _PersonRef(_Wire):
     id: uuid.UUID
 
 
+class _IdentityAnswer(_Wire):
+    matches: bool
+
+
 _PERSON_LIST = TypeAdapter(list[_PersonRef])
 
 
@@ -149,6 +153,23 @@ class ResidentsClient(ServiceClient):
                 f"{self.upstream_name}返回的数据无法识别", code=self.bad_payload_code
             ) from exc
         return found[0].id if found else None
+
+    async def identity_matches(self, person_id: uuid.UUID, id_suffix: str) -> bool | None:
+        """Do the ID number's last characters match (issue 18)? None when the residents service gives no
+        answer: unreachable, failing, the day's attempts for the person used up (429), or the person
+        unknown to it — the caller flags the check unverified, it never blocks on it."""
+        try:
+            response = await self._call(
+                "POST", f"{PERSONS_PATH}/{person_id}/identity-check", json={"id_suffix": id_suffix}
+            )
+        except ResidentsUnavailable:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            return _IdentityAnswer.model_validate_json(response.content).matches
+        except ValidationError:
+            return None
 
     async def latest_assessment(self, person_id: uuid.UUID) -> AssessmentInfo | None:
         """The person's latest assessment, or None when the residents service holds none."""

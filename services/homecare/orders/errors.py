@@ -153,3 +153,14 @@ class HomeBedNotOpen(Unprocessable):
             errors=[FieldError(field="body.home_bed_id", message="当日未建床或已撤床", code="not_open")],
             extra={"date": day.isoformat()},
         )
+
+
+class IdentitySuffixInvalid(Unprocessable):
+    default_code = "identity_suffix_invalid"
+
+    def __init__(self, length: int) -> None:
+        super().__init__(
+            f"身份核验只接受身份证号的后 {length} 位",
+            errors=[FieldError(field="body.identity.value", message=f"须为 {length} 位", code="length")],
+            extra={"length": length},
+        )

@@ -30,7 +30,7 @@ from services.homecare import clock
 from services.homecare.clients.registry import FetchedPractitioner, PractitionerInfo
 from services.homecare.clients.residents import DisabilityBasis, ResidentsClient
 from services.homecare.events import service as order_events
-from services.homecare.orders import booking, fees, geo
+from services.homecare.orders import booking, fees, geo, identity
 from services.homecare.orders.errors import (
     CancelNotAllowed,
     ClientEventReused,
@@ -59,6 +59,7 @@ from services.homecare.orders.models import (
 from services.homecare.orders.schemas import (
     AssessBody,
     AssignBody,
+    CheckInBody,
     ClientEvent,
     DepartBody,
     FlagReviewBody,
@@ -553,19 +554,25 @@ async def nurse_step(
     action: str,
     body: ClientEvent,
     if_match: str | None,
+    *,
+    identity_check: Callable[[Order], Awaitable[identity.IdentityOutcome]] | None = None,
 ) -> bool:
-    """depart, check-in, start, check-out: the assigned nurse's own steps."""
+    """depart, check-in, start, check-out: the assigned nurse's own steps. ``identity_check`` (check-in)
+    runs once the step is known to apply, before anything is written (it may ask the residents)."""
     if await already_applied(session, order, action, body):
         return True
     target(order, action)
     ensure_assigned_nurse(principal, order)
     check_if_match(if_match, order.version)
     at = await _event_time(session, settings, order, body)
+    checked = await identity_check(order) if identity_check is not None else None
     flags: list[str] = []
     if isinstance(body, Located | DepartBody):
         flags = await _flags_for(
             session, settings, order, principal, body, at, check_distance=action in ("check-in", "check-out")
         )
+    if checked is not None:
+        flags += checked.flags
     _flag(order, flags)
     if action == "depart":
         order.en_route_at = at
@@ -577,10 +584,35 @@ async def nurse_step(
         order.in_service_at = at
     elif action == "check-out":
         order.checked_out_at = at
-    await _apply(
-        session, principal, order, action, body, at, flags=flags, detail={"flags": flags} if flags else None
-    )
+    detail: dict[str, Any] = {"flags": flags} if flags else {}
+    if checked is not None:
+        detail["identity"] = checked.record()
+    await _apply(session, principal, order, action, body, at, flags=flags, detail=detail or None)
     return False
+
+
+async def check_in(
+    session: AsyncSession,
+    principal: Principal,
+    settings: HomecareSettings,
+    residents: ResidentsClient,
+    cipher: PersonalDataCipher,
+    order: Order,
+    body: CheckInBody,
+    if_match: str | None,
+) -> bool:
+    """The nurse's arrival: the location checks of :func:`nurse_step` and the identity check of the person
+    served (orders/identity.py) — flagged, never refused, except a malformed proof (422)."""
+    identity.check_proof(settings, body.identity)
+
+    async def verify(order: Order) -> identity.IdentityOutcome:
+        recipient = await session.get(Recipient, order.recipient_id)
+        assert recipient is not None  # an order's recipient is never deleted
+        return await identity.verify(settings, residents, cipher, recipient, body.identity)
+
+    return await nurse_step(
+        session, principal, settings, order, "check-in", body, if_match, identity_check=verify
+    )
 
 
 async def report_location(

@@ -27,6 +27,7 @@ from services.homecare.orders.models import Order, OrderStatus
 from services.homecare.orders.schemas import (
     AssessBody,
     AssignBody,
+    CheckInBody,
     ClientEvent,
     DepartBody,
     FlagReviewBody,
@@ -325,7 +326,25 @@ TRANSITIONS = TransitionTable(
             body=RescheduleBody,
         ),
         _nurse_step("depart", "护士出发（可附定位）", DepartBody),
-        _nurse_step("check-in", "到达签到（定位、精度、是否模拟定位；异常标记待复核）", Located),
+        Transition(
+            "check-in",
+            OrdersVisit,
+            _step(
+                lambda s, p, order, b, m: lifecycle.check_in(
+                    s.session, p, s.settings, s.residents, s.cipher, order, b, m
+                )
+            ),
+            summary="到达签到（定位、精度、是否模拟定位；服务对象身份核验；异常标记待复核）",
+            description=(
+                "identity 可为身份证号末几位（id_suffix，由居民服务比对，整号不传输）"
+                "或老人核验码（elder_code）。"
+                "不符标记 identity_mismatch，居民服务无应答标记 identity_unverified，均不阻止签到；"
+                "未核验时仅在 HOMECARE_IDENTITY_PROOF_REQUIRED 为真时标记 identity_unchecked。"
+                "末几位位数不符 422 identity_suffix_invalid。"
+            ),
+            operation_id="homecare_check_in_order",
+            body=CheckInBody,
+        ),
         _nurse_step("start", "开始服务", ClientEvent),
         _nurse_step("check-out", "服务结束签退（定位）", Located),
         Transition(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AwareDatetime,
@@ -18,6 +18,7 @@ from pydantic.config import JsonDict
 
 from libs.common import divisions
 from libs.common.dates import BusinessMoment
+from libs.common.openapi import enum_labels
 from libs.common.text import MultiLine, SingleLine
 from services.homecare.catalog.models import RISK_LABELS, Risk
 from services.homecare.orders.models import (
@@ -122,6 +123,50 @@ class Located(ClientEvent):
     longitude: float = Field(ge=-180, le=180)
     accuracy_m: float | None = Field(default=None, ge=0, le=100000)
     is_mock_location: bool = Field(default=False, description="手机是否报告为模拟位置")
+
+
+class IdSuffixProof(BaseModel):
+    """The last characters of the ID number the elder shows (never the whole number)."""
+
+    method: Literal["id_suffix"] = Field(json_schema_extra=enum_labels({"id_suffix": "身份证号末几位"}))
+    value: str = Field(
+        min_length=1,
+        max_length=6,
+        pattern=r"^[0-9Xx]+$",
+        description="身份证号末几位（位数为 HOMECARE_IDENTITY_SUFFIX_LENGTH，默认 4；其他位数 422）",
+    )
+
+
+class ElderCodeProof(BaseModel):
+    """The code the serving institution issued to the elder (POST /recipients/{id}/elder-code)."""
+
+    method: Literal["elder_code"] = Field(json_schema_extra=enum_labels({"elder_code": "老人核验码"}))
+    value: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$", description="老人出示的核验码")
+
+
+IdentityProof = Annotated[IdSuffixProof | ElderCodeProof, Field(discriminator="method")]
+
+
+class CheckInBody(Located):
+    model_config = _examples(
+        {
+            "client_event_id": _EVENT_ID,
+            "client_at": "2026-12-01T09:35:00+08:00",
+            "latitude": _LATITUDE,
+            "longitude": _LONGITUDE,
+            "accuracy_m": 12.5,
+            "is_mock_location": False,
+            "identity": {"method": "id_suffix", "value": "123X"},
+        }
+    )
+
+    identity: IdentityProof | None = Field(
+        default=None,
+        description=(
+            "服务对象身份核验：身份证号末几位或老人核验码。不符时订单标记 identity_mismatch（不阻止签到），"
+            "居民服务无应答时标记 identity_unverified；事件只记录方式与结果，不记录所送的值"
+        ),
+    )
 
 
 class DepartBody(ClientEvent):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from libs.common.errors import Conflict, FieldError, NotFound, Unprocessable
+from libs.common.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
 
 
 class RecipientNotFound(NotFound):
@@ -37,3 +37,10 @@ class ServingInstitutionInvalid(Unprocessable):
             "服务机构须为已开通互联网+护理服务的机构",
             errors=[FieldError(field="body.institution_id", message="不是服务机构", code="not_provider")],
         )
+
+
+class NotServingInstitution(Forbidden):
+    default_code = "not_serving_institution"
+
+    def __init__(self) -> None:
+        super().__init__("只有服务该对象的机构可以签发核验码")

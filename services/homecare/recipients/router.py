@@ -14,12 +14,13 @@ from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.person_index import PersonIndexDep
 from libs.common.routing import ServiceRouter
-from services.homecare.deps import CipherDep
-from services.homecare.permissions import RecipientsRead, RecipientsWrite
-from services.homecare.recipients import service
+from services.homecare.deps import CipherDep, SettingsDep
+from services.homecare.permissions import RecipientsElderCode, RecipientsRead, RecipientsWrite
+from services.homecare.recipients import elder_code, service
 from services.homecare.recipients.disclosure import DISCLOSED_FIELDS
 from services.homecare.recipients.models import Recipient
 from services.homecare.recipients.schemas import (
+    ElderCodeIssued,
     RecipientCreate,
     RecipientLookup,
     RecipientRead,
@@ -30,6 +31,9 @@ router = ServiceRouter(prefix="/api/v1/homecare/recipients", tags=["homecare-rec
 
 VisibleRecipient = Annotated[
     Recipient, Depends(load_visible(service.get, permission=RecipientsRead, id_name="recipient_id"))
+]
+CodedRecipient = Annotated[
+    Recipient, Depends(load_visible(service.get, permission=RecipientsElderCode, id_name="recipient_id"))
 ]
 WritableRecipient = Annotated[
     Recipient, Depends(load_visible(service.get, permission=RecipientsWrite, id_name="recipient_id"))
@@ -169,3 +173,27 @@ async def update_recipient(
     recipient = await service.update(session, principal, cipher, recipient, data, if_match)
     set_etag(response, recipient.version)
     return await _whole_or_masked(request, session, principal, cipher, recipient)
+
+
+@router.post(
+    "/{recipient_id}/elder-code",
+    summary="签发或重新签发老人核验码（仅此一次显示；护士签到时据此核验服务对象身份）",
+    description=(
+        "服务该对象的机构管理员签发：返回一个 HOMECARE_ELDER_CODE_LENGTH（默认 6）位的数字码，仅在本响应中"
+        "显示一次，服务端只保存其带密钥的散列；重新签发使旧码作废。"
+    ),
+    operation_id="homecare_issue_elder_code",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ElderCodeIssued,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def issue_elder_code(
+    session: SessionDep,
+    principal: RecipientsElderCode,
+    cipher: CipherDep,
+    settings: SettingsDep,
+    recipient: CodedRecipient,
+    response: Response,
+) -> ElderCodeIssued:
+    response.headers["Cache-Control"] = "no-store"
+    return await elder_code.issue(session, principal, cipher, recipient, length=settings.elder_code_length)

@@ -194,3 +194,11 @@ class RecipientRead(BaseModel):
     def region_name(self) -> str | None:
         division = divisions.get(self.region_code)
         return division.name if division else None
+
+
+class ElderCodeIssued(BaseModel):
+    """The code just issued — shown this once (only its keyed hash is kept)."""
+
+    code: str = Field(examples=["482913"], description="老人核验码（仅此一次显示，请交给老人或家属保管）")
+    issued_at: datetime
+    reissued: bool = Field(description="是否为重新签发（旧码随即作废）")

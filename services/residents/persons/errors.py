@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from libs.common.errors import Conflict, FieldError, Forbidden, NotFound, Unprocessable
+from libs.common.errors import Conflict, FieldError, Forbidden, NotFound, TooManyRequests, Unprocessable
 
 
 class PersonNotFound(NotFound):
@@ -76,3 +76,21 @@ class TownshipNotInCounty(Unprocessable):
             "乡镇（街道）代码须属于居民所在县级行政区划",
             errors=[FieldError(field="body.township_code", message="不属于该县", code="not_in_county")],
         )
+
+
+class IdentitySuffixInvalid(Unprocessable):
+    default_code = "identity_suffix_invalid"
+
+    def __init__(self, length: int) -> None:
+        super().__init__(
+            f"须为身份证号的后 {length} 位",
+            errors=[FieldError(field="body.id_suffix", message=f"须为 {length} 位", code="length")],
+            extra={"length": length},
+        )
+
+
+class IdentityCheckLimit(TooManyRequests):
+    default_code = "identity_check_limit"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"该居民今日的身份核验次数已达上限（{limit} 次）", extra={"limit": limit})

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Date, ForeignKey, Index, LargeBinary, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from libs.common.models import ChangeTracked, EntityMixin, str_enum, utcnow
@@ -99,3 +99,19 @@ class PersonInstitution(Base):
     institution_id: Mapped[uuid.UUID] = mapped_column(Uuid())
     reason: Mapped[ServingReason] = mapped_column(str_enum(ServingReason, 20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdentityCheck(Base):
+    """One identity check of a person asked by another service (issue 18, persons/identity.py): when, by
+    whom, the answer — never the value sent. Today's rows bound the attempts per person."""
+
+    __tablename__ = "identity_check"
+    __table_args__ = (Index("ix_identity_check_person_id_check_date", "person_id", "check_date"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    # the day in Asia/Shanghai (the per-day bound)
+    check_date: Mapped[date] = mapped_column(Date)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    caller_sub: Mapped[str] = mapped_column(String(120))
+    matches: Mapped[bool] = mapped_column(Boolean)

@@ -13,11 +13,13 @@ from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
 from services.residents.deps import CipherDep, SettingsDep
-from services.residents.permissions import PersonsBatch, PersonsRead, PersonsWrite
-from services.residents.persons import service
+from services.residents.permissions import PersonsBatch, PersonsIdentityCheck, PersonsRead, PersonsWrite
+from services.residents.persons import identity, service
 from services.residents.persons.disclosure import DISCLOSED_FIELDS
 from services.residents.persons.models import Person
 from services.residents.persons.schemas import (
+    IdentityCheckRequest,
+    IdentityCheckResult,
     PersonBatch,
     PersonBatchRead,
     PersonCreate,
@@ -30,6 +32,9 @@ router = ServiceRouter(prefix="/api/v1/residents/persons", tags=["residents-pers
 
 VisiblePerson = Annotated[
     Person, Depends(load_visible(service.get, permission=PersonsRead, id_name="person_id"))
+]
+CheckedPerson = Annotated[
+    Person, Depends(load_visible(service.get, permission=PersonsIdentityCheck, id_name="person_id"))
 ]
 WritablePerson = Annotated[
     Person, Depends(load_visible(service.get, permission=PersonsWrite, id_name="person_id"))
@@ -200,3 +205,35 @@ async def update_person(
     person = await service.update(session, principal, cipher, person, data, if_match)
     set_etag(response, person.version)
     return await _whole_or_masked(request, session, principal, cipher, person)
+
+
+@router.post(
+    "/{person_id}/identity-check",
+    summary="核验身份证号末几位（仅限居家护理服务在护士签到时调用；身份证号不出本服务）",
+    description=(
+        "请求体只含身份证号末几位（位数为 RESIDENTS_IDENTITY_CHECK_SUFFIX_LENGTH，默认 4；其他位数 422 "
+        "identity_suffix_invalid），以常数时间比较，回答是否一致。每名居民每天的核验次数有上限"
+        "（RESIDENTS_IDENTITY_CHECK_MAX_PER_DAY），超过时 429 identity_check_limit 且不比较。"
+        "每次核验记录结果（不记录所送的值）并审计。"
+    ),
+    operation_id="residents_check_person_identity",
+    response_model=IdentityCheckResult,
+    responses=problem_responses(401, 403, 404, 422, 429),
+)
+async def check_identity(
+    session: SessionDep,
+    principal: PersonsIdentityCheck,
+    cipher: CipherDep,
+    settings: SettingsDep,
+    person: CheckedPerson,
+    data: IdentityCheckRequest,
+) -> IdentityCheckResult:
+    return await identity.check(
+        session,
+        principal,
+        cipher,
+        person,
+        data,
+        suffix_length=settings.identity_check_suffix_length,
+        max_per_day=settings.identity_check_max_per_day,
+    )

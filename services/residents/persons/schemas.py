@@ -152,3 +152,21 @@ class PersonRead(BaseModel):
 
 class PersonBatchRead(BaseModel):
     items: list[PersonRead] = Field(description="所请求的居民（完整个人信息，每名居民记录一条披露审计）")
+
+
+class IdentityCheckRequest(BaseModel):
+    """The last characters of the ID number the person shows (never the whole number)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id_suffix": "123X"}]})
+
+    id_suffix: str = Field(
+        min_length=1,
+        max_length=6,
+        pattern=r"^[0-9Xx]+$",
+        description="身份证号末几位（位数见服务设置，默认 4）",
+    )
+
+
+class IdentityCheckResult(BaseModel):
+    matches: bool = Field(description="与居民身份证号末几位是否一致")
+    attempts_left: int = Field(description="该居民今日剩余的核验次数")

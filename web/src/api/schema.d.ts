@@ -1334,7 +1334,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 到达签到（定位、精度、是否模拟定位；异常标记待复核） */
+        /**
+         * 到达签到（定位、精度、是否模拟定位；服务对象身份核验；异常标记待复核）
+         * @description identity 可为身份证号末几位（id_suffix，由居民服务比对，整号不传输）或老人核验码（elder_code）。不符标记 identity_mismatch，居民服务无应答标记 identity_unverified，均不阻止签到；未核验时仅在 HOMECARE_IDENTITY_PROOF_REQUIRED 为真时标记 identity_unchecked。末几位位数不符 422 identity_suffix_invalid。
+         */
         post: operations["homecare_check_in_order"];
         delete?: never;
         options?: never;
@@ -1736,6 +1739,26 @@ export interface paths {
         head?: never;
         /** 修改服务对象（联系方式、住址、健康状况） */
         patch: operations["homecare_update_recipient"];
+        trace?: never;
+    };
+    "/api/v1/homecare/recipients/{recipient_id}/elder-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 签发或重新签发老人核验码（仅此一次显示；护士签到时据此核验服务对象身份）
+         * @description 服务该对象的机构管理员签发：返回一个 HOMECARE_ELDER_CODE_LENGTH（默认 6）位的数字码，仅在本响应中显示一次，服务端只保存其带密钥的散列；重新签发使旧码作废。
+         */
+        post: operations["homecare_issue_elder_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/homecare/recipients/bulk": {
@@ -3570,6 +3593,26 @@ export interface paths {
         get: operations["residents_get_latest_assessment"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/persons/{person_id}/identity-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 核验身份证号末几位（仅限居家护理服务在护士签到时调用；身份证号不出本服务）
+         * @description 请求体只含身份证号末几位（位数为 RESIDENTS_IDENTITY_CHECK_SUFFIX_LENGTH，默认 4；其他位数 422 identity_suffix_invalid），以常数时间比较，回答是否一致。每名居民每天的核验次数有上限（RESIDENTS_IDENTITY_CHECK_MAX_PER_DAY），超过时 429 identity_check_limit 且不比较。每次核验记录结果（不记录所送的值）并审计。
+         */
+        post: operations["residents_check_person_identity"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6239,6 +6282,50 @@ export interface components {
             request_id: string | null;
         };
         /**
+         * CheckInBody
+         * @example {
+         *       "accuracy_m": 12.5,
+         *       "client_at": "2026-12-01T09:35:00+08:00",
+         *       "client_event_id": "69be518e-9ac1-4717-94d4-bec9b54996e3",
+         *       "identity": {
+         *         "method": "id_suffix",
+         *         "value": "123X"
+         *       },
+         *       "is_mock_location": false,
+         *       "latitude": 24.5258,
+         *       "longitude": 118.1187
+         *     }
+         */
+        CheckInBody: {
+            /** Accuracy M */
+            accuracy_m?: number | null;
+            /**
+             * Client At
+             * @description 客户端发生时间
+             */
+            client_at?: string | null;
+            /**
+             * Client Event Id
+             * @description 客户端生成的操作 ID（UUID），重放不重复
+             */
+            client_event_id?: string | null;
+            /**
+             * Identity
+             * @description 服务对象身份核验：身份证号末几位或老人核验码。不符时订单标记 identity_mismatch（不阻止签到），居民服务无应答时标记 identity_unverified；事件只记录方式与结果，不记录所送的值
+             */
+            identity?: (components["schemas"]["IdSuffixProof"] | components["schemas"]["ElderCodeProof"]) | null;
+            /**
+             * Is Mock Location
+             * @description 手机是否报告为模拟位置
+             * @default false
+             */
+            is_mock_location: boolean;
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+        };
+        /**
          * CheckupBulk
          * @example {
          *       "records": [
@@ -7563,6 +7650,44 @@ export interface components {
             max_score: number;
             /** Score */
             score: number;
+        };
+        /**
+         * ElderCodeIssued
+         * @description The code just issued — shown this once (only its keyed hash is kept).
+         */
+        ElderCodeIssued: {
+            /**
+             * Code
+             * @description 老人核验码（仅此一次显示，请交给老人或家属保管）
+             * @example 482913
+             */
+            code: string;
+            /**
+             * Issued At
+             * Format: date-time
+             */
+            issued_at: string;
+            /**
+             * Reissued
+             * @description 是否为重新签发（旧码随即作废）
+             */
+            reissued: boolean;
+        };
+        /**
+         * ElderCodeProof
+         * @description The code the serving institution issued to the elder (POST /recipients/{id}/elder-code).
+         */
+        ElderCodeProof: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            method: "elder_code";
+            /**
+             * Value
+             * @description 老人出示的核验码
+             */
+            value: string;
         };
         /**
          * ElderlyCareOwnership
@@ -9503,6 +9628,49 @@ export interface components {
          * @enum {string}
          */
         HospitalType: "general" | "tcm" | "rehabilitation" | "nursing_home" | "specialist";
+        /**
+         * IdentityCheckRequest
+         * @description The last characters of the ID number the person shows (never the whole number).
+         * @example {
+         *       "id_suffix": "123X"
+         *     }
+         */
+        IdentityCheckRequest: {
+            /**
+             * Id Suffix
+             * @description 身份证号末几位（位数见服务设置，默认 4）
+             */
+            id_suffix: string;
+        };
+        /** IdentityCheckResult */
+        IdentityCheckResult: {
+            /**
+             * Attempts Left
+             * @description 该居民今日剩余的核验次数
+             */
+            attempts_left: number;
+            /**
+             * Matches
+             * @description 与居民身份证号末几位是否一致
+             */
+            matches: boolean;
+        };
+        /**
+         * IdSuffixProof
+         * @description The last characters of the ID number the elder shows (never the whole number).
+         */
+        IdSuffixProof: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            method: "id_suffix";
+            /**
+             * Value
+             * @description 身份证号末几位（位数为 HOMECARE_IDENTITY_SUFFIX_LENGTH，默认 4；其他位数 422）
+             */
+            value: string;
+        };
         /**
          * ImportMode
          * @description 取值：`all` 全部无误才写入；`partial` 写入无误的行
@@ -23930,7 +24098,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Located"];
+                "application/json": components["schemas"]["CheckInBody"];
             };
         };
         responses: {
@@ -26210,6 +26378,64 @@ export interface operations {
             };
             /** @description 缺少 If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    homecare_issue_elder_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recipient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ElderCodeIssued"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -34655,6 +34881,86 @@ export interface operations {
             };
             /** @description 校验失败 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    residents_check_person_identity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IdentityCheckRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentityCheckResult"];
+                };
+            };
+            /** @description 请求体无法解析（编码或格式无效） */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未认证或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 资源不存在或不在可见范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 校验失败 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过于频繁 */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
