@@ -279,7 +279,19 @@ async def test_an_unknown_or_retired_version_is_422_and_an_older_active_one_is_a
     assert older.json()["template_version"] == "tpl-0b"
 
 
-async def test_with_enforcement_off_a_record_without_template_fields_is_stored_unchecked(
+async def test_enforced_every_new_record_is_checked_against_the_current_version(
+    world: World, app_state: Any
+) -> None:
+    app_state.settings = app_state.settings.model_copy(update={"record_template_enforced": True})
+    _, order, nurse = await _checked_in(world, ["HC05"])
+    body = record_body(order, fields={}, vital_signs={"pulse": 70})
+    response = await world.client.post(f"{HC}/orders/{order['id']}/visit-record", json=body, headers=nurse)
+    assert response.status_code == 422
+    assert response.json()["code"] == "record_template_violation"
+    assert response.json()["extra"] == {"template_version": "tpl-1"}
+
+
+async def test_in_the_migration_period_a_record_without_template_fields_is_stored_unchecked(
     world: World, app_state: Any
 ) -> None:
     app_state.settings = app_state.settings.model_copy(update={"record_template_enforced": False})
