@@ -276,7 +276,7 @@ test('a nurse works offline: two visits, a cancelled one and an SOS replayed onc
   await backToDay(page)
   await page.getByRole('button', { name: '刷新' }).click()
   await openOrder(page, second.id)
-  await expect(page.getByTestId('sos-state')).toHaveText('机构已处理报警：机构已电话联系护士，现场安全')
+  await expect(page.getByTestId('sos-state')).toContainText('机构已处理报警')
   await shot(page, 'nurse-sos-acknowledged')
   await admin.dispose()
 })

@@ -5,12 +5,13 @@ export function shanghaiDate(at: Date): string {
   return at.toLocaleDateString('en-CA', { timeZone: 'Asia/Shanghai' })
 }
 
-function hm(at: string): string {
+/** `HH:MM` in Beijing time. */
+export function clock(at: string): string {
   return new Date(at).toLocaleTimeString('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false })
 }
 
 export function timeRange(start: string, end: string): string {
-  return `${hm(start)}–${hm(end)}`
+  return `${clock(start)}–${clock(end)}`
 }
 
 /** A map app's navigation link (amap's URI: the marker when coordinates are known, else a search). */

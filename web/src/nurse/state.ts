@@ -5,12 +5,11 @@ import { ref } from 'vue'
 
 import { ApiError } from '@/api/problem'
 
-import { loadDay, loadOrder, sendAction, sosAcknowledged } from './api/nurse'
+import { STATUS_LABELS, loadDay, loadEvents, loadOrder, sendAction, type OrderEvent } from './api/nurse'
 import { NURSE_POLL_MS } from './config'
-import { shanghaiDate } from './format'
 import { OfflineQueue, isStep, retryDelayMs, type ActionPayload, type QueuedAction, type StepKind } from './offline/queue'
 import { resume } from './session'
-import { IdbQueueStorage, cachedOrders, clearDay, saveDay, saveOrder, type DayOrder } from './offline/store'
+import { IdbQueueStorage, cachedOrders, clearDay, readMeta, saveDay, saveOrder, writeMeta, type DayOrder } from './offline/store'
 
 export const STEP_TARGET: Record<StepKind, string> = {
   depart: 'en_route',
@@ -20,17 +19,7 @@ export const STEP_TARGET: Record<StepKind, string> = {
   complete: 'completed',
 }
 
-export const STATUS_LABELS: Record<string, string> = {
-  assigned: '待出发',
-  en_route: '在途',
-  checked_in: '已签到',
-  in_service: '服务中',
-  checked_out: '已签退',
-  completed: '已完成',
-  rated: '已评价',
-  cancelled: '已取消',
-  incident: '异常终止',
-}
+export { STATUS_LABELS }
 
 export const orders = ref<DayOrder[]>([])
 export const queue = ref<QueuedAction[]>([])
@@ -59,10 +48,7 @@ export const outbox = new OfflineQueue(new IdbQueueStorage(), sendAction, {
           order.statusLabel = STATUS_LABELS[outcome.status] ?? outcome.status
         }
       }
-      if (action.kind === 'sos' && order.sos && order.sos.key === action.key) {
-        order.sos.delivered = true
-        order.sos.acknowledged = outcome.sosResolved === true
-      }
+      if (action.kind === 'sos' && order.sos && order.sos.key === action.key) order.sos.delivered = true
     })
   },
   refused(action, refusal) {
@@ -131,6 +117,7 @@ export async function actMany(order: DayOrder, payloads: ActionPayload[], key?: 
 
 async function reloadOrder(id: string): Promise<void> {
   const previous = orders.value.find((o) => o.id === id)
+  if (!previous) return
   try {
     const fresh = await loadOrder(id, previous)
     const index = orders.value.findIndex((o) => o.id === id)
@@ -141,8 +128,11 @@ async function reloadOrder(id: string): Promise<void> {
   }
 }
 
-/** The day from the cache, then from the server when online (orders with queued work, and cancelled
- * ones, stay on the phone: the nurse must see what became of them). */
+const BUNDLE_ETAG = 'bundle_etag'
+const EVENTS_CURSOR = 'events_cursor'
+
+/** The day from the cache, then from the server when online: the bundle (unchanged: 304), then the
+ * order events since. Orders with queued work stay on the phone even if the bundle no longer has them. */
 export async function loadOrders(): Promise<void> {
   orders.value = await cachedOrders()
   await refreshQueue()
@@ -151,47 +141,88 @@ export async function loadOrders(): Promise<void> {
   loadError.value = null
   try {
     const previous = new Map(orders.value.map((o) => [o.id, o]))
-    const fresh = await loadDay(previous)
-    const listed = new Set(fresh.map((o) => o.id))
-    // orders that left the list (done, cancelled …) stay for the rest of their day, as they are now:
-    // the nurse sees what became of them (and an SOS's acknowledgement); those with queued work stay
-    const today = shanghaiDate(new Date())
-    const busy = new Set(queue.value.map((a) => a.orderId))
-    const stays = (o: DayOrder): boolean => busy.has(o.id) || shanghaiDate(new Date(o.windowEnd)) >= today
-    const gone = orders.value.filter((o) => !listed.has(o.id) && stays(o))
-    const departed = await Promise.all(gone.map((o) => loadOrder(o.id, o).catch(() => o)))
-    await saveDay([...fresh, ...departed], stays)
-    orders.value = await cachedOrders()
+    const bundle = await loadDay(previous, await readMeta(BUNDLE_ETAG))
+    if (bundle !== null) {
+      const busy = new Set(queue.value.map((a) => a.orderId))
+      await saveDay(bundle.orders, (o) => busy.has(o.id))
+      await writeMeta(EVENTS_CURSOR, bundle.eventsCursor)
+      if (bundle.etag) await writeMeta(BUNDLE_ETAG, bundle.etag)
+      orders.value = await cachedOrders()
+    }
+    await followEvents()
   } catch (error) {
     loadError.value = error instanceof ApiError ? error.detail : '加载失败'
   } finally {
     loading.value = false
   }
-  await checkSos()
 }
 
-/** Asks about each delivered SOS not yet acknowledged. */
-export async function checkSos(): Promise<void> {
-  for (const order of orders.value) {
-    const sos = order.sos
-    if (!sos || !sos.delivered || sos.acknowledged) continue
-    const answer = await sosAcknowledged(order.id, { client_event_id: sos.key, client_at: sos.sentAt })
-    if (answer?.acknowledged) {
-      await updateOrder(order.id, (o) => {
+/** What an order event changes on the phone; true when the day must be loaded again (an order was
+ * assigned to or taken from the nurse). */
+async function applyEvent(event: OrderEvent): Promise<boolean> {
+  switch (event.type) {
+    case 'assigned':
+    case 'unassigned':
+      return true
+    case 'cancelled':
+    case 'completed':
+      await updateOrder(event.order_id, (o) => {
+        o.status = event.payload.order_status
+        o.statusLabel = STATUS_LABELS[o.status] ?? o.status
+        o.version = event.payload.order_version
+      })
+      return false
+    case 'rescheduled':
+      await updateOrder(event.order_id, (o) => {
+        o.windowStart = event.payload.window_start
+        o.windowEnd = event.payload.window_end
+      })
+      return false
+    case 'sos_acknowledged':
+      await updateOrder(event.order_id, (o) => {
         if (o.sos) {
+          o.sos.delivered = true
           o.sos.acknowledged = true
-          o.sos.resolution = answer.resolution
+          o.sos.acknowledgedAt = event.payload.resolved_at ?? event.occurred_at
         }
       })
-    }
+      return false
+    case 'sos_raised':
+      return false
   }
+}
+
+let following: Promise<void> | null = null
+
+/** Reads the order events since the stored cursor (all pages) and applies them. */
+export function followEvents(): Promise<void> {
+  following ??= (async () => {
+    let reload = false
+    try {
+      let cursor = await readMeta(EVENTS_CURSOR)
+      for (;;) {
+        const page = await loadEvents(cursor)
+        for (const event of page.items) reload = (await applyEvent(event)) || reload
+        cursor = page.next_cursor
+        await writeMeta(EVENTS_CURSOR, cursor)
+        if (!page.has_more) break
+      }
+    } catch {
+      // offline or refused: the next poll tries again from the same cursor
+    } finally {
+      following = null
+    }
+    if (reload) await writeMeta(BUNDLE_ETAG, '') // the bundle changed: load it whole next time
+    if (reload) void loadOrders()
+  })()
+  return following
 }
 
 export async function raiseSos(order: DayOrder, position: { latitude: number; longitude: number } | null): Promise<void> {
   const key = crypto.randomUUID()
   const sentAt = new Date().toISOString()
   await updateOrder(order.id, (o) => {
-    o.sos = { key, sentAt, delivered: false, acknowledged: false, resolution: null }
+    o.sos = { key, sentAt, delivered: false, acknowledged: false, acknowledgedAt: null }
   })
   await actMany(order, [{ kind: 'sos', body: { client_event_id: key, client_at: sentAt, ...(position ?? {}) } }], key)
 }
@@ -216,7 +247,7 @@ export function startSync(): void {
   window.addEventListener('online', wentOnline)
   window.addEventListener('offline', wentOffline)
   pollTimer = setInterval(() => {
-    if (navigator.onLine) void checkSos()
+    if (navigator.onLine) void followEvents()
   }, NURSE_POLL_MS)
   void flush()
 }

@@ -1,7 +1,8 @@
 // What the nurse app asks the platform, in one small typed module (the typed client of the console):
-// loading the day, and sending one queued action. The day is read today from GET /my/assignments and,
-// per assignment, GET /orders/{id} (whole address, coordinates, version) and GET /recipients/{id}
-// (phone, notes); when the day bundle (GET /nurse/bundle) lands it replaces `loadDay` here alone.
+// the day's bundle (GET /nurse/bundle: her orders of today and tomorrow with the person's contact,
+// notes and catalog items, ETag/304), the order events after a cursor (GET /events/feed: cancellations,
+// reschedules, SOS acknowledgements …), one order as it stands (after a conflict), and sending one
+// queued action.
 import { api } from '@/api/client'
 import { ApiError, isProblem } from '@/api/problem'
 import type { components } from '@/api/schema'
@@ -11,69 +12,101 @@ import type { QueuedAction, Refusal, SendOutcome } from '../offline/queue'
 import type { DayOrder } from '../offline/store'
 
 type OrderRead = components['schemas']['OrderRead']
-type RecipientRead = components['schemas']['RecipientRead']
+type BundleAssignment = components['schemas']['BundleAssignment']
+type BundleCatalogItem = components['schemas']['BundleCatalogItem']
+export type EventFeedPage = components['schemas']['EventFeedPage']
+export type OrderEvent = EventFeedPage['items'][number]
 
 export const CANCELLED_REASON = '该工单已被取消'
 
-function recipientNotes(recipient: RecipientRead | null): string[] {
-  if (!recipient) return []
-  const notes: string[] = []
-  if (recipient.disability_level > 0) notes.push(`失能：${recipient.disability_label}`)
-  if (recipient.dementia) notes.push('失智')
-  if (recipient.chronic_diseases.length) notes.push(`慢性病：${recipient.chronic_diseases.join('、')}`)
-  if (recipient.emergency_contact) notes.push(`紧急联系人：${recipient.emergency_contact.name} ${recipient.emergency_contact.phone}`)
-  return notes
+export const STATUS_LABELS: Record<string, string> = {
+  assigned: '待出发',
+  en_route: '在途',
+  checked_in: '已签到',
+  in_service: '服务中',
+  checked_out: '已签退',
+  completed: '已完成',
+  rated: '已评价',
+  cancelled: '已取消',
+  incident: '异常终止',
 }
 
-export function dayOrder(order: OrderRead, recipient: RecipientRead | null, previous?: DayOrder): DayOrder {
+function notesOf(notes: BundleAssignment['notes']): string[] {
+  const lines: string[] = []
+  if (notes.disability_level > 0) lines.push(`失能：${notes.disability_label}`)
+  if (notes.dementia) lines.push('失智')
+  if (notes.chronic_diseases.length) lines.push(`慢性病：${notes.chronic_diseases.join('、')}`)
+  if (notes.order_note) lines.push(`备注：${notes.order_note}`)
+  return lines
+}
+
+function fromBundle(assignment: BundleAssignment, items: Map<string, BundleCatalogItem>, previous?: DayOrder): DayOrder {
+  const { order, person, notes } = assignment
   return {
     id: order.id,
     status: order.status,
-    statusLabel: order.status_label,
+    statusLabel: STATUS_LABELS[order.status] ?? order.status,
     version: order.version,
     windowStart: order.window_start,
     windowEnd: order.window_end,
-    recipientName: order.recipient_name,
+    recipientName: person.name,
     address: order.address,
-    phone: recipient?.phone ?? previous?.phone ?? null,
+    phone: person.phone,
     latitude: order.latitude,
     longitude: order.longitude,
-    items: order.items.map((item) => ({ code: item.item_code, name: item.item_name })),
-    notes: recipient ? recipientNotes(recipient) : (previous?.notes ?? []),
-    endReason: order.end_reason,
+    items: order.item_codes.map((code) => ({ code, name: items.get(`${order.catalog_version_code}/${code}`)?.name ?? code })),
+    notes: notesOf(notes),
+    endReason: previous?.endReason ?? null,
     sos: previous?.sos ?? null,
     recordId: previous?.recordId ?? null,
     loadedAt: new Date().toISOString(),
   }
 }
 
-async function getOrder(id: string): Promise<OrderRead> {
-  const { data, error, response } = await api.GET('/api/v1/homecare/orders/{order_id}', { params: { path: { order_id: id } } })
+export interface DayBundle {
+  orders: DayOrder[]
+  eventsCursor: string
+  etag: string | null
+}
+
+/** The nurse's day (today and tomorrow): null when unchanged since `etag` (304). Throws ApiError
+ * (status 0 when offline). */
+export async function loadDay(previous: Map<string, DayOrder>, etag: string | null): Promise<DayBundle | null> {
+  const { data, error, response } = await api.GET('/api/v1/homecare/nurse/bundle', {
+    params: { query: { days: NURSE_DAYS }, header: etag ? { 'if-none-match': etag } : {} },
+  })
+  if (response.status === 304) return null
+  if (!response.ok || !data) throw new ApiError(response.status, isProblem(error) ? error : null)
+  const items = new Map(data.catalog_items.map((item) => [`${item.catalog_version_code}/${item.code}`, item]))
+  return {
+    orders: data.assignments.map((a) => fromBundle(a, items, previous.get(a.order.id))),
+    eventsCursor: data.events_cursor,
+    etag: response.headers.get('ETag'),
+  }
+}
+
+/** The order events after `cursor` (one page). */
+export async function loadEvents(cursor: string | null): Promise<EventFeedPage> {
+  const { data, error, response } = await api.GET('/api/v1/homecare/events/feed', { params: { query: cursor ? { after: cursor } : {} } })
   if (!response.ok || !data) throw new ApiError(response.status, isProblem(error) ? error : null)
   return data
 }
 
-async function getRecipient(id: string): Promise<RecipientRead | null> {
-  const { data } = await api.GET('/api/v1/homecare/recipients/{recipient_id}', { params: { path: { recipient_id: id } } })
-  return data ?? null
-}
-
-/** The nurse's assignments of today and tomorrow with what the visit needs. Throws ApiError (status 0
- * when offline). */
-export async function loadDay(previous: Map<string, DayOrder>): Promise<DayOrder[]> {
-  const { data, error, response } = await api.GET('/api/v1/homecare/my/assignments', { params: { query: { days: NURSE_DAYS } } })
+/** One order as it stands now (after a conflict): the fields an order read has; the rest kept. */
+export async function loadOrder(id: string, previous: DayOrder): Promise<DayOrder> {
+  const { data, error, response } = await api.GET('/api/v1/homecare/orders/{order_id}', { params: { path: { order_id: id } } })
   if (!response.ok || !data) throw new ApiError(response.status, isProblem(error) ? error : null)
-  return Promise.all(
-    data.map(async (assignment) => {
-      const order = await getOrder(assignment.order_id)
-      return dayOrder(order, await getRecipient(order.recipient_id), previous.get(order.id))
-    }),
-  )
-}
-
-/** One order as it stands now (after a conflict, or to learn why it left the day's list). */
-export async function loadOrder(id: string, previous?: DayOrder): Promise<DayOrder> {
-  return dayOrder(await getOrder(id), null, previous)
+  const order: OrderRead = data
+  return {
+    ...previous,
+    status: order.status,
+    statusLabel: order.status_label,
+    version: order.version,
+    windowStart: order.window_start,
+    windowEnd: order.window_end,
+    endReason: order.end_reason,
+    loadedAt: new Date().toISOString(),
+  }
 }
 
 interface Current {
@@ -116,12 +149,11 @@ interface Answer {
 function outcomeOf({ data, error, response }: Answer): SendOutcome {
   const status = response.status
   if (response.ok) {
-    const body = (data ?? {}) as { version?: unknown; status?: unknown; resolved_at?: unknown }
+    const body = (data ?? {}) as { version?: unknown; status?: unknown }
     return {
       result: 'applied',
       version: typeof body.version === 'number' ? body.version : null,
       status: typeof body.status === 'string' ? body.status : null,
-      sosResolved: body.resolved_at !== undefined ? body.resolved_at !== null : undefined,
     }
   }
   if (status === 401 || status === 408 || status === 429 || status >= 500) {
@@ -172,18 +204,5 @@ export async function sendAction(action: QueuedAction, expectedVersion: number |
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error
     return { result: 'retry', detail: 'network' }
-  }
-}
-
-/** Whether the institution has acknowledged (resolved) an SOS: the same alert sent again answers its
- * current state (the server keys it by `client_event_id`). Null when it could not be asked. */
-export async function sosAcknowledged(orderId: string, body: components['schemas']['SosRaise']): Promise<{ acknowledged: boolean; resolution: string | null } | null> {
-  if (!navigator.onLine) return null
-  try {
-    const { data } = await api.POST('/api/v1/homecare/orders/{order_id}/sos', { params: { path: { order_id: orderId } }, body })
-    if (!data) return null
-    return { acknowledged: data.resolved_at !== null, resolution: data.resolution }
-  } catch {
-    return null
   }
 }

@@ -65,7 +65,7 @@ class FakeServer {
       outcome = { result: 'applied', version: null, status: null }
     } else if (action.kind === 'sos') {
       this.sos.add(action.key)
-      outcome = { result: 'applied', version: null, status: null, sosResolved: false }
+      outcome = { result: 'applied', version: null, status: null }
     } else {
       const [from, to] = NEXT[action.kind] ?? ['', '']
       if (order.status !== from) return refuse(409, 'illegal_transition')

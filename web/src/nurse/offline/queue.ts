@@ -64,7 +64,7 @@ export type QueuedAction = ActionPayload & {
 
 /** What the sender tells the queue about one attempt. */
 export type SendOutcome =
-  | { result: 'applied'; version: number | null; status: string | null; sosResolved?: boolean }
+  | { result: 'applied'; version: number | null; status: string | null }
   | { result: 'retry'; detail: string }
   | { result: 'refused'; refusal: Refusal }
   | { result: 'conflict'; refusal: Refusal }

@@ -16,7 +16,7 @@ export interface SosState {
   sentAt: string
   delivered: boolean
   acknowledged: boolean
-  resolution: string | null
+  acknowledgedAt: string | null
 }
 
 /** One order of the nurse's day as the phone keeps it. */
