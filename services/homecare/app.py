@@ -17,7 +17,10 @@ from libs.common.change_feed import change_feed_router
 from libs.common.http_client import ServiceTokenSource, StaticTokenSource
 from libs.common.person_index import PersonIndex
 from libs.common.service_app import create_service_app
+from services.homecare.attachments.cleanup import abandoned_uploads_job
 from services.homecare.attachments.router import router as attachments_router
+from services.homecare.attachments.s3 import S3Store
+from services.homecare.attachments.storage import AttachmentStore, make_store
 from services.homecare.catalog import templates
 from services.homecare.catalog.router import router as catalog_router
 from services.homecare.clients.registry import RegistryClient
@@ -79,12 +82,27 @@ def create_app(
         yield
 
     @asynccontextmanager
+    async def attachment_store(app: FastAPI) -> AsyncIterator[None]:
+        # the attachments' store, made once; an S3 store's HTTP client is closed at shutdown
+        store = make_store(settings)
+        app.state.attachment_store = store
+        try:
+            yield
+        finally:
+            if isinstance(store, S3Store):
+                await store.aclose()
+
+    def current_store() -> AttachmentStore:
+        found: AttachmentStore | None = getattr(app.state, "attachment_store", None)
+        return found or make_store(settings)
+
+    @asynccontextmanager
     async def record_templates(app: FastAPI) -> AsyncIterator[None]:
         # the visit record templates, data beside the catalog, read once (catalog/templates.py)
         app.state.record_templates = templates.load()
         yield
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="医养结合平台 · 居家护理服务 (homecare)",
         description="互联网+护理服务项目目录、服务对象、订单与派单、上门服务记录、家庭病床、评价与投诉。",
@@ -106,8 +124,10 @@ def create_app(
             access_router("homecare", POLICY),
         ],
         verifier=verifier,
-        extensions=[registry_client, record_templates],
+        extensions=[registry_client, record_templates, attachment_store],
+        jobs=[abandoned_uploads_job(settings, current_store)],
     )
+    return app
 
 
 app = create_app()

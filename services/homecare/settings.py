@@ -66,7 +66,7 @@ class HomecareSettings(ServiceSettings):
     # the length of the code an elder holds (digits), issued by the serving institution
     elder_code_length: int = Field(default=6, ge=6, le=12)
 
-    # Attachments of visit records (issue 18; unused before it lands): the S3-compatible object store's URL
+    # Attachments of visit records (issue 18): the S3-compatible object store's URL
     # (MinIO in deploy/compose.yaml: http://minio:9000); empty: none (the filesystem store of `make run`).
     attachments_s3_endpoint_url: str = ""
     # The bucket that holds the attachments (private; made by deploy/compose's minio-init job).
@@ -83,3 +83,6 @@ class HomecareSettings(ServiceSettings):
     # chunk are also bounded by max_body_json_bytes (1 MiB), a multipart upload by max_body_upload_bytes.
     attachments_dir: str = "var/homecare/attachments"
     attachments_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # A resumable upload begun this many hours ago and not completed is dropped (its partial bytes and its
+    # row) by a periodic pass every retention_interval_seconds (attachments/cleanup.py).
+    attachments_upload_abandoned_hours: int = Field(default=24, ge=1)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 from fastapi import Depends, File, Form, Header, Request, Response, UploadFile
 from fastapi import Path as PathParam
 
@@ -16,9 +14,8 @@ from libs.common.routing import ServiceRouter
 from services.homecare.attachments import service
 from services.homecare.attachments.errors import AttachmentNotFound
 from services.homecare.attachments.models import Attachment, AttachmentUpload
-from services.homecare.attachments.s3 import S3Store
 from services.homecare.attachments.schemas import AttachmentRead, UploadBegin, UploadStatus
-from services.homecare.attachments.storage import AttachmentStore, FileSystemStore
+from services.homecare.attachments.storage import AttachmentStore, make_store
 from services.homecare.deps import SettingsDep
 from services.homecare.permissions import AttachmentsRead, AttachmentsWrite
 from services.homecare.recipients.schemas import SHA256_PATTERN
@@ -29,20 +26,11 @@ Sha256 = Annotated[str, PathParam(pattern=SHA256_PATTERN, description="内容的
 
 
 async def get_store(request: Request, settings: SettingsDep) -> AttachmentStore:
-    """The app's attachment store, made once from the settings (or ``app.state.attachment_store``)."""
+    """The app's attachment store (made at start-up, app.py; or set by a test as
+    ``app.state.attachment_store``), else one made from the settings now."""
     store: AttachmentStore | None = getattr(request.app.state, "attachment_store", None)
     if store is None:
-        if settings.attachments_s3_endpoint_url:
-            store = S3Store(
-                httpx.AsyncClient(timeout=settings.upstream_timeout_seconds),
-                endpoint_url=settings.attachments_s3_endpoint_url,
-                bucket=settings.attachments_s3_bucket,
-                region=settings.attachments_s3_region,
-                access_key_id=settings.attachments_s3_access_key_id,
-                secret_access_key=settings.attachments_s3_secret_access_key,
-            )
-        else:
-            store = FileSystemStore(Path(settings.attachments_dir))
+        store = make_store(settings)
         request.app.state.attachment_store = store
     return store
 

@@ -90,6 +90,10 @@ class S3Store:
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
 
+    async def aclose(self) -> None:
+        """Close the HTTP client (its pooled connections to the object store): at the app's shutdown."""
+        await self.http.aclose()
+
     async def _request(
         self, method: str, key: str = "", *, body: bytes = b"", query: Mapping[str, str] | None = None
     ) -> httpx.Response:

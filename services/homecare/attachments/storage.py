@@ -10,6 +10,11 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+import httpx
+
+from services.homecare.attachments.s3 import S3Store
+from services.homecare.settings import HomecareSettings
+
 
 class AttachmentStore(Protocol):
     async def put(self, sha256: str, data: bytes) -> None: ...
@@ -95,3 +100,17 @@ class FileSystemStore:
 
     async def exists(self, sha256: str) -> bool:
         return await asyncio.to_thread(self._path(sha256).exists)
+
+
+def make_store(settings: HomecareSettings) -> AttachmentStore:
+    """The store the settings name: the S3-compatible one when an endpoint is set, else the filesystem."""
+    if settings.attachments_s3_endpoint_url:
+        return S3Store(
+            httpx.AsyncClient(timeout=settings.upstream_timeout_seconds),
+            endpoint_url=settings.attachments_s3_endpoint_url,
+            bucket=settings.attachments_s3_bucket,
+            region=settings.attachments_s3_region,
+            access_key_id=settings.attachments_s3_access_key_id,
+            secret_access_key=settings.attachments_s3_secret_access_key,
+        )
+    return FileSystemStore(Path(settings.attachments_dir))
