@@ -13,7 +13,7 @@ from libs.common.concurrency import content_etag, none_match
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.routing import ServiceRouter
-from services.homecare.deps import CipherDep, SettingsDep
+from services.homecare.deps import CipherDep, SettingsDep, TemplatesDep
 from services.homecare.nurse import people, service
 from services.homecare.nurse.schemas import NurseBundle
 from services.homecare.permissions import AssignmentsRead
@@ -38,10 +38,11 @@ async def bundle(
     principal: AssignmentsRead,
     cipher: CipherDep,
     settings: SettingsDep,
+    templates: TemplatesDep,
     days: Annotated[int, Query(ge=1, le=7, description="从今天（Asia/Shanghai）起的天数")] = 2,
     if_none_match: Annotated[str | None, Header(max_length=500)] = None,
 ) -> Response:
-    made = await service.build(session, principal, cipher, settings, days=days)
+    made = await service.build(session, principal, cipher, settings, days=days, templates=templates)
     body = made.model_dump_json().encode()
     tag = content_etag(body)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}

@@ -8,12 +8,13 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from services.homecare.catalog.models import Risk
+from services.homecare.catalog.templates import TemplatePart
 from services.homecare.orders.models import OrderStatus
 
 
 class BundleCatalogItem(BaseModel):
-    """A catalog item of the bundle's orders as its catalog version describes it (its record template
-    will come beside it once the catalog has templates)."""
+    """A catalog item of the bundle's orders as its catalog version describes it (its record template is
+    in the bundle's ``record_templates``)."""
 
     catalog_version_code: str
     code: str
@@ -70,3 +71,13 @@ class NurseBundle(BaseModel):
     events_cursor: str = Field(description="订单事件流的起点游标（GET /events 的 Last-Event-ID 或 after）")
     assignments: list[BundleAssignment]
     catalog_items: list[BundleCatalogItem] = Field(description="这些订单用到的服务项目")
+    record_templates: BundleTemplates = Field(description="这些项目的服务记录模板（当前版本）")
+
+
+class BundleTemplates(BaseModel):
+    """The current record template version's base and the templates of the bundle's items (the visit form
+    of each order; a record names ``version`` as its ``template_version``)."""
+
+    version: str = Field(examples=["tpl-1"])
+    base: TemplatePart
+    items: dict[str, TemplatePart] = Field(description="按目录项目编码")

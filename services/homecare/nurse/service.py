@@ -16,6 +16,7 @@ from libs.common.errors import NotFound
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
 from services.homecare.catalog.models import CatalogItem
+from services.homecare.catalog.templates import RecordTemplates
 from services.homecare.events.models import OrderNotice
 from services.homecare.events.service import visible
 from services.homecare.nurse import people
@@ -25,6 +26,7 @@ from services.homecare.nurse.schemas import (
     BundleNotes,
     BundleOrder,
     BundlePerson,
+    BundleTemplates,
     NurseBundle,
 )
 from services.homecare.orders.models import Order
@@ -49,6 +51,7 @@ async def build(
     settings: HomecareSettings,
     *,
     days: int,
+    templates: RecordTemplates,
 ) -> NurseBundle:
     """The calling nurse's own bundle (nobody else's can be asked for). Every order assigned to her whose
     window touches the days is in it, whatever its state (a cancelled one shows as cancelled); an order
@@ -90,6 +93,7 @@ async def build(
             ).all()
         )
     version_codes = {o.catalog_version_id: o.catalog_version_code for o in orders}
+    current = templates.current_version
     last_seq = await session.scalar(select(func.max(OrderNotice.seq)).where(visible(principal)))
     contacts = await people.contacts(cipher, {o.recipient.id: o.recipient for o in orders}.values())
     return NurseBundle(
@@ -112,6 +116,11 @@ async def build(
             )
             for item in catalog
         ],
+        record_templates=BundleTemplates(
+            version=current.version,
+            base=current.base,
+            items={c: current.items[c] for c in sorted({c for _, c in wanted}) if c in current.items},
+        ),
     )
 
 

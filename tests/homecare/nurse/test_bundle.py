@@ -82,6 +82,13 @@ async def test_twelve_assignments_in_one_request_without_n_plus_one(
     assert len(twelve) == len(one), "\n".join(twelve)
     assert len(one) <= 10, "\n".join(one)  # orders, items, persons, catalog, events cursor, the audit
     assert {i["code"] for i in bundle["catalog_items"]} == {"HC01", "HC05"}
+    # the visit form of each item: the current record template version, its base and these items' own
+    templates = bundle["record_templates"]
+    assert templates["version"] == "tpl-1"
+    assert set(templates["items"]) == {"HC01", "HC05"}
+    assert {f["key"] for f in templates["items"]["HC01"]["fields"]} >= {"temperature_c", "respiration_rate"}
+    assert "medical_order_checked" in {f["key"] for f in templates["items"]["HC05"]["fields"]}
+    assert templates["base"]["fields"]
 
     starts = [a["order"]["window_start"] for a in bundle["assignments"]]
     assert starts == sorted(starts)

@@ -5828,8 +5828,8 @@ export interface components {
         };
         /**
          * BundleCatalogItem
-         * @description A catalog item of the bundle's orders as its catalog version describes it (its record template
-         *     will come beside it once the catalog has templates).
+         * @description A catalog item of the bundle's orders as its catalog version describes it (its record template is
+         *     in the bundle's ``record_templates``).
          */
         BundleCatalogItem: {
             /** Catalog Version Code */
@@ -5927,6 +5927,26 @@ export interface components {
              * Format: uuid
              */
             recipient_id: string;
+        };
+        /**
+         * BundleTemplates
+         * @description The current record template version's base and the templates of the bundle's items (the visit form
+         *     of each order; a record names ``version`` as its ``template_version``).
+         */
+        BundleTemplates: {
+            base: components["schemas"]["TemplatePart"];
+            /**
+             * Items
+             * @description 按目录项目编码
+             */
+            items: {
+                [key: string]: components["schemas"]["TemplatePart"];
+            };
+            /**
+             * Version
+             * @example tpl-1
+             */
+            version: string;
         };
         /** CancelledEvent */
         CancelledEvent: {
@@ -11109,6 +11129,8 @@ export interface components {
              * Format: uuid
              */
             nurse_practitioner_id: string;
+            /** @description 这些项目的服务记录模板（当前版本） */
+            record_templates: components["schemas"]["BundleTemplates"];
             /**
              * To Date
              * Format: date
