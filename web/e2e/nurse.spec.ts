@@ -117,6 +117,7 @@ async function recordVisit(page: Page, photos: Buffer[], systolic: string): Prom
   await page.getByLabel('舒张压').fill('82')
   await page.getByLabel('脉搏').fill('76')
   await page.getByLabel('体温').fill('36.6')
+  await page.getByLabel('呼吸').fill('18')
   await page.getByLabel('服务情况').fill('伤口清洁干燥，嘱家属注意翻身')
   if (photos.length) {
     await page.getByTestId('photo-input').setInputFiles(photos.map((buffer, i) => ({ name: `photo-${i + 1}.png`, mimeType: 'image/png', buffer })))
@@ -168,6 +169,7 @@ test('a nurse works offline: two visits, a cancelled one and an SOS replayed onc
 
   await openOrder(page, first.id)
   await takeStep(page, '出发', '在途')
+  await page.getByLabel('身份核验').fill('0025') // the last four of 陈秀英's ID number, checked by the server
   await takeStep(page, '到达签到', '已签到')
   await takeStep(page, '开始服务', '服务中')
   await recordVisit(page, [photoA1, photoA2], '132')
@@ -236,11 +238,14 @@ test('a nurse works offline: two visits, a cancelled one and an SOS replayed onc
       version: number
       photo_sha256: string[]
       signature_sha256: string | null
-      vital_signs: { bp_systolic: number }
+      vital_signs: { bp_systolic: number; respiration_rate: number }
+      template_version: string | null
     }
     expect(record.version).toBe(1) // written once, never again by a replay
     expect(record.photo_sha256).toEqual(photos.map(sha256))
     expect(record.vital_signs.bp_systolic).toBe(systolic)
+    expect(record.vital_signs.respiration_rate).toBe(18)
+    expect(record.template_version).toMatch(/^tpl-/) // filled from the catalog's template, checked by the server
     expect(record.signature_sha256).toMatch(/^[0-9a-f]{64}$/)
     for (const [i, digest] of record.photo_sha256.entries()) {
       const attachment = await admin.get(`/api/v1/homecare/attachments/${digest}`)

@@ -10,6 +10,7 @@ import type { components } from '@/api/schema'
 import { NURSE_DAYS } from '../config'
 import type { QueuedAction, Refusal, SendOutcome } from '../offline/queue'
 import type { DayOrder } from '../offline/store'
+import type { TemplatesRead } from '../templates'
 
 type OrderRead = components['schemas']['OrderRead']
 type BundleAssignment = components['schemas']['BundleAssignment']
@@ -90,6 +91,14 @@ export async function loadEvents(cursor: string | null): Promise<EventFeedPage> 
   const { data, error, response } = await api.GET('/api/v1/homecare/events/feed', { params: { query: cursor ? { after: cursor } : {} } })
   if (!response.ok || !data) throw new ApiError(response.status, isProblem(error) ? error : null)
   return data
+}
+
+/** The record templates (current version), null when unchanged since `etag` (304). */
+export async function loadTemplates(etag: string | null): Promise<{ templates: TemplatesRead; etag: string | null } | null> {
+  const { data, error, response } = await api.GET('/api/v1/homecare/catalog/templates', { params: { header: etag ? { 'if-none-match': etag } : {} } })
+  if (response.status === 304) return null
+  if (!response.ok || !data) throw new ApiError(response.status, isProblem(error) ? error : null)
+  return { templates: data, etag: response.headers.get('ETag') }
 }
 
 /** One order as it stands now (after a conflict): the fields an order read has; the rest kept. */

@@ -19,6 +19,7 @@ import { NURSE_RETRY } from '../config'
 type Schemas = components['schemas']
 export type DepartBody = Schemas['DepartBody']
 export type LocatedBody = Schemas['Located']
+export type CheckInBody = Schemas['CheckInBody']
 export type ClientEventBody = Schemas['ClientEvent']
 export type VisitRecordBody = Schemas['VisitRecordWrite']
 export type SosBody = Schemas['SosRaise']
@@ -28,7 +29,8 @@ export type StepKind = 'depart' | 'check-in' | 'start' | 'check-out' | 'complete
 /** What an action sends, by kind. */
 export type ActionPayload =
   | { kind: 'depart'; body: DepartBody }
-  | { kind: 'check-in' | 'check-out'; body: LocatedBody }
+  | { kind: 'check-in'; body: CheckInBody }
+  | { kind: 'check-out'; body: LocatedBody }
   | { kind: 'start' | 'complete'; body: ClientEventBody }
   | { kind: 'attachment'; sha256: string; contentType: string; data: ArrayBuffer; label: string }
   | { kind: 'record'; body: VisitRecordBody }
