@@ -5,12 +5,13 @@ at that look-up, another homecare write completes (see tests/homecare/held_regis
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from libs.common.clock import today_in_china
 from tests.homecare.held_registry import HeldRegistry, other_write_while_registry_is_held
 from tests.homecare.home_beds.test_router import application
 from tests.homecare.world import HC, Crew, World, crew
@@ -58,7 +59,7 @@ async def test_a_doctors_home_bed_step_asks_the_registry_before_taking_the_write
     if body is None:  # a 查床 record
         body = {
             "client_record_id": str(uuid.uuid4()),
-            "round_date": date.today().isoformat(),
+            "round_date": today_in_china().isoformat(),  # the rule's day (Asia/Shanghai)
             "findings": "平稳",
         }
 
