@@ -167,6 +167,24 @@ class PersonIndex(ServiceClient):
             found.update((p.id, p) for p in self.read(response, _Batch).items)
         return found
 
+    async def find_by_id_numbers(
+        self, id_numbers: Iterable[str], *, on_behalf_of: str | None, purpose: str
+    ) -> dict[str, IndexedPerson]:
+        """The persons the index holds of these ID numbers (by number; one call per :data:`MAX_LIMIT`),
+        a number it does not hold absent. Raises :class:`PersonIndexUnavailable` when unreachable."""
+        wanted = list(dict.fromkeys(id_numbers))
+        found: dict[str, IndexedPerson] = {}
+        for start in range(0, len(wanted), MAX_LIMIT):
+            body: dict[str, object] = {
+                "id_numbers": wanted[start : start + MAX_LIMIT],
+                "purpose": purpose[:60],
+            }
+            if on_behalf_of:
+                body["on_behalf_of"] = on_behalf_of[:120]
+            response = await self._call("POST", BATCH_PATH, json=body)
+            found.update((p.id_number.upper(), p) for p in self.read(response, _Batch).items)
+        return found
+
     async def _call(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         try:
             return await self.request(method, path, **kwargs)

@@ -93,7 +93,8 @@ class TransitionTable(Generic[ContextT]):
 
     prefix: str
     context: Callable[..., Any]  # a dependency returning ContextT
-    present: Callable[[ContextT, Principal, Any], Any]  # (context, principal, entity) -> response model
+    # (context, principal, entity) -> response model, or an awaitable of it
+    present: Callable[[ContextT, Principal, Any], Any]
     response_model: Any
     rows: Sequence[Transition[ContextT]]
     responses: Mapping[int | str, dict[str, Any]] | None = None  # default: TRANSITION_ERRORS
@@ -118,7 +119,8 @@ def _endpoint(table: TransitionTable[ContextT], row: Transition[ContextT]) -> Ca
         principal: Principal = values["principal"]
         entity = await row.perform(context, principal, values.get(row.body_name), values["if_match"])
         set_etag(values["response"], entity.version)
-        return table.present(context, principal, entity)
+        presented = table.present(context, principal, entity)
+        return await presented if inspect.isawaitable(presented) else presented
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [

@@ -69,9 +69,7 @@ async def _mover(w: Writer) -> None:
     provider = await w.provider("350206")
     for _ in range(2):  # 厦门 湖里 → 思明
         recipient = await w.recipient(provider)
-        await w.update_recipient(
-            provider, recipient, headers=w.platform(XIAMEN), region_code="350203", address="福建省测试路 8 号"
-        )
+        await w.update_recipient(provider, recipient, headers=w.platform(XIAMEN), region_code="350203")
 
 
 async def _follow(mirror: CityMirror, done: asyncio.Event) -> int:

@@ -35,7 +35,6 @@ async def test_a_recipient_who_moves_house_leaves_the_old_countys_mirror(live: L
         recipient,
         headers=w.platform("350200"),  # the provider itself records only in its own county
         region_code="350203",
-        address="福建省厦门市思明区测试路 1 号",
     )
     for mirror in (huli, siming):
         await mirror.sync()

@@ -1,10 +1,7 @@
 """The served person's whole name, phone and home address for the nurse's bundle — read in this one
-place, for a whole batch of recipients at once.
-
-Today they are homecare's own (the recipient's encrypted columns). When the person data moves to the
-residents service (issue 19: homecare reads it from the person index in one batch call,
-``PersonIndex.persons``), this function is the one place that changes; its callers keep the same
-:class:`PersonContact` per recipient.
+place, for a whole batch of recipients at once: from the residents' person index in one call (issue 19,
+``recipients/identity.py``; a recipient not linked yet reads its own copy). The index unreachable is a 503
+``residents_unavailable``: the bundle is not served without the people it is for.
 """
 
 from __future__ import annotations
@@ -13,7 +10,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from libs.common.auth import Principal
+from libs.common.person_index import PersonIndex, PersonIndexUnavailable
 from libs.common.personal_data import PersonalDataCipher
+from services.homecare.recipients.identity import identities
 from services.homecare.recipients.models import Recipient
 
 #: what the bundle discloses of the person (the audit record's ``fields``)
@@ -24,18 +24,23 @@ DISCLOSED = ("name", "phone", "address")
 class PersonContact:
     name: str
     phone: str | None
-    address: str
+    address: str | None
 
 
 async def contacts(
-    cipher: PersonalDataCipher, recipients: Iterable[Recipient]
+    index: PersonIndex | None,
+    cipher: PersonalDataCipher,
+    recipients: Iterable[Recipient],
+    *,
+    principal: Principal,
 ) -> dict[uuid.UUID, PersonContact]:
     """Each recipient's whole name, phone and home address (one batch)."""
-    return {
-        r.id: PersonContact(
-            name=cipher.decrypt(r.name_enc),
-            phone=cipher.decrypt(r.phone_enc) if r.phone_enc is not None else None,
-            address=cipher.decrypt(r.address_enc),
-        )
-        for r in recipients
-    }
+    found = await identities(
+        index, cipher, recipients, principal=principal, purpose="nurse bundle", required=True
+    )
+    answer: dict[uuid.UUID, PersonContact] = {}
+    for recipient_id, person in found.items():
+        if person is None:
+            raise PersonIndexUnavailable("部分服务对象的身份信息暂不可读，请稍后重试")
+        answer[recipient_id] = PersonContact(name=person.name, phone=person.phone, address=person.address)
+    return answer

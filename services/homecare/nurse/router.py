@@ -30,7 +30,10 @@ router = ServiceRouter(prefix="/api/v1/homecare/nurse", tags=["homecare-nurse-ap
     ),
     operation_id="homecare_nurse_bundle",
     response_model=NurseBundle,
-    responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 404, 422)},
+    responses={
+        304: {"description": "未变化（If-None-Match 命中）"},
+        **problem_responses(401, 403, 404, 422, 503),
+    },
 )
 async def bundle(
     request: Request,
@@ -42,7 +45,10 @@ async def bundle(
     days: Annotated[int, Query(ge=1, le=7, description="从今天（Asia/Shanghai）起的天数")] = 2,
     if_none_match: Annotated[str | None, Header(max_length=500)] = None,
 ) -> Response:
-    made = await service.build(session, principal, cipher, settings, days=days, templates=templates)
+    index = getattr(request.app.state, "person_index", None)
+    made = await service.build(
+        session, principal, cipher, settings, days=days, templates=templates, index=index
+    )
     body = made.model_dump_json().encode()
     tag = content_etag(body)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from libs.common.auth import Principal
 from libs.common.change_feed import encode_seq_cursor
 from libs.common.errors import NotFound
+from libs.common.person_index import PersonIndex
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
 from services.homecare.catalog.models import CatalogItem
@@ -52,6 +53,7 @@ async def build(
     *,
     days: int,
     templates: RecordTemplates,
+    index: PersonIndex | None,
 ) -> NurseBundle:
     """The calling nurse's own bundle (nobody else's can be asked for). Every order assigned to her whose
     window touches the days is in it, whatever its state (a cancelled one shows as cancelled); an order
@@ -95,7 +97,9 @@ async def build(
     version_codes = {o.catalog_version_id: o.catalog_version_code for o in orders}
     current = templates.current_version
     last_seq = await session.scalar(select(func.max(OrderNotice.seq)).where(visible(principal)))
-    contacts = await people.contacts(cipher, {o.recipient.id: o.recipient for o in orders}.values())
+    contacts = await people.contacts(
+        index, cipher, {o.recipient.id: o.recipient for o in orders}.values(), principal=principal
+    )
     return NurseBundle(
         nurse_practitioner_id=nurse,
         from_date=first,
@@ -141,7 +145,11 @@ def _assignment(order: Order, cipher: PersonalDataCipher, contact: people.Person
             flagged=order.flagged,
         ),
         person=BundlePerson(
-            recipient_id=recipient.id, name=contact.name, phone=contact.phone, home_address=contact.address
+            recipient_id=recipient.id,
+            name=contact.name,
+            phone=contact.phone,
+            # the person's address, else where this order is given (a person index entry without one)
+            home_address=contact.address or cipher.decrypt(order.address_enc),
         ),
         notes=BundleNotes(
             disability_level=recipient.disability_level,

@@ -238,6 +238,7 @@ async def assess(
     if_match: str | None,
     *,
     disability_of: DisabilityOf | None = None,
+    birth_date_of: BirthDateOf | None = None,
 ) -> bool:
     if await already_applied(session, order, "assess", body):
         return True
@@ -250,7 +251,12 @@ async def assess(
     if body.service_group is ServiceGroup.frail_disabled_demented and disability_of is not None:
         # the residents' latest ability assessment (declared level only without one); 503 when down
         disability = await disability_of(order.recipient)
-    check_service_group(order.recipient, body.service_group, on=clock.today(), disability=disability)
+    birth: date | None = None
+    if body.service_group is ServiceGroup.very_old and birth_date_of is not None:
+        birth = await birth_date_of(order.recipient)  # the person index's; 503 when down
+    check_service_group(
+        order.recipient, body.service_group, on=clock.today(), disability=disability, birth_date=birth
+    )
     at = await _event_time(session, settings, order, body)
     order.service_group = body.service_group
     order.assessment_note = body.note
@@ -290,23 +296,40 @@ async def recipient_disability(
     """The recipient's person (its ``person_id`` once linked to the person index, else found by its ID
     number) and that person's latest assessment; the declared level when there is none."""
     person_id = recipient.person_id
-    if person_id is None:
-        person_id = await residents.person_by_id_number(cipher.decrypt(recipient.id_number_enc))
+    number = cipher.decrypt(recipient.id_number_enc)
+    if person_id is None and number is not None:
+        person_id = await residents.person_by_id_number(number)
     assessment = await residents.latest_assessment(person_id) if person_id is not None else None
     if assessment is None:
         return DisabilityBasis.declared(recipient.disability_level, recipient.dementia)
     return DisabilityBasis.assessed(assessment, recipient.dementia)
 
 
+# the recipient's birth date (the person index's, issue 19), for the 高龄 group
+BirthDateOf = Callable[[Recipient], Awaitable[date | None]]
+
+
 def check_service_group(
-    recipient: Recipient, group: ServiceGroup, *, on: date, disability: DisabilityBasis | None = None
+    recipient: Recipient,
+    group: ServiceGroup,
+    *,
+    on: date,
+    disability: DisabilityBasis | None = None,
+    birth_date: date | None = None,
 ) -> None:
-    """The service group must fit the recipient (高龄 counted on the day ``on``). 失能 is ``disability``:
+    """The service group must fit the recipient (高龄 counted on the day ``on`` from ``birth_date``, the
+    person's, else the copy a recipient not linked yet holds). 失能 is ``disability``:
     the residents' latest ability assessment of the person, or — the fallback for a person never
     assessed, and what a caller without the residents service passes (None) — the declared
     ``disability_level``; 失智 declared or assessed."""
-    if group is ServiceGroup.very_old and clock.age_on(recipient.birth_date, on) < VERY_OLD_AGE:
-        raise ServiceGroupMismatch(f"高龄老人指 {VERY_OLD_AGE} 周岁及以上")
+    if group is ServiceGroup.very_old:
+        birth = birth_date or recipient.birth_date
+        if birth is None:
+            raise ServiceGroupMismatch(
+                "无法确认服务对象的出生日期（身份信息在居民主索引中），不能按高龄老人评估"
+            )
+        if clock.age_on(birth, on) < VERY_OLD_AGE:
+            raise ServiceGroupMismatch(f"高龄老人指 {VERY_OLD_AGE} 周岁及以上")
     if group is ServiceGroup.frail_disabled_demented:
         basis = disability or DisabilityBasis.declared(recipient.disability_level, recipient.dementia)
         if not (basis.disabled or basis.dementia):

@@ -117,9 +117,19 @@ class ServiceAddress:
     longitude: float | None
 
 
-def service_address(data: OrderFields, recipient: Recipient, cipher: PersonalDataCipher) -> ServiceAddress:
+def service_address(
+    data: OrderFields, recipient: Recipient, cipher: PersonalDataCipher, *, home: str | None = None
+) -> ServiceAddress:
+    """The order's own address, else the recipient's home: ``home``, the person's address the caller read
+    from the person index (issue 19), or the copy a recipient not linked yet still holds."""
+    address = data.address or home or cipher.decrypt(recipient.address_enc)
+    if address is None:
+        raise NotEligibleForItems(
+            "服务对象的住址由居民主索引维护，此处无法读取：请填写服务地址（address 与 region_code）",
+            "body.address",
+        )
     return ServiceAddress(
-        address=data.address or cipher.decrypt(recipient.address_enc),
+        address=address,
         region_code=data.region_code or recipient.region_code,
         latitude=data.latitude if data.latitude is not None else recipient.latitude,
         longitude=data.longitude if data.longitude is not None else recipient.longitude,
@@ -170,8 +180,10 @@ def check(
     *,
     now: datetime,
     on: date | None = None,
+    home: str | None = None,
 ) -> Placement:
-    """Every rule of placing ``data`` for ``recipient`` (None when the caller may not see it).
+    """Every rule of placing ``data`` for ``recipient`` (None when the caller may not see it); ``home``:
+    the recipient's person's address (read from the person index before), the default service address.
 
     ``on``: the day a past order was placed (the historical import): its window may have passed, and a
     home bed it names must have been open on that day (it may be closed now)."""
@@ -185,7 +197,7 @@ def check(
         raise RecipientNotFound()
     if data.address is not None and data.region_code is None:
         raise NotEligibleForItems("指定服务地址时须同时指定其县级区划", "body.region_code")
-    where = service_address(data, recipient, cipher)
+    where = service_address(data, recipient, cipher, home=home)
     if where.latitude is None or where.longitude is None:
         raise NotEligibleForItems("服务地址须有经纬度（用于签到核验）", "body.latitude")
     regions.ensure_region_allowed(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response, status
@@ -16,6 +17,7 @@ from libs.common.errors import problem_responses
 from libs.common.idempotency import REPLAY_HEADER
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
+from libs.common.person_index import PersonIndex
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
 from libs.common.transitions import Perform, Transition, TransitionTable, Versioned, add_transition_routes
@@ -51,6 +53,8 @@ from services.homecare.permissions import (
     OrdersVisit,
 )
 from services.homecare.recipients.disclosure import DISCLOSED_FIELDS
+from services.homecare.recipients.identity import identity
+from services.homecare.recipients.models import Recipient
 from services.homecare.settings import HomecareSettings
 
 router = ServiceRouter(prefix="/api/v1/homecare/orders", tags=["homecare-orders"])
@@ -61,14 +65,40 @@ VisitedOrder = Annotated[
 ]
 
 
+def _index(request: Request) -> PersonIndex | None:
+    index: PersonIndex | None = getattr(request.app.state, "person_index", None)
+    return index
+
+
+async def _birth_date(step: OrderStep, principal: Principal, recipient: Recipient) -> date | None:
+    """The recipient's birth date for the 高龄 rule: the person index's (503 when it cannot be reached)."""
+    if recipient.person_id is None:
+        return recipient.birth_date
+    person = await identity(step.index, step.cipher, recipient, principal=principal, purpose="assess order")
+    return person.birth_date
+
+
+async def _masked(
+    index: PersonIndex | None, cipher: PersonalDataCipher, principal: Principal, order: Order, purpose: str
+) -> OrderRead:
+    names = await service.recipient_names(index, cipher, [order], principal=principal, purpose=purpose)
+    return service.to_read(order, cipher, whole=False, name=names.get(order.recipient_id))
+
+
 async def _answer(
-    session: SessionDep, response: Response, cipher: PersonalDataCipher, order_id: uuid.UUID, replayed: bool
+    request: Request,
+    session: SessionDep,
+    response: Response,
+    cipher: PersonalDataCipher,
+    principal: Principal,
+    order_id: uuid.UUID,
+    replayed: bool,
 ) -> OrderRead:
     order = await service.reload(session, order_id)
     set_etag(response, order.version)
     if replayed:
         response.headers[REPLAY_HEADER] = "true"
-    return service.to_read(order, cipher, whole=False)
+    return await _masked(_index(request), cipher, principal, order, f"{request.method} order")
 
 
 @router.get(
@@ -79,6 +109,7 @@ async def _answer(
     responses=problem_responses(401, 403, 422),
 )
 async def list_orders(
+    request: Request,
     session: SessionDep,
     principal: OrdersRead,
     cipher: CipherDep,
@@ -101,8 +132,13 @@ async def list_orders(
         recipient_id=recipient_id,
         home_bed_id=home_bed_id,
     )
+    names = await service.recipient_names(
+        _index(request), cipher, rows, principal=principal, purpose="GET orders"
+    )
     return Page(
-        items=[service.to_summary(o, cipher) for o in rows], next_cursor=next_cursor, limit=page.limit
+        items=[service.to_summary(o, names.get(o.recipient_id)) for o in rows],
+        next_cursor=next_cursor,
+        limit=page.limit,
     )
 
 
@@ -112,9 +148,10 @@ async def list_orders(
     operation_id="homecare_place_order",
     status_code=status.HTTP_201_CREATED,
     response_model=OrderRead,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 503),
 )
 async def place_order(
+    request: Request,
     session: SessionDep,
     principal: OrdersPlace,
     cipher: CipherDep,
@@ -122,9 +159,9 @@ async def place_order(
     data: OrderCreate,
     response: Response,
 ) -> OrderRead:
-    order = await service.place(session, principal, cipher, settings, data)
+    order = await service.place(session, principal, cipher, settings, data, index=_index(request))
     response.headers["Location"] = f"{router.prefix}/{order.id}"
-    return await _answer(session, response, cipher, order.id, False)
+    return await _answer(request, session, response, cipher, principal, order.id, False)
 
 
 @router.get(
@@ -154,7 +191,10 @@ async def get_order(
             purpose="GET order",
         )
     set_etag(response, order.version)
-    return service.to_read(order, cipher, whole=whole)
+    names = await service.recipient_names(
+        _index(request), cipher, [order], principal=principal, purpose="GET order"
+    )
+    return service.to_read(order, cipher, whole=whole, name=names.get(order.recipient_id))
 
 
 @router.post(
@@ -166,6 +206,7 @@ async def get_order(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def report_location(
+    request: Request,
     session: SessionDep,
     principal: OrdersVisit,
     settings: SettingsDep,
@@ -175,7 +216,7 @@ async def report_location(
     response: Response,
 ) -> OrderRead:
     replayed = await lifecycle.report_location(session, principal, settings, order, body)
-    return await _answer(session, response, cipher, order.id, replayed)
+    return await _answer(request, session, response, cipher, principal, order.id, replayed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +228,11 @@ class OrderStep:
     cipher: PersonalDataCipher
     response: Response
     residents: ResidentsClient
+    index: PersonIndex | None
 
 
 async def order_step(
+    request: Request,
     session: SessionDep,
     order_id: uuid.UUID,
     registry: RegistryDep,
@@ -198,7 +241,7 @@ async def order_step(
     response: Response,
     residents: Annotated[ResidentsClient, Depends(get_residents)],
 ) -> OrderStep:
-    return OrderStep(session, order_id, registry, settings, cipher, response, residents)
+    return OrderStep(session, order_id, registry, settings, cipher, response, residents, _index(request))
 
 
 Run = Callable[[OrderStep, Principal, Order, Any, str | None], Awaitable[bool]]
@@ -248,7 +291,9 @@ def _nurse_step(action: str, summary: str, body: type[ClientEvent]) -> Transitio
 TRANSITIONS = TransitionTable(
     prefix="/{order_id}",
     context=order_step,
-    present=lambda step, principal, order: service.to_read(order, step.cipher, whole=False),
+    present=lambda step, principal, order: _masked(
+        step.index, step.cipher, principal, order, f"POST order {step.order_id}"
+    ),
     response_model=OrderRead,
     rows=(
         Transition(
@@ -265,6 +310,7 @@ TRANSITIONS = TransitionTable(
                     b,
                     m,
                     disability_of=lambda r: lifecycle.recipient_disability(s.residents, s.cipher, r),
+                    birth_date_of=lambda r: _birth_date(s, p, r),
                 ),
             ),
             summary="首诊评估（高风险或需医嘱项目须本机构医师评估）",

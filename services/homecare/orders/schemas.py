@@ -296,7 +296,9 @@ class OrderRead(BaseModel):
     provider_name: str
     region_code: str
     recipient_id: uuid.UUID
-    recipient_name: str = Field(description="服务机构可见全名，其他人脱敏")
+    recipient_name: str | None = Field(
+        description="服务机构可见全名，其他人脱敏（取自居民主索引；居民服务不可用时为空）"
+    )
     address: str = Field(description="服务机构可见全址，其他人脱敏")
     latitude: float | None
     longitude: float | None
@@ -362,7 +364,7 @@ class OrderSummary(BaseModel):
     provider_name: str
     region_code: str
     recipient_id: uuid.UUID
-    recipient_name: str
+    recipient_name: str | None = Field(description="脱敏姓名（取自居民主索引；居民服务不可用时为空）")
     status: OrderStatus
     window_start: datetime
     window_end: datetime

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from libs.common import audit
 from libs.common.auth import Principal
 from libs.common.pagination import PageParams, paginate
+from libs.common.person_index import PersonIndex
 from libs.common.personal_data import PersonalDataCipher, mask_address, mask_name
 from libs.common.scope import visible_condition
 from services.homecare import clock
@@ -30,6 +31,7 @@ from services.homecare.orders.schemas import (
 from services.homecare.orders.transitions import allowed_actions
 from services.homecare.providers.models import ProviderItem
 from services.homecare.recipients import service as recipients
+from services.homecare.recipients.identity import identities, identity
 from services.homecare.settings import HomecareSettings
 
 ORDER_PERSONAL_FIELDS = ("address", "latitude", "longitude")
@@ -102,8 +104,12 @@ async def place(
     cipher: PersonalDataCipher,
     settings: HomecareSettings,
     data: OrderCreate,
+    *,
+    index: PersonIndex | None,
 ) -> Order:
-    """Place one order: the rule of :mod:`.placement` (the bulk calls the same), written by the ORM."""
+    """Place one order: the rule of :mod:`.placement` (the bulk calls the same), written by the ORM. An
+    order without its own address is given at the person's home, read from the person index (503
+    ``residents_unavailable`` when it cannot be reached)."""
     institution_id = placement.serving_institution(principal, data)
     lookups = await placement.load(
         session,
@@ -112,7 +118,12 @@ async def place(
         home_bed_ids=[data.home_bed_id] if data.home_bed_id is not None else [],
     )
     recipient = await recipients.find_visible(session, principal, data.recipient_id)
-    placed = placement.check(principal, cipher, settings, data, recipient, lookups, now=clock.now())
+    home = None
+    if recipient is not None and recipient.person_id is not None and data.address is None:
+        home = (await identity(index, cipher, recipient, principal=principal, purpose="POST order")).address
+    placed = placement.check(
+        principal, cipher, settings, data, recipient, lookups, now=clock.now(), home=home
+    )
     order = Order(
         institution_id=placed.institution_id,
         provider_name=placed.provider.institution_name,
@@ -189,8 +200,25 @@ def order_fees(order: Order) -> Fees:
     )
 
 
-def to_read(order: Order, cipher: PersonalDataCipher, *, whole: bool) -> OrderRead:
-    name = cipher.decrypt(order.recipient.name_enc)
+async def recipient_names(
+    index: PersonIndex | None,
+    cipher: PersonalDataCipher,
+    orders: Iterable[Order],
+    *,
+    principal: Principal,
+    purpose: str,
+) -> dict[uuid.UUID, str | None]:
+    """The recipients' names (whole; :func:`to_read` masks them) by recipient id, from the person index in
+    one call (None where it cannot be reached: the orders still answer)."""
+    recipients = {o.recipient_id: o.recipient for o in orders}
+    found = await identities(
+        index, cipher, recipients.values(), principal=principal, purpose=purpose, required=False
+    )
+    return {rid: (person.name if person is not None else None) for rid, person in found.items()}
+
+
+def to_read(order: Order, cipher: PersonalDataCipher, *, whole: bool, name: str | None) -> OrderRead:
+    """``name``: the recipient's (:func:`recipient_names`), masked here unless ``whole``."""
     address = cipher.decrypt(order.address_enc)
     return OrderRead(
         id=order.id,
@@ -198,7 +226,7 @@ def to_read(order: Order, cipher: PersonalDataCipher, *, whole: bool) -> OrderRe
         provider_name=order.provider_name,
         region_code=order.region_code,
         recipient_id=order.recipient_id,
-        recipient_name=name if whole else mask_name(name),
+        recipient_name=name if whole or name is None else mask_name(name),
         address=address if whole else mask_address(address),
         latitude=order.latitude if whole else None,
         longitude=order.longitude if whole else None,
@@ -241,14 +269,14 @@ def to_read(order: Order, cipher: PersonalDataCipher, *, whole: bool) -> OrderRe
     )
 
 
-def to_summary(order: Order, cipher: PersonalDataCipher) -> OrderSummary:
+def to_summary(order: Order, name: str | None) -> OrderSummary:
     return OrderSummary(
         id=order.id,
         institution_id=order.institution_id,
         provider_name=order.provider_name,
         region_code=order.region_code,
         recipient_id=order.recipient_id,
-        recipient_name=mask_name(cipher.decrypt(order.recipient.name_enc)),
+        recipient_name=mask_name(name) if name is not None else None,
         status=order.status,
         window_start=order.window_start,
         window_end=order.window_end,

@@ -44,3 +44,23 @@ class NotServingInstitution(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("只有服务该对象的机构可以签发核验码")
+
+
+class IdentityHeldByResidents(Unprocessable):
+    """Phone and address are the person's, held by the residents' person index (issue 19)."""
+
+    default_code = "identity_held_by_residents"
+
+    def __init__(self, fields: list[str], person_id: uuid.UUID | None) -> None:
+        super().__init__(
+            "联系电话与住址由居民主索引统一维护，请通过居民服务修改："
+            "PATCH /api/v1/residents/persons/{person_id}",
+            errors=[
+                FieldError(field=f"body.{name}", message="请在居民服务中修改", code="held_by_residents")
+                for name in fields
+            ],
+            extra={
+                "person_id": str(person_id) if person_id is not None else None,
+                "endpoint": "/api/v1/residents/persons/{person_id}",
+            },
+        )

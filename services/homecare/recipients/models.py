@@ -1,4 +1,12 @@
-"""Service recipients (elders). Personal data is stored encrypted; the ID number also as a blind index."""
+"""Service recipients (elders).
+
+The elder's identity (name, ID number, phone, address, birth date, sex) is held by the residents' person
+index (issue 19): a recipient names its ``person_id`` and keeps only its own care data — conditions,
+consent, the service coordinates and the emergency contact (another person's data that only homecare
+uses, kept here encrypted). The identity columns below are empty for a linked recipient; one registered
+before recipients named their person (or by the city bulk sync) and not linked yet still holds its copy,
+encrypted, the ID number also as a blind index, until ``recipients/person_link.py`` links it and clears it.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +34,11 @@ PERSONAL_COLUMNS = frozenset(
         "longitude",
         "birth_date",
     }
+)
+
+# the identity's columns: held by the residents' person index, empty once a recipient is linked
+IDENTITY_COLUMNS = frozenset(
+    {"name_enc", "id_number_enc", "id_number_hash", "phone_enc", "address_enc", "birth_date", "sex"}
 )
 
 
@@ -67,19 +80,21 @@ class Recipient(EntityMixin, ChangeTracked, Base):
 
     # the provider institution serving this person (sees personal data whole); empty until one does
     institution_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
-    # the person of the residents' person index (issue 19, recipients/person_link.py); empty until linked
+    # the person of the residents' person index (issue 19); empty only for a record not linked yet
     person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
 
-    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    id_number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # the identity's copy of a record not linked yet (empty once linked: the residents hold it)
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    address_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(6))
+    # where the service is given (homecare's own: the nurse's check-in is measured against it)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    birth_date: Mapped[date] = mapped_column(Date)
-    sex: Mapped[str] = mapped_column(String(6))
 
     disability_level: Mapped[int] = mapped_column(Integer, default=0)
     dementia: Mapped[bool] = mapped_column(Boolean, default=False)

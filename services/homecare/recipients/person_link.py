@@ -9,7 +9,8 @@ before that — or unlinked by the city bulk sync — are linked by the linking 
 
     .venv/bin/python -m services.homecare.recipients.person_link      # HOMECARE_* settings, like the app
 
-It links every recipient without a ``person_id`` and reports those it could not match, with the
+It links every recipient without a ``person_id`` — and clears its copy of the identity: from then on the
+residents hold it — and reports those it could not match, with the
 person index's reason: ``person_name_mismatch`` (the ID number belongs to a person of another name),
 ``person_refused`` (the index refused the record, e.g. an invalid ID number). Exit status 1 when the
 index is unreachable (nothing more is tried).
@@ -34,20 +35,29 @@ from libs.common.http_client import ServiceTokenSource, make_http_client
 from libs.common.keys import personal_data_cipher
 from libs.common.person_index import PersonIndex, PersonIndexUnavailable, PersonNotMatched
 from libs.common.personal_data import PersonalDataCipher
-from services.homecare.recipients.models import Recipient
+from services.homecare.recipients.models import IDENTITY_COLUMNS, Recipient
 
 log = logging.getLogger(__name__)
 
 
 async def person_of(index: PersonIndex, recipient: Recipient, cipher: PersonalDataCipher) -> uuid.UUID:
-    """The person of a stored recipient (its personal data decrypted for the call only)."""
+    """The person of a stored recipient (its own copy of the identity, decrypted for the call only)."""
+    name, id_number = cipher.decrypt(recipient.name_enc), cipher.decrypt(recipient.id_number_enc)
+    if name is None or id_number is None:
+        raise PersonNotMatched("identity_missing", "该记录既未关联居民，也没有身份信息")
     return await index.find_or_create(
-        name=cipher.decrypt(recipient.name_enc),
-        id_number=cipher.decrypt(recipient.id_number_enc),
+        name=name,
+        id_number=id_number,
         region_code=recipient.region_code,
-        phone=cipher.decrypt(recipient.phone_enc) if recipient.phone_enc else None,
+        phone=cipher.decrypt(recipient.phone_enc),
         address=cipher.decrypt(recipient.address_enc),
     )
+
+
+def clear_identity(recipient: Recipient) -> None:
+    """A linked recipient's identity is the person's: its own copy goes."""
+    for column in IDENTITY_COLUMNS:
+        setattr(recipient, column, None)
 
 
 @dataclass
@@ -72,6 +82,7 @@ async def link_existing(
             for recipient in rows:
                 try:
                     recipient.person_id = await person_of(index, recipient, cipher)
+                    clear_identity(recipient)
                     report.linked += 1
                 except PersonNotMatched as exc:
                     report.unmatched.append((recipient.id, exc.code, exc.detail))

@@ -104,7 +104,6 @@ class RecipientUpdate(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "phone": "13906001015",
                     "disability_level": 3,
                     "chronic_diseases": ["高血压", "骨质疏松", "腔隙性脑梗死"],
                 }
@@ -112,9 +111,23 @@ class RecipientUpdate(BaseModel):
         }
     )
 
-    phone: MobilePhone | None = None
-    address: SingleLine | None = Field(default=None, min_length=4, max_length=200)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    phone: MobilePhone | None = Field(
+        default=None,
+        description=(
+            "不在此修改：联系电话由居民主索引维护（PATCH /api/v1/residents/persons/{person_id}），"
+            "填写时 422 identity_held_by_residents"
+        ),
+    )
+    address: SingleLine | None = Field(
+        default=None,
+        min_length=4,
+        max_length=200,
+        description=(
+            "不在此修改：住址由居民主索引维护（PATCH /api/v1/residents/persons/{person_id}），"
+            "填写时 422 identity_held_by_residents"
+        ),
+    )
+    region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="服务地址所在县级行政区划")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     disability_level: int | None = Field(default=None, ge=0, le=4)
@@ -157,20 +170,24 @@ class ConsentRead(BaseModel):
         return CONSENT_SIGNER_LABELS[self.signed_by]
 
 
+_FROM_INDEX = "（取自居民主索引；列表在居民服务不可用时为空）"
+
+
 class RecipientRead(BaseModel):
     id: uuid.UUID
+    person_id: uuid.UUID | None = Field(description="居民主索引中的居民（为空：尚未关联的旧记录）")
     institution_id: uuid.UUID | None
     region_code: str
     disclosed: bool = Field(description="是否为完整个人信息（仅服务机构可见，且每次记录审计）")
-    name: str
-    id_number: str
-    phone: str | None
-    address: str
+    name: str | None = Field(description="姓名" + _FROM_INDEX)
+    id_number: str | None = Field(description="身份证号" + _FROM_INDEX)
+    phone: str | None = Field(description="联系电话" + _FROM_INDEX)
+    address: str | None = Field(description="住址" + _FROM_INDEX)
     latitude: float | None
     longitude: float | None
-    birth_date: date | None = Field(description="仅服务机构可见")
-    age: int
-    sex: str
+    birth_date: date | None = Field(description="仅服务机构可见" + _FROM_INDEX)
+    age: int | None = Field(description="年龄" + _FROM_INDEX)
+    sex: str | None = Field(description="性别" + _FROM_INDEX)
     disability_level: int = Field(
         description="登记的失能等级（已被能力评估取代，仅在从未评估时作为失能规则的依据）"
     )

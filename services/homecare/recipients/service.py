@@ -1,5 +1,7 @@
-"""Service recipients. Personal data goes in encrypted and comes out masked, except to the institution
-serving the person (it created the record, or has an order for the person), and then audited."""
+"""Service recipients. The identity is the residents' person's (``recipients/identity.py``); the care data
+and the emergency contact are homecare's, the contact encrypted. Personal data comes out masked, except to
+the institution serving the person (it created the record, or has an order for the person), and then
+audited."""
 
 from __future__ import annotations
 
@@ -18,13 +20,7 @@ from libs.common.concurrency import check_if_match
 from libs.common.errors import Forbidden
 from libs.common.identifiers import id_card_birth_date, id_card_sex
 from libs.common.pagination import PageParams, paginate
-from libs.common.personal_data import (
-    PersonalDataCipher,
-    mask_address,
-    mask_id_card,
-    mask_name,
-    mask_phone,
-)
+from libs.common.personal_data import PersonalDataCipher, mask_name, mask_phone
 from libs.common.scope import ensure_in_scope_for_write, visible_condition
 from services.homecare import clock, regions
 from services.homecare.orders.models import Order
@@ -32,11 +28,13 @@ from services.homecare.providers import service as providers
 from services.homecare.providers.models import Provider
 from services.homecare.recipients.errors import (
     BirthDateMismatch,
+    IdentityHeldByResidents,
     RecipientExists,
     RecipientNotFound,
     ServingInstitutionInvalid,
 )
-from services.homecare.recipients.models import Recipient
+from services.homecare.recipients.identity import Identity, shown
+from services.homecare.recipients.models import IDENTITY_COLUMNS, Recipient
 from services.homecare.recipients.schemas import (
     ConsentRead,
     EmergencyContactRead,
@@ -91,29 +89,45 @@ async def list_(
 
 
 async def lookup(
-    session: AsyncSession, principal: Principal, cipher: PersonalDataCipher, id_number: str
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PersonalDataCipher,
+    id_number: str,
+    *,
+    person_id: uuid.UUID | None,
 ) -> list[Recipient]:
+    """The visible recipients of the person ``person_id`` (the index's person of ``id_number``), and those
+    not linked yet whose own copy holds ``id_number``."""
     try:
         digest = cipher.lookup_hash(id_number, "id_card")
     except ValueError:
         return []
+    same = Recipient.id_number_hash == digest
+    if person_id is not None:
+        same = or_(same, Recipient.person_id == person_id)
     rows = await session.scalars(
-        select(Recipient)
-        .where(Recipient.id_number_hash == digest, visible(principal))
-        .order_by(Recipient.id)
-        .limit(20)
+        select(Recipient).where(same, visible(principal)).order_by(Recipient.id).limit(20)
     )
     return list(rows)
 
 
-def personal_columns(cipher: PersonalDataCipher, data: RecipientCreate) -> dict[str, Any]:
-    contact = data.emergency_contact
+def identity_columns(cipher: PersonalDataCipher, data: RecipientCreate) -> dict[str, Any]:
+    """The identity's copy, for a record not linked to its person (the city bulk sync, issue 19)."""
     return {
         "name_enc": cipher.encrypt(data.name),
         "id_number_enc": cipher.encrypt(data.id_number),
         "id_number_hash": cipher.lookup_hash(data.id_number, "id_card"),
         "phone_enc": cipher.encrypt(data.phone),
         "address_enc": cipher.encrypt(data.address),
+        "birth_date": id_card_birth_date(data.id_number),
+        "sex": id_card_sex(data.id_number),
+    }
+
+
+def contact_columns(cipher: PersonalDataCipher, data: RecipientCreate | RecipientUpdate) -> dict[str, Any]:
+    """The emergency contact: another person's data that only homecare uses, kept here encrypted."""
+    contact = data.emergency_contact
+    return {
         "emergency_contact_name_enc": cipher.encrypt(contact.name) if contact else None,
         "emergency_contact_relation": contact.relation if contact else None,
         "emergency_contact_phone_enc": cipher.encrypt(contact.phone) if contact else None,
@@ -128,8 +142,6 @@ def plain_columns(data: RecipientCreate) -> dict[str, Any]:
         "region_code": data.region_code,
         "latitude": data.latitude,
         "longitude": data.longitude,
-        "birth_date": birth,
-        "sex": id_card_sex(data.id_number),
         "disability_level": data.disability_level,
         "dementia": data.dementia,
         "chronic_diseases": data.chronic_diseases,
@@ -143,10 +155,26 @@ def plain_columns(data: RecipientCreate) -> dict[str, Any]:
 @dataclass(frozen=True)
 class RegistrationLookups:
     """What the registration rule reads, for one recipient or a whole batch: the providers named, and who
-    is already registered with them (``(institution_id, id_number_hash) -> recipient id``)."""
+    is already registered with them (``(institution_id, key) -> recipient id``, the key
+    :func:`person_key` of a linked recipient's person or :func:`hash_key` of a copy's ID number)."""
 
     providers: Mapping[uuid.UUID, Provider]
     registered: dict[tuple[uuid.UUID, str], uuid.UUID]
+
+
+def person_key(person_id: uuid.UUID) -> str:
+    return f"person:{person_id}"
+
+
+def hash_key(id_number_hash: str) -> str:
+    return f"hash:{id_number_hash}"
+
+
+def registration_key(columns: Mapping[str, Any]) -> str:
+    """The key a recipient's row is registered under (its person, else its copy's ID number)."""
+    if columns.get("person_id") is not None:
+        return person_key(columns["person_id"])
+    return hash_key(columns["id_number_hash"])
 
 
 def serving_institution(principal: Principal, data: RecipientCreate) -> uuid.UUID | None:
@@ -154,7 +182,11 @@ def serving_institution(principal: Principal, data: RecipientCreate) -> uuid.UUI
 
 
 async def load_registration(
-    session: AsyncSession, *, institution_ids: Collection[uuid.UUID], id_hashes: Collection[str]
+    session: AsyncSession,
+    *,
+    institution_ids: Collection[uuid.UUID],
+    id_hashes: Collection[str],
+    person_ids: Collection[uuid.UUID] = (),
 ) -> RegistrationLookups:
     institutions = list(set(institution_ids))
     if not institutions:
@@ -163,19 +195,23 @@ async def load_registration(
         p.institution_id: p
         for p in await session.scalars(select(Provider).where(Provider.institution_id.in_(institutions)))
     }
-    hashes = list(set(id_hashes))
-    registered = (
-        {
-            (row.institution_id, row.id_number_hash): row.id
-            for row in await session.execute(
-                select(Recipient.id, Recipient.institution_id, Recipient.id_number_hash).where(
-                    Recipient.institution_id.in_(institutions), Recipient.id_number_hash.in_(hashes)
-                )
-            )
-        }
-        if hashes
-        else {}
-    )
+    hashes, persons = list(set(id_hashes)), list(set(person_ids))
+    registered: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
+    if hashes or persons:
+        same = []
+        if hashes:
+            same.append(Recipient.id_number_hash.in_(hashes))
+        if persons:
+            same.append(Recipient.person_id.in_(persons))
+        for row in await session.execute(
+            select(
+                Recipient.id, Recipient.institution_id, Recipient.id_number_hash, Recipient.person_id
+            ).where(Recipient.institution_id.in_(institutions), or_(*same))
+        ):
+            if row.person_id is not None:
+                registered[(row.institution_id, person_key(row.person_id))] = row.id
+            if row.id_number_hash is not None:
+                registered[(row.institution_id, hash_key(row.id_number_hash))] = row.id
     return RegistrationLookups(providers, registered)
 
 
@@ -186,9 +222,14 @@ def check_registration(
     lookups: RegistrationLookups,
     *,
     recipient_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+    known_person: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Every rule of registering ``data`` (``recipient_id``: the record it rewrites, for a bulk update);
-    returns the recipient's columns. ``POST /recipients`` and the bulk upsert call it alike."""
+    returns the recipient's columns. ``POST /recipients`` and the bulk upsert call it alike. With
+    ``person_id`` (the person the index found) the identity stays in the index; without (the city bulk
+    sync, not converted yet) the record keeps its own encrypted copy until it is linked; ``known_person``,
+    the person the index holds of its ID number, still counts for "already registered"."""
     institution_id = serving_institution(principal, data)
     provider = lookups.providers.get(institution_id) if institution_id is not None else None
     if provider is None and (principal.is_institution_user or data.institution_id is not None):
@@ -199,11 +240,19 @@ def check_registration(
         institution_region=provider.region_code if provider is not None else None,
         what="服务对象住址",
     )
-    columns = {**plain_columns(data), **personal_columns(cipher, data), "institution_id": institution_id}
+    columns = {**plain_columns(data), **contact_columns(cipher, data), "institution_id": institution_id}
+    digest = cipher.lookup_hash(data.id_number, "id_card")
+    if person_id is not None:
+        columns |= dict.fromkeys(IDENTITY_COLUMNS) | {"person_id": person_id}
+        keys = [person_key(person_id), hash_key(digest)]  # the person's, or a copy not linked yet
+    else:
+        columns |= identity_columns(cipher, data)
+        keys = [hash_key(digest)] + ([person_key(known_person)] if known_person is not None else [])
     if institution_id is not None:
-        other = lookups.registered.get((institution_id, columns["id_number_hash"]))
-        if other is not None and other != recipient_id:
-            raise RecipientExists(other)
+        for key in keys:
+            other = lookups.registered.get((institution_id, key))
+            if other is not None and other != recipient_id:
+                raise RecipientExists(other)
     return columns
 
 
@@ -213,16 +262,19 @@ async def create(
     cipher: PersonalDataCipher,
     data: RecipientCreate,
     *,
-    person_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None,
 ) -> Recipient:
+    """Register ``data`` as a recipient of the person ``person_id`` (``None``: a record with its own copy
+    of the identity, as the city bulk sync still writes and tests of the linking command need)."""
     institution_id = serving_institution(principal, data)
     lookups = await load_registration(
         session,
         institution_ids=[institution_id] if institution_id is not None else [],
         id_hashes=[cipher.lookup_hash(data.id_number, "id_card")],
+        person_ids=[person_id] if person_id is not None else [],
     )
-    columns = check_registration(principal, cipher, data, lookups)
-    recipient = Recipient(created_by_sub=principal.sub, person_id=person_id, **columns)
+    columns = check_registration(principal, cipher, data, lookups, person_id=person_id)
+    recipient = Recipient(created_by_sub=principal.sub, **columns)
     session.add(recipient)
     await session.flush()
     audit.record(
@@ -263,16 +315,13 @@ async def update(
             institution_region=own.region_code if own is not None else None,
             what="服务对象住址",
         )
+    held = sorted(changes.keys() & {"phone", "address"})
+    if held:
+        raise IdentityHeldByResidents(held, recipient.person_id)
     for key, value in changes.items():
-        if key == "phone":
-            recipient.phone_enc = cipher.encrypt(value)
-        elif key == "address" and value is not None:
-            recipient.address_enc = cipher.encrypt(value)
-        elif key == "emergency_contact":
-            contact = data.emergency_contact
-            recipient.emergency_contact_name_enc = cipher.encrypt(contact.name) if contact else None
-            recipient.emergency_contact_relation = contact.relation if contact else None
-            recipient.emergency_contact_phone_enc = cipher.encrypt(contact.phone) if contact else None
+        if key == "emergency_contact":
+            for column, encrypted in contact_columns(cipher, data).items():
+                setattr(recipient, column, encrypted)
         elif value is not None or key in ("latitude", "longitude"):
             setattr(recipient, key, value)
     await session.flush()
@@ -288,12 +337,11 @@ async def update(
     return recipient
 
 
-def to_read(recipient: Recipient, cipher: PersonalDataCipher, *, whole: bool) -> RecipientRead:
-    """The response form: whole values only when ``whole`` (the caller must audit the disclosure)."""
-    name = cipher.decrypt(recipient.name_enc)
-    id_number = cipher.decrypt(recipient.id_number_enc)
-    phone = cipher.decrypt(recipient.phone_enc)
-    address = cipher.decrypt(recipient.address_enc)
+def to_read(
+    recipient: Recipient, identity: Identity | None, cipher: PersonalDataCipher, *, whole: bool
+) -> RecipientRead:
+    """The response form: whole values only when ``whole`` (the caller must audit the disclosure);
+    ``identity`` None (the person index unreachable, for a list) leaves the person's fields empty."""
     contact = None
     if recipient.emergency_contact_phone_enc is not None:
         contact_name = cipher.decrypt(recipient.emergency_contact_name_enc) or ""
@@ -303,20 +351,23 @@ def to_read(recipient: Recipient, cipher: PersonalDataCipher, *, whole: bool) ->
             relation=recipient.emergency_contact_relation,
             phone=contact_phone if whole else mask_phone(contact_phone),
         )
+    birth = identity.birth_date if identity is not None else None
+    person = shown(identity, whole=whole)
     return RecipientRead(
         id=recipient.id,
+        person_id=recipient.person_id,
         institution_id=recipient.institution_id,
         region_code=recipient.region_code,
-        disclosed=whole,
-        name=name if whole else mask_name(name),
-        id_number=id_number if whole else mask_id_card(id_number),
-        phone=phone if whole else mask_phone(phone),
-        address=address if whole else mask_address(address),
+        disclosed=whole and person is not None,
+        name=person.name if person else None,
+        id_number=person.id_number if person else None,
+        phone=person.phone if person else None,
+        address=person.address if person else None,
         latitude=recipient.latitude if whole else None,
         longitude=recipient.longitude if whole else None,
-        birth_date=recipient.birth_date if whole else None,
-        age=clock.age_on(recipient.birth_date, clock.today()),
-        sex=recipient.sex,
+        birth_date=person.birth_date if person else None,
+        age=clock.age_on(birth, clock.today()) if birth is not None else None,
+        sex=person.sex if person else None,
         disability_level=recipient.disability_level,
         dementia=recipient.dementia,
         chronic_diseases=list(recipient.chronic_diseases or []),

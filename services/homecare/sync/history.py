@@ -47,6 +47,7 @@ from libs.common import audit
 from libs.common.auth import Principal
 from libs.common.bulk import Batch, BulkOutcome, BulkRecord, audit_written
 from libs.common.models import utcnow
+from libs.common.person_index import PersonIndex
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
 from services.homecare.clients.registry import PractitionerInfo
@@ -58,6 +59,7 @@ from services.homecare.orders.service import ORDER_PERSONAL_FIELDS
 from services.homecare.orders.sos.models import SosAlert
 from services.homecare.orders.visits import service as visits
 from services.homecare.orders.visits.models import VisitRecord
+from services.homecare.recipients import identity
 from services.homecare.recipients.models import Recipient
 from services.homecare.settings import HomecareSettings
 from services.homecare.sync.errors import (
@@ -214,10 +216,15 @@ async def _disability_lookup(
             named[recipient.id] = recipient
     if residents is None or not named:
         return lambda _recipient, _day: None
-    numbers = {r.id: cipher.decrypt(r.id_number_enc) for r in named.values() if r.person_id is None}
+    numbers: dict[uuid.UUID, str] = {}
+    for r in named.values():
+        number = cipher.decrypt(r.id_number_enc) if r.person_id is None else None
+        if number is not None:
+            numbers[r.id] = number
     found = await residents.persons_by_id_number(numbers.values())
     person_of = {
-        r.id: r.person_id if r.person_id is not None else found.get(numbers[r.id]) for r in named.values()
+        r.id: r.person_id if r.person_id is not None else found.get(numbers.get(r.id, ""))
+        for r in named.values()
     }
     assessments = await residents.assessments_of(p for p in person_of.values() if p is not None)
 
@@ -227,6 +234,12 @@ async def _disability_lookup(
         return DisabilityBasis.on_day(held, day, recipient.disability_level, recipient.dementia)
 
     return on
+
+
+def _home(persons: dict[uuid.UUID, identity.Identity], recipient: Recipient | None) -> str | None:
+    """The linked recipient's home address (its person's), for an order without its own."""
+    person = persons.get(recipient.id) if recipient is not None else None
+    return person.address if person is not None else None
 
 
 def _visit_record_id(record: BulkRecord[OrderHistoryRecord]) -> uuid.UUID | None:
@@ -253,12 +266,14 @@ async def import_orders(
     *,
     new_id: Callable[[str], uuid.UUID] | None = None,
     residents: ResidentsClient | None = None,
+    index: PersonIndex | None = None,
 ) -> None:
     """Check and write a batch of past orders (see the module docstring). The registry is asked first,
     once, before the session runs a statement. ``new_id``: the id a new order gets from its external id
     (an in-process loader keeping its own ids, e.g. the demo's); a random one otherwise. ``residents``:
     the residents service, asked once per person the batch's 失能 group orders name (without it — an
-    in-process loader — the declared level decides)."""
+    in-process loader — the declared level decides). ``index``: the person index the linked recipients'
+    home addresses and birth dates are read from (one call a batch; 503 when down)."""
     batch.validate(OrderHistoryRecord, exclude=())
     live = list(batch.live())
     if not live:
@@ -290,6 +305,13 @@ async def import_orders(
     source_system = batch.source_system
     recipient_by_id, recipient_by_ext = await named_recipients(session, principal, source_system, live)
     disability_on = await _disability_lookup(residents, cipher, live, recipient_by_id, recipient_by_ext)
+    persons = await identity.of_linked(
+        index,
+        cipher,
+        {**recipient_by_id, **{r.id: r for r in recipient_by_ext.values()}}.values(),
+        principal=principal,
+        purpose="POST orders/history",
+    )
     lookups = await placement.load(
         session,
         institution_ids=[i for r in live if (i := _data(r).institution_id) is not None],
@@ -335,6 +357,7 @@ async def import_orders(
             lookups,
             now=moment,
             on=clock.local_date(data.window_start),
+            home=_home(persons, recipient),
         )
         check_times(data, now=moment)
         institution_id = placed.institution_id
@@ -344,7 +367,11 @@ async def import_orders(
             if data.service_group is ServiceGroup.frail_disabled_demented:
                 disability = disability_on(placed.recipient, assessed_day)
             lifecycle.check_service_group(
-                placed.recipient, data.service_group, on=assessed_day, disability=disability
+                placed.recipient,
+                data.service_group,
+                on=assessed_day,
+                disability=disability,
+                birth_date=person.birth_date if (person := persons.get(placed.recipient.id)) else None,
             )
             if placed.requires_doctor or data.assessed_by_practitioner_id is not None:
                 assessor = data.assessed_by_practitioner_id

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from libs.common.bulk import BulkMaxRecords, BulkResponse, open_batch
 from libs.common.database import SessionDep
@@ -34,6 +34,7 @@ DESCRIPTION = (
     responses=problem_responses(401, 403, 422),
 )
 async def bulk_upsert_recipients(
+    request: Request,
     session: SessionDep,
     principal: RecipientsBulk,
     cipher: CipherDep,
@@ -41,7 +42,9 @@ async def bulk_upsert_recipients(
     data: RecipientBulkRequest,
 ) -> BulkResponse:
     batch = open_batch(data.source_system, data.records, max_records=max_records)
-    await service.upsert_recipients(session, principal, cipher, batch)
+    await service.upsert_recipients(
+        session, principal, cipher, batch, index=getattr(request.app.state, "person_index", None)
+    )
     return batch.response()
 
 
@@ -54,6 +57,7 @@ async def bulk_upsert_recipients(
     responses=problem_responses(401, 403, 422),
 )
 async def bulk_upsert_orders(
+    request: Request,
     session: SessionDep,
     principal: OrdersBulk,
     cipher: CipherDep,
@@ -62,7 +66,9 @@ async def bulk_upsert_orders(
     data: OrderBulkRequest,
 ) -> BulkResponse:
     batch = open_batch(data.source_system, data.records, max_records=max_records)
-    await service.upsert_orders(session, principal, cipher, settings, batch)
+    await service.upsert_orders(
+        session, principal, cipher, settings, batch, index=getattr(request.app.state, "person_index", None)
+    )
     return batch.response()
 
 
@@ -93,6 +99,7 @@ HISTORY_DESCRIPTION = (
     responses=problem_responses(401, 403, 422, 502, 503, 504),
 )
 async def bulk_import_order_history(
+    request: Request,
     session: SessionDep,
     principal: OrdersImport,
     cipher: CipherDep,
@@ -105,5 +112,14 @@ async def bulk_import_order_history(
     batch = open_batch(data.source_system, data.records, max_records=max_records)
     # asks the registry once, before the session's first statement opens the write transaction; the
     # residents once per person of the batch's 失能 group orders (their assessments)
-    await history.import_orders(session, principal, cipher, settings, registry, batch, residents=residents)
+    await history.import_orders(
+        session,
+        principal,
+        cipher,
+        settings,
+        registry,
+        batch,
+        residents=residents,
+        index=getattr(request.app.state, "person_index", None),
+    )
     return batch.response()

@@ -24,11 +24,13 @@ from libs.common import changes
 from libs.common.auth import Principal
 from libs.common.bulk import Batch, BulkOutcome, BulkRecord, audit_written, changed_fields
 from libs.common.models import ChangeTracked, utcnow
+from libs.common.person_index import PersonIndex
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
 from services.homecare.orders import placement
 from services.homecare.orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from services.homecare.orders.service import ORDER_PERSONAL_FIELDS
+from services.homecare.recipients import identity
 from services.homecare.recipients import service as recipients
 from services.homecare.recipients.models import Recipient
 from services.homecare.regions import RegionNotAllowed
@@ -145,9 +147,13 @@ async def upsert_recipients(
     batch: Batch[RecipientBulkRecord],
     *,
     new_id: Callable[[str], uuid.UUID] | None = None,
+    index: PersonIndex | None = None,
 ) -> None:
     """``new_id``: the id a new record gets from its external id (an in-process loader keeping its own
-    ids, e.g. the demo's); a random one otherwise."""
+    ids, e.g. the demo's); a random one otherwise. ``index``: the person index, asked once a batch which
+    of its ID numbers are persons already (a person registered with the institution through
+    ``POST /recipients`` is then refused alike); the records are still written with their own copy of the
+    identity, not linked (the linking command links them)."""
     batch.validate(RecipientBulkRecord, exclude=())
     live = list(batch.live())
     if not live:
@@ -163,10 +169,17 @@ async def upsert_recipients(
         )
     }
     serving = {r.index: recipients.serving_institution(principal, _data(r)) for r in live}
+    numbers = [_data(r).id_number for r in live if serving[r.index]]
+    persons = (
+        await index.find_by_id_numbers(numbers, on_behalf_of=principal.sub, purpose="POST recipients/bulk")
+        if index is not None and numbers
+        else {}
+    )
     lookups = await recipients.load_registration(
         session,
         institution_ids=[i for i in serving.values() if i is not None],
-        id_hashes=[cipher.lookup_hash(_data(r).id_number, "id_card") for r in live if serving[r.index]],
+        id_hashes=[cipher.lookup_hash(n, "id_card") for n in numbers],
+        person_ids=[p.id for p in persons.values()],
     )
     now = utcnow()
     inserts: list[dict[str, Any]] = []
@@ -184,8 +197,14 @@ async def upsert_recipients(
                 record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
                 return
         # the rule of POST /recipients
+        person = persons.get(data.id_number.upper())
         columns = recipients.check_registration(
-            principal, cipher, data, lookups, recipient_id=current.id if current is not None else None
+            principal,
+            cipher,
+            data,
+            lookups,
+            recipient_id=current.id if current is not None else None,
+            known_person=person.id if person is not None else None,
         )
         if current is None:
             assert record.external_id is not None
@@ -219,7 +238,7 @@ async def upsert_recipients(
         if columns["institution_id"] is not None:  # a later record of the batch is a second registration
             written_id = record.id
             assert written_id is not None
-            lookups.registered[(columns["institution_id"], columns["id_number_hash"])] = written_id
+            lookups.registered[(columns["institution_id"], recipients.registration_key(columns))] = written_id
 
     batch.check(upsert)
 
@@ -319,15 +338,29 @@ async def upsert_orders(
     batch: Batch[OrderBulkRecord],
     *,
     new_id: Callable[[str], uuid.UUID] | None = None,
+    index: PersonIndex | None = None,
 ) -> None:
     """``new_id``: the id a new order gets from its external id (an in-process loader keeping its own
-    ids, e.g. the demo's); a random one otherwise."""
+    ids, e.g. the demo's); a random one otherwise. ``index``: the person index the linked recipients'
+    home addresses are read from (one call a batch, before anything is written; 503 when down)."""
     batch.validate(OrderBulkRecord, exclude=())
     live = list(batch.live())
     if not live:
         return
     source_system = batch.source_system
     recipient_by_id, recipient_by_ext = await named_recipients(session, principal, source_system, live)
+    persons = await identity.of_linked(
+        index,
+        cipher,
+        {**recipient_by_id, **{r.id: r for r in recipient_by_ext.values()}}.values(),
+        principal=principal,
+        purpose="POST orders/bulk",
+    )
+
+    def home(recipient: Recipient | None) -> str | None:
+        person = persons.get(recipient.id) if recipient is not None else None
+        return person.address if person is not None else None
+
     lookups = await placement.load(
         session,
         institution_ids=[i for r in live if (i := _data(r).institution_id) is not None],
@@ -368,13 +401,16 @@ async def upsert_orders(
                 if current.institution_id != data.institution_id or current.recipient_id != recipient.id:
                     raise ImmutableField()
                 before = _order_plain(cipher, current)
-                if before == _incoming_order(data, placement.service_address(data, recipient, cipher)):
+                where = placement.service_address(data, recipient, cipher, home=home(recipient))
+                if before == _incoming_order(data, where):
                     record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
                     return
             if current.status is not OrderStatus.submitted:
                 raise OrderAlreadyProcessed()
         # the rule of POST /orders
-        placed = placement.check(principal, cipher, settings, data, recipient, lookups, now=moment)
+        placed = placement.check(
+            principal, cipher, settings, data, recipient, lookups, now=moment, home=home(recipient)
+        )
         if current is not None:
             order_id = current.id
         elif new_id is not None and record.external_id is not None:

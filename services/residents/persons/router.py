@@ -138,7 +138,8 @@ async def lookup_persons(
     description=(
         "居家护理与签约服务只保存居民 id：列表与详情的个人信息一次调用取回，再按查看者脱敏（官员脱敏，"
         "服务机构完整）。每名居民记录一条向调用服务的披露审计，并记下调用方的当前用户（on_behalf_of）。"
-        "任一 id 不存在或不在调用方范围内时 404（不区分二者）。"
+        "任一 id 不存在或不在调用方范围内时 404（不区分二者）；id_numbers 按身份证号查找，"
+        "不在主索引中的号码不返回。"
     ),
     operation_id="residents_batch_persons",
     response_model=PersonBatchRead,
@@ -152,7 +153,9 @@ async def batch_persons(
     settings: SettingsDep,
     data: PersonBatch,
 ) -> PersonBatchRead:
-    persons = await service.batch(session, principal, data.ids, limit=settings.persons_batch_max)
+    persons = await service.batch(
+        session, principal, cipher, data.ids, id_numbers=data.id_numbers, limit=settings.persons_batch_max
+    )
     await record_disclosures(
         request,
         session,

@@ -111,12 +111,23 @@ class PersonBatch(BaseModel):
     )
 
     ids: list[uuid.UUID] = Field(
-        min_length=1, description="居民 id（不超过 persons_batch_max 个，重复的只算一次）"
+        default_factory=list,
+        description="居民 id（与 id_numbers 合计不超过 persons_batch_max 个，重复的只算一次）",
+    )
+    id_numbers: list[str] = Field(
+        default_factory=list,
+        description="按身份证号查找（仅在请求体中传递）：不在居民主索引中的号码不返回，不报错",
     )
     on_behalf_of: SingleLine | None = Field(
         default=None, max_length=120, description="调用方的当前用户（sub），记入披露审计"
     )
     purpose: SingleLine | None = Field(default=None, max_length=60, description="用途，记入披露审计")
+
+    @model_validator(mode="after")
+    def _something(self) -> PersonBatch:
+        if not self.ids and not self.id_numbers:
+            raise ValueError("须指定 ids 或 id_numbers")
+        return self
 
 
 class PersonRead(BaseModel):

@@ -23,6 +23,8 @@ from libs.common.http_client import StaticTokenSource
 from services.homecare.clients.residents import ResidentsClient
 from services.homecare.orders.models import OrderEvent
 from services.homecare.recipients.models import Recipient
+from services.homecare.recipients.schemas import RecipientCreate
+from services.homecare.recipients.service import identity_columns
 from tests.homecare.world import HULI, World, crew
 from tests.residents.assessments.scores import scores_totalling
 
@@ -191,9 +193,10 @@ async def test_an_unlinked_recipient_is_found_by_id_number(
     c = await crew(world)
     assessor = await Assessor.make(world, residents)
     body, recipient = await _recipient(world, c.provider, disability_level=0, dementia=False)
+    copy = identity_columns(homecare_app.state.cipher, RecipientCreate.model_validate(body))
     async with homecare_app.state.database.session() as session:
         await session.execute(
-            update(Recipient).where(Recipient.id == uuid.UUID(recipient["id"])).values(person_id=None)
+            update(Recipient).where(Recipient.id == uuid.UUID(recipient["id"])).values(person_id=None, **copy)
         )
         await session.commit()
     assert await _linked_person(homecare_app, recipient["id"]) is None

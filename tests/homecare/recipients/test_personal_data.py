@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from libs.common.logs import JsonFormatter
 from libs.common.models import AuditRecord
 from libs.common.personal_data import mask_id_card
-from services.homecare.recipients.models import Recipient
+from services.homecare.recipients.models import IDENTITY_COLUMNS, Recipient
 from tests.homecare.world import HC, SIMING, World, crew, id_number, phone, to_status
 
 
@@ -123,26 +124,27 @@ async def test_administrations_and_city_platforms_never_see_whole_values(world: 
     assert responses[2].json()[0]["id"] == created["id"]
 
 
-async def test_personal_data_is_encrypted_at_rest_with_a_blind_index(
+async def test_the_identity_is_held_by_the_person_index_and_the_contact_encrypted_here(
     world: World, homecare_app: FastAPI
 ) -> None:
+    """Issue 19: a recipient names its person; name, ID number and its blind index, phone, address, birth
+    date and sex are the residents' — none of them is stored here. The emergency contact (another
+    person's data only homecare uses) is kept here, encrypted."""
     c = await crew(world)
     body = world.recipient_body()
     created = (await world.client.post(f"{HC}/recipients", json=body, headers=world.admin(c.provider))).json()
     async with homecare_app.state.database.session() as session:
-        row = await session.get(Recipient, __import__("uuid").UUID(created["id"]))
+        row = await session.get(Recipient, uuid.UUID(created["id"]))
     assert row is not None
-    for blob in (
-        row.name_enc,
-        row.id_number_enc,
-        row.phone_enc,
-        row.address_enc,
-        row.emergency_contact_phone_enc,
-    ):
-        assert blob is not None
-        for secret in _whole_values(body):
-            assert secret.encode() not in blob
-    assert body["id_number"] not in row.id_number_hash
+    assert row.person_id is not None
+    assert created["person_id"] == str(row.person_id)
+    for column in IDENTITY_COLUMNS:
+        assert getattr(row, column) is None, column
+    assert row.emergency_contact_phone_enc is not None
+    assert row.emergency_contact_name_enc is not None
+    for secret in (*_whole_values(body), body["emergency_contact"]["name"]):
+        assert secret.encode() not in row.emergency_contact_phone_enc
+        assert secret.encode() not in row.emergency_contact_name_enc
 
 
 async def test_lookup_takes_the_id_number_in_the_body_only(world: World) -> None:
@@ -195,21 +197,32 @@ async def test_the_same_person_twice_at_one_provider_conflicts(world: World) -> 
     assert again.json()["code"] == "recipient_exists"
 
 
-async def test_updates_need_if_match_and_are_encrypted(world: World) -> None:
+async def test_updates_need_if_match_and_identity_fields_go_to_the_residents(world: World) -> None:
     c = await crew(world)
     created = await world.recipient(c.provider)
     url = f"{HC}/recipients/{created['id']}"
-    new_phone = phone()
-    missing = await world.client.patch(url, json={"phone": new_phone}, headers=world.admin(c.provider))
+    missing = await world.client.patch(url, json={"disability_level": 3}, headers=world.admin(c.provider))
     assert missing.status_code == 428
+    # phone and address are the person's: changed in the residents, refused here naming the person
+    for held in ({"phone": phone()}, {"address": "福建省厦门市湖里区金山街道 8 号"}):
+        refused = await world.client.patch(
+            url, json={**held, "disability_level": 3}, headers={**world.admin(c.provider), "If-Match": '"1"'}
+        )
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["code"] == "identity_held_by_residents"
+        assert problem["extra"]["person_id"] == created["person_id"]
+        assert [e["field"] for e in problem["errors"]] == [f"body.{next(iter(held))}"]
+    contact = {"name": "陈小红", "relation": "女儿", "phone": phone()}
     updated = await world.client.patch(
         url,
-        json={"phone": new_phone, "disability_level": 3},
+        json={"disability_level": 3, "emergency_contact": contact},
         headers={**world.admin(c.provider), "If-Match": '"1"'},
     )
     assert updated.status_code == 200, updated.text
-    assert updated.json()["phone"] == new_phone
     assert updated.json()["disability_label"] == "重度失能"
+    assert updated.json()["emergency_contact"]["phone"] == contact["phone"]  # the serving institution
+    assert updated.json()["name"] == "陈阿婆"  # the person's, read from the residents
     stale = await world.client.patch(
         url, json={"dementia": True}, headers={**world.admin(c.provider), "If-Match": '"1"'}
     )

@@ -115,3 +115,17 @@ async def test_each_person_read_is_audited_as_a_disclosure_to_the_service_for_th
         assert record.changes is not None
         assert record.changes["on_behalf_of"] == "user:lin"
         assert record.changes["purpose"] == "GET recipients"
+
+
+async def test_persons_are_found_by_id_number_and_an_unknown_number_is_simply_absent(world: World) -> None:
+    body = world.person_body()
+    created = await world.client.post(PERSONS, json=body, headers=world.admin(await world.primary_care()))
+    assert created.status_code == 201, created.text
+    unknown = world.person_body()["id_number"]
+    response = await world.client.post(
+        BATCH, json={"id_numbers": [body["id_number"], unknown]}, headers=world.service("homecare")
+    )
+    assert response.status_code == 200, response.text
+    assert [(p["id"], p["id_number"]) for p in response.json()["items"]] == [
+        (created.json()["id"], body["id_number"])
+    ]

@@ -1709,7 +1709,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 服务对象列表（个人信息脱敏） */
+        /**
+         * 服务对象列表（个人信息脱敏）
+         * @description 一页服务对象的姓名、身份证号等取自居民主索引（每页一次调用）；居民服务不可用时仍返回列表，这些字段为空。
+         */
         get: operations["homecare_list_recipients"];
         put?: never;
         /**
@@ -1730,14 +1733,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 服务对象详情（服务机构可见完整信息并留痕） */
+        /**
+         * 服务对象详情（服务机构可见完整信息并留痕）
+         * @description 姓名、身份证号、电话、住址取自居民主索引；居民服务不可用时 503 residents_unavailable。
+         */
         get: operations["homecare_get_recipient"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** 修改服务对象（联系方式、住址、健康状况） */
+        /**
+         * 修改服务对象（服务地址、健康状况、紧急联系人）
+         * @description 联系电话与住址属于居民本人的身份信息，由居民主索引维护：请求中带 phone 或 address 时 422 identity_held_by_residents（extra.person_id 指明应修改的居民，PATCH /api/v1/residents/persons/{person_id}）。
+         */
         patch: operations["homecare_update_recipient"];
         trace?: never;
     };
@@ -1790,7 +1799,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 按身份证号精确查找（身份证号放在请求体中，结果脱敏） */
+        /**
+         * 按身份证号精确查找（身份证号放在请求体中，结果脱敏）
+         * @description 经居民主索引按身份证号找到居民，再列出其服务对象记录；居民服务不可用时 503。
+         */
         post: operations["homecare_lookup_recipients"];
         delete?: never;
         options?: never;
@@ -3630,7 +3642,7 @@ export interface paths {
         put?: never;
         /**
          * 批量读取居民完整信息（仅限内部服务，逐人记录披露审计）
-         * @description 居家护理与签约服务只保存居民 id：列表与详情的个人信息一次调用取回，再按查看者脱敏（官员脱敏，服务机构完整）。每名居民记录一条向调用服务的披露审计，并记下调用方的当前用户（on_behalf_of）。任一 id 不存在或不在调用方范围内时 404（不区分二者）。
+         * @description 居家护理与签约服务只保存居民 id：列表与详情的个人信息一次调用取回，再按查看者脱敏（官员脱敏，服务机构完整）。每名居民记录一条向调用服务的披露审计，并记下调用方的当前用户（on_behalf_of）。任一 id 不存在或不在调用方范围内时 404（不区分二者）；id_numbers 按身份证号查找，不在主索引中的号码不返回。
          */
         post: operations["residents_batch_persons"];
         delete?: never;
@@ -5370,8 +5382,11 @@ export interface components {
              * Format: uuid
              */
             order_id: string;
-            /** Recipient Name */
-            recipient_name: string;
+            /**
+             * Recipient Name
+             * @description 脱敏姓名（取自居民主索引；居民服务不可用时为空）
+             */
+            recipient_name: string | null;
             /** Region Code */
             region_code: string;
             status: components["schemas"]["OrderStatus"];
@@ -11709,9 +11724,9 @@ export interface components {
             recipient_id: string;
             /**
              * Recipient Name
-             * @description 服务机构可见全名，其他人脱敏
+             * @description 服务机构可见全名，其他人脱敏（取自居民主索引；居民服务不可用时为空）
              */
-            recipient_name: string;
+            recipient_name: string | null;
             /** Region Code */
             region_code: string;
             /** Region Name */
@@ -11792,8 +11807,11 @@ export interface components {
              * Format: uuid
              */
             recipient_id: string;
-            /** Recipient Name */
-            recipient_name: string;
+            /**
+             * Recipient Name
+             * @description 脱敏姓名（取自居民主索引；居民服务不可用时为空）
+             */
+            recipient_name: string | null;
             /** Region Code */
             region_code: string;
             status: components["schemas"]["OrderStatus"];
@@ -12394,10 +12412,15 @@ export interface components {
          */
         PersonBatch: {
             /**
-             * Ids
-             * @description 居民 id（不超过 persons_batch_max 个，重复的只算一次）
+             * Id Numbers
+             * @description 按身份证号查找（仅在请求体中传递）：不在居民主索引中的号码不返回，不报错
              */
-            ids: string[];
+            id_numbers?: string[];
+            /**
+             * Ids
+             * @description 居民 id（与 id_numbers 合计不超过 persons_batch_max 个，重复的只算一次）
+             */
+            ids?: string[];
             /**
              * On Behalf Of
              * @description 调用方的当前用户（sub），记入披露审计
@@ -13696,8 +13719,11 @@ export interface components {
             institution_id: string | null;
             /** Region Code */
             region_code: string;
-            /** Sex */
-            sex: string;
+            /**
+             * Sex
+             * @description 性别（取自居民主索引；列表在居民服务不可用时为空）
+             */
+            sex: string | null;
             /** Source System */
             source_system: string | null;
             /**
@@ -13723,13 +13749,19 @@ export interface components {
         };
         /** RecipientRead */
         RecipientRead: {
-            /** Address */
-            address: string;
-            /** Age */
-            age: number;
+            /**
+             * Address
+             * @description 住址（取自居民主索引；列表在居民服务不可用时为空）
+             */
+            address: string | null;
+            /**
+             * Age
+             * @description 年龄（取自居民主索引；列表在居民服务不可用时为空）
+             */
+            age: number | null;
             /**
              * Birth Date
-             * @description 仅服务机构可见
+             * @description 仅服务机构可见（取自居民主索引；列表在居民服务不可用时为空）
              */
             birth_date: string | null;
             /** Chronic Diseases */
@@ -13762,24 +13794,41 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Id Number */
-            id_number: string;
+            /**
+             * Id Number
+             * @description 身份证号（取自居民主索引；列表在居民服务不可用时为空）
+             */
+            id_number: string | null;
             /** Institution Id */
             institution_id: string | null;
             /** Latitude */
             latitude: number | null;
             /** Longitude */
             longitude: number | null;
-            /** Name */
-            name: string;
-            /** Phone */
+            /**
+             * Name
+             * @description 姓名（取自居民主索引；列表在居民服务不可用时为空）
+             */
+            name: string | null;
+            /**
+             * Person Id
+             * @description 居民主索引中的居民（为空：尚未关联的旧记录）
+             */
+            person_id: string | null;
+            /**
+             * Phone
+             * @description 联系电话（取自居民主索引；列表在居民服务不可用时为空）
+             */
             phone: string | null;
             /** Region Code */
             region_code: string;
             /** Region Name */
             readonly region_name: string | null;
-            /** Sex */
-            sex: string;
+            /**
+             * Sex
+             * @description 性别（取自居民主索引；列表在居民服务不可用时为空）
+             */
+            sex: string | null;
             /** Source System */
             source_system: string | null;
             /**
@@ -13798,12 +13847,14 @@ export interface components {
          *         "骨质疏松",
          *         "腔隙性脑梗死"
          *       ],
-         *       "disability_level": 3,
-         *       "phone": "13906001015"
+         *       "disability_level": 3
          *     }
          */
         RecipientUpdate: {
-            /** Address */
+            /**
+             * Address
+             * @description 不在此修改：住址由居民主索引维护（PATCH /api/v1/residents/persons/{person_id}），填写时 422 identity_held_by_residents
+             */
             address?: string | null;
             /** Chronic Diseases */
             chronic_diseases?: string[] | null;
@@ -13816,9 +13867,15 @@ export interface components {
             latitude?: number | null;
             /** Longitude */
             longitude?: number | null;
-            /** Phone */
+            /**
+             * Phone
+             * @description 不在此修改：联系电话由居民主索引维护（PATCH /api/v1/residents/persons/{person_id}），填写时 422 identity_held_by_residents
+             */
             phone?: string | null;
-            /** Region Code */
+            /**
+             * Region Code
+             * @description 服务地址所在县级行政区划
+             */
             region_code?: string | null;
         };
         /** RecordPage */
@@ -23482,6 +23539,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     homecare_list_orders: {
@@ -23603,6 +23669,15 @@ export interface operations {
             };
             /** @description 校验失败 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -26315,6 +26390,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     homecare_update_recipient: {
@@ -26400,6 +26484,15 @@ export interface operations {
             };
             /** @description 缺少 If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -26578,6 +26671,15 @@ export interface operations {
             };
             /** @description 校验失败 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

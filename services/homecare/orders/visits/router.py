@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Response
+from fastapi import Depends, Query, Request, Response
 
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
@@ -87,9 +87,11 @@ async def get_visit_record(
     responses=problem_responses(401, 403, 422),
 )
 async def my_assignments(
+    request: Request,
     session: SessionDep,
     principal: AssignmentsRead,
     cipher: CipherDep,
     days: Annotated[int, Query(ge=1, le=14, description="从今天起的天数")] = 2,
 ) -> list[Assignment]:
-    return await service.my_assignments(session, principal, cipher, days=days)
+    index = getattr(request.app.state, "person_index", None)
+    return await service.my_assignments(session, principal, cipher, days=days, index=index)

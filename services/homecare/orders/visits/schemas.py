@@ -162,7 +162,7 @@ class Assignment(BaseModel):
     window_start: datetime
     window_end: datetime
     region_code: str
-    recipient_name: str
+    recipient_name: str | None = Field(description="脱敏姓名（取自居民主索引；居民服务不可用时为空）")
     item_codes: list[str]
     item_names: list[str]
     flagged: bool

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from libs.common import audit
 from libs.common.auth import Principal
 from libs.common.concurrency import if_match_allows
+from libs.common.person_index import PersonIndex
 from libs.common.personal_data import PersonalDataCipher, mask_name
 from services.homecare import clock
 from services.homecare.attachments import service as attachments
@@ -46,6 +47,7 @@ from services.homecare.orders.visits.schemas import (
     VisitRecordWrite,
     VitalSigns,
 )
+from services.homecare.recipients.identity import identities
 
 Outcome = Literal["created", "updated", "unchanged"]
 _VITALS = (
@@ -226,9 +228,15 @@ def to_read(record: VisitRecord) -> VisitRecordRead:
 
 
 async def my_assignments(
-    session: AsyncSession, principal: Principal, cipher: PersonalDataCipher, *, days: int
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PersonalDataCipher,
+    *,
+    days: int,
+    index: PersonIndex | None,
 ) -> list[Assignment]:
-    """The calling nurse's visits from today (Asia/Shanghai) for ``days`` days, still on duty."""
+    """The calling nurse's visits from today (Asia/Shanghai) for ``days`` days, still on duty; the
+    recipients' names (masked) from the person index in one call."""
     if principal.practitioner_id is None or principal.institution_id is None:
         return []
     start = clock.start_of_day(clock.today())
@@ -246,6 +254,16 @@ async def my_assignments(
         .order_by(Order.window_start, Order.id)
         .limit(200)
     )
+    orders = list(rows)
+    found = await identities(
+        index,
+        cipher,
+        {o.recipient_id: o.recipient for o in orders}.values(),
+        principal=principal,
+        purpose="GET my assignments",
+        required=False,
+    )
+    names = {rid: (person.name if person is not None else None) for rid, person in found.items()}
     return [
         Assignment(
             order_id=o.id,
@@ -253,11 +271,11 @@ async def my_assignments(
             window_start=o.window_start,
             window_end=o.window_end,
             region_code=o.region_code,
-            recipient_name=mask_name(cipher.decrypt(o.recipient.name_enc)),
+            recipient_name=mask_name(names[o.recipient_id]) if names.get(o.recipient_id) else None,
             item_codes=[i.item_code for i in o.items],
             item_names=[i.item_name for i in o.items],
             flagged=o.flagged,
             version=o.version,
         )
-        for o in rows
+        for o in orders
     ]
