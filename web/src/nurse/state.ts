@@ -5,11 +5,11 @@ import { ref } from 'vue'
 
 import { ApiError } from '@/api/problem'
 
-import { STATUS_LABELS, loadDay, loadEvents, loadOrder, loadTemplates, sendAction, type OrderEvent } from './api/nurse'
+import { STATUS_LABELS, loadDay, loadEvents, loadOrder, sendAction, type OrderEvent } from './api/nurse'
 import { NURSE_POLL_MS } from './config'
 import { OfflineQueue, isStep, retryDelayMs, type ActionPayload, type QueuedAction, type StepKind } from './offline/queue'
 import { resume } from './session'
-import type { TemplatesRead } from './templates'
+import type { Templates } from './templates'
 import { IdbQueueStorage, cachedOrders, clearDay, readMeta, saveDay, saveOrder, writeMeta, type DayOrder } from './offline/store'
 
 export const STEP_TARGET: Record<StepKind, string> = {
@@ -28,7 +28,7 @@ export const online = ref(typeof navigator === 'undefined' ? true : navigator.on
 export const loading = ref(false)
 export const loadError = ref<string | null>(null)
 /** The catalog's record templates as last loaded (kept for offline use). */
-export const templates = ref<TemplatesRead | null>(null)
+export const templates = ref<Templates | null>(null)
 
 async function refreshQueue(): Promise<void> {
   queue.value = await outbox.list()
@@ -134,23 +134,13 @@ async function reloadOrder(id: string): Promise<void> {
 const BUNDLE_ETAG = 'bundle_etag'
 const EVENTS_CURSOR = 'events_cursor'
 const TEMPLATES = 'templates'
-const TEMPLATES_ETAG = 'templates_etag'
-
-async function refreshTemplates(): Promise<void> {
-  const loaded = await loadTemplates(templates.value ? await readMeta(TEMPLATES_ETAG) : null)
-  if (loaded === null) return
-  templates.value = loaded.templates
-  await writeMeta(TEMPLATES, JSON.stringify(loaded.templates))
-  if (loaded.etag) await writeMeta(TEMPLATES_ETAG, loaded.etag)
-}
-
 /** The day from the cache, then from the server when online: the bundle (unchanged: 304), then the
  * order events since. Orders with queued work stay on the phone even if the bundle no longer has them. */
 export async function loadOrders(): Promise<void> {
   orders.value = await cachedOrders()
   if (templates.value === null) {
     const kept = await readMeta(TEMPLATES)
-    if (kept) templates.value = JSON.parse(kept) as TemplatesRead
+    if (kept) templates.value = JSON.parse(kept) as Templates
   }
   await refreshQueue()
   if (!navigator.onLine) return
@@ -163,10 +153,11 @@ export async function loadOrders(): Promise<void> {
       const busy = new Set(queue.value.map((a) => a.orderId))
       await saveDay(bundle.orders, (o) => busy.has(o.id))
       await writeMeta(EVENTS_CURSOR, bundle.eventsCursor)
+      templates.value = bundle.templates
+      await writeMeta(TEMPLATES, JSON.stringify(bundle.templates))
       if (bundle.etag) await writeMeta(BUNDLE_ETAG, bundle.etag)
       orders.value = await cachedOrders()
     }
-    await refreshTemplates()
     await followEvents()
   } catch (error) {
     loadError.value = error instanceof ApiError ? error.detail : '加载失败'

@@ -1,5 +1,5 @@
-// The visit form is built from the catalog's record templates (GET /catalog/templates, kept on the phone
-// for offline use): for the items done, the base fields plus each item's own (a key once), the photos
+// The visit form is built from the catalog's record templates (the day bundle's record_templates, kept
+// on the phone for offline use): for the items done, the base fields plus each item's own (a key once), the photos
 // and signature the strictest of them asks. Values of vital-sign keys go in the record's `vital_signs`,
 // the others in its `fields`; the record names the template version it was filled against, and the
 // server checks it again (422 record_template_violation); `in_vital_signs` says where a value goes. Without a cached template (never loaded
@@ -9,6 +9,8 @@ import type { components } from '@/api/schema'
 import type { VisitRecordBody } from './offline/queue'
 
 export type TemplatesRead = components['schemas']['TemplatesRead']
+/** What the form needs of a template version: the day bundle's `record_templates` or a whole version. */
+export type Templates = Pick<TemplatesRead, 'version' | 'base' | 'items'>
 export type TemplateField = TemplatesRead['base']['fields'][number]
 type VitalSigns = NonNullable<VisitRecordBody['vital_signs']>
 export type VitalKey = keyof VitalSigns
@@ -39,7 +41,7 @@ export const FALLBACK_TEMPLATE: RecordTemplate = {
 }
 
 /** The form for a visit of these items. */
-export function templateFor(itemCodes: readonly string[], templates: TemplatesRead | null): RecordTemplate {
+export function templateFor(itemCodes: readonly string[], templates: Templates | null): RecordTemplate {
   if (!templates) return FALLBACK_TEMPLATE
   const parts = [templates.base, ...itemCodes.map((code) => templates.items[code]).filter((p) => p !== undefined)]
   const fields = new Map<string, TemplateField>()

@@ -1,6 +1,6 @@
 // What the nurse app asks the platform, in one small typed module (the typed client of the console):
 // the day's bundle (GET /nurse/bundle: her orders of today and tomorrow with the person's contact,
-// notes and catalog items, ETag/304), the order events after a cursor (GET /events/feed: cancellations,
+// notes, catalog items and their record templates, ETag/304), the order events after a cursor (GET /events/feed: cancellations,
 // reschedules, SOS acknowledgements …), one order as it stands (after a conflict), and sending one
 // queued action.
 import { api } from '@/api/client'
@@ -10,7 +10,7 @@ import type { components } from '@/api/schema'
 import { NURSE_DAYS } from '../config'
 import type { QueuedAction, Refusal, SendOutcome } from '../offline/queue'
 import type { DayOrder } from '../offline/store'
-import type { TemplatesRead } from '../templates'
+import type { Templates } from '../templates'
 
 type OrderRead = components['schemas']['OrderRead']
 type BundleAssignment = components['schemas']['BundleAssignment']
@@ -67,6 +67,7 @@ function fromBundle(assignment: BundleAssignment, items: Map<string, BundleCatal
 export interface DayBundle {
   orders: DayOrder[]
   eventsCursor: string
+  templates: Templates
   etag: string | null
 }
 
@@ -82,6 +83,7 @@ export async function loadDay(previous: Map<string, DayOrder>, etag: string | nu
   return {
     orders: data.assignments.map((a) => fromBundle(a, items, previous.get(a.order.id))),
     eventsCursor: data.events_cursor,
+    templates: data.record_templates,
     etag: response.headers.get('ETag'),
   }
 }
@@ -91,14 +93,6 @@ export async function loadEvents(cursor: string | null): Promise<EventFeedPage> 
   const { data, error, response } = await api.GET('/api/v1/homecare/events/feed', { params: { query: cursor ? { after: cursor } : {} } })
   if (!response.ok || !data) throw new ApiError(response.status, isProblem(error) ? error : null)
   return data
-}
-
-/** The record templates (current version), null when unchanged since `etag` (304). */
-export async function loadTemplates(etag: string | null): Promise<{ templates: TemplatesRead; etag: string | null } | null> {
-  const { data, error, response } = await api.GET('/api/v1/homecare/catalog/templates', { params: { header: etag ? { 'if-none-match': etag } : {} } })
-  if (response.status === 304) return null
-  if (!response.ok || !data) throw new ApiError(response.status, isProblem(error) ? error : null)
-  return { templates: data, etag: response.headers.get('ETag') }
 }
 
 /** One order as it stands now (after a conflict): the fields an order read has; the rest kept. */
