@@ -29,6 +29,12 @@ class IndicatorsSettings(ServiceSettings):
     follow_backoff_initial_seconds: float = Field(default=1.0, gt=0)
     follow_backoff_max_seconds: float = Field(default=300.0, gt=0)
 
+    # A region's target over a figure summed from reporting counties (the residents' rates) is judged
+    # only when those counties hold at least this share of the region's 65+ population; below it the
+    # target shows 无法评价 with the coverage as the reason (our choice, likely: DHIS2 reads a reporting
+    # rate of 80% as complete enough).
+    target_min_coverage: float = Field(default=0.8, ge=0, le=1)
+
     # Reference data (population, targets): the largest XLSX file and the most data rows one load takes.
     reference_import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     reference_import_max_rows: int = Field(default=5000, ge=1)

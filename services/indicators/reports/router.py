@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from libs.common.auth import Principal
@@ -24,6 +24,7 @@ from services.indicators.permissions import POLICY
 from services.indicators.reports import export, schemas, service
 from services.indicators.reports.periods import Period, parse_period, periods_between
 from services.indicators.reports.regions import requested_region
+from services.indicators.settings import IndicatorsSettings
 
 router = ServiceRouter(prefix="/api/v1/indicators", tags=["indicators-reports"])
 ReportsRead = Annotated[Principal, Depends(POLICY.require("reports:read"))]
@@ -44,6 +45,15 @@ PartQuery = Annotated[
 ERRORS = problem_responses(401, 403, 404, 422)
 
 
+def _min_coverage(request: Request) -> float:
+    """INDICATORS_TARGET_MIN_COVERAGE: the reporting coverage a region's target needs to be judged."""
+    settings: IndicatorsSettings = request.app.state.settings
+    return settings.target_min_coverage
+
+
+MinCoverage = Annotated[float, Depends(_min_coverage)]
+
+
 def _xlsx(content: bytes, filename: str) -> Response:
     return attachment(content, filename, export.XLSX_MEDIA_TYPE)
 
@@ -59,10 +69,16 @@ XLSX_RESPONSE = {200: {"description": "XLSX 文件", "content": {export.XLSX_MED
     responses=ERRORS,
 )
 async def get_report(
-    session: SessionDep, principal: ReportsRead, period: PeriodQuery, region: RegionQuery = None
+    session: SessionDep,
+    principal: ReportsRead,
+    min_coverage: MinCoverage,
+    period: PeriodQuery,
+    region: RegionQuery = None,
 ) -> schemas.Report:
     chosen = requested_region(principal, region)
-    data = await service.report_data(session, principal, chosen, parse_period(period))
+    data = await service.report_data(
+        session, principal, chosen, parse_period(period), min_coverage=min_coverage
+    )
     return service.report(data, principal)
 
 
@@ -74,11 +90,15 @@ async def get_report(
     responses=XLSX_RESPONSE,
 )
 async def export_report(
-    session: SessionDep, principal: ReportsRead, period: PeriodQuery, region: RegionQuery = None
+    session: SessionDep,
+    principal: ReportsRead,
+    min_coverage: MinCoverage,
+    period: PeriodQuery,
+    region: RegionQuery = None,
 ) -> Response:
     chosen = requested_region(principal, region)
     parsed = parse_period(period)
-    data = await service.report_data(session, principal, chosen, parsed)
+    data = await service.report_data(session, principal, chosen, parsed, min_coverage=min_coverage)
     return _xlsx(export.summary_xlsx(data), f"医养结合指标_{chosen.name}_{parsed.label}.xlsx")
 
 
@@ -185,6 +205,7 @@ async def get_series(
 async def get_evaluation(
     session: SessionDep,
     principal: ReportsRead,
+    min_coverage: MinCoverage,
     due: Annotated[BusinessDate | None, Query(description="只评价截止日期不晚于此日的目标")] = None,
 ) -> schemas.Evaluation:
-    return await service.evaluation(session, principal, due)
+    return await service.evaluation(session, principal, due, min_coverage=min_coverage)

@@ -348,6 +348,7 @@ def target_status(
     people: dict[str, PopulationRow],
     whole: Computed,
     reporters: Reporters | None = None,
+    min_coverage: float = 0.0,
 ) -> schemas.TargetStatus:
     base: dict[str, Any] = {
         "region_code": target.region_code,
@@ -360,6 +361,9 @@ def target_status(
     if not target.each_county:
         if whole.value is None:
             return schemas.TargetStatus(**base, status="missing", short_by=None, reason=whole.reason)
+        thin = coverage_shortfall(definition, region_of(target.region_code), reporters, people, min_coverage)
+        if thin is not None:
+            return schemas.TargetStatus(**base, status="missing", short_by=None, reason=thin)
         met = target.met_by(whole.value)
         short = None if met else _short_by(target, whole.value)
         return schemas.TargetStatus(**base, status="met" if met else "short", short_by=short)
@@ -413,6 +417,27 @@ def coverage(
     )
 
 
+def coverage_shortfall(
+    definition: Definition,
+    region: Region,
+    reporters: Reporters | None,
+    people: dict[str, PopulationRow],
+    min_share: float,
+) -> str | None:
+    """Why a figure summed over its reporting counties is not judged against the region's target: the
+    counties that report hold less than ``min_share`` of the region's 65+ population (a province figure
+    from one county out of 83 says nothing about the province). None when it may be judged."""
+    if reporters is None:
+        return None
+    held = coverage(definition, region, reporters, people)
+    if held is None or held.aged_65_plus_share is None or held.aged_65_plus_share >= min_share:
+        return None
+    return (
+        f"上报覆盖不足：{held.reporting_counties}/{held.counties} 个县（区）上报，"
+        f"占65岁及以上人口 {held.aged_65_plus_share:.1%}，低于目标评价所需的 {min_share:.0%}"
+    )
+
+
 # ------------------------------------------------------------------------------------------ report
 @dataclass
 class ReportData:
@@ -430,6 +455,8 @@ class ReportData:
     definitions: list[Definition] = field(default_factory=lambda: list(DEFINITIONS.values()))
     # per reporting rule, the counties that report the period
     reporters: Reporters = field(default_factory=dict)
+    # the share of the 65+ population its reporting counties must hold for a region's target to be judged
+    min_coverage: float = 0.0
 
     def median_minutes(self, definition: Definition, region: Region) -> float | None:
         by_county = self.minutes.get(definition.code)
@@ -468,7 +495,16 @@ class ReportData:
             ),
             targets=(
                 [
-                    target_status(t, definition, region, counts, self.people, computed, self.reporters)
+                    target_status(
+                        t,
+                        definition,
+                        region,
+                        counts,
+                        self.people,
+                        computed,
+                        self.reporters,
+                        self.min_coverage,
+                    )
                     for t in _applicable(self.targets, definition.code, region, self.period)
                 ]
                 if with_targets
@@ -491,6 +527,8 @@ async def report_data(
     region: Region,
     period: Period,
     codes: Iterable[str] | None = None,
+    *,
+    min_coverage: float = 0.0,
 ) -> ReportData:
     await plan_for_aggregates(session)
     every = await live(session, DEFINITIONS.values())
@@ -511,7 +549,9 @@ async def report_data(
         for d in chosen
         if d.missing is None and d.response_times is not None
     }
-    return ReportData(period, region, counts, people, await targets(session), minutes, every, reporters)
+    return ReportData(
+        period, region, counts, people, await targets(session), minutes, every, reporters, min_coverage
+    )
 
 
 def report(data: ReportData, principal: Principal) -> schemas.Report:
@@ -570,7 +610,9 @@ async def series(
 
 
 # -------------------------------------------------------------------------------------- evaluation
-async def evaluation(session: AsyncSession, principal: Principal, due: date | None) -> schemas.Evaluation:
+async def evaluation(
+    session: AsyncSession, principal: Principal, due: date | None, *, min_coverage: float = 0.0
+) -> schemas.Evaluation:
     """Each target due (by ``due`` if given): the regions in the caller's scope that meet it and those
     that fall short (each county, for an "each county" target)."""
     if principal.is_institution_user:
@@ -617,8 +659,13 @@ async def evaluation(session: AsyncSession, principal: Principal, due: date | No
         for code in evaluated:
             region = region_of(code)
             figure = compute(definition, cache[key], region.counties(), people, reporters)
-            if figure.value is None:
-                missing.append(_result(region, None, "missing", None, figure.reason))
+            thin = (
+                None
+                if target.each_county
+                else coverage_shortfall(definition, region, reporters, people, min_coverage)
+            )
+            if figure.value is None or thin is not None:
+                missing.append(_result(region, None, "missing", None, figure.reason or thin))
             elif target.met_by(figure.value):
                 met.append(_result(region, figure.value, "met", None, None))
             else:

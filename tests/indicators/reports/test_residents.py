@@ -469,3 +469,55 @@ async def test_targets_read_the_reporting_counties_only(
     assert {r["reason"] for r in each["missing"]} == {NO_REPORTS}
     whole = next(t for t in response.json()["targets"] if not t["each_county"])
     assert [r["value"] for r in whole["short"]] == [pytest.approx(3 / 3_000)]
+
+
+@pytest.mark.parametrize(("reporting_aged", "judged"), [(1_000, False), (9_000, True)])
+async def test_a_region_target_needs_its_reporting_counties_to_hold_most_of_its_elders(
+    indicators: Indicators, live: Live, reporting_aged: int, judged: bool
+) -> None:
+    """厦门's ≥ 75 % target on the figure summed over 湖里 and 思明 is judged only when those two counties
+    hold at least 80 % (INDICATORS_TARGET_MIN_COVERAGE's default) of 厦门's 65+ population; below it the
+    target is not evaluable (无法评价) with the coverage as the reason — in the report and in the
+    evaluation — while the figure itself is still shown."""
+    await _clear_reference(indicators.database)
+    try:
+        counties = sorted(d.code for d in divisions.counties_of("350200"))
+        others = [c for c in counties if c not in (HULI, SIMING)]
+        aged = {HULI: reporting_aged, SIMING: reporting_aged} | {c: 500 for c in others}
+        share = 2 * reporting_aged / sum(aged.values())
+        assert (share >= 0.8) is judged  # the two cases sit on either side of the threshold
+        await load_population(indicators.database, {c: a * 10 for c, a in aged.items()})
+        await load_targets(
+            indicators.database,
+            [
+                {
+                    "indicator": "health_management_rate",
+                    "region_code": "350200",
+                    "each_county": False,
+                    "comparison": "gte",
+                    "value": Decimal("0.75"),
+                    "due_date": date(2025, 12, 31),
+                }
+            ],
+        )
+        await feed_applied(indicators.database, RECORDS)
+        figure = (await _report(live, "350200", Role.city_admin))["health_management_rate"]
+        assert figure["value"] == pytest.approx(3 / (2 * reporting_aged))
+        (target,) = figure["targets"]
+        response = await live.gateway.get(
+            BASE + "/targets/evaluation",
+            params={"due": "2025-12-31"},
+            headers=live.tokens.headers(Role.city_admin, "350200"),
+        )
+        assert response.status_code == 200, response.text
+        (evaluated,) = [t for t in response.json()["targets"] if t["indicator"] == "health_management_rate"]
+        if judged:
+            assert target["status"] == "short"
+            assert [r["region_code"] for r in evaluated["short"]] == ["350200"]
+        else:
+            assert (target["status"], target["short_by"]) == ("missing", None)
+            assert target["reason"].startswith("上报覆盖不足：2/6 个县（区）上报")
+            assert [(r["region_code"], r["value"]) for r in evaluated["missing"]] == [("350200", None)]
+            assert evaluated["missing"][0]["reason"] == target["reason"]
+    finally:
+        await _clear_reference(indicators.database)
