@@ -55,9 +55,9 @@ class HomecareSettings(ServiceSettings):
 
     # Visit record templates (issue 18, catalog/templates.py): true — every new visit record is checked
     # against the template version it names, else the current one; false (the migration period) — only a
-    # record naming a template_version or sending template fields is checked. False until the nurse app
-    # (web/src/nurse, which does not send template fields yet) builds its form from the templates.
-    record_template_enforced: bool = False
+    # record naming a template_version or sending template fields is checked (for a city platform's
+    # client still sending records without template fields; the nurse app builds its form from them).
+    record_template_enforced: bool = True
     # Identity check at check-in (issue 18): how many last characters of the ID number the nurse sends
     # (the residents service compares them; its identity_check_suffix_length must be the same).
     identity_suffix_length: int = Field(default=4, ge=4, le=6)
