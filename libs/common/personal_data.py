@@ -193,6 +193,25 @@ class PersonalDataCipher:
         message = kind.encode("ascii") + b"\x00" + normalised.encode("utf-8")
         return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
 
+    def identity_fingerprint(
+        self, *, name: str, id_number: str, phone: str | None = None, address: str | None = None
+    ) -> str:
+        """The hex HMAC-SHA256 (blind-index key) of an identity's normalised fields, for "is this the same
+        identity as last time?" without keeping or decrypting a copy (a bulk replay, issue 19).
+
+        Each field normalised as its blind index (:func:`normalise_lookup_value`; the address NFKC with
+        whitespace runs collapsed), an absent one empty; the domain ``identity`` keeps it apart from
+        every blind index.
+        """
+        parts = [
+            normalise_lookup_value(name, "name"),
+            normalise_lookup_value(id_number, "id_card"),
+            normalise_lookup_value(phone, "mobile") if phone and phone.strip() else "",
+            " ".join(unicodedata.normalize("NFKC", address).split()) if address else "",
+        ]
+        message = b"identity\x00" + "\x1f".join(parts).encode("utf-8")
+        return hmac.new(self._lookup_key, message, hashlib.sha256).hexdigest()
+
 
 def _header(key_id: str) -> bytes:
     encoded = key_id.encode("ascii")

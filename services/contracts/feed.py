@@ -144,6 +144,7 @@ REFERRAL = FeedEntity(
         "resident_id_number_enc": PERSONAL,
         "resident_id_hash": BLIND_INDEX,
         "resident_phone_enc": PERSONAL,
+        "resident_fingerprint": BLIND_INDEX,
         "medical_institution_id": NOT_LISTED,
         "elderly_institution_id": NOT_LISTED,
         "requested_by": NOT_LISTED,

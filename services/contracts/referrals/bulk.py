@@ -14,10 +14,19 @@ by :mod:`services.contracts.history`: none in the future, requested ≤ accepted
 requested ≤ closed, each the moment of a transition the state was reached through and no other. Who
 writes: a province administrator or a city platform whose region holds the agreement's county.
 
+The residents (issue 19): the batch's ID numbers are looked up in the residents' person index in ONE
+call (``POST /residents/persons/batch`` by ``id_numbers``; one per 200 records); a record whose resident
+is a person there stores ``person_id`` only (no copy; another name there is ``person_name_mismatch``), one
+whose resident the index does not hold yet keeps an encrypted copy, unlinked, for the linking command
+(``python -m services.contracts.referrals.person_link``) — the index has no batch registration. The index
+unreachable: 503 ``residents_unavailable``, nothing written.
+
 A batch: one SELECT of its agreements, one of the referrals held under its keys, one of the open
-referrals of its residents, one INSERT (executemany), one UPDATE (executemany, version-checked), the audit
-records (resident masked) and change-feed entries (no resident data; in the batch's order). A replay is
-``unchanged`` (a hash of the record, the resident blind-indexed, is stored).
+referrals of its residents (by person or blind index), one INSERT (executemany), one UPDATE (executemany,
+version-checked), the audit records (resident masked) and change-feed entries (no resident data; in the
+batch's order). A replay is ``unchanged``: the record's hash is stored, with the resident as its keyed
+fingerprint (:meth:`PersonalDataCipher.identity_fingerprint`), which also tells an update whether the
+resident changed — no copy is decrypted.
 """
 
 from __future__ import annotations
@@ -28,14 +37,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import audit, bulk, changes
 from libs.common.auth import Principal
 from libs.common.bulk import BulkOutcome, BulkRecord, BulkResponse
 from libs.common.errors import IllegalTransition
-from libs.common.personal_data import PersonalDataCipher
+from libs.common.person_index import IndexedPerson, PersonIdentityConflict, PersonIndex
+from libs.common.personal_data import PersonalDataCipher, normalise_lookup_value
 from services.contracts import history
 from services.contracts.agreements import refs
 from services.contracts.agreements.errors import AgreementChanged
@@ -56,8 +66,10 @@ _WRITABLE = (
     "from_institution_id",
     "to_institution_id",
     "reason",
+    "person_id",
     *_PERSONAL,
     "resident_id_hash",
+    "resident_fingerprint",
     "state",
     "requested_at",
     "requested_by",
@@ -133,16 +145,19 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
 
-def _record_hash(record: ReferralRecord, cipher: PersonalDataCipher) -> str:
-    """The record's hash, the resident blind-indexed (no personal data in clear in what is stored)."""
+def _fingerprint(record: ReferralRecord, cipher: PersonalDataCipher) -> str:
     resident = record.resident
-    blind = [
-        cipher.lookup_hash(resident.name, "name"),
-        cipher.lookup_hash(resident.id_number, "id_card"),
-        cipher.lookup_hash(resident.phone, "mobile") if resident.phone else "",
-    ]
-    data = record.model_dump_json(exclude={"external_id", "resident"}) + "|" + "|".join(blind)
+    return cipher.identity_fingerprint(name=resident.name, id_number=resident.id_number, phone=resident.phone)
+
+
+def _record_hash(record: ReferralRecord, fingerprint: str) -> str:
+    """The record's hash, the resident as its keyed fingerprint (no personal data in what is stored)."""
+    data = record.model_dump_json(exclude={"external_id", "resident"}) + "|" + fingerprint
     return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _same_name(person: IndexedPerson, name: str) -> bool:
+    return normalise_lookup_value(person.name, "name") == normalise_lookup_value(name, "name")
 
 
 @dataclass
@@ -151,8 +166,10 @@ class _Import:
     source_system: str
     agreements: refs.Agreements
     existing: dict[str, Referral]
-    #: a resident's (blind index) open referral, as the batch leaves it
+    #: a resident's open referral, as the batch leaves it: by ``p:<person id>`` and ``h:<blind index>``
     open_by_resident: dict[str, uuid.UUID]
+    #: the persons of the batch's residents the index holds, by ID number (upper-case)
+    persons: dict[str, IndexedPerson]
     cipher: PersonalDataCipher
     today: date
     now: datetime
@@ -166,7 +183,8 @@ class _Import:
         agreement = self.agreements.get(data)
         refs.ensure_importer(self.principal, agreement)
         current = self.existing.get(record.external_id or "")
-        digest = _record_hash(data, self.cipher)
+        fingerprint = _fingerprint(data, self.cipher)
+        digest = _record_hash(data, fingerprint)
         if current is not None and current.source_hash == digest:
             record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
             return
@@ -183,16 +201,24 @@ class _Import:
                     allowed=service.allowed_actions(current.state),
                 )
         id_hash = self.cipher.lookup_hash(data.resident.id_number, "id_card")
+        person = self.persons.get(data.resident.id_number.upper())
+        if person is not None and not _same_name(person, data.resident.name):
+            raise PersonIdentityConflict("该身份证号在居民主索引中登记的姓名与所填不一致")
+        person_id = person.id if person is not None else None
         referral_id = current.id if current is not None else uuid.uuid4()
-        holder = self.open_by_resident.get(id_hash)
+        keys = [f"h:{id_hash}", *([f"p:{person_id}"] if person_id is not None else [])]
+        holders = {self.open_by_resident.get(key) for key in keys} - {None}
         if data.state in OPEN_STATES:
-            if holder is not None and holder != referral_id:
+            if holders - {referral_id}:
                 raise OpenReferralExists()
-            self.open_by_resident[id_hash] = referral_id
-        elif holder == referral_id:
-            del self.open_by_resident[id_hash]
+            self.open_by_resident.update((key, referral_id) for key in keys)
+        else:
+            for key in keys:
+                if self.open_by_resident.get(key) == referral_id:
+                    del self.open_by_resident[key]
         values = {
-            **service.referral_values(agreement, data, self.cipher, id_hash=id_hash),
+            **service.referral_values(agreement, data, self.cipher, id_hash=id_hash, person_id=person_id),
+            "resident_fingerprint": fingerprint,
             "state": data.state,
             "requested_at": _utc(data.requested_at),
             "requested_by": data.requested_by or self.principal.sub,
@@ -221,14 +247,12 @@ class _Import:
             )
             record.written(BulkOutcome.created, id=referral_id, version=1, changes=audited)
             return
-        plain = [key for key in _WRITABLE if key not in (*_PERSONAL, "resident_id_hash", "source_hash")]
+        resident = (*_PERSONAL, "person_id", "resident_id_hash", "resident_fingerprint", "source_hash")
+        plain = [key for key in _WRITABLE if key not in resident]
         before = {key: getattr(current, key) for key in plain}
         after = {key: values[key] for key in plain}
         changed: dict[str, Any] = dict(audit.diff(before, after))
-        if current.resident_id_hash != id_hash or any(
-            self.cipher.decrypt(getattr(current, key)) != self.cipher.decrypt(values[key])
-            for key in _PERSONAL
-        ):
+        if current.resident_fingerprint != fingerprint:  # a referral imported before: unknown, changed
             changed["resident"] = audit.MASK
         self.updates.append(
             {"b_id": current.id, "b_version": current.version, **{f"v_{k}": values[k] for k in _WRITABLE}}
@@ -245,6 +269,7 @@ async def import_(
     today: date,
     now: datetime,
     max_records: int,
+    index: PersonIndex | None = None,
 ) -> BulkResponse:
     batch = bulk.open_batch(request.source_system, request.records, max_records=max_records)
     batch.validate(ReferralRecord, exclude=())
@@ -259,17 +284,34 @@ async def import_(
             )
         )
         existing = {r.external_id or "": r for r in rows}
+    # the residents' persons first, in one call (no row written if the index cannot be reached); no
+    # index (the demo's seed, written before its residents): every resident kept unlinked, for linking
+    persons = (
+        await index.find_by_id_numbers(
+            {r.resident.id_number for r in valid},
+            on_behalf_of=principal.sub,
+            purpose="POST referrals/bulk",
+        )
+        if valid and index is not None
+        else {}
+    )
     hashes = {cipher.lookup_hash(r.resident.id_number, "id_card") for r in valid}
+    person_ids = {p.id for p in persons.values()}
     open_by_resident: dict[str, uuid.UUID] = {}
     if hashes:
         found = await session.execute(
-            select(Referral.resident_id_hash, Referral.id).where(
-                Referral.resident_id_hash.in_(hashes), Referral.state.in_(OPEN_STATES)
+            select(Referral.resident_id_hash, Referral.person_id, Referral.id).where(
+                or_(Referral.resident_id_hash.in_(hashes), Referral.person_id.in_(person_ids)),
+                Referral.state.in_(OPEN_STATES),
             )
         )
-        open_by_resident = {id_hash: referral_id for id_hash, referral_id in found.all()}
+        for id_hash, person_id, referral_id in found.all():
+            if id_hash is not None:
+                open_by_resident[f"h:{id_hash}"] = referral_id
+            if person_id is not None:
+                open_by_resident[f"p:{person_id}"] = referral_id
     work = _Import(
-        principal, request.source_system, agreements, existing, open_by_resident, cipher, today, now
+        principal, request.source_system, agreements, existing, open_by_resident, persons, cipher, today, now
     )
     batch.check(work.check)
     await _write(session, work, now)

@@ -75,6 +75,14 @@ class Referral(EntityMixin, ChangeTracked, Base):
             sqlite_where=text(_OPEN),
             postgresql_where=text(_OPEN),
         ),
+        # ... and per person of the residents' index (a referral linked holds no blind index, issue 19)
+        Index(
+            "ux_referral_open_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text(_OPEN),
+            postgresql_where=text(_OPEN),
+        ),
         Index("ix_referral_region_code_requested_at", "region_code", "requested_at"),
         Index("ix_referral_resident_id_hash", "resident_id_hash"),
         # a referral imported in bulk (historical import, issue 14) is keyed by its city platform's id
@@ -94,10 +102,11 @@ class Referral(EntityMixin, ChangeTracked, Base):
     state: Mapped[ReferralState] = mapped_column(str_enum(ReferralState, 20), index=True)
     reason: Mapped[str] = mapped_column(Text)
 
-    # the resident: personal data, encrypted; the ID number's blind index finds open referrals
-    resident_name_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    resident_id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    resident_id_hash: Mapped[str] = mapped_column(String(64))
+    # the resident's copy (encrypted; the ID number's blind index finds open referrals) only while the
+    # referral is not linked to its person (issue 19: the residents hold the identity; contracts_0008)
+    resident_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    resident_id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    resident_id_hash: Mapped[str | None] = mapped_column(String(64))
     resident_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -112,6 +121,9 @@ class Referral(EntityMixin, ChangeTracked, Base):
     source_system: Mapped[str | None] = mapped_column(String(60))
     external_id: Mapped[str | None] = mapped_column(String(120))
     source_hash: Mapped[str | None] = mapped_column(String(64))
+    # the keyed fingerprint of the resident the city platform sent last (PersonalDataCipher
+    # .identity_fingerprint): a replay tells a changed resident without a copy (issue 19)
+    resident_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     def change_scope(self) -> tuple[str | None, uuid.UUID | None, uuid.UUID | None]:
         return (self.region_code, self.medical_institution_id, self.elderly_institution_id)

@@ -6,7 +6,8 @@ permission ``persons:write`` granted to ``service:contracts``). A new referral's
 when the referral is requested (``POST /referrals`` resolves the person first — a new person is
 registered in the requesting institution's county — and answers 503 ``residents_unavailable`` when the
 index cannot be reached: no referral is requested unlinked any more). Referrals requested before that,
-or written by the bulk path, are linked by the linking command:
+or written by the bulk path for a resident the index did not hold yet, are linked by the linking
+command, which clears their copies (the residents hold the identity):
 
     .venv/bin/python -m services.contracts.referrals.person_link      # CONTRACTS_* settings, like the app
 
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 async def person_of(index: PersonIndex, referral: Referral, cipher: PersonalDataCipher) -> uuid.UUID:
     """The person of a stored referral's resident (decrypted for the call only; a new person is
     registered in the referral's county)."""
+    if referral.resident_name_enc is None or referral.resident_id_number_enc is None:
+        raise PersonNotMatched("person_refused", "转诊记录既未关联居民，也没有老人信息副本")
     return await index.find_or_create(
         name=cipher.decrypt(referral.resident_name_enc),
         id_number=cipher.decrypt(referral.resident_id_number_enc),
@@ -74,6 +77,11 @@ async def link_existing(
             for referral in rows:
                 try:
                     referral.person_id = await person_of(index, referral, cipher)
+                    # linked: the residents hold the identity, the copy goes (issue 19, contracts_0008)
+                    referral.resident_name_enc = None
+                    referral.resident_id_number_enc = None
+                    referral.resident_id_hash = None
+                    referral.resident_phone_enc = None
                     report.linked += 1
                 except PersonNotMatched as exc:
                     report.unmatched.append((referral.id, exc.code, exc.detail))

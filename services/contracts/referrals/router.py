@@ -17,7 +17,7 @@ from libs.common.identifiers import IdCardNumber
 from libs.common.loading import load_visible
 from libs.common.openapi import enum_labels
 from libs.common.pagination import Page, PageDep
-from libs.common.person_index import PersonIndexDep
+from libs.common.person_index import PersonIndex, PersonIndexDep, PersonIndexUnavailable
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
 from libs.common.transitions import (
@@ -32,8 +32,15 @@ from services.contracts.coverage.schemas import GROUP_BY_LABELS
 from services.contracts.deps import CipherDep
 from services.contracts.permissions import ReferralsRead, ReferralsWrite, ReportsRead
 from services.contracts.referrals import service
+from services.contracts.referrals.identity import resident, residents, shown
 from services.contracts.referrals.models import Referral, ReferralState
-from services.contracts.referrals.schemas import ReferralClose, ReferralCreate, ReferralRead, ReferralStats
+from services.contracts.referrals.schemas import (
+    ReferralClose,
+    ReferralCreate,
+    ReferralRead,
+    ReferralStats,
+    ResidentRead,
+)
 from services.contracts.visits.service import check_period
 
 BOX_LABELS = {"received": "收到的转诊", "sent": "发出的转诊"}
@@ -41,6 +48,27 @@ router = ServiceRouter(prefix="/api/v1/contracts/referrals", tags=["referrals"])
 VisibleReferral = Annotated[
     Referral, Depends(load_visible(service.get, permission=ReferralsRead, id_name="referral_id"))
 ]
+
+
+def _index(request: Request) -> PersonIndex | None:
+    index: PersonIndex | None = getattr(request.app.state, "person_index", None)
+    return index
+
+
+async def _presented(
+    request: Request, principal: Principal, cipher: PersonalDataCipher, referral: Referral
+) -> ReferralRead:
+    """A referral after a transition: its resident masked (as every answer but a party's detail), empty
+    when the index cannot be reached (the transition is done)."""
+    found = await residents(
+        _index(request),
+        cipher,
+        [referral],
+        principal=principal,
+        purpose=f"{request.method} referral",
+        required=False,
+    )
+    return service.present(referral, shown(found.get(referral.id), whole=False))
 
 
 @router.post(
@@ -75,12 +103,19 @@ async def create_referral(
     referral = await service.create(session, principal, data, cipher=cipher, clock=clock, person_id=person_id)
     set_etag(response, referral.version)
     response.headers["Location"] = f"{router.prefix}/{referral.id}"
-    return service.present(referral, cipher=cipher)
+    sent = ResidentRead(
+        name=data.resident.name, id_number=data.resident.id_number, phone=data.resident.phone, masked=False
+    )
+    return service.present(referral, shown(sent, whole=False))
 
 
 @router.get(
     "",
     summary="转诊列表（老人信息脱敏）",
+    description=(
+        "老人信息由居民主索引保存，整页一次读取；居民服务不可用时列表照常返回，老人信息字段为空"
+        "（按身份证号查找时只查到尚未关联居民的转诊）。"
+    ),
     operation_id="contracts_list_referrals",
     response_model=Page[ReferralRead],
     responses=problem_responses(401, 403, 422),
@@ -90,6 +125,7 @@ async def list_referrals(
     principal: ReferralsRead,
     page: PageDep,
     cipher: CipherDep,
+    request: Request,
     state: Annotated[ReferralState | None, Query(description="状态")] = None,
     agreement_id: Annotated[uuid.UUID | None, Query(description="协议")] = None,
     resident_id_number: Annotated[IdCardNumber | None, Query(description="按老人身份证号精确查找")] = None,
@@ -101,6 +137,17 @@ async def list_referrals(
         ),
     ] = None,
 ) -> Page[ReferralRead]:
+    index = _index(request)
+    person_id: uuid.UUID | None = None
+    if resident_id_number is not None and index is not None:
+        try:  # the linked referrals are found by the index's person of that number
+            found = await index.find_by_id_numbers(
+                [resident_id_number], on_behalf_of=principal.sub, purpose="GET referrals by id_number"
+            )
+        except PersonIndexUnavailable:
+            found = {}
+        person = found.get(resident_id_number.upper())
+        person_id = person.id if person is not None else None
     rows, next_cursor = await service.list_(
         session,
         principal,
@@ -108,11 +155,17 @@ async def list_referrals(
         cipher=cipher,
         state=state,
         resident_id_number=resident_id_number,
+        resident_person_id=person_id,
         agreement_id=agreement_id,
         box=box,
     )
+    people = await residents(
+        index, cipher, rows, principal=principal, purpose="GET referrals", required=False
+    )
     return Page(
-        items=[service.present(r, cipher=cipher) for r in rows], next_cursor=next_cursor, limit=page.limit
+        items=[service.present(r, shown(people.get(r.id), whole=False)) for r in rows],
+        next_cursor=next_cursor,
+        limit=page.limit,
     )
 
 
@@ -141,9 +194,13 @@ async def referral_stats(
 @router.get(
     "/{referral_id}",
     summary="转诊详情（转诊双方机构可见完整个人信息，留痕）",
+    description=(
+        "老人信息由居民主索引保存：转诊双方机构查看完整信息时居民服务不可用则 503 residents_unavailable；"
+        "其他可见者看到脱敏信息（居民服务不可用时字段为空）。"
+    ),
     operation_id="contracts_get_referral",
     response_model=ReferralRead,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 503),
 )
 async def get_referral(
     session: SessionDep,
@@ -154,6 +211,15 @@ async def get_referral(
     cipher: CipherDep,
 ) -> ReferralRead:
     disclose = service.is_party(principal, referral)
+    purpose = "GET referral"
+    whole: ResidentRead | None
+    if disclose:
+        whole = await resident(_index(request), cipher, referral, principal=principal, purpose=purpose)
+    else:
+        found = await residents(
+            _index(request), cipher, [referral], principal=principal, purpose=purpose, required=False
+        )
+        whole = found.get(referral.id)
     if disclose:
         await record_disclosures(
             request,
@@ -164,11 +230,12 @@ async def get_referral(
             fields=service.PERSONAL_FIELDS,
         )
     set_etag(response, referral.version)
-    return service.present(referral, cipher=cipher, disclose=disclose)
+    return service.present(referral, shown(whole, whole=disclose))
 
 
 @dataclass(frozen=True, slots=True)
 class ReferralStep:
+    request: Request
     session: AsyncSession
     referral_id: uuid.UUID
     cipher: PersonalDataCipher
@@ -176,9 +243,9 @@ class ReferralStep:
 
 
 async def referral_step(
-    session: SessionDep, referral_id: uuid.UUID, cipher: CipherDep, clock: ClockDep
+    request: Request, session: SessionDep, referral_id: uuid.UUID, cipher: CipherDep, clock: ClockDep
 ) -> ReferralStep:
-    return ReferralStep(session, referral_id, cipher, clock)
+    return ReferralStep(request, session, referral_id, cipher, clock)
 
 
 async def _load(step: ReferralStep, principal: Principal) -> Referral:
@@ -209,7 +276,7 @@ def _row(action: str, summary: str, *, with_reason: bool = False) -> Transition[
 TRANSITIONS = TransitionTable(
     prefix="/{referral_id}",
     context=referral_step,
-    present=lambda step, principal, referral: service.present(referral, cipher=step.cipher),
+    present=lambda step, principal, referral: _presented(step.request, principal, step.cipher, referral),
     response_model=ReferralRead,
     rows=(
         _row("accept", "接收转诊（接收机构）"),

@@ -16,9 +16,9 @@ from services.contracts.referrals.models import ReferralDirection, ReferralState
 
 
 class Resident(BaseModel):
-    name: SingleLine = Field(min_length=1, max_length=50, description="姓名（个人信息，加密保存）")
-    id_number: IdCardNumber = Field(description="居民身份证号（个人信息，加密保存，盲索引查重）")
-    phone: MobilePhone | None = Field(default=None, description="联系电话（个人信息，加密保存）")
+    name: SingleLine = Field(min_length=1, max_length=50, description="姓名（由居民主索引保存）")
+    id_number: IdCardNumber = Field(description="居民身份证号（由居民主索引保存，一人一档）")
+    phone: MobilePhone | None = Field(default=None, description="联系电话（由居民主索引保存）")
 
 
 class ReferralContent(BaseModel):
@@ -107,8 +107,11 @@ class ReferralBulk(BulkRequest):
 
 
 class ResidentRead(BaseModel):
-    name: str
-    id_number: str
+    """The resident as the residents' person index holds them (issue 19); the fields empty when the index
+    cannot be reached (a list still answers)."""
+
+    name: str | None
+    id_number: str | None
     phone: str | None
     masked: bool = Field(description="true 表示已脱敏；转诊双方机构查看详情时显示完整信息（留痕）")
 

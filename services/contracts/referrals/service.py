@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, case, false, func, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,7 @@ from libs.common import audit, divisions
 from libs.common.auth import Principal
 from libs.common.errors import IllegalTransition
 from libs.common.pagination import PageParams, paginate
-from libs.common.personal_data import PersonalDataCipher, mask_id_card, mask_name, mask_phone
+from libs.common.personal_data import PersonalDataCipher
 from libs.common.scope import can_see, visible_condition
 from services.contracts.agreements import lifecycle
 from services.contracts.agreements import service as agreements
@@ -93,9 +93,12 @@ async def list_(
     cipher: PersonalDataCipher,
     state: ReferralState | None = None,
     resident_id_number: str | None = None,
+    resident_person_id: uuid.UUID | None = None,
     agreement_id: uuid.UUID | None = None,
     box: Literal["received", "sent"] | None = None,
 ) -> tuple[list[Referral], str | None]:
+    """A page of the visible referrals; ``resident_id_number`` finds the unlinked copies by their blind
+    index and, with ``resident_person_id`` (the index's person of that number), the linked ones."""
     stmt = select(Referral).where(visible(principal))
     if box is not None:
         # an official has no side: nothing is received or sent by a region
@@ -108,7 +111,10 @@ async def list_(
     if state is not None:
         stmt = stmt.where(Referral.state == state)
     if resident_id_number is not None:
-        stmt = stmt.where(Referral.resident_id_hash == cipher.lookup_hash(resident_id_number, "id_card"))
+        by_copy = Referral.resident_id_hash == cipher.lookup_hash(resident_id_number, "id_card")
+        stmt = stmt.where(
+            by_copy if resident_person_id is None else or_(by_copy, Referral.person_id == resident_person_id)
+        )
     if agreement_id is not None:
         stmt = stmt.where(Referral.agreement_id == agreement_id)
     return await paginate(
@@ -116,17 +122,8 @@ async def list_(
     )
 
 
-def present(referral: Referral, *, cipher: PersonalDataCipher, disclose: bool = False) -> ReferralRead:
-    name = cipher.decrypt(referral.resident_name_enc)
-    id_number = cipher.decrypt(referral.resident_id_number_enc)
-    phone = cipher.decrypt(referral.resident_phone_enc)
-    resident = (
-        ResidentRead(name=name, id_number=id_number, phone=phone, masked=False)
-        if disclose
-        else ResidentRead(
-            name=mask_name(name), id_number=mask_id_card(id_number), phone=mask_phone(phone), masked=True
-        )
-    )
+def present(referral: Referral, resident: ResidentRead) -> ReferralRead:
+    """The referral with its resident as the viewer sees it (:func:`identity.shown`)."""
     return ReferralRead(
         id=referral.id,
         agreement_id=referral.agreement_id,
@@ -167,10 +164,16 @@ def sides(agreement: Agreement, direction: ReferralDirection) -> tuple[uuid.UUID
 
 
 def referral_values(
-    agreement: Agreement, data: ReferralContent, cipher: PersonalDataCipher, *, id_hash: str
+    agreement: Agreement,
+    data: ReferralContent,
+    cipher: PersonalDataCipher,
+    *,
+    id_hash: str,
+    person_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """The columns of a referral under ``agreement`` (the resident encrypted, with the ID number's blind
-    index ``id_hash``)."""
+    """The columns of a referral under ``agreement``: linked to its person (``person_id``), no copy of
+    the resident (issue 19); unlinked, the resident encrypted with the ID number's blind index
+    ``id_hash``."""
     source, target = sides(agreement, data.direction)
     return {
         "agreement_id": agreement.id,
@@ -182,10 +185,22 @@ def referral_values(
         "elderly_institution_id": agreement.elderly_institution_id,
         "region_code": agreement.region_code,
         "reason": data.reason,
-        "resident_name_enc": cipher.encrypt(data.resident.name),
-        "resident_id_number_enc": cipher.encrypt(data.resident.id_number),
-        "resident_id_hash": id_hash,
-        "resident_phone_enc": cipher.encrypt(data.resident.phone),
+        "person_id": person_id,
+        **(
+            {
+                "resident_name_enc": None,
+                "resident_id_number_enc": None,
+                "resident_id_hash": None,
+                "resident_phone_enc": None,
+            }
+            if person_id is not None
+            else {
+                "resident_name_enc": cipher.encrypt(data.resident.name),
+                "resident_id_number_enc": cipher.encrypt(data.resident.id_number),
+                "resident_id_hash": id_hash,
+                "resident_phone_enc": cipher.encrypt(data.resident.phone),
+            }
+        ),
     }
 
 
@@ -201,8 +216,11 @@ async def create(
     *,
     cipher: PersonalDataCipher,
     clock: Clock,
-    person_id: uuid.UUID | None = None,
+    person_id: uuid.UUID,
 ) -> Referral:
+    """Request a referral of the resident ``person_id`` (resolved in the person index by the caller): it
+    stores the person only. One open referral per resident: the linked ones by person, the unlinked
+    copies by the ID number's blind index."""
     agreement = await agreements.get_as_party(session, principal, data.agreement_id)
     source, _target = sides(agreement, data.direction)
     if principal.institution_id != source:
@@ -210,16 +228,20 @@ async def create(
     check_eligible(agreement, clock.today(), today=clock.today())
     id_hash = cipher.lookup_hash(data.resident.id_number, "id_card")
     open_one = await session.scalar(
-        select(Referral.id).where(Referral.resident_id_hash == id_hash, Referral.state.in_(OPEN_STATES))
+        select(Referral.id)
+        .where(
+            or_(Referral.person_id == person_id, Referral.resident_id_hash == id_hash),
+            Referral.state.in_(OPEN_STATES),
+        )
+        .limit(1)
     )
     if open_one is not None:
         raise OpenReferralExists()
     referral = Referral(
-        **referral_values(agreement, data, cipher, id_hash=id_hash),
+        **referral_values(agreement, data, cipher, id_hash=id_hash, person_id=person_id),
         state=R.requested,
         requested_at=clock.now(),
         requested_by=principal.sub,
-        person_id=person_id,
     )
     session.add(referral)
     try:
