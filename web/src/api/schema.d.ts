@@ -553,7 +553,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 转诊列表（老人信息脱敏） */
+        /**
+         * 转诊列表（老人信息脱敏）
+         * @description 老人信息由居民主索引保存，整页一次读取；居民服务不可用时列表照常返回，老人信息字段为空（按身份证号查找时只查到尚未关联居民的转诊）。
+         */
         get: operations["contracts_list_referrals"];
         put?: never;
         /**
@@ -574,7 +577,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 转诊详情（转诊双方机构可见完整个人信息，留痕） */
+        /**
+         * 转诊详情（转诊双方机构可见完整个人信息，留痕）
+         * @description 老人信息由居民主索引保存：转诊双方机构查看完整信息时居民服务不可用则 503 residents_unavailable；其他可见者看到脱敏信息（居民服务不可用时字段为空）。
+         */
         get: operations["contracts_get_referral"];
         put?: never;
         post?: never;
@@ -678,7 +684,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 批量导入历史双向转诊记录（含状态与各环节原始时间；按 source_system + external_id 新增或更新） */
+        /**
+         * 批量导入历史双向转诊记录（含状态与各环节原始时间；按 source_system + external_id 新增或更新）
+         * @description 老人按身份证号在居民主索引中整批查找（一次调用）：已登记的居民只保存其居民编号，不保存个人信息副本；尚未登记的暂存加密副本，待关联命令登记。居民服务不可用时 503 residents_unavailable（整批不写入）。
+         */
         post: operations["contracts_bulk_import_referrals"];
         delete?: never;
         options?: never;
@@ -14782,31 +14791,35 @@ export interface components {
         Resident: {
             /**
              * Id Number
-             * @description 居民身份证号（个人信息，加密保存，盲索引查重）
+             * @description 居民身份证号（由居民主索引保存，一人一档）
              */
             id_number: string;
             /**
              * Name
-             * @description 姓名（个人信息，加密保存）
+             * @description 姓名（由居民主索引保存）
              */
             name: string;
             /**
              * Phone
-             * @description 联系电话（个人信息，加密保存）
+             * @description 联系电话（由居民主索引保存）
              */
             phone?: string | null;
         };
-        /** ResidentRead */
+        /**
+         * ResidentRead
+         * @description The resident as the residents' person index holds them (issue 19); the fields empty when the index
+         *     cannot be reached (a list still answers).
+         */
         ResidentRead: {
             /** Id Number */
-            id_number: string;
+            id_number: string | null;
             /**
              * Masked
              * @description true 表示已脱敏；转诊双方机构查看详情时显示完整信息（留痕）
              */
             masked: boolean;
             /** Name */
-            name: string;
+            name: string | null;
             /** Phone */
             phone: string | null;
         };
@@ -20662,6 +20675,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     contracts_accept_referral: {
@@ -21190,6 +21212,15 @@ export interface operations {
             };
             /** @description 校验失败 */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
