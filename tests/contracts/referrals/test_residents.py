@@ -72,7 +72,9 @@ def _counting_index(residents_app: FastAPI, tokens: Tokens) -> tuple[PersonIndex
 
 async def _stored(app: FastAPI, referral_id: str) -> Referral:
     async with app.state.database.session() as session:
-        row = await session.scalar(select(Referral).where(Referral.id == uuid.UUID(referral_id)))
+        row: Referral | None = await session.scalar(
+            select(Referral).where(Referral.id == uuid.UUID(referral_id))
+        )
     assert row is not None
     return row
 
