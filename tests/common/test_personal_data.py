@@ -399,3 +399,28 @@ def test_scrub_text_output_never_contains_whole_numbers() -> None:
     scrubbed = scrub_text(f"{id_number}{'，' * 3}{mobile} {id_number.lower()}")
     assert id_number not in scrubbed
     assert mobile not in scrubbed
+
+
+def test_identity_fingerprint_is_keyed_normalised_and_apart_from_blind_indexes() -> None:
+    cipher = _cipher()
+    base = cipher.identity_fingerprint(name="张三丰", id_number="11010519491231002X", phone="13700001111")
+    # typed otherwise, the same identity: lower-case x, full-width digits, spaces, a +86 prefix
+    assert base == cipher.identity_fingerprint(
+        name=" 张三丰 ", id_number="１１０１０５１９４９１２３１００２x", phone="+86 137-0000-1111"
+    )
+    assert base != cipher.identity_fingerprint(name="张三丰", id_number="11010519491231002X", phone=None)
+    assert base != cipher.identity_fingerprint(
+        name="张三峰", id_number="11010519491231002X", phone="13700001111"
+    )
+    assert base != cipher.identity_fingerprint(
+        name="张三丰", id_number="11010519491231002X", phone="13700001111", address="湖里区台湾街 88 号"
+    )
+    assert base not in {
+        cipher.lookup_hash("11010519491231002X", "id_card"),
+        cipher.lookup_hash("张三丰", "name"),
+    }
+    other = PersonalDataCipher("k1", {"k1": _KEY_1}, generate_key())
+    assert base != other.identity_fingerprint(
+        name="张三丰", id_number="11010519491231002X", phone="13700001111"
+    )
+    assert len(base) == 64
