@@ -16,7 +16,7 @@ persons' fields.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated
 
@@ -31,6 +31,7 @@ from libs.common.personal_data import mask_address, mask_id_card, mask_name, mas
 
 PERSONS_PATH = "/api/v1/residents/persons"
 BATCH_PATH = f"{PERSONS_PATH}/batch"
+BULK_PATH = f"{PERSONS_PATH}/bulk"
 
 
 class _PersonRef(BaseModel):
@@ -59,6 +60,33 @@ class _Batch(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     items: list[IndexedPerson]
+
+
+class _BulkResult(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    index: int
+    outcome: str
+    id: uuid.UUID | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+class _Bulk(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    results: list[_BulkResult]
+
+
+class BulkPerson(BaseModel):
+    """A person a bulk caller names (as ``POST /persons/bulk`` takes it; ``external_id``: its key)."""
+
+    external_id: str
+    name: str
+    id_number: str
+    region_code: str
+    phone: str | None = None
+    address: str | None = None
 
 
 def masked(person: IndexedPerson) -> IndexedPerson:
@@ -184,6 +212,38 @@ class PersonIndex(ServiceClient):
             response = await self._call("POST", BATCH_PATH, json=body)
             found.update((p.id_number.upper(), p) for p in self.read(response, _Batch).items)
         return found
+
+    async def find_or_create_many(
+        self, people: Sequence[BulkPerson], *, source_system: str, max_records: int
+    ) -> list[uuid.UUID | PersonNotMatched]:
+        """Find or register several persons by ID number in one ``POST /persons/bulk`` call per
+        ``max_records`` of them (a bulk batch of that size: one), in order: each the person's id or the
+        index's refusal of that record (:class:`PersonNotMatched`: ``person_name_mismatch`` when the number
+        is a person of another name, ``person_refused`` otherwise). ``source_system`` keys the callers'
+        records in the index. Raises :class:`PersonIndexUnavailable` when it cannot be reached."""
+        answers: list[uuid.UUID | PersonNotMatched] = []
+        for start in range(0, len(people), max_records):
+            chunk = people[start : start + max_records]
+            body = {
+                "source_system": source_system,
+                "records": [p.model_dump(exclude_none=True) for p in chunk],
+            }
+            response = await self._call("POST", BULK_PATH, json=body)
+            results = {r.index: r for r in self.read(response, _Bulk).results}
+            for i in range(len(chunk)):
+                result = results.get(i)
+                if result is not None and result.id is not None and result.outcome != "rejected":
+                    answers.append(result.id)
+                    continue
+                code = result.code if result is not None else None
+                detail = (result.detail if result is not None else None) or "无结果"
+                answers.append(
+                    PersonNotMatched(
+                        "person_name_mismatch" if code == "person_identity_mismatch" else "person_refused",
+                        f"居民主索引拒绝（{code or 'no_result'}）：{detail}",
+                    )
+                )
+        return answers
 
     async def _call(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         try:

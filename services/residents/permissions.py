@@ -10,6 +10,8 @@
 - ``persons:batch`` — several persons whole in one call (``POST /persons/batch``): only the internal
   callers that keep records of persons without their personal data (homecare's recipients, contracts'
   referrals); each call audited as a disclosure to that service, with the acting user's subject.
+- ``persons:bulk`` — find-or-create a batch of persons by ID number (``POST /persons/bulk``): the city
+  platform, and homecare's city bulk sync of recipients (one call a batch, issue 19).
 - ``persons:identity_check`` — whether the last characters of a person's ID number match (issue 18): only
   homecare, at a nurse's check-in; the number never leaves this service.
 - ``teams:read`` / ``packages:read`` / ``signings:read`` — 家庭医生签约: officials and city platforms in
@@ -47,10 +49,12 @@ SERVICE_CALLERS: dict[str, set[str]] = {
     # homecare's disability rules also read a person's latest ability assessment
     # both read a page's persons whole in one call (persons:batch) and mask them per viewer themselves
     # and, at a nurse's check-in, whether the ID number's last characters match (persons:identity_check)
+    # homecare's city bulk sync of recipients finds or registers a batch's persons in one call (persons:bulk)
     "homecare": {
         "persons:read",
         "persons:write",
         "persons:batch",
+        "persons:bulk",
         "assessments:read",
         "persons:identity_check",
     },
@@ -75,13 +79,14 @@ POLICY = Policy(
         Role.institution_admin: _INSTITUTION | _R3_READ | _R3_WRITE | _R2_READ | _R2_ADMIN,
         Role.institution_staff: _INSTITUTION | _R3_READ | _R3_WRITE | _R2_READ | {"signings:write"},
         # the city platform also bulk-syncs its city's persons and check-ups (sync/, R4)
-        Role.city_platform: {"persons:read", "persons:write", "changes:read", "sync:write"}
+        Role.city_platform: {"persons:read", "persons:write", "persons:bulk", "changes:read", "sync:write"}
         | _R3_READ
         | _R2_READ,
         Role.service: {
             "persons:read",
             "persons:write",
             "persons:batch",
+            "persons:bulk",
             "persons:identity_check",
             "changes:read",
         }
@@ -93,6 +98,8 @@ POLICY = Policy(
 
 PersonsRead = Annotated[Principal, Depends(POLICY.require("persons:read"))]
 SyncWrite = Annotated[Principal, Depends(POLICY.require("sync:write"))]
+# POST /persons/bulk: the city platform, and homecare's recipients bulk sync for its batch's persons
+PersonsBulk = Annotated[Principal, Depends(POLICY.require("persons:bulk"))]
 # issue 18: another service asks whether an ID number's last characters match (homecare only)
 PersonsIdentityCheck = Annotated[Principal, Depends(POLICY.require("persons:identity_check"))]
 PersonsWrite = Annotated[Principal, Depends(POLICY.require("persons:write"))]

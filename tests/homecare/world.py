@@ -26,6 +26,7 @@ HOME = (24.5120, 118.1460)  # 湖里区, a recipient's home
 _counter = itertools.count(1)
 _default_births = itertools.count(1)
 _sequences: dict[tuple[str, str], itertools.count[int]] = {}
+_issued: set[str] = set()
 DEFAULT_PRICES = {"HC01": "80.00", "HC05": "60.00", "HC20": "150.00"}
 
 
@@ -33,14 +34,21 @@ def id_number(region: str = HULI, birth: str | None = None) -> str:
     """A valid 居民身份证号 (GB 11643 check character), unique within the test session: each (region,
     birth date) has its own sequence of 1,000 numbers, and without a ``birth`` the date walks the days of
     1940 (336 of them, 336,000 numbers) — recipients of live tests are committed: a number reused later
-    would find theirs, so the shared counter of names and phones must not decide it."""
-    if birth is None:
-        n = next(_default_births)
-        birth = f"1940{1 + (n // 28_000) % 12:02d}{1 + (n // 1000) % 28:02d}"
-        sequence = n % 1000
-    else:
-        sequence = next(_sequences.setdefault((region, birth), itertools.count())) % 1000
-    body = f"{region}{birth}{sequence:03d}"
+    would find theirs, so the shared counter of names and phones must not decide it. The default walk and
+    a given date's sequence meet on 1940's days: a number is not issued twice (the bulk sync registers its
+    records' persons in the residents too, under the name the test gave) while a sequence lasts."""
+    for _ in range(1000):
+        if birth is None:
+            n = next(_default_births)
+            day = f"1940{1 + (n // 28_000) % 12:02d}{1 + (n // 1000) % 28:02d}"
+            sequence = n % 1000
+        else:
+            day = birth
+            sequence = next(_sequences.setdefault((region, birth), itertools.count())) % 1000
+        body = f"{region}{day}{sequence:03d}"
+        if body not in _issued:
+            break
+    _issued.add(body)
     return body + id_number_check_char(body)
 
 

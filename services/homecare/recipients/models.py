@@ -92,6 +92,9 @@ class Recipient(EntityMixin, ChangeTracked, Base):
     address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     birth_date: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(6))
+    # the city bulk sync's keyed fingerprint (HMAC) of the identity it last sent:
+    # "same record, changed?" without decrypting anything (sync/service.py)
+    identity_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # where the service is given (homecare's own: the nurse's check-in is measured against it)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

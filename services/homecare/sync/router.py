@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from libs.common.bulk import BulkMaxRecords, BulkResponse, open_batch
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
+from libs.common.person_index import PersonIndexDep
 from libs.common.routing import ServiceRouter
 from services.homecare.clients.residents import ResidentsClient, get_residents
 from services.homecare.deps import CipherDep, RegistryDep, SettingsDep
@@ -31,20 +32,18 @@ DESCRIPTION = (
     description=DESCRIPTION.format(single="POST /recipients"),
     operation_id="homecare_bulk_upsert_recipients",
     response_model=BulkResponse,
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 422, 503),
 )
 async def bulk_upsert_recipients(
-    request: Request,
     session: SessionDep,
     principal: RecipientsBulk,
+    index: PersonIndexDep,
     cipher: CipherDep,
     max_records: BulkMaxRecords,
     data: RecipientBulkRequest,
 ) -> BulkResponse:
     batch = open_batch(data.source_system, data.records, max_records=max_records)
-    await service.upsert_recipients(
-        session, principal, cipher, batch, index=getattr(request.app.state, "person_index", None)
-    )
+    await service.upsert_recipients(session, principal, cipher, batch, index=index, max_records=max_records)
     return batch.response()
 
 

@@ -22,9 +22,16 @@ from sqlalchemy.orm import selectinload
 
 from libs.common import changes
 from libs.common.auth import Principal
-from libs.common.bulk import Batch, BulkOutcome, BulkRecord, audit_written, changed_fields
+from libs.common.bulk import (
+    DEFAULT_MAX_RECORDS,
+    Batch,
+    BulkOutcome,
+    BulkRecord,
+    audit_written,
+    changed_fields,
+)
 from libs.common.models import ChangeTracked, utcnow
-from libs.common.person_index import PersonIndex
+from libs.common.person_index import BulkPerson, PersonIndex, PersonNotMatched
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
 from services.homecare.orders import placement
@@ -79,6 +86,7 @@ def _data(record: BulkRecord[Any]) -> Any:
 
 _RECIPIENT_MUTABLE = (
     "institution_id",
+    "person_id",
     "region_code",
     "name_enc",
     "id_number_enc",
@@ -89,6 +97,7 @@ _RECIPIENT_MUTABLE = (
     "longitude",
     "birth_date",
     "sex",
+    "identity_fingerprint",
     "disability_level",
     "dementia",
     "chronic_diseases",
@@ -101,15 +110,22 @@ _RECIPIENT_MUTABLE = (
     "consent_document_sha256",
 )
 
+# the person's fields of a record: only their keyed fingerprint is compared (never decrypted)
+_FINGERPRINTED = ("name", "id_number", "phone", "address")
+
+
+def identity_fingerprint(cipher: PersonalDataCipher, data: RecipientBulkRecord) -> str:
+    """The keyed fingerprint of the person's fields a record sends (``cipher.identity_fingerprint``)."""
+    return cipher.identity_fingerprint(
+        name=data.name, id_number=data.id_number, phone=data.phone, address=data.address
+    )
+
 
 def _recipient_plain(cipher: PersonalDataCipher, r: Recipient) -> dict[str, Any]:
-    """What a record says, decrypted, for comparison with an incoming one."""
+    """What a record says, the person's identity as its fingerprint, for comparison with an incoming one
+    (the emergency contact is homecare's own data: decrypted)."""
     return {
         "institution_id": r.institution_id,
-        "name": cipher.decrypt(r.name_enc),
-        "id_number": cipher.decrypt(r.id_number_enc),
-        "phone": cipher.decrypt(r.phone_enc),
-        "address": cipher.decrypt(r.address_enc),
         "region_code": r.region_code,
         "latitude": r.latitude,
         "longitude": r.longitude,
@@ -131,13 +147,37 @@ def _recipient_plain(cipher: PersonalDataCipher, r: Recipient) -> dict[str, Any]
             "signed_by": r.consent_signed_by,
             "document_sha256": r.consent_document_sha256,
         },
+        "identity_fingerprint": r.identity_fingerprint,
     }
 
 
-def _incoming_plain(record: RecipientBulkRecord) -> dict[str, Any]:
-    data = record.model_dump(exclude={"external_id", "birth_date"})
-    data["id_number"] = data["id_number"].upper()
+def _incoming_plain(record: RecipientBulkRecord, digest: str) -> dict[str, Any]:
+    data = record.model_dump(exclude={"external_id", "birth_date", *_FINGERPRINTED})
+    data["identity_fingerprint"] = digest
     return data
+
+
+def _changes(
+    before: dict[str, Any], after: dict[str, Any], data: RecipientBulkRecord
+) -> dict[str, list[Any]]:
+    """The changed fields; a changed fingerprint names the personal fields sent (audited masked)."""
+    changed = changed_fields(before, after)
+    if changed.pop("identity_fingerprint", None) is not None:
+        sent = data.model_dump(include=set(_FINGERPRINTED))
+        changed |= {k: [None, v] for k, v in sent.items()}
+    return changed
+
+
+def _same_name(a: str, b: str) -> bool:
+    """The names the person index takes for one (whitespace dropped, case folded)."""
+    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
+
+
+def _index_source(source_system: str) -> str:
+    """The key space of homecare's bulk records in the person index (one per city platform); a person's
+    key in it is homecare's blind index of the ID number — one number, one key, whatever the platform's
+    recipient record (its external id may be re-keyed, a number corrected) — revealing nothing."""
+    return f"homecare:{source_system}"[:60]
 
 
 async def upsert_recipients(
@@ -148,12 +188,17 @@ async def upsert_recipients(
     *,
     new_id: Callable[[str], uuid.UUID] | None = None,
     index: PersonIndex | None = None,
+    max_records: int = DEFAULT_MAX_RECORDS,
 ) -> None:
     """``new_id``: the id a new record gets from its external id (an in-process loader keeping its own
-    ids, e.g. the demo's); a random one otherwise. ``index``: the person index, asked once a batch which
-    of its ID numbers are persons already (a person registered with the institution through
-    ``POST /recipients`` is then refused alike); the records are still written with their own copy of the
-    identity, not linked (the linking command links them)."""
+    ids, e.g. the demo's); a random one otherwise. ``index``: the person index; the persons of the
+    batch's records to write (not those unchanged) are found or registered in ONE call
+    (``POST /residents/persons/bulk``, ``max_records`` a call) before anything is written, and each record
+    stores its ``person_id`` only — the index's refusal of a record (another name under the number,
+    ``person_name_mismatch``; refused, ``person_refused``) rejects that record; the index unreachable is
+    503 ``residents_unavailable`` with nothing written. Without an index (an in-process loader only) a
+    record keeps its own encrypted copy of the identity, as before issue 19. "Same record, changed?" is
+    the record's own fields and the keyed fingerprint of the person's identity: no identity decrypted."""
     batch.validate(RecipientBulkRecord, exclude=())
     live = list(batch.live())
     if not live:
@@ -168,18 +213,53 @@ async def upsert_recipients(
             )
         )
     }
-    serving = {r.index: recipients.serving_institution(principal, _data(r)) for r in live}
-    numbers = [_data(r).id_number for r in live if serving[r.index]]
-    persons = (
-        await index.find_by_id_numbers(numbers, on_behalf_of=principal.sub, purpose="POST recipients/bulk")
-        if index is not None and numbers
-        else {}
-    )
+    digests = {r.index: identity_fingerprint(cipher, _data(r)) for r in live}
+
+    def unchanged(record: BulkRecord[RecipientBulkRecord]) -> bool:
+        current = existing.get(record.external_id)
+        if current is None or (index is not None and current.person_id is None):  # to link
+            return False
+        return _recipient_plain(cipher, current) == _incoming_plain(_data(record), digests[record.index])
+
+    to_write = [r for r in live if not unchanged(r)]
+    resolved: dict[int, uuid.UUID | PersonNotMatched] = {}
+    if index is not None and to_write:
+        # one record a person (the index keys its records by homecare's blind index of the ID number)
+        keys = {r.index: cipher.lookup_hash(_data(r).id_number, "id_card") for r in to_write}
+        first: dict[str, BulkRecord[RecipientBulkRecord]] = {}
+        for r in to_write:
+            first.setdefault(keys[r.index], r)
+        answers = await index.find_or_create_many(
+            [
+                BulkPerson(
+                    external_id=key,
+                    name=_data(r).name,
+                    id_number=_data(r).id_number,
+                    region_code=_data(r).region_code,
+                    phone=_data(r).phone,
+                    address=_data(r).address,
+                )
+                for key, r in first.items()
+            ],
+            source_system=_index_source(source_system),
+            max_records=max_records,
+        )
+        by_key = dict(zip(first, answers, strict=True))
+        for r in to_write:
+            answer = by_key[keys[r.index]]
+            named = _data(first[keys[r.index]]).name
+            if isinstance(answer, uuid.UUID) and not _same_name(named, _data(r).name):
+                # a later record of the number under another name: as the index answers a second name
+                answer = PersonNotMatched(
+                    "person_name_mismatch", "同一批次中该身份证号登记的姓名与本条不一致"
+                )
+            resolved[r.index] = answer
+    serving = {r.index: recipients.serving_institution(principal, _data(r)) for r in to_write}
     lookups = await recipients.load_registration(
         session,
         institution_ids=[i for i in serving.values() if i is not None],
-        id_hashes=[cipher.lookup_hash(n, "id_card") for n in numbers],
-        person_ids=[p.id for p in persons.values()],
+        id_hashes=[cipher.lookup_hash(_data(r).id_number, "id_card") for r in to_write if serving[r.index]],
+        person_ids=[p for p in resolved.values() if isinstance(p, uuid.UUID)],
     )
     now = utcnow()
     inserts: list[dict[str, Any]] = []
@@ -190,22 +270,28 @@ async def upsert_recipients(
     def upsert(record: BulkRecord[RecipientBulkRecord]) -> None:
         data = _data(record)
         current = existing.get(record.external_id)
+        after = _incoming_plain(data, digests[record.index])
+        before: dict[str, Any] = {}
         if current is not None:
             _ensure_in_scope(principal, current.region_code)
-            before, after = _recipient_plain(cipher, current), _incoming_plain(data)
-            if before == after:
+            before = _recipient_plain(cipher, current)
+            if unchanged(record):
                 record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
                 return
+        person = resolved.get(record.index)
+        if isinstance(person, PersonNotMatched):
+            record.reject(person.code, person.detail)
+            return
         # the rule of POST /recipients
-        person = persons.get(data.id_number.upper())
         columns = recipients.check_registration(
             principal,
             cipher,
             data,
             lookups,
             recipient_id=current.id if current is not None else None,
-            known_person=person.id if person is not None else None,
+            person_id=person,
         )
+        columns["identity_fingerprint"] = digests[record.index]
         if current is None:
             assert record.external_id is not None
             row = {
@@ -224,7 +310,7 @@ async def upsert_recipients(
                 BulkOutcome.created, id=row["id"], version=1, changes=data.model_dump(exclude={"consent"})
             )
         else:
-            row = {"_id": current.id, **{k: columns[k] for k in _RECIPIENT_MUTABLE}, "updated_at": now}
+            row = {"_id": current.id, **{k: columns.get(k) for k in _RECIPIENT_MUTABLE}, "updated_at": now}
             row["version"] = current.version + 1
             updates.append(row)
             tracked.append({**_columns_of(current), **{k: v for k, v in row.items() if k != "_id"}})
@@ -233,7 +319,7 @@ async def upsert_recipients(
                 BulkOutcome.updated,
                 id=current.id,
                 version=row["version"],
-                changes=changed_fields(before, after),
+                changes=_changes(before, after, data),
             )
         if columns["institution_id"] is not None:  # a later record of the batch is a second registration
             written_id = record.id

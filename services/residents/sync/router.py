@@ -14,7 +14,7 @@ from libs.common.errors import problem_responses
 from libs.common.routing import ServiceRouter
 from services.residents.clients.registry import RegistryClient
 from services.residents.deps import CipherDep, RegistryDep, SettingsDep
-from services.residents.permissions import SyncWrite
+from services.residents.permissions import PersonsBulk, SyncWrite
 from services.residents.sync import service
 from services.residents.sync.schemas import AssessmentBulk, CheckupBulk, PersonBulk, SigningBulk
 
@@ -30,7 +30,7 @@ router = ServiceRouter(prefix="/api/v1/residents", tags=["residents-sync"])
 )
 async def bulk_persons(
     session: SessionDep,
-    principal: SyncWrite,
+    principal: PersonsBulk,
     cipher: CipherDep,
     data: PersonBulk,
     max_records: BulkMaxRecords,
