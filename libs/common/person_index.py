@@ -6,7 +6,8 @@
 - :meth:`PersonIndex.persons` reads several persons whole in ONE call (``POST /persons/batch``,
   ``persons:batch``: homecare and contracts only), a list page's persons at once; the residents audit each
   as a disclosure to the calling service, with the acting user's subject. The caller masks them per
-  viewer itself (:func:`masked`).
+  viewer itself (:func:`masked`). Each carries its latest ability assessment (``latest_assessment``, None
+  for a person never assessed), read by the residents in the same call.
 
 The index unreachable (or failing) is :class:`PersonIndexUnavailable`, a 503 problem
 ``residents_unavailable``: a write that needs the person is not half-done, a list answers without the
@@ -40,6 +41,19 @@ class _PersonRef(BaseModel):
     id: uuid.UUID
 
 
+class IndexedAssessment(BaseModel):
+    """The person's latest 老年人能力评估 as the batch answers it (issue 19: its level supersedes a
+    service's declared disability level)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    assessed_date: date
+    level: int
+    level_label: str
+    scale_version: str
+
+
 class IndexedPerson(BaseModel):
     """A person as the index holds it (the fields the callers read; whole as the batch answers them)."""
 
@@ -54,6 +68,8 @@ class IndexedPerson(BaseModel):
     birth_date: date | None = None
     sex: str
     age: int
+    # the batch's only (None: never assessed, or read by another path)
+    latest_assessment: IndexedAssessment | None = None
 
 
 class _Batch(BaseModel):

@@ -1,7 +1,9 @@
 """The served person's whole name, phone and home address for the nurse's bundle — read in this one
 place, for a whole batch of recipients at once: from the residents' person index in one call (issue 19,
-``recipients/identity.py``; a recipient not linked yet reads its own copy). The index unreachable is a 503
-``residents_unavailable``: the bundle is not served without the people it is for.
+``recipients/identity.py``; a recipient not linked yet reads its own copy), with the person's latest
+ability assessment the same call carries (issue 19: it supersedes the declared disability level). The
+index unreachable is a 503 ``residents_unavailable``: the bundle is not served without the people it is
+for.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from libs.common.auth import Principal
-from libs.common.person_index import PersonIndex, PersonIndexUnavailable
+from libs.common.person_index import IndexedAssessment, PersonIndex, PersonIndexUnavailable
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare.recipients.identity import identities
 from services.homecare.recipients.models import Recipient
@@ -25,6 +27,8 @@ class PersonContact:
     name: str
     phone: str | None
     address: str | None
+    # the person's latest ability assessment, read in the same call (None: never assessed, or not linked)
+    assessment: IndexedAssessment | None
 
 
 async def contacts(
@@ -34,7 +38,8 @@ async def contacts(
     *,
     principal: Principal,
 ) -> dict[uuid.UUID, PersonContact]:
-    """Each recipient's whole name, phone and home address (one batch)."""
+    """Each recipient's whole name, phone and home address, and the person's latest ability assessment
+    (one batch)."""
     found = await identities(
         index, cipher, recipients, principal=principal, purpose="nurse bundle", required=True
     )
@@ -42,5 +47,7 @@ async def contacts(
     for recipient_id, person in found.items():
         if person is None:
             raise PersonIndexUnavailable("部分服务对象的身份信息暂不可读，请稍后重试")
-        answer[recipient_id] = PersonContact(name=person.name, phone=person.phone, address=person.address)
+        answer[recipient_id] = PersonContact(
+            name=person.name, phone=person.phone, address=person.address, assessment=person.assessment
+        )
     return answer

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from libs.common.openapi import enum_labels
 from services.homecare.catalog.models import Risk
 from services.homecare.catalog.templates import TemplatePart
 from services.homecare.orders.models import OrderStatus
@@ -48,11 +50,33 @@ class BundlePerson(BaseModel):
     home_address: str
 
 
+#: where the bundle's disability level comes from (issue 19)
+DISABILITY_SOURCE_LABELS = {"assessment": "能力评估", "declared": "登记（未评估）"}
+
+
+class BundleAssessment(BaseModel):
+    """The person's latest 老年人能力评估 (residents), whose level is the current disability level."""
+
+    id: uuid.UUID
+    assessed_date: date
+    level: int = Field(description="能力等级 0–4")
+    level_label: str
+    scale_version: str = Field(description="评估所用的指标与分级版本")
+
+
 class BundleNotes(BaseModel):
     """What the nurse should know before she rings the bell."""
 
-    disability_level: int = Field(description="登记的失能等级（0–4）")
+    disability_level: int = Field(
+        description="当前失能等级（0–4）：居民最近一次能力评估的等级；从未评估时为登记的等级"
+    )
     disability_label: str
+    disability_source: Literal["assessment", "declared"] = Field(
+        description="失能等级的来源：assessment 能力评估，declared 登记（从未评估）",
+        json_schema_extra=enum_labels(DISABILITY_SOURCE_LABELS),
+    )
+    disability_source_label: str = Field(description="来源的中文名：能力评估 / 登记（未评估）")
+    assessment: BundleAssessment | None = Field(description="最近一次能力评估（从未评估为空）")
     dementia: bool
     chronic_diseases: list[str]
     order_note: str | None = Field(description="下单时的备注")

@@ -5,6 +5,7 @@ where to start following her order events — in a fixed number of statements wh
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,8 @@ from services.homecare.events.models import OrderNotice
 from services.homecare.events.service import visible
 from services.homecare.nurse import people
 from services.homecare.nurse.schemas import (
+    DISABILITY_SOURCE_LABELS,
+    BundleAssessment,
     BundleAssignment,
     BundleCatalogItem,
     BundleNotes,
@@ -151,11 +154,32 @@ def _assignment(order: Order, cipher: PersonalDataCipher, contact: people.Person
             # the person's address, else where this order is given (a person index entry without one)
             home_address=contact.address or cipher.decrypt(order.address_enc),
         ),
-        notes=BundleNotes(
-            disability_level=recipient.disability_level,
-            disability_label=DISABILITY_LABELS[recipient.disability_level],
-            dementia=recipient.dementia,
-            chronic_diseases=list(recipient.chronic_diseases or []),
-            order_note=order.note,
+        notes=_notes(order, contact),
+    )
+
+
+def _notes(order: Order, contact: people.PersonContact) -> BundleNotes:
+    """The current disability level: the person's latest ability assessment (issue 19), else — a person
+    never assessed, or a recipient not linked yet — the declared level, marked so."""
+    recipient = order.recipient
+    assessed = contact.assessment
+    level = assessed.level if assessed is not None else recipient.disability_level
+    source: Literal["assessment", "declared"] = "assessment" if assessed is not None else "declared"
+    return BundleNotes(
+        disability_level=level,
+        disability_label=DISABILITY_LABELS[level],
+        disability_source=source,
+        disability_source_label=DISABILITY_SOURCE_LABELS[source],
+        assessment=None
+        if assessed is None
+        else BundleAssessment(
+            id=assessed.id,
+            assessed_date=assessed.assessed_date,
+            level=assessed.level,
+            level_label=assessed.level_label,
+            scale_version=assessed.scale_version,
         ),
+        dementia=recipient.dementia,
+        chronic_diseases=list(recipient.chronic_diseases or []),
+        order_note=order.note,
     )

@@ -21,7 +21,7 @@ from datetime import date
 
 from libs.common.auth import Principal
 from libs.common.identifiers import id_card_birth_date, id_card_sex
-from libs.common.person_index import IndexedPerson, PersonIndex, PersonIndexUnavailable
+from libs.common.person_index import IndexedAssessment, IndexedPerson, PersonIndex, PersonIndexUnavailable
 from libs.common.personal_data import (
     PersonalDataCipher,
     mask_address,
@@ -40,6 +40,8 @@ class Identity:
     address: str | None
     birth_date: date | None
     sex: str
+    # the person's latest ability assessment (a linked recipient read from the index; None otherwise)
+    assessment: IndexedAssessment | None = None
 
     @classmethod
     def of(cls, *, name: str, id_number: str, phone: str | None, address: str | None) -> Identity:
@@ -62,6 +64,7 @@ class Identity:
             address=person.address,
             birth_date=person.birth_date,
             sex=person.sex,
+            assessment=person.latest_assessment,
         )
 
 

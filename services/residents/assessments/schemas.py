@@ -112,6 +112,21 @@ class DomainScore(BaseModel):
     max_score: int
 
 
+class LatestAssessment(BaseModel):
+    """A person's latest ability assessment in short: their current level (issue 19: it supersedes the
+    disability level a service declared)."""
+
+    id: uuid.UUID
+    assessed_date: date
+    level: int = Field(description="能力等级 0–4（平台计算，含调整）")
+    scale_version: str = Field(description="评估所用的指标与分级版本")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+
 class AssessmentRead(BaseModel):
     id: uuid.UUID
     person_id: uuid.UUID

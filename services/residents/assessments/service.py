@@ -4,6 +4,7 @@ level (scale.py), keep the assessment; a person's latest assessment is their cur
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -142,6 +143,37 @@ async def latest_of(
         Assessment.assessed_date.desc(), Assessment.created_at.desc(), Assessment.id.desc()
     )
     return await session.scalar(ordered.limit(1))
+
+
+async def latest_of_persons(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Assessment]:
+    """Each of ``person_ids``' latest assessment (a person never assessed absent), unscoped, in ONE
+    statement whatever their number (the persons batch: homecare's day bundle reads the current level)."""
+    if not person_ids:
+        return {}
+    ranked = (
+        select(
+            Assessment.id,
+            func.row_number()
+            .over(
+                partition_by=Assessment.person_id,
+                order_by=(
+                    Assessment.assessed_date.desc(),
+                    Assessment.created_at.desc(),
+                    Assessment.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        # the persons' rows only (ix_assessment_person_id_assessed_date), ranked per person
+        .where(Assessment.person_id.in_(list(dict.fromkeys(person_ids))))
+        .subquery("latest_of_persons")
+    )
+    rows = await session.scalars(
+        select(Assessment).join(ranked, ranked.c.id == Assessment.id).where(ranked.c.rank == 1)
+    )
+    return {a.person_id: a for a in rows}
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:

@@ -12,6 +12,9 @@ from libs.common.errors import problem_responses
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.routing import ServiceRouter
+from services.residents.assessments import service as assessments
+from services.residents.assessments.models import Assessment
+from services.residents.assessments.schemas import LatestAssessment
 from services.residents.deps import CipherDep, SettingsDep
 from services.residents.permissions import PersonsBatch, PersonsIdentityCheck, PersonsRead, PersonsWrite
 from services.residents.persons import identity, service
@@ -21,6 +24,7 @@ from services.residents.persons.schemas import (
     IdentityCheckRequest,
     IdentityCheckResult,
     PersonBatch,
+    PersonBatchItem,
     PersonBatchRead,
     PersonCreate,
     PersonLookup,
@@ -166,7 +170,27 @@ async def batch_persons(
         purpose=data.purpose or "batch",
         on_behalf_of=data.on_behalf_of,
     )
-    return PersonBatchRead(items=[service.to_read(p, cipher, whole=True) for p in persons])
+    latest = await assessments.latest_of_persons(session, [p.id for p in persons])
+    return PersonBatchRead(
+        items=[
+            PersonBatchItem(
+                **service.to_read(p, cipher, whole=True).model_dump(exclude={"sex_label", "region_name"}),
+                latest_assessment=_latest(latest.get(p.id)),
+            )
+            for p in persons
+        ]
+    )
+
+
+def _latest(assessment: Assessment | None) -> LatestAssessment | None:
+    if assessment is None:
+        return None
+    return LatestAssessment(
+        id=assessment.id,
+        assessed_date=assessment.assessed_date,
+        level=assessment.level,
+        scale_version=assessment.scale_version,
+    )
 
 
 @router.get(

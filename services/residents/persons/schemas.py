@@ -10,6 +10,7 @@ from libs.common import divisions
 from libs.common.dates import BusinessDate
 from libs.common.identifiers import IdCardNumber, MobilePhone
 from libs.common.text import SingleLine
+from services.residents.assessments.schemas import LatestAssessment
 from services.residents.persons.models import SEX_LABELS, Sex
 
 TOWNSHIP_PATTERN = r"^\d{9}$"
@@ -161,8 +162,16 @@ class PersonRead(BaseModel):
         return division.name if division else None
 
 
+class PersonBatchItem(PersonRead):
+    latest_assessment: LatestAssessment | None = Field(
+        description="最近一次老年人能力评估（未评估为空）：其等级即当前失能等级"
+    )
+
+
 class PersonBatchRead(BaseModel):
-    items: list[PersonRead] = Field(description="所请求的居民（完整个人信息，每名居民记录一条披露审计）")
+    items: list[PersonBatchItem] = Field(
+        description="所请求的居民（完整个人信息，每名居民记录一条披露审计），附最近一次能力评估"
+    )
 
 
 class IdentityCheckRequest(BaseModel):

@@ -2,7 +2,8 @@
 (Asia/Shanghai) with the order, the person's whole contact (disclosure audited once), the notes and the
 catalog items, in the same number of statements for 1 or 12 assignments; a strong ETag and 304 without
 body or audit; self-only (another nurse sees none of it, admins and officials 403); yesterday's, the day
-after tomorrow's and other nurses' orders left out, a cancelled one shown as cancelled."""
+after tomorrow's and other nurses' orders left out, a cancelled one shown as cancelled. The notes' disability
+level is the person's latest ability assessment (issue 19), the declared level only for one never assessed."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy import event, func, select, update
 
-from libs.common.clock import CHINA_TZ
+from libs.common.clock import CHINA_TZ, today_in_china
 from libs.common.models import AuditRecord
 from services.homecare.orders.models import Order
+from tests.homecare.orders.test_disability_assessment import INTACT, MODERATE, Assessor
 from tests.homecare.world import HC, World, crew, to_status
 
 BUNDLE = f"{HC}/nurse/bundle"
@@ -216,3 +219,51 @@ async def test_admins_and_officials_may_not_ask_for_a_bundle(world: World) -> No
     nobody = await world.client.get(BUNDLE, headers=world.staff(c.provider))
     assert nobody.status_code == 404
     assert nobody.json()["code"] == "nurse_not_found"
+
+
+async def test_the_assessed_level_supersedes_the_declared_and_the_never_assessed_is_marked_declared(
+    world: World, residents: httpx.AsyncClient
+) -> None:
+    c = await crew(world)
+    nurse = world.staff(c.provider, c.nurse)
+    assessor = await Assessor.make(world, residents)
+    declared_body = world.recipient_body(disability_level=0, dementia=False)
+    assessed = await world.client.post(
+        f"{HC}/recipients", json=declared_body, headers=world.admin(c.provider)
+    )
+    assert assessed.status_code == 201, assessed.text
+    never = await world.client.post(
+        f"{HC}/recipients", json=world.recipient_body(disability_level=1), headers=world.admin(c.provider)
+    )
+    assert never.status_code == 201, never.text
+    person_id = await assessor.person(declared_body)
+    day = today_in_china() - timedelta(days=30)
+    await assessor.assess(person_id, INTACT, day - timedelta(days=200))
+    latest = await assessor.assess(person_id, MODERATE, day)  # 中度失能, declared 能力完好
+    for n, recipient in enumerate((assessed.json(), never.json())):
+        order = await world.order(c.provider, recipient["id"], start=tomorrow_at(8 + 2 * n))
+        await to_status(world, c, order, "assigned")
+
+    response = await world.client.get(BUNDLE, headers=nurse)
+    assert response.status_code == 200, response.text
+    notes = {a["person"]["recipient_id"]: a["notes"] for a in response.json()["assignments"]}
+    by_assessment = notes[assessed.json()["id"]]
+    assert (by_assessment["disability_level"], by_assessment["disability_label"]) == (2, "中度失能")
+    assert (by_assessment["disability_source"], by_assessment["disability_source_label"]) == (
+        "assessment",
+        "能力评估",
+    )
+    assert by_assessment["assessment"] == {
+        "id": latest["id"],
+        "assessed_date": day.isoformat(),
+        "level": 2,
+        "level_label": "中度失能",
+        "scale_version": latest["scale_version"],
+    }
+    declared = notes[never.json()["id"]]
+    assert (declared["disability_level"], declared["disability_label"]) == (1, "轻度失能")
+    assert (declared["disability_source"], declared["disability_source_label"]) == (
+        "declared",
+        "登记（未评估）",
+    )
+    assert declared["assessment"] is None

@@ -5,16 +5,22 @@ service, with the acting user's subject; an unknown person is a 404 naming it.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from libs.common.clock import today_in_china
 from libs.common.models import AuditRecord
-from tests.residents.world import PERSONS, World
+from tests.residents.assessments.scores import scores_totalling
+from tests.residents.world import PERSONS, RES, World
 
 BATCH = f"{PERSONS}/batch"
+ASSESSMENTS = f"{RES}/assessments"
 
 
 @pytest.mark.parametrize("caller", ["homecare", "contracts"])
@@ -129,3 +135,94 @@ async def test_persons_are_found_by_id_number_and_an_unknown_number_is_simply_ab
     assert [(p["id"], p["id_number"]) for p in response.json()["items"]] == [
         (created.json()["id"], body["id_number"])
     ]
+
+
+@contextmanager
+def counting_statements(app: FastAPI) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_each_person_carries_the_latest_assessment_and_the_never_assessed_none(world: World) -> None:
+    inst = await world.primary_care()
+    assessed = await world.person(inst)
+    reassessed = await world.person(inst)
+    never = await world.person(inst)
+    year = today_in_china().year - 1
+
+    async def assess(person: dict[str, Any], total: int, day: date) -> dict[str, Any]:
+        response = await world.client.post(
+            ASSESSMENTS,
+            json={
+                "person_id": person["id"],
+                "assessed_date": day.isoformat(),
+                "scores": scores_totalling(total),
+            },
+            headers=world.admin(inst),
+        )
+        assert response.status_code == 201, response.text
+        read: dict[str, Any] = response.json()
+        return read
+
+    only = await assess(assessed, 40, date(year, 3, 1))  # 30–45: 重度失能
+    await assess(reassessed, 90, date(year, 1, 10))
+    latest = await assess(reassessed, 60, date(year, 6, 20))  # 46–65: 中度失能, the later one counts
+    await assess(reassessed, 20, date(year, 2, 5))  # recorded later, assessed earlier: superseded
+    response = await world.client.post(
+        BATCH,
+        json={"ids": [assessed["id"], reassessed["id"], never["id"]]},
+        headers=world.service("homecare"),
+    )
+    assert response.status_code == 200, response.text
+    by_id = {p["id"]: p["latest_assessment"] for p in response.json()["items"]}
+    assert by_id[assessed["id"]] == {
+        "id": only["id"],
+        "assessed_date": date(year, 3, 1).isoformat(),
+        "level": 3,
+        "level_label": "重度失能",
+        "scale_version": "gbt42195-likely-1",
+    }
+    assert by_id[reassessed["id"]] is not None
+    assert (by_id[reassessed["id"]]["id"], by_id[reassessed["id"]]["level"]) == (latest["id"], 2)
+    assert by_id[reassessed["id"]]["level_label"] == "中度失能"
+    assert by_id[never["id"]] is None
+
+
+async def test_the_assessments_cost_one_statement_whatever_the_page_size(
+    world: World, residents_app: FastAPI
+) -> None:
+    inst = await world.primary_care()
+    persons = [await world.person(inst) for _ in range(7)]
+    for person in persons[::2]:
+        response = await world.client.post(
+            ASSESSMENTS,
+            json={
+                "person_id": person["id"],
+                "assessed_date": date(today_in_china().year - 1, 4, 1).isoformat(),
+                "scores": scores_totalling(70),
+            },
+            headers=world.admin(inst),
+        )
+        assert response.status_code == 201, response.text
+    counts = []
+    for page in (persons[:1], persons[1:]):  # one person, then six
+        with counting_statements(residents_app) as statements:
+            response = await world.client.post(
+                BATCH, json={"ids": [p["id"] for p in page]}, headers=world.service("homecare")
+            )
+        assert response.status_code == 200, response.text
+        assert [p["latest_assessment"] is not None for p in response.json()["items"]] == [
+            persons.index(p) % 2 == 0 for p in page
+        ]
+        assert len([s for s in statements if "FROM assessment" in s]) == 1, statements
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts  # no statement per person

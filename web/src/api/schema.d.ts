@@ -5844,6 +5844,34 @@ export interface components {
             /** Source System */
             source_system: string;
         };
+        /**
+         * BundleAssessment
+         * @description The person's latest 老年人能力评估 (residents), whose level is the current disability level.
+         */
+        BundleAssessment: {
+            /**
+             * Assessed Date
+             * Format: date
+             */
+            assessed_date: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Level
+             * @description 能力等级 0–4
+             */
+            level: number;
+            /** Level Label */
+            level_label: string;
+            /**
+             * Scale Version
+             * @description 评估所用的指标与分级版本
+             */
+            scale_version: string;
+        };
         /** BundleAssignment */
         BundleAssignment: {
             notes: components["schemas"]["BundleNotes"];
@@ -5879,6 +5907,8 @@ export interface components {
          * @description What the nurse should know before she rings the bell.
          */
         BundleNotes: {
+            /** @description 最近一次能力评估（从未评估为空） */
+            assessment: components["schemas"]["BundleAssessment"] | null;
             /** Chronic Diseases */
             chronic_diseases: string[];
             /** Dementia */
@@ -5887,9 +5917,20 @@ export interface components {
             disability_label: string;
             /**
              * Disability Level
-             * @description 登记的失能等级（0–4）
+             * @description 当前失能等级（0–4）：居民最近一次能力评估的等级；从未评估时为登记的等级
              */
             disability_level: number;
+            /**
+             * Disability Source
+             * @description 失能等级的来源：assessment 能力评估，declared 登记（从未评估）
+             * @enum {string}
+             */
+            disability_source: "assessment" | "declared";
+            /**
+             * Disability Source Label
+             * @description 来源的中文名：能力评估 / 登记（未评估）
+             */
+            disability_source_label: string;
             /**
              * Order Note
              * @description 下单时的备注
@@ -10848,6 +10889,35 @@ export interface components {
             keys: components["schemas"]["Jwk"][];
         };
         /**
+         * LatestAssessment
+         * @description A person's latest ability assessment in short: their current level (issue 19: it supersedes the
+         *     disability level a service declared).
+         */
+        LatestAssessment: {
+            /**
+             * Assessed Date
+             * Format: date
+             */
+            assessed_date: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Level
+             * @description 能力等级 0–4（平台计算，含调整）
+             */
+            level: number;
+            /** Level Label */
+            readonly level_label: string;
+            /**
+             * Scale Version
+             * @description 评估所用的指标与分级版本
+             */
+            scale_version: string;
+        };
+        /**
          * Level
          * @description 取值：`applicant` 申报单位；`county` 县级卫生健康部门；`city` 市级卫生健康部门；`province` 省卫生健康委；`nation` 国家卫生健康委；`closed` 已结束
          * @enum {string}
@@ -12441,13 +12511,73 @@ export interface components {
              */
             purpose?: string | null;
         };
+        /** PersonBatchItem */
+        PersonBatchItem: {
+            /** Address */
+            address: string | null;
+            /** Age */
+            age: number;
+            /**
+             * Birth Date
+             * @description 仅服务该居民的机构可见
+             */
+            birth_date: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Disclosed
+             * @description 是否为完整个人信息（仅服务该居民的机构可见，且每次记录审计）
+             */
+            disclosed: boolean;
+            /** External Id */
+            external_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Id Number */
+            id_number: string;
+            /**
+             * Institution Id
+             * @description 登记该居民的机构
+             */
+            institution_id: string | null;
+            /** @description 最近一次老年人能力评估（未评估为空）：其等级即当前失能等级 */
+            latest_assessment: components["schemas"]["LatestAssessment"] | null;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string | null;
+            /** Region Code */
+            region_code: string;
+            /** Region Name */
+            readonly region_name: string | null;
+            sex: components["schemas"]["Sex"];
+            /** Sex Label */
+            readonly sex_label: string;
+            /** Source System */
+            source_system: string | null;
+            /** Township Code */
+            township_code: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
         /** PersonBatchRead */
         PersonBatchRead: {
             /**
              * Items
-             * @description 所请求的居民（完整个人信息，每名居民记录一条披露审计）
+             * @description 所请求的居民（完整个人信息，每名居民记录一条披露审计），附最近一次能力评估
              */
-            items: components["schemas"]["PersonRead"][];
+            items: components["schemas"]["PersonBatchItem"][];
         };
         /**
          * PersonBulk

@@ -34,7 +34,13 @@ export const STATUS_LABELS: Record<string, string> = {
 
 function notesOf(notes: BundleAssignment['notes']): string[] {
   const lines: string[] = []
-  if (notes.disability_level > 0) lines.push(`失能：${notes.disability_label}`)
+  // the level of the latest ability assessment (issue 19), the declared one only for an elder never assessed
+  const source = notes.assessment
+    ? `（能力评估 ${notes.assessment.assessed_date}）`
+    : notes.disability_source === 'declared'
+      ? '（登记，未评估）'
+      : ''
+  if (notes.disability_level > 0) lines.push(`失能：${notes.disability_label}${source}`)
   if (notes.dementia) lines.push('失智')
   if (notes.chronic_diseases.length) lines.push(`慢性病：${notes.chronic_diseases.join('、')}`)
   if (notes.order_note) lines.push(`备注：${notes.order_note}`)
