@@ -351,6 +351,7 @@ RECIPIENT = FeedEntity(
         "name_enc": PERSONAL,
         "id_number_enc": PERSONAL,
         "id_number_hash": BLIND_INDEX,
+        "identity_fingerprint": BLIND_INDEX,
         "phone_enc": PERSONAL,
         "address_enc": PERSONAL,
         "latitude": LOCATION,
