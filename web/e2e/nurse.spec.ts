@@ -4,7 +4,8 @@
 // the outbox replays — its first visit record's answer is cut off after the server applied it, so the
 // replay is interrupted and repeated — and the server holds exactly those records and attachments, once
 // each; the cancelled order is shown as cancelled and its queued record refused with the server's
-// reason; the SOS is delivered, and its acknowledgement by the dispatcher appears on the phone.
+// reason; the SOS is delivered, and its acknowledgement by the dispatcher appears on the phone through
+// the order-event stream (no reload).
 import { createHash } from 'node:crypto'
 import { crc32, deflateSync } from 'node:zlib'
 
@@ -273,15 +274,16 @@ test('a nurse works offline: two visits, a cancelled one and an SOS replayed onc
   expect(alert, '报警应已送达机构').toBeDefined()
   await openOrder(page, second.id)
   await expect(page.getByTestId('sos-state')).toHaveText('报警已送达，等待机构处理')
+  // the order-event stream is open (not the feed poll): the acknowledgement arrives on the open page,
+  // without a reload, well within NURSE_POLL_MS (15 s)
+  await expect(page.locator('[data-stream]')).toHaveAttribute('data-stream', 'live')
   const resolved = await admin.post(`/api/v1/homecare/sos/${alert?.id}/resolve`, {
     data: { resolution: '机构已电话联系护士，现场安全' },
     headers: { ...key(), 'If-Match': `"${alert?.version}"` },
   })
   expect(resolved.status(), await resolved.text()).toBe(200)
-  await backToDay(page)
-  await page.getByRole('button', { name: '刷新' }).click()
-  await openOrder(page, second.id)
-  await expect(page.getByTestId('sos-state')).toContainText('机构已处理报警')
+  await expect(page.getByTestId('sos-state')).toContainText('机构已处理报警', { timeout: 5_000 })
+  await expect(page.locator('[data-stream]')).toHaveAttribute('data-stream', 'live')
   await shot(page, 'nurse-sos-acknowledged')
   await admin.dispose()
 })

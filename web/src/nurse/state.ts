@@ -4,9 +4,11 @@
 import { ref } from 'vue'
 
 import { ApiError } from '@/api/problem'
+import { getAccessToken, refreshAccessToken } from '@/api/session'
 
-import { STATUS_LABELS, loadDay, loadEvents, loadOrder, sendAction, type OrderEvent } from './api/nurse'
-import { NURSE_POLL_MS } from './config'
+import { EVENTS_STREAM_PATH, STATUS_LABELS, loadDay, loadEvents, loadOrder, sendAction, type OrderEvent } from './api/nurse'
+import { EventStream, type SseFrame, type StreamState } from './api/stream'
+import { NURSE_POLL_MS, NURSE_STREAM } from './config'
 import { OfflineQueue, isStep, retryDelayMs, type ActionPayload, type QueuedAction, type StepKind } from './offline/queue'
 import { resume } from './session'
 import type { Templates } from './templates'
@@ -29,6 +31,9 @@ export const loading = ref(false)
 export const loadError = ref<string | null>(null)
 /** The catalog's record templates as last loaded (kept for offline use). */
 export const templates = ref<Templates | null>(null)
+/** The order-event stream: `live` while news arrives as it happens, `polling` when it failed (the feed
+ * is read every NURSE_POLL_MS instead). */
+export const streamState = ref<StreamState>('stopped')
 
 async function refreshQueue(): Promise<void> {
   queue.value = await outbox.list()
@@ -202,30 +207,78 @@ async function applyEvent(event: OrderEvent): Promise<boolean> {
 }
 
 let following: Promise<void> | null = null
+/** Events from the feed and from the stream are applied one batch at a time, in arrival order. */
+let applying: Promise<unknown> = Promise.resolve()
+
+function serially<T>(work: () => Promise<T>): Promise<T> {
+  const next = applying.then(work)
+  applying = next.catch(() => undefined)
+  return next
+}
+
+async function reloadDay(): Promise<void> {
+  await writeMeta(BUNDLE_ETAG, '') // the bundle changed: load it whole
+  void loadOrders()
+}
 
 /** Reads the order events since the stored cursor (all pages) and applies them. */
 export function followEvents(): Promise<void> {
   following ??= (async () => {
     let reload = false
     try {
-      let cursor = await readMeta(EVENTS_CURSOR)
-      for (;;) {
-        const page = await loadEvents(cursor)
-        for (const event of page.items) reload = (await applyEvent(event)) || reload
-        cursor = page.next_cursor
-        await writeMeta(EVENTS_CURSOR, cursor)
-        if (!page.has_more) break
-      }
+      reload = await serially(async () => {
+        let changed = false
+        let cursor = await readMeta(EVENTS_CURSOR)
+        for (;;) {
+          const page = await loadEvents(cursor)
+          for (const event of page.items) changed = (await applyEvent(event)) || changed
+          cursor = page.next_cursor
+          await writeMeta(EVENTS_CURSOR, cursor)
+          if (!page.has_more) break
+        }
+        return changed
+      })
     } catch {
       // offline or refused: the next poll tries again from the same cursor
     } finally {
       following = null
     }
-    if (reload) await writeMeta(BUNDLE_ETAG, '') // the bundle changed: load it whole next time
-    if (reload) void loadOrders()
+    if (reload) await reloadDay()
   })()
   return following
 }
+
+/** One event of the stream: applied like the feed's, then its id is the cursor. */
+function streamedEvent(frame: SseFrame): Promise<void> {
+  return serially(async () => {
+    let event: OrderEvent
+    try {
+      event = JSON.parse(frame.data) as OrderEvent
+    } catch {
+      return // not an event of ours: skipped
+    }
+    const reload = await applyEvent(event)
+    if (frame.id) await writeMeta(EVENTS_CURSOR, frame.id)
+    if (reload) await reloadDay()
+  })
+}
+
+const stream = new EventStream({
+  url: EVENTS_STREAM_PATH,
+  token: getAccessToken,
+  refreshToken: refreshAccessToken,
+  lastId: () => readMeta(EVENTS_CURSOR),
+  onFrame: streamedEvent,
+  async onReady(id) {
+    // a first stream before the day was ever loaded starts at the latest event: keep that as the cursor
+    if (id && (await readMeta(EVENTS_CURSOR)) === null) await writeMeta(EVENTS_CURSOR, id)
+  },
+  onState(state) {
+    streamState.value = state
+  },
+  ...NURSE_STREAM,
+  retryDelayMs,
+})
 
 export async function raiseSos(order: DayOrder, position: { latitude: number; longitude: number } | null): Promise<void> {
   const key = crypto.randomUUID()
@@ -241,23 +294,27 @@ function wentOnline(): void {
   void resume()
     .then(() => flush())
     .then(() => loadOrders())
+    .then(() => stream.start())
 }
 
 function wentOffline(): void {
   online.value = false
+  void stream.stop()
 }
 
 let pollTimer: ReturnType<typeof setInterval> | null = null
 
-/** Once signed in: network listeners, the first replay, a periodic look for news while online. */
+/** Once signed in: network listeners, the first replay, the order-event stream while online and a
+ * periodic look for news when the stream is not open. */
 export function startSync(): void {
   if (pollTimer !== null) return
   online.value = navigator.onLine
   window.addEventListener('online', wentOnline)
   window.addEventListener('offline', wentOffline)
   pollTimer = setInterval(() => {
-    if (navigator.onLine) void followEvents()
+    if (navigator.onLine && stream.state !== 'live') void followEvents()
   }, NURSE_POLL_MS)
+  if (navigator.onLine) stream.start()
   void flush()
 }
 
@@ -266,6 +323,7 @@ export async function stopSync(): Promise<void> {
   window.removeEventListener('offline', wentOffline)
   if (pollTimer !== null) clearInterval(pollTimer)
   pollTimer = null
+  await stream.stop()
   orders.value = []
   await clearDay()
 }

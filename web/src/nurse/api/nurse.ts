@@ -94,6 +94,9 @@ export async function loadDay(previous: Map<string, DayOrder>, etag: string | nu
   }
 }
 
+/** The order events as server-sent events (read by ./stream.ts; the same items as the feed). */
+export const EVENTS_STREAM_PATH = '/api/v1/homecare/events'
+
 /** The order events after `cursor` (one page). */
 export async function loadEvents(cursor: string | null): Promise<EventFeedPage> {
   const { data, error, response } = await api.GET('/api/v1/homecare/events/feed', { params: { query: cursor ? { after: cursor } : {} } })
