@@ -256,6 +256,7 @@ describe('EventStream', () => {
     s.stream.start()
     const second = await server.next(1)
     expect(second.headers.Authorization).toBe('Bearer t2')
+    expect(s.delays).toEqual([1]) // retried after the backoff: a server refusing every token is not hammered
     await s.stream.stop()
 
     const gone = fakeServer([new Response('', { status: 401 })])

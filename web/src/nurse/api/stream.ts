@@ -165,10 +165,9 @@ export class EventStream {
       }
       if (this.stopped) break
       retryAfter = parser.retryMs ?? retryAfter
-      if (outcome === 'unauthorized') {
-        if ((await this.options.refreshToken()) === null) break
-        continue
-      }
+      // a 401: a fresh token, then a retry counted as a failure (a token refused again waits longer)
+      if (outcome === 'unauthorized' && (await this.options.refreshToken()) === null) break
+      if (this.stopped) break
       let delay: number
       if (outcome === 'ended') {
         delay = retryAfter ?? this.options.retryDelayMs(1) // the server closed a good stream: come back
