@@ -107,7 +107,7 @@ function fakeServer(answers: (Response | 'stream')[]) {
   return { fetcher, connections, next }
 }
 
-function until(check: () => boolean, ms = 2_000): Promise<void> {
+function until(check: () => boolean, ms = 4_000): Promise<void> {
   const deadline = Date.now() + ms
   return new Promise((resolve, reject) => {
     const look = (): void => {
@@ -139,8 +139,9 @@ function makeStream(server: ReturnType<typeof fakeServer>, extra: Partial<EventS
       return Promise.resolve()
     },
     onState: (state) => states.push(state),
-    readyTimeoutMs: 250,
-    idleTimeoutMs: 300,
+    // bounds wide enough for a loaded CI machine: the heartbeat test's 200 ms gaps stay far below idle
+    readyTimeoutMs: 1_000,
+    idleTimeoutMs: 1_200,
     retryDelayMs: (failures) => {
       delays.push(failures)
       return 5
@@ -242,7 +243,7 @@ describe('EventStream', () => {
     const first = await server.next(0)
     first.write(READY('c0'))
     for (let i = 0; i < 8; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 60))
+      await new Promise((resolve) => setTimeout(resolve, 200))
       first.write(': heartbeat\n\n')
     }
     expect(server.connections.length).toBe(1)
