@@ -45,7 +45,7 @@ PartQuery = Annotated[
 ERRORS = problem_responses(401, 403, 404, 422)
 
 
-def _min_coverage(request: Request) -> float:
+async def _min_coverage(request: Request) -> float:
     """INDICATORS_TARGET_MIN_COVERAGE: the reporting coverage a region's target needs to be judged."""
     settings: IndicatorsSettings = request.app.state.settings
     return settings.target_min_coverage
