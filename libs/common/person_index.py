@@ -277,3 +277,24 @@ async def get_person_index(request: Request) -> PersonIndex:
 
 
 PersonIndexDep = Annotated[PersonIndex, Depends(get_person_index)]
+
+
+async def persons_or_none(
+    index: PersonIndex | None,
+    ids: Iterable[uuid.UUID],
+    *,
+    on_behalf_of: str | None,
+    purpose: str,
+    required: bool,
+) -> dict[uuid.UUID, IndexedPerson] | None:
+    """A page's linked persons in one call, for a read that shows them: None when the index is absent or
+    unreachable and the read may degrade (``required`` false: a list answers with the person fields
+    empty); :class:`PersonIndexUnavailable` when it may not (a detail that needs the whole data)."""
+    try:
+        if index is None:
+            raise PersonIndexUnavailable()
+        return await index.persons(ids, on_behalf_of=on_behalf_of, purpose=purpose)
+    except PersonIndexUnavailable:
+        if required:
+            raise
+        return None

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable
 
 from libs.common.auth import Principal
-from libs.common.person_index import PersonIndex, PersonIndexUnavailable
+from libs.common.person_index import PersonIndex, PersonIndexUnavailable, persons_or_none
 from libs.common.personal_data import PersonalDataCipher, mask_id_card, mask_name, mask_phone
 from services.contracts.referrals.models import Referral
 from services.contracts.referrals.schemas import ResidentRead
@@ -67,17 +67,14 @@ async def residents(
     linked = [r for r in rows if r.person_id is not None]
     if not linked:
         return found
-    try:
-        if index is None:
-            raise PersonIndexUnavailable()
-        persons = await index.persons(
-            [r.person_id for r in linked if r.person_id is not None],
-            on_behalf_of=principal.sub,
-            purpose=purpose,
-        )
-    except PersonIndexUnavailable:
-        if required:
-            raise
+    persons = await persons_or_none(
+        index,
+        [r.person_id for r in linked if r.person_id is not None],
+        on_behalf_of=principal.sub,
+        purpose=purpose,
+        required=required,
+    )
+    if persons is None:
         return found | {r.id: None for r in linked}
     for r in linked:
         person = persons.get(r.person_id) if r.person_id is not None else None

@@ -21,7 +21,13 @@ from datetime import date
 
 from libs.common.auth import Principal
 from libs.common.identifiers import id_card_birth_date, id_card_sex
-from libs.common.person_index import IndexedAssessment, IndexedPerson, PersonIndex, PersonIndexUnavailable
+from libs.common.person_index import (
+    IndexedAssessment,
+    IndexedPerson,
+    PersonIndex,
+    PersonIndexUnavailable,
+    persons_or_none,
+)
 from libs.common.personal_data import (
     PersonalDataCipher,
     mask_address,
@@ -111,17 +117,14 @@ async def identities(
     linked = [r for r in rows if r.person_id is not None]
     if not linked:
         return found
-    try:
-        if index is None:
-            raise PersonIndexUnavailable()
-        persons = await index.persons(
-            [r.person_id for r in linked if r.person_id is not None],
-            on_behalf_of=principal.sub,
-            purpose=purpose,
-        )
-    except PersonIndexUnavailable:
-        if required:
-            raise
+    persons = await persons_or_none(
+        index,
+        [r.person_id for r in linked if r.person_id is not None],
+        on_behalf_of=principal.sub,
+        purpose=purpose,
+        required=required,
+    )
+    if persons is None:
         return found | {r.id: None for r in linked}
     for r in linked:
         person = persons.get(r.person_id) if r.person_id is not None else None
