@@ -3,6 +3,9 @@
 
 - :meth:`PersonIndex.find_or_create` finds or registers a person by ID number (``persons:write``);
   homecare's recipients and contracts' referral residents link to it (their ``person_link`` modules);
+- :func:`resolve_batch` finds or registers a bulk batch's persons in ONE ``POST /persons/bulk`` call
+  (``persons:bulk``), one record a person keyed by the caller's blind index of the ID number — homecare's
+  city sync of recipients and contracts' import of referrals (issue 19);
 - :meth:`PersonIndex.persons` reads several persons whole in ONE call (``POST /persons/batch``,
   ``persons:batch``: homecare and contracts only), a list page's persons at once; the residents audit each
   as a disclosure to the calling service, with the acting user's subject. The caller masks them per
@@ -17,7 +20,7 @@ persons' fields.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Annotated
 
@@ -28,7 +31,13 @@ from pydantic import BaseModel, ConfigDict
 from libs.common.errors import Conflict, ServiceUnavailable, Unprocessable, UpstreamError, UpstreamTimeout
 from libs.common.http_client import ServiceClient
 from libs.common.pagination import MAX_LIMIT
-from libs.common.personal_data import mask_address, mask_id_card, mask_name, mask_phone
+from libs.common.personal_data import (
+    PersonalDataCipher,
+    mask_address,
+    mask_id_card,
+    mask_name,
+    mask_phone,
+)
 
 PERSONS_PATH = "/api/v1/residents/persons"
 BATCH_PATH = f"{PERSONS_PATH}/batch"
@@ -94,15 +103,20 @@ class _Bulk(BaseModel):
     results: list[_BulkResult]
 
 
-class BulkPerson(BaseModel):
-    """A person a bulk caller names (as ``POST /persons/bulk`` takes it; ``external_id``: its key)."""
+class NamedPerson(BaseModel):
+    """A person as a bulk record names them (the identity the index finds or registers)."""
 
-    external_id: str
     name: str
     id_number: str
     region_code: str
     phone: str | None = None
     address: str | None = None
+
+
+class BulkPerson(NamedPerson):
+    """A person a bulk caller names (as ``POST /persons/bulk`` takes it; ``external_id``: its key)."""
+
+    external_id: str
 
 
 def masked(person: IndexedPerson) -> IndexedPerson:
@@ -266,6 +280,54 @@ class PersonIndex(ServiceClient):
             return await self.request(method, path, **kwargs)
         except (UpstreamError, UpstreamTimeout) as exc:
             raise PersonIndexUnavailable() from exc
+
+
+def same_name(a: str, b: str) -> bool:
+    """The names the person index takes for one (whitespace dropped, case folded)."""
+    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
+
+
+def index_source(service: str, source_system: str) -> str:
+    """The key space of a service's bulk records in the person index (one per city platform, e.g.
+    ``contracts:xm-ijk``); a person's key in it is the service's blind index of the ID number — one
+    number, one key, whatever the platform's record (its external id may be re-keyed) — revealing nothing."""
+    return f"{service}:{source_system}"[:60]
+
+
+async def resolve_batch(
+    index: PersonIndex,
+    cipher: PersonalDataCipher,
+    people: Mapping[int, NamedPerson],
+    *,
+    source: str,
+    max_records: int,
+) -> dict[int, uuid.UUID | PersonNotMatched]:
+    """The persons of a bulk batch's records (``people``: by the record's index), found or registered in
+    ONE ``POST /persons/bulk`` call (a batch of ``max_records``): one record a person, keyed by
+    ``cipher``'s blind index of the ID number in ``source`` (:func:`index_source`). Each record gets the
+    person's id or the index's refusal (:class:`PersonNotMatched`: ``person_name_mismatch`` also when a
+    later record of the batch gives the number another name, as the index would answer it;
+    ``person_refused``). Raises :class:`PersonIndexUnavailable` when the index cannot be reached — call it
+    before anything is written."""
+    if not people:
+        return {}
+    keys = {i: cipher.lookup_hash(p.id_number, "id_card") for i, p in people.items()}
+    first: dict[str, NamedPerson] = {}
+    for i, person in people.items():
+        first.setdefault(keys[i], person)
+    answers = await index.find_or_create_many(
+        [BulkPerson(external_id=key, **person.model_dump()) for key, person in first.items()],
+        source_system=source,
+        max_records=max_records,
+    )
+    by_key = dict(zip(first, answers, strict=True))
+    resolved: dict[int, uuid.UUID | PersonNotMatched] = {}
+    for i, person in people.items():
+        answer = by_key[keys[i]]
+        if isinstance(answer, uuid.UUID) and not same_name(first[keys[i]].name, person.name):
+            answer = PersonNotMatched("person_name_mismatch", "同一批次中该身份证号登记的姓名与本条不一致")
+        resolved[i] = answer
+    return resolved
 
 
 async def get_person_index(request: Request) -> PersonIndex:

@@ -31,7 +31,13 @@ from libs.common.bulk import (
     changed_fields,
 )
 from libs.common.models import ChangeTracked, utcnow
-from libs.common.person_index import BulkPerson, PersonIndex, PersonNotMatched
+from libs.common.person_index import (
+    NamedPerson,
+    PersonIndex,
+    PersonNotMatched,
+    index_source,
+    resolve_batch,
+)
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare import clock
 from services.homecare.orders import placement
@@ -168,18 +174,6 @@ def _changes(
     return changed
 
 
-def _same_name(a: str, b: str) -> bool:
-    """The names the person index takes for one (whitespace dropped, case folded)."""
-    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
-
-
-def _index_source(source_system: str) -> str:
-    """The key space of homecare's bulk records in the person index (one per city platform); a person's
-    key in it is homecare's blind index of the ID number — one number, one key, whatever the platform's
-    recipient record (its external id may be re-keyed, a number corrected) — revealing nothing."""
-    return f"homecare:{source_system}"[:60]
-
-
 async def upsert_recipients(
     session: AsyncSession,
     principal: Principal,
@@ -224,36 +218,23 @@ async def upsert_recipients(
     to_write = [r for r in live if not unchanged(r)]
     resolved: dict[int, uuid.UUID | PersonNotMatched] = {}
     if index is not None and to_write:
-        # one record a person (the index keys its records by homecare's blind index of the ID number)
-        keys = {r.index: cipher.lookup_hash(_data(r).id_number, "id_card") for r in to_write}
-        first: dict[str, BulkRecord[RecipientBulkRecord]] = {}
-        for r in to_write:
-            first.setdefault(keys[r.index], r)
-        answers = await index.find_or_create_many(
-            [
-                BulkPerson(
-                    external_id=key,
+        # one record a person, keyed by homecare's blind index of the ID number
+        resolved = await resolve_batch(
+            index,
+            cipher,
+            {
+                r.index: NamedPerson(
                     name=_data(r).name,
                     id_number=_data(r).id_number,
                     region_code=_data(r).region_code,
                     phone=_data(r).phone,
                     address=_data(r).address,
                 )
-                for key, r in first.items()
-            ],
-            source_system=_index_source(source_system),
+                for r in to_write
+            },
+            source=index_source("homecare", source_system),
             max_records=max_records,
         )
-        by_key = dict(zip(first, answers, strict=True))
-        for r in to_write:
-            answer = by_key[keys[r.index]]
-            named = _data(first[keys[r.index]]).name
-            if isinstance(answer, uuid.UUID) and not _same_name(named, _data(r).name):
-                # a later record of the number under another name: as the index answers a second name
-                answer = PersonNotMatched(
-                    "person_name_mismatch", "同一批次中该身份证号登记的姓名与本条不一致"
-                )
-            resolved[r.index] = answer
     serving = {r.index: recipients.serving_institution(principal, _data(r)) for r in to_write}
     lookups = await recipients.load_registration(
         session,
