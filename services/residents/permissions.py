@@ -11,7 +11,8 @@
   callers that keep records of persons without their personal data (homecare's recipients, contracts'
   referrals); each call audited as a disclosure to that service, with the acting user's subject.
 - ``persons:bulk`` — find-or-create a batch of persons by ID number (``POST /persons/bulk``): the city
-  platform, and homecare's city bulk sync of recipients (one call a batch, issue 19).
+  platform, homecare's city bulk sync of recipients and contracts' import of referrals (one call a batch,
+  issue 19).
 - ``persons:identity_check`` — whether the last characters of a person's ID number match (issue 18): only
   homecare, at a nurse's check-in; the number never leaves this service.
 - ``teams:read`` / ``packages:read`` / ``signings:read`` — 家庭医生签约: officials and city platforms in
@@ -58,7 +59,8 @@ SERVICE_CALLERS: dict[str, set[str]] = {
         "assessments:read",
         "persons:identity_check",
     },
-    "contracts": {"persons:read", "persons:write", "persons:batch"},
+    # contracts' import of referrals finds or registers a batch's residents in one call (persons:bulk)
+    "contracts": {"persons:read", "persons:write", "persons:batch", "persons:bulk"},
     # the indicators follow the feed
     "indicators": {
         "changes:read",
@@ -98,7 +100,7 @@ POLICY = Policy(
 
 PersonsRead = Annotated[Principal, Depends(POLICY.require("persons:read"))]
 SyncWrite = Annotated[Principal, Depends(POLICY.require("sync:write"))]
-# POST /persons/bulk: the city platform, and homecare's recipients bulk sync for its batch's persons
+# POST /persons/bulk: the city platform, homecare's recipients bulk sync and contracts' referrals import
 PersonsBulk = Annotated[Principal, Depends(POLICY.require("persons:bulk"))]
 # issue 18: another service asks whether an ID number's last characters match (homecare only)
 PersonsIdentityCheck = Annotated[Principal, Depends(POLICY.require("persons:identity_check"))]

@@ -14,12 +14,16 @@ by :mod:`services.contracts.history`: none in the future, requested ≤ accepted
 requested ≤ closed, each the moment of a transition the state was reached through and no other. Who
 writes: a province administrator or a city platform whose region holds the agreement's county.
 
-The residents (issue 19): the batch's ID numbers are looked up in the residents' person index in ONE
-call (``POST /residents/persons/batch`` by ``id_numbers``; one per 200 records); a record whose resident
-is a person there stores ``person_id`` only (no copy; another name there is ``person_name_mismatch``), one
-whose resident the index does not hold yet keeps an encrypted copy, unlinked, for the linking command
-(``python -m services.contracts.referrals.person_link``) — the index has no batch registration. The index
-unreachable: 503 ``residents_unavailable``, nothing written.
+The residents (issue 19): the persons of the batch's records to write (not those unchanged) are found
+or registered in the residents' person index in ONE call (``POST /residents/persons/bulk``, permission
+``persons:bulk``; keyed ``contracts:<source_system>`` + contracts' blind index of the ID number, one
+record a person; :func:`libs.common.person_index.resolve_batch`) before anything is written, in the
+county of the record's agreement, and each referral stores ``person_id`` only — no copy of the
+resident. The index refusing a record rejects that record (``person_name_mismatch``: the number is a
+person of another name, also a second name for one number within the batch; ``person_refused``
+otherwise); the index unreachable is 503 ``residents_unavailable``, nothing written. An unlinked copy
+(written before) sent again is linked and its copy cleared. Without an index (an in-process loader only)
+a record keeps an encrypted copy, unlinked, for the linking command.
 
 A batch: one SELECT of its agreements, one of the referrals held under its keys, one of the open
 referrals of its residents (by person or blind index), one INSERT (executemany), one UPDATE (executemany,
@@ -43,9 +47,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import audit, bulk, changes
 from libs.common.auth import Principal
 from libs.common.bulk import BulkOutcome, BulkRecord, BulkResponse
-from libs.common.errors import IllegalTransition
-from libs.common.person_index import IndexedPerson, PersonIdentityConflict, PersonIndex
-from libs.common.personal_data import PersonalDataCipher, normalise_lookup_value
+from libs.common.errors import DomainError, IllegalTransition
+from libs.common.person_index import (
+    NamedPerson,
+    PersonIndex,
+    PersonNotMatched,
+    index_source,
+    resolve_batch,
+)
+from libs.common.personal_data import PersonalDataCipher
 from services.contracts import history
 from services.contracts.agreements import refs
 from services.contracts.agreements.errors import AgreementChanged
@@ -156,10 +166,6 @@ def _record_hash(record: ReferralRecord, fingerprint: str) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def _same_name(person: IndexedPerson, name: str) -> bool:
-    return normalise_lookup_value(person.name, "name") == normalise_lookup_value(name, "name")
-
-
 @dataclass
 class _Import:
     principal: Principal
@@ -168,8 +174,10 @@ class _Import:
     existing: dict[str, Referral]
     #: a resident's open referral, as the batch leaves it: by ``p:<person id>`` and ``h:<blind index>``
     open_by_resident: dict[str, uuid.UUID]
-    #: the persons of the batch's residents the index holds, by ID number (upper-case)
-    persons: dict[str, IndexedPerson]
+    #: the person of each record to write, or the index's refusal (by the record's index); empty without
+    #: an index (``linking`` false: the residents kept as unlinked copies)
+    persons: dict[int, uuid.UUID | PersonNotMatched]
+    linking: bool
     cipher: PersonalDataCipher
     today: date
     now: datetime
@@ -178,16 +186,45 @@ class _Import:
     #: the referrals written, in the batch's order
     written: list[uuid.UUID] = field(default_factory=list)
 
+    def unchanged(self, record: BulkRecord[ReferralRecord]) -> bool:
+        """The record is what is stored (its hash, the resident by fingerprint) and, with an index, its
+        referral linked (an unlinked copy sent again is linked)."""
+        data = cast(ReferralRecord, record.data)
+        current = self.existing.get(record.external_id or "")
+        if current is None or (self.linking and current.person_id is None):
+            return False
+        return current.source_hash == _record_hash(data, _fingerprint(data, self.cipher))
+
+    def resident(self, record: BulkRecord[ReferralRecord]) -> NamedPerson | None:
+        """The person a record to write names, in its agreement's county (None: the record is unchanged,
+        or its agreement unknown or not the caller's to import — the check rejects it: no person is
+        registered for a record refused)."""
+        data = cast(ReferralRecord, record.data)
+        if self.unchanged(record):
+            return None
+        try:
+            agreement = self.agreements.get(data)
+            refs.ensure_importer(self.principal, agreement)
+        except DomainError:
+            return None
+        return NamedPerson(
+            name=data.resident.name,
+            id_number=data.resident.id_number,
+            region_code=agreement.region_code,
+            phone=data.resident.phone,
+        )
+
     def check(self, record: BulkRecord[ReferralRecord]) -> None:
         data = cast(ReferralRecord, record.data)
         agreement = self.agreements.get(data)
         refs.ensure_importer(self.principal, agreement)
         current = self.existing.get(record.external_id or "")
-        fingerprint = _fingerprint(data, self.cipher)
-        digest = _record_hash(data, fingerprint)
-        if current is not None and current.source_hash == digest:
+        if self.unchanged(record):
+            assert current is not None
             record.written(BulkOutcome.unchanged, id=current.id, version=current.version)
             return
+        fingerprint = _fingerprint(data, self.cipher)
+        digest = _record_hash(data, fingerprint)
         check_history(data, now=self.now)
         service.check_eligible(agreement, data.requested_at.astimezone(CHINA_TZ).date(), today=self.today)
         if current is not None:
@@ -201,10 +238,11 @@ class _Import:
                     allowed=service.allowed_actions(current.state),
                 )
         id_hash = self.cipher.lookup_hash(data.resident.id_number, "id_card")
-        person = self.persons.get(data.resident.id_number.upper())
-        if person is not None and not _same_name(person, data.resident.name):
-            raise PersonIdentityConflict("该身份证号在居民主索引中登记的姓名与所填不一致")
-        person_id = person.id if person is not None else None
+        person_id = self.persons.get(record.index)
+        if isinstance(person_id, PersonNotMatched):
+            record.reject(person_id.code, person_id.detail)
+            return
+        assert person_id is not None or not self.linking
         referral_id = current.id if current is not None else uuid.uuid4()
         keys = [f"h:{id_hash}", *([f"p:{person_id}"] if person_id is not None else [])]
         holders = {self.open_by_resident.get(key) for key in keys} - {None}
@@ -284,20 +322,21 @@ async def import_(
             )
         )
         existing = {r.external_id or "": r for r in rows}
-    # the residents' persons first, in one call (no row written if the index cannot be reached); no
-    # index (the demo's seed, written before its residents): every resident kept unlinked, for linking
-    persons = (
-        await index.find_by_id_numbers(
-            {r.resident.id_number for r in valid},
-            on_behalf_of=principal.sub,
-            purpose="POST referrals/bulk",
-        )
-        if valid and index is not None
-        else {}
+    work = _Import(
+        principal, request.source_system, agreements, existing, {}, {}, index is not None, cipher, today, now
     )
+    if index is not None:
+        # the residents' persons first, in one call (no row written if the index cannot be reached)
+        wanted = {r.index: p for r in batch.live() if (p := work.resident(r)) is not None}
+        work.persons = await resolve_batch(
+            index,
+            cipher,
+            wanted,
+            source=index_source("contracts", request.source_system),
+            max_records=max_records,
+        )
     hashes = {cipher.lookup_hash(r.resident.id_number, "id_card") for r in valid}
-    person_ids = {p.id for p in persons.values()}
-    open_by_resident: dict[str, uuid.UUID] = {}
+    person_ids = {p for p in work.persons.values() if isinstance(p, uuid.UUID)}
     if hashes:
         found = await session.execute(
             select(Referral.resident_id_hash, Referral.person_id, Referral.id).where(
@@ -307,12 +346,9 @@ async def import_(
         )
         for id_hash, person_id, referral_id in found.all():
             if id_hash is not None:
-                open_by_resident[f"h:{id_hash}"] = referral_id
+                work.open_by_resident[f"h:{id_hash}"] = referral_id
             if person_id is not None:
-                open_by_resident[f"p:{person_id}"] = referral_id
-    work = _Import(
-        principal, request.source_system, agreements, existing, open_by_resident, persons, cipher, today, now
-    )
+                work.open_by_resident[f"p:{person_id}"] = referral_id
     batch.check(work.check)
     await _write(session, work, now)
     bulk.audit_written(session, principal, batch, entity_type=ENTITY, personal_fields={"resident"})

@@ -20,8 +20,10 @@ router = ServiceRouter(prefix="/api/v1/contracts", tags=["referrals-bulk"])
     operation_id="contracts_bulk_import_referrals",
     response_model=BulkResponse,
     description=(
-        "老人按身份证号在居民主索引中整批查找（一次调用）：已登记的居民只保存其居民编号，不保存个人信息副本；"
-        "尚未登记的暂存加密副本，待关联命令登记。居民服务不可用时 503 residents_unavailable（整批不写入）。"
+        "老人按身份证号在居民主索引中整批查找或登记（一次调用，在协议所在区县登记）：转诊只保存居民编号，"
+        "不保存个人信息副本；居民主索引拒绝的记录单独拒绝（person_name_mismatch：该身份证号已登记为其他姓名，"
+        "或同一批次中同一身份证号姓名不一致；person_refused：其他原因），不影响其他记录。"
+        "居民服务不可用时 503 residents_unavailable（整批不写入）。"
     ),
     responses=problem_responses(401, 403, 409, 422, 503),
 )

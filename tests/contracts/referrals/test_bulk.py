@@ -16,7 +16,7 @@ from libs.common.auth import Role
 from libs.common.testing import Tokens
 from tests.contracts.agreements.test_bulk import platform
 from tests.contracts.flows import admin_of
-from tests.contracts.referrals.test_router import ID_NUMBER, OTHER_ID_NUMBER, REFERRALS, with_check
+from tests.contracts.referrals.test_router import ID_NUMBER, REFERRALS, with_check
 from tests.contracts.registry_data import RegistryData
 from tests.contracts.visits.test_bulk import _agreements, _medical
 
@@ -240,7 +240,8 @@ async def test_one_open_referral_per_resident_and_updates_move_only_forward(
         opened(
             "O-4",
             requested_at="2025-12-03T10:00:00+08:00",
-            resident={"name": "王五", "id_number": OTHER_ID_NUMBER},
+            # a resident of this file's own (the bulk registers its residents in the shared index)
+            resident={"name": "王五", "id_number": with_check("35020619450315071")},
         ),
     )
     assert other["counts"]["created"] == 1

@@ -1,9 +1,7 @@
 """A referral's resident is held by the residents' person index (issue 19): a new referral stores
 ``person_id`` only; reads fetch a page's residents in ONE ``POST /residents/persons/batch`` call and mask
 them as before (whole only in a party's detail); the index down, lists answer with the resident's fields
-empty and a party's detail is a 503 ``residents_unavailable``. The bulk path looks the batch's residents up
-in one call, stores ``person_id`` only for those the index holds, and tells a changed resident by its keyed
-fingerprint."""
+empty and a party's detail is a 503 ``residents_unavailable``. The bulk path: test_bulk_persons.py."""
 
 from __future__ import annotations
 
@@ -17,16 +15,12 @@ from sqlalchemy import select
 
 from libs.common.auth import Role
 from libs.common.http_client import StaticTokenSource
-from libs.common.models import AuditRecord
 from libs.common.person_index import PersonIndex
 from libs.common.testing import Tokens, live_client
 from services.contracts.referrals.models import Referral
-from tests.contracts.agreements.test_bulk import platform
 from tests.contracts.flows import admin_of
-from tests.contracts.referrals.test_bulk import REFERRALS_BULK, opened, referral
 from tests.contracts.referrals.test_router import REFERRALS, _active, referral_body, with_check
 from tests.contracts.registry_data import RegistryData
-from tests.contracts.visits.test_bulk import _agreements
 
 BATCH = "/api/v1/residents/persons/batch"
 COPIES = ("resident_name_enc", "resident_id_number_enc", "resident_id_hash", "resident_phone_enc")
@@ -204,83 +198,3 @@ async def test_lists_degrade_and_a_party_s_detail_is_a_503_when_the_index_is_dow
         contracts_app.state.person_index = held
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["state"] == "accepted"
-
-
-async def test_bulk_links_the_residents_the_index_holds_in_one_call(
-    client: httpx.AsyncClient,
-    registry: RegistryData,
-    tokens: Tokens,
-    contracts_app: FastAPI,
-    residents_app: FastAPI,
-) -> None:
-    await _agreements(client, registry, tokens)
-    known, unknown, taken = _id_number(), _id_number(), _id_number()
-    person_id = await _register(residents_app, tokens, "张三丰", known)
-    await _register(residents_app, tokens, "林阿公", taken)
-    records = [
-        referral("P-1", resident={"name": "张三丰", "id_number": known, "phone": "13700001111"}),
-        opened("P-2", resident={"name": "李四", "id_number": unknown}),
-        referral("P-3", resident={"name": "张三丰", "id_number": taken}),
-    ]
-    held = contracts_app.state.person_index
-    index, transport = _counting_index(residents_app, tokens)
-    contracts_app.state.person_index = index
-    try:
-        response = await client.post(
-            REFERRALS_BULK, json={"source_system": "xm-ijk", "records": records}, headers=platform(tokens)
-        )
-    finally:
-        contracts_app.state.person_index = held
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert transport.calls == {BATCH: 1}
-    assert [r["code"] for r in body["results"]] == [None, None, "person_name_mismatch"]
-    assert "林阿公" not in response.text
-    linked = await _stored(contracts_app, body["results"][0]["id"])
-    assert str(linked.person_id) == person_id
-    assert all(getattr(linked, column) is None for column in COPIES)
-    assert linked.resident_fingerprint is not None
-    unlinked = await _stored(contracts_app, body["results"][1]["id"])
-    assert unlinked.person_id is None  # the index has no batch registration: kept for the linking command
-    assert unlinked.resident_id_number_enc is not None
-    assert unlinked.resident_id_hash is not None
-
-    # a replay is unchanged; a changed phone is a changed resident (by fingerprint), masked in the answer
-    replay = await client.post(
-        REFERRALS_BULK, json={"source_system": "xm-ijk", "records": records[:1]}, headers=platform(tokens)
-    )
-    assert replay.json()["counts"]["unchanged"] == 1, replay.text
-    records[0]["resident"]["phone"] = "13700002222"
-    changed = await client.post(
-        REFERRALS_BULK, json={"source_system": "xm-ijk", "records": records[:1]}, headers=platform(tokens)
-    )
-    (result,) = changed.json()["results"]
-    assert result["outcome"] == "updated", changed.text
-    async with contracts_app.state.database.session() as session:
-        audited = (
-            await session.scalars(
-                select(AuditRecord.changes).where(
-                    AuditRecord.entity_id == result["id"], AuditRecord.action.like("%update%")
-                )
-            )
-        ).all()
-    assert [
-        {k: v for k, v in c.items() if k not in ("via", "source_system", "external_id")} for c in audited
-    ] == [{"resident": "***"}], audited
-    assert "13700002222" not in changed.text
-
-    # the index down: nothing written, 503
-    contracts_app.state.person_index = _down_index()
-    try:
-        down = await client.post(
-            REFERRALS_BULK,
-            json={
-                "source_system": "xm-ijk",
-                "records": [referral("P-9", resident={"name": "王五", "id_number": _id_number()})],
-            },
-            headers=platform(tokens),
-        )
-    finally:
-        contracts_app.state.person_index = held
-    assert down.status_code == 503, down.text
-    assert down.json()["code"] == "residents_unavailable"

@@ -686,7 +686,7 @@ export interface paths {
         put?: never;
         /**
          * 批量导入历史双向转诊记录（含状态与各环节原始时间；按 source_system + external_id 新增或更新）
-         * @description 老人按身份证号在居民主索引中整批查找（一次调用）：已登记的居民只保存其居民编号，不保存个人信息副本；尚未登记的暂存加密副本，待关联命令登记。居民服务不可用时 503 residents_unavailable（整批不写入）。
+         * @description 老人按身份证号在居民主索引中整批查找或登记（一次调用，在协议所在区县登记）：转诊只保存居民编号，不保存个人信息副本；居民主索引拒绝的记录单独拒绝（person_name_mismatch：该身份证号已登记为其他姓名，或同一批次中同一身份证号姓名不一致；person_refused：其他原因），不影响其他记录。居民服务不可用时 503 residents_unavailable（整批不写入）。
          */
         post: operations["contracts_bulk_import_referrals"];
         delete?: never;
