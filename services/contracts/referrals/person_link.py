@@ -6,8 +6,9 @@ permission ``persons:write`` granted to ``service:contracts``). A new referral's
 when the referral is requested (``POST /referrals`` resolves the person first — a new person is
 registered in the requesting institution's county — and answers 503 ``residents_unavailable`` when the
 index cannot be reached: no referral is requested unlinked any more). Referrals requested before that,
-or written by the bulk path for a resident the index did not hold yet, are linked by the linking
-command, which clears their copies (the residents hold the identity):
+or written by an in-process loader without an index, are linked by the linking command — their
+residents found or registered from their copies, a thousand referrals a ``POST /residents/persons/bulk``
+call (``libs/common/person_linking.py``) — which clears their copies (the residents hold the identity):
 
     .venv/bin/python -m services.contracts.referrals.person_link      # CONTRACTS_* settings, like the app
 
@@ -23,71 +24,60 @@ import argparse
 import asyncio
 import logging
 import sys
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import select
 
-from libs.common.database import Database, session_scope
+from libs.common.bulk import DEFAULT_MAX_RECORDS
+from libs.common.database import Database
 from libs.common.errors import UpstreamError
 from libs.common.http_client import ServiceTokenSource, make_http_client
 from libs.common.keys import personal_data_cipher
-from libs.common.person_index import PersonIndex, PersonIndexUnavailable, PersonNotMatched
+from libs.common.person_index import NamedPerson, PersonIndex, PersonIndexUnavailable
+from libs.common.person_linking import LinkReport, link_unlinked
 from libs.common.personal_data import PersonalDataCipher
 from services.contracts.referrals.models import Referral
 
 log = logging.getLogger(__name__)
 
 
-async def person_of(index: PersonIndex, referral: Referral, cipher: PersonalDataCipher) -> uuid.UUID:
-    """The person of a stored referral's resident (decrypted for the call only; a new person is
-    registered in the referral's county)."""
+def identity_of(referral: Referral, cipher: PersonalDataCipher) -> NamedPerson | None:
+    """The person a stored referral's copy names (decrypted for the call only; a new person is registered
+    in the referral's county; None: no copy)."""
     if referral.resident_name_enc is None or referral.resident_id_number_enc is None:
-        raise PersonNotMatched("person_refused", "转诊记录既未关联居民，也没有老人信息副本")
-    return await index.find_or_create(
+        return None
+    return NamedPerson(
         name=cipher.decrypt(referral.resident_name_enc),
         id_number=cipher.decrypt(referral.resident_id_number_enc),
         region_code=referral.region_code,
         phone=cipher.decrypt(referral.resident_phone_enc) if referral.resident_phone_enc else None,
-        address=None,
     )
 
 
-@dataclass
-class LinkReport:
-    linked: int = 0
-    unmatched: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)  # (referral, code, detail)
+def clear_copy(referral: Referral) -> None:
+    """Linked: the residents hold the identity, the copy goes (issue 19, contracts_0008)."""
+    referral.resident_name_enc = None
+    referral.resident_id_number_enc = None
+    referral.resident_id_hash = None
+    referral.resident_phone_enc = None
 
 
 async def link_existing(
-    database: Database, index: PersonIndex, cipher: PersonalDataCipher, *, batch: int = 200
+    database: Database, index: PersonIndex, cipher: PersonalDataCipher, *, batch: int = DEFAULT_MAX_RECORDS
 ) -> LinkReport:
-    """Link every referral without a person; one transaction per batch.
+    """Link every referral without a person: ``batch`` at a time, their residents found or registered in
+    ONE ``POST /residents/persons/bulk`` call and one transaction a batch (source ``contracts:link``).
     Raises ``PersonIndexUnavailable`` when the index is unreachable (what was linked so far stays linked)."""
-    report = LinkReport()
-    after: uuid.UUID | None = None
-    while True:
-        async with session_scope(database) as session:
-            stmt = select(Referral).where(Referral.person_id.is_(None)).order_by(Referral.id).limit(batch)
-            if after is not None:
-                stmt = stmt.where(Referral.id > after)
-            rows = list((await session.scalars(stmt)).all())
-            for referral in rows:
-                try:
-                    referral.person_id = await person_of(index, referral, cipher)
-                    # linked: the residents hold the identity, the copy goes (issue 19, contracts_0008)
-                    referral.resident_name_enc = None
-                    referral.resident_id_number_enc = None
-                    referral.resident_id_hash = None
-                    referral.resident_phone_enc = None
-                    report.linked += 1
-                except PersonNotMatched as exc:
-                    report.unmatched.append((referral.id, exc.code, exc.detail))
-        if len(rows) < batch:
-            return report
-        after = rows[-1].id
+    return await link_unlinked(
+        database,
+        Referral,
+        index,
+        cipher,
+        service="contracts",
+        identity=lambda referral: identity_of(referral, cipher),
+        clear=clear_copy,
+        batch=batch,
+    )
 
 
 async def _main(make_tokens: Callable[[httpx.AsyncClient], ServiceTokenSource] | None = None) -> int:

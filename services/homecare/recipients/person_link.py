@@ -9,8 +9,10 @@ before that — or unlinked by the city bulk sync — are linked by the linking 
 
     .venv/bin/python -m services.homecare.recipients.person_link      # HOMECARE_* settings, like the app
 
-It links every recipient without a ``person_id`` — and clears its copy of the identity: from then on the
-residents hold it — and reports those it could not match, with the
+It links every recipient without a ``person_id`` — its person found or registered from its copy, a
+thousand recipients a ``POST /residents/persons/bulk`` call (``libs/common/person_linking.py``) — and
+clears its copy of the identity: from then on the residents hold it — and reports those it could not
+match, with the
 person index's reason: ``person_name_mismatch`` (the ID number belongs to a person of another name),
 ``person_refused`` (the index refused the record, e.g. an invalid ID number). Exit status 1 when the
 index is unreachable (nothing more is tried).
@@ -22,35 +24,35 @@ import argparse
 import asyncio
 import logging
 import sys
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import select
 
-from libs.common.database import Database, session_scope
+from libs.common.bulk import DEFAULT_MAX_RECORDS
+from libs.common.database import Database
 from libs.common.errors import UpstreamError
 from libs.common.http_client import ServiceTokenSource, make_http_client
 from libs.common.keys import personal_data_cipher
-from libs.common.person_index import PersonIndex, PersonIndexUnavailable, PersonNotMatched
+from libs.common.person_index import NamedPerson, PersonIndex, PersonIndexUnavailable
+from libs.common.person_linking import LinkReport, link_unlinked
 from libs.common.personal_data import PersonalDataCipher
 from services.homecare.recipients.models import IDENTITY_COLUMNS, Recipient
 
 log = logging.getLogger(__name__)
 
 
-async def person_of(index: PersonIndex, recipient: Recipient, cipher: PersonalDataCipher) -> uuid.UUID:
-    """The person of a stored recipient (its own copy of the identity, decrypted for the call only)."""
+def identity_of(recipient: Recipient, cipher: PersonalDataCipher) -> NamedPerson | None:
+    """The person a stored recipient's own copy names (decrypted for the call only; None: no copy)."""
     name, id_number = cipher.decrypt(recipient.name_enc), cipher.decrypt(recipient.id_number_enc)
     if name is None or id_number is None:
-        raise PersonNotMatched("identity_missing", "该记录既未关联居民，也没有身份信息")
-    return await index.find_or_create(
+        return None
+    address = cipher.decrypt(recipient.address_enc)
+    return NamedPerson(
         name=name,
         id_number=id_number,
         region_code=recipient.region_code,
         phone=cipher.decrypt(recipient.phone_enc),
-        address=cipher.decrypt(recipient.address_enc),
+        address=address if address and len(address) >= 4 else None,
     )
 
 
@@ -60,35 +62,22 @@ def clear_identity(recipient: Recipient) -> None:
         setattr(recipient, column, None)
 
 
-@dataclass
-class LinkReport:
-    linked: int = 0
-    unmatched: list[tuple[uuid.UUID, str, str]] = field(default_factory=list)  # (recipient, code, detail)
-
-
 async def link_existing(
-    database: Database, index: PersonIndex, cipher: PersonalDataCipher, *, batch: int = 200
+    database: Database, index: PersonIndex, cipher: PersonalDataCipher, *, batch: int = DEFAULT_MAX_RECORDS
 ) -> LinkReport:
-    """Link every recipient without a person; one transaction per batch.
+    """Link every recipient without a person: ``batch`` at a time, their persons found or registered in
+    ONE ``POST /residents/persons/bulk`` call and one transaction a batch (source ``homecare:link``).
     Raises ``PersonIndexUnavailable`` when the index is unreachable (what was linked so far stays linked)."""
-    report = LinkReport()
-    after: uuid.UUID | None = None
-    while True:
-        async with session_scope(database) as session:
-            stmt = select(Recipient).where(Recipient.person_id.is_(None)).order_by(Recipient.id).limit(batch)
-            if after is not None:
-                stmt = stmt.where(Recipient.id > after)
-            rows = list((await session.scalars(stmt)).all())
-            for recipient in rows:
-                try:
-                    recipient.person_id = await person_of(index, recipient, cipher)
-                    clear_identity(recipient)
-                    report.linked += 1
-                except PersonNotMatched as exc:
-                    report.unmatched.append((recipient.id, exc.code, exc.detail))
-        if len(rows) < batch:
-            return report
-        after = rows[-1].id
+    return await link_unlinked(
+        database,
+        Recipient,
+        index,
+        cipher,
+        service="homecare",
+        identity=lambda recipient: identity_of(recipient, cipher),
+        clear=clear_identity,
+        batch=batch,
+    )
 
 
 async def _main(make_tokens: Callable[[httpx.AsyncClient], ServiceTokenSource] | None = None) -> int:
