@@ -3,7 +3,9 @@
 Two parts, both deterministic (a fixed random seed; dates relative to today, Asia/Shanghai):
 
 - **The briefing's story** among the named institutions (ids from ``demo_id("institution", name)``): an
-  agreement in force 厦门新开元医院–兰馨颐养院 with weekly 巡诊 and a referral, one about to expire, a draft
+  agreement in force 厦门新开元医院–兰馨颐养院 with weekly 巡诊 and two referrals (李秀英 up, now
+  admitted; 黄国平 — a homecare recipient of 新开元 in :mod:`demo.homecare` — down and back home), one
+  about to expire, a draft
   (no 备案: a draft carries no ``filed_by``), an expired one, and work waiting for every institution
   account: an agreement submitted by the other party for each of 兰馨颐养院, 厦门新开元医院, 厦门莲花医院,
   厦门弘爱养护院 and 福州市社会福利院 to countersign.
@@ -30,7 +32,10 @@ process, as a province administrator with source system ``demo``, keyed by its d
 - the referrals through ``services.contracts.referrals.bulk.import_`` (``POST /referrals/bulk``: an
   agreement with referrals in force on the day, the lifecycle's moments in order and none in the future —
   a request of today is placed before the seed's "now", a return still to come is dated now — one open
-  referral per resident, the resident encrypted).
+  referral per resident). Without the residents' person index (seeded before the residents service is up)
+  each resident is kept as an encrypted copy, unlinked; ``make run`` links them once the stack answers
+  (``python -m services.contracts.referrals.person_link``: the copies go, the same elder in homecare and
+  in a referral is one person).
 
 Each writes its audit records and change-feed entries as the single writes do. A refused record stops the
 seed naming it and the rule's code (:class:`SeedRejected`). Idempotent: a database that holds the demo
@@ -726,6 +731,27 @@ def _named_referral(spec: DemoAgreement, *, now: datetime) -> dict[str, Any]:
     }
 
 
+def _named_down_referral(spec: DemoAgreement, *, now: datetime) -> dict[str, Any]:
+    """黄国平 — a homecare recipient of 新开元 (demo.homecare, the same ID number) — referred down to
+    兰馨颐养院 after a hospital stay, back home two weeks later: one elder in homecare and in referrals, one
+    person of the residents' index once linked (issue 19)."""
+    requested = now - timedelta(days=60)
+    return {
+        "external_id": str(demo_id("referral", "厦门新开元医院-黄国平")),
+        "agreement_external_id": str(spec.id),
+        "direction": ReferralDirection.down.value,
+        "urgency": Urgency.routine.value,
+        "reason": "2型糖尿病酮症住院治疗后病情稳定，下转兰馨颐养院康复护理两周。",
+        "resident": {"name": "黄国平", "id_number": "350206194403050035", "phone": "13906001002"},
+        "state": ReferralState.returned.value,
+        "requested_at": requested,
+        "requested_by": "xinkaiyuan_admin",
+        "accepted_at": requested + timedelta(hours=3),
+        "admitted_at": requested + timedelta(days=1),
+        "returned_at": requested + timedelta(days=15),
+    }
+
+
 def _named_visits(spec: DemoAgreement, today: date) -> list[dict[str, Any]]:
     """Weekly rounds over the last ten weeks, with two weeks missed (a small shortfall to show)."""
     doctor = demo_id("practitioner", "张建国")
@@ -908,7 +934,7 @@ async def _seed(
     )
     rng = random.Random(350003)
     visits = _named_visits(named[0], today)
-    referrals = [_named_referral(named[0], now=now)]
+    referrals = [_named_referral(named[0], now=now), _named_down_referral(named[0], now=now)]
     counter = [0]
     for spec in specs[len(named) :]:
         staff = _rounds_staff(spec)
