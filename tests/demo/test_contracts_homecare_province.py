@@ -6,6 +6,10 @@ tables with the definitions of indicators.md and compared with the source figure
 of rules.md are checked on every row: parties of the right kinds, no draft 备案, home-bed providers are
 medical institutions, nurses of done orders are eligible, one open referral per resident; and every demo
 account has work waiting.
+
+Then, as ``make run`` does once the stack answers, the linking commands' ``link_existing`` link the demo's
+recipients and referral residents to the residents' person index (the residents app in-process, each
+service with its own token): every elder is then one person (issue 19) — by ``person_id``, no copy left.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
@@ -25,14 +30,24 @@ from demo import registry as registry_demo
 from demo.contracts import seed as seed_contracts
 from demo.homecare import seed as seed_homecare
 from libs.common import changes
+from libs.common.auth import Role, TokenVerifier
 from libs.common.database import Database, session_scope
+from libs.common.http_client import StaticTokenSource
 from libs.common.keys import personal_data_cipher
 from libs.common.migrations import upgrade_head_async
-from libs.common.testing import TestDatabases, make_settings
+from libs.common.person_index import PersonIndex
+from libs.common.person_linking import LinkReport
+from libs.common.personal_data import generate_key
+from libs.common.testing import TestDatabases, Tokens, make_settings, running
 from services.contracts.clock import Clock
+from services.contracts.referrals import person_link as referral_link
 from services.contracts.settings import ContractsSettings
+from services.homecare.recipients import person_link as recipient_link
+from services.homecare.recipients.models import IDENTITY_COLUMNS
 from services.homecare.settings import HomecareSettings
 from services.registry.settings import RegistrySettings
+from services.residents.app import create_app as create_residents_app
+from services.residents.settings import ResidentsSettings
 
 #: indicators.md: 签约对数 2,574 (000); 开展家庭病床的医疗机构 269 (000);
 #: 湖里 家庭病床建床数 296 in 2024 (001)
@@ -53,6 +68,10 @@ class Seeded:
     contracts: Database
     homecare: Database
     today: date
+    #: each demo elder's ID number (from the seeds' copies, before linking): (homecare's, referrals') by row
+    recipient_numbers: dict[str, str]
+    referral_numbers: dict[str, str]
+    links: tuple[LinkReport, LinkReport]
 
     async def rows(self, database: Database, sql: str, **params: Any) -> list[Any]:
         async with database.session() as session:
@@ -67,21 +86,30 @@ class Seeded:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def seeded(test_databases: TestDatabases) -> AsyncIterator[Seeded]:
+async def seeded(
+    test_databases: TestDatabases, token_verifier: TokenVerifier, tokens: Tokens
+) -> AsyncIterator[Seeded]:
     def url(name: str) -> str:
         return test_databases.postgres_url or f"sqlite+aiosqlite:///{test_databases.root / f'{name}.db'}"
 
     registry = make_settings(
         RegistrySettings, test_databases, database_url=url("demo_registry"), database_schema="demo_registry"
     )
+    # the keys each service keeps (a test cipher's are random at each call): the seeds, the links and the
+    # checks here read one service's copies with the same keys, as make run's services do
     contracts = make_settings(
         ContractsSettings,
         test_databases,
         database_url=url("demo_contracts"),
         database_schema="demo_contracts",
+        **_keys(),
     )
     homecare = make_settings(
-        HomecareSettings, test_databases, database_url=url("demo_homecare"), database_schema="demo_homecare"
+        HomecareSettings,
+        test_databases,
+        database_url=url("demo_homecare"),
+        database_schema="demo_homecare",
+        **_keys(),
     )
     for settings in (registry, contracts, homecare):
         await upgrade_head_async(settings)
@@ -95,12 +123,76 @@ async def seeded(test_databases: TestDatabases) -> AsyncIterator[Seeded]:
         await registry_database.dispose()
     await seed_contracts(contracts, registry)
     await seed_homecare(homecare, registry)
-    databases = Seeded(Database(registry), Database(contracts), Database(homecare), Clock().today())
+    residents = make_settings(
+        ResidentsSettings,
+        test_databases,
+        database_url=url("demo_link_residents"),
+        database_schema="demo_link_residents",
+    )
+    await upgrade_head_async(residents)
+    contracts_db, homecare_db = Database(contracts), Database(homecare)
+    recipient_numbers = await _numbers(
+        homecare_db, personal_data_cipher(homecare), "SELECT id, id_number_enc FROM recipient"
+    )
+    referral_numbers = await _numbers(
+        contracts_db, personal_data_cipher(contracts), "SELECT id, resident_id_number_enc FROM referral"
+    )
+    links = await _link(residents, token_verifier, tokens, homecare, contracts)
+    databases = Seeded(
+        Database(registry),
+        contracts_db,
+        homecare_db,
+        Clock().today(),
+        recipient_numbers,
+        referral_numbers,
+        links,
+    )
     try:
         yield databases
     finally:
         for database in (databases.registry, databases.contracts, databases.homecare):
             await database.dispose()
+
+
+def _keys() -> dict[str, Any]:
+    return {"personal_data_keys": {"test1": generate_key()}, "personal_data_lookup_key": generate_key()}
+
+
+async def _numbers(database: Database, cipher: Any, sql: str) -> dict[str, str]:
+    """Each row's ID number, from its encrypted copy (what the seeds write in-process, before linking)."""
+    async with database.session() as session:
+        rows = (await session.execute(text(sql))).all()
+    return {str(row[0]).replace("-", ""): cipher.decrypt(row[1]) for row in rows if row[1] is not None}
+
+
+async def _link(
+    residents: ResidentsSettings,
+    verifier: TokenVerifier,
+    tokens: Tokens,
+    homecare: HomecareSettings,
+    contracts: ContractsSettings,
+) -> tuple[LinkReport, LinkReport]:
+    """What ``make run`` does once the stack answers: the linking commands, through the residents API."""
+    app = create_residents_app(residents, verifier=verifier)
+    reports = []
+    async with running(app):
+        for module, settings, caller in (
+            (recipient_link, homecare, "homecare"),
+            (referral_link, contracts, "contracts"),
+        ):
+            token = tokens.token(Role.service, sub=f"service:{caller}")
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+            ) as http:
+                database = Database(settings)
+                try:
+                    index = PersonIndex(http, StaticTokenSource(token))
+                    reports.append(
+                        await module.link_existing(database, index, personal_data_cipher(settings))
+                    )
+                finally:
+                    await database.dispose()
+    return reports[0], reports[1]
 
 
 IN_FORCE = "state IN ('countersigned', 'active') AND start_date <= :today AND end_date >= :today"
@@ -184,11 +276,56 @@ async def test_rounds_follow_the_agreed_frequency_with_a_shortfall_for_some(seed
     assert directions.get("up", 0) > directions.get("down", 0) > 0
     open_twice = await seeded.scalar(
         seeded.contracts,
-        "SELECT COUNT(*) FROM (SELECT resident_id_hash FROM referral "
+        "SELECT COUNT(*) FROM (SELECT person_id FROM referral "
         "WHERE state IN ('requested', 'accepted', 'admitted') "
-        "GROUP BY resident_id_hash HAVING COUNT(*) > 1) AS r",
+        "GROUP BY person_id HAVING COUNT(*) > 1) AS r",
     )
     assert open_twice == 0
+
+
+async def test_every_demo_elder_is_one_person_without_a_copy(seeded: Seeded) -> None:
+    """After the links: every recipient and referral names its person, none keeps a copy of the identity,
+    and one elder — one ID number, in homecare, in referrals or in both — is one person."""
+    homecare_report, contracts_report = seeded.links
+    assert (homecare_report.unmatched, contracts_report.unmatched) == ([], [])
+    assert homecare_report.linked == len(seeded.recipient_numbers) > 0
+    assert contracts_report.linked == len(seeded.referral_numbers) > 0
+    copies = " OR ".join(f"{column} IS NOT NULL" for column in IDENTITY_COLUMNS)
+    assert (
+        await seeded.scalar(
+            seeded.homecare, f"SELECT COUNT(*) FROM recipient WHERE person_id IS NULL OR {copies}"
+        )
+        == 0
+    )
+    assert (
+        await seeded.scalar(
+            seeded.contracts,
+            "SELECT COUNT(*) FROM referral WHERE person_id IS NULL OR resident_name_enc IS NOT NULL "
+            "OR resident_id_number_enc IS NOT NULL OR resident_id_hash IS NOT NULL "
+            "OR resident_phone_enc IS NOT NULL",
+        )
+        == 0
+    )
+    persons: dict[str, set[str]] = {}
+    for database, numbers, table in (
+        (seeded.homecare, seeded.recipient_numbers, "recipient"),
+        (seeded.contracts, seeded.referral_numbers, "referral"),
+    ):
+        for row in await seeded.rows(database, f"SELECT id, person_id FROM {table}"):
+            number = numbers[str(row.id).replace("-", "")]
+            persons.setdefault(number, set()).add(str(row.person_id).replace("-", ""))
+    assert all(len(ids) == 1 for ids in persons.values()), [n for n, ids in persons.items() if len(ids) > 1]
+    # ... and two elders are never one person
+    owners: dict[str, str] = {}
+    for number, ids in persons.items():
+        (person,) = ids
+        assert owners.setdefault(person, number) == number
+    shared = set(seeded.recipient_numbers.values()) & set(seeded.referral_numbers.values())
+    assert shared  # 黄国平: a homecare recipient of 新开元, referred down to 兰馨颐养院 (demo.contracts)
+    print(
+        f"linked: {homecare_report.linked} recipients, {contracts_report.linked} referrals; "
+        f"{len(persons)} persons, {len(shared)} elders in both"
+    )
 
 
 async def test_home_bed_figures_are_the_provinces(seeded: Seeded) -> None:
