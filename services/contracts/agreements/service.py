@@ -144,6 +144,46 @@ async def get_to_file(session: AsyncSession, principal: Principal, agreement_id:
     return agreement
 
 
+def list_conditions(
+    principal: Principal,
+    *,
+    today: date,
+    status: AgreementState | None = None,
+    institution_id: uuid.UUID | None = None,
+    region_code: str | None = None,
+    ending_before: date | None = None,
+    awaiting_filing: bool = False,
+) -> list[Any]:
+    """The list's WHERE: what ``principal`` reads, narrowed by the query's filters."""
+    conditions = [visible(principal)]
+    if awaiting_filing:
+        # signed and not yet filed; an official sees those its region files (the elderly-care party's
+        # county, as POST /file requires), not its hospitals' agreements with other counties' homes
+        conditions += [
+            Agreement.state.in_([S.countersigned, S.active, S.expired]),
+            Agreement.filed_at.is_(None),
+            visible_condition(
+                principal,
+                Agreement.region_code,
+                [Agreement.medical_institution_id, Agreement.elderly_institution_id],
+            ),
+        ]
+    if status is not None:
+        conditions.append(lifecycle.status_condition(status, today))
+    if institution_id is not None:
+        conditions.append(
+            or_(
+                Agreement.medical_institution_id == institution_id,
+                Agreement.elderly_institution_id == institution_id,
+            )
+        )
+    if region_code is not None:
+        conditions.append(in_region(region_code))
+    if ending_before is not None:
+        conditions.append(Agreement.end_date <= ending_before)
+    return conditions
+
+
 async def list_(
     session: AsyncSession,
     principal: Principal,
@@ -156,32 +196,17 @@ async def list_(
     ending_before: date | None = None,
     awaiting_filing: bool = False,
 ) -> tuple[list[Agreement], str | None]:
-    stmt = select(Agreement).where(visible(principal))
-    if awaiting_filing:
-        # signed and not yet filed; an official sees those its region files (the elderly-care party's
-        # county, as POST /file requires), not its hospitals' agreements with other counties' homes
-        stmt = stmt.where(
-            Agreement.state.in_([S.countersigned, S.active, S.expired]),
-            Agreement.filed_at.is_(None),
-            visible_condition(
-                principal,
-                Agreement.region_code,
-                [Agreement.medical_institution_id, Agreement.elderly_institution_id],
-            ),
-        )
-    if status is not None:
-        stmt = stmt.where(lifecycle.status_condition(status, today))
-    if institution_id is not None:
-        stmt = stmt.where(
-            or_(
-                Agreement.medical_institution_id == institution_id,
-                Agreement.elderly_institution_id == institution_id,
-            )
-        )
-    if region_code is not None:
-        stmt = stmt.where(in_region(region_code))
-    if ending_before is not None:
-        stmt = stmt.where(Agreement.end_date <= ending_before)
+    """The list's page as ORM objects (for :func:`present`; the endpoint reads rows: :mod:`.listing`)."""
+    conditions = list_conditions(
+        principal,
+        today=today,
+        status=status,
+        institution_id=institution_id,
+        region_code=region_code,
+        ending_before=ending_before,
+        awaiting_filing=awaiting_filing,
+    )
+    stmt = select(Agreement).where(*conditions)
     return await paginate(session, stmt, order_by=[Agreement.id], params=params)
 
 
