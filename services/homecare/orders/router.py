@@ -20,11 +20,12 @@ from libs.common.pagination import Page, PageDep
 from libs.common.person_index import PersonIndex
 from libs.common.personal_data import PersonalDataCipher
 from libs.common.routing import ServiceRouter
+from libs.common.row_pages import page_response
 from libs.common.transitions import Perform, Transition, TransitionTable, Versioned, add_transition_routes
 from services.homecare.clients.registry import FetchedPractitioner, RegistryClient, fetch_practitioner
 from services.homecare.clients.residents import ResidentsClient, get_residents
 from services.homecare.deps import CipherDep, RegistryDep, SettingsDep
-from services.homecare.orders import lifecycle, service
+from services.homecare.orders import lifecycle, listing, service
 from services.homecare.orders.models import Order, OrderStatus
 from services.homecare.orders.schemas import (
     AssessBody,
@@ -120,8 +121,10 @@ async def list_orders(
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     recipient_id: uuid.UUID | None = None,
     home_bed_id: uuid.UUID | None = None,
-) -> Page[OrderSummary]:
-    rows, next_cursor = await service.list_(
+) -> Response:
+    # Straight from the rows to the page's bytes (libs/common/row_pages.py): the JSON of
+    # Page[OrderSummary], documented by response_model. No personal data beyond the masked name.
+    rows, next_cursor = await listing.list_rows(
         session,
         principal,
         params=page,
@@ -132,14 +135,8 @@ async def list_orders(
         recipient_id=recipient_id,
         home_bed_id=home_bed_id,
     )
-    names = await service.recipient_names(
-        _index(request), cipher, rows, principal=principal, purpose="GET orders"
-    )
-    return Page(
-        items=[service.to_summary(o, names.get(o.recipient_id)) for o in rows],
-        next_cursor=next_cursor,
-        limit=page.limit,
-    )
+    context = await listing.context(_index(request), cipher, rows, principal=principal, purpose="GET orders")
+    return page_response(listing.LIST_SHAPE.items(rows, context), next_cursor=next_cursor, limit=page.limit)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -64,6 +64,35 @@ async def reload(session: AsyncSession, order_id: uuid.UUID) -> Order:
     return order
 
 
+def list_conditions(
+    principal: Principal,
+    *,
+    status: OrderStatus | None = None,
+    flagged: bool | None = None,
+    institution_id: uuid.UUID | None = None,
+    region_code: str | None = None,
+    recipient_id: uuid.UUID | None = None,
+    home_bed_id: uuid.UUID | None = None,
+) -> list[ColumnElement[bool]]:
+    """The list's WHERE: what ``principal`` reads, narrowed by the query's filters."""
+    conditions = [visible_condition(principal, Order.region_code, Order.institution_id)]
+    if status is not None:
+        conditions.append(Order.status == status)
+    if flagged is True:
+        conditions += [Order.flagged.is_(True), Order.flag_reviewed_at.is_(None)]
+    elif flagged is False:
+        conditions.append(Order.flagged.is_(False))
+    if institution_id is not None:
+        conditions.append(Order.institution_id == institution_id)
+    if region_code is not None:
+        conditions.append(Order.region_code == region_code)
+    if recipient_id is not None:
+        conditions.append(Order.recipient_id == recipient_id)
+    if home_bed_id is not None:
+        conditions.append(Order.home_bed_id == home_bed_id)
+    return conditions
+
+
 async def list_(
     session: AsyncSession,
     principal: Principal,
@@ -76,21 +105,17 @@ async def list_(
     recipient_id: uuid.UUID | None = None,
     home_bed_id: uuid.UUID | None = None,
 ) -> tuple[list[Order], str | None]:
-    stmt = _loaded(select(Order).where(visible_condition(principal, Order.region_code, Order.institution_id)))
-    if status is not None:
-        stmt = stmt.where(Order.status == status)
-    if flagged is True:
-        stmt = stmt.where(Order.flagged.is_(True), Order.flag_reviewed_at.is_(None))
-    elif flagged is False:
-        stmt = stmt.where(Order.flagged.is_(False))
-    if institution_id is not None:
-        stmt = stmt.where(Order.institution_id == institution_id)
-    if region_code is not None:
-        stmt = stmt.where(Order.region_code == region_code)
-    if recipient_id is not None:
-        stmt = stmt.where(Order.recipient_id == recipient_id)
-    if home_bed_id is not None:
-        stmt = stmt.where(Order.home_bed_id == home_bed_id)
+    """The list's page as ORM objects with their relations (the endpoint reads rows: :mod:`.listing`)."""
+    conditions = list_conditions(
+        principal,
+        status=status,
+        flagged=flagged,
+        institution_id=institution_id,
+        region_code=region_code,
+        recipient_id=recipient_id,
+        home_bed_id=home_bed_id,
+    )
+    stmt = _loaded(select(Order).where(*conditions))
     return await paginate(session, stmt, order_by=[Order.id], params=params)
 
 

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import NamedTuple
 
 from libs.common.auth import Principal
 from libs.common.identifiers import id_card_birth_date, id_card_sex
@@ -129,6 +130,48 @@ async def identities(
     for r in linked:
         person = persons.get(r.person_id) if r.person_id is not None else None
         found[r.id] = Identity.indexed(person) if person is not None else None
+    return found
+
+
+class NameSource(NamedTuple):
+    """What a recipient's name is read from (a list's row: no ``Recipient`` object)."""
+
+    id: uuid.UUID
+    person_id: uuid.UUID | None
+    name_enc: bytes | None
+    id_number_enc: bytes | None
+
+
+async def names(
+    index: PersonIndex | None,
+    cipher: PersonalDataCipher,
+    recipients: Iterable[NameSource],
+    *,
+    principal: Principal,
+    purpose: str,
+) -> dict[uuid.UUID, str | None]:
+    """The recipients' names, whole (the caller masks them), by recipient id: :func:`identities`'s names
+    (the linked ones' in one call to the person index, None when it cannot be reached; an unlinked
+    recipient's own copy) without decrypting the rest of a copy."""
+    rows = list({r.id: r for r in recipients}.values())
+    found: dict[uuid.UUID, str | None] = {
+        r.id: cipher.decrypt(r.name_enc) if r.name_enc is not None and r.id_number_enc is not None else None
+        for r in rows
+        if r.person_id is None
+    }
+    linked = [r for r in rows if r.person_id is not None]
+    if not linked:
+        return found
+    persons = await persons_or_none(
+        index,
+        [r.person_id for r in linked if r.person_id is not None],
+        on_behalf_of=principal.sub,
+        purpose=purpose,
+        required=False,
+    )
+    for r in linked:
+        person = persons.get(r.person_id) if persons is not None and r.person_id is not None else None
+        found[r.id] = person.name if person is not None else None
     return found
 
 
