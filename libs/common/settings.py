@@ -77,6 +77,16 @@ class ServiceSettings(BaseSettings):
     # Records one bulk request may carry (libs/common/bulk.py); more are refused whole (422 batch_too_large).
     bulk_max_records: int = Field(default=1000, ge=1)
 
+    # Response cache of list pages (libs/common/response_cache.py, issue 16): a page is kept per process,
+    # keyed by endpoint, caller's view and parameters, and served while the service's change-feed head is
+    # the one it was made at (read from the database on every request, so every replica stays right);
+    # false: every page is made afresh (still with its ETag and 304).
+    response_cache_enabled: bool = True
+    # Pages the response cache keeps per process at most (least recently used out; 0: none).
+    response_cache_max_entries: int = Field(default=1000, ge=0)
+    # Bytes of pages the response cache keeps per process at most (least recently used out; 0: none).
+    response_cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+
     # Retention (libs/common/retention.py): how often each replica prunes old rows (0: never, e.g. in
     # tests), how many rows one DELETE removes, and how long an Idempotency-Key's first answer is kept —
     # a replay after that is treated as a new request.

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 
+from libs.common import response_cache
 from libs.common.auth import (
     Principal,
     Role,
@@ -225,6 +226,9 @@ async def rolled_back_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client to ``app`` whose every write is rolled back when the block ends."""
     database: Database = app.state.database
+    # pages cached from the rolled-back data must not outlive it (a later test may reach the same feed
+    # head: SQLite numbers the next entry after the last one left)
+    response_cache.forget(app)
     async with database.engine.connect() as connection:
         transaction = await connection.begin()
         app.state.database = ConnectionBoundDatabase(database, connection)
@@ -234,6 +238,7 @@ async def rolled_back_client(
         finally:
             app.state.database = database
             await transaction.rollback()
+            response_cache.forget(app)
 
 
 @asynccontextmanager

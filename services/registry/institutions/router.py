@@ -15,8 +15,9 @@ from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
+from libs.common.response_cache import cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
-from libs.common.row_pages import json_response, page_response
+from libs.common.row_pages import json_response, page_json
 from services.registry.deps import CipherDep, SettingsDep
 from services.registry.institutions import service
 from services.registry.institutions.deps import InstitutionFilterDep, NearbyPointDep
@@ -104,9 +105,10 @@ async def institution_enums(principal: InstitutionsRead) -> InstitutionEnums:
     summary="机构列表（筛选、名称搜索、游标分页）",
     operation_id="registry_list_institutions",
     response_model=Page[InstitutionRead],
-    responses=problem_responses(401, 403, 422),
+    responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 422)},
 )
 async def list_institutions(
+    request: Request,
     session: SessionDep,
     principal: InstitutionsRead,
     page: PageDep,
@@ -115,9 +117,14 @@ async def list_institutions(
 ) -> Response:
     # Straight from the rows to the page's bytes (libs/common/row_pages.py): the JSON of
     # Page[InstitutionRead], documented by response_model. Lists never disclose personal data (the
-    # phone is masked); open the record to see it whole.
-    rows, next_cursor = await service.list_rows(session, principal, params=page, filters=filters)
-    return page_response(service.LIST_SHAPE.items(rows, cipher), next_cursor=next_cursor, limit=page.limit)
+    # phone is masked); open the record to see it whole. The page reads the institution table only,
+    # change-tracked: its bytes are kept while the registry's feed head stays (response_cache.py).
+    async def make() -> bytes:
+        rows, next_cursor = await service.list_rows(session, principal, params=page, filters=filters)
+        return page_json(service.LIST_SHAPE.items(rows, cipher), next_cursor=next_cursor, limit=page.limit)
+
+    key = key_of("registry_list_institutions", caller_view(principal), page, filters)
+    return await cached_page(request, session, key, make)
 
 
 @router.get(
