@@ -167,8 +167,13 @@ class ResponseCache:
 
 
 def cache_of(request: Request) -> ResponseCache:
+    """The request's app's cache."""
+    return cache_of_app(request.app)
+
+
+def cache_of_app(app: Any) -> ResponseCache:
     """The app's cache, made from its settings on first use."""
-    state = request.app.state
+    state = app.state
     cache = getattr(state, _STATE_NAME, None)
     if cache is None:
         cache = ResponseCache.from_settings(cast(ServiceSettings, state.settings))

@@ -1,0 +1,409 @@
+"""The institution list's response cache (libs/common/response_cache.py, issue 16f).
+
+Never stale: the page is read, read again (now from the cache), then every write path that can change it
+is taken — single create, PATCH, deactivate/reactivate, 备案 accepted and revoked (the medical unit), the
+past filings' bulk import, the city platforms' bulk upsert, the spreadsheet import, the province naming a
+示范 (the national year), and a write no request of this app made (another replica, a job) — and the page
+read at once must be made afresh (not the cached one) and equal the page made with the cache skipped.
+Each write is watched statement by statement: a transaction that writes the institution table also
+inserts its change-feed entry, which is what moves the version the cache is keyed by.
+
+Never leaks: callers of other scopes or views with the same query get their own page, also when the
+first one's is cached; a token whose scope changed gets the new scope's page; parameters are normalised
+(``active=1`` is ``active=true``). ETag and 304, the setting that turns the cache off, and a page made
+while the feed moved (answered, not kept).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, update
+
+from libs.common import response_cache
+from libs.common.auth import Role
+from libs.common.database import session_scope
+from libs.common.response_cache import OUTCOME_HEADER, ResponseCache
+from libs.common.testing import Tokens
+from services.registry.institutions.models import Institution
+from tests.registry.demonstration.flow import Flow
+from tests.registry.factories import FILINGS, INSTITUTIONS, create_institution, institution_body
+from tests.registry.filings.test_router import file_complete
+from tests.registry.institutions.test_bulk_upsert import BULK, platform
+from tests.registry.institutions.test_spreadsheet import as_csv, row, upload
+
+MARK = "缓存测试"
+QUERY: dict[str, Any] = {"q": MARK, "limit": 200}
+HULI, SIMING = "350206", "350203"
+SKIP = {"Cache-Control": "no-store"}
+# a statement writing the institution table itself (not institution_name_gram, institution_year_stat),
+# schema-qualified or not, quoted or not
+_INSTITUTION_WRITE = re.compile(r'^(insert into|update|delete from) ("?\w+"?\.)?"?institution"?[ (]')
+_FEED_INSERT = re.compile(r'^insert into ("?\w+"?\.)?"?change_record"?[ (]')
+
+
+def province(tokens: Tokens) -> dict[str, str]:
+    return tokens.headers(Role.province_admin, "350000")
+
+
+def county(tokens: Tokens, region: str = HULI, **kwargs: Any) -> dict[str, str]:
+    return tokens.headers(Role.county_admin, region, **kwargs)
+
+
+async def get(
+    client: httpx.AsyncClient, headers: dict[str, str], params: dict[str, Any] | None = None
+) -> httpx.Response:
+    response = await client.get(INSTITUTIONS, params=QUERY if params is None else params, headers=headers)
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def primed(
+    client: httpx.AsyncClient, headers: dict[str, str], params: dict[str, Any] | None = None
+) -> bytes:
+    """The page, asked twice: the second answer comes from the cache and is the same."""
+    first = await get(client, headers, params)
+    second = await get(client, headers, params)
+    assert second.headers[OUTCOME_HEADER] == "hit"
+    assert second.content == first.content
+    return second.content
+
+
+async def assert_fresh(
+    client: httpx.AsyncClient, headers: dict[str, str], before: bytes, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The page right after a write: made afresh, the same as with the cache skipped, and not ``before``."""
+    after = await get(client, headers, params)
+    assert after.headers[OUTCOME_HEADER] == "miss"
+    uncached = await get(client, {**headers, **SKIP}, params)
+    assert uncached.headers[OUTCOME_HEADER] == "bypass"
+    assert after.content == uncached.content
+    assert after.content != before
+    again = await get(client, headers, params)
+    assert again.headers[OUTCOME_HEADER] == "hit"
+    assert again.content == after.content
+    return dict(after.json())
+
+
+@contextmanager
+def feed_watched(app: FastAPI) -> Iterator[list[str]]:
+    """The statements run meanwhile; on leaving, each write of the institution table must come with an
+    INSERT into change_record after it (the feed entry committed with it)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        seen.append(" ".join(statement.split()).lower())
+
+    engine = app.state.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    writes = [i for i, s in enumerate(seen) if _INSTITUTION_WRITE.match(s)]
+    assert writes, "the write path wrote no institution row"
+    feed = [i for i, s in enumerate(seen) if _FEED_INSERT.match(s)]
+    assert feed, "an institution write without its change-feed entry after it"
+    assert max(feed) > max(writes), "an institution write without its change-feed entry after it"
+
+
+# ------------------------------------------------------------------------------ never stale
+
+
+async def test_a_created_institution_is_on_the_next_page(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        await create_institution(client, tokens, name=f"{MARK}新建护理院")
+    page = await assert_fresh(client, province(tokens), before)
+    assert [item["name"] for item in page["items"]] == [f"{MARK}新建护理院"]
+
+
+async def test_patch_deactivate_and_reactivate_are_on_the_next_page(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    created = await create_institution(client, tokens, name=f"{MARK}修改护理院")
+    url = f"{INSTITUTIONS}/{created['id']}"
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        patched = await client.patch(
+            url, json={"beds_elderly_care": 150}, headers={**county(tokens), "If-Match": '"1"'}
+        )
+    assert patched.status_code == 200, patched.text
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["beds_elderly_care"] == 150
+
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        off = await client.post(f"{url}/deactivate", headers={**county(tokens), "If-Match": '"2"'})
+    assert off.status_code == 200, off.text
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["active"] is False
+
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        on = await client.post(f"{url}/reactivate", headers={**county(tokens), "If-Match": '"3"'})
+    assert on.status_code == 200, on.text
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["active"] is True
+
+
+async def test_filing_accepted_and_revoked_change_the_medical_unit_on_the_next_page(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    home = await create_institution(client, tokens, name=f"{MARK}备案护理院")
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        filing = await file_complete(client, tokens, home)
+    assert filing["state"] == "accepted"
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["has_medical_unit"] is True
+
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        revoked = await client.post(
+            f"{FILINGS}/{filing['id']}/revoke",
+            json={"reason": "现场核查不符合备案条件"},
+            headers={**county(tokens), "If-Match": '"1"'},
+        )
+    assert revoked.status_code == 200, revoked.text
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["has_medical_unit"] is False
+
+
+async def test_past_filings_bulk_import_is_on_the_next_page(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    home = await create_institution(client, tokens, name=f"{MARK}补录备案护理院")
+    before = await primed(client, province(tokens))
+    record = {
+        "external_id": "CACHE-1",
+        "institution_id": home["id"],
+        "unit_kind": "infirmary",
+        "unit_name": "缓存测试医务室",
+        "person_in_charge": "王医生",
+        "doctors": 1,
+        "nurses": 2,
+        "documents": ["application_form", "premises_proof", "staff_qualifications", "rules"],
+        "accepted_at": "2019-03-01T10:00:00+08:00",
+        "filing_no": f"YB3502062019{uuid.uuid4().int % 10**6:06d}",
+    }
+    with feed_watched(registry_app):
+        response = await client.post(
+            f"{FILINGS}/bulk",
+            json={"source_system": "xm-legacy", "records": [record]},
+            headers=province(tokens),
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["outcome"] == "created"
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["has_medical_unit"] is True
+
+
+async def test_city_platform_bulk_upsert_creates_and_updates_on_the_next_page(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    body = {"external_id": "CACHE-XM-1", **institution_body(name=f"{MARK}平台机构", beds_elderly_care=90)}
+
+    def batch(beds: int) -> dict[str, Any]:
+        return {"source_system": "xm-ijiankang", "records": [{**body, "beds_elderly_care": beds}]}
+
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        created = await client.post(BULK, json=batch(90), headers=platform(tokens))
+    assert created.status_code == 200, created.text
+    assert created.json()["results"][0]["outcome"] == "created", created.text
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["beds_elderly_care"] == 90
+
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        updated = await client.post(BULK, json=batch(95), headers=platform(tokens))
+    assert updated.json()["results"][0]["outcome"] == "updated", updated.text
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["beds_elderly_care"] == 95
+
+
+async def test_spreadsheet_import_is_on_the_next_page(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        response = await upload(client, county(tokens), as_csv([row(f"{MARK}导入护理院")]), "list.csv")
+    assert response.status_code in (200, 201), response.text
+    page = await assert_fresh(client, province(tokens), before)
+    assert [item["name"] for item in page["items"]] == [f"{MARK}导入护理院"]
+
+
+async def test_naming_a_demonstration_institution_is_on_the_next_page(
+    flow: Flow, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    # the flow writes its institution straight into the test's transaction (no name grams): not by name
+    params = {"region_code": HULI, "kind": "integrated", "limit": 200}
+    batch = await flow.batch()
+    institution = str(await flow.institution(name=f"{MARK}示范机构"))
+    applied = await flow.apply_institution(batch["id"], uuid.UUID(institution))
+    application = await flow.drive(applied, "province_approved")
+    before = await primed(flow.client, province(tokens), params)
+    shown = {i["id"]: i for i in httpx.Response(200, content=before).json()["items"]}
+    assert shown[institution]["national_demonstration_year"] is None
+    for action in ("send-to-nation", "national-result"):
+        application = await flow.step(application, action)
+    with feed_watched(registry_app):
+        named = await flow.step(application, "name")
+    assert named["state"] == "named"
+    page = await assert_fresh(flow.client, province(tokens), before, params)
+    shown = {i["id"]: i for i in page["items"]}
+    assert shown[institution]["national_demonstration_year"] == 2026
+
+
+async def test_a_write_this_app_never_served_still_refreshes_the_page(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    """Another replica (or a job) writes: this process learns it from the feed head alone."""
+    created = await create_institution(client, tokens, name=f"{MARK}他处修改护理院")
+    before = await primed(client, province(tokens))
+    with feed_watched(registry_app):
+        async with session_scope(registry_app.state.database) as session:
+            institution = await session.get(Institution, uuid.UUID(created["id"]))
+            assert institution is not None
+            institution.beds_elderly_care = 77
+    page = await assert_fresh(client, province(tokens), before)
+    assert page["items"][0]["beds_elderly_care"] == 77
+
+
+async def test_a_bulk_statement_without_its_feed_entry_is_what_the_watch_catches(
+    registry_app: FastAPI, client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """The watch above is not vacuous: an UPDATE with no feed entry fails it."""
+    await create_institution(client, tokens, name=f"{MARK}无条目护理院")
+    statement = update(Institution).where(Institution.name == f"{MARK}无条目护理院").values(residents=1)
+    with pytest.raises(AssertionError, match="without its change-feed entry"):  # noqa: PT012
+        with feed_watched(registry_app):
+            async with registry_app.state.database.session() as session:
+                await session.execute(statement)
+                await session.commit()
+
+
+# ------------------------------------------------------------------------------ never leaks
+
+
+async def test_two_counties_with_the_same_query_get_their_own_pages(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await create_institution(client, tokens, name=f"{MARK}湖里护理院")
+    await create_institution(
+        client, tokens, name=f"{MARK}思明护理院", region_code=SIMING, address="厦门市思明区测试路1号"
+    )
+    huli = await primed(client, county(tokens, HULI))
+    siming = await get(client, county(tokens, SIMING))
+    assert siming.headers[OUTCOME_HEADER] == "miss"
+    assert [i["name"] for i in httpx.Response(200, content=huli).json()["items"]] == [f"{MARK}湖里护理院"]
+    assert [i["name"] for i in siming.json()["items"]] == [f"{MARK}思明护理院"]
+    # and each one's cached page stays its own
+    assert (await get(client, county(tokens, HULI))).content == huli
+    assert (await get(client, county(tokens, SIMING))).content == siming.content
+
+
+async def test_an_institution_user_never_gets_the_countys_page(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    mine = await create_institution(client, tokens, name=f"{MARK}本机构")
+    await create_institution(client, tokens, name=f"{MARK}邻机构")
+    await primed(client, county(tokens))
+    own = tokens.headers(Role.institution_admin, HULI, institution_id=uuid.UUID(mine["id"]))
+    page = await get(client, own)
+    assert page.headers[OUTCOME_HEADER] == "miss"
+    assert [i["name"] for i in page.json()["items"]] == [f"{MARK}本机构"]
+
+
+async def test_a_token_whose_scope_changed_gets_the_new_scopes_page(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await create_institution(client, tokens, name=f"{MARK}湖里护理院")
+    await primed(client, county(tokens, HULI, sub="user:moved"))
+    moved = await get(client, county(tokens, SIMING, sub="user:moved"))
+    assert moved.headers[OUTCOME_HEADER] == "miss"
+    assert moved.json()["items"] == []
+
+
+async def test_callers_of_one_view_share_the_page_and_equal_parameters_are_one_key(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await create_institution(client, tokens, name=f"{MARK}共享护理院")
+    params = {"q": MARK, "active": "true", "limit": 50}
+    page = await primed(client, county(tokens, sub="user:one"), params)
+    other = await get(client, county(tokens, sub="user:two"), {"limit": "50", "active": "1", "q": MARK})
+    assert other.headers[OUTCOME_HEADER] == "hit"
+    assert other.content == page
+    smaller = await get(client, county(tokens, sub="user:two"), {**params, "limit": 1})
+    assert smaller.headers[OUTCOME_HEADER] == "miss"
+    assert smaller.json()["limit"] == 1
+
+
+# ------------------------------------------------------------------------------ ETag, 304, off
+
+
+async def test_a_matching_if_none_match_is_304_until_the_page_changes(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    created = await create_institution(client, tokens, name=f"{MARK}标签护理院")
+    first = await get(client, province(tokens))
+    tag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    asked = {**province(tokens), "If-None-Match": tag}
+    unchanged = await client.get(INSTITUTIONS, params=QUERY, headers=asked)
+    assert (unchanged.status_code, unchanged.content, unchanged.headers["etag"]) == (304, b"", tag)
+    patched = await client.patch(
+        f"{INSTITUTIONS}/{created['id']}",
+        json={"residents": 81},
+        headers={**county(tokens), "If-Match": '"1"'},
+    )
+    assert patched.status_code == 200, patched.text
+    changed = await client.get(INSTITUTIONS, params=QUERY, headers=asked)
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+    assert changed.json()["items"][0]["residents"] == 81
+    # another view's tag names other bytes: not a 304
+    other = await client.get(INSTITUTIONS, params=QUERY, headers={**county(tokens), "If-None-Match": tag})
+    assert other.status_code == 200
+
+
+async def test_turned_off_every_page_is_made_afresh_with_its_etag(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    await create_institution(client, tokens, name=f"{MARK}关闭护理院")
+    registry_app.state.response_cache = ResponseCache(max_entries=1000, max_bytes=10**6, enabled=False)
+    first = await get(client, province(tokens))
+    second = await get(client, province(tokens))
+    assert [first.headers[OUTCOME_HEADER], second.headers[OUTCOME_HEADER]] == ["off", "off"]
+    assert first.content == second.content
+    assert second.headers["etag"] == first.headers["etag"]
+    assert len(registry_app.state.response_cache) == 0
+
+
+async def test_a_page_made_while_the_feed_moved_is_answered_but_not_kept(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await create_institution(client, tokens, name=f"{MARK}并发护理院")
+    heads = iter([10**9, 10**9 + 1, 10**9 + 1, 10**9 + 1])
+
+    async def moving_head(_session: Any) -> int:
+        return next(heads)
+
+    monkeypatch.setattr(response_cache, "feed_head", moving_head)
+    first = await get(client, province(tokens))
+    assert first.headers[OUTCOME_HEADER] == "miss"
+    assert len(response_cache.cache_of_app(registry_app)) == 0
+    second = await get(client, province(tokens))  # made at 10**9 + 1, kept
+    assert second.headers[OUTCOME_HEADER] == "miss"
+    assert second.content == first.content
+    assert len(response_cache.cache_of_app(registry_app)) == 1
