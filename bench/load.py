@@ -157,15 +157,20 @@ async def side_by_side(
     connections: int,
     wrk: str | None,
     rounds: int = 2,
+    extra_headers: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, LoadResult]:
     """Each URL loaded ``rounds`` times for ``duration / rounds``, the URLs taking turns; each one's best
     round (most requests/s). On a machine shared with other work a burst of someone else's load then hurts
-    one round of one side, not the comparison."""
+    one round of one side, not the comparison. ``extra_headers`` adds headers to some labels' requests."""
     best: dict[str, LoadResult] = {}
     for _ in range(rounds):
         for label, url in urls.items():
             result = await load(
-                url, headers=headers, duration=max(1.0, duration / rounds), connections=connections, wrk=wrk
+                url,
+                headers={**headers, **(extra_headers or {}).get(label, {})},
+                duration=max(1.0, duration / rounds),
+                connections=connections,
+                wrk=wrk,
             )
             if label not in best or result.requests_per_second > best[label].requests_per_second:
                 best[label] = result
