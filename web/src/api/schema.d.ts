@@ -31676,6 +31676,13 @@ export interface operations {
                     "application/json": components["schemas"]["Page_InstitutionRead_"];
                 };
             };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description 未认证或令牌无效 */
             401: {
                 headers: {
