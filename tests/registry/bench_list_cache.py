@@ -1,0 +1,208 @@
+"""The institution list with and without its response cache, in one run (measured, not asserted).
+
+Run: ``.venv/bin/python -m tests.registry.bench_list_cache [--postgres] [--requests N] [--rounds N]``
+
+A fresh database with the demo seed (~1,480 institutions), the registry app in-process (httpx's ASGI
+transport: HTTP handling, middleware and JSON included, no server), a province admin asking
+``GET /institutions?limit=50`` (the ~90 KB page) in five ways that take turns:
+
+- ``before``: the list's handler as it was before the cache (rows → page bytes, the same dependencies),
+  mounted on the same app at another path;
+- ``off``: the real route with the cache turned off (``RESPONSE_CACHE_ENABLED=false``: the page made,
+  its ETag computed);
+- ``afresh``: the real route with ``Cache-Control: no-cache`` (head read, page made, head read again,
+  page kept);
+- ``cached``: the real route, answered from the cache;
+- ``/healthz`` for scale.
+
+Per way: Python function calls per request under cProfile (they do not depend on the machine's load),
+SQL statements per request, process CPU per request and requests/s one at a time (best round: the shared
+machine's load moves them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import Response
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from demo.registry import seed_session
+from libs.common.auth import (
+    Principal,
+    Role,
+    TokenIssuer,
+    TokenVerifier,
+    generate_private_key_pem,
+    principal_claims,
+)
+from libs.common.changes import write_pending_changes
+from libs.common.database import SessionDep, session_scope
+from libs.common.pagination import PageDep
+from libs.common.response_cache import ResponseCache, cache_of_app
+from libs.common.routing import ServiceRouter
+from libs.common.row_pages import page_response
+from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
+from services.registry.app import create_app
+from services.registry.deps import CipherDep
+from services.registry.institutions import service
+from services.registry.institutions.deps import InstitutionFilterDep
+from services.registry.permissions import InstitutionsRead
+from services.registry.settings import RegistrySettings
+
+ISSUER, AUDIENCE = "bench", "bench"
+LIST = "/api/v1/registry/institutions"
+BEFORE = "/bench/institutions-before"
+
+
+def add_before_route(app: Any) -> None:
+    """The list's handler before the response cache (commit a8834c5), on the same dependencies and the
+    same route class (ServiceRouter)."""
+    router = ServiceRouter(prefix="/bench")
+
+    @router.get(BEFORE.removeprefix("/bench"))
+    async def list_before(
+        session: SessionDep,
+        principal: InstitutionsRead,
+        page: PageDep,
+        filters: InstitutionFilterDep,
+        cipher: CipherDep,
+    ) -> Response:
+        rows, next_cursor = await service.list_rows(session, principal, params=page, filters=filters)
+        items = service.LIST_SHAPE.items(rows, cipher)
+        return page_response(items, next_cursor=next_cursor, limit=page.limit)
+
+    app.include_router(router)
+    # matched where the real list is (the router tries its routes in order: the end of the list would
+    # cost a thousand calls more a request)
+    before = app.router.routes.pop()
+    at = next(
+        i
+        for i, route in enumerate(app.router.routes)
+        if getattr(getattr(route, "original_router", None), "prefix", None) == LIST
+    )
+    app.router.routes.insert(at, before)
+
+
+async def bench(settings: RegistrySettings, requests: int, rounds: int) -> None:
+    issuer = TokenIssuer(generate_private_key_pem(), issuer=ISSUER, audience=AUDIENCE)
+    verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, static_jwks=issuer.jwks())
+    app = create_app(settings, verifier=verifier)
+    add_before_route(app)
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    async with running(app):
+        async with session_scope(app.state.database) as session:
+            await seed_session(session, app.state.cipher)
+            await session.flush()
+            await write_pending_changes(session)
+        principal = Principal(sub="bench:province", role=Role.province_admin, region_code="350000")
+        token, _ = issuer.issue(principal_claims(principal), timedelta(hours=1))
+        auth = {"Authorization": f"Bearer {token}"}
+        on = cache_of_app(app)
+        off = ResponseCache(max_entries=0, max_bytes=0, enabled=False)
+        ways: dict[str, tuple[str, dict[str, str], ResponseCache]] = {
+            "before": (BEFORE, auth, on),
+            "off": (LIST, auth, off),
+            "afresh": (LIST, {**auth, "Cache-Control": "no-cache"}, on),
+            "cached": (LIST, auth, on),
+            "healthz": ("/healthz", {}, on),
+        }
+        event.listen(Engine, "before_cursor_execute", count)  # reads go to the read engine
+        figures: dict[str, dict[str, float]] = {name: {} for name in ways}
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench"
+        ) as client:
+            bodies = {}
+            for name, (path, headers, cache) in ways.items():
+                app.state.response_cache = cache
+                for _ in range(5):
+                    response = await client.get(
+                        path, params={"limit": 50} if path != "/healthz" else {}, headers=headers
+                    )
+                    response.raise_for_status()
+                bodies[name] = response.content
+                outcome = response.headers.get("x-response-cache", "-")
+                figures[name]["bytes"] = len(response.content)
+                print(f"  {name}: {len(response.content):,} bytes, cache {outcome}")
+            assert bodies["before"] == bodies["off"] == bodies["afresh"] == bodies["cached"], "pages differ"
+            for name, (path, headers, cache) in ways.items():  # call counts under cProfile
+                app.state.response_cache = cache
+                params = {"limit": 50} if path != "/healthz" else {}
+                statements = 0
+                profiler = cProfile.Profile()
+                profiler.enable()
+                for _ in range(requests):
+                    await client.get(path, params=params, headers=headers)
+                profiler.disable()
+                figures[name]["calls"] = pstats.Stats(profiler).total_calls / requests  # type: ignore[attr-defined]
+                figures[name]["statements"] = statements / requests
+            for _ in range(rounds):  # CPU and throughput, the ways taking turns, best round kept
+                for name, (path, headers, cache) in ways.items():
+                    app.state.response_cache = cache
+                    params = {"limit": 50} if path != "/healthz" else {}
+                    cpu, wall = time.process_time(), time.perf_counter()
+                    for _ in range(requests):
+                        await client.get(path, params=params, headers=headers)
+                    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                    figures[name]["cpu_ms"] = min(figures[name].get("cpu_ms", 1e9), cpu / requests * 1000)
+                    figures[name]["rps"] = max(figures[name].get("rps", 0.0), requests / wall)
+        event.remove(Engine, "before_cursor_execute", count)
+        app.state.response_cache = on
+    print(f"  {'way':<8} {'calls/req':>10} {'SQL/req':>8} {'CPU ms/req':>11} {'req/s':>8}")
+    for name, values in figures.items():
+        print(
+            f"  {name:<8} {values['calls']:>10,.0f} {values['statements']:>8.1f} "
+            f"{values['cpu_ms']:>11.2f} {values['rps']:>8.0f}"
+        )
+    print(f"  load average: {os.getloadavg()}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    common: dict[str, Any] = {
+        "environment": "test",
+        "log_json": False,
+        "jwt_issuer": ISSUER,
+        "jwt_audience": AUDIENCE,
+        "gc_freeze_after_start": False,
+    }
+    if args.postgres:
+        server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        async with scratch_database(server, name) as url:
+            print(f"PostgreSQL ({name})")
+            await bench(
+                RegistrySettings(database_url=url, database_schema="registry", **common),
+                args.requests,
+                args.rounds,
+            )
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            print("SQLite")
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'registry.db'}"
+            await bench(RegistrySettings(database_url=url, **common), args.requests, args.rounds)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
