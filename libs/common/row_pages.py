@@ -135,9 +135,14 @@ def page_json(items: Sequence[Mapping[str, Any]], *, next_cursor: str | None, li
     return _ANY.dump_json({"items": items, "next_cursor": next_cursor, "limit": limit})
 
 
+def json_bytes(value: Any) -> bytes:
+    """Any value made of row items (a list of them, a dict holding them) as FastAPI's JSON bytes."""
+    return _ANY.dump_json(value)
+
+
 def json_response(value: Any) -> Response:
     """Any value made of row items (a list of them, a dict holding them) as FastAPI's JSON response."""
-    return Response(_ANY.dump_json(value), media_type="application/json")
+    return Response(json_bytes(value), media_type="application/json")
 
 
 def page_response(items: Sequence[Mapping[str, Any]], *, next_cursor: str | None, limit: int) -> Response:

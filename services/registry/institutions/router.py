@@ -17,7 +17,7 @@ from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
 from libs.common.response_cache import cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
-from libs.common.row_pages import json_response, page_json
+from libs.common.row_pages import json_bytes, page_json
 from services.registry.deps import CipherDep, SettingsDep
 from services.registry.institutions import service
 from services.registry.institutions.deps import InstitutionFilterDep, NearbyPointDep
@@ -132,9 +132,10 @@ async def list_institutions(
     summary="附近的机构（按距离排序，用于就近签约）",
     operation_id="registry_nearby_institutions",
     response_model=list[NearbyInstitution],
-    responses=problem_responses(401, 403, 422),
+    responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 422)},
 )
 async def nearby_institutions(
+    request: Request,
     session: SessionDep,
     principal: InstitutionsRead,
     cipher: CipherDep,
@@ -146,23 +147,37 @@ async def nearby_institutions(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> Response:
     radius = min(radius_km, settings.nearby_max_radius_km)
-    found = await service.nearby_rows(
-        session,
-        principal,
-        latitude=point.latitude,
-        longitude=point.longitude,
-        radius_km=radius,
-        kinds=kind or (),
-        categories=category or (),
-        limit=limit,
+
+    async def make() -> bytes:
+        found = await service.nearby_rows(
+            session,
+            principal,
+            latitude=point.latitude,
+            longitude=point.longitude,
+            radius_km=radius,
+            kinds=kind or (),
+            categories=category or (),
+            limit=limit,
+        )
+        # the JSON of list[NearbyInstitution] straight from the rows (as the list: row_pages.py)
+        return json_bytes(
+            [
+                {"institution": service.LIST_SHAPE.item(row, cipher), "distance_km": distance}
+                for row, distance in found
+            ]
+        )
+
+    # the institution table only, as the list: kept while the feed head stays (response_cache.py)
+    key = key_of(
+        "registry_nearby_institutions",
+        caller_view(principal),
+        point,
+        radius,
+        sorted(kind or ()),
+        sorted(category or ()),
+        limit,
     )
-    # the JSON of list[NearbyInstitution] straight from the rows (as the list: row_pages.py)
-    return json_response(
-        [
-            {"institution": service.LIST_SHAPE.item(row, cipher), "distance_km": distance}
-            for row, distance in found
-        ]
-    )
+    return await cached_page(request, session, key, make)
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""The institution list's response cache (libs/common/response_cache.py, issue 16f).
+"""The response cache (libs/common/response_cache.py, issue 16f) of the institution list, nearby
+institutions and registry stats — all three read the institution table only.
 
 Never stale: the page is read, read again (now from the cache), then every write path that can change it
 is taken — single create, PATCH, deactivate/reactivate, 备案 accepted and revoked (the medical unit), the
@@ -11,7 +12,7 @@ inserts its change-feed entry, which is what moves the version the cache is keye
 Never leaks: callers of other scopes or views with the same query get their own page, also when the
 first one's is cached; a token whose scope changed gets the new scope's page; parameters are normalised
 (``active=1`` is ``active=true``). ETag and 304, the setting that turns the cache off, and a page made
-while the feed moved (answered, not kept).
+while the feed moved (answered, not kept). Nearby and stats: fresh after a write, per scope.
 """
 
 from __future__ import annotations
@@ -407,3 +408,54 @@ async def test_a_page_made_while_the_feed_moved_is_answered_but_not_kept(
     assert second.headers[OUTCOME_HEADER] == "miss"
     assert second.content == first.content
     assert len(response_cache.cache_of_app(registry_app)) == 1
+
+
+# ------------------------------------------------------------------------------ nearby and stats
+
+NEARBY = {"latitude": 24.512, "longitude": 118.146, "radius_km": 5, "limit": 50}
+
+
+async def test_nearby_is_fresh_after_a_write_and_never_another_countys(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    async def nearby(headers: dict[str, str]) -> httpx.Response:
+        response = await client.get(f"{INSTITUTIONS}/nearby", params=NEARBY, headers=headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    created = await create_institution(client, tokens, name=f"{MARK}附近护理院")
+    first = await nearby(county(tokens))
+    cached = await nearby(county(tokens))
+    assert cached.headers[OUTCOME_HEADER] == "hit"
+    assert cached.content == first.content
+    assert created["id"] in {i["institution"]["id"] for i in first.json()}
+    other = await nearby(county(tokens, SIMING))
+    assert other.headers[OUTCOME_HEADER] == "miss"
+    assert created["id"] not in {i["institution"]["id"] for i in other.json()}
+    with feed_watched(registry_app):
+        off = await client.post(
+            f"{INSTITUTIONS}/{created['id']}/deactivate", headers={**county(tokens), "If-Match": '"1"'}
+        )
+    assert off.status_code == 200, off.text
+    after = await nearby(county(tokens))
+    assert after.headers[OUTCOME_HEADER] == "miss"
+    assert created["id"] not in {i["institution"]["id"] for i in after.json()}  # active ones only
+    assert after.content == (await nearby({**county(tokens), **SKIP})).content
+
+
+async def test_stats_are_fresh_after_a_write_and_per_scope(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    async def stats(headers: dict[str, str]) -> httpx.Response:
+        response = await client.get("/api/v1/registry/stats", params={"group_by": "county"}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    before = await stats(county(tokens))
+    assert (await stats(county(tokens))).headers[OUTCOME_HEADER] == "hit"
+    siming = await stats(county(tokens, SIMING))
+    assert siming.headers[OUTCOME_HEADER] == "miss"
+    assert siming.content != before.content
+    await create_institution(client, tokens, name=f"{MARK}统计护理院")
+    after = await stats(county(tokens))
+    assert after.headers[OUTCOME_HEADER] == "miss"
+    assert after.json()["totals"]["institutions"] == before.json()["totals"]["institutions"] + 1
+    assert after.content == (await stats({**county(tokens), **SKIP})).content

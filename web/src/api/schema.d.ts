@@ -32671,6 +32671,13 @@ export interface operations {
                     "application/json": components["schemas"]["NearbyInstitution"][];
                 };
             };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description 未认证或令牌无效 */
             401: {
                 headers: {
@@ -33354,6 +33361,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RegistryStats"];
                 };
+            };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 未认证或令牌无效 */
             401: {
