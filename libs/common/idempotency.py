@@ -19,7 +19,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +28,7 @@ from libs.common.database import Database
 from libs.common.errors import DomainError, Unprocessable, problem_response
 from libs.common.models import IdempotencyRecord
 from libs.common.personal_data import PersonalDataCipher
+from libs.common.query_models import QueryModelRoute
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -85,8 +85,9 @@ def _replay(record: IdempotencyRecord, request_hash: str, cipher: PersonalDataCi
     return Response(content=body, status_code=record.status_code, headers=headers)
 
 
-class IdempotentRoute(APIRoute):
-    """Route class for every service router: honours ``Idempotency-Key`` on POST."""
+class IdempotentRoute(QueryModelRoute):
+    """Route class for every service router: honours ``Idempotency-Key`` on POST (and reads query models
+    in one pass: :mod:`libs.common.query_models`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
