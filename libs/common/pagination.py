@@ -38,11 +38,15 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-async def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="每页条数 (≤200)")] = 50,
-    cursor: Annotated[str | None, Query(max_length=500, description="上一页返回的 next_cursor")] = None,
-) -> PageParams:
-    return PageParams(limit=limit, cursor=cursor)
+class PageQuery(BaseModel):
+    """The page parameters as a query model, read in one pass (libs/common/query_models.py)."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="每页条数 (≤200)")] = 50
+    cursor: Annotated[str | None, Field(max_length=500, description="上一页返回的 next_cursor")] = None
+
+
+async def page_params(query: Annotated[PageQuery, Query()]) -> PageParams:
+    return PageParams(limit=query.limit, cursor=query.cursor)
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]

@@ -21,6 +21,7 @@ whose fields have no alias and no ``Json``. Anything else keeps FastAPI's path u
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -87,10 +88,52 @@ def query_plan(field: ModelField) -> QueryPlan | None:
     return QueryPlan(field, frozenset(lists), frozenset(singles))
 
 
+_ONE_PASS: dict[tuple[Callable[..., Any], str], Callable[..., Any]] = {}
+
+
+def _reading_and_calling(dependant: Dependant, plan: QueryPlan, name: str) -> Dependant | None:
+    """A dependency whose only parameter is a query model (``async def f(query: Annotated[M, Query()])``)
+    as one dependency that reads the query and calls it — FastAPI solves one dependency instead of two.
+    One such function a dependency and parameter, whatever the route: FastAPI caches a request's values by
+    the function, and a dependency met twice is still called once."""
+    call = dependant.call
+    if (
+        call is None
+        or not inspect.iscoroutinefunction(call)
+        or dependant.dependencies
+        or len(dependant.query_params) != 1
+        or dependant.path_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.request_param_name
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+    ):
+        return None
+    key = (call, name)
+    if key not in _ONE_PASS:
+        target = call
+
+        async def read_and_call(request: Request) -> Any:
+            return await target(**{name: await plan.read(request)})
+
+        _ONE_PASS[key] = read_and_call
+    return dataclasses.replace(dependant, call=_ONE_PASS[key], query_params=[], request_param_name="request")
+
+
 def accelerated(dependant: Dependant) -> Dependant | None:
     """``dependant`` with each query model of its tree read by its :class:`QueryPlan` (a dependency of
-    the same name, solved after the other sub-dependencies, as FastAPI reads parameters after them), or
-    ``None`` when there is none."""
+    the same name, solved after the other sub-dependencies, as FastAPI reads parameters after them; or,
+    for a dependency that only takes the model, one dependency that reads and calls it), or ``None``
+    when there is none."""
+    if len(dependant.query_params) == 1 and (plan := query_plan(dependant.query_params[0])) is not None:
+        one_pass = _reading_and_calling(dependant, plan, dependant.query_params[0].name)
+        if one_pass is not None:
+            return one_pass
     changed = False
     dependencies = []
     for sub in dependant.dependencies:
@@ -120,11 +163,15 @@ class QueryModelRoute(APIRoute):
         documented = super().get_route_handler()
         if not self.methods or not self.methods <= READ_ONLY:
             return documented
-        fast = self._accelerated_handler()
-        if fast is None:
+        accelerated_handler = self._accelerated_handler()
+        if accelerated_handler is None:
             return documented
+        fast, overrides = accelerated_handler
 
         async def handler(request: Request) -> Response:
+            if overrides is not None and getattr(overrides, "dependency_overrides", None):
+                # FastAPI rebuilds each dependency from the app's overrides (tests): its own path
+                return await documented(request)
             try:
                 return await fast(request)
             except QueryNeedsFullValidation:
@@ -132,8 +179,9 @@ class QueryModelRoute(APIRoute):
 
         return handler
 
-    def _accelerated_handler(self) -> Handler | None:
-        """The handler FastAPI builds, from the accelerated dependant (``None``: nothing to accelerate).
+    def _accelerated_handler(self) -> tuple[Handler, Any] | None:
+        """The handler FastAPI builds, from the accelerated dependant, and the provider of dependency
+        overrides it would consult (``None``: nothing to accelerate).
 
         FastAPI builds a route's handler from the route's own dependant, or, for a route of an included
         router, from the dependant of its inclusion (the router's dependencies and prefix added), which
@@ -148,7 +196,7 @@ class QueryModelRoute(APIRoute):
                 return None
             token = routing._effective_route_context_var.set(dataclasses.replace(context, dependant=runtime))
             try:
-                return super().get_route_handler()
+                return super().get_route_handler(), context.dependency_overrides_provider
             finally:
                 routing._effective_route_context_var.reset(token)
         runtime = accelerated(self.dependant)
@@ -157,6 +205,6 @@ class QueryModelRoute(APIRoute):
         own = self.dependant
         self.dependant = runtime
         try:
-            return super().get_route_handler()
+            return super().get_route_handler(), self.dependency_overrides_provider
         finally:
             self.dependant = own
