@@ -68,9 +68,10 @@ async def coverage(
     )
     counted = select(institution).where(*in_region)
     if postgresql:
-        # NOT EXISTS, one probe of the agreements' elderly-party index per institution: a plan that stays
-        # right whatever the planner believes of the snapshot's size (a join against the distinct signed
-        # ids, planned for a snapshot never analysed, rescanned them for every institution: 4.8 s)
+        # the counts: an outer (hash) join to the distinct signed ids; the uncovered list: NOT EXISTS, one
+        # probe of the agreements' elderly-party index per institution: a plan that stays right whatever
+        # the planner believes of the snapshot's size (an anti-join against the distinct signed ids,
+        # planned for a snapshot never analysed, rescanned them for every institution: 4.8 s)
         signed = signed_ids.distinct().subquery()
         counted = counted.outerjoin(signed, signed.c.id == institution.id)
         has_agreement = signed.c.id.is_not(None)
