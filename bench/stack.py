@@ -40,7 +40,8 @@ SERVICES = ("gateway", "registry", "contracts", "homecare", "indicators", "resid
 DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEMO_PASSWORD = "Demo@2026"
 TOKEN_REUSE = 300.0
-START_TIMEOUT = 300.0  # migrations and the demo seed on a busy 2-core machine
+#: migrations, the demo seed and its linking on a busy 2-core machine (PostgreSQL took ~5 min at load 4)
+START_TIMEOUT = 600.0
 
 
 def free_ports(count: int) -> list[int]:

@@ -57,7 +57,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from demo import SeedRejected, demo_id, refuse_in_production
@@ -863,7 +863,22 @@ async def _write_new(
         ]
         if refused:
             raise SeedRejected(refused, rules="签约服务的", what=what)
+        if start % (ANALYZE_EVERY * max_records) == 0:
+            await _analyze(session, model)
     return len(wanted)
+
+
+#: the seed is one transaction, so autovacuum never sees its rows: every this many batches the table is
+#: analysed in it (PostgreSQL), or the bulk writer's key lookup (``source_system = … AND external_id IN
+#: (1,000 keys)``) keeps the plan made for an empty table — a scan of every row written so far, each
+#: tested against the 1,000 keys unhashed in the prepared statement's generic plan: ~2 s a batch at
+#: 68,000 visits, the contracts seed 2.5 minutes instead of seconds
+ANALYZE_EVERY = 8
+
+
+async def _analyze(session: AsyncSession, model: type[Agreement | Visit | Referral]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(f'ANALYZE "{model.__tablename__}"'))
 
 
 async def write_agreements(
