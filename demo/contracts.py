@@ -670,7 +670,8 @@ def _referral_rows(
         counter[0] += 1
         n = counter[0]
         birth = date(1930 + n % 20, 1 + n % 12, 1 + n % 28)
-        first17 = f"{spec.elderly.region_code}{birth:%Y%m%d}{n % 1000:03d}"
+        # sequence 750–999 (homecare's seed 500–749, the residents' from 0): one number, one person
+        first17 = f"{spec.elderly.region_code}{birth:%Y%m%d}{750 + n % 250:03d}"
         number = first17 + id_number_check_char(first17)
         urgency = (
             Urgency.emergency if direction is ReferralDirection.up and rng.random() < 0.4 else Urgency.routine

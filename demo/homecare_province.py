@@ -172,7 +172,9 @@ class _Builder:
         self.serial += 1
         n = self.serial
         birth = date(1928 + n % 30, 1 + n % 12, 1 + n % 28)
-        first17 = f"{place.region_code}{birth:%Y%m%d}{n % 1000:03d}"
+        # sequence 500–749: the residents seed numbers its elders from 0 a birth day, the contracts seed
+        # 750–999, so no two seeds give one number to two people (the link would refuse the second)
+        first17 = f"{place.region_code}{birth:%Y%m%d}{500 + n % 250:03d}"
         number = first17 + id_number_check_char(first17)
         lat = (place.latitude or 26.0) + rng.uniform(-0.02, 0.02)
         lng = (place.longitude or 119.3) + rng.uniform(-0.02, 0.02)

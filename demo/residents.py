@@ -196,7 +196,8 @@ def fetched(practice: Practice, province: Province) -> teams.Fetched:
 
 
 def id_number(county: str, birth: date, seq: int) -> str:
-    """A valid 居民身份证号 of the county: ``seq`` (0–999) tells apart people born the same day."""
+    """A valid 居民身份证号 of the county: ``seq`` (0–999) tells apart people born the same day
+    (this seed numbers from 100)."""
     body = f"{county}{birth:%Y%m%d}{seq:03d}"
     return body + id_number_check_char(body)
 
@@ -261,7 +262,9 @@ def elders(county: str, count: int, signed: int, assessed: int, year: int) -> li
     born_on: dict[date, int] = {}
     for n in range(count):
         birth = date(rng.randint(year - 100, year - 66), rng.randint(1, 12), rng.randint(1, 28))
-        seq = born_on[birth] = born_on.get(birth, -1) + 1
+        # from 100 a birth day: the named demo elders hold low sequences (李秀英 …0029 is 湖里 1940-03-15,
+        # 002), homecare's seed 500–749 and contracts' 750–999 — one number, one person across seeds
+        seq = born_on[birth] = born_on.get(birth, 99) + 1
         name = rng.choice(SURNAMES) + rng.choice(GIVEN)
         found.append(
             Elder(

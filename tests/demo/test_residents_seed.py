@@ -104,6 +104,18 @@ def test_the_elders_are_the_same_at_every_run() -> None:
     assert len(numbers) == 50  # one person each
 
 
+def test_the_residents_seed_leaves_the_other_seeds_numbers_alone() -> None:
+    # make run links homecare's and contracts' demo elders to the persons this seed registers, by ID
+    # number: a number this seed gives to someone else would make the link refuse that elder (another
+    # name). The named elders hold sequences below 100 (李秀英 350206194003150029: 湖里, 1940-03-15, 002),
+    # the homecare and contracts seeds 500–999; this seed — 湖里 in full, as make run seeds it — 100–499.
+    full = demo.elders(HULI, 38_833, 0, 0, 2025)
+    sequences = {int(demo.id_number(HULI, e.birth, e.seq)[14:17]) for e in full}
+    assert min(sequences) >= 100
+    assert max(sequences) < 500
+    assert "350206194003150029" not in {demo.id_number(HULI, e.birth, e.seq) for e in full}
+
+
 async def test_the_seed_writes_through_the_service_and_runs_once(residents: ResidentsSettings) -> None:
     made = await demo.seed(residents, counties=[HULI], scale=SCALE, province=province())
     expected = round(46_300 * demo.checkup_share() * SCALE)  # 39 elders
