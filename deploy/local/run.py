@@ -130,25 +130,17 @@ PERSON_LINKS = (
 
 
 def _link_demo_persons(python: str, env: dict[str, str]) -> None:
-    """Run the linking commands, side by side; print what each linked and could not match (the elders left
-    unlinked keep their copies; the command's own output lists them)."""
-    running = {
-        name: subprocess.Popen(
-            [python, "-m", module],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name, module in PERSON_LINKS
-    }
-    for name, process in running.items():
-        out, err = process.communicate()
-        if process.returncode != 0:
-            sys.stderr.write(out + err)
-            raise SystemExit(f"{name} person links failed (exit {process.returncode})")
-        print(f"  {name}: {out.splitlines()[0] if out else ''}", flush=True)
+    """Run the linking commands one after the other, homecare's first; print what each linked and could not
+    match (the elders left unlinked keep their copies; the command's own output lists them). In order, not
+    side by side: an elder in both (黄国平) is registered by whichever comes first, and only homecare's
+    record carries the home address — registered from the referral, the person would have none, and the
+    recipient's address copy is cleared when linked (orders then need an explicit address)."""
+    for name, module in PERSON_LINKS:
+        result = subprocess.run([python, "-m", module], cwd=REPO, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.stderr.write(result.stdout + result.stderr)
+            raise SystemExit(f"{name} person links failed (exit {result.returncode})")
+        print(f"  {name}: {result.stdout.splitlines()[0] if result.stdout else ''}", flush=True)
 
 
 def _newest_mtime(paths: list[Path]) -> float:
