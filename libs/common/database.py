@@ -32,6 +32,7 @@ from sqlalchemy.pool import PoolResetState
 from sqlalchemy.util import EMPTY_DICT, await_
 
 from libs.common.changes import write_pending_changes
+from libs.common.feed_head import read_feed_head
 from libs.common.settings import ServiceSettings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -224,6 +225,10 @@ class Database:
     async def ping(self) -> None:
         async with self.read_engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def feed_head(self) -> int:
+        """The change feed's head, read at the driver without a session (libs/common/feed_head.py)."""
+        return await read_feed_head(self.read_engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

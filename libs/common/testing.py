@@ -36,6 +36,7 @@ from libs.common.auth import (
     principal_claims,
 )
 from libs.common.database import Database
+from libs.common.feed_head import HEAD_SQL
 from libs.common.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -208,6 +209,10 @@ class ConnectionBoundDatabase(Database):
 
     async def ping(self) -> None:
         await self._connection.execute(text("SELECT 1"))
+
+    async def feed_head(self) -> int:
+        # on the test's connection: its transaction's writes are not committed, yet they are the head
+        return int((await self._connection.execute(text(HEAD_SQL))).scalar_one())
 
     async def dispose(self) -> None:
         return None
