@@ -30,15 +30,30 @@ async def get_principal(
         raise Unauthorized(
             "缺少访问令牌", code="missing_token", headers={"WWW-Authenticate": 'Bearer realm="yiyang"'}
         )
-    verifier: TokenVerifier = request.app.state.verifier
     # A service token is accepted only by the service it names as its audience.
-    service = getattr(getattr(request.app.state, "settings", None), "service_name", None)
-    principal = await verifier.verify(credentials.credentials, service=service)
+    principal = await verified_principal(request, credentials.credentials)
     request.state.principal = principal
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The bearer token as :func:`get_principal` reads it (``None`` where it would answer 401)."""
+    authorization = request.headers.get("authorization")
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def verified_principal(request: Request, token: str) -> Principal:
+    """The token's principal, verified as :func:`get_principal` verifies it (raises as it does)."""
+    verifier: TokenVerifier = request.app.state.verifier
+    service = getattr(getattr(request.app.state, "settings", None), "service_name", None)
+    return await verifier.verify(token, service=service)
 
 
 class Policy:
@@ -96,4 +111,14 @@ class Policy:
             return principal
 
         dependency.__name__ = f"require_{permission.replace(':', '_').replace('-', '_')}"
+        _REQUIREMENTS[dependency] = (self, permission)
         return dependency
+
+
+#: each dependency made by :meth:`Policy.require`: its policy and permission (made at import, a few dozen)
+_REQUIREMENTS: dict[Callable[..., object], tuple[Policy, str]] = {}
+
+
+def requirement_of(call: Callable[..., object] | None) -> tuple[Policy, str] | None:
+    """The policy and permission a dependency made by :meth:`Policy.require` checks, else ``None``."""
+    return _REQUIREMENTS.get(call) if call is not None else None

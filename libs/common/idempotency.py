@@ -24,11 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common.auth import TokenVerifier
+from libs.common.cached_routes import EarlyCacheHitsRoute
 from libs.common.database import Database
 from libs.common.errors import DomainError, Unprocessable, problem_response
 from libs.common.models import IdempotencyRecord
 from libs.common.personal_data import PersonalDataCipher
-from libs.common.query_models import QueryModelRoute
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -85,9 +85,10 @@ def _replay(record: IdempotencyRecord, request_hash: str, cipher: PersonalDataCi
     return Response(content=body, status_code=record.status_code, headers=headers)
 
 
-class IdempotentRoute(QueryModelRoute):
+class IdempotentRoute(EarlyCacheHitsRoute):
     """Route class for every service router: honours ``Idempotency-Key`` on POST (and reads query models
-    in one pass: :mod:`libs.common.query_models`)."""
+    in one pass: :mod:`libs.common.query_models`; answers marked routes' cached pages early:
+    :mod:`libs.common.cached_routes`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()

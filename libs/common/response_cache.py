@@ -120,6 +120,9 @@ class ResponseCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
+        #: raw request keys (route, view, query string as sent) → the key of the page the normal path
+        #: answered them with (libs/common/cached_routes.py); LRU within ``max_entries``
+        self._answered: OrderedDict[Hashable, Hashable] = OrderedDict()
         self.bytes = 0
         self.hits = 0
         self.misses = 0
@@ -141,6 +144,34 @@ class ResponseCache:
         if page is None or page.version != version:
             self.misses += 1
             return None
+        self._pages.move_to_end(key)
+        self.hits += 1
+        return page
+
+    def remember(self, raw_key: Hashable, key: Hashable) -> None:
+        """The normal path answered the request of ``raw_key`` (parameters valid, permission granted)
+        with the page of ``key``."""
+        if not self.enabled:
+            return
+        self._answered[raw_key] = key
+        self._answered.move_to_end(raw_key)
+        while len(self._answered) > self.max_entries:
+            self._answered.popitem(last=False)
+
+    def knows(self, raw_key: Hashable) -> bool:
+        """The normal path has answered ``raw_key`` (and it is still remembered)."""
+        return raw_key in self._answered
+
+    def answered(self, raw_key: Hashable, version: int) -> CachedPage | None:
+        """The page of version ``version`` the normal path answered ``raw_key`` with, if still kept. A
+        miss is not counted (the normal path that answers it counts it)."""
+        key = self._answered.get(raw_key)
+        if key is None:
+            return None
+        page = self._pages.get(key)
+        if page is None or page.version != version:
+            return None
+        self._answered.move_to_end(raw_key)
         self._pages.move_to_end(key)
         self.hits += 1
         return page
@@ -187,16 +218,29 @@ def forget(app: Any) -> None:
         setattr(app.state, _STATE_NAME, None)
 
 
-def _bypass(request: Request) -> bool:
+def bypass(request: Request) -> bool:
+    """The request asks for a page made afresh (``Cache-Control: no-cache`` or ``no-store``)."""
     directives = request.headers.get("cache-control", "").lower()
     return "no-cache" in directives or "no-store" in directives
 
 
-def _answer(request: Request, body: bytes, etag: str, outcome: str) -> Response:
+def answer(request: Request, body: bytes, etag: str, outcome: str) -> Response:
+    """A page's answer: its bytes, or 304 for a matching ``If-None-Match``; ETag and Cache-Control."""
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, OUTCOME_HEADER: outcome}
     if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
+
+
+def _answered_by(request: Request, key: Hashable) -> None:
+    # the key of the page this request is answered with, for the route's early lookup (cached_routes.py)
+    request.state.response_cache_key = key
+
+
+def answered_key(request: Request) -> Hashable | None:
+    """The key of the page :func:`cached_page` answered this request with (``None``: not answered by
+    it, or with a page made afresh on request)."""
+    return cast(Hashable | None, getattr(request.state, "response_cache_key", None))
 
 
 async def cached_page(
@@ -210,17 +254,20 @@ async def cached_page(
     cache = cache_of(request)
     if not cache.enabled:
         body = await make()
-        return _answer(request, body, content_etag(body), "off")
-    bypass = _bypass(request)
+        return answer(request, body, content_etag(body), "off")
+    skip = bypass(request)
     version = await feed_head(session)
-    if not bypass:
+    if not skip:
         page = cache.get(key, version)
         if page is not None:
-            return _answer(request, page.body, page.etag, "hit")
+            _answered_by(request, key)
+            return answer(request, page.body, page.etag, "hit")
     body = await make()
     etag = content_etag(body)
-    if bypass and "no-store" in request.headers.get("cache-control", "").lower():
-        return _answer(request, body, etag, "bypass")
+    if skip and "no-store" in request.headers.get("cache-control", "").lower():
+        return answer(request, body, etag, "bypass")
     if await feed_head(session) == version:
         cache.put(key, CachedPage(version, body, etag))
-    return _answer(request, body, etag, "bypass" if bypass else "miss")
+    if not skip:
+        _answered_by(request, key)
+    return answer(request, body, etag, "bypass" if skip else "miss")

@@ -10,6 +10,7 @@ from fastapi import Body, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs.common.audit import record_disclosures
+from libs.common.cached_routes import early_cache_hits
 from libs.common.concurrency import IfMatch, set_etag
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
@@ -107,6 +108,7 @@ async def institution_enums(principal: InstitutionsRead) -> InstitutionEnums:
     response_model=Page[InstitutionRead],
     responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 422)},
 )
+@early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def list_institutions(
     request: Request,
     session: SessionDep,
@@ -134,6 +136,7 @@ async def list_institutions(
     response_model=list[NearbyInstitution],
     responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 422)},
 )
+@early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def nearby_institutions(
     request: Request,
     session: SessionDep,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
+from libs.common.cached_routes import early_cache_hits
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.response_cache import cached_page, caller_view, key_of
@@ -24,6 +25,7 @@ router = ServiceRouter(prefix="/api/v1/registry", tags=["stats"])
     response_model=RegistryStats,
     responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 422)},
 )
+@early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def registry_stats(
     request: Request,
     session: SessionDep,

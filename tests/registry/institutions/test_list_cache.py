@@ -9,6 +9,10 @@ read at once must be made afresh (not the cached one) and equal the page made wi
 Each write is watched statement by statement: a transaction that writes the institution table also
 inserts its change-feed entry, which is what moves the version the cache is keyed by.
 
+Every hit of this module's routes is answered before the route's dependencies
+(libs/common/cached_routes.py, 16j): :func:`primed` and :func:`assert_fresh` check that the hits they see
+were answered early — so each write path above is also checked against the early answer.
+
 Never leaks: callers of other scopes or views with the same query get their own page, also when the
 first one's is cached; a token whose scope changed gets the new scope's page; parameters are normalised
 (``active=1`` is ``active=true``). ETag and 304, the setting that turns the cache off, and a page made
@@ -25,11 +29,12 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy import event, update
 
 from libs.common import response_cache
 from libs.common.auth import Role
+from libs.common.cached_routes import EarlyCacheHits
 from libs.common.database import session_scope
 from libs.common.response_cache import OUTCOME_HEADER, ResponseCache
 from libs.common.testing import Tokens
@@ -48,6 +53,25 @@ SKIP = {"Cache-Control": "no-store"}
 # schema-qualified or not, quoted or not
 _INSTITUTION_WRITE = re.compile(r'^(insert into|update|delete from) ("?\w+"?\.)?"?institution"?[ (]')
 _FEED_INSERT = re.compile(r'^insert into ("?\w+"?\.)?"?change_record"?[ (]')
+
+
+#: per request through a marked route: answered before its dependencies (True) or by the normal path
+EARLY: list[bool] = []
+
+
+@pytest.fixture(autouse=True)
+def early_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    original = EarlyCacheHits.hit
+
+    async def watched(self: EarlyCacheHits, request: Request) -> Any:
+        response = await original(self, request)
+        EARLY.append(response is not None)
+        return response
+
+    EARLY.clear()
+    monkeypatch.setattr(EarlyCacheHits, "hit", watched)
+    yield EARLY
+    EARLY.clear()
 
 
 def province(tokens: Tokens) -> dict[str, str]:
@@ -73,6 +97,7 @@ async def primed(
     first = await get(client, headers, params)
     second = await get(client, headers, params)
     assert second.headers[OUTCOME_HEADER] == "hit"
+    assert EARLY[-1] is True, "a hit answered after the dependencies"
     assert second.content == first.content
     return second.content
 
@@ -83,12 +108,14 @@ async def assert_fresh(
     """The page right after a write: made afresh, the same as with the cache skipped, and not ``before``."""
     after = await get(client, headers, params)
     assert after.headers[OUTCOME_HEADER] == "miss"
+    assert EARLY[-1] is False
     uncached = await get(client, {**headers, **SKIP}, params)
     assert uncached.headers[OUTCOME_HEADER] == "bypass"
     assert after.content == uncached.content
     assert after.content != before
     again = await get(client, headers, params)
     assert again.headers[OUTCOME_HEADER] == "hit"
+    assert EARLY[-1] is True, "a hit answered after the dependencies"
     assert again.content == after.content
     return dict(after.json())
 
