@@ -23,6 +23,11 @@ in every replica, and after a deploy that changes the bytes) and ``Cache-Control
 matching ``If-None-Match`` is answered 304. ``Cache-Control: no-cache`` (or ``no-store``) in the request
 skips the lookup and makes the page afresh (the benchmark's uncached figure).
 
+**Early hits**: a route marked with ``cached_routes.early_cache_hits`` answers a hit before FastAPI
+solves its dependencies, for a request the normal path has answered before (the same route, caller view
+and query string): :meth:`ResponseCache.remember` / :meth:`ResponseCache.answered`, the head read at the
+driver (``Database.feed_head``). See ``libs/common/cached_routes.py``.
+
 **Bounds**: at most ``max_entries`` pages and ``max_bytes`` bytes per process, least recently used first
 out; a key keeps one entry (its latest head), so older versions never accumulate. ``enabled=False``
 (``<PREFIX>RESPONSE_CACHE_ENABLED=false``) makes every page afresh, with its ETag.

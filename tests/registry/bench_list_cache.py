@@ -12,8 +12,14 @@ transport: HTTP handling, middleware and JSON included, no server), a province a
   its ETag computed);
 - ``afresh``: the real route with ``Cache-Control: no-cache`` (head read, page made, head read again,
   page kept);
-- ``cached``: the real route, answered from the cache;
+- ``chain``: the real route answered from the cache after its dependencies (the early lookup of
+  libs/common/cached_routes.py switched off: the cached figure before 16j);
+- ``cached``: the real route, answered from the cache before its dependencies (16j);
 - ``/healthz`` for scale.
+
+Then the feed head read four ways (the request's ORM session, a Core connection, the driver on a
+pooled connection — ``Database.feed_head`` —, and a dedicated driver connection kept open): calls and CPU
+per read.
 
 Per way: Python function calls per request under cProfile (they do not depend on the machine's load),
 SQL statements per request, process CPU per request and requests/s one at a time (best round: the shared
@@ -36,8 +42,9 @@ from typing import Any
 
 import httpx
 from fastapi import Response
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.util import greenlet_spawn
 
 from demo.registry import seed_session
 from libs.common.auth import (
@@ -48,10 +55,12 @@ from libs.common.auth import (
     generate_private_key_pem,
     principal_claims,
 )
+from libs.common.cached_routes import EarlyCacheHits
 from libs.common.changes import write_pending_changes
-from libs.common.database import SessionDep, session_scope
+from libs.common.database import Database, SessionDep, session_scope
+from libs.common.feed_head import HEAD_SQL, _head_in_thread
 from libs.common.pagination import PageDep
-from libs.common.response_cache import ResponseCache, cache_of_app
+from libs.common.response_cache import ResponseCache, cache_of_app, feed_head
 from libs.common.routing import ServiceRouter
 from libs.common.row_pages import page_response
 from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
@@ -96,6 +105,61 @@ def add_before_route(app: Any) -> None:
     app.router.routes.insert(at, before)
 
 
+_EARLY_HIT = EarlyCacheHits.hit
+
+
+async def _no_early_hit(_self: EarlyCacheHits, _request: Any) -> None:
+    return None
+
+
+def early(way: str) -> None:
+    """The early lookup on, except for the ``chain`` way (the normal path's hit, as before 16j)."""
+    EarlyCacheHits.hit = _no_early_hit if way == "chain" else _EARLY_HIT  # type: ignore[method-assign,assignment]
+
+
+async def head_reads(database: Database, reads: int) -> dict[str, tuple[float, float]]:
+    """Calls and CPU ms per feed head read, four ways (module docstring); each must read the same."""
+
+    async def session_read() -> int:
+        async with database.session(write=False) as session:
+            return await feed_head(session)
+
+    async def core_read() -> int:
+        async with database.read_engine.connect() as connection:
+            return int((await connection.execute(text(HEAD_SQL))).scalar_one())
+
+    pooled = await database.read_engine.raw_connection()
+    driver = pooled.driver_connection
+
+    async def dedicated_read() -> int:
+        if database.is_sqlite:
+            return int(await driver._execute(_head_in_thread, driver._conn))  # type: ignore[union-attr]
+        return int(await driver.fetchval(HEAD_SQL))  # type: ignore[union-attr]
+
+    ways = {
+        "session": session_read,
+        "core": core_read,
+        "driver": database.feed_head,
+        "dedicated": dedicated_read,
+    }
+    heads = {name: await read() for name, read in ways.items()}
+    assert len(set(heads.values())) == 1, heads
+    figures: dict[str, tuple[float, float]] = {}
+    for name, read in ways.items():
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(200):
+            await read()
+        profiler.disable()
+        calls = pstats.Stats(profiler).total_calls / 200  # type: ignore[attr-defined]
+        cpu = time.process_time()
+        for _ in range(reads):
+            await read()
+        figures[name] = (calls, (time.process_time() - cpu) / reads * 1000)
+    await greenlet_spawn(pooled.close)
+    return figures
+
+
 async def bench(settings: RegistrySettings, requests: int, rounds: int) -> None:
     issuer = TokenIssuer(generate_private_key_pem(), issuer=ISSUER, audience=AUDIENCE)
     verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, static_jwks=issuer.jwks())
@@ -121,6 +185,7 @@ async def bench(settings: RegistrySettings, requests: int, rounds: int) -> None:
             "before": (BEFORE, auth, on),
             "off": (LIST, auth, off),
             "afresh": (LIST, {**auth, "Cache-Control": "no-cache"}, on),
+            "chain": (LIST, auth, on),
             "cached": (LIST, auth, on),
             "healthz": ("/healthz", {}, on),
         }
@@ -132,6 +197,7 @@ async def bench(settings: RegistrySettings, requests: int, rounds: int) -> None:
             bodies = {}
             for name, (path, headers, cache) in ways.items():
                 app.state.response_cache = cache
+                early(name)
                 for _ in range(5):
                     response = await client.get(
                         path, params={"limit": 50} if path != "/healthz" else {}, headers=headers
@@ -141,9 +207,10 @@ async def bench(settings: RegistrySettings, requests: int, rounds: int) -> None:
                 outcome = response.headers.get("x-response-cache", "-")
                 figures[name]["bytes"] = len(response.content)
                 print(f"  {name}: {len(response.content):,} bytes, cache {outcome}")
-            assert bodies["before"] == bodies["off"] == bodies["afresh"] == bodies["cached"], "pages differ"
+            assert len({bodies[name] for name in ways if name != "healthz"}) == 1, "pages differ"
             for name, (path, headers, cache) in ways.items():  # call counts under cProfile
                 app.state.response_cache = cache
+                early(name)
                 params = {"limit": 50} if path != "/healthz" else {}
                 statements = 0
                 profiler = cProfile.Profile()
@@ -156,6 +223,7 @@ async def bench(settings: RegistrySettings, requests: int, rounds: int) -> None:
             for _ in range(rounds):  # CPU and throughput, the ways taking turns, best round kept
                 for name, (path, headers, cache) in ways.items():
                     app.state.response_cache = cache
+                    early(name)
                     params = {"limit": 50} if path != "/healthz" else {}
                     cpu, wall = time.process_time(), time.perf_counter()
                     for _ in range(requests):
@@ -164,13 +232,18 @@ async def bench(settings: RegistrySettings, requests: int, rounds: int) -> None:
                     figures[name]["cpu_ms"] = min(figures[name].get("cpu_ms", 1e9), cpu / requests * 1000)
                     figures[name]["rps"] = max(figures[name].get("rps", 0.0), requests / wall)
         event.remove(Engine, "before_cursor_execute", count)
+        early("cached")
         app.state.response_cache = on
+        heads = await head_reads(app.state.database, requests * 5)
     print(f"  {'way':<8} {'calls/req':>10} {'SQL/req':>8} {'CPU ms/req':>11} {'req/s':>8}")
     for name, values in figures.items():
         print(
             f"  {name:<8} {values['calls']:>10,.0f} {values['statements']:>8.1f} "
             f"{values['cpu_ms']:>11.2f} {values['rps']:>8.0f}"
         )
+    print(f"  {'head read':<12} {'calls':>6} {'CPU ms':>7}")
+    for name, (calls, cpu_ms) in heads.items():
+        print(f"  {name:<12} {calls:>6,.0f} {cpu_ms:>7.3f}")
     print(f"  load average: {os.getloadavg()}")
 
 
