@@ -131,10 +131,10 @@ PERSON_LINKS = (
 
 def _link_demo_persons(python: str, env: dict[str, str]) -> None:
     """Run the linking commands one after the other, homecare's first; print what each linked and could not
-    match (the elders left unlinked keep their copies; the command's own output lists them). In order, not
-    side by side: an elder in both (黄国平) is registered by whichever comes first, and only homecare's
-    record carries the home address — registered from the referral, the person would have none, and the
-    recipient's address copy is cleared when linked (orders then need an explicit address)."""
+    match (the elders left unlinked keep their copies; the command's own output lists them). An elder in
+    both (黄国平) is registered by whichever comes first; only homecare's record carries the home address,
+    and the residents give a found person the contact data it lacks, so the order no longer decides whether
+    the address survives the link (tests/demo links the referrals first)."""
     for name, module in PERSON_LINKS:
         result = subprocess.run([python, "-m", module], cwd=REPO, env=env, capture_output=True, text=True)
         if result.returncode != 0:

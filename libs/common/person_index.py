@@ -304,7 +304,8 @@ async def resolve_batch(
 ) -> dict[int, uuid.UUID | PersonNotMatched]:
     """The persons of a bulk batch's records (``people``: by the record's index), found or registered in
     ONE ``POST /persons/bulk`` call (a batch of ``max_records``): one record a person, keyed by
-    ``cipher``'s blind index of the ID number in ``source`` (:func:`index_source`). Each record gets the
+    ``cipher``'s blind index of the ID number in ``source`` (:func:`index_source`), the phone and address
+    the first record of a person lacks taken from a later one of the same name. Each record gets the
     person's id or the index's refusal (:class:`PersonNotMatched`: ``person_name_mismatch`` also when a
     later record of the batch gives the number another name, as the index would answer it;
     ``person_refused``). Raises :class:`PersonIndexUnavailable` when the index cannot be reached — call it
@@ -314,7 +315,13 @@ async def resolve_batch(
     keys = {i: cipher.lookup_hash(p.id_number, "id_card") for i, p in people.items()}
     first: dict[str, NamedPerson] = {}
     for i, person in people.items():
-        first.setdefault(keys[i], person)
+        held = first.setdefault(keys[i], person)
+        if held is not person and same_name(held.name, person.name):
+            # one record a person: what the first lacks, a later record of the same person gives
+            # (its copy is cleared once linked — a value only it held would be lost)
+            first[keys[i]] = held.model_copy(
+                update={"phone": held.phone or person.phone, "address": held.address or person.address}
+            )
     answers = await index.find_or_create_many(
         [BulkPerson(external_id=key, **person.model_dump()) for key, person in first.items()],
         source_system=source,

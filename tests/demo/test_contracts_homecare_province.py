@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from demo import demo_id
 from demo import registry as registry_demo
@@ -47,6 +47,7 @@ from services.homecare.recipients.models import IDENTITY_COLUMNS
 from services.homecare.settings import HomecareSettings
 from services.registry.settings import RegistrySettings
 from services.residents.app import create_app as create_residents_app
+from services.residents.persons.models import Person
 from services.residents.settings import ResidentsSettings
 
 #: indicators.md: 签约对数 2,574 (000); 开展家庭病床的医疗机构 269 (000);
@@ -72,6 +73,8 @@ class Seeded:
     recipient_numbers: dict[str, str]
     referral_numbers: dict[str, str]
     links: tuple[LinkReport, LinkReport]
+    #: each elder's home as homecare's seed gave it, and as the residents' person holds it after the links
+    homes: dict[str, tuple[str | None, str | None]]
 
     async def rows(self, database: Database, sql: str, **params: Any) -> list[Any]:
         async with database.session() as session:
@@ -128,6 +131,7 @@ async def seeded(
         test_databases,
         database_url=url("demo_link_residents"),
         database_schema="demo_link_residents",
+        **_keys(),
     )
     await upgrade_head_async(residents)
     contracts_db, homecare_db = Database(contracts), Database(homecare)
@@ -137,7 +141,32 @@ async def seeded(
     referral_numbers = await _numbers(
         contracts_db, personal_data_cipher(contracts), "SELECT id, resident_id_number_enc FROM referral"
     )
+    homecare_cipher = personal_data_cipher(homecare)
+    async with homecare_db.session() as session:
+        seeded_homes = {
+            homecare_cipher.decrypt(row[0]): homecare_cipher.decrypt(row[1])
+            for row in await session.execute(text("SELECT id_number_enc, address_enc FROM recipient"))
+        }
     links = await _link(residents, token_verifier, tokens, homecare, contracts)
+    residents_db, residents_cipher = Database(residents), personal_data_cipher(residents)
+    try:
+        async with residents_db.session() as session:
+            held = {
+                row[0]: residents_cipher.decrypt(row[1])
+                for row in await session.execute(
+                    select(Person.id_number_hash, Person.address_enc).where(
+                        Person.id_number_hash.in_(
+                            [residents_cipher.lookup_hash(n, "id_card") for n in seeded_homes]
+                        )
+                    )
+                )
+            }
+    finally:
+        await residents_db.dispose()
+    homes: dict[str, tuple[str | None, str | None]] = {
+        number: (home, held.get(residents_cipher.lookup_hash(number, "id_card")))
+        for number, home in seeded_homes.items()
+    }
     databases = Seeded(
         Database(registry),
         contracts_db,
@@ -146,6 +175,7 @@ async def seeded(
         recipient_numbers,
         referral_numbers,
         links,
+        homes,
     )
     try:
         yield databases
@@ -172,13 +202,16 @@ async def _link(
     homecare: HomecareSettings,
     contracts: ContractsSettings,
 ) -> tuple[LinkReport, LinkReport]:
-    """What ``make run`` does once the stack answers: the linking commands, through the residents API."""
+    """What ``make run`` does once the stack answers: the linking commands, through the residents API —
+    the referrals' first here, the order in which an elder in both (黄国平) used to lose the home address
+    only homecare's record carries (the person registered from the referral had none, the recipient's copy
+    was cleared): the residents now fill what the person lacks. Answers (homecare's, contracts')."""
     app = create_residents_app(residents, verifier=verifier)
-    reports = []
+    reports: dict[str, LinkReport] = {}
     async with running(app):
         for module, settings, caller in (
-            (recipient_link, homecare, "homecare"),
             (referral_link, contracts, "contracts"),
+            (recipient_link, homecare, "homecare"),
         ):
             token = tokens.token(Role.service, sub=f"service:{caller}")
             async with httpx.AsyncClient(
@@ -187,12 +220,12 @@ async def _link(
                 database = Database(settings)
                 try:
                     index = PersonIndex(http, StaticTokenSource(token))
-                    reports.append(
-                        await module.link_existing(database, index, personal_data_cipher(settings))
+                    reports[caller] = await module.link_existing(
+                        database, index, personal_data_cipher(settings)
                     )
                 finally:
                     await database.dispose()
-    return reports[0], reports[1]
+    return reports["homecare"], reports["contracts"]
 
 
 IN_FORCE = "state IN ('countersigned', 'active') AND start_date <= :today AND end_date >= :today"
@@ -322,6 +355,11 @@ async def test_every_demo_elder_is_one_person_without_a_copy(seeded: Seeded) -> 
         assert owners.setdefault(person, number) == number
     shared = set(seeded.recipient_numbers.values()) & set(seeded.referral_numbers.values())
     assert shared  # 黄国平: a homecare recipient of 新开元, referred down to 兰馨颐养院 (demo.contracts)
+    # every elder's home is the person's — those in both too, whose person the referral registered first
+    assert {n: home for n, (home, _held) in seeded.homes.items() if home} == {
+        n: held for n, (home, held) in seeded.homes.items() if home
+    }
+    assert shared <= {n for n, (home, _held) in seeded.homes.items() if home}
     print(
         f"linked: {homecare_report.linked} recipients, {contracts_report.linked} referrals; "
         f"{len(persons)} persons, {len(shared)} elders in both"

@@ -94,7 +94,8 @@ async def list_persons(
     "",
     summary="按身份证号查找或登记居民（新登记 201，已存在 200；响应脱敏）",
     description=(
-        "身份证号唯一标识居民：已存在时返回该居民（所填联系方式不覆盖，修改请用 PATCH），"
+        "身份证号唯一标识居民：已存在时返回该居民（已有的联系电话、住址不覆盖，修改请用 PATCH；"
+        "居民尚无的由所填补全），"
         "姓名不一致时 409；机构用户登记或查到的居民即由本机构服务。"
     ),
     operation_id="residents_find_or_create_person",
@@ -112,7 +113,7 @@ async def find_or_create_person(
     data: PersonCreate,
     response: Response,
 ) -> PersonRead:
-    person, created = await service.find_or_create(session, principal, cipher, data)
+    person, created, _ = await service.find_or_create(session, principal, cipher, data)
     if not created:
         response.status_code = status.HTTP_200_OK
     set_etag(response, person.version)

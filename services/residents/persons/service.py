@@ -20,7 +20,11 @@ Who records a person (``find_or_create``):
 - an internal caller (homecare, contracts link their records to the person), anywhere in Fujian.
 
 The ID number identifies: birth date and sex come from it, and an existing person named otherwise is a
-409 (the stored name is not revealed). One person per ID number is the database's unique blind index;
+409 (the stored name is not revealed). An existing person's contact data is never overwritten by a
+find-or-create, but what the person LACKS is filled from the record (:func:`fill_missing`: a phone, an
+address): a service's record linked to the person drops its own copy, and a value only it held would
+otherwise be lost (a person registered from a referral without an address, then a homecare recipient
+with one). One person per ID number is the database's unique blind index;
 two concurrent find-or-creates meet there (``INSERT … ON CONFLICT DO NOTHING``) and both answer the one
 row.
 """
@@ -31,7 +35,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Table, exists, func, or_, select
+from sqlalchemy import update as update_statement
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -251,6 +256,49 @@ def new_values(
     }
 
 
+#: the contact fields a find-or-create fills when the person lacks them (never overwrites)
+FILLABLE_FIELDS = ("phone", "address")
+
+
+async def fill_missing(
+    session: AsyncSession, cipher: PersonalDataCipher, person: Person, data: PersonCreate
+) -> dict[str, str]:
+    """Give ``person`` the contact fields it lacks and ``data`` carries (a held value is kept, even if
+    ``data`` names another: changing it is ``PATCH``); the fields filled, with their values (for the
+    audit record, which masks them). One guarded ``UPDATE`` (``COALESCE``: a field a concurrent write
+    filled meanwhile is theirs, not a 412), the version bumped, the change-feed entry queued. The caller
+    checked the identity first (:func:`check_found`)."""
+    wanted = {
+        name: value
+        for name in FILLABLE_FIELDS
+        if (value := getattr(data, name)) is not None and getattr(person, f"{name}_enc") is None
+    }
+    if not wanted:
+        return {}
+    sealed = {f"{name}_enc": cipher.encrypt(value) for name, value in wanted.items()}
+    table: Table = Person.__table__  # type: ignore[assignment]
+    await session.execute(
+        update_statement(table)
+        .where(table.c.id == person.id, or_(*(table.c[column].is_(None) for column in sealed)))
+        .values(
+            {
+                **{column: func.coalesce(table.c[column], value) for column, value in sealed.items()},
+                "version": table.c.version + 1,
+                "updated_at": utcnow(),
+            }
+        )
+    )
+    await session.refresh(person)
+    filled = {
+        name: value
+        for name, value in wanted.items()
+        if getattr(person, f"{name}_enc") == sealed[f"{name}_enc"]
+    }
+    if filled:
+        changes.track(session, person, previous_scope=changes.full_scope(person))
+    return filled
+
+
 def check_found(principal: Principal, region_code: str, stored_name: str, name: str) -> None:
     """The rules on finding an existing person: a city platform within its city, and the name given
     must be the stored one (409 without revealing it)."""
@@ -268,9 +316,11 @@ async def find_or_create(
     *,
     source_system: str | None = None,
     external_id: str | None = None,
-) -> tuple[Person, bool]:
-    """The person with ``data.id_number`` — created if new — and whether it was created. An institution
-    user's institution is linked to the person either way. Single and bulk writes call this."""
+) -> tuple[Person, bool, dict[str, str]]:
+    """The person with ``data.id_number`` — created if new —, whether it was created, and the contact
+    fields an existing person lacked and ``data`` filled (:func:`fill_missing`; audited as
+    ``person.update``). An institution user's institution is linked to the person either way. Single
+    and bulk writes call this."""
     birth, sex = derived(data)
     digest = cipher.lookup_hash(data.id_number, "id_card")
     person = await session.scalar(select(Person).where(Person.id_number_hash == digest))
@@ -304,8 +354,20 @@ async def find_or_create(
                 changes=data.model_dump(),
                 personal_fields=PERSONAL_FIELDS,
             )
+    filled: dict[str, str] = {}
     if not created:
         check_found(principal, person.region_code, cipher.decrypt(person.name_enc), data.name)
+        filled = await fill_missing(session, cipher, person, data)
+        if filled:
+            audit.record(
+                session,
+                principal,
+                action="person.update",
+                entity_type="person",
+                entity_id=person.id,
+                changes=filled,
+                personal_fields=PERSONAL_FIELDS,
+            )
     if principal.is_institution_user and principal.institution_id is not None:
         await link_institution(session, person.id, principal.institution_id, ServingReason.registered)
         if not created:
@@ -317,7 +379,7 @@ async def find_or_create(
                 entity_id=person.id,
                 changes={"institution_id": str(principal.institution_id)},
             )
-    return person, created
+    return person, created, filled
 
 
 async def update(

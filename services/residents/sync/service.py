@@ -12,7 +12,8 @@ record at a time (as before), after the set-based rows.
 
 - **persons** (``POST /persons/bulk``): ``persons.service.find_or_create`` — the person of the ID number,
   registered if new (``created``) or found (``unchanged``: contact data is never overwritten by a
-  find-or-create, as the single write), keyed by ``source_system`` + ``external_id`` on creation.
+  find-or-create, as the single write; ``updated`` when the record filled a phone or address the person
+  lacked, ``persons.fill_missing``), keyed by ``source_system`` + ``external_id`` on creation.
 - **check-ups** (``POST /checkups/bulk``): the record's institution must be a primary-care institution
   of the registry in the platform's city (``institution_not_in_scope``) and the person registered in the
   platform's city (``person_not_found``); the parts are then recorded by ``checkups.service.record`` as
@@ -143,6 +144,7 @@ async def persons_bulk(
     known = {digest: (p.id, p.version, p.region_code, p.name_enc) for digest, p in found.items()}
     names: dict[str, str] = {}  # stored names, decrypted once
     rows: list[dict[str, Any]] = []
+    new_rows: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # new rows and their audit changes
     entries: list[audit.Entry] = []
     for record in list(batch.live()):
         item = record.data
@@ -167,20 +169,31 @@ async def persons_bulk(
                 rows.append(values)
                 known[digest] = (values["id"], 1, item.region_code, values["name_enc"])
                 names[digest] = item.name
+                creation = item.model_dump()
                 entries.append(
                     audit.Entry(
-                        action="person.create",
-                        entity_type="person",
-                        entity_id=values["id"],
-                        changes=item.model_dump(),
+                        action="person.create", entity_type="person", entity_id=values["id"], changes=creation
                     )
                 )
+                new_rows[digest] = (values, creation)
                 record.written(BulkOutcome.created, id=values["id"], version=1)
                 continue
             person_id, version, region_code, name_enc = stored
             if digest not in names:
                 names[digest] = cipher.decrypt(name_enc)
             persons.check_found(principal, region_code, names[digest], item.name)
+            person = found.get(digest)
+            if person is None:  # registered by an earlier record of this batch: its row takes what it lacks
+                _fill_new_row(cipher, *new_rows[digest], item)
+            elif filling := await persons.fill_missing(session, cipher, person, item):
+                entries.append(
+                    audit.Entry(
+                        action="person.update", entity_type="person", entity_id=person.id, changes=filling
+                    )
+                )
+                known[digest] = (person_id, person.version, region_code, name_enc)
+                record.written(BulkOutcome.updated, id=person_id, version=person.version)
+                continue
             record.written(BulkOutcome.unchanged, id=person_id, version=version)
         except DomainError as exc:
             record.reject_error(exc)
@@ -188,15 +201,35 @@ async def persons_bulk(
         async with session.begin_nested():
             await insert_rows(session, PERSON, rows)
     except IntegrityError:
-        # a concurrent write registered one of them meanwhile: those records one by one (ON CONFLICT)
-        created = [r for r in batch.records if r.outcome is BulkOutcome.created]
-        for record in created:
+        # a concurrent write registered one of them meanwhile: the records of the batch's new persons one by
+        # one (ON CONFLICT), the persons found and filled above staying as written
+        new_ids = {values["id"] for values in rows}
+        redo = [r for r in batch.records if r.outcome is not BulkOutcome.rejected and r.id in new_ids]
+        for record in redo:
             record.outcome = None
-        return await _persons_one_by_one(session, principal, cipher, batch, only=created)
+        audit.record_many(
+            session,
+            principal,
+            [e for e in entries if e.action != "person.create"],
+            personal_fields=persons.PERSONAL_FIELDS,
+        )
+        return await _persons_one_by_one(session, principal, cipher, batch, only=redo)
     for values in rows:
         changes.track_values(session, Person, values, previous_scope=None)
     audit.record_many(session, principal, entries, personal_fields=persons.PERSONAL_FIELDS)
     return batch.response()
+
+
+def _fill_new_row(
+    cipher: PersonalDataCipher, values: dict[str, Any], created: dict[str, Any], item: PersonCreate
+) -> None:
+    """A later record of the batch names a person an earlier one registers: the contact data the new row
+    lacks is taken from it (as :func:`persons.fill_missing` does for a stored person)."""
+    for name in persons.FILLABLE_FIELDS:
+        value = getattr(item, name)
+        if value is not None and values[f"{name}_enc"] is None:
+            values[f"{name}_enc"] = cipher.encrypt(value)
+            created[name] = value  # the creation's audit record names it
 
 
 async def _persons_one_by_one(
@@ -214,7 +247,7 @@ async def _persons_one_by_one(
             taken_by = keys_in_use.get(record.external_id or "")
             if taken_by is not None and taken_by != cipher.lookup_hash(record.data.id_number, "id_card"):
                 raise ExternalIdInUse()
-            person, created = await persons.find_or_create(
+            person, created, filled = await persons.find_or_create(
                 session,
                 principal,
                 cipher,
@@ -223,7 +256,7 @@ async def _persons_one_by_one(
                 external_id=record.external_id,
             )
             record.written(
-                BulkOutcome.created if created else BulkOutcome.unchanged,
+                BulkOutcome.created if created else BulkOutcome.updated if filled else BulkOutcome.unchanged,
                 id=person.id,
                 version=person.version,
             )

@@ -3576,7 +3576,7 @@ export interface paths {
         put?: never;
         /**
          * 按身份证号查找或登记居民（新登记 201，已存在 200；响应脱敏）
-         * @description 身份证号唯一标识居民：已存在时返回该居民（所填联系方式不覆盖，修改请用 PATCH），姓名不一致时 409；机构用户登记或查到的居民即由本机构服务。
+         * @description 身份证号唯一标识居民：已存在时返回该居民（已有的联系电话、住址不覆盖，修改请用 PATCH；居民尚无的由所填补全），姓名不一致时 409；机构用户登记或查到的居民即由本机构服务。
          */
         post: operations["residents_find_or_create_person"];
         delete?: never;
