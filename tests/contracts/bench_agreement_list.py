@@ -27,6 +27,7 @@ from services.contracts.clock import ClockDep
 from services.contracts.deps import CipherDep
 from services.contracts.permissions import AgreementsRead
 from tests.bench_lists import measure, report
+from tests.contracts.agreements import list_reference
 from tests.contracts.agreements.test_documents import PDF
 from tests.contracts.flows import AGREEMENTS, admin_of, signed
 from tests.contracts.registry_data import RegistryData
@@ -39,7 +40,7 @@ async def _old_list(
 ) -> Page[AgreementRead]:
     """The endpoint as it was (no filters given: the same code path)."""
     today = clock.today()
-    rows, next_cursor = await service.list_(session, principal, params=page, today=today)
+    rows, next_cursor = await list_reference.list_(session, principal, params=page, today=today)
     return Page(
         items=[service.present(r, today=today, cipher=cipher) for r in rows],
         next_cursor=next_cursor,

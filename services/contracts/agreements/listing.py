@@ -1,7 +1,8 @@
 """The agreement list on the row path (issue 16; libs/common/row_pages.py): one statement, Core rows, the
 page written by pydantic-core in one call — the bytes ``Page[AgreementRead]`` of :func:`service.present`
-(contacts masked, as lists never disclose them) would make; ``tests/contracts/agreements/
-test_list_rows.py`` compares them for every reading role and filter."""
+(contacts masked, as lists never disclose them) would make of the ORM page it replaced
+(``tests/contracts/agreements/list_reference.py``); ``tests/contracts/agreements/test_list_rows.py``
+compares them for every reading role and filter."""
 
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ async def list_rows(
     ending_before: date | None = None,
     awaiting_filing: bool = False,
 ) -> tuple[Sequence[Row[Any]], str | None]:
-    """:func:`service.list_`'s page as rows of :data:`LIST_SHAPE`'s columns (one statement)."""
+    """The list's page (``service.list_conditions``) as rows of :data:`LIST_SHAPE`'s columns (one
+    statement)."""
     conditions = service.list_conditions(
         principal,
         today=today,

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from libs.common import audit, divisions
 from libs.common.auth import Principal
 from libs.common.errors import IllegalTransition, Unprocessable
-from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_phone
 from libs.common.scope import can_see, regions_condition, visible_condition
 from services.contracts.agreements import lifecycle, pairs
@@ -182,32 +181,6 @@ def list_conditions(
     if ending_before is not None:
         conditions.append(Agreement.end_date <= ending_before)
     return conditions
-
-
-async def list_(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    params: PageParams,
-    today: date,
-    status: AgreementState | None = None,
-    institution_id: uuid.UUID | None = None,
-    region_code: str | None = None,
-    ending_before: date | None = None,
-    awaiting_filing: bool = False,
-) -> tuple[list[Agreement], str | None]:
-    """The list's page as ORM objects (for :func:`present`; the endpoint reads rows: :mod:`.listing`)."""
-    conditions = list_conditions(
-        principal,
-        today=today,
-        status=status,
-        institution_id=institution_id,
-        region_code=region_code,
-        ending_before=ending_before,
-        awaiting_filing=awaiting_filing,
-    )
-    stmt = select(Agreement).where(*conditions)
-    return await paginate(session, stmt, order_by=[Agreement.id], params=params)
 
 
 def _contact(

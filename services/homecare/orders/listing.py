@@ -1,6 +1,7 @@
 """The order list on the row path (issue 16; libs/common/row_pages.py): one statement, Core rows, the page
-written by pydantic-core in one call — the bytes ``Page[OrderSummary]`` of :func:`service.to_summary`
-would make (``tests/homecare/orders/test_list_rows.py`` compares them for every reading role and filter).
+written by pydantic-core in one call — the bytes ``Page[OrderSummary]`` of the ORM path it replaced
+would make (``tests/homecare/orders/list_reference.py`` keeps that path as the reference;
+``tests/homecare/orders/test_list_rows.py`` compares them for every reading role and filter).
 
 The statement reads each order's columns, its recipient's name sources (person id, the unlinked copy's
 encrypted name) by a join, and its item codes as a JSON array aggregated in a correlated subquery,
@@ -143,7 +144,8 @@ async def list_rows(
     recipient_id: uuid.UUID | None = None,
     home_bed_id: uuid.UUID | None = None,
 ) -> tuple[Sequence[Row[Any]], str | None]:
-    """:func:`service.list_`'s page as rows of :data:`LIST_SHAPE`'s columns (one statement)."""
+    """The list's page (``service.list_conditions``) as rows of :data:`LIST_SHAPE`'s columns (one
+    statement)."""
     conditions = service.list_conditions(
         principal,
         status=status,

@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 
 from libs.common import audit
 from libs.common.auth import Principal
-from libs.common.pagination import PageParams, paginate
 from libs.common.person_index import PersonIndex
 from libs.common.personal_data import PersonalDataCipher, mask_address, mask_name
 from libs.common.scope import visible_condition
@@ -25,7 +24,6 @@ from services.homecare.orders.schemas import (
     OrderCreate,
     OrderItemRead,
     OrderRead,
-    OrderSummary,
     RatingRead,
 )
 from services.homecare.orders.transitions import allowed_actions
@@ -91,32 +89,6 @@ def list_conditions(
     if home_bed_id is not None:
         conditions.append(Order.home_bed_id == home_bed_id)
     return conditions
-
-
-async def list_(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    params: PageParams,
-    status: OrderStatus | None = None,
-    flagged: bool | None = None,
-    institution_id: uuid.UUID | None = None,
-    region_code: str | None = None,
-    recipient_id: uuid.UUID | None = None,
-    home_bed_id: uuid.UUID | None = None,
-) -> tuple[list[Order], str | None]:
-    """The list's page as ORM objects with their relations (the endpoint reads rows: :mod:`.listing`)."""
-    conditions = list_conditions(
-        principal,
-        status=status,
-        flagged=flagged,
-        institution_id=institution_id,
-        region_code=region_code,
-        recipient_id=recipient_id,
-        home_bed_id=home_bed_id,
-    )
-    stmt = _loaded(select(Order).where(*conditions))
-    return await paginate(session, stmt, order_by=[Order.id], params=params)
 
 
 def is_provider_user(principal: Principal, order: Order) -> bool:
@@ -291,26 +263,4 @@ def to_read(order: Order, cipher: PersonalDataCipher, *, whole: bool, name: str 
         version=order.version,
         created_at=order.created_at,
         updated_at=order.updated_at,
-    )
-
-
-def to_summary(order: Order, name: str | None) -> OrderSummary:
-    return OrderSummary(
-        id=order.id,
-        institution_id=order.institution_id,
-        provider_name=order.provider_name,
-        region_code=order.region_code,
-        recipient_id=order.recipient_id,
-        recipient_name=mask_name(name) if name is not None else None,
-        status=order.status,
-        window_start=order.window_start,
-        window_end=order.window_end,
-        item_codes=[i.item_code for i in order.items],
-        nurse_practitioner_id=order.nurse_practitioner_id,
-        home_bed_id=order.home_bed_id,
-        flagged=order.flagged,
-        flag_reasons=list(order.flag_reasons or []),
-        total_yuan=order_fees(order).total_yuan,
-        version=order.version,
-        created_at=order.created_at,
     )

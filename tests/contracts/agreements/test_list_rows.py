@@ -1,9 +1,10 @@
 """The agreement list answers from rows (issue 16; services/contracts/agreements/listing.py): the bytes the
 model path sends.
 
-The reference is the path the list had before: the page loaded as ORM objects (``service.list_``), each
-turned into ``AgreementRead`` by ``service.present`` (contacts masked: a list never discloses them) and
-``Page[AgreementRead]`` serialised as FastAPI serialises a ``response_model``. For every reading role and
+The reference is the path the list had before: the page loaded as ORM objects (``list_reference.list_``:
+out of the service, no route calls it), each turned into ``AgreementRead`` by ``service.present``
+(contacts masked: a list never discloses them) and ``Page[AgreementRead]`` serialised as FastAPI
+serialises a ``response_model``. For every reading role and
 every filter, on two dates (the effective status, its label and the allowed actions follow the date), and
 page by page, the answer's bytes are the reference's.
 """
@@ -28,6 +29,7 @@ from services.contracts.agreements import service
 from services.contracts.agreements.models import AgreementState
 from services.contracts.agreements.schemas import AgreementRead
 from services.contracts.clock import ManualClock
+from tests.contracts.agreements import list_reference
 from tests.contracts.agreements.test_documents import PDF
 from tests.contracts.flows import AGREEMENTS, admin_of, draft, signed, transition
 from tests.contracts.registry_data import RegistryData
@@ -133,7 +135,9 @@ async def _reference(
         "awaiting_filing": query.get("awaiting_filing") == "true",
     }
     async with app.state.database.session() as session:
-        rows, next_cursor = await service.list_(session, principal, params=params, today=today, **arguments)
+        rows, next_cursor = await list_reference.list_(
+            session, principal, params=params, today=today, **arguments
+        )
         items = [service.present(row, today=today, cipher=app.state.cipher) for row in rows]
     return PAGE.dump_json(Page[AgreementRead](items=items, next_cursor=next_cursor, limit=params.limit))
 

@@ -4,7 +4,7 @@ Run: ``TEST_DATABASE=sqlite|postgresql .venv/bin/python -m pytest -q -s -p no:ca
 tests/homecare/orders/bench_order_list.py`` — 60 orders of three items each (clones of a placed one, in
 the test's rolled-back transaction; 4 recipients linked to the person index), ``GET /orders?limit=50``
 as the county admin; the old path (ORM objects with ``selectinload`` of items, recipients and ratings →
-``service.to_summary`` → ``Page[OrderSummary]`` as ``response_model``) is mounted on the same app as
+``list_reference.to_summary`` → ``Page[OrderSummary]`` as ``response_model``) is mounted on the same app as
 ``/bench/old-orders``, the bytes compared first. Both call the person index once a page (the
 residents app, in this process: its work is counted too); a second table leaves it out.
 """
@@ -25,6 +25,7 @@ from services.homecare.orders.models import Order, OrderItem
 from services.homecare.orders.schemas import OrderSummary
 from services.homecare.permissions import OrdersRead
 from tests.bench_lists import measure, report
+from tests.homecare.orders import list_reference
 from tests.homecare.world import HC, HULI, World, crew
 
 OLD = "/bench/old-orders"
@@ -35,12 +36,12 @@ async def _old_list(
     request: Request, session: SessionDep, principal: OrdersRead, cipher: CipherDep, page: PageDep
 ) -> Page[OrderSummary]:
     """The endpoint as it was (no filters given: the same code path)."""
-    rows, next_cursor = await service.list_(session, principal, params=page)
+    rows, next_cursor = await list_reference.list_(session, principal, params=page)
     names = await service.recipient_names(
         request.app.state.person_index, cipher, rows, principal=principal, purpose="GET orders"
     )
     return Page(
-        items=[service.to_summary(o, names.get(o.recipient_id)) for o in rows],
+        items=[list_reference.to_summary(o, names.get(o.recipient_id)) for o in rows],
         next_cursor=next_cursor,
         limit=page.limit,
     )

@@ -2,8 +2,9 @@
 path sends, in one statement.
 
 The reference is the path the list had before: the page loaded as ORM objects with their items, recipients
-and ratings (``service.list_``), the recipients' names read by ``service.recipient_names`` (the person
-index, one call), each order turned into ``OrderSummary`` by ``service.to_summary`` (the name masked) and
+and ratings (``list_reference.list_``: out of the service, no route calls it), the recipients' names read
+by ``service.recipient_names`` (the person index, one call), each order turned into ``OrderSummary`` by
+``list_reference.to_summary`` (the name masked) and
 ``Page[OrderSummary]`` serialised as FastAPI serialises a ``response_model``. For every reading role and
 every filter, with the person index up and down, and page by page, the answer's bytes are the reference's.
 """
@@ -26,6 +27,7 @@ from services.homecare.orders import service
 from services.homecare.orders.models import Order, OrderStatus
 from services.homecare.orders.schemas import OrderSummary
 from services.homecare.recipients.models import Recipient
+from tests.homecare.orders import list_reference
 from tests.homecare.world import HC, HULI, SIMING, XIAMEN, Crew, World, crew, id_number, soon, to_status
 
 PAGE = TypeAdapter(Page[OrderSummary])
@@ -152,11 +154,11 @@ def _arguments(query: dict[str, Any]) -> dict[str, Any]:
 
 async def _reference(app: FastAPI, principal: Principal, query: dict[str, Any], params: PageParams) -> bytes:
     async with app.state.database.session() as session:
-        rows, next_cursor = await service.list_(session, principal, params=params, **_arguments(query))
+        rows, next_cursor = await list_reference.list_(session, principal, params=params, **_arguments(query))
         names = await service.recipient_names(
             app.state.person_index, app.state.cipher, rows, principal=principal, purpose="GET orders"
         )
-        items = [service.to_summary(o, names.get(o.recipient_id)) for o in rows]
+        items = [list_reference.to_summary(o, names.get(o.recipient_id)) for o in rows]
     return PAGE.dump_json(Page[OrderSummary](items=items, next_cursor=next_cursor, limit=params.limit))
 
 
