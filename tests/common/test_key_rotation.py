@@ -120,8 +120,13 @@ async def hop() -> GatewayHop:
 async def registry_behind(
     test_databases: TestDatabases, hop: GatewayHop
 ) -> AsyncIterator[tuple[FastAPI, TokenVerifier]]:
-    """A registry verifying tokens with the JWKS it reads from the gateway (cached 300 s)."""
-    settings = make_settings(RegistrySettings, test_databases)
+    """A registry verifying tokens with the JWKS it reads from the gateway (cached 300 s), on a database of
+    its own: the shared one may hold institutions other tests committed under other keys (a list page
+    decrypts them)."""
+    name = f"registry_signing_{uuid.uuid4().hex[:8]}"
+    settings = make_settings(
+        RegistrySettings, test_databases, database_url=test_databases.url_for(name), database_schema=name
+    )
     verifier = TokenVerifier(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
