@@ -5,9 +5,11 @@ Run: ``.venv/bin/python -m tests.registry.bench_bulk [--postgres] [--batches N] 
 Builds a fresh database (SQLite in a temp dir; with ``--postgres`` a throwaway database on
 ``TEST_POSTGRES_URL`` or 127.0.0.1:5432), migrates it, then posts batches of new clinics in 湖里 (the
 records of bench/measures/writes.py ``bulk_sync``) to ``POST /api/v1/registry/institutions/bulk`` through
-the ASGI app with the 厦门 city platform's token, and prints per batch: process CPU (``time.process_time``,
-the whole process: app, driver glue, aiosqlite's thread), SQL statements sent (``before_cursor_execute``:
-an executemany counts once) and, with ``--profile``, the top of a cProfile of one batch.
+the ASGI app with the 厦门 city platform's token (with ``--update``: each batch is created untimed, then
+the timed batch gives every record a new address, the names unchanged), and prints per batch: process
+CPU (``time.process_time``, the whole process: app, driver glue, aiosqlite's thread), SQL statements
+sent (``before_cursor_execute``: an executemany counts once) and, with ``--profile``, the top of a
+cProfile of one batch.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def record(external_id: str, n: int) -> dict[str, Any]:
     }
 
 
-async def bench(settings: RegistrySettings, batches: int, size: int, profile: bool) -> None:
+async def bench(settings: RegistrySettings, batches: int, size: int, profile: bool, update: bool) -> None:
     issuer = TokenIssuer(generate_private_key_pem(), issuer=ISSUER, audience=AUDIENCE)
     verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, static_jwks=issuer.jwks())
     app = create_app(settings, verifier=verifier)
@@ -88,20 +90,25 @@ async def bench(settings: RegistrySettings, batches: int, size: int, profile: bo
         ) as client:
             for b in range(batches + 1):  # the first one warms up (imports, statement caches)
                 records = [record(f"{source}-{b * size + i}", b * size + i) for i in range(size)]
+                json_headers = {**headers, "Content-Type": "application/json"}
+                if update:  # created untimed, then the timed batch changes each address (same names)
+                    body = json.dumps({"source_system": source, "records": records}).encode()
+                    (await client.post(BULK, content=body, headers=json_headers)).raise_for_status()
+                    records = [{**r, "address": r["address"] + "（新址）"} for r in records]
                 body = json.dumps({"source_system": source, "records": records}).encode()  # not timed
                 statements.clear()
                 profiler = cProfile.Profile() if profile and b == batches else None
                 c0, t0, w0 = time.process_time(), time.thread_time(), time.perf_counter()
                 if profiler:
                     profiler.enable()
-                response = await client.post(
-                    BULK, content=body, headers={**headers, "Content-Type": "application/json"}
-                )
+                response = await client.post(BULK, content=body, headers=json_headers)
                 if profiler:
                     profiler.disable()
                 c1, t1, w1 = time.process_time(), time.thread_time(), time.perf_counter()
                 response.raise_for_status()
-                assert response.json()["counts"]["created"] == size, response.text[:500]
+                assert response.json()["counts"]["updated" if update else "created"] == size, response.text[
+                    :500
+                ]
                 if b == 0:
                     continue
                 cpu.append((c1 - c0) * 1000)
@@ -134,6 +141,7 @@ async def main() -> None:
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="cProfile the last batch")
+    parser.add_argument("--update", action="store_true", help="time batches that update (new addresses)")
     args = parser.parse_args()
     common: dict[str, Any] = {
         "environment": "test",
@@ -147,14 +155,14 @@ async def main() -> None:
         async with scratch_database(server, name) as url:
             settings = RegistrySettings(database_url=url, database_schema="registry", **common)
             print(f"PostgreSQL ({name})")
-            await bench(settings, args.batches, args.size, args.profile)
+            await bench(settings, args.batches, args.size, args.profile, args.update)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             settings = RegistrySettings(
                 database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'registry.db'}", **common
             )
             print("SQLite")
-            await bench(settings, args.batches, args.size, args.profile)
+            await bench(settings, args.batches, args.size, args.profile, args.update)
 
 
 if __name__ == "__main__":
