@@ -31,6 +31,13 @@ driver (``Database.feed_head``). See ``libs/common/cached_routes.py``.
 **Bounds**: at most ``max_entries`` pages and ``max_bytes`` bytes per process, least recently used first
 out; a key keeps one entry (its latest head), so older versions never accumulate. ``enabled=False``
 (``<PREFIX>RESPONSE_CACHE_ENABLED=false``) makes every page afresh, with its ETag.
+
+**A composite version** (``cached_page(..., version=...)``): a page that also reads something the feed
+does not track — a mirror of another service kept by a sync cursor, "today" — is keyed by a version that
+includes it too (e.g. ``(feed head, mirror cursor, today in Asia/Shanghai)``); the same rules hold: read
+before the page is made, read again after, kept only if unchanged. Early hits read the feed head alone:
+a route with a composite version is not marked for them (its pages, kept under a composite version, never
+equal a head, so they would only fall through).
 """
 
 from __future__ import annotations
@@ -109,9 +116,13 @@ def key_of(*parts: Any) -> Hashable:
     return _normalised(parts)
 
 
+#: how an endpoint reads its page's version (default :func:`feed_head`)
+Version = Callable[[AsyncSession], Awaitable[Hashable]]
+
+
 @dataclass(frozen=True, slots=True)
 class CachedPage:
-    version: int
+    version: Hashable
     body: bytes
     etag: str
 
@@ -144,7 +155,7 @@ class ResponseCache:
     def __len__(self) -> int:
         return len(self._pages)
 
-    def get(self, key: Hashable, version: int) -> CachedPage | None:
+    def get(self, key: Hashable, version: Hashable) -> CachedPage | None:
         page = self._pages.get(key)
         if page is None or page.version != version:
             self.misses += 1
@@ -253,17 +264,20 @@ async def cached_page(
     session: AsyncSession,
     key: Hashable,
     make: Callable[[], Awaitable[bytes]],
+    version: Version | None = None,
 ) -> Response:
-    """The JSON page of ``key``: from the cache while the feed head is the one it was made at, else
-    ``make()``'s bytes (kept if the head did not move meanwhile). ETag and 304 either way."""
+    """The JSON page of ``key``: from the cache while the version (the feed head unless ``version`` says
+    otherwise) is the one it was made at, else ``make()``'s bytes (kept if the version did not move
+    meanwhile). ETag and 304 either way."""
     cache = cache_of(request)
     if not cache.enabled:
         body = await make()
         return answer(request, body, content_etag(body), "off")
     skip = bypass(request)
-    version = await feed_head(session)
+    version = version or feed_head  # looked up at each call (tests replace the module's feed_head)
+    before = await version(session)
     if not skip:
-        page = cache.get(key, version)
+        page = cache.get(key, before)
         if page is not None:
             _answered_by(request, key)
             return answer(request, page.body, page.etag, "hit")
@@ -271,8 +285,8 @@ async def cached_page(
     etag = content_etag(body)
     if skip and "no-store" in request.headers.get("cache-control", "").lower():
         return answer(request, body, etag, "bypass")
-    if await feed_head(session) == version:
-        cache.put(key, CachedPage(version, body, etag))
+    if await version(session) == before:
+        cache.put(key, CachedPage(before, body, etag))
     if not skip:
         _answered_by(request, key)
     return answer(request, body, etag, "bypass" if skip else "miss")

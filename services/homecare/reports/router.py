@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request, Response
 
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
+from libs.common.response_cache import cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
 from services.homecare.deps import SettingsDep
 from services.homecare.orders.models import OrderStatus
@@ -38,24 +39,29 @@ ERRORS = problem_responses(401, 403, 422)
     responses=ERRORS,
 )
 async def satisfaction(
+    request: Request,
     session: SessionDep,
     principal: ReportsRead,
     settings: SettingsDep,
     group_by: GroupBy = GroupBy.provider,
     from_date: FromDate = None,
     to_date: ToDate = None,
-) -> SatisfactionReport:
-    rows = await service.satisfaction(
-        session,
-        principal,
-        group_by=group_by,
-        from_date=from_date,
-        to_date=to_date,
-        bar_pct=settings.satisfaction_min_pct,
-    )
-    return SatisfactionReport(
-        period=Period(from_date=from_date, to_date=to_date), bar_pct=settings.satisfaction_min_pct, rows=rows
-    )
+) -> Response:
+    # made of the rating table and (group_by=provider) the provider table's names, both change-tracked,
+    # plus constants (division names, the bar): kept while the feed head stays
+    bar_pct = settings.satisfaction_min_pct
+
+    async def make() -> bytes:
+        rows = await service.satisfaction(
+            session, principal, group_by=group_by, from_date=from_date, to_date=to_date, bar_pct=bar_pct
+        )
+        report = SatisfactionReport(
+            period=Period(from_date=from_date, to_date=to_date), bar_pct=bar_pct, rows=rows
+        )
+        return report.__pydantic_serializer__.to_json(report)
+
+    key = key_of("homecare_satisfaction", caller_view(principal), group_by, from_date, to_date, bar_pct)
+    return await cached_page(request, session, key, make)
 
 
 @router.get(
@@ -86,19 +92,27 @@ async def response_times(
     responses=ERRORS,
 )
 async def orders(
+    request: Request,
     session: SessionDep,
     principal: ReportsRead,
     group_by: OrderGroupBy = OrderGroupBy.status,
     status: OrderStatus | None = None,
     from_date: FromDate = None,
     to_date: ToDate = None,
-) -> CountReport:
-    rows = await service.orders(
-        session, principal, group_by=group_by, status=status, from_date=from_date, to_date=to_date
-    )
-    return CountReport(
-        period=Period(from_date=from_date, to_date=to_date), group_by=group_by.value, rows=rows
-    )
+) -> Response:
+    # made of the order and order item tables (the provider's name is the order's copy), both
+    # change-tracked, plus constants (status labels, division names): kept while the feed head stays
+    async def make() -> bytes:
+        rows = await service.orders(
+            session, principal, group_by=group_by, status=status, from_date=from_date, to_date=to_date
+        )
+        report = CountReport(
+            period=Period(from_date=from_date, to_date=to_date), group_by=group_by.value, rows=rows
+        )
+        return report.__pydantic_serializer__.to_json(report)
+
+    key = key_of("homecare_orders", caller_view(principal), group_by, status, from_date, to_date)
+    return await cached_page(request, session, key, make)
 
 
 @router.get(
