@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Annotated, Literal
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
 from libs.common.database import SessionDep
 from libs.common.errors import Forbidden, Unprocessable, problem_responses
 from libs.common.openapi import enum_labels
+from libs.common.response_cache import cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
 from services.contracts.clock import ClockDep
 from services.contracts.coverage import service
 from services.contracts.coverage.schemas import GROUP_BY_LABELS, Coverage
-from services.contracts.coverage.snapshot import SnapshotDep
+from services.contracts.coverage.snapshot import SnapshotDep, data_version
 from services.contracts.deps import SettingsDep
 from services.contracts.permissions import CoverageRead
 
@@ -41,7 +44,7 @@ async def get_coverage(
         str | None, Query(pattern=r"^35\d{4}$", description="统计范围（默认为调用者的管辖范围）")
     ] = None,
     uncovered_limit: Annotated[int, Query(ge=0, le=5000, description="返回的未签约机构条数上限")] = 200,
-) -> Coverage:
+) -> Response:
     region = region_code or principal.region_code
     if divisions.get(region) is None:
         raise Unprocessable("未知的行政区划代码", code="unknown_region")
@@ -50,12 +53,26 @@ async def get_coverage(
     # the registry's institutions come from this service's snapshot of its feed (no call per request
     # while the snapshot is recent)
     await snapshot.ensure_fresh(request.app.state.database)
-    return await service.coverage(
-        session,
-        principal,
-        region_code=region,
-        group_by=group_by,
-        today=clock.today(),
-        target_pct=settings.target_agreement_coverage_pct,
-        uncovered_limit=uncovered_limit,
-    )
+    today = clock.today()
+    target_pct = settings.target_agreement_coverage_pct
+
+    # made of the agreements (change-tracked: the feed head), the snapshot of the registry's institutions
+    # (not in this feed: its position in the registry's feed) and today's date (Asia/Shanghai: what is in
+    # force, what expires within 30/60/90 days): the page is kept while all three stay
+    async def version(session: AsyncSession) -> Hashable:
+        return (*await data_version(session), today.isoformat())
+
+    async def make() -> bytes:
+        coverage = await service.coverage(
+            session,
+            principal,
+            region_code=region,
+            group_by=group_by,
+            today=today,
+            target_pct=target_pct,
+            uncovered_limit=uncovered_limit,
+        )
+        return coverage.__pydantic_serializer__.to_json(coverage)
+
+    key = key_of("contracts_coverage", caller_view(principal), region, group_by, uncovered_limit, target_pct)
+    return await cached_page(request, session, key, make, version)

@@ -30,12 +30,14 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from pydantic import ValidationError
-from sqlalchemy import BigInteger, Boolean, Index, String, delete, insert, select, text
+from sqlalchemy import BigInteger, Boolean, Index, String, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from libs.common.database import Database, session_scope
 from libs.common.errors import DomainError, UpstreamError
+from libs.common.models import ChangeRecord
 from services.contracts.base import Base
 from services.contracts.clients.registry import (
     ELDERLY_CARE_KINDS,
@@ -228,3 +230,17 @@ async def get_snapshot(request: Request) -> RegistrySnapshot:
 
 
 SnapshotDep = Annotated[RegistrySnapshot, Depends(get_snapshot)]
+
+
+#: the snapshot's position in the registry's feed: ``last_seq`` moves with every page applied (the only
+#: write of ``registry_institution``), and the feed's numbers only grow
+_POSITION = select(SnapshotCursor.last_seq).where(SnapshotCursor.feed == FEED).scalar_subquery()
+_HEAD = select(func.coalesce(func.max(ChangeRecord.seq), 0)).scalar_subquery()
+_VERSION = select(_HEAD, _POSITION)
+
+
+async def data_version(session: AsyncSession) -> tuple[int, int | None]:
+    """What the coverage's figures are made of, as one version: this service's feed head (agreements)
+    and the snapshot's position in the registry's feed (institutions), in one statement."""
+    head, position = (await session.execute(_VERSION)).one()
+    return int(head), None if position is None else int(position)
