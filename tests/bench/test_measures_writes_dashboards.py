@@ -51,3 +51,9 @@ async def test_each_dashboard_is_measured_against_its_plain_sql(bench_stack: Ben
         assert cells["errors"] == "0", section.notes
         assert int(cells["requests"]) >= 1
         assert cells["ratio"].endswith("×")
+        assert cells["fresh ratio"].endswith("×")
+    cache = {row[0]: dict(zip(section.columns, row, strict=True))["cache"] for row in section.rows}
+    # the cached endpoints answer the repeated page from the cache; the fresh series bypasses it
+    assert cache["homecare orders report (by status)"] == "hit", cache
+    assert cache["homecare satisfaction (by county)"] == "hit", cache
+    assert cache["contracts coverage (by county)"] == "hit", cache
