@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
+from libs.common.cached_routes import early_cache_hits
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
@@ -38,6 +39,7 @@ ERRORS = problem_responses(401, 403, 422)
     response_model=SatisfactionReport,
     responses=ERRORS,
 )
+@early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def satisfaction(
     request: Request,
     session: SessionDep,
@@ -91,6 +93,7 @@ async def response_times(
     response_model=CountReport,
     responses=ERRORS,
 )
+@early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def orders(
     request: Request,
     session: SessionDep,
