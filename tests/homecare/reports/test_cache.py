@@ -17,8 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import Request
 
 from libs.common.auth import Role
+from libs.common.cached_routes import EarlyCacheHits
 from libs.common.response_cache import OUTCOME_HEADER
 from tests.homecare.providers.test_bulk import bulk as providers_bulk
 from tests.homecare.providers.test_bulk import record as provider_record
@@ -218,3 +221,39 @@ async def test_parameters_are_part_of_the_key(world: World) -> None:
     tomorrow = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
     later = await read(world, SATISFACTION, mine, group_by="provider", **{"from": tomorrow})
     assert later.headers[OUTCOME_HEADER] == "miss"
+
+
+async def test_a_repeated_report_is_answered_before_the_dependencies_and_fresh_after_a_write(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both reports are marked for early hits (libs/common/cached_routes.py): the second request of a
+    query is answered early, the same bytes; after a write the early lookup falls through and the normal
+    path makes the page afresh; a caller without reports:read is refused although the page is cached."""
+    answered: list[bool] = []
+    original = EarlyCacheHits.hit
+
+    async def watched(self: EarlyCacheHits, request: Request) -> Any:
+        response = await original(self, request)
+        answered.append(response is not None)
+        return response
+
+    monkeypatch.setattr(EarlyCacheHits, "hit", watched)
+    c = await crew(world)
+    mine = world.admin(c.provider)
+    for url in (ORDERS, SATISFACTION):
+        answered.clear()
+        first = await read(world, url, mine, group_by="region")
+        second = await read(world, url, mine, group_by="region")
+        assert answered == [False, True]
+        assert second.headers[OUTCOME_HEADER] == "hit"
+        assert second.content == first.content
+    await world.order(c.provider, c.recipient["id"])
+    answered.clear()
+    after = await read(world, ORDERS, mine, group_by="region")
+    assert answered == [False]
+    assert after.headers[OUTCOME_HEADER] == "miss"
+    assert counts(after.json()) == {HULI: 1}
+    nurse = await world.client.get(
+        ORDERS, params={"group_by": "region"}, headers=world.staff(c.provider, c.nurse)
+    )
+    assert nurse.status_code == 403, nurse.text
