@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 from libs.common.bulk import SOURCE_SYSTEM_PATTERN, BulkOutcome, BulkResponse
 from libs.common.errors import PROBLEM_MEDIA_TYPE
 from services.gateway.proxy.router import SERVICES
-from tests.openapi.document import build, operations, service_app
+from tests.openapi.document import build, operations, service_document
 
 #: the bulk routes the platform has today: the test fails if one disappears or stops being found
 KNOWN = {
@@ -66,7 +66,7 @@ def _expected_response() -> Any:
 
 
 def _documents() -> dict[str, dict[str, Any]]:
-    documents = {service: service_app(service).openapi() for service in SERVICES}
+    documents = {service: service_document(service) for service in SERVICES}
     documents["gateway (merged)"] = build()
     return documents
 

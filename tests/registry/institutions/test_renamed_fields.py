@@ -14,7 +14,7 @@ import pytest
 from libs.common.auth import Role
 from libs.common.testing import Tokens
 from tests.feed_readers import read_feed
-from tests.openapi.document import service_app
+from tests.openapi.document import service_document
 from tests.registry.factories import INSTITUTIONS, institution_body
 
 CONFLICT = "renamed_field_conflict"
@@ -184,7 +184,7 @@ async def test_the_change_feed_carries_both_names(client: httpx.AsyncClient, tok
 
 
 def _schemas() -> dict[str, Any]:
-    schemas: dict[str, Any] = service_app("registry").openapi()["components"]["schemas"]
+    schemas: dict[str, Any] = service_document("registry")["components"]["schemas"]
     return schemas
 
 
@@ -208,7 +208,7 @@ def test_openapi_lists_both_names_and_marks_the_old_ones_deprecated(schema: str)
 
 
 def test_openapi_marks_the_old_query_names_of_nearby_deprecated() -> None:
-    operation = service_app("registry").openapi()["paths"]["/api/v1/registry/institutions/nearby"]["get"]
+    operation = service_document("registry")["paths"]["/api/v1/registry/institutions/nearby"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
     for old, new in RENAMED.items():
         assert not parameters[new].get("deprecated", False)

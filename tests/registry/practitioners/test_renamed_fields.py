@@ -13,7 +13,7 @@ import pytest
 
 from libs.common.auth import Role
 from libs.common.testing import Tokens
-from tests.openapi.document import service_app
+from tests.openapi.document import service_document
 from tests.registry.factories import PRACTITIONERS, create_institution, hospital_body, practitioner_body
 
 CONFLICT = "renamed_field_conflict"
@@ -120,7 +120,7 @@ async def test_lookup_refuses_a_conflict_and_a_missing_number(
     "schema", ["PractitionerCreate", "PractitionerUpdate", "PractitionerLookup", "PractitionerRead"]
 )
 def test_openapi_lists_both_names_and_marks_id_card_deprecated(schema: str) -> None:
-    properties = service_app("registry").openapi()["components"]["schemas"][schema]["properties"]
+    properties = service_document("registry")["components"]["schemas"][schema]["properties"]
     assert not properties["id_number"].get("deprecated", False)
     assert properties["id_card"]["deprecated"] is True
     assert "id_number" in properties["id_card"]["description"]
