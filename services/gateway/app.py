@@ -24,6 +24,7 @@ from services.gateway.console import serving as console
 from services.gateway.demo_credentials import refuse_demo_credentials
 from services.gateway.openapi import router as openapi
 from services.gateway.proxy.router import router as proxy_router
+from services.gateway.proxy.upstreams import upstreams
 from services.gateway.settings import GatewaySettings
 from services.gateway.signing import own_verifier, token_issuer
 from services.gateway.tokens.errors import install_oauth_error_handler
@@ -59,8 +60,13 @@ def create_app(
             max_keepalive_connections=settings.proxy_max_connections // 2,
         )
         mounts = {f"all://{httpx.URL(url).netloc.decode()}": t for url, t in (upstream_mounts or {}).items()}
-        async with httpx.AsyncClient(timeout=timeout, limits=limits, mounts=mounts) as client:
+        transport = httpx.AsyncHTTPTransport(limits=limits)
+        async with httpx.AsyncClient(timeout=timeout, transport=transport, mounts=mounts) as client:
             app.state.upstream_http = client
+            # the proxy's: the same pooled transport (or mounts), without the client layer
+            app.state.upstreams = upstreams(
+                settings.upstream_urls(), transport=transport, timeout=timeout, mounts=upstream_mounts or {}
+            )
             app.state.registry = RegistryClient(
                 client, base_url=settings.registry_url, issuer=app.state.issuer
             )
@@ -74,6 +80,9 @@ def create_app(
             "`/api/v1/{registry|contracts|homecare|indicators|residents}/...` 的路由；合并的 OpenAPI 文档。"
         ),
         routers=[
+            # first: most requests are proxied, and the gateway's own paths are outside
+            # /api/v1/{registry|contracts|homecare|indicators|residents}/ (each router passed costs a match)
+            proxy_router,
             tokens_router,
             session_router,
             jwks_router,
@@ -81,7 +90,6 @@ def create_app(
             enums_router,
             api_clients_router,
             api_clients_secret_router,
-            proxy_router,  # last: /api/v1/{service}/...
         ],
         verifier=own_verifier(issuer) if issuer else None,
         extensions=[refuse_demo_credentials, signing, upstream_client, console.console_build],

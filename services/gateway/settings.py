@@ -74,6 +74,10 @@ class GatewaySettings(ServiceSettings):
     # (``upstream_timeout_seconds`` of ServiceSettings).
     proxy_connect_timeout_seconds: float = 2.0
     proxy_max_connections: int = 200
+    # An upstream response with a Content-Length up to this many bytes is read whole and answered in one
+    # piece (no per-chunk relaying); longer ones and those without a length (event streams) are streamed.
+    # 0: stream every response.
+    proxy_buffer_max_bytes: int = Field(default=1024 * 1024, ge=0)
 
     openapi_cache_seconds: float = 30.0
     openapi_fetch_timeout_seconds: float = 3.0

@@ -1,7 +1,8 @@
-"""Forwarding a request to a service and its response back, streaming both bodies.
+"""Forwarding a request to a service and its response back.
 
-- One pooled ``httpx.AsyncClient`` (``app.state.upstream_http``) with explicit timeouts: connecting
-  (a stopped service answers *connection refused* at once → 502) and each read (a stuck one → 504).
+- One pooled transport (``app.state.upstreams``, :mod:`.upstreams`: httpx's, used without its client
+  layer) with explicit timeouts: connecting (a stopped service answers *connection refused* at once →
+  502) and each read (a stuck one → 504).
 - Hop-by-hop headers are dropped both ways, and the upstream's CORS headers (the gateway's apply);
   ``Authorization`` is passed on (every service verifies the token itself); ``X-Request-ID`` is set to
   the request's id; ``X-Forwarded-*`` are added; ``traceparent`` is the gateway's client span (when
@@ -16,7 +17,13 @@
   ``Idempotency-Key: 键`` reaches the service, which judges it), both ways.
 - A request with a body is forwarded only with a valid bearer token (verified here, before a byte of
   the body is read or sent upstream) and within the body cap of its route class
-  (:mod:`libs.common.body_guard`, which also cuts off a chunked body that passes the cap).
+  (:mod:`libs.common.body_guard`, which also cuts off a chunked body that passes the cap). The request
+  body is streamed upstream.
+- A response with a ``Content-Length`` up to ``proxy_buffer_max_bytes`` (1 MiB) is read whole and
+  answered in one piece: nothing is relayed chunk by chunk through the middlewares, and an upstream
+  that fails before the last byte answers 502 (504 if it stalls) instead of a cut-off body. A longer
+  response, or one without a length (an event stream: every event is passed on as it comes), is
+  streamed; an upstream failing in the middle of it can only cut the response short.
 """
 
 from __future__ import annotations
@@ -27,12 +34,13 @@ from collections.abc import AsyncIterator
 import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from libs.common import body_guard, tracing
 from libs.common.errors import NotFound
 from libs.common.request_context import REQUEST_ID_HEADER, current_request_id
 from services.gateway.proxy.errors import UpstreamFailed, UpstreamTooSlow, UpstreamUnavailable
+from services.gateway.proxy.upstreams import Upstream
 
 log = logging.getLogger("services.gateway.proxy")
 
@@ -131,27 +139,50 @@ def _has_dot_segment(path: str) -> bool:
     return any(segment in (".", "..") for segment in path.split("/"))
 
 
-async def forward(request: Request, *, service: str, base_url: str) -> StreamingResponse:
-    http: httpx.AsyncClient = request.app.state.upstream_http
+def _declared_length(upstream: httpx.Response) -> int | None:
+    value = upstream.headers.get("content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+async def _read_whole(upstream: httpx.Response, service: str) -> bytes:
+    """The raw (still content-encoded) body; the status line is not sent yet, so a failure is a problem."""
+    try:
+        return b"".join([chunk async for chunk in upstream.aiter_raw()])
+    except httpx.TimeoutException as exc:
+        raise UpstreamTooSlow(service) from exc
+    except httpx.HTTPError as exc:
+        log.warning(
+            "upstream body interrupted", extra={"upstream": service, "error_class": type(exc).__name__}
+        )
+        raise UpstreamFailed(service) from exc
+    finally:
+        await upstream.aclose()
+
+
+async def forward(request: Request, *, service: str, upstream: Upstream, buffer_max_bytes: int) -> Response:
     if _has_dot_segment(request.scope["path"]):
         raise NotFound("资源不存在", code="not_found")
     await _admit_body(request, service)
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     query = request.scope.get("query_string", b"")
-    target = base_url + raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
-    outbound = http.build_request(
+    target = (
+        upstream.base_url + raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
+    )
+    outbound = httpx.Request(
         request.method,
         target,
         headers=request_headers(request),
         content=request.stream() if body_guard.has_body(request.scope) else None,
+        extensions={"timeout": upstream.timeout},
     )
     attempts = 2 if request.method in RETRYABLE_METHODS else 1
-    upstream: httpx.Response | None = None
+    answer: httpx.Response | None = None
     with tracing.client_span(request.method, raw_path.decode("latin-1"), peer=service) as trace_headers:
         outbound.headers.update(trace_headers)
         for attempt in range(1, attempts + 1):
             try:
-                upstream = await http.send(outbound, stream=True)
+                answer = await upstream.transport.handle_async_request(outbound)
+                answer.request = outbound
                 break
             except httpx.ConnectError as exc:
                 if attempt < attempts:
@@ -165,14 +196,20 @@ async def forward(request: Request, *, service: str, base_url: str) -> Streaming
                 # httpcore on anyio asks the peer name of a socket the dying upstream already closed
                 # (``'NoneType' object has no attribute 'getpeername'``): the upstream went away
                 raise UpstreamUnavailable(service) from exc
-        if upstream is not None:
-            tracing.set_response_status(upstream.status_code)
-    assert upstream is not None
-    response = StreamingResponse(
-        _relay(upstream, service),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
-    )
-    # Raw headers, so that repeated ones (Set-Cookie, Link …) and their bytes survive.
-    response.raw_headers = response_headers(upstream)
+        if answer is not None:
+            tracing.set_response_status(answer.status_code)
+    assert answer is not None
+    length = _declared_length(answer)
+    response: Response
+    if length is not None and length <= buffer_max_bytes:
+        response = Response(await _read_whole(answer, service), status_code=answer.status_code)
+    else:
+        response = StreamingResponse(
+            _relay(answer, service),
+            status_code=answer.status_code,
+            background=BackgroundTask(answer.aclose),
+        )
+    # Raw headers, so that repeated ones (Set-Cookie, Link …) and their bytes survive (Content-Length
+    # among them: the upstream's, which the body read whole matches; HEAD's and 304's body is empty).
+    response.raw_headers = response_headers(answer)
     return response

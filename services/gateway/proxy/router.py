@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
 
 from services.gateway.proxy.forwarding import forward
 from services.gateway.settings import GatewaySettings
@@ -17,10 +17,15 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 router = APIRouter()
 
 
-def _endpoint(service: str) -> Callable[[Request], Awaitable[StreamingResponse]]:
-    async def endpoint(request: Request) -> StreamingResponse:
+def _endpoint(service: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
         settings: GatewaySettings = request.app.state.settings
-        return await forward(request, service=service, base_url=settings.upstream_urls()[service])
+        return await forward(
+            request,
+            service=service,
+            upstream=request.app.state.upstreams[service],
+            buffer_max_bytes=settings.proxy_buffer_max_bytes,
+        )
 
     endpoint.__name__ = f"proxy_{service}"
     return endpoint
