@@ -68,6 +68,8 @@ _STATE_NAME = "response_cache"
 CACHE_CONTROL = "private, no-cache"
 #: the response header saying how the page was answered (hit, miss, bypass, off): for tests and benches
 OUTCOME_HEADER = "X-Response-Cache"
+#: the OpenAPI ``responses`` entry of an endpoint answered through :func:`cached_page` (its 304)
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "未变化（If-None-Match 命中）"}}
 
 
 async def feed_head(session: AsyncSession) -> int:

@@ -10,7 +10,7 @@ from libs.common import divisions
 from libs.common.database import SessionDep
 from libs.common.errors import Forbidden, Unprocessable, problem_responses
 from libs.common.openapi import enum_labels
-from libs.common.response_cache import cached_page, caller_view, key_of
+from libs.common.response_cache import NOT_MODIFIED, cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
 from services.contracts.clock import ClockDep
 from services.contracts.coverage import service
@@ -27,7 +27,7 @@ router = ServiceRouter(prefix="/api/v1/contracts", tags=["coverage"])
     summary="签约覆盖率（按设区市或县区；含未签约机构、即将到期协议、签约对数）",
     operation_id="contracts_coverage",
     response_model=Coverage,
-    responses=problem_responses(401, 403, 422, 502, 504),
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 422, 502, 504)},
 )
 async def get_coverage(
     request: Request,

@@ -8,7 +8,7 @@ from libs.common.cached_routes import early_cache_hits
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.errors import problem_responses
-from libs.common.response_cache import cached_page, caller_view, key_of
+from libs.common.response_cache import NOT_MODIFIED, cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
 from services.homecare.deps import SettingsDep
 from services.homecare.orders.models import OrderStatus
@@ -30,6 +30,7 @@ router = ServiceRouter(prefix="/api/v1/homecare/reports", tags=["homecare-report
 FromDate = Annotated[BusinessDate | None, Query(alias="from", description="起始日期（含）")]
 ToDate = Annotated[BusinessDate | None, Query(alias="to", description="截止日期（含）")]
 ERRORS = problem_responses(401, 403, 422)
+CACHED = {**NOT_MODIFIED, **ERRORS}  # the reports answered through the response cache
 
 
 @router.get(
@@ -37,7 +38,7 @@ ERRORS = problem_responses(401, 403, 422)
     summary="满意度（评分 ≥4 的占比，对照 95% 标准），按机构或区县",
     operation_id="homecare_report_satisfaction",
     response_model=SatisfactionReport,
-    responses=ERRORS,
+    responses=CACHED,
 )
 @early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def satisfaction(
@@ -91,7 +92,7 @@ async def response_times(
     summary="订单数，按项目、状态、区县或机构",
     operation_id="homecare_report_orders",
     response_model=CountReport,
-    responses=ERRORS,
+    responses=CACHED,
 )
 @early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def orders(

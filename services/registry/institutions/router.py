@@ -16,7 +16,7 @@ from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
-from libs.common.response_cache import cached_page, caller_view, key_of
+from libs.common.response_cache import NOT_MODIFIED, cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
 from libs.common.row_pages import json_bytes, page_json
 from services.registry.deps import CipherDep, SettingsDep
@@ -106,7 +106,7 @@ async def institution_enums(principal: InstitutionsRead) -> InstitutionEnums:
     summary="机构列表（筛选、名称搜索、游标分页）",
     operation_id="registry_list_institutions",
     response_model=Page[InstitutionRead],
-    responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 422)},
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
 )
 @early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def list_institutions(
@@ -134,7 +134,7 @@ async def list_institutions(
     summary="附近的机构（按距离排序，用于就近签约）",
     operation_id="registry_nearby_institutions",
     response_model=list[NearbyInstitution],
-    responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 422)},
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
 )
 @early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def nearby_institutions(

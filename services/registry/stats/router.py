@@ -9,7 +9,7 @@ from fastapi import Query, Request, Response
 from libs.common.cached_routes import early_cache_hits
 from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
-from libs.common.response_cache import cached_page, caller_view, key_of
+from libs.common.response_cache import NOT_MODIFIED, cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
 from services.registry.permissions import StatsRead
 from services.registry.stats import service
@@ -23,7 +23,7 @@ router = ServiceRouter(prefix="/api/v1/registry", tags=["stats"])
     summary="机构数与床位数统计（按市或县分组，含范围合计）",
     operation_id="registry_stats",
     response_model=RegistryStats,
-    responses={304: {"description": "未变化（If-None-Match 命中）"}, **problem_responses(401, 403, 422)},
+    responses={**NOT_MODIFIED, **problem_responses(401, 403, 422)},
 )
 @early_cache_hits  # hits answered before the dependencies (libs/common/cached_routes.py)
 async def registry_stats(

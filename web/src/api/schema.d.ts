@@ -20555,6 +20555,13 @@ export interface operations {
                     "application/json": components["schemas"]["Coverage"];
                 };
             };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description 未认证或令牌无效 */
             401: {
                 headers: {
@@ -26990,6 +26997,13 @@ export interface operations {
                     "application/json": components["schemas"]["CountReport"];
                 };
             };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description 未认证或令牌无效 */
             401: {
                 headers: {
@@ -27095,6 +27109,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SatisfactionReport"];
                 };
+            };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 未认证或令牌无效 */
             401: {
