@@ -189,6 +189,8 @@ class SigningFact(FactColumns, Base):
     the resident was 65 or over on its start date. ``region_code`` is the resident's county."""
 
     __tablename__ = "resident_signing"
+    #: the person's latest contract in force (``reports.families.residents.signed_residents``)
+    __table_args__ = (Index("ix_resident_signing_person_start", "person_id", "start_date", "id"),)
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid())
@@ -224,6 +226,8 @@ class AssessmentFact(FactColumns, Base):
     residents service computed (0 能力完好 … 4 完全失能)."""
 
     __tablename__ = "resident_assessment"
+    #: the person's latest 失能 assessment of the period (``reports.families.residents.disabled_assessed``)
+    __table_args__ = (Index("ix_resident_assessment_person_date", "person_id", "assessed_date", "id"),)
 
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
     institution_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)

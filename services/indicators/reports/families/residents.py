@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Date, Select, String, and_, case, cast, exists, func, literal, or_
+from sqlalchemy import Date, Select, String, and_, case, cast, exists, func, literal, or_, tuple_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -88,6 +88,14 @@ def health_managed(period: AnyPeriod) -> Select[Any]:
     )
 
 
+def later_than(day: Any, record_id: Any, than_day: Any, than_id: Any) -> ColumnElement[bool]:
+    """``(day, record_id) > (than_day, than_id)``: a later record of the same person, ties broken by id.
+    As one row comparison (not ``day > … OR (day = … AND id > …)``) it is one range of the index
+    (person_id, day, id): without statistics PostgreSQL otherwise intersected the person's rows with
+    every row of the date range, once per record (6.7 s for the province's signing rate at scale S)."""
+    return tuple_(day, record_id) > tuple_(than_day, than_id)
+
+
 def in_force(period: AnyPeriod, signing: Any = S) -> ColumnElement[bool]:
     """The contract covers the reference date (its end: the early end if it ended early)."""
     day = period.end
@@ -111,7 +119,7 @@ def signed_residents(period: AnyPeriod) -> Select[Any]:
         ~exists().where(
             later.person_id == S.person_id,
             in_force(period, later),
-            or_(later.start_date > S.start_date, and_(later.start_date == S.start_date, later.id > S.id)),
+            later_than(later.start_date, later.id, S.start_date, S.id),
         ),
     )
 
@@ -159,10 +167,7 @@ def disabled_assessed(period: AnyPeriod) -> Select[Any]:
         ~exists().where(
             later.person_id == A.person_id,
             assessed_in(later),
-            or_(
-                later.assessed_date > A.assessed_date,
-                and_(later.assessed_date == A.assessed_date, later.id > A.id),
-            ),
+            later_than(later.assessed_date, later.id, A.assessed_date, A.id),
         ),
     )
 
