@@ -15,11 +15,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select, text
 
 from libs.common.auth import Role
 from libs.common.clock import today_in_china
+from libs.common.database import Database, session_scope
 from libs.common.testing import Tokens, live_client
-from services.indicators.facts.models import AssessmentFact, CheckupFact, SigningFact
+from services.indicators.facts.models import AssessmentFact, CheckupFact, FactColumns, SigningFact
+from services.indicators.followers import statistics
 from services.indicators.reports.catalog import NO_REPORTS
 from services.residents.checkups.rules import RULES
 from tests.cross_service.conftest import Live
@@ -108,3 +111,56 @@ async def test_records_made_through_the_residents_api_reach_the_report(
     # no check-up of this year: 湖里 does not report this year's check-ups (no figure, not 0)
     assert this_year["elder_checkups"]["numerator"] is None
     assert this_year["elder_checkups"]["missing_reason"] == NO_REPORTS
+
+
+async def _estimated_rows(database: Database, model: type[FactColumns]) -> float | None:
+    """PostgreSQL's row estimate of the table (-1: never analysed); None on SQLite."""
+    if database.is_sqlite:
+        return None
+    async with session_scope(database, write=False) as session:
+        found = await session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"),
+            {"table": model.__tablename__},  # type: ignore[attr-defined]
+        )
+    return float(found)
+
+
+async def _rows(database: Database, model: type[FactColumns]) -> int:
+    async with session_scope(database, write=False) as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_caught_up_follower_analyses_its_tables_after_enough_entries(
+    indicators: Indicators, live: Live, residents_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the tables a catch-up filled are analysed (the planner's row estimate becomes the
+    table's rows) once the follower has applied ``ANALYZE_AFTER_ENTRIES`` entries since it last did;
+    below that they are left to autovacuum. SQLite: nothing to analyse, the catch-up works alike."""
+    world = residents_world
+    follower = indicators.followers["residents"]
+    p = await practice(world)
+    person = await resident(world, p.inst, birth=date(1950, 5, 1))
+    await signed(world, p, person)
+    estimate_before = await _estimated_rows(indicators.database, SigningFact)
+    pending = follower.applied_since_analyze  # what earlier catch-ups of the fixtures applied
+
+    monkeypatch.setattr(statistics, "ANALYZE_AFTER_ENTRIES", 1_000)
+    applied = await follower.catch_up()  # below the threshold: not analysed
+
+    assert 1 <= applied < 1_000
+    assert follower.applied_since_analyze == pending + applied
+    assert await _estimated_rows(indicators.database, SigningFact) == estimate_before
+
+    other = await resident(world, p.inst, birth=date(1951, 6, 1))
+    await signed(world, p, other)
+    monkeypatch.setattr(statistics, "ANALYZE_AFTER_ENTRIES", pending + applied + 1)
+    more = await follower.catch_up()  # the threshold reached: analysed once caught up
+
+    assert more >= 1
+    assert follower.applied_since_analyze == 0
+    rows = await _rows(indicators.database, SigningFact)
+    estimate = await _estimated_rows(indicators.database, SigningFact)
+    if indicators.database.is_sqlite:
+        assert estimate is None
+    else:
+        assert estimate == rows  # ANALYZE of a small table counts every row

@@ -13,6 +13,9 @@ model in ONE transaction with the cursor after it, and keeps going whatever happ
 - **Survives** a source, the gateway or the database being down: a failed poll is recorded (code,
   detail, time, failures in a row) and retried after a capped exponential backoff; the task never ends
   on an error, so the app keeps serving.
+- **Analyses what it filled** (PostgreSQL): after a catch-up of thousands of entries it runs ANALYZE on
+  its feed's fact tables, so the report is not planned on guesses until autovacuum gets there
+  (``followers/statistics.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from libs.common.errors import DomainError
 from libs.common.leases import Leases
 from services.indicators.clients.feeds import FeedClient, FeedPage
 from services.indicators.facts.apply import FACTS, UnexpectedEntry, apply_entries
+from services.indicators.followers import statistics
 from services.indicators.followers.models import FeedCursor
 
 log = logging.getLogger("services.indicators.followers")
@@ -83,6 +87,8 @@ class Follower:
         self.database = database
         self.batch_size = batch_size
         self.clock = clock
+        #: entries this follower applied since it last analysed its tables (``followers.statistics``)
+        self.applied_since_analyze = 0
 
     @property
     def lease_name(self) -> str:
@@ -137,6 +143,10 @@ class Follower:
             row.last_attempt_at = moment
             row.consecutive_failures = 0
             row.next_attempt_at = None
+        self.applied_since_analyze += len(page.items)
+        if statistics.due(self.applied_since_analyze, caught_up=not page.has_more):
+            self.applied_since_analyze = 0
+            await statistics.analyze(self.database, [fact.model for fact in FACTS[self.feed]])
         return PollResult(len(page.items), changed, has_more=page.has_more, applied=True)
 
     async def _record_failure(self, code: str, detail: str, retry_in: float | None = None) -> None:
