@@ -30,7 +30,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import measures
+from bench import measures, statistics
 from bench.context import BenchContext, Section
 from bench.measures import growth
 from bench.report import Run, render
@@ -149,6 +149,11 @@ async def run_database(database: str, args: argparse.Namespace) -> Run:
             )
             _log(f"{database}: up in {time.monotonic() - clock:.0f} s")
             data: list[Section] = []
+            if database == "postgresql":
+                notes = await statistics.analyze_when_autovacuum_off(
+                    ctx.database_url, within=FOLLOWERS_WITHIN, log=_log
+                )
+                data.append(Section("0. Planner statistics", [], [], notes))
             path = scales_to(database, args.scale)
             for previous, scale in itertools.pairwise(path):
                 if "growth" in args.measure_names:
