@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as command
+from bench import statistics
 from bench.context import BenchContext, Section
 from bench.load import LoadResult
 from bench.measures import ceiling, growth, workers
@@ -178,13 +179,19 @@ async def test_postgresql_at_l_measures_growth_at_s_and_m_then_everything_at_l(
         steps.append(f"{','.join(names)} at {ctx.scale}")
         return []
 
+    async def analyze(_url: str, **_kwargs: object) -> list[str]:
+        steps.append("statistics")
+        return ["analysed"]
+
     monkeypatch.setattr(command, "running_stack", fake_stack)
+    monkeypatch.setattr(statistics, "analyze_when_autovacuum_off", analyze)
     monkeypatch.setattr(growth, "baseline", baseline)
     monkeypatch.setattr(command, "_generate", generate)
     monkeypatch.setattr(command, "measure_all", measure_all)
     args = command.parse(["--scale", "L", "--database", "postgresql", "--measures", "growth,workers"])
     run = await command.run_database("postgresql", args)
     assert steps == [
+        "statistics",  # before anything is measured (PostgreSQL only)
         "growth at S",
         "generate M over S",
         "growth at M",
@@ -192,7 +199,12 @@ async def test_postgresql_at_l_measures_growth_at_s_and_m_then_everything_at_l(
         "growth,workers at L",
     ]
     assert run.scale == "L"
-    assert [s.title for s in run.sections] == ["0. Data added for scale M", "0. Data added for scale L"]
+    assert [s.title for s in run.sections] == [
+        "0. Planner statistics",
+        "0. Data added for scale M",
+        "0. Data added for scale L",
+    ]
+    assert run.sections[0].notes == ["analysed"]
 
     steps.clear()
     run = await command.run_database("sqlite", args)  # the generator fills PostgreSQL only
