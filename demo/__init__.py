@@ -14,11 +14,21 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import text
+
 from libs.common.bulk import BulkRecordResult
+from libs.common.database import Database, session_scope
 from libs.common.production import DEMO_PASSWORD
 from libs.common.settings import ServiceSettings
 
-__all__ = ["DEMO_NAMESPACE", "DEMO_PASSWORD", "SeedRejected", "demo_id", "refuse_in_production"]
+__all__ = [
+    "DEMO_NAMESPACE",
+    "DEMO_PASSWORD",
+    "SeedRejected",
+    "analyze_schema",
+    "demo_id",
+    "refuse_in_production",
+]
 
 DEMO_NAMESPACE = uuid.UUID("5b0e7c1e-3d0a-4a8e-9b35-350000000000")
 
@@ -52,3 +62,20 @@ class SeedRejected(RuntimeError):
             f"{what}未通过{rules}规则（{len(rejected)} 条）(demo records refused by the service's rules):\n"
             + "\n".join(lines)
         )
+
+
+async def analyze_schema(database: Database) -> list[str]:
+    """PostgreSQL: ANALYZE every table of the service's schema (``search_path``) once a seed has filled
+    it, as autovacuum would later — with autovacuum off, or before it gets there, the first reports are
+    planned on guesses (the indicators report: 6.6 s instead of 0.2 s at scale S). The tables analysed;
+    SQLite: none."""
+    if database.engine.dialect.name != "postgresql":
+        return []
+    async with session_scope(database) as session:
+        rows = await session.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+        )
+        tables = [str(row[0]) for row in rows.all()]
+        for table in tables:
+            await session.execute(text(f'ANALYZE "{table}"'))
+    return tables

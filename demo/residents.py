@@ -64,7 +64,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from demo import SeedRejected, refuse_in_production
+from demo import SeedRejected, analyze_schema, refuse_in_production
 from demo.indicators import CITIES, COUNTY_AGED_65_PLUS
 from demo.province import Place, Province, read_province
 from libs.common import divisions
@@ -476,10 +476,12 @@ async def seed(
                 return {}
         cipher = personal_data_cipher(settings)
         today = today_in_china()
-        return {
+        made = {
             county: await seed_county(database, settings, cipher, province, county, scale, today)
             for county in chosen
         }
+        await analyze_schema(database)
+        return made
     finally:
         await database.dispose()
 
