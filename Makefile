@@ -170,10 +170,11 @@ $(WRK):
 wrk-tools: $(WRK)
 
 # docs/PERFORMANCE.md (issue 16): the benchmark harness on SQLite at scale S and on PostgreSQL at S → M → L
-# (growth measured at each, every measure at L; 5 s per load measurement); wrk and nginx when unpacked
-# (make wrk-tools nginx-tools), else an asyncio client and no nginx row. BENCH_ARGS adds options, e.g.
+# (growth measured at each, every measure at L; 5 s per load measurement) with wrk and nginx, unpacked
+# first (an asyncio client as load driver caps the bare endpoint's ceiling at a few hundred requests/s;
+# `python -m bench` alone falls back to it and to no nginx row). BENCH_ARGS adds options, e.g.
 # BENCH_ARGS="--scale S" for the demo only.
-bench: $(STAMP)
+bench: $(STAMP) $(WRK) $(NGINX)
 	$(BIN)/python -m bench --scale L --database sqlite,postgresql --duration 5 --out docs/PERFORMANCE.md $(BENCH_ARGS)
 
 format: $(STAMP)

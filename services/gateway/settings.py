@@ -80,7 +80,7 @@ class GatewaySettings(ServiceSettings):
     proxy_buffer_max_bytes: int = Field(default=1024 * 1024, ge=0)
 
     openapi_cache_seconds: float = 30.0
-    openapi_fetch_timeout_seconds: float = 3.0
+    openapi_fetch_timeout_seconds: float = 10.0
 
     # The browser session (browser_session/): its cookies carry ``Secure`` unless this is false (only for
     # plain-HTTP tests on a host a browser does not count as secure; 127.0.0.1 and localhost are).
