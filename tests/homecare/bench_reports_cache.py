@@ -26,11 +26,8 @@ import asyncio
 import cProfile
 import os
 import pstats
-import tempfile
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -48,7 +45,7 @@ from libs.common.auth import (
 )
 from libs.common.database import SessionDep
 from libs.common.routing import ServiceRouter
-from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
+from libs.common.testing import running
 from services.homecare.app import create_app
 from services.homecare.deps import SettingsDep
 from services.homecare.permissions import ReportsRead
@@ -61,8 +58,8 @@ from services.homecare.reports.schemas import (
     SatisfactionReport,
 )
 from services.homecare.settings import HomecareSettings
+from tests.bench_database import AUDIENCE, ISSUER, bench_database
 
-ISSUER, AUDIENCE = "bench", "bench"
 REPORTS = "/api/v1/homecare/reports"
 BEFORE = "/bench/reports"
 ASKED = {
@@ -182,28 +179,9 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    common: dict[str, Any] = {
-        "environment": "test",
-        "log_json": False,
-        "jwt_issuer": ISSUER,
-        "jwt_audience": AUDIENCE,
-        "gc_freeze_after_start": False,
-    }
-    if args.postgres:
-        server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        async with scratch_database(server, name) as url:
-            print(f"PostgreSQL ({name})")
-            await bench(
-                HomecareSettings(database_url=url, database_schema="homecare", **common),
-                args.requests,
-                args.rounds,
-            )
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            print("SQLite")
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'homecare.db'}"
-            await bench(HomecareSettings(database_url=url, **common), args.requests, args.rounds)
+    async with bench_database("homecare", postgres=args.postgres) as database:
+        settings = HomecareSettings(**database)
+        await bench(settings, args.requests, args.rounds)
 
 
 if __name__ == "__main__":

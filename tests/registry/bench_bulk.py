@@ -19,14 +19,11 @@ import asyncio
 import cProfile
 import io
 import json
-import os
 import pstats
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,11 +37,11 @@ from libs.common.auth import (
     generate_private_key_pem,
     principal_claims,
 )
-from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
+from libs.common.testing import running
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
+from tests.bench_database import AUDIENCE, ISSUER, bench_database
 
-ISSUER, AUDIENCE = "bench", "bench"
 BULK = "/api/v1/registry/institutions/bulk"
 
 
@@ -143,26 +140,9 @@ async def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the last batch")
     parser.add_argument("--update", action="store_true", help="time batches that update (new addresses)")
     args = parser.parse_args()
-    common: dict[str, Any] = {
-        "environment": "test",
-        "log_json": False,
-        "jwt_issuer": ISSUER,
-        "jwt_audience": AUDIENCE,
-    }
-    if args.postgres:
-        server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        async with scratch_database(server, name) as url:
-            settings = RegistrySettings(database_url=url, database_schema="registry", **common)
-            print(f"PostgreSQL ({name})")
-            await bench(settings, args.batches, args.size, args.profile, args.update)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = RegistrySettings(
-                database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'registry.db'}", **common
-            )
-            print("SQLite")
-            await bench(settings, args.batches, args.size, args.profile, args.update)
+    async with bench_database("registry", postgres=args.postgres) as database:
+        settings = RegistrySettings(**database)
+        await bench(settings, args.batches, args.size, args.profile, args.update)
 
 
 if __name__ == "__main__":

@@ -26,13 +26,9 @@ import argparse
 import asyncio
 import cProfile
 import json
-import os
 import pstats
-import tempfile
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,14 +47,14 @@ from libs.common.changes import write_pending_changes
 from libs.common.database import SessionDep, session_scope
 from libs.common.pagination import PageDep
 from libs.common.routing import ServiceRouter
-from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
+from libs.common.testing import running
 from services.registry.app import create_app
 from services.registry.deps import CipherDep
 from services.registry.institutions.deps import InstitutionFilterDep
 from services.registry.permissions import InstitutionsRead
 from services.registry.settings import RegistrySettings
+from tests.bench_database import AUDIENCE, ISSUER, bench_database
 
-ISSUER, AUDIENCE = "bench", "bench"
 PATHS = {
     "healthz": "/healthz",
     "dependencies only": "/bench/deps",
@@ -148,22 +144,9 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    common: dict[str, Any] = {
-        "environment": "test",
-        "log_json": False,
-        "jwt_issuer": ISSUER,
-        "jwt_audience": AUDIENCE,
-        "gc_freeze_after_start": False,
-    }
-    if args.postgres:
-        server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-        async with scratch_database(server, f"bench_{uuid.uuid4().hex[:8]}") as url:
-            settings = RegistrySettings(database_url=url, database_schema="registry", **common)
-            results = await bench(settings, args.requests, args.rounds)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'registry.db'}"
-            results = await bench(RegistrySettings(database_url=url, **common), args.requests, args.rounds)
+    async with bench_database("registry", postgres=args.postgres) as database:
+        settings = RegistrySettings(**database)
+        results = await bench(settings, args.requests, args.rounds)
     if args.json:
         print(json.dumps(results))
         return

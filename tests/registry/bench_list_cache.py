@@ -33,11 +33,8 @@ import asyncio
 import cProfile
 import os
 import pstats
-import tempfile
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -63,15 +60,15 @@ from libs.common.pagination import PageDep
 from libs.common.response_cache import ResponseCache, cache_of_app, feed_head
 from libs.common.routing import ServiceRouter
 from libs.common.row_pages import page_response
-from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
+from libs.common.testing import running
 from services.registry.app import create_app
 from services.registry.deps import CipherDep
 from services.registry.institutions import service
 from services.registry.institutions.deps import InstitutionFilterDep
 from services.registry.permissions import InstitutionsRead
 from services.registry.settings import RegistrySettings
+from tests.bench_database import AUDIENCE, ISSUER, bench_database
 
-ISSUER, AUDIENCE = "bench", "bench"
 LIST = "/api/v1/registry/institutions"
 BEFORE = "/bench/institutions-before"
 
@@ -253,28 +250,9 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    common: dict[str, Any] = {
-        "environment": "test",
-        "log_json": False,
-        "jwt_issuer": ISSUER,
-        "jwt_audience": AUDIENCE,
-        "gc_freeze_after_start": False,
-    }
-    if args.postgres:
-        server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        async with scratch_database(server, name) as url:
-            print(f"PostgreSQL ({name})")
-            await bench(
-                RegistrySettings(database_url=url, database_schema="registry", **common),
-                args.requests,
-                args.rounds,
-            )
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            print("SQLite")
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'registry.db'}"
-            await bench(RegistrySettings(database_url=url, **common), args.requests, args.rounds)
+    async with bench_database("registry", postgres=args.postgres) as database:
+        settings = RegistrySettings(**database)
+        await bench(settings, args.requests, args.rounds)
 
 
 if __name__ == "__main__":

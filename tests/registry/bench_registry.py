@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,11 +33,10 @@ from libs.common.auth import (
 )
 from libs.common.changes import write_pending_changes
 from libs.common.database import session_scope
-from libs.common.testing import DEFAULT_POSTGRES_URL, running, scratch_database
+from libs.common.testing import running
 from services.registry.app import create_app
 from services.registry.settings import RegistrySettings
-
-ISSUER, AUDIENCE = "bench", "bench"
+from tests.bench_database import AUDIENCE, ISSUER, bench_database
 
 
 def _headers(
@@ -177,26 +173,9 @@ async def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="benchmark on PostgreSQL instead of SQLite")
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
-    common: dict[str, Any] = {
-        "environment": "test",
-        "log_json": False,
-        "jwt_issuer": ISSUER,
-        "jwt_audience": AUDIENCE,
-    }
-    if args.postgres:
-        server = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        async with scratch_database(server, name) as url:
-            settings = RegistrySettings(database_url=url, database_schema="registry", **common)
-            print(f"PostgreSQL ({name})")
-            results = await bench(settings, args.runs)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = RegistrySettings(
-                database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'registry.db'}", **common
-            )
-            print("SQLite")
-            results = await bench(settings, args.runs)
+    async with bench_database("registry", postgres=args.postgres) as database:
+        settings = RegistrySettings(**database)
+        results = await bench(settings, args.runs)
     print(f"  {'request':<48} {'median ms':>10} {'p95 ms':>8}")
     for label, median, p95 in results:
         print(f"  {label:<48} {median:>10.1f} {p95:>8.1f}")
