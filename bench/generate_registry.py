@@ -26,6 +26,7 @@ from services.registry import models as _registry_models  # noqa: F401  (feed de
 from services.registry.institutions.models import Institution, InstitutionKind
 from services.registry.institutions.name_search import grams
 from services.registry.institutions.service import default_has_medical_unit
+from services.registry.stats import summary
 
 #: rows written per transaction (the tests set fewer, to write several)
 BATCH = 20_000
@@ -101,4 +102,9 @@ async def fill(conn: asyncpg.Connection, *, target: int, seed: int, batch: int |
             )
             await write_changes(conn, SCHEMA, [change_entry(Institution, row, now) for row in rows])
         added += len(rows)
+    async with conn.transaction():
+        # the statistics' summary cells, which the feed's commit hook keeps for the ORM's writes
+        await conn.execute(f'SET LOCAL search_path TO "{SCHEMA}"')
+        for statement in summary.rebuild_sql():
+            await conn.execute(statement)
     return added

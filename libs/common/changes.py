@@ -381,7 +381,9 @@ def on_commit(entity_type: str, hook: CommitHook) -> None:
 
     Every write of a tracked entity passes through the feed (ORM flushes, bulk statements, jobs), so this
     is the one place where data derived from an entity (e.g. a search index table) can be kept in step
-    with it whichever path wrote it. Each entry has ``entity_id``, ``op`` and ``payload``.
+    with it whichever path wrote it. Each entry has ``entity_id``, ``op``, ``payload`` and the scope
+    columns (``region_code``, …); the entries are the feed's rows, so an entity that left its scope
+    comes first as a tombstone (``op`` delete, no payload) in its old scope, then as written.
     """
     _COMMIT_HOOKS.setdefault(entity_type, []).append(hook)
 
@@ -419,15 +421,15 @@ async def write_pending_changes(session: AsyncSession) -> int:
     ordered: dict[Table, list[dict[str, Any]]] = session.sync_session.info.pop(_ORDERED, {})
     if not pending and not ordered:
         return 0
+    rows = _rows(pending, before)
     for entity_type, hooks in _COMMIT_HOOKS.items():
-        entries = [row for (kind, _id), row in pending.items() if kind == entity_type]
+        entries = [row for row in rows if row["entity_type"] == entity_type]
         if entries:
             for hook in hooks:
                 await hook(session, entries)
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text(_ADVISORY_LOCK_SQL))
     now = utcnow()
-    rows = _rows(pending, before)
     # one statement whatever the count (an execution per row costs the server a plan and a run each)
     if rows:
         await insert_rows(session, _CHANGE_TABLE, [{**row, "changed_at": now} for row in rows])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.common import divisions
@@ -13,16 +13,16 @@ from libs.common.aggregate_plans import plan_for_aggregates
 from libs.common.auth import Principal
 from libs.common.divisions import PROVINCE_CODE
 from libs.common.scope import visible_condition
-from services.registry.institutions.kinds import CATEGORY_LABELS, KIND_LABELS, InstitutionKind
-from services.registry.institutions.models import Institution
+from services.registry.institutions.kinds import CATEGORY_LABELS, KIND_LABELS
 from services.registry.institutions.schemas import BED_FIELDS
 from services.registry.stats.schemas import BedCounts, Counts, GroupBy, RegionCounts, RegistryStats
+from services.registry.stats.summary import InstitutionStatsCell
 
 
-def _group_expression(group_by: GroupBy) -> ColumnElement[str]:
+def _group_expression(group_by: GroupBy, region_code: Any) -> ColumnElement[str]:
     if group_by is GroupBy.county:
-        return Institution.region_code.expression
-    return divisions.city_unit_sql(Institution.region_code)
+        return region_code  # type: ignore[no-any-return]
+    return divisions.city_unit_sql(region_code)
 
 
 def _scope_divisions(principal: Principal, group_by: GroupBy) -> list[divisions.Division]:
@@ -40,14 +40,24 @@ def _scope_divisions(principal: Principal, group_by: GroupBy) -> list[divisions.
     ]
 
 
-def _integrated() -> ColumnElement[bool]:
-    """医养结合 as the province reports it (indicators.md ``integrated_institutions``): kind integrated, an
-    elderly-care institution with an accepted 内设医疗机构 filing (``has_medical_unit``), or a medical
-    institution with registered elderly-care beds (两证齐全)."""
-    return or_(
-        Institution.kind == InstitutionKind.integrated,
-        and_(Institution.kind == InstitutionKind.elderly_care, Institution.has_medical_unit.is_(True)),
-        and_(Institution.kind == InstitutionKind.medical, Institution.beds_elderly_care > 0),
+def _cell_stmt(principal: Principal, group_by: GroupBy) -> Select[Any]:
+    """The summary cells of the caller's scope (``summary.py``), added up per group (institution users
+    have no statistics: the router refuses them, and their scope here selects nothing)."""
+    cell = InstitutionStatsCell
+    group = _group_expression(group_by, cell.region_code).label("region_group")
+    sums = [
+        func.sum(column)
+        for column in (
+            cell.institutions,
+            cell.integrated_institutions,
+            cell.integrated_institution_beds,
+            *[getattr(cell, name) for name in BED_FIELDS],
+        )
+    ]
+    return (
+        select(group, cell.kind, cell.category, *sums)
+        .where(visible_condition(principal, cell.region_code))
+        .group_by(group, cell.kind, cell.category)
     )
 
 
@@ -99,41 +109,19 @@ def _counts(raw: dict[str, Any]) -> dict[str, Any]:
 async def registry_stats(session: AsyncSession, principal: Principal, *, group_by: GroupBy) -> RegistryStats:
     """Active institutions and their beds, by kind and category, per city or county of the caller's scope.
 
-    One GROUP BY (region group, kind, category) query; the per-region cells it returns (at most
+    One GROUP BY (region group, kind, category) query over the summary cells of the scope
+    (``summary.py``: a few hundred rows, not every institution); the per-region cells it returns (at most
     84 counties × 12 categories) are arranged into groups and the scope total.
     """
-    group = _group_expression(group_by).label("region_group")
-    bed_sums = [func.coalesce(func.sum(getattr(Institution, name)), 0) for name in BED_FIELDS]
-    integrated = _integrated()
-    integrated_count = func.sum(case((integrated, 1), else_=0))
-    # their beds as the indicators count them: medical + elderly-care beds
-    integrated_beds = func.sum(
-        case((integrated, Institution.beds_medical + Institution.beds_elderly_care), else_=0)
-    )
-    stmt = (
-        select(
-            group,
-            Institution.kind,
-            Institution.category,
-            func.count(Institution.id),
-            integrated_count,
-            integrated_beds,
-            *bed_sums,
-        )
-        .where(
-            visible_condition(principal, Institution.region_code, Institution.id),
-            Institution.active.is_(True),
-        )
-        .group_by(group, Institution.kind, Institution.category)
-    )
+    stmt = _cell_stmt(principal, group_by)
     await plan_for_aggregates(session)
     rows = (await session.execute(stmt)).all()
     per_region: dict[str, dict[str, Any]] = {d.code: _empty() for d in _scope_divisions(principal, group_by)}
     total = _empty()
     for region_code, kind, category, count, in_integrated, integrated_bed_sum, *beds in rows:
         cell = (int(in_integrated or 0), int(integrated_bed_sum or 0))
-        _add(per_region.setdefault(region_code, _empty()), str(kind), str(category), count, cell, beds)
-        _add(total, str(kind), str(category), count, cell, beds)
+        _add(per_region.setdefault(region_code, _empty()), str(kind), str(category), int(count), cell, beds)
+        _add(total, str(kind), str(category), int(count), cell, beds)
     scope_code = PROVINCE_CODE if principal.scope.prefix == "35" else principal.region_code
     scope_division = divisions.get(scope_code)
     groups = [
