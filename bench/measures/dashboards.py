@@ -10,7 +10,8 @@ services, Python-side arrangement, serialisation. An endpoint on the response ca
 "cache" column says how it was answered) and with ``Cache-Control: no-cache`` (the page made afresh, as
 after every write) — both figures and both ratios are reported, never the cached one alone.
 
-- registry ``GET /stats?group_by=city``: one GROUP BY (city unit, kind, category) over active institutions;
+- registry ``GET /stats?group_by=city``: one GROUP BY (city unit, kind, category) over the summary cells
+  (one row per county, kind and category of active institutions);
 - contracts ``GET /coverage?group_by=county``: the elderly-care institutions of the province by county
   (the registry's table; the service reads its own snapshot of it, kept from the registry's change feed)
   and the agreements in force (distinct elderly party, signed pairs, expiring within 30/60/90 days);
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
-from sqlalchemy import Executable, and_, case, distinct, func, or_, select
+from sqlalchemy import Executable, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 import services.contracts.models
@@ -47,6 +48,7 @@ from services.indicators.reports.regions import region_of
 from services.registry.institutions.kinds import InstitutionKind
 from services.registry.institutions.models import Institution
 from services.registry.institutions.schemas import BED_FIELDS
+from services.registry.stats.summary import InstitutionStatsCell
 
 #: the ratio the issue asks for: an endpoint within 1.2× of its plain SQL
 TARGET_RATIO = 1.2
@@ -88,25 +90,18 @@ def _today() -> date:
 
 # ------------------------------------------------------------------------------------- plain SQL
 def registry_stats_sql() -> Executable:
-    group = divisions.city_unit_sql(Institution.region_code).label("region_group")
-    integrated = or_(
-        Institution.kind == InstitutionKind.integrated,
-        and_(Institution.kind == InstitutionKind.elderly_care, Institution.has_medical_unit.is_(True)),
-        and_(Institution.kind == InstitutionKind.medical, Institution.beds_elderly_care > 0),
-    )
-    return (
-        select(
-            group,
-            Institution.kind,
-            Institution.category,
-            func.count(Institution.id),
-            func.sum(case((integrated, 1), else_=0)),
-            func.sum(case((integrated, Institution.beds_medical + Institution.beds_elderly_care), else_=0)),
-            *[func.coalesce(func.sum(getattr(Institution, name)), 0) for name in BED_FIELDS],
-        )
-        .where(Institution.active.is_(True))
-        .group_by(group, Institution.kind, Institution.category)
-    )
+    """The summary cells (services/registry/stats/summary.py) added up per (city unit, kind, category)."""
+    cell = InstitutionStatsCell
+    group = divisions.city_unit_sql(cell.region_code).label("region_group")
+    return select(
+        group,
+        cell.kind,
+        cell.category,
+        func.sum(cell.institutions),
+        func.sum(cell.integrated_institutions),
+        func.sum(cell.integrated_institution_beds),
+        *[func.sum(getattr(cell, name)) for name in BED_FIELDS],
+    ).group_by(group, cell.kind, cell.category)
 
 
 async def _registry_stats(conn: AsyncConnection) -> object:

@@ -198,6 +198,24 @@ async def test_institutions_keep_the_registry_rules(filled: tuple[str, str, dict
     assert {i: set(g) for i, g in held} == {i: grams(n) for i, n in names.items()}
 
 
+async def test_the_statistics_cells_count_the_generated_institutions(
+    filled: tuple[str, str, dict[str, int]],
+) -> None:
+    """The registry statistics' summary (kept by the feed's commit hook, which a COPY bypasses) is rebuilt."""
+    url, _, _ = filled
+    columns = "region_code, kind, category"
+    cells = await _fetch(
+        url, f"SELECT {columns}, institutions, beds_elderly_care FROM registry.institution_stats_cell"
+    )
+    counted = await _fetch(
+        url,
+        f"SELECT {columns}, count(*), sum(beds_elderly_care) FROM registry.institution WHERE active"
+        f" GROUP BY {columns}",
+    )
+    assert {tuple(r) for r in cells} == {tuple(r) for r in counted}
+    assert sum(r[3] for r in cells) > 200
+
+
 async def test_agreements_keep_the_contracts_rules(filled: tuple[str, str, dict[str, int]]) -> None:
     url, _, _ = filled
     for states in ("('draft', 'submitted', 'countersigned')", "('active')"):
