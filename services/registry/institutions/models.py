@@ -52,7 +52,18 @@ class Institution(EntityMixin, ChangeTracked, Base):
     __change_exclude__: ClassVar[frozenset[str]] = frozenset({"contact_phone_enc"})
     __table_args__ = (
         Index("ix_institution_region_name", "region_code", "name", "id"),
-        Index("ix_institution_latitude_longitude", "latitude", "longitude"),
+        # nearby's candidates (id, latitude, longitude of the active ones in scope) from the index alone:
+        # a box around a city holds thousands of institutions at province scale (issue 16, growth)
+        Index(
+            "ix_institution_nearby",
+            "latitude",
+            "longitude",
+            "active",
+            "region_code",
+            "kind",
+            "category",
+            "id",
+        ),
         Index("ix_institution_source_key", "source_system", "external_id", unique=True),
         UniqueConstraint("uscc"),
     )

@@ -273,7 +273,7 @@ async def nearby(
 ) -> list[tuple[Institution, float]]:
     """Active institutions within ``radius_km``, nearest first.
 
-    A bounding box (served by the (latitude, longitude) index) selects candidates in SQL; the exact
+    A bounding box (served by the ``ix_institution_nearby`` index) selects candidates in SQL; the exact
     great-circle (haversine) distance is computed on the survivors only. Works on SQLite and PostgreSQL
     alike.
     """
