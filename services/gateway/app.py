@@ -23,6 +23,7 @@ from services.gateway.clients.registry import RegistryClient
 from services.gateway.console import serving as console
 from services.gateway.demo_credentials import refuse_demo_credentials
 from services.gateway.openapi import router as openapi
+from services.gateway.proxy.pool import LeanPool
 from services.gateway.proxy.router import router as proxy_router
 from services.gateway.proxy.upstreams import upstreams
 from services.gateway.settings import GatewaySettings
@@ -61,16 +62,22 @@ def create_app(
         )
         mounts = {f"all://{httpx.URL(url).netloc.decode()}": t for url, t in (upstream_mounts or {}).items()}
         transport = httpx.AsyncHTTPTransport(limits=limits)
+        # the proxy's own keep-alive pool (proxy/pool.py), or a test's mounted transport
+        pool = LeanPool(
+            max_connections=settings.proxy_max_connections, max_idle=settings.proxy_max_connections // 2
+        )
         async with httpx.AsyncClient(timeout=timeout, transport=transport, mounts=mounts) as client:
             app.state.upstream_http = client
-            # the proxy's: the same pooled transport (or mounts), without the client layer
             app.state.upstreams = upstreams(
-                settings.upstream_urls(), transport=transport, timeout=timeout, mounts=upstream_mounts or {}
+                settings.upstream_urls(), pool=pool, timeout=timeout, mounts=upstream_mounts or {}
             )
             app.state.registry = RegistryClient(
                 client, base_url=settings.registry_url, issuer=app.state.issuer
             )
-            yield
+            try:
+                yield
+            finally:
+                await pool.aclose()
 
     app = create_service_app(
         settings,

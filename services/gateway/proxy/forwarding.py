@@ -1,8 +1,8 @@
 """Forwarding a request to a service and its response back.
 
-- One pooled transport (``app.state.upstreams``, :mod:`.upstreams`: httpx's, used without its client
-  layer) with explicit timeouts: connecting (a stopped service answers *connection refused* at once →
-  502) and each read (a stuck one → 504).
+- The proxy's own keep-alive HTTP/1.1 pool (``app.state.upstreams``, :mod:`.upstreams`, :mod:`.pool`;
+  a test's mounted httpx transport instead) with explicit timeouts: connecting (a stopped service answers
+  *connection refused* at once → 502) and each read (a stuck one → 504).
 - Hop-by-hop headers are dropped both ways, and the upstream's CORS headers (the gateway's apply);
   ``Authorization`` is passed on (every service verifies the token itself); ``X-Request-ID`` is set to
   the request's id; ``X-Forwarded-*`` are added; ``traceparent`` is the gateway's client span (when
@@ -29,7 +29,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol
 
 import httpx
 from starlette.background import BackgroundTask
@@ -40,6 +41,7 @@ from libs.common import body_guard, tracing
 from libs.common.errors import NotFound
 from libs.common.request_context import REQUEST_ID_HEADER, current_request_id
 from services.gateway.proxy.errors import UpstreamFailed, UpstreamTooSlow, UpstreamUnavailable
+from services.gateway.proxy.pool import LeanPool
 from services.gateway.proxy.upstreams import Upstream
 
 log = logging.getLogger("services.gateway.proxy")
@@ -103,10 +105,39 @@ def request_headers(request: Request) -> RawHeaders:
     return headers
 
 
-def response_headers(upstream: httpx.Response) -> RawHeaders:
+class Answer(Protocol):
+    """An upstream's response as the proxy reads it (the pool's :class:`~.pool.LeanResponse`, or a
+    mounted transport's through :class:`_Mounted`)."""
+
+    status_code: int
+    raw_headers: RawHeaders
+
+    def aiter_raw(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _Mounted:
+    """A mounted httpx transport's response as an :class:`Answer`."""
+
+    __slots__ = ("status_code", "raw_headers", "_response")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_code = response.status_code
+        self.raw_headers = list(response.headers.raw)
+        self._response = response
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        return self._response.aiter_raw()
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+def response_headers(upstream: Answer) -> RawHeaders:
     """The upstream's headers less hop-by-hop ones and CORS ones (the gateway's own CORS policy answers
     browsers; two ``Access-Control-Allow-Origin`` headers would make them refuse the response)."""
-    raw: RawHeaders = list(upstream.headers.raw)
+    raw = upstream.raw_headers
     return [
         (name, value)
         for name, value in _kept(raw, _RESPONSE_DROP | _named_in_connection(raw))
@@ -114,7 +145,7 @@ def response_headers(upstream: httpx.Response) -> RawHeaders:
     ]
 
 
-async def _relay(upstream: httpx.Response, service: str) -> AsyncIterator[bytes]:
+async def _relay(upstream: Answer, service: str) -> AsyncIterator[bytes]:
     try:
         async for chunk in upstream.aiter_raw():
             yield chunk
@@ -139,12 +170,14 @@ def _has_dot_segment(path: str) -> bool:
     return any(segment in (".", "..") for segment in path.split("/"))
 
 
-def _declared_length(upstream: httpx.Response) -> int | None:
-    value = upstream.headers.get("content-length")
-    return int(value) if value is not None and value.isdigit() else None
+def _declared_length(upstream: Answer) -> int | None:
+    for name, value in upstream.raw_headers:
+        if name.lower() == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
 
 
-async def _read_whole(upstream: httpx.Response, service: str) -> bytes:
+async def _read_whole(upstream: Answer, service: str) -> bytes:
     """The raw (still content-encoded) body; the status line is not sent yet, so a failure is a problem."""
     try:
         return b"".join([chunk async for chunk in upstream.aiter_raw()])
@@ -159,30 +192,41 @@ async def _read_whole(upstream: httpx.Response, service: str) -> bytes:
         await upstream.aclose()
 
 
-async def forward(request: Request, *, service: str, upstream: Upstream, buffer_max_bytes: int) -> Response:
-    if _has_dot_segment(request.scope["path"]):
-        raise NotFound("资源不存在", code="not_found")
-    await _admit_body(request, service)
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+async def _send(
+    request: Request, upstream: Upstream, raw_path: bytes, trace_headers: Mapping[str, str]
+) -> Answer:
+    """One attempt at the upstream (httpx's exceptions when it fails)."""
     query = request.scope.get("query_string", b"")
+    headers = request_headers(request)
+    headers += [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in trace_headers.items()
+    ]
+    body = request.stream() if body_guard.has_body(request.scope) else None
+    transport = upstream.transport
+    if isinstance(transport, LeanPool):
+        assert upstream.target is not None
+        path = raw_path + b"?" + query if query else raw_path
+        return await transport.request(upstream.target, request.method, path, headers, body, upstream.timeout)
     target = (
         upstream.base_url + raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
     )
     outbound = httpx.Request(
-        request.method,
-        target,
-        headers=request_headers(request),
-        content=request.stream() if body_guard.has_body(request.scope) else None,
-        extensions={"timeout": upstream.timeout},
+        request.method, target, headers=headers, content=body, extensions={"timeout": upstream.timeout}
     )
+    return _Mounted(await transport.handle_async_request(outbound))
+
+
+async def forward(request: Request, *, service: str, upstream: Upstream, buffer_max_bytes: int) -> Response:
+    if _has_dot_segment(request.scope["path"]):
+        raise NotFound("资源不存在", code="not_found")
+    await _admit_body(request, service)
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
     attempts = 2 if request.method in RETRYABLE_METHODS else 1
-    answer: httpx.Response | None = None
+    answer: Answer | None = None
     with tracing.client_span(request.method, raw_path.decode("latin-1"), peer=service) as trace_headers:
-        outbound.headers.update(trace_headers)
         for attempt in range(1, attempts + 1):
             try:
-                answer = await upstream.transport.handle_async_request(outbound)
-                answer.request = outbound
+                answer = await _send(request, upstream, raw_path, trace_headers)
                 break
             except httpx.ConnectError as exc:
                 if attempt < attempts:
@@ -192,10 +236,6 @@ async def forward(request: Request, *, service: str, upstream: Upstream, buffer_
                 raise UpstreamTooSlow(service) from exc
             except httpx.HTTPError as exc:
                 raise UpstreamFailed(service) from exc
-            except AttributeError as exc:
-                # httpcore on anyio asks the peer name of a socket the dying upstream already closed
-                # (``'NoneType' object has no attribute 'getpeername'``): the upstream went away
-                raise UpstreamUnavailable(service) from exc
         if answer is not None:
             tracing.set_response_status(answer.status_code)
     assert answer is not None

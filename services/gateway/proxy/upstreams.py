@@ -1,10 +1,10 @@
-"""Where each service's requests go: its base URL, the transport that carries them and their timeouts.
+"""Where each service's requests go: its base URL, what carries them and their timeouts.
 
-The proxy hands its requests to the transport itself (a pooled ``httpx.AsyncHTTPTransport``, or a test's
-mounted one): the client layer above it added ~0.2 ms of CPU a request (auth and redirect flows, a
-cookie jar) and nothing the proxy wants — its cookie jar even kept the upstreams' ``Set-Cookie`` and
-sent them on with later requests of other callers. Proxy variables of the environment (``HTTP_PROXY``)
-are not applied: the services are reached directly.
+The proxy's requests go through its own keep-alive pool (:mod:`.pool`), or through a test's mounted
+httpx transport (``upstream_mounts``: an ASGI app in-process), handed to it without httpx's client layer
+(auth and redirect flows, a cookie jar that kept the upstreams' ``Set-Cookie`` and sent them on with
+later requests of other callers). Proxy variables of the environment (``HTTP_PROXY``) are not applied:
+the services are reached directly.
 """
 
 from __future__ import annotations
@@ -14,30 +14,37 @@ from dataclasses import dataclass
 
 import httpx
 
+from services.gateway.proxy.pool import LeanPool, Target
+
 
 @dataclass(frozen=True, slots=True)
 class Upstream:
     base_url: str
-    transport: httpx.AsyncBaseTransport
-    # httpx's ``timeout`` request extension (connect, read, write, pool)
+    # the proxy's pool, or a test's mounted transport
+    transport: LeanPool | httpx.AsyncBaseTransport
+    # connect, read, write and pool timeouts (httpx's ``timeout`` request extension)
     timeout: Mapping[str, float | None]
+    # host, port, Host header and path prefix of ``base_url`` (for the pool)
+    target: Target | None
 
 
 def upstreams(
     urls: Mapping[str, str],
     *,
-    transport: httpx.AsyncBaseTransport,
+    pool: LeanPool,
     timeout: httpx.Timeout,
     mounts: Mapping[str, httpx.AsyncBaseTransport],
 ) -> dict[str, Upstream]:
     """Each service's :class:`Upstream`; a service whose URL has the host and port of a mount's URL is
     reached through that mount."""
     mounted = {httpx.URL(url).netloc: mount for url, mount in mounts.items()}
-    return {
-        service: Upstream(
+    result: dict[str, Upstream] = {}
+    for service, url in urls.items():
+        mount = mounted.get(httpx.URL(url).netloc)
+        result[service] = Upstream(
             base_url=url,
-            transport=mounted.get(httpx.URL(url).netloc, transport),
+            transport=mount if mount is not None else pool,
             timeout=timeout.as_dict(),
+            target=None if mount is not None else Target.of(url),
         )
-        for service, url in urls.items()
-    }
+    return result
