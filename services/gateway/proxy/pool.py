@@ -105,13 +105,14 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def eof_received(self) -> bool | None:
-        self.eof = True
-        self.reusable = False
-        self._wake()
+        self._ended()
         return None  # the transport closes itself
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self._ended()
+
+    def _ended(self) -> None:
         self.eof = True
         self.reusable = False
         if self.until_close and self.headers_done and not self.complete and self.error is None:
