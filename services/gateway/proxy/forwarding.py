@@ -12,7 +12,8 @@
   segment (also percent-encoded) is refused (404) unsent: the outbound URL would lose its dot segments
   and could leave ``/api/v1/{service}/`` (``/api/v1/registry/../../../metrics``).
 - Only GET and HEAD are retried, once, and only when the connection could not be made (nothing was
-  sent). Non-idempotent requests are never retried.
+  sent; the pool also sends a GET or HEAD without a body again on a fresh connection when a kept-alive
+  one turns out closed before a byte of the answer). Non-idempotent requests are never retried.
 - Header values are passed on as the bytes they arrived as (a non-ASCII ``X-Foo: é`` or
   ``Idempotency-Key: 键`` reaches the service, which judges it), both ways.
 - A request with a body is forwarded only with a valid bearer token (verified here, before a byte of

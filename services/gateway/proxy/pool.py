@@ -7,8 +7,8 @@ the proxy's CPU a request, 16k); its failures are httpx's exception classes, so 
 them as it maps a test's mounted httpx transport's.
 
 - Plain ``http://`` upstreams only (the services are reached directly on the internal network).
-- At most ``max_connections`` connections in all; a request waits for one up to the ``pool`` timeout
-  (→ ``httpx.PoolTimeout``). An idle connection of another upstream is closed to make room.
+- At most ``max_connections`` connections to each upstream (``max_idle`` of them kept idle); a request
+  waits for one up to the ``pool`` timeout (→ ``httpx.PoolTimeout``).
 - Connecting is bounded by the ``connect`` timeout (→ ``httpx.ConnectTimeout``; refused →
   ``httpx.ConnectError``), every wait for the upstream's bytes by the ``read`` timeout
   (→ ``httpx.ReadTimeout``) and every wait to send by the ``write`` one (→ ``httpx.WriteTimeout``); a
@@ -65,6 +65,7 @@ class _Connection(asyncio.Protocol):
         self.key = key
         self.transport: asyncio.Transport | None = None
         self.closed = False  # lost, or closed by us
+        self.dropped = False  # out of the pool's count
         self.eof = False
         self.idle_since = 0.0
         self._waiter: asyncio.Future[None] | None = None
@@ -348,25 +349,42 @@ class LeanResponse:
                 self._pool.discard(connection)
 
 
+class _Upstream:
+    """One upstream's connections: the idle ones (the most recently used last), how many are open, and
+    the requests waiting for one."""
+
+    __slots__ = ("idle", "count", "slots")
+
+    def __init__(self) -> None:
+        self.idle: list[_Connection] = []
+        self.count = 0  # open connections, idle or carrying a request
+        self.slots: deque[asyncio.Future[None]] = deque()
+
+    def notify(self) -> None:
+        while self.slots:
+            slot = self.slots.popleft()
+            if not slot.done():
+                slot.set_result(None)
+                return
+
+
 class LeanPool:
-    """Keep-alive HTTP/1.1 connections to the upstreams (module docstring)."""
+    """Keep-alive HTTP/1.1 connections to the upstreams (module docstring): at most
+    ``max_connections`` to each, at most ``max_idle`` of them kept idle."""
 
     def __init__(self, *, max_connections: int, max_idle: int) -> None:
         self._max_connections = max(1, max_connections)
         self._max_idle = max(0, max_idle)
-        self._idle: dict[tuple[str, int], list[_Connection]] = {}
-        self._idle_count = 0
-        self._count = 0  # open connections, idle or carrying a request
-        self._slots: deque[asyncio.Future[None]] = deque()
+        self._upstreams: dict[tuple[str, int], _Upstream] = {}
         self._closing = False
 
     @property
     def connections(self) -> int:
-        return self._count
+        return sum(upstream.count for upstream in self._upstreams.values())
 
     @property
     def idle_connections(self) -> int:
-        return self._idle_count
+        return sum(len(upstream.idle) for upstream in self._upstreams.values())
 
     async def request(
         self,
@@ -414,24 +432,38 @@ class LeanPool:
         *,
         fresh: bool = False,
     ) -> tuple[_Connection, bool]:
+        upstream = self._upstreams.get(key)
+        if upstream is None:
+            upstream = self._upstreams[key] = _Upstream()
+        idle = upstream.idle
+        if idle and not fresh:
+            now = time.monotonic()
+            while idle:
+                connection = idle.pop()  # the most recently used: the least likely to be stale
+                if connection.usable(now):
+                    return connection, True
+                self._drop(connection)
+        if upstream.count >= self._max_connections:
+            await self._wait_for_one(upstream, pool_seconds)
+            if upstream.idle:
+                if not fresh:
+                    return await self._acquire(key, connect_seconds, pool_seconds)
+                self._drop(upstream.idle.pop(0))  # room for the fresh one
+        upstream.count += 1
+        try:
+            return await self._connect(key, connect_seconds), False
+        except BaseException:
+            upstream.count -= 1
+            upstream.notify()
+            raise
+
+    async def _wait_for_one(self, upstream: _Upstream, seconds: float | None) -> None:
+        """Until a connection of ``upstream`` is free or closed (``httpx.PoolTimeout`` after ``seconds``)."""
         loop = asyncio.get_running_loop()
-        deadline = None if pool_seconds is None else loop.time() + pool_seconds
-        while True:
-            idle = self._idle.get(key)
-            if idle and not fresh:
-                now = time.monotonic()
-                while idle:
-                    connection = idle.pop()  # the most recently used: the least likely to be stale
-                    self._idle_count -= 1
-                    if connection.usable(now):
-                        return connection, True
-                    self._drop(connection)
-            if self._count >= self._max_connections:
-                self._close_an_idle_one()
-            if self._count < self._max_connections:
-                break
+        deadline = None if seconds is None else loop.time() + seconds
+        while upstream.count >= self._max_connections and not upstream.idle:
             slot: asyncio.Future[None] = loop.create_future()
-            self._slots.append(slot)
+            upstream.slots.append(slot)
             handle = None
             if deadline is not None:
                 handle = loop.call_later(max(0.0, deadline - loop.time()), _on_timeout, slot)
@@ -440,20 +472,13 @@ class LeanPool:
             except TimeoutError as exc:
                 raise httpx.PoolTimeout("no upstream connection free in time") from exc
             except asyncio.CancelledError:
-                self._notify()  # the free connection this waiter may have been given goes to the next
+                upstream.notify()  # the free connection this waiter may have been given goes to the next
                 raise
             finally:
                 if handle is not None:
                     handle.cancel()
-                if slot in self._slots:
-                    self._slots.remove(slot)
-        self._count += 1
-        try:
-            return await self._connect(key, connect_seconds), False
-        except BaseException:
-            self._count -= 1
-            self._notify()
-            raise
+                if slot in upstream.slots:
+                    upstream.slots.remove(slot)
 
     async def _connect(self, key: tuple[str, int], seconds: float | None) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -469,46 +494,32 @@ class LeanPool:
 
     def release(self, connection: _Connection) -> None:
         """A connection whose response was read whole, kept for the next request to its upstream."""
-        if self._closing or self._idle_count >= self._max_idle:
-            self.discard(connection)
+        upstream = self._upstreams[connection.key]
+        if self._closing or len(upstream.idle) >= self._max_idle:
+            self._drop(connection)
             return
         connection.idle_since = time.monotonic()
-        self._idle.setdefault(connection.key, []).append(connection)
-        self._idle_count += 1
-        self._notify()
+        upstream.idle.append(connection)
+        upstream.notify()
 
     def discard(self, connection: _Connection) -> None:
         """Close a connection that carried a request (an error, or a response not read whole)."""
         self._drop(connection)
 
     def _drop(self, connection: _Connection) -> None:
+        if connection.dropped:
+            return
+        connection.dropped = True
         connection.close()
-        self._count -= 1
-        self._notify()
-
-    def _close_an_idle_one(self) -> None:
-        oldest: _Connection | None = None
-        for connections in self._idle.values():
-            if connections and (oldest is None or connections[0].idle_since < oldest.idle_since):
-                oldest = connections[0]
-        if oldest is not None:
-            self._idle[oldest.key].remove(oldest)
-            self._idle_count -= 1
-            self._drop(oldest)
-
-    def _notify(self) -> None:
-        while self._slots:
-            slot = self._slots.popleft()
-            if not slot.done():
-                slot.set_result(None)
-                return
+        upstream = self._upstreams[connection.key]
+        upstream.count -= 1
+        upstream.notify()
 
     async def aclose(self) -> None:
         self._closing = True
-        for connections in self._idle.values():
-            while connections:
-                self._idle_count -= 1
-                self._drop(connections.pop())
+        for upstream in self._upstreams.values():
+            while upstream.idle:
+                self._drop(upstream.idle.pop())
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -411,6 +411,25 @@ async def test_waiting_for_a_connection_past_the_pool_timeout_fails() -> None:
             await slow
 
 
+async def test_the_limit_is_per_upstream() -> None:
+    async def stalled(connection: Connection, head: bytes) -> bool:
+        await asyncio.sleep(1)
+        return False
+
+    async with (
+        scripted(stalled) as busy,
+        scripted(json_answer(b"{}")) as other,
+        lean_pool(max_connections=1) as pool,
+    ):
+        slow = asyncio.create_task(get(pool, busy.url, timeouts={**TIMEOUTS, "read": 5}))
+        await asyncio.sleep(0.05)
+        response, body = await get(pool, other.url, timeouts={**TIMEOUTS, "pool": 0.1})
+        assert body == b"{}"
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+
+
 def test_the_pool_works_on_uvloop() -> None:
     """uvicorn runs the gateway on uvloop (its transports are not asyncio's classes)."""
 
