@@ -83,14 +83,17 @@ class RowShape(Generic[Context]):
         # every key present from the start, in the model's order: filling a key keeps its place
         self._template: dict[str, Any] = dict.fromkeys(keys)
 
-    def select(self) -> Select[Any]:
+    def select(self, *trailing: ColumnElement[Any]) -> Select[Any]:
         """The select of the shape's columns (of its table: a statement whose cache key SQLAlchemy
-        computes from the table alone, instead of walking ~60 columns on every request)."""
-        return select(self._table) if self._table is not None else select(*self.columns)
+        computes from the table alone, instead of walking ~60 columns on every request), then the
+        ``trailing`` ones (e.g. :data:`libs.common.response_cache.HEAD_COLUMN`), which items ignore."""
+        stmt = select(self._table) if self._table is not None else select(*self.columns)
+        return stmt.add_columns(*trailing) if trailing else stmt
 
     def item(self, row: Sequence[Any], context: Context) -> dict[str, Any]:
+        """One item; columns after the shape's own (a :meth:`select`'s ``trailing``) are not read."""
         item = self._template.copy()
-        item.update(zip(self._column_keys, row, strict=True))
+        item.update(zip(self._column_keys, row, strict=False))
         for key, derive in self._derived:
             item[key] = derive(item, context)
         for key in self._internal:
@@ -98,6 +101,9 @@ class RowShape(Generic[Context]):
         return item
 
     def items(self, rows: Sequence[Sequence[Any]], context: Context) -> list[dict[str, Any]]:
+        if rows and len(rows[0]) < len(self._column_keys):
+            shape = len(self._column_keys)
+            raise ValueError(f"{self.model.__name__}: a row of {len(rows[0])} columns for a shape of {shape}")
         return [self.item(row, context) for row in rows]
 
 
@@ -117,11 +123,18 @@ async def paginate_rows(
     descending: bool = False,
 ) -> tuple[Sequence[Row[Any]], str | None]:
     """One page of ``stmt`` (a select of columns, every ``order_by`` column among them under its own
-    key) as Core rows, and the cursor of the next page — the cursor :func:`pagination.paginate` makes."""
+    key) as Core rows, and the cursor of the next page — the cursor :func:`pagination.paginate` makes.
+
+    Run on the session's connection (its transaction), not through ``session.execute``: a select of
+    columns through the ORM session still goes through the ORM's compile and loading steps
+    (``orm_pre_session_exec``, ``loading.instances`` and its ``chunks``) to produce the same rows. The
+    platform's sessions do not autoflush, so nothing pending is skipped that the ORM path would have
+    flushed."""
     if params.cursor:
         stmt = stmt.where(after_cursor(order_by, params.cursor, descending))
     ordering = [c.desc() if descending else c.asc() for c in order_by]
-    rows = (await session.execute(stmt.order_by(*ordering).limit(params.limit + 1))).all()
+    connection = await session.connection()
+    rows = (await connection.execute(stmt.order_by(*ordering).limit(params.limit + 1))).all()
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

@@ -9,7 +9,19 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field, TypeAdapter, computed_field
-from sqlalchemy import Column, Date, DateTime, Float, Integer, LargeBinary, MetaData, String, Table, Uuid
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    literal_column,
+)
 
 from libs.common.pagination import Page
 from libs.common.row_pages import RowShape, page_json, page_response, serialised_keys
@@ -146,3 +158,17 @@ def test_a_shape_over_a_whole_table_selects_the_table_and_drops_its_other_column
     assert item["tags"] == ["7"]
     assert item["colour_label"] == "蓝"
     assert shape().select().selected_columns.keys() == [column.key for column in SHAPE_COLUMNS]
+
+
+def test_trailing_columns_are_selected_after_the_shapes_and_not_read() -> None:
+    # e.g. the response cache's feed head beside a page's rows (libs/common/response_cache.HEAD_COLUMN)
+    head = literal_column("41", Integer).label("head")
+    assert shape().select(head).selected_columns.keys() == [*(c.key for c in SHAPE_COLUMNS), "head"]
+    row = (uuid.UUID(int=4), "四", "red", None, None, datetime(2026, 1, 1, tzinfo=UTC), None)
+    assert shape().items([(*row, 41)], "ctx") == shape().items([row], "ctx")
+
+
+def test_a_row_shorter_than_the_shape_is_refused() -> None:
+    row = (uuid.UUID(int=5), "五", "red", None, None, datetime(2026, 1, 1, tzinfo=UTC))
+    with pytest.raises(ValueError, match="a row of 6 columns for a shape of 7"):
+        shape().items([row], "ctx")
