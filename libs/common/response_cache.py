@@ -28,6 +28,13 @@ solves its dependencies, for a request the normal path has answered before (the 
 and query string): :meth:`ResponseCache.remember` / :meth:`ResponseCache.answered`, the head read at the
 driver (``Database.feed_head``). See ``libs/common/cached_routes.py``.
 
+**The head in the page's statement** (:func:`cached_page_at`, for a page of one statement): the
+statement selects :data:`HEAD_COLUMN` beside its rows, so the page and its version come from one snapshot
+(one statement on PostgreSQL, one read transaction on SQLite) and the page is kept under that version
+without reading the head again afterwards. A page made afresh on request (``no-cache``) is then one
+statement instead of three (head, page, head), a miss two. A page of no rows has no head beside it: it is
+kept as :func:`cached_page` keeps a page (only if the head read after equals the one read before).
+
 **Bounds**: at most ``max_entries`` pages and ``max_bytes`` bytes per process, least recently used first
 out; a key keeps one entry (its latest head), so older versions never accumulate. ``enabled=False``
 (``<PREFIX>RESPONSE_CACHE_ENABLED=false``) makes every page afresh, with its ETag.
@@ -45,7 +52,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -64,6 +71,10 @@ from libs.common.settings import ServiceSettings
 #: ``max(seq)`` reads the primary key's last entry (SQLite: the rowid B-tree; PostgreSQL: a backward
 #: index-only scan); 0 for an empty feed
 _HEAD = select(func.coalesce(func.max(ChangeRecord.seq), 0))
+#: the feed head as a column of a page's own statement (:func:`cached_page_at`): an uncorrelated scalar
+#: subquery, evaluated once per statement (PostgreSQL an InitPlan, SQLite a constant subquery), in the
+#: statement's snapshot — the version of exactly the rows it returns beside it
+HEAD_COLUMN = _HEAD.scalar_subquery().label("response_cache_feed_head")
 _STATE_NAME = "response_cache"
 CACHE_CONTROL = "private, no-cache"
 #: the response header saying how the page was answered (hit, miss, bypass, off): for tests and benches
@@ -250,6 +261,20 @@ def answer(request: Request, body: bytes, etag: str, outcome: str) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
+@dataclass(frozen=True, slots=True)
+class PageAt:
+    """A page's bytes and the feed head its statement read beside its rows (:data:`HEAD_COLUMN`;
+    ``None`` when the statement returned no row)."""
+
+    body: bytes
+    head: int | None
+
+
+def head_of(rows: Sequence[Sequence[Any]]) -> int | None:
+    """The :data:`HEAD_COLUMN` of a page's rows (their last column), ``None`` for no rows."""
+    return int(rows[0][-1]) if rows else None
+
+
 def _answered_by(request: Request, key: Hashable) -> None:
     # the key of the page this request is answered with, for the route's early lookup (cached_routes.py)
     request.state.response_cache_key = key
@@ -292,3 +317,38 @@ async def cached_page(
     if not skip:
         _answered_by(request, key)
     return answer(request, body, etag, "bypass" if skip else "miss")
+
+
+async def cached_page_at(
+    request: Request,
+    session: AsyncSession,
+    key: Hashable,
+    make: Callable[[], Awaitable[PageAt]],
+) -> Response:
+    """:func:`cached_page` for a page whose statement selects :data:`HEAD_COLUMN` beside its rows (the
+    feed head is its version): a page made afresh on request reads no head apart, a miss reads it once
+    (for the lookup), and a page is kept under the head it was made at — never a page and a head of two
+    snapshots. ETag and 304 either way."""
+    cache = cache_of(request)
+    if not cache.enabled:
+        body = (await make()).body
+        return answer(request, body, content_etag(body), "off")
+    skip = bypass(request)
+    before: int | None = None
+    if not skip:
+        before = await feed_head(session)  # looked up at each call (tests replace the module's feed_head)
+        page = cache.get(key, before)
+        if page is not None:
+            _answered_by(request, key)
+            return answer(request, page.body, page.etag, "hit")
+    made = await make()
+    etag = content_etag(made.body)
+    if skip and "no-store" in request.headers.get("cache-control", "").lower():
+        return answer(request, made.body, etag, "bypass")
+    if made.head is not None:
+        cache.put(key, CachedPage(made.head, made.body, etag))
+    elif before is not None and await feed_head(session) == before:  # no rows: no head beside them
+        cache.put(key, CachedPage(before, made.body, etag))
+    if not skip:
+        _answered_by(request, key)
+    return answer(request, made.body, etag, "bypass" if skip else "miss")

@@ -16,7 +16,15 @@ from libs.common.database import SessionDep
 from libs.common.errors import problem_responses
 from libs.common.loading import load_visible
 from libs.common.pagination import Page, PageDep
-from libs.common.response_cache import NOT_MODIFIED, cached_page, caller_view, key_of
+from libs.common.response_cache import (
+    NOT_MODIFIED,
+    PageAt,
+    cached_page,
+    cached_page_at,
+    caller_view,
+    head_of,
+    key_of,
+)
 from libs.common.routing import ServiceRouter
 from libs.common.row_pages import json_bytes, page_json
 from services.registry.deps import CipherDep, SettingsDep
@@ -121,12 +129,14 @@ async def list_institutions(
     # Page[InstitutionRead], documented by response_model. Lists never disclose personal data (the
     # phone is masked); open the record to see it whole. The page reads the institution table only,
     # change-tracked: its bytes are kept while the registry's feed head stays (response_cache.py).
-    async def make() -> bytes:
+    async def make() -> PageAt:
         rows, next_cursor = await service.list_rows(session, principal, params=page, filters=filters)
-        return page_json(service.LIST_SHAPE.items(rows, cipher), next_cursor=next_cursor, limit=page.limit)
+        items = service.LIST_SHAPE.items(rows, cipher)
+        return PageAt(page_json(items, next_cursor=next_cursor, limit=page.limit), head_of(rows))
 
+    # the page's statement reads the feed head beside its rows: made afresh, one statement
     key = key_of("registry_list_institutions", caller_view(principal), page, filters)
-    return await cached_page(request, session, key, make)
+    return await cached_page_at(request, session, key, make)
 
 
 @router.get(

@@ -21,6 +21,7 @@ from libs.common.identifiers import licence_warnings, uscc_warnings
 from libs.common.models import AuditRecord
 from libs.common.pagination import PageParams, paginate
 from libs.common.personal_data import PersonalDataCipher, mask_phone
+from libs.common.response_cache import HEAD_COLUMN
 from libs.common.row_pages import Derivation, RowShape, paginate_rows
 from libs.common.scope import can_see, ensure_in_scope_for_write, region_condition, visible_condition
 from services.registry.institutions import history_rules, name_search
@@ -211,13 +212,16 @@ LIST_SHAPE: RowShape[PersonalDataCipher] = RowShape(
 
 #: built once: constructing the select costs more than the rest of the statement
 _LIST_SELECT = LIST_SHAPE.select()
+#: the list's: the feed head beside the rows (the page's version, one statement: response_cache.py)
+_LIST_PAGE_SELECT = LIST_SHAPE.select(HEAD_COLUMN)
 
 
 async def list_rows(
     session: AsyncSession, principal: Principal, *, params: PageParams, filters: InstitutionFilter
 ) -> tuple[Sequence[Row[Any]], str | None]:
-    """The list's page as rows of :data:`LIST_SHAPE`'s columns (the list endpoint's fast path)."""
-    stmt = _LIST_SELECT.where(*filter_conditions(principal, filters))
+    """The list's page as rows of :data:`LIST_SHAPE`'s columns, then the change feed's head (the
+    version of the rows, ``response_cache.head_of``): the list endpoint's path."""
+    stmt = _LIST_PAGE_SELECT.where(*filter_conditions(principal, filters))
     return await paginate_rows(session, stmt, order_by=list(LIST_ORDER), params=params)
 
 

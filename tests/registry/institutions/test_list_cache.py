@@ -31,6 +31,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
 
 from libs.common import response_cache
 from libs.common.auth import Role
@@ -46,6 +47,7 @@ from tests.registry.institutions.test_bulk_upsert import BULK, platform
 from tests.registry.institutions.test_spreadsheet import as_csv, row, upload
 
 MARK = "缓存测试"
+STATS = "/api/v1/registry/stats"
 QUERY: dict[str, Any] = {"q": MARK, "limit": 200}
 HULI, SIMING = "350206", "350203"
 SKIP = {"Cache-Control": "no-store"}
@@ -421,6 +423,7 @@ async def test_turned_off_every_page_is_made_afresh_with_its_etag(
 async def test_a_page_made_while_the_feed_moved_is_answered_but_not_kept(
     client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # stats (cached_page: the head read before the page and after it)
     await create_institution(client, tokens, name=f"{MARK}并发护理院")
     heads = iter([10**9, 10**9 + 1, 10**9 + 1, 10**9 + 1])
 
@@ -428,13 +431,95 @@ async def test_a_page_made_while_the_feed_moved_is_answered_but_not_kept(
         return next(heads)
 
     monkeypatch.setattr(response_cache, "feed_head", moving_head)
-    first = await get(client, province(tokens))
+    params = {"group_by": "county"}
+    first = await client.get(STATS, params=params, headers=province(tokens))
     assert first.headers[OUTCOME_HEADER] == "miss"
     assert len(response_cache.cache_of_app(registry_app)) == 0
-    second = await get(client, province(tokens))  # made at 10**9 + 1, kept
+    second = await client.get(STATS, params=params, headers=province(tokens))  # made at 10**9 + 1, kept
     assert second.headers[OUTCOME_HEADER] == "miss"
     assert second.content == first.content
     assert len(response_cache.cache_of_app(registry_app)) == 1
+
+
+async def real_head(app: FastAPI) -> int:
+    async with session_scope(app.state.database, write=False) as session:
+        return await response_cache.feed_head(session)
+
+
+@contextmanager
+def selects_counted() -> Iterator[list[str]]:
+    """The SELECT statements run meanwhile (on any engine: reads may go to the read engine)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        if statement.lstrip().lower().startswith("select"):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+async def test_the_list_is_kept_at_the_head_its_own_statement_read(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the list (cached_page_at): the head read for the lookup is not the version the page is kept at —
+    # the head its statement read beside the rows is, whatever the lookup read (here a stale one)
+    await create_institution(client, tokens, name=f"{MARK}快照护理院")
+    head = await real_head(registry_app)
+
+    async def stale_head(_session: Any) -> int:
+        return head - 1
+
+    monkeypatch.setattr(response_cache, "feed_head", stale_head)
+    first = await get(client, province(tokens))
+    assert first.headers[OUTCOME_HEADER] == "miss"
+    cache = response_cache.cache_of_app(registry_app)
+    assert [page.version for page in cache._pages.values()] == [head]
+    # answered before the dependencies, at the head the driver reads: the real one, the page's
+    second = await get(client, province(tokens))
+    assert second.headers[OUTCOME_HEADER] == "hit"
+    assert EARLY[-1] is True
+    assert second.content == first.content
+
+
+async def test_the_list_made_afresh_is_one_statement_and_kept(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    await create_institution(client, tokens, name=f"{MARK}一句护理院")
+    with selects_counted() as afresh:
+        made = await get(client, {**province(tokens), "Cache-Control": "no-cache"})
+    assert made.headers[OUTCOME_HEADER] == "bypass"
+    assert len(afresh) == 1, afresh  # the page and the feed head, no head read apart
+    with selects_counted() as missed:
+        other = await get(client, province(tokens), {**QUERY, "limit": 100})
+    assert other.headers[OUTCOME_HEADER] == "miss"
+    assert len(missed) == 2, missed  # the lookup's head, then the page with its head
+    kept = await get(client, province(tokens))  # the page made afresh was kept at its head
+    assert kept.headers[OUTCOME_HEADER] == "hit"
+    assert kept.content == made.content
+    assert made.content == (await get(client, {**province(tokens), **SKIP})).content
+
+
+async def test_an_empty_list_page_is_kept_when_the_head_did_not_move(
+    client: httpx.AsyncClient, tokens: Tokens, registry_app: FastAPI
+) -> None:
+    # no rows, so no head beside them: kept as cached_page keeps a page (head before = head after)
+    params = {"q": f"{MARK}没有这家机构", "limit": 50}
+    afresh = await get(client, {**province(tokens), "Cache-Control": "no-cache"}, params)
+    assert afresh.json()["items"] == []
+    assert len(response_cache.cache_of_app(registry_app)) == 0  # made afresh: no head read, not kept
+    first = await get(client, province(tokens), params)
+    assert first.headers[OUTCOME_HEADER] == "miss"
+    second = await get(client, province(tokens), params)
+    assert second.headers[OUTCOME_HEADER] == "hit"
+    assert second.content == first.content == afresh.content
+    await create_institution(client, tokens, name=f"{MARK}没有这家机构")
+    after = await get(client, province(tokens), params)
+    assert after.headers[OUTCOME_HEADER] == "miss"
+    assert len(after.json()["items"]) == 1
 
 
 # ------------------------------------------------------------------------------ nearby and stats
