@@ -10,8 +10,8 @@ transport: HTTP handling, middleware and JSON included, no server), a province a
   mounted on the same app at another path;
 - ``off``: the real route with the cache turned off (``RESPONSE_CACHE_ENABLED=false``: the page made,
   its ETag computed);
-- ``afresh``: the real route with ``Cache-Control: no-cache`` (head read, page made, head read again,
-  page kept);
+- ``afresh``: the real route with ``Cache-Control: no-cache`` (the page made with the feed head read in
+  its own statement, page kept at that head; before 16q: head read, page made, head read again);
 - ``chain``: the real route answered from the cache after its dependencies (the early lookup of
   libs/common/cached_routes.py switched off: the cached figure before 16j);
 - ``cached``: the real route, answered from the cache before its dependencies (16j);
