@@ -355,6 +355,12 @@ _SCRUB_RE: Final = re.compile(
     r")"
 )
 _SEP_RE: Final = re.compile(_SEP)
+# Every match of _SCRUB_RE starts with a digit or "+" and is made of at least 11 characters of this set
+# (digits, the separators, "+", the check character X): it lies inside such a run, and the characters
+# just outside the run are not digits, so _SCRUB_RE.sub on the run alone finds exactly the matches it
+# finds in the whole text. Scanning for the runs is several times faster than _SCRUB_RE's own scan of a
+# text with none (a log line), which tries its alternatives at every position.
+_CANDIDATE_RE: Final = re.compile(r"[\d+][\d \-+Xx\uFF38\uFF58]{10,}")
 
 
 def _scrub_match(match: re.Match[str]) -> str:
@@ -372,4 +378,8 @@ def scrub_text(text: str) -> str:
     ``138-1234-5678`` or with a ``+86`` / ``0086`` / ``86`` prefix. Grouped numbers are replaced by
     their compact masked form. Intended for a logging filter/formatter.
     """
-    return _SCRUB_RE.sub(_scrub_match, text)
+    return _CANDIDATE_RE.sub(_scrub_candidate, text)
+
+
+def _scrub_candidate(run: re.Match[str]) -> str:
+    return _SCRUB_RE.sub(_scrub_match, run.group())

@@ -3,10 +3,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import random
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from libs.common import personal_data
 from libs.common.personal_data import (
     DecryptionError,
     LookupKind,
@@ -392,6 +394,26 @@ def test_scrub_text_masks_embedded_numbers(text: str, expected: str) -> None:
 )
 def test_scrub_text_leaves_other_digit_runs_alone(text: str) -> None:
     assert scrub_text(text) == text
+
+
+def test_scrub_text_scans_runs_as_the_whole_pattern_scans_the_text() -> None:
+    """scrub_text applies the pattern to the runs of digit-like characters only (a speed-up): the same
+    output as the pattern applied to the whole text, on texts made mostly of what the pattern reads."""
+
+    def whole(text: str) -> str:
+        return personal_data._SCRUB_RE.sub(personal_data._scrub_match, text)
+
+    rng = random.Random(16)
+    alphabet = "0123456789" * 4 + "13" * 6 + "8686" + " -+xX.,:\"\uff38\uff58a号\uff11\uff13\uff18\u0663"
+    for _ in range(5_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        assert scrub_text(text) == whole(text), text
+    for text in (
+        "+8613812345678", "0086 13812345678", "86-138-1234-5678", "x13812345678x", "+13812345678",
+        "9+8613812345678", "1381234567813812345678", "35020319900101123X13812345678",
+        '{"path": "/p/350203199001011234", "request_id": "13812345678"}',
+    ):  # fmt: skip
+        assert scrub_text(text) == whole(text), text
 
 
 def test_scrub_text_output_never_contains_whole_numbers() -> None:
