@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from libs.common import api_docs, tracing
+from libs.common import api_docs, route_lookup, tracing
 from libs.common import metrics as service_metrics
 from libs.common.auth import TokenVerifier
 from libs.common.body_guard import BodyGuardMiddleware, BodyLimits
@@ -137,4 +137,6 @@ def create_service_app(
     app.add_middleware(service_metrics.MetricsMiddleware, metrics=metrics)
     app.add_middleware(tracing.TracingMiddleware, service=settings.service_name)
     app.add_middleware(RequestIdMiddleware)
+    # the router's first full match per method and path, remembered (libs/common/route_lookup.py)
+    route_lookup.install(app.router)
     return app
