@@ -404,7 +404,7 @@ def test_scrub_text_scans_runs_as_the_whole_pattern_scans_the_text() -> None:
         return personal_data._SCRUB_RE.sub(personal_data._scrub_match, text)
 
     rng = random.Random(16)
-    alphabet = "0123456789" * 4 + "13" * 6 + "8686" + " -+xX.,:\"\uff38\uff58a号\uff11\uff13\uff18\u0663"
+    alphabet = "0123456789" * 4 + "13" * 6 + "8686" + ' -+xX.,:"\uff38\uff58a号\uff11\uff13\uff18\u0663'
     for _ in range(5_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         assert scrub_text(text) == whole(text), text
