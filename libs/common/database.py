@@ -32,7 +32,7 @@ from sqlalchemy.pool import PoolResetState
 from sqlalchemy.util import EMPTY_DICT, await_
 
 from libs.common.changes import write_pending_changes
-from libs.common.feed_head import read_feed_head
+from libs.common.feed_head import SqliteHeadProbe, read_feed_head
 from libs.common.settings import ServiceSettings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -199,13 +199,24 @@ def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
             raise DisconnectionError("pooled connection failed its ping") from exc  # the pool reconnects
 
 
+def _head_probe(url: str) -> SqliteHeadProbe | None:
+    """The head probe of a SQLite database file; none for an in-memory database or a URI filename."""
+    parsed = make_url(url)
+    path = parsed.database
+    if not path or path == ":memory:" or path.startswith("file:") or "uri" in parsed.query:
+        return None
+    return SqliteHeadProbe(path)
+
+
 class Database:
     """The engines and session factories of one service process."""
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.is_sqlite = settings.is_sqlite
+        self.head_probe: SqliteHeadProbe | None = None
         if self.is_sqlite:
+            self.head_probe = _head_probe(settings.database_url)
             self.engine = _sqlite_engine(settings.database_url, immediate=True)
             self.read_engine = _sqlite_engine(settings.database_url, immediate=False)
         else:
@@ -227,10 +238,15 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def feed_head(self) -> int:
-        """The change feed's head, read at the driver without a session (libs/common/feed_head.py)."""
+        """The change feed's head, read at the driver without a session (libs/common/feed_head.py); on a
+        SQLite file, only when another connection committed since the last read (SqliteHeadProbe)."""
+        if self.head_probe is not None:
+            return await self.head_probe.head(self.read_engine)
         return await read_feed_head(self.read_engine)
 
     async def dispose(self) -> None:
+        if self.head_probe is not None:
+            self.head_probe.close()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

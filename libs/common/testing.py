@@ -197,6 +197,7 @@ class ConnectionBoundDatabase(Database):
         self.is_sqlite = base.is_sqlite
         self.engine = base.engine
         self.read_engine = base.read_engine
+        self.head_probe = None  # the head is read on the test's connection (feed_head below)
         self._connection = connection
 
     def session(self, *, write: bool = True) -> AsyncSession:

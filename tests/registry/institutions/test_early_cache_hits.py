@@ -323,5 +323,6 @@ async def test_the_drivers_head_is_the_sessions_and_its_connection_goes_back(
 
     monkeypatch.setattr(feed_head, "_read", broken)
     with pytest.raises(OSError, match="connection reset"):
-        await database.feed_head()
+        # the read itself (on SQLite Database.feed_head reads only after a commit: SqliteHeadProbe)
+        await feed_head.read_feed_head(database.read_engine)
     assert pool.checkedout() == 0  # invalidated, not kept out nor put back as it was
