@@ -83,11 +83,13 @@ class SqliteHeadProbe:
     because the call never waits: the connection has ``busy_timeout`` 0 (a lock it cannot take is an
     error at once, then the exact read), is read-only (``mode=ro``: it never writes, never creates the
     file, never checkpoints) and in autocommit (no transaction left open: the pragma's read transaction
-    ends with it); the pragma compares the WAL index header in shared memory (no file I/O while the
-    header did not move). Measured (timeit, SQLite 3.40.1, process CPU on a loaded 2-core machine):
-    the pragma 4.4 µs, the ``stat`` 2.6 µs — against a hand-off to the thread and back. SQLite's only
-    sleep on this path is its WAL read-lock retry when the WAL is restarted under it (microseconds;
-    never a lock wait).
+    ends with it); the pragma compares the WAL index header in shared memory and takes a read mark
+    with a non-blocking ``fcntl`` lock (no read of the file while the header did not move). Measured
+    (timeit, SQLite 3.40.1, process CPU on the shared 2-core machine): :meth:`version` 7.2 µs a call (the
+    pragma 4.4 µs, the ``stat`` 2.8 µs), against 70–240 µs of CPU and 124 Python calls for the read
+    through the thread (tests/registry/bench_list_cache.py, docs 16j and 16o). SQLite's only sleep on
+    this path is its WAL read-lock retry when the WAL is restarted under it (microseconds; never a lock
+    wait).
 
     **The file.** The probe watches the file it opened. Each call ``stat``s the path; another file there
     (deleted and created again, replaced) → the probe is opened again on it, and what it kept is
