@@ -15,7 +15,7 @@ the pool), so the statement reads the latest commits, as the session's first sta
 SELECT of a constant text is sent; nothing from a request.
 
 On SQLite the head is read at all only when the database changed since the last read
-(:class:`SqliteHeadProbe`, issue 16r): ``PRAGMA data_version`` on a connection of its own, in the event
+(:class:`SqliteHeadProbe`, issue 16s): ``PRAGMA data_version`` on a connection of its own, in the event
 loop, says whether any other connection committed since; if none did, the head read last is the head.
 """
 
@@ -87,7 +87,7 @@ class SqliteHeadProbe:
     with a non-blocking ``fcntl`` lock (no read of the file while the header did not move). Measured
     (timeit, SQLite 3.40.1, process CPU on the shared 2-core machine): :meth:`version` 7.2 µs a call (the
     pragma 4.4 µs, the ``stat`` 2.8 µs), against 70–240 µs of CPU and 124 Python calls for the read
-    through the thread (tests/registry/bench_list_cache.py, docs 16j and 16r). SQLite's only sleep on
+    through the thread (tests/registry/bench_list_cache.py, docs 16j and 16s). SQLite's only sleep on
     this path is its WAL read-lock retry when the WAL is restarted under it (microseconds; never a lock
     wait).
 

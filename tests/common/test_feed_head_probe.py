@@ -1,4 +1,4 @@
-"""The change feed's head on SQLite, read only when another connection committed (issue 16r).
+"""The change feed's head on SQLite, read only when another connection committed (issue 16s).
 
 ``Database.feed_head`` on a SQLite file asks ``PRAGMA data_version`` on a probe connection of its own
 (libs/common/feed_head.py, :class:`SqliteHeadProbe`) and reads the head through aiosqlite's thread only

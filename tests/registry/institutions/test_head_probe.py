@@ -1,4 +1,4 @@
-"""A cached institution list on SQLite is never answered after a commit made elsewhere (issue 16r).
+"""A cached institution list on SQLite is never answered after a commit made elsewhere (issue 16s).
 
 The registry on a SQLite file of its own, with real commits (:func:`live_client`, not the rolled-back
 client, whose head is read on the test's connection): the list's hits are answered early without reading
