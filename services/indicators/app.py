@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from libs.common.access_router import access_router
 from libs.common.auth import TokenVerifier
+from libs.common.clock import Clock
 from libs.common.database import Database
 from libs.common.http_client import ServiceTokenSource, StaticTokenSource
 from libs.common.service_app import create_service_app
@@ -71,11 +72,13 @@ def create_app(
     verifier: TokenVerifier | None = None,
     gateway_http: httpx.AsyncClient | None = None,
     tokens: TokenFactory | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """``gateway_http`` replaces the client of the gateway (tests point it at the real gateway app
-    in-process); ``tokens`` replaces the service-token source per source service. The followers run in
-    the background while the app serves when ``follow_interval_seconds`` > 0 (off in tests: a test
-    drives ``app.state.followers`` itself)."""
+    in-process); ``tokens`` replaces the service-token source per source service; ``clock`` is the
+    reports' "today" (``app.state.clock``; tests move it). The followers run in the background while the
+    app serves when ``follow_interval_seconds`` > 0 (off in tests: a test drives ``app.state.followers``
+    itself)."""
     settings = settings or IndicatorsSettings()
 
     @asynccontextmanager
@@ -106,6 +109,7 @@ def create_app(
         verifier=verifier,
         extensions=[followers],
     )
+    app.state.clock = clock or Clock()
     app.state.metrics.add_refresher(feed_lag_refresher(app, app.state.metrics))  # feed lag in /metrics
     return app
 

@@ -29,11 +29,12 @@ from services.indicators.settings import IndicatorsSettings
 
 
 async def clear(database: Database) -> None:
-    """Drop the read model and the cursors in one transaction."""
+    """Drop the read model and the cursors in one transaction. The cursors first: a follower locks its
+    cursor, then the reports' version counter (its facts' triggers, reports/version.py); so does this."""
     async with session_scope(database) as session:
+        await session.execute(delete(FeedCursor))
         for model in FACT_MODELS:
             await session.execute(delete(model))
-        await session.execute(delete(FeedCursor))
 
 
 async def rebuild(

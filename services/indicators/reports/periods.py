@@ -3,15 +3,20 @@
 Every date question of a report is asked on the period's **reference date**, the last day of the period
 in 中国标准时间 (indicators.md, "Rules for computing them"); a moment (a filing's acceptance, an order's
 creation) belongs to the period when it falls before the next day's midnight in China.
+
+A period is also asked on a day (``today``, the app's clock: ``app.state.clock``): one rule reads it (the
+renewal rate: an unrenewed contract is due once its end date has passed). It is not part of the
+period's identity (equality, label).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Final
 
+from libs.common.clock import today_in_china
 from libs.common.errors import Unprocessable
 
 CHINA: Final = timezone(timedelta(hours=8), "CST")
@@ -24,6 +29,13 @@ LATEST_YEAR: Final = 2100
 class Period:
     year: int
     quarter: int | None = None
+    #: the day the period is asked on (None: today by the wall clock, :attr:`asked_on`)
+    today: date | None = field(default=None, compare=False)
+
+    @property
+    def asked_on(self) -> date:
+        """The day the period is asked on: ``today`` as given, else the wall clock's (China)."""
+        return self.today if self.today is not None else today_in_china()
 
     @property
     def label(self) -> str:
@@ -60,14 +72,15 @@ class Period:
 
     def following(self) -> Period:
         if self.quarter is None:
-            return Period(self.year + 1)
+            return Period(self.year + 1, today=self.today)
         if self.quarter == 4:
-            return Period(self.year + 1, 1)
-        return Period(self.year, self.quarter + 1)
+            return Period(self.year + 1, 1, today=self.today)
+        return Period(self.year, self.quarter + 1, today=self.today)
 
 
-def parse_period(text: str, *, field: str = "period") -> Period:
-    """``2025`` or ``2025Q3`` (years 2000–2100); anything else is a 422 ``invalid_period``."""
+def parse_period(text: str, *, field: str = "period", today: date | None = None) -> Period:
+    """``2025`` or ``2025Q3`` (years 2000–2100), asked on ``today``; anything else is a 422
+    ``invalid_period``."""
     match = _PERIOD.fullmatch(text.strip().upper())
     if match is None or not EARLIEST_YEAR <= int(match.group(1)) <= LATEST_YEAR:
         raise Unprocessable(
@@ -76,7 +89,7 @@ def parse_period(text: str, *, field: str = "period") -> Period:
             code="invalid_period",
         )
     quarter = match.group(2)
-    return Period(int(match.group(1)), int(quarter) if quarter else None)
+    return Period(int(match.group(1)), int(quarter) if quarter else None, today=today)
 
 
 def periods_between(first: Period, last: Period) -> list[Period]:

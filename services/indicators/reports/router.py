@@ -13,17 +13,20 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from libs.common.auth import Principal
+from libs.common.clock import ClockDep
 from libs.common.database import SessionDep
 from libs.common.dates import BusinessDate
 from libs.common.downloads import attachment
 from libs.common.errors import Unprocessable, problem_responses
 from libs.common.openapi import enum_labels
 from libs.common.pagination import MAX_LIMIT
+from libs.common.response_cache import NOT_MODIFIED, cached_page, caller_view, key_of
 from libs.common.routing import ServiceRouter
 from services.indicators.permissions import POLICY
 from services.indicators.reports import export, schemas, service
 from services.indicators.reports.periods import Period, parse_period, periods_between
 from services.indicators.reports.regions import requested_region
+from services.indicators.reports.version import report_version
 from services.indicators.settings import IndicatorsSettings
 
 router = ServiceRouter(prefix="/api/v1/indicators", tags=["indicators-reports"])
@@ -43,6 +46,8 @@ PartQuery = Annotated[
     ),
 ]
 ERRORS = problem_responses(401, 403, 404, 422)
+#: the pages on the response cache (version: reports/version.py): ETag, 304 on If-None-Match
+CACHED = {**NOT_MODIFIED, **ERRORS}
 
 
 async def _min_coverage(request: Request) -> float:
@@ -66,20 +71,28 @@ XLSX_RESPONSE = {200: {"description": "XLSX 文件", "content": {export.XLSX_MED
     summary="区域指标报告（各指标的分子、分母、数值、基线、目标及下一级分解）",
     operation_id="indicators_report",
     response_model=schemas.Report,
-    responses=ERRORS,
+    responses=CACHED,
 )
 async def get_report(
+    request: Request,
     session: SessionDep,
     principal: ReportsRead,
     min_coverage: MinCoverage,
+    clock: ClockDep,
     period: PeriodQuery,
     region: RegionQuery = None,
-) -> schemas.Report:
+) -> Response:
     chosen = requested_region(principal, region)
-    data = await service.report_data(
-        session, principal, chosen, parse_period(period), min_coverage=min_coverage
-    )
-    return service.report(data, principal)
+    today = clock.today()
+    parsed = parse_period(period, today=today)
+
+    async def make() -> bytes:
+        data = await service.report_data(session, principal, chosen, parsed, min_coverage=min_coverage)
+        report = service.report(data, principal)
+        return report.__pydantic_serializer__.to_json(report)
+
+    key = key_of("indicators_report", caller_view(principal), chosen.code, parsed.label, min_coverage)
+    return await cached_page(request, session, key, make, report_version(today))
 
 
 @router.get(
@@ -93,11 +106,12 @@ async def export_report(
     session: SessionDep,
     principal: ReportsRead,
     min_coverage: MinCoverage,
+    clock: ClockDep,
     period: PeriodQuery,
     region: RegionQuery = None,
 ) -> Response:
     chosen = requested_region(principal, region)
-    parsed = parse_period(period)
+    parsed = parse_period(period, today=clock.today())
     data = await service.report_data(session, principal, chosen, parsed, min_coverage=min_coverage)
     return _xlsx(export.summary_xlsx(data), f"医养结合指标_{chosen.name}_{parsed.label}.xlsx")
 
@@ -112,6 +126,7 @@ async def export_report(
 async def get_records(
     session: SessionDep,
     principal: ReportsRead,
+    clock: ClockDep,
     indicator: str,
     period: PeriodQuery,
     region: RegionQuery = None,
@@ -122,7 +137,14 @@ async def get_records(
     definition = service.definition_of(indicator)
     chosen = requested_region(principal, region)
     rows, next_cursor = await service.records(
-        session, principal, definition, chosen, parse_period(period), part, limit=limit, cursor=cursor
+        session,
+        principal,
+        definition,
+        chosen,
+        parse_period(period, today=clock.today()),
+        part,
+        limit=limit,
+        cursor=cursor,
     )
     return schemas.RecordPage(
         indicator=indicator, part=part, items=rows, next_cursor=next_cursor, limit=limit
@@ -139,6 +161,7 @@ async def get_records(
 async def export_records(
     session: SessionDep,
     principal: ReportsRead,
+    clock: ClockDep,
     indicator: str,
     period: PeriodQuery,
     region: RegionQuery = None,
@@ -146,7 +169,7 @@ async def export_records(
 ) -> Response:
     definition = service.definition_of(indicator)
     chosen = requested_region(principal, region)
-    parsed = parse_period(period)
+    parsed = parse_period(period, today=clock.today())
     rows, _ = await service.records(
         session, principal, definition, chosen, parsed, part, limit=service.MAX_EXPORT_ROWS, cursor=None
     )
@@ -159,11 +182,13 @@ async def export_records(
     summary="单一指标的时间序列（按年或按季度）",
     operation_id="indicators_series",
     response_model=schemas.Series,
-    responses=ERRORS,
+    responses=CACHED,
 )
 async def get_series(
+    request: Request,
     session: SessionDep,
     principal: ReportsRead,
+    clock: ClockDep,
     indicator: str,
     from_: Annotated[str, Query(alias="from", max_length=10, description="起始统计期（2023 或 2023Q1）")],
     to: Annotated[str, Query(max_length=10, description="截止统计期（含）")],
@@ -172,10 +197,12 @@ async def get_series(
         schemas.By,
         Query(description="year 按年, quarter 按季度", json_schema_extra=enum_labels(schemas.BY_LABELS)),
     ] = "year",
-) -> schemas.Series:
+) -> Response:
     definition = service.definition_of(indicator)
     chosen = requested_region(principal, region)
-    first, last = parse_period(from_, field="from"), parse_period(to, field="to")
+    today = clock.today()
+    first = parse_period(from_, field="from", today=today)
+    last = parse_period(to, field="to", today=today)
     if (first.quarter is None) != (by == "year") or (last.quarter is None) != (by == "year"):
         raise Unprocessable("统计期与 by 不一致：按年用 2025，按季度用 2025Q3", code="invalid_period")
     periods: list[Period] = periods_between(first, last)
@@ -183,16 +210,24 @@ async def get_series(
         raise Unprocessable("起始统计期晚于截止统计期", code="invalid_period")
     if len(periods) > MAX_SERIES_POINTS:
         raise Unprocessable(f"时间序列最多 {MAX_SERIES_POINTS} 期", code="period_range_too_long")
-    points = await service.series(session, principal, definition, chosen, periods)
-    return schemas.Series(
-        indicator=definition.code,
-        name=definition.name,
-        unit=definition.unit.value,
-        region_code=chosen.code,
-        region_name=chosen.name,
-        by=by,
-        points=points,
+
+    async def make() -> bytes:
+        points = await service.series(session, principal, definition, chosen, periods)
+        series = schemas.Series(
+            indicator=definition.code,
+            name=definition.name,
+            unit=definition.unit.value,
+            region_code=chosen.code,
+            region_name=chosen.name,
+            by=by,
+            points=points,
+        )
+        return series.__pydantic_serializer__.to_json(series)
+
+    key = key_of(
+        "indicators_series", caller_view(principal), definition.code, chosen.code, first.label, last.label, by
     )
+    return await cached_page(request, session, key, make, report_version(today))
 
 
 @router.get(
@@ -200,12 +235,21 @@ async def get_series(
     summary="目标评价（每个到期目标：达标与未达标的区域及差距；逐县目标列出各县）",
     operation_id="indicators_targets_evaluation",
     response_model=schemas.Evaluation,
-    responses=ERRORS,
+    responses=CACHED,
 )
 async def get_evaluation(
+    request: Request,
     session: SessionDep,
     principal: ReportsRead,
     min_coverage: MinCoverage,
+    clock: ClockDep,
     due: Annotated[BusinessDate | None, Query(description="只评价截止日期不晚于此日的目标")] = None,
-) -> schemas.Evaluation:
-    return await service.evaluation(session, principal, due, min_coverage=min_coverage)
+) -> Response:
+    today = clock.today()
+
+    async def make() -> bytes:
+        found = await service.evaluation(session, principal, due, min_coverage=min_coverage, today=today)
+        return found.__pydantic_serializer__.to_json(found)
+
+    key = key_of("indicators_targets_evaluation", caller_view(principal), due, min_coverage)
+    return await cached_page(request, session, key, make, report_version(today))

@@ -611,10 +611,15 @@ async def series(
 
 # -------------------------------------------------------------------------------------- evaluation
 async def evaluation(
-    session: AsyncSession, principal: Principal, due: date | None, *, min_coverage: float = 0.0
+    session: AsyncSession,
+    principal: Principal,
+    due: date | None,
+    *,
+    min_coverage: float = 0.0,
+    today: date | None = None,
 ) -> schemas.Evaluation:
     """Each target due (by ``due`` if given): the regions in the caller's scope that meet it and those
-    that fall short (each county, for an "each county" target)."""
+    that fall short (each county, for an "each county" target); its year asked on ``today``."""
     if principal.is_institution_user:
         raise Forbidden("机构用户不评价区域目标，请查看本机构的统计贡献", code="permission_denied")
     own = region_of(principal.region_code)
@@ -638,7 +643,7 @@ async def evaluation(
         if definition is None:
             continue
         definition = await live_one(session, definition)
-        period = Period(target.due_date.year)
+        period = Period(target.due_date.year, today=today)
         key = (definition.code, period.year)
         if key not in cache:
             cache[key] = (

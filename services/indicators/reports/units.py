@@ -74,11 +74,12 @@ def units(
 class PeriodColumns:
     """Periods as SQL: the columns of a derived table with one row per period, named as the attributes
     of :class:`Period` a builder reads (``start``, ``end``, ``start_moment``, ``end_moment``, ``months``,
-    ``weeks``), plus ``key``: the period's position in the series."""
+    ``weeks``), plus ``key``: the period's position in the series; ``asked_on`` as the first period's."""
 
     def __init__(self, periods: Sequence[Period]) -> None:
         if not periods:
             raise ValueError("no period")
+        self.asked_on: date = periods[0].asked_on
         rows = [
             select(
                 literal(n, Integer).label("key"),

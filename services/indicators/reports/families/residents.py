@@ -47,7 +47,6 @@ from sqlalchemy import Date, Select, String, and_, case, cast, exists, func, lit
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from libs.common.clock import today_in_china
 from services.indicators.facts.models import AssessmentFact, CheckupFact, SigningFact
 from services.indicators.reports.families.institutions import period_year
 from services.indicators.reports.units import AnyPeriod, units
@@ -126,8 +125,9 @@ def signed_residents(period: AnyPeriod) -> Select[Any]:
 
 def renewals(period: AnyPeriod) -> Select[Any]:
     """Per contract due for renewal in the period: renewed (1) or not (0) / 1. Whether an unrenewed end
-    date "has passed" is asked today (China): a contract still running is not due yet."""
-    today = literal(today_in_china(), Date)
+    date "has passed" is asked on the day the period is asked on (``asked_on``: the app's clock, China): a
+    contract still running is not due yet."""
+    today = literal(period.asked_on, Date)
     renewed = S.status == "renewed"
     return units(
         region_code=S.region_code,
