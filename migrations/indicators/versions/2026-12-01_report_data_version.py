@@ -7,9 +7,10 @@ seed, psql). ``feed_cursor`` moves it only when what the reports read of it chan
 appears or goes, or its ``last_seq`` becomes set or unset (``live_feeds``); the followers' bookkeeping
 of every poll (attempt times, errors) does not.
 
-PostgreSQL: one statement-level trigger per table (one bump per statement, whatever its rows), a
-row-level one on ``feed_cursor`` updates (the condition needs OLD and NEW). SQLite has row-level
-triggers only: one per table and operation, each row's write bumps the counter.
+PostgreSQL: one statement-level trigger per table and a row-level one on ``feed_cursor`` updates (the
+condition needs OLD and NEW); the function moves the counter once per transaction. SQLite has row-level
+triggers only: one per table and operation, each row's write bumps the counter (one writer at a time,
+no row versions).
 
 Revision ID: indicators_0009
 Revises: indicators_0008
@@ -64,11 +65,20 @@ def upgrade() -> None:
 
 
 def _postgresql() -> None:
-    # SET search_path FROM CURRENT: the function finds the counter in the service's schema (the
-    # migration's search_path), whatever the writer's search_path
+    # once per transaction: a transaction-local flag says this one has moved the counter already (one
+    # new version of the counter's row per writing transaction, not one per statement: a page applied
+    # by executemany is hundreds of statements, and a row updated that often in one transaction makes
+    # every later update and read of it walk the versions). A savepoint rolled back undoes the flag with
+    # the bump. The table is named with the service's schema (the migration's search_path), so the
+    # function finds it whatever the writer's search_path.
+    schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one()
+    flag = f"report_data_version.moved_in_{schema}"  # a custom setting, local to the transaction
     op.execute(
-        "CREATE FUNCTION report_data_version_bump() RETURNS trigger LANGUAGE plpgsql "
-        f"SET search_path FROM CURRENT AS $$ BEGIN {BUMP}; RETURN NULL; END $$"
+        "CREATE FUNCTION report_data_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF current_setting('{flag}', true) IS DISTINCT FROM 'on' THEN "
+        f'UPDATE "{schema}".report_data_version SET counter = counter + 1 WHERE id = 1; '
+        f"PERFORM set_config('{flag}', 'on', true); "
+        "END IF; RETURN NULL; END $$"
     )
     for table in TABLES:
         op.execute(
