@@ -9,6 +9,7 @@ upwards, so the levels always add up.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import and_, not_
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,12 +32,9 @@ class Region:
     def scope(self) -> RegionScope:
         return RegionScope.for_region(self.code)
 
-    def counties(self) -> list[str]:
-        if self.level == "province":
-            return sorted(d.code for d in divisions.all_divisions() if d.level is DivisionLevel.county)
-        if self.level == "city":
-            return sorted(d.code for d in divisions.counties_of(self.code))
-        return [self.code]
+    def counties(self) -> tuple[str, ...]:
+        """The region's county codes, in order (the divisions are constants: worked out once)."""
+        return _counties(self.code, self.level)
 
     def children(self) -> list[Region]:
         if self.level == "province":
@@ -52,6 +50,15 @@ class Region:
         for code in scope.excluded:
             condition = and_(condition, not_(column.startswith(code)))
         return condition
+
+
+@cache
+def _counties(code: str, level: str) -> tuple[str, ...]:
+    if level == "province":
+        return tuple(sorted(d.code for d in divisions.all_divisions() if d.level is DivisionLevel.county))
+    if level == "city":
+        return tuple(sorted(d.code for d in divisions.counties_of(code)))
+    return (code,)
 
 
 def _name(code: str) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, false, func, literal, or_, select, union_all
@@ -89,17 +90,27 @@ async def live_one(session: AsyncSession, definition: Definition) -> Definition:
     return (await live(session, [definition]))[0]
 
 
-def _party_condition(principal: Principal, units: Any) -> list[ColumnElement[bool]]:
+#: whose contribution a statement counts: (institution user?, their institution) — all a statement
+#: reads of the caller
+Party = tuple[bool, uuid.UUID | None]
+
+
+def party_of(principal: Principal) -> Party:
+    return (principal.is_institution_user, principal.institution_id)
+
+
+def _party_condition(principal: Principal | Party, units: Any) -> list[ColumnElement[bool]]:
     """An institution user's contribution: the units its institution is a party to."""
-    if not principal.is_institution_user:
+    institution_user, institution_id = principal if isinstance(principal, tuple) else party_of(principal)
+    if not institution_user:
         return []
-    if principal.institution_id is None:
+    if institution_id is None:
         return [false()]
-    return [or_(units.c.party_a == principal.institution_id, units.c.party_b == principal.institution_id)]
+    return [or_(units.c.party_a == institution_id, units.c.party_b == institution_id)]
 
 
 def _county_sums(
-    definition: Definition, period: Period, region: Region, principal: Principal
+    definition: Definition, period: Period, region: Region, party: Party
 ) -> Select[tuple[str, str, Any, Any]]:
     """The definition's units in ``region``: its code, and numerator and denominator per county."""
     assert definition.builder is not None
@@ -111,9 +122,28 @@ def _county_sums(
             func.sum(units.c.num).label("num"),
             func.sum(units.c.den).label("den"),
         )
-        .where(region.condition(units.c.region_code), *_party_condition(principal, units))
+        .where(region.condition(units.c.region_code), *_party_condition(party, units))
         .group_by(units.c.region_code)
     )
+
+
+# The statements of a report, built once per (definitions, period and the day it is asked on, region,
+# party): building the builders' SQLAlchemy trees cost a fresh report more Python than anything else
+# (16o). A statement is immutable once built; each execution binds its own values, whatever session.
+@lru_cache(maxsize=256)
+def _county_counts_statement(
+    definitions: tuple[Definition, ...], period: Period, asked_on: date, region: Region, party: Party
+) -> Select[Any]:
+    parts = [_county_sums(d, period, region, party) for d in definitions]
+    return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=256)
+def _reporting_statement(
+    reportings: tuple[Reporting, ...], period: Period, asked_on: date, region: Region
+) -> Select[Any]:
+    parts = [_reporting_counts(r, period, region) for r in reportings]
+    return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
 
 
 async def county_counts(
@@ -134,8 +164,7 @@ async def all_county_counts(
     trip instead of one per indicator); the same sums as each definition's statement alone."""
     if not definitions:
         return {}
-    parts = [_county_sums(d, period, region, principal) for d in definitions]
-    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    stmt = _county_counts_statement(tuple(definitions), period, period.asked_on, region, party_of(principal))
     found: dict[str, dict[str, tuple[Any, Any]]] = {d.code: {} for d in definitions}
     for code, county, num, den in (await session.execute(stmt)).all():
         found[code][county] = (num, den)
@@ -193,8 +222,7 @@ async def reporting_counties(
     found: Reporters = {r.code: set() for r in reportings}
     if not reportings:
         return found
-    parts = [_reporting_counts(r, period, region) for r in reportings]
-    stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+    stmt = _reporting_statement(tuple(reportings), period, period.asked_on, region)
     for code, county, n in (await session.execute(stmt)).all():
         if n:
             found[code].add(county)
@@ -334,10 +362,15 @@ def _better(candidate: TargetRow, current: TargetRow, reference: date) -> bool:
     return current.due_date < reference and candidate.due_date > current.due_date
 
 
-def administered_counties(region: Region) -> list[str]:
+def administered_counties(region: Region) -> tuple[str, ...]:
     """The counties an "each county" target is evaluated in: not 金门县, which is listed in GB/T 2260 but
     has no Fujian health administration (no institution, population or figure to evaluate)."""
-    return [c for c in region.counties() if (d := divisions.get(c)) is None or d.administered]
+    return _administered(region)
+
+
+@cache
+def _administered(region: Region) -> tuple[str, ...]:  # the divisions are constants
+    return tuple(c for c in region.counties() if (d := divisions.get(c)) is None or d.administered)
 
 
 def target_status(
