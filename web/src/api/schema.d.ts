@@ -27612,6 +27612,13 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description 未认证或令牌无效 */
             401: {
                 headers: {
@@ -27873,6 +27880,13 @@ export interface operations {
                     "application/json": components["schemas"]["Series"];
                 };
             };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description 未认证或令牌无效 */
             401: {
                 headers: {
@@ -28038,6 +28052,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Evaluation"];
                 };
+            };
+            /** @description 未变化（If-None-Match 命中） */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description 未认证或令牌无效 */
             401: {
