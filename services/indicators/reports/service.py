@@ -110,7 +110,7 @@ def _party_condition(principal: Principal | Party, units: Any) -> list[ColumnEle
 
 
 def _county_sums(
-    definition: Definition, period: Period, region: Region, party: Party
+    definition: Definition, period: Period, region: Region, party: Principal | Party
 ) -> Select[tuple[str, str, Any, Any]]:
     """The definition's units in ``region``: its code, and numerator and denominator per county."""
     assert definition.builder is not None
