@@ -130,7 +130,8 @@ def _county_sums(
 # The statements of a report, built once per (definitions, period and the day it is asked on, region,
 # party): building the builders' SQLAlchemy trees cost a fresh report more Python than anything else
 # (16o). A statement is immutable once built; each execution binds its own values, whatever session.
-@lru_cache(maxsize=256)
+# A province statement holds ~0.75 MB of Python objects: 32 of each kind at most.
+@lru_cache(maxsize=32)
 def _county_counts_statement(
     definitions: tuple[Definition, ...], period: Period, asked_on: date, region: Region, party: Party
 ) -> Select[Any]:
@@ -138,7 +139,7 @@ def _county_counts_statement(
     return parts[0] if len(parts) == 1 else union_all(*parts)  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def _reporting_statement(
     reportings: tuple[Reporting, ...], period: Period, asked_on: date, region: Region
 ) -> Select[Any]:
