@@ -1,4 +1,4 @@
-"""The indicators report with and without its response cache, in one run (measured, not asserted; 16o).
+"""The indicators report with and without its response cache, in one run (measured, not asserted; 16t).
 
 Run: ``.venv/bin/python -m tests.indicators.bench_report_cache [--postgres] [--requests N] [--rounds N]
 [--profile N]``

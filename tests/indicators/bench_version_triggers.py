@@ -1,5 +1,5 @@
 """What the reports' version triggers (migration indicators_0009) cost a batch write (measured, not
-asserted; 16o).
+asserted; 16t).
 
 Run: ``.venv/bin/python -m tests.indicators.bench_version_triggers [--postgres] [--rows N]``
 

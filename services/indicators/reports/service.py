@@ -129,7 +129,7 @@ def _county_sums(
 
 # The statements of a report, built once per (definitions, period and the day it is asked on, region,
 # party): building the builders' SQLAlchemy trees cost a fresh report more Python than anything else
-# (16o). A statement is immutable once built; each execution binds its own values, whatever session.
+# (16t). A statement is immutable once built; each execution binds its own values, whatever session.
 # A province statement holds ~0.75 MB of Python objects: 32 of each kind at most.
 @lru_cache(maxsize=32)
 def _county_counts_statement(
