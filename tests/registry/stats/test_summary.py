@@ -22,6 +22,7 @@ from services.registry.settings import RegistrySettings
 from services.registry.stats import summary
 from services.registry.stats.summary import InstitutionStatsCell
 from tests.registry.factories import INSTITUTIONS, create_institution, hospital_body, institution_body
+from tests.registry.filings.test_router import file_complete
 from tests.registry.institutions.test_indicator_source_fields import _institution_row
 
 STATS = "/api/v1/registry/stats"
@@ -76,6 +77,14 @@ async def test_every_write_keeps_the_cells_in_step(
     )
     assert response.status_code == 200, response.text
     await _check(db)
+
+    # an accepted 内设医疗机构 filing makes the home 医养结合 (indicators.md): its cell counts it, beds too
+    filing = await file_complete(client, tokens, home)
+    assert filing["state"] == "accepted", filing
+    cells = await _check(db)
+    earlier = before.get(key, (0, 0, 0))
+    assert cells[key][1] == earlier[1] + 1
+    assert cells[key][2] == earlier[2] + 130
 
     # a platform's bulk upsert, then the same record moved to 思明: the old county's cell loses it
     platform = tokens.headers(Role.city_platform, "350200", sub="client:xm_city_platform")
