@@ -57,6 +57,18 @@ def _run_statement(
         cursor.close()
 
 
+def _begin_deferred(connection: sqlite3.Connection) -> None:
+    """In aiosqlite's thread: a read's BEGIN, after rolling back a transaction left open on the
+    connection. A caller cancelled while its BEGIN waited in aiosqlite's queue (a client gone mid-request,
+    a follower stopped) gives the connection back to the pool before the thread runs that BEGIN: the
+    pool's reset saw no transaction, so the next checkout met "cannot start a transaction within a
+    transaction" (a 500). Nothing can be open here by design: SQLAlchemy begins only a connection it holds
+    outside a transaction."""
+    if connection.in_transaction:
+        connection.rollback()
+    connection.execute("BEGIN")
+
+
 class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor whose statement is one hand-off to aiosqlite's thread (issue 16).
 
@@ -159,7 +171,8 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
         if immediate:  # may wait for the lock and fail: through SQLAlchemy, whose errors the handlers know
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:  # a deferred BEGIN takes no lock and cannot wait
-            await_(conn.connection.driver_connection.execute("BEGIN"))
+            driver = conn.connection.driver_connection
+            await_(driver._execute(_begin_deferred, driver._conn))
 
     @event.listens_for(engine.sync_engine.pool, "reset")
     def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:

@@ -59,7 +59,7 @@ async def test_a_read_costs_three_handoffs(database: Database, handoffs: list[st
     async with database.session(write=False) as session:
         await session.execute(text("SELECT 1"))
     # BEGIN; the SELECT from cursor to rows and closed, in one call (task 16e: it was four); one ROLLBACK
-    assert handoffs == ["execute", "_run_statement", "rollback"], handoffs
+    assert handoffs == ["_begin_deferred", "_run_statement", "rollback"], handoffs
     assert not await _in_transaction(database, write=False)
 
 
@@ -78,4 +78,22 @@ async def test_a_write_and_a_failed_write_leave_no_transaction_open(database: Da
     assert not await _in_transaction(database, write=True)
     async with database.session(write=False) as session:
         assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+    assert not await _in_transaction(database, write=False)
+
+
+async def test_a_begin_run_after_its_caller_was_cancelled_does_not_poison_the_next_read(
+    database: Database,
+) -> None:
+    """A cancelled read's BEGIN can run in aiosqlite's thread after its connection went back to the pool
+    (the reset saw no transaction). The next read on that connection must still work: it failed with
+    "cannot start a transaction within a transaction" (a 500 of the registry's change feed in CI)."""
+    async with database.session(write=False) as session:
+        assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    # the late BEGIN, on the pooled (idle) connection, as the thread runs it after the return
+    async with database.read_engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+    await raw.execute("BEGIN")
+    assert raw.in_transaction
+    async with database.session(write=False) as session:
+        assert (await session.execute(text("SELECT 2"))).scalar_one() == 2
     assert not await _in_transaction(database, write=False)
